@@ -1,0 +1,250 @@
+#![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
+//! Golden strings from the spec's "Observed on the wire" (apps-query-client 4.1.0 in Chromium).
+
+use appframe_protocol::*;
+
+const ID: &str = "5f0b7a3e-3d0c-4f77-9a58-2b3a7c1d9e10";
+const KEY: &str = "0c8b5d6e-1a2b-4c3d-8e9f-a1b2c3d4e5f6";
+
+fn item() -> ItemId {
+    ID.parse().unwrap()
+}
+
+#[test]
+fn get_context_matches_the_official_client_byte_for_byte() {
+    let wire = format!(
+        r#"{{"type":"GET_CONTEXT_{ID}","payload":{{"key":"{KEY}","origin":"http://127.0.0.1:8702"}}}}"#
+    );
+    let msg = Message::decode(&wire).unwrap();
+    assert_eq!(
+        msg,
+        Message::GetContext {
+            item_id: item(),
+            payload: KeyOrigin {
+                key: KEY.into(),
+                origin: "http://127.0.0.1:8702".into()
+            }
+        }
+    );
+    assert_eq!(msg.encode(), wire);
+}
+
+#[test]
+fn get_auth_token_matches_the_official_client_byte_for_byte() {
+    let wire = format!(
+        r#"{{"type":"GET_AUTH_TOKEN_{ID}","payload":{{"key":"{KEY}","origin":"http://127.0.0.1:8702"}}}}"#
+    );
+    let msg = Message::decode(&wire).unwrap();
+    assert_eq!(msg.kind(), MessageKind::GetAuthToken);
+    assert_eq!(msg.encode(), wire);
+}
+
+#[test]
+fn fractional_auto_resize_is_read_as_is() {
+    let wire = format!(r#"{{"type":"POST_AUTO_RESIZE_{ID}","payload":619.75}}"#);
+    let msg = Message::decode(&wire).unwrap();
+    assert_eq!(
+        msg,
+        Message::PostAutoResize {
+            item_id: item(),
+            height: 619.75
+        }
+    );
+    assert_eq!(msg.encode(), wire);
+}
+
+#[test]
+fn integer_auto_resize_encodes_without_fraction_noise() {
+    let wire = format!(r#"{{"type":"POST_AUTO_RESIZE_{ID}","payload":620}}"#);
+    let msg = Message::decode(&wire).unwrap();
+    assert_eq!(
+        msg,
+        Message::PostAutoResize {
+            item_id: item(),
+            height: 620.0
+        }
+    );
+    assert_eq!(msg.encode(), wire);
+}
+
+#[test]
+fn max_resize_has_no_payload() {
+    let wire = format!(r#"{{"type":"POST_MAX_RESIZE_{ID}"}}"#);
+    let msg = Message::decode(&wire).unwrap();
+    assert_eq!(msg, Message::PostMaxResize { item_id: item() });
+    assert_eq!(msg.encode(), wire);
+}
+
+#[test]
+fn token_success_is_the_api_access_token_json() {
+    let wire = format!(r#"{{"type":"GET_AUTH_TOKEN_SUCCESS_{ID}","payload":{{"token":"a.b.c"}}}}"#);
+    let msg = Message::decode(&wire).unwrap();
+    assert_eq!(
+        msg,
+        Message::GetAuthTokenSuccess {
+            item_id: item(),
+            payload: TokenPayload {
+                token: "a.b.c".into()
+            }
+        }
+    );
+    assert_eq!(msg.encode(), wire);
+}
+
+#[test]
+fn success_prefix_is_not_mistaken_for_get_context() {
+    let (kind, id) = MessageKind::split_type(&format!("GET_CONTEXT_SUCCESS_{ID}")).unwrap();
+    assert_eq!(kind, MessageKind::GetContextSuccess);
+    assert_eq!(id, item());
+}
+
+#[test]
+fn context_success_from_a_graasp_host_decodes_with_defaults_and_legacy_member_id() {
+    // What graasp/client's builder sends: a subset, memberId beside accountId, extra fields ignored.
+    let acc = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
+    let wire = format!(
+        r#"{{"type":"GET_CONTEXT_SUCCESS_{ID}","payload":{{"apiHost":"http://127.0.0.1:8080/api","itemId":"{ID}","accountId":"{acc}","memberId":"{acc}","permission":"admin","settings":{{"isResizable":true}},"lang":"fr","context":"builder","somethingNew":1}}}}"#
+    );
+    let Message::GetContextSuccess { context, .. } = Message::decode(&wire).unwrap() else {
+        panic!("wrong kind")
+    };
+    assert_eq!(context.account_id.unwrap().to_string(), acc);
+    assert_eq!(context.permission, Permission::Admin);
+    assert_eq!(context.context, Context::Builder);
+    assert_eq!(context.lang, "fr");
+    assert!(!context.mobile && !context.dev && !context.offline);
+    assert_eq!(context.appframe, None);
+}
+
+#[test]
+fn context_encodes_member_id_beside_account_id() {
+    let mut ctx = LocalContext::new("http://127.0.0.1:8080/api", item());
+    ctx.account_id = Some("9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d".parse().unwrap());
+    ctx.context = Context::Player;
+    let json: serde_json::Value = serde_json::to_value(&ctx).unwrap();
+    assert_eq!(json["accountId"], json["memberId"]);
+    assert_eq!(json["apiHost"], "http://127.0.0.1:8080/api");
+    assert_eq!(json["context"], "player");
+    assert_eq!(json["permission"], "read");
+}
+
+#[test]
+fn only_member_id_is_accepted_as_the_account() {
+    let acc = "9a1b2c3d-4e5f-4a6b-8c7d-0e1f2a3b4c5d";
+    let ctx: LocalContext = serde_json::from_str(&format!(
+        r#"{{"apiHost":"http://h/api","itemId":"{ID}","memberId":"{acc}"}}"#
+    ))
+    .unwrap();
+    assert_eq!(ctx.account_id.unwrap().to_string(), acc);
+    assert_eq!(ctx.context, Context::Standalone);
+    assert_eq!(ctx.permission, Permission::Read);
+}
+
+#[test]
+fn legacy_explorer_context_is_unknown_not_an_error() {
+    let ctx: LocalContext = serde_json::from_str(&format!(
+        r#"{{"apiHost":"http://h/api","itemId":"{ID}","context":"explorer"}}"#
+    ))
+    .unwrap();
+    assert_eq!(ctx.context, Context::Unknown);
+}
+
+#[test]
+fn unrelated_and_malformed_messages_are_typed_errors() {
+    assert!(matches!(
+        Message::decode(r#"{"type":"UNRELATED"}"#),
+        Err(ProtocolError::UnknownType(_))
+    ));
+    assert!(matches!(
+        Message::decode("not json"),
+        Err(ProtocolError::BadJson(_))
+    ));
+    assert!(matches!(
+        Message::decode(r#"{"type":"GET_CONTEXT_not-a-uuid"}"#),
+        Err(ProtocolError::UnknownType(_))
+    ));
+    assert!(matches!(
+        Message::decode(&format!(
+            r#"{{"type":"POST_AUTO_RESIZE_{ID}","payload":"tall"}}"#
+        )),
+        Err(ProtocolError::BadPayload { .. })
+    ));
+    assert!(matches!(
+        Message::decode(&format!(
+            r#"{{"type":"GET_CONTEXT_{ID}","payload":{{"key":1}}}}"#
+        )),
+        Err(ProtocolError::BadPayload { .. })
+    ));
+}
+
+#[test]
+fn failure_without_payload_still_decodes() {
+    let msg = Message::decode(&format!(r#"{{"type":"GET_AUTH_TOKEN_FAILURE_{ID}"}}"#)).unwrap();
+    assert_eq!(msg.kind(), MessageKind::GetAuthTokenFailure);
+    let msg = Message::GetContextFailure {
+        item_id: item(),
+        error: FailurePayload {
+            code: "INVALID_APP_ORIGIN".into(),
+            message: "no".into(),
+        },
+    };
+    assert_eq!(Message::decode(&msg.encode()).unwrap(), msg);
+}
+
+#[test]
+fn request_bodies_from_the_official_client_are_accepted() {
+    let b: CreateAppData =
+        serde_json::from_str(r#"{"type":"note","data":{"text":"hello from graasp client"}}"#)
+            .unwrap();
+    assert!(b.validate().is_ok());
+    assert_eq!(b.visibility, None);
+    let a: CreateAppAction = serde_json::from_str(r#"{"type":"load","data":{"at":"x"}}"#).unwrap();
+    assert!(a.validate().is_ok());
+}
+
+#[test]
+fn strict_bodies_refuse_unknown_fields_and_bad_types() {
+    assert!(
+        serde_json::from_str::<CreateAppData>(r#"{"type":"note","data":{},"extra":1}"#).is_err()
+    );
+    assert!(serde_json::from_str::<CreateAppData>(r#"{"type":"note","data":[]}"#).is_err());
+    assert!(serde_json::from_str::<PatchData>(r#"{"data":{},"visibility":"item"}"#).is_err());
+    assert!(serde_json::from_str::<TokenRequest>(r#"{"key":"nope","origin":"x"}"#).is_err());
+    let short: CreateAppData = serde_json::from_str(r#"{"type":"no","data":{}}"#).unwrap();
+    assert!(short.validate().is_err());
+    let long: CreateAppData =
+        serde_json::from_str(&format!(r#"{{"type":"{}","data":{{}}}}"#, "x".repeat(26))).unwrap();
+    assert!(long.validate().is_err());
+}
+
+#[test]
+fn urls_have_no_double_slash_and_use_singular_app_action() {
+    let id = item();
+    assert_eq!(
+        routes::app_action_url("http://h/api/", &id),
+        format!("http://h/api/app-items/{ID}/app-action")
+    );
+    assert_eq!(
+        routes::app_data_url("http://h/api", &id),
+        format!("http://h/api/app-items/{ID}/app-data")
+    );
+    assert_eq!(routes::ws_url("https://h/api"), "wss://h/api/ws");
+    assert_eq!(routes::ws_url("http://h/api"), "ws://h/api/ws");
+}
+
+#[test]
+fn error_body_uses_status_code_camel_case() {
+    let e = ErrorBody {
+        name: "APP_DATA_NOT_FOUND".into(),
+        code: "GAERR004".into(),
+        message: "APP_DATA_NOT_FOUND".into(),
+        status_code: 404,
+        data: None,
+        origin: Some("graasp-plugin-apps/app-data".into()),
+    };
+    let s = serde_json::to_string(&e).unwrap();
+    assert_eq!(
+        s,
+        r#"{"name":"APP_DATA_NOT_FOUND","code":"GAERR004","message":"APP_DATA_NOT_FOUND","statusCode":404,"origin":"graasp-plugin-apps/app-data"}"#
+    );
+}
