@@ -90,10 +90,9 @@ impl MessageKind {
             if let Some(rest) = ty
                 .strip_prefix(kind.prefix())
                 .and_then(|r| r.strip_prefix('_'))
+                && let Ok(id) = rest.parse::<ItemId>()
             {
-                if let Ok(id) = rest.parse::<ItemId>() {
-                    return Ok((kind, id));
-                }
+                return Ok((kind, id));
             }
         }
         Err(ProtocolError::UnknownType(ty.to_owned()))
