@@ -1,0 +1,700 @@
+//! [`App`]: the connected app, with the typed client over every app route.
+
+use crate::{
+    channel::Channel,
+    config::{AppConfig, DEFAULT_STANDALONE_ITEM_ID},
+    env::{HostEnv, item_id_from_search, window},
+    error::{Error, js_text},
+    handshake::handshake,
+    http::{self, Body, Fetch, Request},
+    mock::FileMeta,
+    resize::ResizeHandle,
+    standalone::{LocalStore, MemoryStore, Standalone, Store},
+    token::TokenCache,
+    types::{ListFilter, NewAppData, Page},
+};
+use appframe_protocol::{
+    AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
+    ItemId, JsonObject, KeyOrigin, LocalContext, Member, Message, PatchData, Permission, RowId,
+    routes,
+};
+use gloo_events::EventListener;
+use serde::{Serialize, de::DeserializeOwned};
+use std::{cell::RefCell, rc::Rc, time::Duration};
+use time::OffsetDateTime;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Blob, FormData, Response};
+
+/// A connected app: its context, and calls to the server (or to the standalone backend).
+///
+/// Cheap to clone (all clones share one connection); not `Send` (the browser is single-threaded).
+#[derive(Clone)]
+pub struct App {
+    inner: Rc<Inner>,
+}
+
+struct Inner {
+    key: String,
+    handshake_timeout: Duration,
+    token_timeout: Duration,
+    context: RefCell<LocalContext>,
+    backend: Backend,
+    /// Re-handshake on the window `online` event; removed when the last clone drops.
+    online: RefCell<Option<EventListener>>,
+}
+
+enum Backend {
+    Remote(Remote),
+    Standalone(Standalone),
+}
+
+struct Remote {
+    env: HostEnv,
+    item_id: ItemId,
+    channel: RefCell<Rc<Channel>>,
+    token: TokenCache,
+    fetch: Fetch,
+}
+
+/// An object URL for downloaded bytes; revoked when dropped (call [`BlobUrl::keep`] to keep it).
+#[derive(Debug)]
+pub struct BlobUrl {
+    url: String,
+    revoke: bool,
+}
+
+impl BlobUrl {
+    /// The `blob:` URL (valid while this value lives).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Keeps the URL valid for the page's lifetime and returns it.
+    pub fn keep(mut self) -> String {
+        self.revoke = false;
+        std::mem::take(&mut self.url)
+    }
+}
+
+impl Drop for BlobUrl {
+    fn drop(&mut self) {
+        if self.revoke {
+            // Revoking an unknown URL is a no-op; nothing to report.
+            let _ = web_sys::Url::revoke_object_url(&self.url);
+        }
+    }
+}
+
+fn encode<T: Serialize>(v: &T) -> Result<String, Error> {
+    serde_json::to_string(v).map_err(|e| Error::Decode(e.to_string()))
+}
+
+/// Reads one entity where a server may answer `{...}` or `[{...}]` (uploads).
+fn one<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
+    let v = match v {
+        serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
+        v => v,
+    };
+    serde_json::from_value(v).map_err(|e| Error::Decode(e.to_string()))
+}
+
+async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, Error> {
+    let buf = JsFuture::from(blob.array_buffer())
+        .await
+        .map_err(|e| Error::Browser(js_text(&e)))?;
+    Ok(js_sys::Uint8Array::new(&buf).to_vec())
+}
+
+fn bytes_blob(bytes: &[u8], mimetype: &str) -> Result<Blob, Error> {
+    let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(mimetype);
+    Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|e| Error::Browser(js_text(&e)))
+}
+
+fn blob_url(blob: &Blob) -> Result<BlobUrl, Error> {
+    let url =
+        web_sys::Url::create_object_url_with_blob(blob).map_err(|e| Error::Browser(js_text(&e)))?;
+    Ok(BlobUrl { url, revoke: true })
+}
+
+fn file_meta_of(blob: &Blob, name: &str) -> FileMeta {
+    let ty = blob.type_();
+    FileMeta {
+        name: name.to_owned(),
+        mimetype: if ty.is_empty() {
+            "application/octet-stream".into()
+        } else {
+            ty
+        },
+    }
+}
+
+/// Now, from the browser clock (the `time` crate has no clock on wasm32-unknown-unknown).
+fn browser_now() -> OffsetDateTime {
+    let nanos = (js_sys::Date::now() * 1_000_000.0) as i128;
+    OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// A random v4 id from `crypto.getRandomValues` (falls back to `Math.random` without crypto).
+fn browser_id() -> RowId {
+    let mut bytes = [0u8; 16];
+    let filled = window()
+        .ok()
+        .and_then(|w| w.crypto().ok())
+        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
+    if !filled {
+        for b in &mut bytes {
+            *b = (js_sys::Math::random() * 256.0) as u8;
+        }
+    }
+    RowId(uuid::Builder::from_random_bytes(bytes).into_uuid())
+}
+
+impl App {
+    /// Connects to the host (handshake), or opens the standalone backend when the page is not
+    /// embedded (`window.parent === window`) and standalone mode is enabled.
+    pub async fn connect(config: AppConfig) -> Result<App, Error> {
+        match HostEnv::detect()? {
+            Some(env) => {
+                let fetch = Fetch::from_window(&env.own)?;
+                App::connect_embedded(config, env, fetch).await
+            }
+            None if config.standalone.enabled => App::standalone(config),
+            None => Err(Error::NotEmbedded),
+        }
+    }
+
+    /// Connects through an explicit environment (tests put a fake host there).
+    pub(crate) async fn connect_embedded(
+        config: AppConfig,
+        env: HostEnv,
+        fetch: Fetch,
+    ) -> Result<App, Error> {
+        let item_id = env.item_id.ok_or(Error::MissingItemId)?;
+        let (context, channel) =
+            handshake(&env, item_id, &config.key, config.handshake_timeout).await?;
+        let own = env.own.clone();
+        let inner = Rc::new(Inner {
+            key: config.key,
+            handshake_timeout: config.handshake_timeout,
+            token_timeout: config.token_timeout,
+            context: RefCell::new(context),
+            backend: Backend::Remote(Remote {
+                env,
+                item_id,
+                channel: RefCell::new(Rc::new(channel)),
+                token: TokenCache::new(),
+                fetch,
+            }),
+            online: RefCell::new(None),
+        });
+        let weak = Rc::downgrade(&inner);
+        // Back online: the host may have reloaded its side; take a fresh channel (as Graasp's
+        // client does through react-query's refetchOnReconnect).
+        let listener = EventListener::new(&own, "online", move |_| {
+            if let Some(inner) = weak.upgrade() {
+                wasm_bindgen_futures::spawn_local(async move {
+                    // A failed re-handshake keeps the old channel, which may still work.
+                    let _ = App { inner }.reconnect().await;
+                });
+            }
+        });
+        *inner.online.borrow_mut() = Some(listener);
+        Ok(App { inner })
+    }
+
+    /// Opens the standalone backend even when embedded (for demos and tests).
+    pub fn standalone(config: AppConfig) -> Result<App, Error> {
+        let w = window()?;
+        let loc = w.location();
+        let item_id = item_id_from_search(&loc.search().unwrap_or_default())
+            .or(config.standalone.item_id)
+            .unwrap_or(DEFAULT_STANDALONE_ITEM_ID);
+        let origin = loc.origin().unwrap_or_default();
+        let app_url = format!("{origin}{}", loc.pathname().unwrap_or_default());
+        let local = if config.standalone.persist {
+            // Opaque origins (sandboxed iframes, some file:// pages) have no localStorage:
+            // fall back to memory so the page still works.
+            w.local_storage().ok().flatten()
+        } else {
+            None
+        };
+        let store: Box<dyn Store> = match local {
+            Some(s) => Box::new(LocalStore(s)),
+            None => Box::new(MemoryStore::default()),
+        };
+        App::standalone_with(config, store, item_id, origin, app_url)
+    }
+
+    pub(crate) fn standalone_with(
+        config: AppConfig,
+        store: Box<dyn Store>,
+        item_id: ItemId,
+        origin: String,
+        app_url: String,
+    ) -> Result<App, Error> {
+        let backend = Standalone::open(
+            store,
+            &config.key,
+            item_id,
+            config.standalone,
+            app_url,
+            Box::new(browser_now),
+            Box::new(browser_id),
+        )?;
+        let context = backend.context(&format!("{origin}/api"));
+        Ok(App {
+            inner: Rc::new(Inner {
+                key: config.key,
+                handshake_timeout: config.handshake_timeout,
+                token_timeout: config.token_timeout,
+                context: RefCell::new(context),
+                backend: Backend::Standalone(backend),
+                online: RefCell::new(None),
+            }),
+        })
+    }
+
+    /// The context from the host (or the standalone backend). A re-handshake may change it.
+    pub fn context(&self) -> LocalContext {
+        self.inner.context.borrow().clone()
+    }
+
+    /// The app item's id.
+    pub fn item_id(&self) -> ItemId {
+        self.inner.context.borrow().item_id
+    }
+
+    /// True when running against the in-browser standalone backend.
+    pub fn is_standalone(&self) -> bool {
+        matches!(self.inner.backend, Backend::Standalone(_))
+    }
+
+    /// Handshakes again and switches to the new channel (the token is asked again). Requests
+    /// in flight on the old channel still complete. A no-op in standalone mode.
+    pub async fn reconnect(&self) -> Result<(), Error> {
+        let Backend::Remote(r) = &self.inner.backend else {
+            return Ok(());
+        };
+        let (context, channel) = handshake(
+            &r.env,
+            r.item_id,
+            &self.inner.key,
+            self.inner.handshake_timeout,
+        )
+        .await?;
+        *r.channel.borrow_mut() = Rc::new(channel);
+        *self.inner.context.borrow_mut() = context;
+        r.token.clear();
+        Ok(())
+    }
+
+    /// The app token (cached; asked from the host when missing). In standalone mode a
+    /// placeholder `standalone <accountId>`, as no server checks it.
+    pub async fn auth_token(&self) -> Result<String, Error> {
+        match &self.inner.backend {
+            Backend::Remote(r) => self.token(r).await,
+            Backend::Standalone(s) => Ok(format!(
+                "standalone {}",
+                s.caller().account.map(|a| a.to_string()).unwrap_or_default()
+            )),
+        }
+    }
+
+    async fn token(&self, r: &Remote) -> Result<String, Error> {
+        let channel = r.channel.borrow().clone();
+        let payload = KeyOrigin {
+            key: self.inner.key.clone(),
+            origin: r.env.own_origin.clone(),
+        };
+        r.token.get(channel, payload, self.inner.token_timeout).await
+    }
+
+    /// Sends with the token; on 401 gets one fresh token and retries once.
+    async fn send(&self, r: &Remote, req: Request) -> Result<Response, Error> {
+        let token = self.token(r).await?;
+        let mut resp = r.fetch.send(&req, Some(&token)).await?;
+        if resp.status() == 401 {
+            r.token.invalidate(&token);
+            let fresh = self.token(r).await?;
+            resp = r.fetch.send(&req, Some(&fresh)).await?;
+        }
+        if !resp.ok() {
+            return Err(http::error_of(&resp).await);
+        }
+        Ok(resp)
+    }
+
+    fn api(&self) -> (String, ItemId, bool) {
+        let c = self.inner.context.borrow();
+        // Pagination is an appframe extension: only with a host that says it is appframe.
+        (c.api_host.clone(), c.item_id, c.appframe.is_some())
+    }
+
+    fn req(method: &'static str, url: String, body: Body) -> Request {
+        Request { method, url, body }
+    }
+
+    /// Lists app data visible to the user (`type` filter; pages with appframe servers).
+    pub async fn list_app_data(&self, filter: ListFilter) -> Result<Page<AppData>, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.list_app_data(&filter),
+            Backend::Remote(r) => {
+                let (host, item, paged) = self.api();
+                let mut params = vec![("type", filter.ty.clone())];
+                if paged {
+                    params.push(("limit", filter.limit.map(|l| l.to_string())));
+                    params.push(("cursor", filter.cursor.clone()));
+                }
+                let url = http::with_query(routes::app_data_url(&host, &item), &params);
+                let resp = self.send(r, Self::req("GET", url, Body::None)).await?;
+                let link = resp.headers().get("link").ok().flatten();
+                let items = http::json(&resp).await?;
+                Ok(Page {
+                    items,
+                    next_cursor: link.as_deref().and_then(http::next_cursor),
+                })
+            }
+        }
+    }
+
+    /// Creates an app-data row.
+    pub async fn create_app_data(&self, input: NewAppData) -> Result<AppData, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.create_app_data(&input),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let body = Body::Json(encode(&input.to_wire())?);
+                let req = Self::req("POST", routes::app_data_url(&host, &item), body);
+                http::json(&self.send(r, req).await?).await
+            }
+        }
+    }
+
+    /// Replaces the `data` of an app-data row.
+    pub async fn patch_app_data(&self, id: RowId, data: JsonObject) -> Result<AppData, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.patch_app_data(id, data),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let body = Body::Json(encode(&PatchData { data })?);
+                let req = Self::req("PATCH", routes::app_data_one_url(&host, &item, &id), body);
+                http::json(&self.send(r, req).await?).await
+            }
+        }
+    }
+
+    /// Deletes an app-data row (and its file).
+    pub async fn delete_app_data(&self, id: RowId) -> Result<(), Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.delete_app_data(id),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let req = Self::req("DELETE", routes::app_data_one_url(&host, &item, &id), Body::None);
+                // The body is the deleted id as text/plain; nothing more to read.
+                self.send(r, req).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Uploads a file (a `Blob` or `File`) as an app-data row of type `file`.
+    pub async fn upload_app_data_file(&self, file: &Blob, name: &str) -> Result<AppData, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => {
+                let bytes = blob_bytes(file).await?;
+                s.upload_app_data_file(&file_meta_of(file, name), &bytes)
+            }
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let form = FormData::new().map_err(|e| Error::Browser(js_text(&e)))?;
+                form.append_with_blob_and_filename("files", file, name)
+                    .map_err(|e| Error::Browser(js_text(&e)))?;
+                let req = Self::req("POST", routes::app_data_upload_url(&host, &item), Body::Form(form));
+                one(http::json(&self.send(r, req).await?).await?)
+            }
+        }
+    }
+
+    /// Follows a download route: the server answers with a (signed) URL, fetched without credentials.
+    async fn fetch_file(&self, r: &Remote, route: String) -> Result<Response, Error> {
+        let resp = self.send(r, Self::req("GET", route.clone(), Body::None)).await?;
+        let text = http::text(&resp).await?;
+        // Graasp answers text/plain; tolerate a JSON string too.
+        let raw = serde_json::from_str::<String>(&text).unwrap_or(text);
+        let url = web_sys::Url::new_with_base(raw.trim(), &route)
+            .map_err(|_| Error::Decode(format!("bad file URL {raw:?}")))?
+            .href();
+        let file = r.fetch.get_plain(&url).await?;
+        if !file.ok() {
+            return Err(http::error_of(&file).await);
+        }
+        Ok(file)
+    }
+
+    async fn file_blob(&self, r: &Remote, route: String) -> Result<Blob, Error> {
+        let resp = self.fetch_file(r, route).await?;
+        let p = resp.blob().map_err(|e| Error::Decode(js_text(&e)))?;
+        JsFuture::from(p)
+            .await
+            .map_err(|e| Error::Network(js_text(&e)))?
+            .dyn_into::<Blob>()
+            .map_err(|_| Error::Decode("not a Blob".into()))
+    }
+
+    /// Downloads the file of an app-data row.
+    pub async fn download_app_data_file(&self, id: RowId) -> Result<Vec<u8>, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.download_app_data_file(id).map(|(_, b)| b),
+            Backend::Remote(r) => {
+                let (host, _, _) = self.api();
+                let resp = self.fetch_file(r, routes::app_data_download_url(&host, &id)).await?;
+                http::bytes(&resp).await
+            }
+        }
+    }
+
+    /// Downloads the file of an app-data row as a `blob:` URL (for `<img src>`, links).
+    pub async fn download_app_data_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => {
+                let (meta, bytes) = s.download_app_data_file(id)?;
+                blob_url(&bytes_blob(&bytes, &meta.mimetype)?)
+            }
+            Backend::Remote(r) => {
+                let (host, _, _) = self.api();
+                blob_url(&self.file_blob(r, routes::app_data_download_url(&host, &id)).await?)
+            }
+        }
+    }
+
+    /// Lists app actions: a non-admin gets their own; an admin gets all, or `account`'s.
+    pub async fn list_app_actions(&self, account: Option<AccountId>) -> Result<Vec<AppAction>, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.list_app_actions(account),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let url = http::with_query(
+                    routes::app_action_url(&host, &item),
+                    &[("accountId", account.map(|a| a.to_string()))],
+                );
+                http::json(&self.send(r, Self::req("GET", url, Body::None)).await?).await
+            }
+        }
+    }
+
+    /// Records an app action (the server answers 204 with no body; nothing is returned).
+    pub async fn create_app_action(&self, ty: &str, data: JsonObject) -> Result<(), Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.create_app_action(ty, data),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let body = Body::Json(encode(&CreateAppAction {
+                    data,
+                    ty: ty.to_owned(),
+                })?);
+                let req = Self::req("POST", routes::app_action_url(&host, &item), body);
+                self.send(r, req).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Lists app settings, optionally only those named `name`.
+    pub async fn list_app_settings(&self, name: Option<&str>) -> Result<Vec<AppSetting>, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => Ok(s.list_app_settings(name)),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let url = http::with_query(
+                    routes::app_settings_url(&host, &item),
+                    &[("name", name.map(str::to_owned))],
+                );
+                http::json(&self.send(r, Self::req("GET", url, Body::None)).await?).await
+            }
+        }
+    }
+
+    /// Creates an app setting (admin only).
+    pub async fn create_app_setting(&self, name: &str, data: JsonObject) -> Result<AppSetting, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.create_app_setting(name, data),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let body = Body::Json(encode(&CreateAppSetting {
+                    name: name.to_owned(),
+                    data,
+                })?);
+                let req = Self::req("POST", routes::app_settings_url(&host, &item), body);
+                http::json(&self.send(r, req).await?).await
+            }
+        }
+    }
+
+    /// Replaces the `data` of an app setting (admin only).
+    pub async fn patch_app_setting(&self, id: RowId, data: JsonObject) -> Result<AppSetting, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.patch_app_setting(id, data),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let body = Body::Json(encode(&PatchData { data })?);
+                let url = routes::app_settings_one_url(&host, &item, &id);
+                http::json(&self.send(r, Self::req("PATCH", url, body)).await?).await
+            }
+        }
+    }
+
+    /// Deletes an app setting (admin only).
+    pub async fn delete_app_setting(&self, id: RowId) -> Result<(), Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.delete_app_setting(id),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let url = routes::app_settings_one_url(&host, &item, &id);
+                self.send(r, Self::req("DELETE", url, Body::None)).await.map(|_| ())
+            }
+        }
+    }
+
+    /// Uploads a file as an app setting named `name` (default `file`; admin only).
+    pub async fn upload_app_setting_file(
+        &self,
+        file: &Blob,
+        file_name: &str,
+        name: Option<&str>,
+    ) -> Result<AppSetting, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => {
+                let bytes = blob_bytes(file).await?;
+                s.upload_app_setting_file(name, &file_meta_of(file, file_name), &bytes)
+            }
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let form = FormData::new().map_err(|e| Error::Browser(js_text(&e)))?;
+                // The server reads `name` only when it comes before the file part.
+                if let Some(n) = name {
+                    form.append_with_str("name", n)
+                        .map_err(|e| Error::Browser(js_text(&e)))?;
+                }
+                form.append_with_blob_and_filename("files", file, file_name)
+                    .map_err(|e| Error::Browser(js_text(&e)))?;
+                let url = routes::app_settings_upload_url(&host, &item);
+                one(http::json(&self.send(r, Self::req("POST", url, Body::Form(form))).await?).await?)
+            }
+        }
+    }
+
+    /// Downloads the file of an app setting.
+    pub async fn download_app_setting_file(&self, id: RowId) -> Result<Vec<u8>, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => s.download_app_setting_file(id).map(|(_, b)| b),
+            Backend::Remote(r) => {
+                let (host, _, _) = self.api();
+                let resp = self.fetch_file(r, routes::app_settings_download_url(&host, &id)).await?;
+                http::bytes(&resp).await
+            }
+        }
+    }
+
+    /// Downloads the file of an app setting as a `blob:` URL.
+    pub async fn download_app_setting_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => {
+                let (meta, bytes) = s.download_app_setting_file(id)?;
+                blob_url(&bytes_blob(&bytes, &meta.mimetype)?)
+            }
+            Backend::Remote(r) => {
+                let (host, _, _) = self.api();
+                blob_url(&self.file_blob(r, routes::app_settings_download_url(&host, &id)).await?)
+            }
+        }
+    }
+
+    /// The app item and its members (`GET .../context`).
+    pub async fn app_context(&self) -> Result<AppContext, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => Ok(s.app_context()),
+            Backend::Remote(r) => {
+                let (host, item, _) = self.api();
+                let req = Self::req("GET", routes::context_url(&host, &item), Body::None);
+                http::json(&self.send(r, req).await?).await
+            }
+        }
+    }
+
+    /// Starts sending the document height to the host (debounced, loop-guarded) until the
+    /// handle is dropped. Inert in standalone mode.
+    pub fn auto_resize(&self) -> Result<ResizeHandle, Error> {
+        let Backend::Remote(r) = &self.inner.backend else {
+            return Ok(ResizeHandle::inert());
+        };
+        let weak = Rc::downgrade(&self.inner);
+        let send = Rc::new(move |height: i32| {
+            let Some(inner) = weak.upgrade() else { return };
+            if let Backend::Remote(r) = &inner.backend {
+                // Always the current channel, so resizes follow a re-handshake.
+                let channel = r.channel.borrow().clone();
+                let _ = channel.post(&Message::PostAutoResize {
+                    item_id: channel.item_id(),
+                    height: f64::from(height),
+                });
+            }
+        });
+        ResizeHandle::start(r.env.own.clone(), send)
+    }
+
+    /// Asks the host to make the iframe as tall as its viewport. A no-op in standalone mode.
+    pub fn max_resize(&self) -> Result<(), Error> {
+        let Backend::Remote(r) = &self.inner.backend else {
+            return Ok(());
+        };
+        let channel = r.channel.borrow().clone();
+        channel.post(&Message::PostMaxResize {
+            item_id: r.item_id,
+        })
+    }
+
+    fn standalone_backend(&self) -> Result<&Standalone, Error> {
+        match &self.inner.backend {
+            Backend::Standalone(s) => Ok(s),
+            Backend::Remote(_) => Err(Error::NotStandalone),
+        }
+    }
+
+    fn refresh_standalone_context(&self, s: &Standalone) {
+        let api_host = self.inner.context.borrow().api_host.clone();
+        *self.inner.context.borrow_mut() = s.context(&api_host);
+    }
+
+    /// Standalone only: deletes every row and file of this item and applies the seed again.
+    pub fn reset(&self) -> Result<(), Error> {
+        let s = self.standalone_backend()?;
+        s.reset()?;
+        self.refresh_standalone_context(s);
+        Ok(())
+    }
+
+    /// Standalone only: act as another member of the item with `permission` (to try the
+    /// visibility rules as a reader, say). Kept across reloads until [`App::reset`].
+    pub fn switch_account(&self, account: AccountId, permission: Permission) -> Result<(), Error> {
+        let s = self.standalone_backend()?;
+        s.switch_account(account, permission)?;
+        self.refresh_standalone_context(s);
+        Ok(())
+    }
+
+    /// Standalone only: adds (or renames) a member of the item.
+    pub fn add_member(&self, member: Member) -> Result<(), Error> {
+        self.standalone_backend()?.add_member(member)
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("item_id", &self.item_id())
+            .field("standalone", &self.is_standalone())
+            .finish()
+    }
+}

@@ -1,0 +1,127 @@
+//! The channel to the host after the handshake: the transferred `MessagePort`, or the parent
+//! window in Graasp's mobile mode (context `mobile: true`, no port).
+//!
+//! Each channel keeps its own listener and its own waiting token requests, so a request sent
+//! on an old port still completes after a re-handshake has installed a new one.
+
+use crate::{
+    env::HostEnv,
+    error::{Error, js_text},
+    signal::Slot,
+};
+use appframe_protocol::{ItemId, KeyOrigin, Message};
+use gloo_events::EventListener;
+use std::{cell::RefCell, rc::Rc};
+use wasm_bindgen::{JsCast, JsValue};
+use web_sys::{MessageEvent, MessagePort};
+
+/// The result of one GET_AUTH_TOKEN.
+pub(crate) type TokenReply = Result<String, Error>;
+
+enum Link {
+    Port(MessagePort),
+    Window(HostEnv),
+}
+
+/// One channel to the host.
+pub(crate) struct Channel {
+    link: Link,
+    item_id: ItemId,
+    waiters: Rc<RefCell<Vec<Slot<TokenReply>>>>,
+    _listener: EventListener,
+}
+
+fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev: &MessageEvent) {
+    // Graasp messages are JSON strings; anything else is someone else's traffic.
+    let Some(text) = ev.data().as_string() else {
+        return;
+    };
+    let reply = match Message::decode(&text) {
+        Ok(Message::GetAuthTokenSuccess { item_id: id, payload }) if id == item_id => {
+            Ok(payload.token)
+        }
+        Ok(Message::GetAuthTokenFailure { item_id: id, error }) if id == item_id => {
+            Err(Error::TokenRefused {
+                code: error.code,
+                message: error.message,
+            })
+        }
+        _ => return,
+    };
+    // Replies carry no request id: one reply answers every request waiting on this channel.
+    let pending = std::mem::take(&mut *waiters.borrow_mut());
+    for w in pending {
+        w.set(reply.clone());
+    }
+}
+
+impl Channel {
+    /// A channel over a transferred port.
+    pub(crate) fn port(port: MessagePort, item_id: ItemId) -> Channel {
+        let waiters: Rc<RefCell<Vec<Slot<TokenReply>>>> = Rc::default();
+        let w = waiters.clone();
+        let listener = EventListener::new(&port, "message", move |e| {
+            if let Some(ev) = e.dyn_ref::<MessageEvent>() {
+                on_message(item_id, &w, ev);
+            }
+        });
+        // addEventListener (unlike onmessage) does not start a MessagePort's queue.
+        port.start();
+        Channel {
+            link: Link::Port(port),
+            item_id,
+            waiters,
+            _listener: listener,
+        }
+    }
+
+    /// A channel over the host window (mobile mode); only the host's messages are read.
+    pub(crate) fn window(env: HostEnv, item_id: ItemId) -> Channel {
+        let waiters: Rc<RefCell<Vec<Slot<TokenReply>>>> = Rc::default();
+        let w = waiters.clone();
+        let filter = env.clone();
+        let listener = EventListener::new(&env.own, "message", move |e| {
+            if let Some(ev) = e.dyn_ref::<MessageEvent>()
+                && filter.is_from_host(ev)
+            {
+                on_message(item_id, &w, ev);
+            }
+        });
+        Channel {
+            link: Link::Window(env),
+            item_id,
+            waiters,
+            _listener: listener,
+        }
+    }
+
+    /// Sends one message to the host.
+    pub(crate) fn post(&self, msg: &Message) -> Result<(), Error> {
+        let text = msg.encode();
+        match &self.link {
+            Link::Port(p) => p
+                .post_message(&JsValue::from_str(&text))
+                .map_err(|e| Error::PortClosed(js_text(&e))),
+            Link::Window(env) => env.post_to_host(&text),
+        }
+    }
+
+    /// Sends GET_AUTH_TOKEN; the returned slot receives the reply (the caller adds the timeout).
+    pub(crate) fn request_token(&self, payload: KeyOrigin) -> Slot<TokenReply> {
+        let slot = Slot::new();
+        self.waiters.borrow_mut().push(slot.clone());
+        let msg = Message::GetAuthToken {
+            item_id: self.item_id,
+            payload,
+        };
+        if let Err(e) = self.post(&msg) {
+            slot.set(Err(e));
+        }
+        slot
+    }
+
+    /// The item this channel speaks for.
+    pub(crate) fn item_id(&self) -> ItemId {
+        self.item_id
+    }
+}

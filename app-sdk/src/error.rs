@@ -1,0 +1,183 @@
+//! The SDK's one error type. `Error::code()` strings are API: apps and the JS facade match on them.
+
+use appframe_protocol::ErrorBody;
+
+/// Everything that can go wrong in the SDK.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum Error {
+    /// The page is not inside an iframe and standalone mode is disabled.
+    #[error("the app is not embedded in a host page and standalone mode is disabled")]
+    NotEmbedded,
+    /// Embedded, but the page URL has no valid `?itemId=`.
+    #[error("the page URL has no valid ?itemId= parameter")]
+    MissingItemId,
+    /// The host did not answer `GET_CONTEXT` in time.
+    #[error("the host did not send the context in time")]
+    ContextTimeout,
+    /// The host answered `GET_CONTEXT_FAILURE`.
+    #[error("the host refused the context: {message} ({code})")]
+    ContextRefused {
+        /// The host's machine code (may be empty).
+        code: String,
+        /// The host's reason.
+        message: String,
+    },
+    /// The context arrived without a `MessagePort` (and the host is not in mobile mode).
+    #[error("the host sent the context without a message port")]
+    PortMissing,
+    /// The host answered `GET_AUTH_TOKEN_FAILURE`.
+    #[error("the host refused the token: {message} ({code})")]
+    TokenRefused {
+        /// The host's machine code (may be empty).
+        code: String,
+        /// The host's reason.
+        message: String,
+    },
+    /// The host did not answer `GET_AUTH_TOKEN` in time.
+    #[error("the host did not send a token in time")]
+    TokenTimeout,
+    /// Posting on the host channel failed (the port is closed or detached).
+    #[error("the channel to the host is closed: {0}")]
+    PortClosed(String),
+    /// The server answered with an error status; `code`/`message` come from the Graasp error body.
+    #[error("HTTP {status}: {message} ({code})")]
+    Http {
+        /// HTTP status.
+        status: u16,
+        /// Graasp error code (e.g. `GAERR004`), empty when the body had none.
+        code: String,
+        /// Error message (e.g. `APP_DATA_NOT_FOUND`).
+        message: String,
+    },
+    /// The request did not reach the server (offline, CORS, DNS).
+    #[error("network error: {0}")]
+    Network(String),
+    /// A response or message could not be decoded.
+    #[error("could not decode: {0}")]
+    Decode(String),
+    /// The browser storage of the standalone backend failed (quota, privacy mode).
+    #[error("storage error: {0}")]
+    Storage(String),
+    /// A browser API failed or is missing.
+    #[error("browser error: {0}")]
+    Browser(String),
+    /// The operation exists only in standalone mode.
+    #[error("this operation is only available in standalone mode")]
+    NotStandalone,
+}
+
+impl Error {
+    /// A stable machine code for this error (e.g. `"ContextTimeout"`, `"Http"`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NotEmbedded => "NotEmbedded",
+            Error::MissingItemId => "MissingItemId",
+            Error::ContextTimeout => "ContextTimeout",
+            Error::ContextRefused { .. } => "ContextRefused",
+            Error::PortMissing => "PortMissing",
+            Error::TokenRefused { .. } => "TokenRefused",
+            Error::TokenTimeout => "TokenTimeout",
+            Error::PortClosed(_) => "PortClosed",
+            Error::Http { .. } => "Http",
+            Error::Network(_) => "Network",
+            Error::Decode(_) => "Decode",
+            Error::Storage(_) => "Storage",
+            Error::Browser(_) => "Browser",
+            Error::NotStandalone => "NotStandalone",
+        }
+    }
+
+    /// The HTTP status for `Http` errors.
+    pub fn status(&self) -> Option<u16> {
+        match self {
+            Error::Http { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// True for HTTP 403 (the caller may not do this).
+    pub fn is_forbidden(&self) -> bool {
+        self.status() == Some(403)
+    }
+
+    /// True for HTTP 404 (no such row, or not visible to the caller).
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(404)
+    }
+
+    /// Builds an `Http` error from a status and a response body, reading the Graasp error body
+    /// when there is one (any other body becomes the message).
+    pub(crate) fn from_http(status: u16, body: &str) -> Error {
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(b) => Error::Http {
+                status,
+                code: b.code,
+                message: b.message,
+            },
+            Err(_) => Error::Http {
+                status,
+                code: String::new(),
+                message: body.chars().take(200).collect(),
+            },
+        }
+    }
+
+    /// An `Http` error as the server (and the standalone backend) produce it.
+    pub(crate) fn http(status: u16, code: &str, message: &str) -> Error {
+        Error::Http {
+            status,
+            code: code.to_owned(),
+            message: message.to_owned(),
+        }
+    }
+}
+
+/// Renders a thrown JS value (usually an `Error`) as text.
+pub(crate) fn js_text(v: &wasm_bindgen::JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    js_sys::Reflect::get(v, &"message".into())
+        .ok()
+        .and_then(|m| m.as_string())
+        .unwrap_or_else(|| format!("{v:?}"))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn graasp_error_body_is_parsed_into_code_and_message() {
+        let e = Error::from_http(
+            404,
+            r#"{"name":"APP_DATA_NOT_FOUND","code":"GAERR004","message":"APP_DATA_NOT_FOUND","statusCode":404,"origin":"graasp-plugin-apps/app-data"}"#,
+        );
+        assert_eq!(e, Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND"));
+        assert_eq!(e.code(), "Http");
+        assert!(e.is_not_found());
+        assert!(!e.is_forbidden());
+    }
+
+    #[test]
+    fn a_non_graasp_body_becomes_the_message() {
+        let e = Error::from_http(502, "Bad Gateway");
+        assert_eq!(e, Error::http(502, "", "Bad Gateway"));
+    }
+
+    #[test]
+    fn codes_are_stable_strings() {
+        assert_eq!(Error::ContextTimeout.code(), "ContextTimeout");
+        assert_eq!(Error::TokenTimeout.code(), "TokenTimeout");
+        assert_eq!(Error::PortClosed("x".into()).code(), "PortClosed");
+        assert_eq!(
+            Error::TokenRefused {
+                code: "A".into(),
+                message: "b".into()
+            }
+            .code(),
+            "TokenRefused"
+        );
+        assert_eq!(Error::NotEmbedded.code(), "NotEmbedded");
+    }
+}

@@ -1,0 +1,73 @@
+//! GET_CONTEXT → GET_CONTEXT_SUCCESS (+ port), with the checks Graasp's client lacks: replies
+//! only from the host window (and origin), unrelated messages ignored, FAILURE typed, timeout.
+
+use crate::{
+    channel::Channel,
+    env::HostEnv,
+    error::Error,
+    signal::{Slot, wait_or},
+};
+use appframe_protocol::{ItemId, KeyOrigin, LocalContext, Message};
+use gloo_events::EventListener;
+use std::time::Duration;
+use wasm_bindgen::JsCast;
+use web_sys::{MessageEvent, MessagePort};
+
+type Reply = Result<(LocalContext, Option<MessagePort>), Error>;
+
+/// Asks the host for the context and returns it with the channel to use from now on.
+pub(crate) async fn handshake(
+    env: &HostEnv,
+    item_id: ItemId,
+    key: &str,
+    timeout: Duration,
+) -> Result<(LocalContext, Channel), Error> {
+    let slot: Slot<Reply> = Slot::new();
+    let s = slot.clone();
+    let filter = env.clone();
+    // Removed when this function returns (RAII), whatever the outcome.
+    let _listener = EventListener::new(&env.own, "message", move |e| {
+        let Some(ev) = e.dyn_ref::<MessageEvent>() else {
+            return;
+        };
+        if !filter.is_from_host(ev) {
+            return;
+        }
+        let Some(text) = ev.data().as_string() else {
+            return;
+        };
+        match Message::decode(&text) {
+            Ok(Message::GetContextSuccess {
+                item_id: id,
+                context,
+            }) if id == item_id => {
+                let port = ev.ports().get(0).dyn_into::<MessagePort>().ok();
+                s.set(Ok((*context, port)));
+            }
+            Ok(Message::GetContextFailure { item_id: id, error }) if id == item_id => {
+                s.set(Err(Error::ContextRefused {
+                    code: error.code,
+                    message: error.message,
+                }));
+            }
+            // Other items, other kinds, other apps' JSON: not ours, keep waiting.
+            _ => {}
+        }
+    });
+    let ask = Message::GetContext {
+        item_id,
+        payload: KeyOrigin {
+            key: key.to_owned(),
+            origin: env.own_origin.clone(),
+        },
+    };
+    env.post_to_host(&ask.encode())?;
+    let (context, port) = wait_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
+    let channel = match port {
+        Some(p) => Channel::port(p, item_id),
+        None if context.mobile => Channel::window(env.clone(), item_id),
+        // Graasp's client would wait forever for a token here; fail now instead.
+        None => return Err(Error::PortMissing),
+    };
+    Ok((context, channel))
+}

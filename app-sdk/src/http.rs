@@ -1,0 +1,250 @@
+//! HTTP over the browser's `fetch`, called through a function value so tests can pass a fake
+//! `fetch` that answers with real `Response` objects (the response handling stays the real one).
+
+use crate::error::{Error, js_text};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{FormData, Headers, RequestCredentials, RequestInit, Response};
+
+/// A request body.
+#[derive(Clone)]
+pub(crate) enum Body {
+    /// No body (GET, DELETE).
+    None,
+    /// A JSON text (`Content-Type: application/json`, as Graasp's client sends it).
+    Json(String),
+    /// A multipart form (the browser sets the boundary).
+    Form(FormData),
+}
+
+/// One API request; re-sendable (for the retry after a 401).
+#[derive(Clone)]
+pub(crate) struct Request {
+    /// `GET`, `POST`, `PATCH`, `DELETE`.
+    pub method: &'static str,
+    /// Absolute URL.
+    pub url: String,
+    /// Body.
+    pub body: Body,
+}
+
+/// A `fetch` function and the `this` to call it on.
+#[derive(Clone)]
+pub(crate) struct Fetch {
+    func: js_sys::Function,
+    this: JsValue,
+}
+
+impl Fetch {
+    /// `window.fetch`.
+    pub(crate) fn from_window(w: &web_sys::Window) -> Result<Fetch, Error> {
+        let func = js_sys::Reflect::get(w, &"fetch".into())
+            .ok()
+            .and_then(|f| f.dyn_into::<js_sys::Function>().ok())
+            .ok_or_else(|| Error::Browser("fetch is not available".into()))?;
+        Ok(Fetch {
+            func,
+            this: w.into(),
+        })
+    }
+
+    /// Any function with `fetch`'s signature (tests).
+    #[cfg_attr(not(all(test, target_arch = "wasm32")), allow(dead_code))]
+    pub(crate) fn from_function(func: js_sys::Function) -> Fetch {
+        Fetch {
+            func,
+            this: JsValue::UNDEFINED,
+        }
+    }
+
+    /// Sends `req` with an optional bearer token; any HTTP status is `Ok`.
+    pub(crate) async fn send(&self, req: &Request, token: Option<&str>) -> Result<Response, Error> {
+        let init = RequestInit::new();
+        init.set_method(req.method);
+        let headers = Headers::new().map_err(|e| Error::Browser(js_text(&e)))?;
+        let set = |k: &str, v: &str| {
+            headers
+                .set(k, v)
+                .map_err(|e| Error::Browser(js_text(&e)))
+        };
+        set("Accept", "application/json, text/plain, */*")?;
+        if let Some(t) = token {
+            set("Authorization", &format!("Bearer {t}"))?;
+        }
+        match &req.body {
+            Body::None => {}
+            Body::Json(text) => {
+                set("Content-Type", "application/json")?;
+                init.set_body(&JsValue::from_str(text));
+            }
+            Body::Form(form) => init.set_body(form),
+        }
+        init.set_headers(&headers);
+        // The token authenticates; the host's cookies must not ride along (unlike Graasp's axios).
+        init.set_credentials(RequestCredentials::Omit);
+        self.raw(&req.url, &init).await
+    }
+
+    /// A credential-less GET (signed file URLs).
+    pub(crate) async fn get_plain(&self, url: &str) -> Result<Response, Error> {
+        let init = RequestInit::new();
+        init.set_method("GET");
+        init.set_credentials(RequestCredentials::Omit);
+        self.raw(url, &init).await
+    }
+
+    async fn raw(&self, url: &str, init: &RequestInit) -> Result<Response, Error> {
+        let promise = self
+            .func
+            .call2(&self.this, &JsValue::from_str(url), init)
+            .map_err(|e| Error::Network(js_text(&e)))?;
+        let promise = promise
+            .dyn_into::<js_sys::Promise>()
+            .map_err(|_| Error::Browser("fetch did not return a promise".into()))?;
+        let resp = JsFuture::from(promise)
+            .await
+            .map_err(|e| Error::Network(js_text(&e)))?;
+        resp.dyn_into::<Response>()
+            .map_err(|_| Error::Decode("fetch did not resolve to a Response".into()))
+    }
+}
+
+/// The body as text.
+pub(crate) async fn text(resp: &Response) -> Result<String, Error> {
+    let p = resp.text().map_err(|e| Error::Decode(js_text(&e)))?;
+    let v = JsFuture::from(p)
+        .await
+        .map_err(|e| Error::Network(js_text(&e)))?;
+    v.as_string()
+        .ok_or_else(|| Error::Decode("body is not text".into()))
+}
+
+/// The body as bytes.
+pub(crate) async fn bytes(resp: &Response) -> Result<Vec<u8>, Error> {
+    let p = resp.array_buffer().map_err(|e| Error::Decode(js_text(&e)))?;
+    let v = JsFuture::from(p)
+        .await
+        .map_err(|e| Error::Network(js_text(&e)))?;
+    Ok(js_sys::Uint8Array::new(&v).to_vec())
+}
+
+/// The body as JSON.
+pub(crate) async fn json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, Error> {
+    let t = text(resp).await?;
+    serde_json::from_str(&t).map_err(|e| Error::Decode(e.to_string()))
+}
+
+/// The `Error::Http` of a failed response (Graasp error body when present).
+pub(crate) async fn error_of(resp: &Response) -> Error {
+    let body = text(resp).await.unwrap_or_default();
+    Error::from_http(resp.status(), &body)
+}
+
+/// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
+pub(crate) fn encode_query(v: &str) -> String {
+    let mut out = String::with_capacity(v.len());
+    for b in v.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes and `+` (form encoding); `None` on malformed escapes or bad UTF-8.
+pub(crate) fn decode_query(v: &str) -> Option<String> {
+    let b = v.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'%' => {
+                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            c => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Appends `?k=v&...` (values encoded) to `url`.
+pub(crate) fn with_query(url: String, params: &[(&str, Option<String>)]) -> String {
+    let mut url = url;
+    for (k, v) in params {
+        if let Some(v) = v {
+            url.push(if url.contains('?') { '&' } else { '?' });
+            url.push_str(k);
+            url.push('=');
+            url.push_str(&encode_query(v));
+        }
+    }
+    url
+}
+
+/// The `cursor` of the `rel="next"` link of a `Link` header.
+pub(crate) fn next_cursor(link: &str) -> Option<String> {
+    link.split(',').find_map(|part| {
+        let (target, params) = part.split_once(';')?;
+        let is_next = params
+            .split(';')
+            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
+        if !is_next {
+            return None;
+        }
+        let url = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let (_, query) = url.split_once('?')?;
+        query
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("cursor="))
+            .and_then(decode_query)
+    })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_values_round_trip_through_encoding() {
+        let raw = "a b+c/=d?é&";
+        let enc = encode_query(raw);
+        assert_eq!(enc, "a%20b%2Bc%2F%3Dd%3F%C3%A9%26");
+        assert_eq!(decode_query(&enc).unwrap(), raw);
+        assert_eq!(decode_query("x+y").unwrap(), "x y");
+        assert!(decode_query("%zz").is_none());
+        assert!(decode_query("%4").is_none());
+    }
+
+    #[test]
+    fn query_parameters_are_appended_only_when_present() {
+        let u = with_query(
+            "http://h/api/x".into(),
+            &[("type", Some("a b".into())), ("limit", None), ("cursor", Some("c".into()))],
+        );
+        assert_eq!(u, "http://h/api/x?type=a%20b&cursor=c");
+        assert_eq!(with_query("http://h/x?id=1".into(), &[("k", Some("v".into()))]), "http://h/x?id=1&k=v");
+        assert_eq!(with_query("http://h/x".into(), &[]), "http://h/x");
+    }
+
+    #[test]
+    fn the_next_cursor_is_read_from_the_link_header() {
+        let h = r#"<http://h/api/app-items/1/app-data?limit=2&cursor=MTIz%3D%3D>; rel="next""#;
+        assert_eq!(next_cursor(h).unwrap(), "MTIz==");
+        let two = r#"<http://h/x?cursor=p>; rel="prev", <http://h/x?limit=1&cursor=n>; rel="next""#;
+        assert_eq!(next_cursor(two).unwrap(), "n");
+        assert_eq!(next_cursor(r#"<http://h/x?cursor=p>; rel="prev""#), None);
+        assert_eq!(next_cursor("garbage"), None);
+    }
+}

@@ -1,0 +1,72 @@
+//! The app side of appframe: connect to the host page, get the context and an app token, read and
+//! write the app's data on the server, resize the iframe, or run alone against a mock backend.
+//!
+//! ```no_run
+//! use appframe_sdk::{App, AppConfig, ListFilter, NewAppData};
+//!
+//! async fn run() -> Result<(), appframe_sdk::Error> {
+//!     // Embedded: GET_CONTEXT handshake with the host. Opened alone: standalone mode.
+//!     let app = App::connect(AppConfig::new("1d85bd0c-7c60-49cd-9775-9898fcb16668")).await?;
+//!     let _resize = app.auto_resize()?; // keep the handle: dropping it stops resizing
+//!     let mut data = serde_json::Map::new();
+//!     data.insert("count".into(), 1.into());
+//!     app.create_app_data(NewAppData::new("counter", data)).await?;
+//!     let page = app.list_app_data(ListFilter::of_type("counter")).await?;
+//!     println!("{} rows for {:?}", page.items.len(), app.context().account_id);
+//!     Ok(())
+//! }
+//! ```
+//!
+//! It speaks the Graasp apps protocol (`appframe-protocol`), so it works in a Graasp host as in
+//! ours, without Graasp's client pitfalls: replies are accepted only from the parent window (and
+//! origin), unrelated messages are ignored, every wait has a timeout and a typed [`Error`], a 401
+//! gets one fresh token and one retry, and a re-handshake switches to the new port while requests
+//! on the old one still complete.
+//!
+//! ## JavaScript
+//!
+//! With the `js` feature the crate exports an ES module (`wasm-bindgen --target web`) with
+//! TypeScript definitions; errors are thrown as `Error` objects with a `code` (see [`Error::code`]):
+//!
+//! ```js
+//! import init, { connect } from './appframe_sdk.js';
+//! await init();
+//! const app = await connect({ key: '106aa844-b6ec-4851-8685-9ca7d0be6238' });
+//! const resize = app.autoResize();              // resize.stop() to end
+//! await app.createAppData({ type: 'note', data: { text: 'hi' }, visibility: 'item' });
+//! const { items, nextCursor } = await app.listAppData({ type: 'note' });
+//! try { await app.createAppSetting('config', {}); }
+//! catch (e) { if (e.code === 'Http' && e.status === 403) console.log('admins only'); }
+//! ```
+
+mod app;
+mod channel;
+mod config;
+mod env;
+mod error;
+mod handshake;
+mod http;
+#[cfg(feature = "js")]
+mod js;
+mod mock;
+mod resize;
+mod signal;
+mod standalone;
+mod token;
+mod types;
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod browser_tests;
+
+pub use app::{App, BlobUrl};
+pub use appframe_protocol::{
+    AccountId, AppAction, AppContext, AppData, AppSetting, Context, ItemId, JsonObject,
+    LocalContext, Member, Permission, RowId, Visibility,
+};
+pub use config::{
+    AppConfig, DEFAULT_STANDALONE_ACCOUNT_ID, DEFAULT_STANDALONE_ITEM_ID, SeedAppData,
+    StandaloneConfig,
+};
+pub use error::Error;
+pub use resize::ResizeHandle;
+pub use types::{ListFilter, NewAppData, Page};

@@ -1,0 +1,787 @@
+//! The standalone backend's rules as pure Rust: the same permission and visibility rules as the
+//! server (`server/src/routes`), over an in-memory database that `standalone.rs` persists.
+//!
+//! Rules (the documented Graasp matrix, as the appframe server implements it):
+//! - app data: admins list every row; others see `item` rows plus `member` rows addressed to or
+//!   created by them. Patch: creator, addressed account, or write/admin; file rows never.
+//!   Delete: creator, addressed account, or admin.
+//! - app actions: non-admins list their own, and filtering on another account is 403;
+//!   admins list all or filter.
+//! - app settings: anyone may list; create, patch, delete and upload are admin-only.
+//! - strict routes (everything but listing settings and the context) need an account.
+
+use crate::{
+    error::Error,
+    types::{ListFilter, NewAppData, Page},
+};
+use appframe_protocol::{
+    AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,
+    ItemRef, JsonObject, Member, Permission, RowId, Visibility, validate_setting_name,
+    validate_type,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+/// Who is calling, as the server would read it from the token and the membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Caller {
+    /// The account; `None` for an anonymous viewer.
+    pub account: Option<AccountId>,
+    /// The permission on the item.
+    pub permission: Permission,
+}
+
+impl Caller {
+    fn is_admin(&self) -> bool {
+        self.permission == Permission::Admin
+    }
+
+    /// Strict routes need an account (401 GERR027 as the server).
+    fn account(&self) -> Result<AccountId, Error> {
+        self.account
+            .ok_or_else(|| Error::http(401, "GERR027", "NOT_AUTHENTICATED"))
+    }
+
+    fn require_admin(&self) -> Result<AccountId, Error> {
+        let me = self.account()?;
+        if !self.is_admin() {
+            return Err(Error::http(403, "GERR004", "MEMBER_CANNOT_ADMIN_ITEM"));
+        }
+        Ok(me)
+    }
+}
+
+/// A fresh row id and the current time, chosen by the caller (browser or test).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Stamp {
+    /// The new row's id.
+    pub id: RowId,
+    /// Now.
+    pub now: OffsetDateTime,
+}
+
+/// The account the standalone user acts as after `switch_account` (persisted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Acting {
+    /// The account.
+    pub account: AccountId,
+    /// Its permission.
+    pub permission: Permission,
+}
+
+/// File metadata of a file row, as the server stores it in `data.file`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct FileMeta {
+    /// The file name.
+    pub name: String,
+    /// The MIME type.
+    pub mimetype: String,
+}
+
+/// Everything the mock server stores for one item.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct MockDb {
+    /// Schema version of this JSON (bumped on incompatible changes; older data is reseeded).
+    pub version: u32,
+    /// Accounts known to the item.
+    pub members: Vec<Member>,
+    /// Account override set by `switch_account`.
+    #[serde(default)]
+    pub acting: Option<Acting>,
+    /// App data, in creation order.
+    pub app_data: Vec<AppData>,
+    /// App actions, in creation order.
+    pub app_actions: Vec<AppAction>,
+    /// App settings, in creation order.
+    pub app_settings: Vec<AppSetting>,
+}
+
+/// The current schema version of [`MockDb`].
+pub(crate) const DB_VERSION: u32 = 1;
+
+fn not_found_data() -> Error {
+    Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND")
+}
+
+fn not_found_setting() -> Error {
+    Error::http(404, "GAERR005", "APP_SETTING_NOT_FOUND")
+}
+
+fn bad_request(e: impl std::fmt::Display) -> Error {
+    Error::http(400, "FST_ERR_VALIDATION", &e.to_string())
+}
+
+fn is_file(d: &AppData) -> bool {
+    d.ty == "file" || d.data.contains_key("file")
+}
+
+/// Reads `data.file` of a file row or setting.
+pub(crate) fn file_meta(data: &JsonObject) -> Option<FileMeta> {
+    let f = data.get("file")?.as_object()?;
+    Some(FileMeta {
+        name: f.get("name")?.as_str()?.to_owned(),
+        mimetype: f
+            .get("mimetype")
+            .and_then(Value::as_str)
+            .unwrap_or("application/octet-stream")
+            .to_owned(),
+    })
+}
+
+fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject {
+    let v = json!({
+        "file": {
+            "path": format!("apps/{kind}/{item}/{id}"),
+            "name": meta.name,
+            "mimetype": meta.mimetype,
+        }
+    });
+    match v {
+        Value::Object(m) => m,
+        _ => JsonObject::new(),
+    }
+}
+
+/// Applies `limit`/`cursor` to rows in creation order; the cursor is the last row id returned.
+fn paginate<T: Clone>(rows: Vec<&T>, id: impl Fn(&T) -> RowId, f: &ListFilter) -> Result<Page<T>, Error> {
+    let start = match &f.cursor {
+        None => 0,
+        Some(c) => {
+            let after: RowId = c.parse().map_err(|_| bad_request("invalid cursor"))?;
+            rows.iter()
+                .position(|r| id(r) == after)
+                .map(|i| i + 1)
+                .ok_or_else(|| bad_request("unknown cursor"))?
+        }
+    };
+    let rest = rows.get(start..).unwrap_or_default();
+    let take = f.limit.map_or(rest.len(), |l| (l as usize).min(rest.len()));
+    let items: Vec<T> = rest.iter().take(take).map(|r| (*r).clone()).collect();
+    let next_cursor = if take < rest.len() {
+        items.last().map(|r| id(r).to_string())
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+impl MockDb {
+    /// The `{id, name}` of a known account (404 GERR005 otherwise).
+    pub(crate) fn member(&self, id: AccountId) -> Result<Member, Error> {
+        self.members
+            .iter()
+            .find(|m| m.id == id)
+            .cloned()
+            .ok_or_else(|| Error::http(404, "GERR005", "MEMBER_NOT_FOUND"))
+    }
+
+    fn can_see(c: &Caller, d: &AppData) -> bool {
+        c.is_admin()
+            || d.visibility == Visibility::Item
+            || c.account.is_some_and(|me| d.account.id == me)
+            || c.account
+                .is_some_and(|me| d.creator.as_ref().is_some_and(|cr| cr.id == me))
+    }
+
+    fn is_party(me: AccountId, d: &AppData) -> bool {
+        d.account.id == me || d.creator.as_ref().is_some_and(|cr| cr.id == me)
+    }
+
+    /// `GET .../app-data?type=`: visible rows of the type, in creation order.
+    pub(crate) fn list_app_data(&self, c: &Caller, f: &ListFilter) -> Result<Page<AppData>, Error> {
+        c.account()?;
+        let rows: Vec<&AppData> = self
+            .app_data
+            .iter()
+            .filter(|d| f.ty.as_deref().is_none_or(|t| d.ty == t))
+            .filter(|d| Self::can_see(c, d))
+            .collect();
+        paginate(rows, |d| d.id, f)
+    }
+
+    /// `POST .../app-data`.
+    pub(crate) fn create_app_data(
+        &mut self,
+        c: &Caller,
+        item: ItemId,
+        input: &NewAppData,
+        s: Stamp,
+    ) -> Result<AppData, Error> {
+        let me = c.account()?;
+        validate_type(&input.ty).map_err(bad_request)?;
+        let account = self.member(input.account_id.unwrap_or(me))?;
+        let creator = self.member(me)?;
+        let row = AppData {
+            id: s.id,
+            item: ItemRef { id: item },
+            member: account.clone(),
+            account,
+            creator: Some(creator),
+            ty: input.ty.clone(),
+            visibility: input.visibility.unwrap_or_default(),
+            data: input.data.clone(),
+            created_at: s.now,
+            updated_at: s.now,
+        };
+        self.app_data.push(row.clone());
+        Ok(row)
+    }
+
+    /// `POST .../app-data/upload`: a `file` row addressed to the caller.
+    pub(crate) fn create_app_data_file(
+        &mut self,
+        c: &Caller,
+        item: ItemId,
+        meta: &FileMeta,
+        s: Stamp,
+    ) -> Result<AppData, Error> {
+        let input = NewAppData::new("file", file_data("app-data", item, s.id, meta))
+            .with_visibility(Visibility::Member);
+        self.create_app_data(c, item, &input, s)
+    }
+
+    /// `PATCH .../app-data/:id`.
+    pub(crate) fn patch_app_data(
+        &mut self,
+        c: &Caller,
+        id: RowId,
+        data: JsonObject,
+        now: OffsetDateTime,
+    ) -> Result<AppData, Error> {
+        let me = c.account()?;
+        let row = self
+            .app_data
+            .iter_mut()
+            .find(|d| d.id == id)
+            .ok_or_else(not_found_data)?;
+        if is_file(row) {
+            return Err(Error::http(403, "GAERR008", "PREVENT_UPDATE_APP_DATA_FILE"));
+        }
+        if !(Self::is_party(me, row) || c.permission >= Permission::Write) {
+            return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
+        }
+        row.data = data;
+        row.updated_at = now;
+        Ok(row.clone())
+    }
+
+    /// `DELETE .../app-data/:id`; returns the deleted row (the caller removes its file).
+    pub(crate) fn delete_app_data(&mut self, c: &Caller, id: RowId) -> Result<AppData, Error> {
+        let me = c.account()?;
+        let i = self
+            .app_data
+            .iter()
+            .position(|d| d.id == id)
+            .ok_or_else(not_found_data)?;
+        let row = &self.app_data[i];
+        if !(Self::is_party(me, row) || c.is_admin()) {
+            return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
+        }
+        Ok(self.app_data.remove(i))
+    }
+
+    /// `GET .../app-data/:id/download`: the file row, if the caller may see it.
+    pub(crate) fn app_data_file(&self, c: &Caller, id: RowId) -> Result<FileMeta, Error> {
+        c.account()?;
+        let row = self
+            .app_data
+            .iter()
+            .find(|d| d.id == id && Self::can_see(c, d))
+            .ok_or_else(not_found_data)?;
+        file_meta(&row.data).ok_or_else(not_found_data)
+    }
+
+    /// `GET .../app-action?accountId=`.
+    pub(crate) fn list_app_actions(
+        &self,
+        c: &Caller,
+        account: Option<AccountId>,
+    ) -> Result<Vec<AppAction>, Error> {
+        let me = c.account()?;
+        let who = match (c.is_admin(), account) {
+            (true, filter) => filter,
+            (false, None) => Some(me),
+            (false, Some(a)) if a == me => Some(me),
+            (false, Some(_)) => {
+                return Err(Error::http(403, "GAERR006", "MEMBER_CANNOT_ADMIN_ITEM"));
+            }
+        };
+        Ok(self
+            .app_actions
+            .iter()
+            .filter(|a| who.is_none_or(|w| a.account.id == w))
+            .cloned()
+            .collect())
+    }
+
+    /// `POST .../app-action` (the server answers 204; nothing is returned).
+    pub(crate) fn create_app_action(
+        &mut self,
+        c: &Caller,
+        ty: &str,
+        data: JsonObject,
+        s: Stamp,
+    ) -> Result<(), Error> {
+        let me = self.member(c.account()?)?;
+        validate_type(ty).map_err(bad_request)?;
+        self.app_actions.push(AppAction {
+            id: s.id,
+            account: me.clone(),
+            member: me,
+            ty: ty.to_owned(),
+            data,
+            created_at: s.now,
+        });
+        Ok(())
+    }
+
+    /// `GET .../app-settings?name=` (optional auth: readers and anonymous viewers alike).
+    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Vec<AppSetting> {
+        self.app_settings
+            .iter()
+            .filter(|s| name.is_none_or(|n| s.name == n))
+            .cloned()
+            .collect()
+    }
+
+    /// `POST .../app-settings` (admin only).
+    pub(crate) fn create_app_setting(
+        &mut self,
+        c: &Caller,
+        name: &str,
+        data: JsonObject,
+        s: Stamp,
+    ) -> Result<AppSetting, Error> {
+        let me = c.require_admin()?;
+        validate_setting_name(name).map_err(bad_request)?;
+        let row = AppSetting {
+            id: s.id,
+            name: name.to_owned(),
+            data,
+            creator: Some(self.member(me)?),
+            created_at: s.now,
+            updated_at: s.now,
+        };
+        self.app_settings.push(row.clone());
+        Ok(row)
+    }
+
+    /// `POST .../app-settings/upload` (admin only; the name defaults to `file`).
+    pub(crate) fn create_app_setting_file(
+        &mut self,
+        c: &Caller,
+        item: ItemId,
+        name: Option<&str>,
+        meta: &FileMeta,
+        s: Stamp,
+    ) -> Result<AppSetting, Error> {
+        let name: String = name.unwrap_or("file").chars().take(500).collect();
+        let data = file_data("app-setting", item, s.id, meta);
+        self.create_app_setting(c, &name, data, s)
+    }
+
+    /// `PATCH .../app-settings/:id` (admin only; file settings are documented as immutable).
+    pub(crate) fn patch_app_setting(
+        &mut self,
+        c: &Caller,
+        id: RowId,
+        data: JsonObject,
+        now: OffsetDateTime,
+    ) -> Result<AppSetting, Error> {
+        c.require_admin()?;
+        let row = self
+            .app_settings
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or_else(not_found_setting)?;
+        if row.data.contains_key("file") {
+            return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
+        }
+        row.data = data;
+        row.updated_at = now;
+        Ok(row.clone())
+    }
+
+    /// `DELETE .../app-settings/:id` (admin only); returns the deleted setting.
+    pub(crate) fn delete_app_setting(&mut self, c: &Caller, id: RowId) -> Result<AppSetting, Error> {
+        c.require_admin()?;
+        let i = self
+            .app_settings
+            .iter()
+            .position(|s| s.id == id)
+            .ok_or_else(not_found_setting)?;
+        Ok(self.app_settings.remove(i))
+    }
+
+    /// `GET .../app-settings/:id/download`.
+    pub(crate) fn app_setting_file(&self, c: &Caller, id: RowId) -> Result<FileMeta, Error> {
+        c.account()?;
+        let row = self
+            .app_settings
+            .iter()
+            .find(|s| s.id == id)
+            .ok_or_else(not_found_setting)?;
+        file_meta(&row.data).ok_or_else(not_found_setting)
+    }
+
+    /// `GET .../context`: the item and its members (none for an anonymous viewer).
+    pub(crate) fn app_context(&self, c: &Caller, item: AppItem) -> AppContext {
+        AppContext {
+            item,
+            members: if c.account.is_some() {
+                self.members.clone()
+            } else {
+                Vec::new()
+            },
+        }
+    }
+}
+
+/// The app item shown by the standalone backend's `app_context`.
+pub(crate) fn standalone_item(
+    id: ItemId,
+    name: &str,
+    lang: &str,
+    settings: JsonObject,
+    url: String,
+    now: OffsetDateTime,
+) -> AppItem {
+    AppItem {
+        id,
+        name: name.to_owned(),
+        description: None,
+        path: id.to_string().replace('-', "_"),
+        lang: lang.to_owned(),
+        settings,
+        ty: "app".into(),
+        extra: AppExtra {
+            app: AppExtraApp { url },
+        },
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use uuid::Uuid;
+
+    const ITEM: ItemId = ItemId(Uuid::from_u128(0x100));
+    const ADA: AccountId = AccountId(Uuid::from_u128(1)); // admin
+    const BOB: AccountId = AccountId(Uuid::from_u128(2)); // write
+    const CAT: AccountId = AccountId(Uuid::from_u128(3)); // read
+    const DAN: AccountId = AccountId(Uuid::from_u128(4)); // read
+
+    fn who(account: AccountId, permission: Permission) -> Caller {
+        Caller {
+            account: Some(account),
+            permission,
+        }
+    }
+    fn ada() -> Caller {
+        who(ADA, Permission::Admin)
+    }
+    fn bob() -> Caller {
+        who(BOB, Permission::Write)
+    }
+    fn cat() -> Caller {
+        who(CAT, Permission::Read)
+    }
+    fn dan() -> Caller {
+        who(DAN, Permission::Read)
+    }
+    fn anon() -> Caller {
+        Caller {
+            account: None,
+            permission: Permission::Read,
+        }
+    }
+
+    struct Ids(u128);
+    impl Ids {
+        fn next(&mut self) -> Stamp {
+            self.0 += 1;
+            Stamp {
+                id: RowId(Uuid::from_u128(0x1000 + self.0)),
+                now: OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(self.0 as i64),
+            }
+        }
+    }
+
+    fn db() -> MockDb {
+        let m = |id, name: &str| Member {
+            id,
+            name: name.into(),
+        };
+        MockDb {
+            version: DB_VERSION,
+            members: vec![m(ADA, "Ada"), m(BOB, "Bob"), m(CAT, "Cat"), m(DAN, "Dan")],
+            ..Default::default()
+        }
+    }
+
+    fn obj(v: Value) -> JsonObject {
+        v.as_object().cloned().unwrap()
+    }
+
+    fn types(p: &Page<AppData>) -> Vec<String> {
+        p.items.iter().map(|d| d.ty.clone()).collect()
+    }
+
+    /// Cat writes one member row for herself, one item row, one member row for Dan; Dan writes
+    /// one member row for himself.
+    fn seeded() -> (MockDb, Ids) {
+        let mut db = db();
+        let mut ids = Ids(0);
+        let d = |t: &str| NewAppData::new(t, obj(json!({"t": t})));
+        db.create_app_data(&cat(), ITEM, &d("cat-own"), ids.next()).unwrap();
+        db.create_app_data(&cat(), ITEM, &d("cat-item").with_visibility(Visibility::Item), ids.next())
+            .unwrap();
+        db.create_app_data(&cat(), ITEM, &d("cat-for-dan").for_account(DAN), ids.next())
+            .unwrap();
+        db.create_app_data(&dan(), ITEM, &d("dan-own"), ids.next()).unwrap();
+        (db, ids)
+    }
+
+    #[test]
+    fn admin_sees_every_row_and_readers_see_item_rows_and_their_own() {
+        let (db, _) = seeded();
+        let all = ListFilter::default();
+        assert_eq!(
+            types(&db.list_app_data(&ada(), &all).unwrap()),
+            ["cat-own", "cat-item", "cat-for-dan", "dan-own"]
+        );
+        // Cat created the row for Dan, so she sees it (the documented rule, not Graasp's bug).
+        assert_eq!(
+            types(&db.list_app_data(&cat(), &all).unwrap()),
+            ["cat-own", "cat-item", "cat-for-dan"]
+        );
+        assert_eq!(
+            types(&db.list_app_data(&dan(), &all).unwrap()),
+            ["cat-item", "cat-for-dan", "dan-own"]
+        );
+        // Bob writes but is not admin: only the item row.
+        assert_eq!(types(&db.list_app_data(&bob(), &all).unwrap()), ["cat-item"]);
+    }
+
+    #[test]
+    fn anonymous_viewers_cannot_use_strict_routes() {
+        let (mut db, mut ids) = seeded();
+        let e = db.list_app_data(&anon(), &ListFilter::default()).unwrap_err();
+        assert_eq!(e, Error::http(401, "GERR027", "NOT_AUTHENTICATED"));
+        let e = db
+            .create_app_action(&anon(), "click", JsonObject::new(), ids.next())
+            .unwrap_err();
+        assert_eq!(e.status(), Some(401));
+        // Settings listing uses optional auth.
+        assert!(db.list_app_settings(None).is_empty());
+    }
+
+    #[test]
+    fn type_filter_is_exact_and_pages_follow_the_cursor() {
+        let (db, _) = seeded();
+        let p = db.list_app_data(&ada(), &ListFilter::of_type("cat-own")).unwrap();
+        assert_eq!(types(&p), ["cat-own"]);
+        assert_eq!(p.next_cursor, None);
+        let mut f = ListFilter {
+            limit: Some(3),
+            ..Default::default()
+        };
+        let p1 = db.list_app_data(&ada(), &f).unwrap();
+        assert_eq!(types(&p1), ["cat-own", "cat-item", "cat-for-dan"]);
+        f.cursor = p1.next_cursor.clone();
+        assert!(f.cursor.is_some());
+        let p2 = db.list_app_data(&ada(), &f).unwrap();
+        assert_eq!(types(&p2), ["dan-own"]);
+        assert_eq!(p2.next_cursor, None);
+        f.cursor = Some("nonsense".into());
+        assert_eq!(db.list_app_data(&ada(), &f).unwrap_err().status(), Some(400));
+    }
+
+    #[test]
+    fn create_sets_account_creator_and_default_visibility() {
+        let (mut db, mut ids) = seeded();
+        let row = db
+            .create_app_data(
+                &cat(),
+                ITEM,
+                &NewAppData::new("note", JsonObject::new()).for_account(BOB),
+                ids.next(),
+            )
+            .unwrap();
+        assert_eq!(row.account.id, BOB);
+        assert_eq!(row.member, row.account);
+        assert_eq!(row.creator.as_ref().map(|c| c.id), Some(CAT));
+        assert_eq!(row.visibility, Visibility::Member);
+        assert_eq!(row.item.id, ITEM);
+        let bad = NewAppData::new("ab", JsonObject::new());
+        assert_eq!(
+            db.create_app_data(&cat(), ITEM, &bad, ids.next()).unwrap_err().status(),
+            Some(400)
+        );
+        let unknown = NewAppData::new("note", JsonObject::new()).for_account(AccountId(Uuid::from_u128(99)));
+        assert_eq!(
+            db.create_app_data(&cat(), ITEM, &unknown, ids.next()).unwrap_err().status(),
+            Some(404)
+        );
+    }
+
+    #[test]
+    fn patch_needs_creator_addressee_or_write_and_never_touches_files() {
+        let (mut db, mut ids) = seeded();
+        let id = |db: &MockDb, t: &str| db.app_data.iter().find(|d| d.ty == t).unwrap().id;
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let new = || obj(json!({"v": 2}));
+        let cat_own = id(&db, "cat-own");
+        assert_eq!(
+            db.patch_app_data(&dan(), cat_own, new(), now).unwrap_err(),
+            Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS")
+        );
+        assert_eq!(db.patch_app_data(&cat(), cat_own, new(), now).unwrap().data, new());
+        assert!(db.patch_app_data(&bob(), cat_own, new(), now).is_ok());
+        // The addressed account may patch a row someone else created.
+        let for_dan = id(&db, "cat-for-dan");
+        assert!(db.patch_app_data(&dan(), for_dan, new(), now).is_ok());
+        let meta = FileMeta {
+            name: "a.txt".into(),
+            mimetype: "text/plain".into(),
+        };
+        let f = db.create_app_data_file(&cat(), ITEM, &meta, ids.next()).unwrap();
+        assert_eq!(f.ty, "file");
+        assert_eq!(file_meta(&f.data), Some(meta));
+        assert_eq!(
+            db.patch_app_data(&ada(), f.id, new(), now).unwrap_err().status(),
+            Some(403)
+        );
+        assert_eq!(
+            db.patch_app_data(&ada(), RowId(Uuid::from_u128(7)), new(), now).unwrap_err(),
+            Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND")
+        );
+    }
+
+    #[test]
+    fn delete_needs_creator_addressee_or_admin() {
+        let (mut db, _) = seeded();
+        let id = |db: &MockDb, t: &str| db.app_data.iter().find(|d| d.ty == t).unwrap().id;
+        let cat_item = id(&db, "cat-item");
+        // Writing is not enough to delete someone else's row.
+        assert_eq!(db.delete_app_data(&bob(), cat_item).unwrap_err().status(), Some(403));
+        assert_eq!(db.delete_app_data(&dan(), cat_item).unwrap_err().status(), Some(403));
+        assert_eq!(db.delete_app_data(&ada(), cat_item).unwrap().id, cat_item);
+        let for_dan = id(&db, "cat-for-dan");
+        assert!(db.delete_app_data(&dan(), for_dan).is_ok());
+        assert_eq!(db.delete_app_data(&dan(), for_dan).unwrap_err().status(), Some(404));
+    }
+
+    #[test]
+    fn files_are_downloadable_only_by_those_who_see_the_row() {
+        let (mut db, mut ids) = seeded();
+        let meta = FileMeta {
+            name: "a.png".into(),
+            mimetype: "image/png".into(),
+        };
+        let f = db.create_app_data_file(&cat(), ITEM, &meta, ids.next()).unwrap();
+        assert_eq!(db.app_data_file(&cat(), f.id).unwrap(), meta);
+        assert_eq!(db.app_data_file(&ada(), f.id).unwrap(), meta);
+        assert_eq!(db.app_data_file(&dan(), f.id).unwrap_err().status(), Some(404));
+    }
+
+    #[test]
+    fn readers_see_their_own_actions_and_admins_filter_freely() {
+        let mut db = db();
+        let mut ids = Ids(0);
+        db.create_app_action(&cat(), "click", JsonObject::new(), ids.next()).unwrap();
+        db.create_app_action(&dan(), "click", JsonObject::new(), ids.next()).unwrap();
+        db.create_app_action(&dan(), "view", JsonObject::new(), ids.next()).unwrap();
+        assert_eq!(db.list_app_actions(&cat(), None).unwrap().len(), 1);
+        assert_eq!(db.list_app_actions(&dan(), Some(DAN)).unwrap().len(), 2);
+        assert_eq!(
+            db.list_app_actions(&dan(), Some(CAT)).unwrap_err(),
+            Error::http(403, "GAERR006", "MEMBER_CANNOT_ADMIN_ITEM")
+        );
+        assert_eq!(db.list_app_actions(&ada(), None).unwrap().len(), 3);
+        let cats = db.list_app_actions(&ada(), Some(CAT)).unwrap();
+        assert_eq!(cats.len(), 1);
+        assert_eq!(cats[0].account.id, CAT);
+        assert_eq!(
+            db.create_app_action(&cat(), "x", JsonObject::new(), ids.next())
+                .unwrap_err()
+                .status(),
+            Some(400)
+        );
+    }
+
+    #[test]
+    fn settings_writes_are_admin_only_and_reads_are_open() {
+        let mut db = db();
+        let mut ids = Ids(0);
+        let now = OffsetDateTime::UNIX_EPOCH;
+        let forbidden = Error::http(403, "GERR004", "MEMBER_CANNOT_ADMIN_ITEM");
+        assert_eq!(
+            db.create_app_setting(&bob(), "config", JsonObject::new(), ids.next())
+                .unwrap_err(),
+            forbidden
+        );
+        let s = db
+            .create_app_setting(&ada(), "config", obj(json!({"a": 1})), ids.next())
+            .unwrap();
+        assert_eq!(s.creator.as_ref().map(|c| c.id), Some(ADA));
+        db.create_app_setting(&ada(), "other", JsonObject::new(), ids.next())
+            .unwrap();
+        assert_eq!(db.list_app_settings(Some("config")).len(), 1);
+        assert_eq!(db.list_app_settings(None).len(), 2);
+        assert_eq!(
+            db.patch_app_setting(&cat(), s.id, JsonObject::new(), now).unwrap_err(),
+            forbidden
+        );
+        assert_eq!(db.delete_app_setting(&bob(), s.id).unwrap_err(), forbidden);
+        let meta = FileMeta {
+            name: "logo.png".into(),
+            mimetype: "image/png".into(),
+        };
+        assert_eq!(
+            db.create_app_setting_file(&cat(), ITEM, None, &meta, ids.next())
+                .unwrap_err(),
+            forbidden
+        );
+        let f = db
+            .create_app_setting_file(&ada(), ITEM, None, &meta, ids.next())
+            .unwrap();
+        assert_eq!(f.name, "file");
+        assert_eq!(db.app_setting_file(&cat(), f.id).unwrap(), meta);
+        assert_eq!(
+            db.patch_app_setting(&ada(), f.id, JsonObject::new(), now)
+                .unwrap_err()
+                .status(),
+            Some(403)
+        );
+        let patched = db
+            .patch_app_setting(&ada(), s.id, obj(json!({"a": 2})), now)
+            .unwrap();
+        assert_eq!(patched.data, obj(json!({"a": 2})));
+        assert_eq!(db.delete_app_setting(&ada(), s.id).unwrap().id, s.id);
+        assert_eq!(
+            db.delete_app_setting(&ada(), s.id).unwrap_err(),
+            Error::http(404, "GAERR005", "APP_SETTING_NOT_FOUND")
+        );
+    }
+
+    #[test]
+    fn the_context_lists_members_only_for_an_account() {
+        let db = db();
+        let item = standalone_item(
+            ITEM,
+            "Item",
+            "en",
+            JsonObject::new(),
+            "http://x/".into(),
+            OffsetDateTime::UNIX_EPOCH,
+        );
+        assert_eq!(db.app_context(&cat(), item.clone()).members.len(), 4);
+        assert!(db.app_context(&anon(), item).members.is_empty());
+    }
+}

@@ -1,0 +1,564 @@
+//! The standalone backend: [`MockDb`] persisted in a [`Store`] (browser `localStorage`, or memory),
+//! namespaced per app key and item id, seeded from [`StandaloneConfig`].
+
+use crate::{
+    config::StandaloneConfig,
+    error::Error,
+    mock::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item},
+    types::{ListFilter, NewAppData, Page},
+};
+use appframe_protocol::{
+    AccountId, AppAction, AppContext, AppData, AppSetting, ItemId, JsonObject, LocalContext,
+    Member, Permission, RowId,
+};
+use std::{cell::RefCell, collections::HashMap};
+use time::OffsetDateTime;
+
+/// String key-value storage (the shape of `localStorage`).
+pub(crate) trait Store {
+    /// The value under `key`.
+    fn get(&self, key: &str) -> Result<Option<String>, Error>;
+    /// Stores `value` under `key`.
+    fn set(&self, key: &str, value: &str) -> Result<(), Error>;
+    /// Removes `key`.
+    fn remove(&self, key: &str) -> Result<(), Error>;
+}
+
+/// A [`Store`] in memory (standalone without persistence, and tests).
+#[derive(Default)]
+pub(crate) struct MemoryStore(RefCell<HashMap<String, String>>);
+
+impl Store for MemoryStore {
+    fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        Ok(self.0.borrow().get(key).cloned())
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.0.borrow_mut().insert(key.to_owned(), value.to_owned());
+        Ok(())
+    }
+    fn remove(&self, key: &str) -> Result<(), Error> {
+        self.0.borrow_mut().remove(key);
+        Ok(())
+    }
+}
+
+/// The browser's `localStorage`.
+pub(crate) struct LocalStore(pub web_sys::Storage);
+
+impl Store for LocalStore {
+    fn get(&self, key: &str) -> Result<Option<String>, Error> {
+        self.0
+            .get_item(key)
+            .map_err(|e| Error::Storage(crate::error::js_text(&e)))
+    }
+    fn set(&self, key: &str, value: &str) -> Result<(), Error> {
+        self.0
+            .set_item(key, value)
+            .map_err(|e| Error::Storage(crate::error::js_text(&e)))
+    }
+    fn remove(&self, key: &str) -> Result<(), Error> {
+        self.0
+            .remove_item(key)
+            .map_err(|e| Error::Storage(crate::error::js_text(&e)))
+    }
+}
+
+const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+/// Standard base64 with padding. Hand-written (a dozen lines) rather than a crate to keep the
+/// wasm small; only standalone file contents go through it.
+pub(crate) fn b64_encode(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// Decodes [`b64_encode`]'s output; `None` on anything else.
+pub(crate) fn b64_decode(s: &str) -> Option<Vec<u8>> {
+    let s = s.trim_end_matches('=');
+    let mut out = Vec::with_capacity(s.len() * 3 / 4);
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = B64.iter().position(|&x| x == c)? as u32;
+        acc = (acc << 6) | v;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    Some(out)
+}
+
+/// The mock backend of one app instance.
+pub(crate) struct Standalone {
+    store: Box<dyn Store>,
+    ns: String,
+    seed: StandaloneConfig,
+    item_id: ItemId,
+    app_url: String,
+    db: RefCell<MockDb>,
+    clock: Box<dyn Fn() -> OffsetDateTime>,
+    ids: Box<dyn Fn() -> RowId>,
+}
+
+impl Standalone {
+    /// Loads the stored database of `key` + `item_id`, or seeds a new one.
+    pub(crate) fn open(
+        store: Box<dyn Store>,
+        key: &str,
+        item_id: ItemId,
+        seed: StandaloneConfig,
+        app_url: String,
+        clock: Box<dyn Fn() -> OffsetDateTime>,
+        ids: Box<dyn Fn() -> RowId>,
+    ) -> Result<Standalone, Error> {
+        let s = Standalone {
+            store,
+            ns: format!("appframe:{key}:{item_id}"),
+            seed,
+            item_id,
+            app_url,
+            db: RefCell::new(MockDb::default()),
+            clock,
+            ids,
+        };
+        let stored = s
+            .store
+            .get(&s.ns)?
+            .and_then(|json| serde_json::from_str::<MockDb>(&json).ok())
+            .filter(|db| db.version == DB_VERSION);
+        match stored {
+            Some(db) => *s.db.borrow_mut() = db,
+            // Missing, unreadable or from another schema version: start from the seed.
+            None => s.reseed()?,
+        }
+        Ok(s)
+    }
+
+    fn file_key(&self, id: RowId) -> String {
+        format!("{}:file:{id}", self.ns)
+    }
+
+    fn stamp(&self) -> Stamp {
+        Stamp {
+            id: (self.ids)(),
+            now: (self.clock)(),
+        }
+    }
+
+    fn seed_db(&self) -> Result<MockDb, Error> {
+        let mut members = vec![self.seed.account.clone()];
+        for m in &self.seed.members {
+            if !members.iter().any(|x| x.id == m.id) {
+                members.push(m.clone());
+            }
+        }
+        let mut db = MockDb {
+            version: DB_VERSION,
+            members,
+            ..Default::default()
+        };
+        // The seed is written by the configured account with admin rights, so settings can be seeded.
+        let author = Caller {
+            account: Some(self.seed.account.id),
+            permission: Permission::Admin,
+        };
+        for (name, data) in &self.seed.app_settings {
+            db.create_app_setting(&author, name, data.clone(), self.stamp())?;
+        }
+        for d in &self.seed.app_data {
+            let input = NewAppData {
+                ty: d.ty.clone(),
+                data: d.data.clone(),
+                visibility: Some(d.visibility),
+                account_id: d.account_id,
+            };
+            db.create_app_data(&author, self.item_id, &input, self.stamp())?;
+        }
+        Ok(db)
+    }
+
+    fn reseed(&self) -> Result<(), Error> {
+        let db = self.seed_db()?;
+        self.store.set(&self.ns, &to_json(&db)?)?;
+        *self.db.borrow_mut() = db;
+        Ok(())
+    }
+
+    /// Who is acting: the account chosen with `switch_account`, else the configured one.
+    pub(crate) fn caller(&self) -> Caller {
+        match self.db.borrow().acting {
+            Some(a) => Caller {
+                account: Some(a.account),
+                permission: a.permission,
+            },
+            None => Caller {
+                account: Some(self.seed.account.id),
+                permission: self.seed.permission,
+            },
+        }
+    }
+
+    /// The context the app sees.
+    pub(crate) fn context(&self, api_host: &str) -> LocalContext {
+        let caller = self.caller();
+        let mut c = LocalContext::new(api_host, self.item_id);
+        c.account_id = caller.account;
+        c.permission = caller.permission;
+        c.context = self.seed.context;
+        c.lang = self.seed.lang.clone();
+        c.settings = self.seed.settings.clone();
+        c.dev = true;
+        c
+    }
+
+    /// Runs a change on a copy of the database and stores it; memory changes only if storing worked.
+    fn write<T>(&self, f: impl FnOnce(&mut MockDb, &Caller) -> Result<T, Error>) -> Result<T, Error> {
+        let caller = self.caller();
+        let mut next = self.db.borrow().clone();
+        let out = f(&mut next, &caller)?;
+        self.store.set(&self.ns, &to_json(&next)?)?;
+        *self.db.borrow_mut() = next;
+        Ok(out)
+    }
+
+    /// Deletes everything of this item and applies the seed again.
+    pub(crate) fn reset(&self) -> Result<(), Error> {
+        let files: Vec<RowId> = {
+            let db = self.db.borrow();
+            db.app_data
+                .iter()
+                .map(|d| d.id)
+                .chain(db.app_settings.iter().map(|s| s.id))
+                .collect()
+        };
+        for id in files {
+            self.store.remove(&self.file_key(id))?;
+        }
+        self.store.remove(&self.ns)?;
+        self.reseed()
+    }
+
+    /// Acts as another known account with the given permission (persisted until `reset`).
+    pub(crate) fn switch_account(&self, account: AccountId, permission: Permission) -> Result<(), Error> {
+        self.write(|db, _| {
+            db.member(account)?;
+            db.acting = Some(Acting {
+                account,
+                permission,
+            });
+            Ok(())
+        })
+    }
+
+    /// Adds a member to the item (so it can be addressed or switched to).
+    pub(crate) fn add_member(&self, member: Member) -> Result<(), Error> {
+        self.write(|db, _| {
+            db.members.retain(|m| m.id != member.id);
+            db.members.push(member);
+            Ok(())
+        })
+    }
+
+    pub(crate) fn list_app_data(&self, f: &ListFilter) -> Result<Page<AppData>, Error> {
+        self.db.borrow().list_app_data(&self.caller(), f)
+    }
+
+    pub(crate) fn create_app_data(&self, input: &NewAppData) -> Result<AppData, Error> {
+        let s = self.stamp();
+        self.write(|db, c| db.create_app_data(c, self.item_id, input, s))
+    }
+
+    pub(crate) fn patch_app_data(&self, id: RowId, data: JsonObject) -> Result<AppData, Error> {
+        let now = (self.clock)();
+        self.write(|db, c| db.patch_app_data(c, id, data, now))
+    }
+
+    pub(crate) fn delete_app_data(&self, id: RowId) -> Result<(), Error> {
+        self.write(|db, c| db.delete_app_data(c, id))?;
+        self.store.remove(&self.file_key(id))
+    }
+
+    pub(crate) fn upload_app_data_file(&self, meta: &FileMeta, bytes: &[u8]) -> Result<AppData, Error> {
+        let s = self.stamp();
+        let row = self.write(|db, c| db.create_app_data_file(c, self.item_id, meta, s))?;
+        if let Err(e) = self.store.set(&self.file_key(s.id), &b64_encode(bytes)) {
+            // No row without its bytes: undo the insert (best effort; the error is what matters).
+            let _ = self.write(|db, _| {
+                db.app_data.retain(|d| d.id != s.id);
+                Ok(())
+            });
+            return Err(e);
+        }
+        Ok(row)
+    }
+
+    fn read_file(&self, id: RowId, meta: FileMeta) -> Result<(FileMeta, Vec<u8>), Error> {
+        let raw = self
+            .store
+            .get(&self.file_key(id))?
+            .ok_or_else(|| Error::http(404, "FST_ERR_NOT_FOUND", "FILE_NOT_FOUND"))?;
+        let bytes = b64_decode(&raw).ok_or_else(|| Error::Storage("corrupt stored file".into()))?;
+        Ok((meta, bytes))
+    }
+
+    pub(crate) fn download_app_data_file(&self, id: RowId) -> Result<(FileMeta, Vec<u8>), Error> {
+        let meta = self.db.borrow().app_data_file(&self.caller(), id)?;
+        self.read_file(id, meta)
+    }
+
+    pub(crate) fn list_app_actions(&self, account: Option<AccountId>) -> Result<Vec<AppAction>, Error> {
+        self.db.borrow().list_app_actions(&self.caller(), account)
+    }
+
+    pub(crate) fn create_app_action(&self, ty: &str, data: JsonObject) -> Result<(), Error> {
+        let s = self.stamp();
+        self.write(|db, c| db.create_app_action(c, ty, data, s))
+    }
+
+    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Vec<AppSetting> {
+        self.db.borrow().list_app_settings(name)
+    }
+
+    pub(crate) fn create_app_setting(&self, name: &str, data: JsonObject) -> Result<AppSetting, Error> {
+        let s = self.stamp();
+        self.write(|db, c| db.create_app_setting(c, name, data, s))
+    }
+
+    pub(crate) fn patch_app_setting(&self, id: RowId, data: JsonObject) -> Result<AppSetting, Error> {
+        let now = (self.clock)();
+        self.write(|db, c| db.patch_app_setting(c, id, data, now))
+    }
+
+    pub(crate) fn delete_app_setting(&self, id: RowId) -> Result<(), Error> {
+        self.write(|db, c| db.delete_app_setting(c, id))?;
+        self.store.remove(&self.file_key(id))
+    }
+
+    pub(crate) fn upload_app_setting_file(
+        &self,
+        name: Option<&str>,
+        meta: &FileMeta,
+        bytes: &[u8],
+    ) -> Result<AppSetting, Error> {
+        let s = self.stamp();
+        let row = self.write(|db, c| db.create_app_setting_file(c, self.item_id, name, meta, s))?;
+        if let Err(e) = self.store.set(&self.file_key(s.id), &b64_encode(bytes)) {
+            // No setting without its bytes: undo the insert (best effort; the error is what matters).
+            let _ = self.write(|db, _| {
+                db.app_settings.retain(|x| x.id != s.id);
+                Ok(())
+            });
+            return Err(e);
+        }
+        Ok(row)
+    }
+
+    pub(crate) fn download_app_setting_file(&self, id: RowId) -> Result<(FileMeta, Vec<u8>), Error> {
+        let meta = self.db.borrow().app_setting_file(&self.caller(), id)?;
+        self.read_file(id, meta)
+    }
+
+    pub(crate) fn app_context(&self) -> AppContext {
+        let item = standalone_item(
+            self.item_id,
+            &self.seed.item_name,
+            &self.seed.lang,
+            self.seed.settings.clone(),
+            self.app_url.clone(),
+            (self.clock)(),
+        );
+        self.db.borrow().app_context(&self.caller(), item)
+    }
+}
+
+fn to_json(db: &MockDb) -> Result<String, Error> {
+    serde_json::to_string(db).map_err(|e| Error::Storage(e.to_string()))
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::config::SeedAppData;
+    use appframe_protocol::Visibility;
+    use std::{cell::Cell, rc::Rc};
+    use uuid::Uuid;
+
+    /// A store whose contents outlive the backend (like localStorage across reloads).
+    #[derive(Clone, Default)]
+    struct Shared(Rc<MemoryStore>, Rc<Cell<bool>>);
+    impl Store for Shared {
+        fn get(&self, key: &str) -> Result<Option<String>, Error> {
+            self.0.get(key)
+        }
+        fn set(&self, key: &str, value: &str) -> Result<(), Error> {
+            if self.1.get() {
+                return Err(Error::Storage("quota".into()));
+            }
+            self.0.set(key, value)
+        }
+        fn remove(&self, key: &str) -> Result<(), Error> {
+            self.0.remove(key)
+        }
+    }
+
+    const ITEM: ItemId = ItemId(Uuid::from_u128(0x100));
+    const BOB: AccountId = AccountId(Uuid::from_u128(2));
+
+    fn open(store: &Shared, seed: StandaloneConfig) -> Standalone {
+        let counter = Rc::new(Cell::new(0u128));
+        Standalone::open(
+            Box::new(store.clone()),
+            "key",
+            ITEM,
+            seed,
+            "http://app/".into(),
+            Box::new(|| OffsetDateTime::UNIX_EPOCH),
+            Box::new(move || {
+                counter.set(counter.get() + 1);
+                // Distinct per backend instance and call: random high bits, counter low bits.
+                RowId(Uuid::from_u128((uuid_seed() << 64) | counter.get()))
+            }),
+        )
+        .unwrap()
+    }
+
+    fn uuid_seed() -> u128 {
+        use std::sync::atomic::{AtomicU64, Ordering};
+        static N: AtomicU64 = AtomicU64::new(1);
+        u128::from(N.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn seed() -> StandaloneConfig {
+        let mut s = StandaloneConfig::default();
+        s.members.push(Member {
+            id: BOB,
+            name: "Bob".into(),
+        });
+        s.app_settings.push(("config".into(), JsonObject::new()));
+        s.app_data.push(SeedAppData {
+            account_id: None,
+            ty: "note".into(),
+            visibility: Visibility::Item,
+            data: JsonObject::new(),
+        });
+        s
+    }
+
+    #[test]
+    fn b64_round_trips_every_length() {
+        for n in 0..20usize {
+            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
+            assert_eq!(b64_decode(&b64_encode(&bytes)).unwrap(), bytes);
+        }
+        assert_eq!(b64_encode(b"hello"), "aGVsbG8=");
+        assert!(b64_decode("a*b").is_none());
+    }
+
+    #[test]
+    fn the_seed_is_applied_once_and_data_survives_a_reload() {
+        let store = Shared::default();
+        let a = open(&store, seed());
+        assert_eq!(a.list_app_settings(None).len(), 1);
+        assert_eq!(a.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+        a.create_app_data(&NewAppData::new("note", JsonObject::new()))
+            .unwrap();
+        let b = open(&store, seed());
+        assert_eq!(b.list_app_data(&ListFilter::default()).unwrap().items.len(), 2);
+        assert_eq!(b.list_app_settings(None).len(), 1);
+    }
+
+    #[test]
+    fn another_item_or_app_key_has_its_own_data() {
+        let store = Shared::default();
+        let a = open(&store, seed());
+        a.create_app_data(&NewAppData::new("note", JsonObject::new()))
+            .unwrap();
+        let other = Standalone::open(
+            Box::new(store.clone()),
+            "other-key",
+            ITEM,
+            seed(),
+            String::new(),
+            Box::new(|| OffsetDateTime::UNIX_EPOCH),
+            Box::new(|| RowId(Uuid::from_u128(uuid_seed() << 64))),
+        )
+        .unwrap();
+        assert_eq!(other.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+    }
+
+    #[test]
+    fn reset_removes_data_and_files_and_reseeds() {
+        let store = Shared::default();
+        let a = open(&store, seed());
+        let meta = FileMeta {
+            name: "a.bin".into(),
+            mimetype: "application/octet-stream".into(),
+        };
+        let f = a.upload_app_data_file(&meta, &[1, 2, 3]).unwrap();
+        assert_eq!(a.download_app_data_file(f.id).unwrap(), (meta, vec![1, 2, 3]));
+        a.switch_account(BOB, Permission::Read).unwrap();
+        assert_eq!(a.caller().account, Some(BOB));
+        a.reset().unwrap();
+        assert_eq!(a.caller().account, Some(seed().account.id));
+        assert_eq!(a.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+        assert_eq!(store.0.get(&a.file_key(f.id)).unwrap(), None);
+    }
+
+    #[test]
+    fn switching_to_a_reader_applies_the_rules_and_the_context_follows() {
+        let store = Shared::default();
+        let a = open(&store, seed());
+        a.create_app_data(&NewAppData::new("secret", JsonObject::new()))
+            .unwrap();
+        a.switch_account(BOB, Permission::Read).unwrap();
+        let ctx = a.context("http://h/api");
+        assert_eq!(ctx.account_id, Some(BOB));
+        assert_eq!(ctx.permission, Permission::Read);
+        // Bob sees the seeded item-visibility note, not the admin's member row.
+        let rows = a.list_app_data(&ListFilter::default()).unwrap().items;
+        assert_eq!(rows.len(), 1);
+        assert_eq!(rows[0].ty, "note");
+        assert_eq!(
+            a.create_app_setting("x", JsonObject::new()).unwrap_err().status(),
+            Some(403)
+        );
+        let meta = FileMeta {
+            name: "a".into(),
+            mimetype: "text/plain".into(),
+        };
+        assert_eq!(
+            a.upload_app_setting_file(None, &meta, b"x").unwrap_err().status(),
+            Some(403)
+        );
+        assert!(a.switch_account(AccountId(Uuid::from_u128(77)), Permission::Admin).is_err());
+    }
+
+    #[test]
+    fn a_failed_write_changes_nothing() {
+        let store = Shared::default();
+        let a = open(&store, seed());
+        store.1.set(true);
+        assert_eq!(
+            a.create_app_data(&NewAppData::new("note", JsonObject::new()))
+                .unwrap_err()
+                .code(),
+            "Storage"
+        );
+        store.1.set(false);
+        assert_eq!(a.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+    }
+}

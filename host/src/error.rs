@@ -1,0 +1,63 @@
+//! The crate's one error type.
+
+use wasm_bindgen::JsValue;
+
+/// Why a bridge could not be attached.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No `window` (not running in a browser page).
+    #[error("no browser window")]
+    NoWindow,
+    /// The app URL does not parse as a URL (relative URLs are resolved against the page).
+    #[error("app URL {url:?} is not a valid URL")]
+    BadAppUrl {
+        /// The URL as given.
+        url: String,
+    },
+    /// The origin of the app URL is not one of the app's registered origins.
+    #[error("origin {origin} of the app URL is not among the registered app origins")]
+    OriginNotRegistered {
+        /// The app URL's origin.
+        origin: String,
+    },
+    /// An option is out of range (e.g. `min_height > max_height`), or a JS option has the wrong type.
+    #[error("invalid bridge option: {0}")]
+    BadOptions(String),
+    /// A browser API failed.
+    #[error("browser error: {0}")]
+    Js(String),
+}
+
+impl Error {
+    /// A stable machine code (API: the JS facade throws it as `error.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::NoWindow => "NoWindow",
+            Error::BadAppUrl { .. } => "BadAppUrl",
+            Error::OriginNotRegistered { .. } => "OriginNotRegistered",
+            Error::BadOptions(_) => "BadOptions",
+            Error::Js(_) => "Js",
+        }
+    }
+
+    /// Wraps a thrown JS value.
+    pub(crate) fn js(v: JsValue) -> Self {
+        Error::Js(js_message(&v))
+    }
+}
+
+/// The best human-readable text of a thrown JS value (`Error.message`, a string, or its JSON).
+pub(crate) fn js_message(v: &JsValue) -> String {
+    if let Some(s) = v.as_string() {
+        return s;
+    }
+    if let Ok(m) = js_sys::Reflect::get(v, &JsValue::from_str("message"))
+        && let Some(s) = m.as_string()
+    {
+        return s;
+    }
+    js_sys::JSON::stringify(v)
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_else(|| "unknown JavaScript error".to_owned())
+}

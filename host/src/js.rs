@@ -1,0 +1,293 @@
+//! The JavaScript facade (`--features js`): `attachApp(iframe, options)` → a handle with `detach()`.
+
+use crate::{
+    bridge::{Bridge, BridgeOptions, ContextProvider},
+    error::{Error, js_message},
+    log::LogEntry,
+    token::{AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, TOKEN_REQUEST_FAILED},
+};
+use appframe_protocol::{FailurePayload, ItemId, LocalContext};
+use js_sys::{Function, Object, Promise, Reflect};
+use std::time::Duration;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::HtmlIFrameElement;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TS_TYPES: &'static str = r#"
+/** The context sent to the app (the LocalContext wire shape; `itemId` is set by the bridge). */
+export interface AppContextInit {
+  /** Absolute API base ending at `/api` (a relative one is resolved against the page). */
+  apiHost: string;
+  accountId?: string;
+  permission?: 'read' | 'write' | 'admin';
+  context?: 'builder' | 'player' | 'library' | 'analytics' | 'account' | 'auth' | 'home' | 'standalone' | 'unknown';
+  lang?: string;
+  settings?: Record<string, unknown>;
+  offline?: boolean;
+  dev?: boolean;
+  mobile?: boolean;
+}
+
+/** What the app asked a token for. */
+export interface AppTokenRequest {
+  itemId: string;
+  key: string;
+  origin: string;
+  apiHost: string;
+}
+
+/** One message in or out of the bridge. */
+export interface BridgeLogEntry {
+  direction: 'in' | 'out';
+  /** `window`, or `port:N` for the N-th handed-out port. */
+  channel: string;
+  /** Message type without the item suffix, e.g. `GET_CONTEXT`. */
+  type: string;
+  outcome: 'handled' | 'sent' | 'ignored' | 'failed';
+  /** Why a message was ignored or failed. */
+  reason?: string;
+  /** The JSON string as it travelled (cut to 2,000 characters). */
+  data: string;
+}
+
+export interface AttachAppOptions {
+  itemId: string;
+  /** The app URL; may carry a query string. `itemId` is appended. */
+  appUrl: string;
+  /** Registered origins of the app's publisher; must include the origin of `appUrl`. */
+  appOrigins: string[];
+  /** The context, or a function called for every request (throw to refuse). */
+  context: AppContextInit | (() => AppContextInit);
+  /** POST the token request here instead of `{apiHost}/app-items/{itemId}/api-access-token`. */
+  tokenUrl?: string;
+  /** Produce the token yourself; a rejection is sent to the app as GET_AUTH_TOKEN_FAILURE. */
+  getToken?: (request: AppTokenRequest) => Promise<string>;
+  onLog?: (entry: BridgeLogEntry) => void;
+  /** Height bounds in CSS px (defaults 50 and 20000). */
+  minHeight?: number;
+  maxHeight?: number;
+  /** Time the token source has before the app gets TOKEN_TIMEOUT (default 20000). */
+  tokenTimeoutMs?: number;
+}
+"#;
+
+#[wasm_bindgen]
+extern "C" {
+    /// The options object of `attachApp`.
+    #[wasm_bindgen(typescript_type = "AttachAppOptions")]
+    pub type AttachAppOptions;
+}
+
+/// A connected app; `detach()` stops answering and closes every port.
+#[wasm_bindgen]
+#[derive(Debug)]
+pub struct AppHandle {
+    bridge: Option<Bridge>,
+}
+
+#[wasm_bindgen]
+impl AppHandle {
+    /// Stops answering the app and closes its ports. Calling it twice is harmless.
+    pub fn detach(&mut self) {
+        self.bridge = None;
+    }
+
+    /// Whether the app is still attached.
+    #[wasm_bindgen(getter)]
+    pub fn attached(&self) -> bool {
+        self.bridge.is_some()
+    }
+
+    /// How many ports are open.
+    #[wasm_bindgen(getter, js_name = openPorts)]
+    pub fn open_ports(&self) -> usize {
+        self.bridge.as_ref().map_or(0, Bridge::open_ports)
+    }
+}
+
+/// Embeds the app in `iframe` and answers it. Throws an `Error` with a `code`
+/// (`BadOptions`, `BadAppUrl`, `OriginNotRegistered`, ...) when the options are unusable.
+#[wasm_bindgen(js_name = attachApp)]
+pub fn attach_app(
+    iframe: HtmlIFrameElement,
+    options: AttachAppOptions,
+) -> Result<AppHandle, JsValue> {
+    let opts = parse_options(options.as_ref()).map_err(to_js_error)?;
+    let bridge = Bridge::attach(iframe, opts).map_err(to_js_error)?;
+    Ok(AppHandle {
+        bridge: Some(bridge),
+    })
+}
+
+fn to_js_error(e: Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    // Setting a property on a fresh Error object cannot fail.
+    let _ = Reflect::set(&err, &"code".into(), &e.code().into());
+    err.into()
+}
+
+fn get(obj: &JsValue, key: &str) -> JsValue {
+    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn bad(msg: impl Into<String>) -> Error {
+    Error::BadOptions(msg.into())
+}
+
+fn opt_number(obj: &JsValue, key: &str, default: f64) -> Result<f64, Error> {
+    let v = get(obj, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(default);
+    }
+    v.as_f64()
+        .ok_or_else(|| bad(format!("{key} must be a number")))
+}
+
+fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
+    if !obj.is_object() {
+        return Err(bad("options must be an object"));
+    }
+    let item_id: ItemId = get(obj, "itemId")
+        .as_string()
+        .ok_or_else(|| bad("itemId must be a string"))?
+        .parse()
+        .map_err(|_| bad("itemId must be a UUID"))?;
+    let app_url = get(obj, "appUrl")
+        .as_string()
+        .ok_or_else(|| bad("appUrl must be a string"))?;
+    let origins_v = get(obj, "appOrigins");
+    if !js_sys::Array::is_array(&origins_v) {
+        return Err(bad("appOrigins must be an array of strings"));
+    }
+    let app_origins = js_sys::Array::from(&origins_v)
+        .iter()
+        .map(|o| o.as_string())
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| bad("appOrigins must be an array of strings"))?;
+
+    let context_v = get(obj, "context");
+    let context = if let Some(f) = context_v.dyn_ref::<Function>() {
+        let f = f.clone();
+        ContextProvider::from_fn(move || {
+            let v = f.call0(&JsValue::NULL).map_err(|e| FailurePayload {
+                code: CONTEXT_UNAVAILABLE.into(),
+                message: js_message(&e),
+            })?;
+            context_from_js(&v, item_id).map_err(|e| FailurePayload {
+                code: CONTEXT_UNAVAILABLE.into(),
+                message: e.to_string(),
+            })
+        })
+    } else {
+        // Checked now so a wrong context fails at attach, not at the app's first request.
+        ContextProvider::from(context_from_js(&context_v, item_id)?)
+    };
+
+    let mut opts = BridgeOptions::new(item_id, app_url, app_origins, context);
+    let get_token = get(obj, "getToken");
+    let token_url = get(obj, "tokenUrl");
+    if let Some(f) = get_token.dyn_ref::<Function>() {
+        let f = f.clone();
+        opts = opts.token_provider(move |req: AppTokenRequest| {
+            let f = f.clone();
+            async move { js_token(&f, &req).await }
+        });
+    } else if !get_token.is_undefined() && !get_token.is_null() {
+        return Err(bad("getToken must be a function"));
+    } else if let Some(url) = token_url.as_string() {
+        opts = opts.token_provider(FetchTokenProvider::with_url(url));
+    } else if !token_url.is_undefined() && !token_url.is_null() {
+        return Err(bad("tokenUrl must be a string"));
+    }
+    let on_log = get(obj, "onLog");
+    if let Some(f) = on_log.dyn_ref::<Function>() {
+        let f = f.clone();
+        opts = opts.on_log(move |entry| {
+            // A throwing log callback must not break the bridge; its error is the page's concern.
+            let _ = f.call1(&JsValue::NULL, &log_to_js(entry));
+        });
+    } else if !on_log.is_undefined() && !on_log.is_null() {
+        return Err(bad("onLog must be a function"));
+    }
+    let min = opt_number(obj, "minHeight", opts.min_height)?;
+    let max = opt_number(obj, "maxHeight", opts.max_height)?;
+    opts = opts.height_bounds(min, max);
+    let timeout = opt_number(obj, "tokenTimeoutMs", opts.token_timeout.as_millis() as f64)?;
+    if !(timeout.is_finite() && timeout > 0.0) {
+        return Err(bad("tokenTimeoutMs must be a positive number"));
+    }
+    opts = opts.token_timeout(Duration::from_millis(timeout as u64));
+    Ok(opts)
+}
+
+fn context_from_js(v: &JsValue, item_id: ItemId) -> Result<LocalContext, Error> {
+    if !v.is_object() {
+        return Err(bad("context must be an object or a function returning one"));
+    }
+    let mut json: serde_json::Value =
+        serde_wasm_bindgen::from_value(v.clone()).map_err(|e| bad(format!("context: {e}")))?;
+    if let Some(map) = json.as_object_mut() {
+        map.insert(
+            "itemId".into(),
+            serde_json::Value::String(item_id.to_string()),
+        );
+    }
+    serde_json::from_value(json).map_err(|e| bad(format!("context: {e}")))
+}
+
+async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, FailurePayload> {
+    let fail = |message: String| FailurePayload {
+        code: TOKEN_REQUEST_FAILED.into(),
+        message,
+    };
+    let arg = Object::new();
+    for (k, v) in [
+        ("itemId", req.item_id.to_string()),
+        ("key", req.key.clone()),
+        ("origin", req.origin.clone()),
+        ("apiHost", req.api_host.clone()),
+    ] {
+        let _ = Reflect::set(&arg, &k.into(), &v.into());
+    }
+    let returned = f
+        .call1(&JsValue::NULL, &arg)
+        .map_err(|e| fail(js_message(&e)))?;
+    let value = JsFuture::from(Promise::resolve(&returned))
+        .await
+        .map_err(|e| {
+            // A rejection with `{code}` keeps its code, so a platform can say why precisely.
+            let code = get(&e, "code")
+                .as_string()
+                .unwrap_or_else(|| TOKEN_REQUEST_FAILED.to_owned());
+            FailurePayload {
+                code,
+                message: js_message(&e),
+            }
+        })?;
+    value
+        .as_string()
+        .ok_or_else(|| fail("getToken resolved to something other than a string".into()))
+}
+
+fn log_to_js(entry: &LogEntry) -> JsValue {
+    let o = Object::new();
+    let direction = match entry.direction {
+        crate::log::Direction::In => "in",
+        crate::log::Direction::Out => "out",
+    };
+    let mut fields = vec![
+        ("direction", direction.to_owned()),
+        ("channel", entry.channel.to_string()),
+        ("type", entry.message_type.clone()),
+        ("outcome", entry.outcome.as_str().to_owned()),
+        ("data", entry.data.clone()),
+    ];
+    if let Some(r) = entry.outcome.reason() {
+        fields.push(("reason", r.to_owned()));
+    }
+    for (k, v) in fields {
+        let _ = Reflect::set(&o, &k.into(), &v.into());
+    }
+    o.into()
+}

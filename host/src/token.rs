@@ -1,0 +1,127 @@
+//! Token providers: where the bridge gets an app token when the app asks for one.
+
+use crate::error::js_message;
+use appframe_protocol::{ErrorBody, FailurePayload, ItemId, KeyOrigin, TokenResponse, routes};
+use std::{future::Future, pin::Pin};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+
+/// Failure code: the token request failed (network error, HTTP error, bad response).
+pub const TOKEN_REQUEST_FAILED: &str = "TOKEN_REQUEST_FAILED";
+/// Failure code: the token provider did not answer in time.
+pub const TOKEN_TIMEOUT: &str = "TOKEN_TIMEOUT";
+/// Failure code: the `origin` in GET_AUTH_TOKEN is not the origin the channel was given to.
+pub const ORIGIN_MISMATCH: &str = "ORIGIN_MISMATCH";
+/// Failure code: the context provider refused or produced an unusable context.
+pub const CONTEXT_UNAVAILABLE: &str = "CONTEXT_UNAVAILABLE";
+
+/// What the app asked for: a token for this item, this app key and this origin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppTokenRequest {
+    /// The app item.
+    pub item_id: ItemId,
+    /// The app key sent by the app.
+    pub key: String,
+    /// The app's origin (checked by the bridge against the origin the channel was given to).
+    pub origin: String,
+    /// The context's `apiHost` (absolute, no trailing slash), for providers that call the API.
+    pub api_host: String,
+}
+
+/// The future a token provider returns: the token, or why there is none.
+pub type TokenFuture = Pin<Box<dyn Future<Output = Result<String, FailurePayload>>>>;
+
+/// Produces app tokens for the bridge. Closures `Fn(AppTokenRequest) -> impl Future` implement it.
+pub trait TokenProvider {
+    /// Asks for a token; the bridge answers the app with SUCCESS or FAILURE from the result.
+    fn token(&self, request: AppTokenRequest) -> TokenFuture;
+}
+
+impl<F, Fut> TokenProvider for F
+where
+    F: Fn(AppTokenRequest) -> Fut,
+    Fut: Future<Output = Result<String, FailurePayload>> + 'static,
+{
+    fn token(&self, request: AppTokenRequest) -> TokenFuture {
+        Box::pin(self(request))
+    }
+}
+
+/// The default provider: `POST {apiHost}/app-items/{itemId}/api-access-token` with the host's
+/// cookies (`credentials: 'include'`) and the body `{key, origin}` the app sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FetchTokenProvider {
+    url: Option<String>,
+}
+
+impl FetchTokenProvider {
+    /// Posts to the token route under the context's `apiHost`.
+    pub fn new() -> Self {
+        FetchTokenProvider { url: None }
+    }
+
+    /// Posts to this exact URL instead (a host platform with its own token endpoint).
+    pub fn with_url(url: impl Into<String>) -> Self {
+        FetchTokenProvider {
+            url: Some(url.into()),
+        }
+    }
+}
+
+impl TokenProvider for FetchTokenProvider {
+    fn token(&self, request: AppTokenRequest) -> TokenFuture {
+        let url = self
+            .url
+            .clone()
+            .unwrap_or_else(|| routes::token_url(&request.api_host, &request.item_id));
+        let body = KeyOrigin {
+            key: request.key,
+            origin: request.origin,
+        };
+        Box::pin(async move { fetch_token(&url, &body).await })
+    }
+}
+
+fn failed(message: impl Into<String>) -> FailurePayload {
+    FailurePayload {
+        code: TOKEN_REQUEST_FAILED.to_owned(),
+        message: message.into(),
+    }
+}
+
+async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePayload> {
+    let window = web_sys::window().ok_or_else(|| failed("no browser window"))?;
+    let js = |v: JsValue| failed(js_message(&v));
+    let json = serde_json::to_string(body).map_err(|e| failed(e.to_string()))?;
+    let headers = Headers::new().map_err(js)?;
+    headers
+        .set("content-type", "application/json")
+        .map_err(js)?;
+    let init = RequestInit::new();
+    init.set_method("POST");
+    init.set_credentials(RequestCredentials::Include);
+    init.set_headers(&headers);
+    init.set_body(&JsValue::from_str(&json));
+    let request = Request::new_with_str_and_init(url, &init).map_err(js)?;
+    let response: Response = JsFuture::from(window.fetch_with_request(&request))
+        .await
+        .map_err(|e| failed(format!("network error: {}", js_message(&e))))?
+        .dyn_into()
+        .map_err(js)?;
+    let text = JsFuture::from(response.text().map_err(js)?)
+        .await
+        .map_err(js)?
+        .as_string()
+        .unwrap_or_default();
+    if !response.ok() {
+        // Pass the server's reason through (e.g. INVALID_APP_ORIGIN) so the app can show it.
+        let reason = serde_json::from_str::<ErrorBody>(&text)
+            .map(|b| format!("{} ({})", b.message, b.code))
+            .unwrap_or_else(|_| text.chars().take(200).collect());
+        return Err(failed(format!("HTTP {}: {reason}", response.status())));
+    }
+    serde_json::from_str::<TokenResponse>(&text)
+        .map(|r| r.token)
+        .map_err(|e| failed(format!("bad token response: {e}")))
+}

@@ -1,0 +1,170 @@
+//! The `attachApp` JavaScript facade (`--features js`) against the fake app in headless Chromium.
+#![cfg(all(target_arch = "wasm32", feature = "js"))]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use appframe_host::{AttachAppOptions, attach_app};
+use appframe_protocol::{ItemId, Message, TokenPayload};
+use common::*;
+use js_sys::{Function, Reflect};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_test::*;
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn item(n: u8) -> ItemId {
+    format!("00000000-0000-4000-8000-0000000001{n:02x}")
+        .parse()
+        .unwrap()
+}
+
+/// Builds the options object the way a JS page would write it.
+fn options(item: ItemId, get_token_body: &str) -> JsValue {
+    let make = Function::new_with_args(
+        "itemId, appUrl, origin, getTokenBody",
+        "window.__hostLog = [];
+         return {
+           itemId, appUrl, appOrigins: [origin],
+           context: () => ({ apiHost: origin + '/api', accountId: 'dca3c530-eff8-4c46-8172-bd614654a02d',
+                             permission: 'write', context: 'player', lang: 'fr' }),
+           getToken: new Function('req', getTokenBody),
+           onLog: (e) => window.__hostLog.push(e),
+           minHeight: 100, maxHeight: 400,
+         };",
+    );
+    let args = js_sys::Array::of4(
+        &item.to_string().into(),
+        &format!("{}/fake-app/", page_origin()).into(),
+        &page_origin().into(),
+        &get_token_body.into(),
+    );
+    make.apply(&JsValue::NULL, &args).unwrap()
+}
+
+fn host_log_types() -> Vec<String> {
+    let log = js_sys::Array::from(&Reflect::get(&window(), &"__hostLog".into()).unwrap());
+    log.iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                Reflect::get(&e, &"direction".into())
+                    .unwrap()
+                    .as_string()
+                    .unwrap(),
+                Reflect::get(&e, &"type".into())
+                    .unwrap()
+                    .as_string()
+                    .unwrap(),
+                Reflect::get(&e, &"outcome".into())
+                    .unwrap()
+                    .as_string()
+                    .unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn attach_app_answers_context_and_token_from_js_callbacks() {
+    let id = item(1);
+    let iframe = new_frame();
+    let opts = options(
+        id,
+        "return Promise.resolve('js-' + req.key + '@' + req.apiHost)",
+    );
+    let mut handle = attach_app(iframe.clone(), opts.unchecked_into::<AttachAppOptions>()).unwrap();
+    let win = mount(&iframe).await;
+    send(&win, &get_context(id));
+    let got = received_at_least(&win, 1).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("expected context, got {}", got[0].data);
+    };
+    assert_eq!(context.item_id, id);
+    assert_eq!(context.lang, "fr");
+    assert_eq!(context.api_host, format!("{}/api", page_origin()));
+    send_on_port(&win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&win, 2).await;
+    assert_eq!(
+        got[1].message(),
+        Message::GetAuthTokenSuccess {
+            item_id: id,
+            payload: TokenPayload {
+                token: format!(
+                    "js-1d85bd0c-7c60-49cd-9775-9898fcb16668@{}/api",
+                    page_origin()
+                )
+            }
+        }
+    );
+    send_on_port(&win, 0, &resize(id, 1000.5));
+    assert!(wait_for(|| iframe.style().get_property_value("height").unwrap() == "400px").await);
+    assert_eq!(
+        host_log_types(),
+        vec![
+            "in GET_CONTEXT handled",
+            "out GET_CONTEXT_SUCCESS sent",
+            "in GET_AUTH_TOKEN handled",
+            "out GET_AUTH_TOKEN_SUCCESS sent",
+            "in POST_AUTO_RESIZE handled",
+        ]
+    );
+    assert_eq!(handle.open_ports(), 1);
+    handle.detach();
+    assert!(!handle.attached());
+    send(&win, &get_context(id));
+    sleep(200).await;
+    assert_eq!(received(&win).len(), 2);
+    remove(&iframe);
+}
+
+#[wasm_bindgen_test]
+async fn a_rejected_get_token_becomes_failure_with_its_code() {
+    let id = item(2);
+    let iframe = new_frame();
+    let opts = options(
+        id,
+        "return Promise.reject(Object.assign(new Error('session expired'), { code: 'SESSION_EXPIRED' }))",
+    );
+    let _handle = attach_app(iframe.clone(), opts.unchecked_into::<AttachAppOptions>()).unwrap();
+    let win = mount(&iframe).await;
+    send(&win, &get_context(id));
+    received_at_least(&win, 1).await;
+    send_on_port(&win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&win, 2).await;
+    let Message::GetAuthTokenFailure { error, .. } = got[1].message() else {
+        panic!("expected FAILURE, got {}", got[1].data);
+    };
+    assert_eq!(error.code, "SESSION_EXPIRED");
+    assert_eq!(error.message, "session expired");
+    remove(&iframe);
+}
+
+#[wasm_bindgen_test]
+fn attach_app_throws_an_error_with_a_code_on_bad_options() {
+    let opts = options(item(3), "return 'x'");
+    Reflect::set(&opts, &"appOrigins".into(), &"not an array".into()).unwrap();
+    let err = attach_app(new_frame(), opts.unchecked_into::<AttachAppOptions>()).unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "BadOptions"
+    );
+    let opts = options(item(3), "return 'x'");
+    Reflect::set(
+        &opts,
+        &"appUrl".into(),
+        &"http://elsewhere.invalid/app/".into(),
+    )
+    .unwrap();
+    let err = attach_app(new_frame(), opts.unchecked_into::<AttachAppOptions>()).unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "OriginNotRegistered"
+    );
+}

@@ -1,0 +1,435 @@
+//! Server benchmark: the real appframe server on SQLite (temporary data dir) and a bare axum
+//! route, both on this process's runtime, loaded over loopback by 64 concurrent connections.
+//!
+//! ```text
+//! cargo run --release -p appframe-server --example bench            # full run (~1 min)
+//! cargo run --release -p appframe-server --example bench -- --quick # short smoke run
+//! ```
+//!
+//! Scenarios, each for a fixed duration after a warm-up:
+//! 1. the ceiling: `GET /ceiling` on a bare axum router (small JSON), on another port;
+//! 2. `GET /api/app-items/{item}/app-data` returning 100 rows;
+//! 3. `POST /api/app-items/{item}/app-data` (acknowledged = committed);
+//! 4. 100-row keyset pages (`?limit=100`, following `Link` cursors) in an item of 1k rows and in
+//!    one of 100k rows.
+//!
+//! It prints a markdown table (req/s, p50, p99, ratio to the ceiling) and the targets of
+//! DESIGN.md with PASS/MISS.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use appframe_server::config::{Config, DEMO_TOML};
+use reqwest::{Client, Method, StatusCode, header};
+use serde_json::{Value, json};
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+/// Concurrent connections (and client tasks).
+const CONNECTIONS: usize = 64;
+
+const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
+const BOB: &str = "bc5c25bd-3b16-4465-baba-7abf825cbd90";
+const COUNTER_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
+const APP_ORIGIN: &str = "http://127.0.0.1:8081";
+/// 100 rows, read by the GET scenario.
+const GET_ITEM: &str = "b0000000-0000-4000-8000-000000000100";
+/// Grows during the POST scenario.
+const POST_ITEM: &str = "b0000000-0000-4000-8000-00000000b057";
+/// 1k rows, paged.
+const SMALL_ITEM: &str = "b0000000-0000-4000-8000-000000001000";
+/// 100k rows (10k with --quick), paged.
+const LARGE_ITEM: &str = "b0000000-0000-4000-8000-000000100000";
+
+/// Bench items (all of the `counter` app) with Bob as a writer: he is not an admin, so every
+/// list runs the visibility filter a normal member gets.
+fn bench_toml() -> String {
+    let mut s = String::new();
+    for (id, name) in [
+        (GET_ITEM, "bench get"),
+        (POST_ITEM, "bench post"),
+        (SMALL_ITEM, "bench 1k"),
+        (LARGE_ITEM, "bench 100k"),
+    ] {
+        s.push_str(&format!(
+            "\n[[items]]\nid = \"{id}\"\nname = \"{name}\"\napp = \"counter\"\n\
+             \n[[memberships]]\nmember = \"{BOB}\"\nitem = \"{id}\"\npermission = \"write\"\n\
+             \n[[memberships]]\nmember = \"{ALICE}\"\nitem = \"{id}\"\npermission = \"admin\"\n"
+        ));
+    }
+    s
+}
+
+/// One measured scenario.
+struct Outcome {
+    name: String,
+    requests: usize,
+    errors: usize,
+    secs: f64,
+    p50: Duration,
+    p99: Duration,
+}
+
+impl Outcome {
+    fn rps(&self) -> f64 {
+        self.requests as f64 / self.secs
+    }
+}
+
+/// What each request of a scenario is.
+#[derive(Clone)]
+enum Load {
+    /// The same request again and again.
+    Fixed {
+        method: Method,
+        url: String,
+        body: Option<Value>,
+    },
+    /// GETs cycling over these URLs (pages of a keyset walk).
+    Cycle(Arc<Vec<String>>),
+}
+
+/// Runs `load` from `CONNECTIONS` tasks for `warmup + measure`; counts only requests that start
+/// after the warm-up.
+async fn run(
+    name: &str,
+    client: &Client,
+    token: Option<&str>,
+    load: Load,
+    warmup: Duration,
+    measure: Duration,
+) -> Outcome {
+    let start = Instant::now();
+    let measure_from = start + warmup;
+    let end = measure_from + measure;
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let client = client.clone();
+        let token = token.map(str::to_owned);
+        let load = load.clone();
+        let next = next.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut lat = Vec::with_capacity(1 << 14);
+            let mut errors = 0usize;
+            loop {
+                let t0 = Instant::now();
+                if t0 >= end {
+                    break;
+                }
+                let mut req = match &load {
+                    Load::Fixed { method, url, body } => {
+                        let r = client.request(method.clone(), url);
+                        match body {
+                            Some(b) => r.json(b),
+                            None => r,
+                        }
+                    }
+                    Load::Cycle(urls) => {
+                        let i = next.fetch_add(1, Ordering::Relaxed) % urls.len();
+                        client.get(&urls[i])
+                    }
+                };
+                if let Some(tok) = &token {
+                    req = req.bearer_auth(tok).header(header::ORIGIN, APP_ORIGIN);
+                }
+                let ok = match req.send().await {
+                    Ok(r) => {
+                        let status = r.status();
+                        // Read the whole body: a response is served when it has arrived.
+                        r.bytes().await.is_ok() && status == StatusCode::OK
+                    }
+                    Err(_) => false,
+                };
+                if t0 >= measure_from {
+                    lat.push(t0.elapsed());
+                    if !ok {
+                        errors += 1;
+                    }
+                }
+            }
+            (lat, errors)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut errors = 0;
+    for t in tasks {
+        let (lat, e) = t.await.expect("load task");
+        all.extend(lat);
+        errors += e;
+    }
+    // Requests still in flight at `end` are counted, so measure to the last one's finish.
+    let secs = (Instant::now() - measure_from).as_secs_f64();
+    all.sort_unstable();
+    let pct = |p: f64| -> Duration {
+        if all.is_empty() {
+            Duration::ZERO
+        } else {
+            all[((all.len() as f64 * p) as usize).min(all.len() - 1)]
+        }
+    };
+    Outcome {
+        name: name.to_owned(),
+        requests: all.len(),
+        errors,
+        secs,
+        p50: pct(0.50),
+        p99: pct(0.99),
+    }
+}
+
+/// Posts `n` item-visible rows into `item` from `CONNECTIONS` tasks.
+async fn seed(client: &Client, api: &str, token: &str, item: &str, n: usize) {
+    let t0 = Instant::now();
+    let left = Arc::new(AtomicUsize::new(n));
+    let mut tasks = Vec::new();
+    for _ in 0..CONNECTIONS {
+        let client = client.clone();
+        let url = format!("{api}/app-items/{item}/app-data");
+        let token = token.to_owned();
+        let left = left.clone();
+        tasks.push(tokio::spawn(async move {
+            while left
+                .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |v| v.checked_sub(1))
+                .is_ok()
+            {
+                let r = client
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&json!({"type": "seed", "visibility": "item", "data": {"text": "a sticky note of ordinary length", "x": 12, "y": 34}}))
+                    .send()
+                    .await
+                    .expect("seed POST");
+                assert_eq!(r.status(), StatusCode::OK, "seed POST");
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.expect("seed task");
+    }
+    eprintln!(
+        "  seeded {n} rows in {:.1} s",
+        t0.elapsed().as_secs_f64()
+    );
+}
+
+/// Walks an item with `?limit=100`, returning every page URL (first page included) and checking
+/// that each row comes exactly once.
+async fn page_urls(client: &Client, base: &str, api: &str, token: &str, item: &str, rows: usize) -> Vec<String> {
+    let mut urls = Vec::new();
+    let mut url = format!("{api}/app-items/{item}/app-data?limit=100");
+    let mut seen = std::collections::HashSet::new();
+    loop {
+        urls.push(url.clone());
+        let r = client.get(&url).bearer_auth(token).send().await.expect("page");
+        assert_eq!(r.status(), StatusCode::OK, "page {url}");
+        let next = r
+            .headers()
+            .get(header::LINK)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| {
+                l.split(',').find(|p| p.contains("rel=\"next\"")).map(|p| {
+                    let target = p.split(';').next().unwrap_or("").trim();
+                    target.trim_start_matches('<').trim_end_matches('>').to_owned()
+                })
+            });
+        let page: Vec<Value> = r.json().await.expect("page JSON");
+        assert!(page.len() <= 100, "a page holds at most 100 rows");
+        for row in &page {
+            assert!(seen.insert(row["id"].as_str().unwrap_or("").to_owned()), "row twice in the walk");
+        }
+        match next {
+            Some(n) if !page.is_empty() => {
+                url = if n.starts_with("http") { n } else { format!("{base}{n}") };
+            }
+            _ => break,
+        }
+    }
+    assert_eq!(seen.len(), rows, "the walk of {item} visits every row once");
+    urls
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let quick = std::env::args().any(|a| a == "--quick");
+    let (warmup, measure) = if quick {
+        (Duration::from_millis(300), Duration::from_millis(1500))
+    } else {
+        (Duration::from_millis(500), Duration::from_secs(3))
+    };
+    let large_rows = if quick { 10_000 } else { 100_000 };
+    let small_rows = 1_000;
+
+    // The server, on SQLite in a temporary data dir.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let api = format!("{base}/api");
+    let mut config = Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml())).expect("config");
+    config.server.addr = addr.to_string();
+    config.server.public_url = base.clone();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = None;
+    config.server.dev = true;
+    config.server.host_dir = None;
+    config.server.apps_dir = None;
+    config.server.apps_addr = None;
+    let state = appframe_server::build_state(config).await.expect("build_state");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(appframe_server::serve(listener, state, async move {
+        let _ = stop_rx.await;
+    }));
+
+    // The ceiling: a bare axum route on the same runtime, its own port.
+    let bare = axum::Router::new().route(
+        "/ceiling",
+        axum::routing::get(|| async { axum::Json(json!({"id": "b0000000-0000-4000-8000-000000000000", "name": "ceiling", "ok": true})) }),
+    );
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let bare_url = format!("http://{}/ceiling", bare_listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(bare_listener, bare).await });
+
+    let client = Client::builder()
+        .pool_max_idle_per_host(CONNECTIONS)
+        .build()
+        .expect("client");
+
+    // Bob's token for each bench item (login once per item: a token is bound to one item).
+    let session = Client::builder().cookie_store(true).build().expect("client");
+    let r = session.post(format!("{api}/login")).json(&json!({"memberId": BOB})).send().await.expect("login");
+    assert!(r.status().is_success(), "login: {}", r.status());
+    let mut tokens = std::collections::HashMap::new();
+    for item in [GET_ITEM, POST_ITEM, SMALL_ITEM, LARGE_ITEM] {
+        let r = session
+            .post(format!("{api}/app-items/{item}/api-access-token"))
+            .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .expect("token");
+        let v: Value = r.json().await.expect("token JSON");
+        tokens.insert(item, v["token"].as_str().expect("token").to_owned());
+    }
+
+    eprintln!("seeding (64 concurrent POSTs)...");
+    seed(&client, &api, &tokens[GET_ITEM], GET_ITEM, 100).await;
+    seed(&client, &api, &tokens[SMALL_ITEM], SMALL_ITEM, small_rows).await;
+    seed(&client, &api, &tokens[LARGE_ITEM], LARGE_ITEM, large_rows).await;
+    let small_pages = page_urls(&client, &base, &api, &tokens[SMALL_ITEM], SMALL_ITEM, small_rows).await;
+    let large_pages = page_urls(&client, &base, &api, &tokens[LARGE_ITEM], LARGE_ITEM, large_rows).await;
+    eprintln!("  {} and {} pages of 100 rows", small_pages.len(), large_pages.len());
+
+    let get_url = format!("{api}/app-items/{GET_ITEM}/app-data");
+    let check: Vec<Value> = client.get(&get_url).bearer_auth(&tokens[GET_ITEM]).send().await.expect("GET").json().await.expect("JSON");
+    assert_eq!(check.len(), 100, "the GET scenario returns 100 rows");
+
+    eprintln!("measuring: warm-up {warmup:?}, {measure:?} per scenario, {CONNECTIONS} connections...");
+    let ceiling = run(
+        "bare axum route (ceiling)",
+        &client,
+        None,
+        Load::Fixed { method: Method::GET, url: bare_url, body: None },
+        warmup,
+        measure,
+    )
+    .await;
+    let get = run(
+        "app-data GET, 100 rows",
+        &client,
+        Some(&tokens[GET_ITEM]),
+        Load::Fixed { method: Method::GET, url: get_url, body: None },
+        warmup,
+        measure,
+    )
+    .await;
+    let post = run(
+        "app-data POST (durable)",
+        &client,
+        Some(&tokens[POST_ITEM]),
+        Load::Fixed {
+            method: Method::POST,
+            url: format!("{api}/app-items/{POST_ITEM}/app-data"),
+            body: Some(json!({"type": "note", "data": {"text": "a sticky note of ordinary length", "x": 12, "y": 34}})),
+        },
+        warmup,
+        measure,
+    )
+    .await;
+    let small = run(
+        &format!("page of 100, {} rows", small_rows),
+        &client,
+        Some(&tokens[SMALL_ITEM]),
+        Load::Cycle(Arc::new(small_pages)),
+        warmup,
+        measure,
+    )
+    .await;
+    let large = run(
+        &format!("page of 100, {} rows", large_rows),
+        &client,
+        Some(&tokens[LARGE_ITEM]),
+        Load::Cycle(Arc::new(large_pages)),
+        warmup,
+        measure,
+    )
+    .await;
+
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    println!(
+        "{} cores, {CONNECTIONS} connections, warm-up {warmup:?}, {measure:?} per scenario{}\n",
+        cores,
+        if quick { " (--quick)" } else { "" }
+    );
+    println!("| scenario | req/s | p50 | p99 | ratio to ceiling | errors |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for o in [&ceiling, &get, &post, &small, &large] {
+        println!(
+            "| {} | {:.0} | {} | {} | {:.1} % | {} |",
+            o.name,
+            o.rps(),
+            ms(o.p50),
+            ms(o.p99),
+            100.0 * o.rps() / ceiling.rps(),
+            o.errors
+        );
+    }
+    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    let get_ratio = get.rps() / ceiling.rps();
+    // Page cost = time per page; the large item may cost at most 1.5x the small one.
+    let page_cost = small.rps() / large.rps();
+    println!();
+    println!("| target | measured | result |");
+    println!("|---|---:|---|");
+    println!(
+        "| app-data GET (100 rows) ≥ 35 % of ceiling | {:.1} % | {} |",
+        100.0 * get_ratio,
+        verdict(get_ratio >= 0.35 && get.errors == 0)
+    );
+    println!(
+        "| durable app-data POST ≥ 5,000/s | {:.0}/s | {} |",
+        post.rps(),
+        verdict(post.rps() >= 5000.0 && post.errors == 0)
+    );
+    println!(
+        "| 100-row page, {}k vs 1k rows ≤ 1.5× cost | {:.2}× | {} |",
+        large_rows / 1000,
+        page_cost,
+        verdict(page_cost <= 1.5 && small.errors == 0 && large.errors == 0)
+    );
+    let total_errors: usize = [&ceiling, &get, &post, &small, &large].iter().map(|o| o.errors).sum();
+    if total_errors > 0 {
+        eprintln!("{total_errors} requests failed during the measurement");
+        std::process::exit(1);
+    }
+}

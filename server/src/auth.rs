@@ -1,0 +1,463 @@
+//! Who is calling: app tokens (HS256 JWT, Bearer only), host sessions (HttpOnly cookie) and
+//! integration API keys.
+
+use crate::{
+    AppState,
+    config::Scope,
+    error::{Error, Result},
+    store::{Account, ItemRecord, now},
+};
+use appframe_protocol::Permission;
+use axum::{
+    extract::{FromRequestParts, OptionalFromRequestParts},
+    http::{HeaderMap, Method, header, request::Parts},
+};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use rand::RngCore;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Name of the host session cookie.
+pub const SESSION_COOKIE: &str = "appframe_session";
+/// Lifetime of a host session.
+pub const SESSION_TTL: time::Duration = time::Duration::days(7);
+/// Audience of signed file URLs, so a file token is never accepted as an app token.
+const FILE_AUDIENCE: &str = "appframe-file";
+
+/// The `sub` object of an app token (Graasp's layout: `sub` is an object, not a string).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TokenSubject {
+    /// The account; absent for an anonymous viewer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<Uuid>,
+    /// The item the token is bound to.
+    pub item_id: Uuid,
+    /// The app key.
+    pub key: Uuid,
+    /// The app origin.
+    pub origin: String,
+}
+
+/// App token claims.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppClaims {
+    /// Subject.
+    pub sub: TokenSubject,
+    /// Issued at (seconds).
+    pub iat: u64,
+    /// Expiry (seconds).
+    pub exp: u64,
+}
+
+/// Claims of a signed, expiring file URL.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileClaims {
+    /// Always [`FILE_AUDIENCE`].
+    pub aud: String,
+    /// The app-data or app-setting row the file belongs to.
+    pub row: Uuid,
+    /// Expiry (seconds).
+    pub exp: u64,
+}
+
+/// Signing keys and token lifetime.
+#[derive(Clone)]
+pub struct Jwt {
+    enc: EncodingKey,
+    dec: DecodingKey,
+    ttl_secs: u64,
+}
+
+impl std::fmt::Debug for Jwt {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Jwt").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+    }
+}
+
+fn unix_now() -> u64 {
+    u64::try_from(OffsetDateTime::now_utc().unix_timestamp()).unwrap_or(0)
+}
+
+impl Jwt {
+    /// Keys from a secret.
+    pub fn new(secret: &[u8], ttl_secs: u64) -> Self {
+        Jwt {
+            enc: EncodingKey::from_secret(secret),
+            dec: DecodingKey::from_secret(secret),
+            ttl_secs,
+        }
+    }
+
+    /// Token lifetime in seconds.
+    pub fn ttl_secs(&self) -> u64 {
+        self.ttl_secs
+    }
+
+    /// Signs an app token for a subject, valid for the configured lifetime.
+    pub fn sign(&self, sub: TokenSubject) -> Result<String> {
+        self.sign_with_ttl(sub, self.ttl_secs)
+    }
+
+    /// Signs an app token with an explicit lifetime (tests use 0 to get an expired token).
+    pub fn sign_with_ttl(&self, sub: TokenSubject, ttl_secs: u64) -> Result<String> {
+        let iat = unix_now();
+        let claims = AppClaims {
+            sub,
+            iat,
+            exp: iat + ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
+            .map_err(|e| Error::Internal(format!("cannot sign token: {e}")))
+    }
+
+    /// Verifies signature, algorithm and expiry (no leeway: the lifetime is short on purpose).
+    pub fn verify(&self, token: &str) -> Result<AppClaims> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_required_spec_claims(&["exp"]);
+        jsonwebtoken::decode::<AppClaims>(token, &self.dec, &v)
+            .map(|d| d.claims)
+            .map_err(|e| Error::InvalidToken(e.to_string()))
+    }
+
+    /// Signs a file URL token valid for the token lifetime.
+    pub fn sign_file(&self, row: Uuid) -> Result<String> {
+        let claims = FileClaims {
+            aud: FILE_AUDIENCE.into(),
+            row,
+            exp: unix_now() + self.ttl_secs,
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
+            .map_err(|e| Error::Internal(format!("cannot sign file url: {e}")))
+    }
+
+    /// Verifies a file URL token.
+    pub fn verify_file(&self, token: &str) -> Result<FileClaims> {
+        let mut v = Validation::new(Algorithm::HS256);
+        v.leeway = 0;
+        v.set_audience(&[FILE_AUDIENCE]);
+        jsonwebtoken::decode::<FileClaims>(token, &self.dec, &v)
+            .map(|d| d.claims)
+            .map_err(|_| Error::NotFound("this file link is invalid or has expired".into()))
+    }
+}
+
+/// The token secret: from config/env, else read from `data_dir/jwt-secret`, else generated
+/// once (32 random bytes, hex) and written there with owner-only permissions.
+pub fn load_or_create_secret(configured: Option<&str>, data_dir: &Path) -> Result<String> {
+    if let Some(s) = configured {
+        return Ok(s.to_owned());
+    }
+    let file = data_dir.join("jwt-secret");
+    match std::fs::read_to_string(&file) {
+        Ok(s) if s.trim().len() >= 32 => return Ok(s.trim().to_owned()),
+        Ok(_) => {
+            return Err(Error::Internal(format!(
+                "{} is shorter than 32 characters",
+                file.display()
+            )));
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e.into()),
+    }
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    let secret: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    use std::io::Write;
+    match opts.open(&file) {
+        Ok(mut f) => {
+            f.write_all(secret.as_bytes())?;
+            f.sync_all()?;
+            Ok(secret)
+        }
+        // Another process created it first: use theirs.
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+            Ok(std::fs::read_to_string(&file)?.trim().to_owned())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A random session id (32 bytes, hex).
+pub fn new_session_id() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The `Set-Cookie` value for a session (Secure when the public URL is https).
+pub fn session_cookie(id: &str, max_age_secs: i64, secure: bool) -> String {
+    format!(
+        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        if secure { "; Secure" } else { "" }
+    )
+}
+
+/// A cookie value from the `Cookie` headers.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Creates a session for an account; returns `(id, expires_at)`.
+pub async fn create_session(state: &AppState, account: Uuid) -> Result<(String, OffsetDateTime)> {
+    let id = new_session_id();
+    let expires = now() + SESSION_TTL;
+    state.store().create_session(&id, account, expires).await?;
+    Ok((id, expires))
+}
+
+/// The member of a valid host session cookie (proves the host page's user).
+#[derive(Debug, Clone)]
+pub struct Session(pub Account);
+
+impl FromRequestParts<AppState> for Session {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(Error::NotAuthenticated)?;
+        state
+            .store()
+            .session_account(id, OffsetDateTime::now_utc())
+            .await?
+            .map(Session)
+            .ok_or(Error::NotAuthenticated)
+    }
+}
+
+impl OptionalFromRequestParts<AppState> for Session {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Option<Self>> {
+        match <Session as FromRequestParts<AppState>>::from_request_parts(parts, state).await {
+            Ok(s) => Ok(Some(s)),
+            Err(Error::NotAuthenticated) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+/// A verified app token from `Authorization: Bearer` (never from a cookie). Only the
+/// signature and expiry are checked here; [`AppToken::access`] checks the item and account.
+#[derive(Debug, Clone)]
+pub struct AppToken(pub AppClaims);
+
+impl FromRequestParts<AppState> for AppToken {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
+        let value = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| Error::InvalidToken("missing Authorization header".into()))?
+            .to_str()
+            .map_err(|_| Error::InvalidToken("malformed Authorization header".into()))?;
+        let token = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| Error::InvalidToken("expected a Bearer token".into()))?;
+        Ok(AppToken(state.jwt().verify(token.trim())?))
+    }
+}
+
+/// What a token grants on its item once checked against the store.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The caller; `None` only on optional-auth routes with an anonymous token.
+    pub account: Option<Account>,
+    /// The item.
+    pub item: ItemRecord,
+    /// The caller's permission (`None` for anonymous).
+    pub permission: Option<Permission>,
+}
+
+impl Access {
+    /// The caller, required on strict routes.
+    pub fn account(&self) -> Result<&Account> {
+        self.account.as_ref().ok_or(Error::NotAuthenticated)
+    }
+
+    /// Whether the caller is an admin of the item.
+    pub fn is_admin(&self) -> bool {
+        self.permission == Some(Permission::Admin)
+    }
+}
+
+impl AppToken {
+    /// The item id the token is bound to.
+    pub fn item_id(&self) -> Uuid {
+        self.0.sub.item_id
+    }
+
+    /// Checks the token against the URL's item (401 GAERR003 on mismatch), loads the account
+    /// (strict: it must exist) and the item, and requires a membership (403 GERR016).
+    pub async fn access(&self, state: &AppState, url_item: Uuid, strict: bool) -> Result<Access> {
+        let sub = &self.0.sub;
+        if sub.item_id != url_item {
+            return Err(Error::TokenItemMismatch);
+        }
+        let store = state.store();
+        let account = match sub.account_id {
+            Some(id) => Some(store.get_account(id).await?.ok_or_else(|| {
+                Error::InvalidToken("the token's account no longer exists".into())
+            })?),
+            None if strict => {
+                return Err(Error::InvalidToken("this route needs an account".into()));
+            }
+            None => None,
+        };
+        let item = store.get_item(url_item).await?.ok_or(Error::ItemNotFound)?;
+        let permission = match &account {
+            Some(a) => Some(
+                store
+                    .permission(a.id, item.id)
+                    .await?
+                    .ok_or(Error::CannotAccess)?,
+            ),
+            // Anonymous tokens are only minted for items the viewer may read; there are no
+            // public items yet, so they carry no permission.
+            None => None,
+        };
+        Ok(Access {
+            account,
+            item,
+            permission,
+        })
+    }
+}
+
+/// A verified integration API key (Bearer, `?apiKey=`, or the `apiKey` form field).
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    /// Key name.
+    pub name: String,
+    /// Scopes.
+    pub scopes: Vec<Scope>,
+}
+
+impl ApiKey {
+    /// Requires the scope a method needs: `read` for GET/HEAD, `write` otherwise.
+    pub fn check_method(&self, method: &Method) -> Result<()> {
+        let need = if method == Method::GET || method == Method::HEAD {
+            Scope::Read
+        } else {
+            Scope::Write
+        };
+        if self.scopes.contains(&need) {
+            Ok(())
+        } else {
+            Err(Error::ApiKey(format!(
+                "the API key {:?} lacks the {need:?} scope",
+                self.name
+            )))
+        }
+    }
+}
+
+/// Looks up an API key secret.
+pub async fn find_api_key(state: &AppState, key: &str) -> Result<ApiKey> {
+    let rec = state
+        .store()
+        .find_api_key(key)
+        .await?
+        .ok_or_else(|| Error::ApiKey("unknown API key".into()))?;
+    Ok(ApiKey {
+        name: rec.name,
+        scopes: rec.scopes,
+    })
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    fn sub() -> TokenSubject {
+        TokenSubject {
+            account_id: Some(Uuid::new_v4()),
+            item_id: Uuid::new_v4(),
+            key: Uuid::new_v4(),
+            origin: "http://127.0.0.1:8081".into(),
+        }
+    }
+
+    #[test]
+    fn a_signed_token_verifies_and_keeps_its_subject_object() {
+        let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
+        let s = sub();
+        let t = jwt.sign(s.clone()).unwrap();
+        let c = jwt.verify(&t).unwrap();
+        assert_eq!(c.sub, s);
+        assert_eq!(c.exp - c.iat, 900);
+        // The payload carries `sub` as an object with camelCase keys, as Graasp does.
+        let payload = t.split('.').nth(1).unwrap();
+        use base64::Engine;
+        let json: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert!(json["sub"]["itemId"].is_string());
+        assert!(json["sub"]["accountId"].is_string());
+    }
+
+    #[test]
+    fn an_expired_token_is_rejected() {
+        let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
+        let mut t = jwt.sign_with_ttl(sub(), 0).unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        assert!(matches!(jwt.verify(&t), Err(Error::InvalidToken(_))));
+        t.push('x');
+        assert!(jwt.verify(&t).is_err());
+    }
+
+    #[test]
+    fn a_token_signed_with_another_secret_is_rejected() {
+        let a = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
+        let b = Jwt::new(b"fedcba9876543210fedcba9876543210", 900);
+        let t = b.sign(sub()).unwrap();
+        assert!(matches!(a.verify(&t), Err(Error::InvalidToken(_))));
+    }
+
+    #[test]
+    fn file_tokens_and_app_tokens_are_not_interchangeable() {
+        let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
+        let f = jwt.sign_file(Uuid::new_v4()).unwrap();
+        assert!(jwt.verify(&f).is_err());
+        let t = jwt.sign(sub()).unwrap();
+        assert!(jwt.verify_file(&t).is_err());
+        assert!(jwt.verify_file(&f).is_ok());
+    }
+
+    #[test]
+    fn the_secret_is_generated_once_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = load_or_create_secret(None, dir.path()).unwrap();
+        let b = load_or_create_secret(None, dir.path()).unwrap();
+        assert_eq!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(load_or_create_secret(Some("x"), dir.path()).unwrap(), "x");
+    }
+
+    #[test]
+    fn cookies_are_found_among_others() {
+        let mut h = HeaderMap::new();
+        h.insert(header::COOKIE, "a=1; appframe_session=abc; b=2".parse().unwrap());
+        assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
+        assert_eq!(cookie(&h, "c"), None);
+    }
+}

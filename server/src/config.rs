@@ -1,0 +1,600 @@
+//! `appframe.toml`: the server settings plus the registry (publishers, apps, members, items,
+//! memberships, API keys) that is upserted into the store at every start.
+
+use appframe_protocol::Permission;
+use serde::{Deserialize, Serialize};
+use std::{
+    collections::HashSet,
+    path::{Path, PathBuf},
+};
+use uuid::Uuid;
+
+/// The built-in demo configuration (fixed ids shared by the examples, host and tests).
+pub const DEMO_TOML: &str = include_str!("../demo.toml");
+
+/// A configuration that cannot be read, parsed or trusted.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// TOML syntax or shape error, with its position (1-based).
+    #[error("line {line}, column {column}: {message}")]
+    Parse {
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+    /// TOML error without a position.
+    #[error("{0}")]
+    ParseNoPos(String),
+    /// The values parse but are inconsistent (unknown references, bad origins, duplicates...).
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    /// An environment variable has a value of the wrong type.
+    #[error("environment variable {name}: {message}")]
+    Env {
+        /// Variable name.
+        name: &'static str,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Server settings.
+    pub server: ServerConfig,
+    /// Publishers: who may serve apps, from which origins.
+    #[serde(default)]
+    pub publishers: Vec<PublisherConfig>,
+    /// Registered apps.
+    #[serde(default)]
+    pub apps: Vec<AppConfig>,
+    /// Members (and guests).
+    #[serde(default)]
+    pub members: Vec<MemberConfig>,
+    /// App items (instances of apps).
+    #[serde(default)]
+    pub items: Vec<ItemConfig>,
+    /// Who may do what on which item.
+    #[serde(default)]
+    pub memberships: Vec<MembershipConfig>,
+    /// Keys of the integration API.
+    #[serde(default)]
+    pub api_keys: Vec<ApiKeyConfig>,
+}
+
+fn default_token_ttl() -> u64 {
+    900
+}
+fn default_max_body() -> usize {
+    1024 * 1024
+}
+fn default_max_file() -> usize {
+    50 * 1024 * 1024
+}
+fn default_data_dir() -> PathBuf {
+    PathBuf::from("./data")
+}
+
+/// `[server]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Listen address, e.g. `127.0.0.1:8080`.
+    pub addr: String,
+    /// Public base URL; `apiHost` = this + `/api`.
+    pub public_url: String,
+    /// SQLite file and uploaded files live here.
+    #[serde(default = "default_data_dir")]
+    pub data_dir: PathBuf,
+    /// Development mode: enables `POST /api/login` and `GET /api/members`.
+    #[serde(default)]
+    pub dev: bool,
+    /// `postgres://...` to use Postgres instead of the SQLite file.
+    #[serde(default)]
+    pub database_url: Option<String>,
+    /// Secret for app tokens; generated and persisted in `data_dir` when absent.
+    #[serde(default)]
+    pub jwt_secret: Option<String>,
+    /// App token lifetime in seconds.
+    #[serde(default = "default_token_ttl")]
+    pub token_ttl_secs: u64,
+    /// Maximum JSON body size in bytes.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
+    /// Maximum uploaded file size in bytes.
+    #[serde(default = "default_max_file")]
+    pub max_file_bytes: usize,
+    /// Static host page served at `/` (SPA fallback to `index.html`).
+    #[serde(default)]
+    pub host_dir: Option<PathBuf>,
+    /// Static app bundles, served by the binary on `apps_addr` (a second origin).
+    #[serde(default)]
+    pub apps_dir: Option<PathBuf>,
+    /// Listen address for `apps_dir`.
+    #[serde(default)]
+    pub apps_addr: Option<String>,
+}
+
+/// `[[publishers]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PublisherConfig {
+    /// Unique name.
+    pub name: String,
+    /// Origins (`scheme://host[:port]`) the publisher's apps are served from.
+    pub origins: Vec<String>,
+}
+
+/// `[[apps]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppConfig {
+    /// Unique name.
+    pub name: String,
+    /// The app key (sent by the app with its origin to get a token).
+    pub key: Uuid,
+    /// Where the app is served; may carry a query string.
+    pub url: String,
+    /// Publisher name.
+    pub publisher: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Thumbnail URL.
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+}
+
+/// Kind of account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum AccountKind {
+    /// A regular member.
+    #[default]
+    Member,
+    /// A guest (e.g. an anonymous viewer given an account by the host).
+    Guest,
+}
+
+impl AccountKind {
+    /// Stored name.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AccountKind::Member => "member",
+            AccountKind::Guest => "guest",
+        }
+    }
+
+    /// Parses a stored name.
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "member" => Some(AccountKind::Member),
+            "guest" => Some(AccountKind::Guest),
+            _ => None,
+        }
+    }
+}
+
+/// `[[members]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberConfig {
+    /// Account id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// `member` (default) or `guest`.
+    #[serde(default)]
+    pub kind: AccountKind,
+}
+
+/// `[[items]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemConfig {
+    /// Item id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// App name.
+    pub app: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Language, default `en`.
+    #[serde(default)]
+    pub lang: Option<String>,
+    /// Item settings (a table).
+    #[serde(default)]
+    pub settings: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// `[[memberships]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipConfig {
+    /// Member id.
+    pub member: Uuid,
+    /// Item id.
+    pub item: Uuid,
+    /// `read`, `write` or `admin`.
+    pub permission: Permission,
+}
+
+/// Scope of an integration API key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// GET routes.
+    Read,
+    /// Every other method.
+    Write,
+}
+
+/// `[[api_keys]]`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiKeyConfig {
+    /// Unique name (for logs).
+    pub name: String,
+    /// The secret.
+    pub key: String,
+    /// Scopes.
+    pub scopes: Vec<Scope>,
+}
+
+/// Converts a byte offset into a 1-based (line, column).
+fn line_col(s: &str, offset: usize) -> (usize, usize) {
+    let before = &s[..offset.min(s.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    (line, column)
+}
+
+/// Whether `s` is a bare origin: `http(s)://host[:port]`, no path, query or trailing slash.
+pub fn is_origin(s: &str) -> bool {
+    let rest = match s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+        Some(r) => r,
+        None => return false,
+    };
+    !rest.is_empty()
+        && !rest.contains(['/', '?', '#', '@', ' '])
+        && rest
+            .rsplit_once(':')
+            .is_none_or(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
+}
+
+/// The origin part of a URL (`http://h:p/x?y` → `http://h:p`).
+pub fn origin_of(url: &str) -> Option<String> {
+    let scheme_end = url.find("://")? + 3;
+    let rest = &url[scheme_end..];
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let o = format!("{}{}", &url[..scheme_end], &rest[..end]);
+    is_origin(&o).then_some(o)
+}
+
+impl Config {
+    /// Parses a TOML string; errors carry the line and column.
+    pub fn from_toml_str(s: &str) -> Result<Config, ConfigError> {
+        toml::from_str::<Config>(s).map_err(|e| match e.span() {
+            Some(span) => {
+                let (line, column) = line_col(s, span.start);
+                ConfigError::Parse {
+                    line,
+                    column,
+                    message: e.message().to_owned(),
+                }
+            }
+            None => ConfigError::ParseNoPos(e.message().to_owned()),
+        })
+    }
+
+    /// Reads the file, or the built-in demo config when `path` is `None`.
+    pub fn load(path: Option<&Path>) -> Result<Config, ConfigError> {
+        match path {
+            None => Config::from_toml_str(DEMO_TOML),
+            Some(p) => {
+                let s = std::fs::read_to_string(p).map_err(|source| ConfigError::Io {
+                    path: p.to_owned(),
+                    source,
+                })?;
+                Config::from_toml_str(&s)
+            }
+        }
+    }
+
+    /// The built-in demo config.
+    pub fn demo() -> Config {
+        // The demo file is part of the binary and covered by a test; fall back to a minimal
+        // config rather than panic if it were ever broken.
+        Config::from_toml_str(DEMO_TOML).unwrap_or_else(|_| Config {
+            server: ServerConfig {
+                addr: "127.0.0.1:8080".into(),
+                public_url: "http://127.0.0.1:8080".into(),
+                data_dir: default_data_dir(),
+                dev: true,
+                database_url: None,
+                jwt_secret: None,
+                token_ttl_secs: default_token_ttl(),
+                max_body_bytes: default_max_body(),
+                max_file_bytes: default_max_file(),
+                host_dir: None,
+                apps_dir: None,
+                apps_addr: None,
+            },
+            publishers: vec![],
+            apps: vec![],
+            members: vec![],
+            items: vec![],
+            memberships: vec![],
+            api_keys: vec![],
+        })
+    }
+
+    /// Overlays environment variables (`APPFRAME_*`, `DATABASE_URL`); bad values are ignored
+    /// with a warning (use [`Config::try_apply_env`] to get the error).
+    pub fn apply_env(&mut self) {
+        if let Err(e) = self.try_apply_env() {
+            tracing::warn!("{e}");
+        }
+    }
+
+    /// Overlays environment variables, failing on a value of the wrong type.
+    pub fn try_apply_env(&mut self) -> Result<(), ConfigError> {
+        fn var(name: &str) -> Option<String> {
+            std::env::var(name).ok().filter(|v| !v.is_empty())
+        }
+        fn parse<T: std::str::FromStr>(name: &'static str, v: &str) -> Result<T, ConfigError> {
+            v.parse().map_err(|_| ConfigError::Env {
+                name,
+                message: format!("cannot parse {v:?}"),
+            })
+        }
+        let s = &mut self.server;
+        if let Some(v) = var("APPFRAME_ADDR") {
+            s.addr = v;
+        }
+        if let Some(v) = var("APPFRAME_PUBLIC_URL") {
+            s.public_url = v;
+        }
+        if let Some(v) = var("APPFRAME_DATA_DIR") {
+            s.data_dir = PathBuf::from(v);
+        }
+        if let Some(v) = var("APPFRAME_DEV") {
+            s.dev = match v.as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => {
+                    return Err(ConfigError::Env {
+                        name: "APPFRAME_DEV",
+                        message: format!("expected true/false, got {v:?}"),
+                    });
+                }
+            };
+        }
+        if let Some(v) = var("APPFRAME_JWT_SECRET") {
+            s.jwt_secret = Some(v);
+        }
+        if let Some(v) = var("APPFRAME_TOKEN_TTL_SECS") {
+            s.token_ttl_secs = parse("APPFRAME_TOKEN_TTL_SECS", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_MAX_BODY_BYTES") {
+            s.max_body_bytes = parse("APPFRAME_MAX_BODY_BYTES", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_MAX_FILE_BYTES") {
+            s.max_file_bytes = parse("APPFRAME_MAX_FILE_BYTES", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_HOST_DIR") {
+            s.host_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("APPFRAME_APPS_DIR") {
+            s.apps_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = var("APPFRAME_APPS_ADDR") {
+            s.apps_addr = Some(v);
+        }
+        if let Some(v) = var("APPFRAME_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
+            s.database_url = Some(v);
+        }
+        Ok(())
+    }
+
+    /// `apiHost` as sent to apps: `public_url` + `/api`, no trailing slash.
+    pub fn api_host(&self) -> String {
+        format!("{}/api", self.server.public_url.trim_end_matches('/'))
+    }
+
+    /// Checks references and values that TOML types cannot express.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |m: String| Err(ConfigError::Invalid(m));
+        let s = &self.server;
+        if origin_of(&s.public_url).is_none() {
+            return bad(format!(
+                "server.public_url {:?} is not an absolute http(s) URL",
+                s.public_url
+            ));
+        }
+        if s.token_ttl_secs == 0 {
+            return bad("server.token_ttl_secs must be at least 1".into());
+        }
+        if s.max_body_bytes == 0 || s.max_file_bytes == 0 {
+            return bad("server.max_body_bytes and max_file_bytes must be positive".into());
+        }
+        if s.apps_dir.is_some() != s.apps_addr.is_some() {
+            return bad("server.apps_dir and server.apps_addr go together".into());
+        }
+        if let Some(secret) = &s.jwt_secret
+            && secret.len() < 32
+        {
+            return bad("server.jwt_secret must be at least 32 characters".into());
+        }
+        let mut names = HashSet::new();
+        for p in &self.publishers {
+            if p.name.trim().is_empty() || !names.insert(p.name.as_str()) {
+                return bad(format!("publisher name {:?} is empty or duplicated", p.name));
+            }
+            for o in &p.origins {
+                if !is_origin(o) {
+                    return bad(format!(
+                        "publisher {:?}: origin {o:?} must be scheme://host[:port] with no path or trailing slash",
+                        p.name
+                    ));
+                }
+            }
+        }
+        let mut app_names = HashSet::new();
+        let mut keys = HashSet::new();
+        for a in &self.apps {
+            if a.name.trim().is_empty() || !app_names.insert(a.name.as_str()) {
+                return bad(format!("app name {:?} is empty or duplicated", a.name));
+            }
+            if !keys.insert(a.key) {
+                return bad(format!("app {:?}: key {} is duplicated", a.name, a.key));
+            }
+            if !names.contains(a.publisher.as_str()) {
+                return bad(format!(
+                    "app {:?}: unknown publisher {:?}",
+                    a.name, a.publisher
+                ));
+            }
+            if origin_of(&a.url).is_none() {
+                return bad(format!(
+                    "app {:?}: url {:?} is not an absolute http(s) URL",
+                    a.name, a.url
+                ));
+            }
+        }
+        let mut members = HashSet::new();
+        for m in &self.members {
+            if m.name.trim().is_empty() || !members.insert(m.id) {
+                return bad(format!("member {} is duplicated or has no name", m.id));
+            }
+        }
+        let mut items = HashSet::new();
+        for i in &self.items {
+            if i.name.trim().is_empty() || !items.insert(i.id) {
+                return bad(format!("item {} is duplicated or has no name", i.id));
+            }
+            if !app_names.contains(i.app.as_str()) {
+                return bad(format!("item {}: unknown app {:?}", i.id, i.app));
+            }
+        }
+        let mut pairs = HashSet::new();
+        for m in &self.memberships {
+            if !members.contains(&m.member) {
+                return bad(format!("membership: unknown member {}", m.member));
+            }
+            if !items.contains(&m.item) {
+                return bad(format!("membership: unknown item {}", m.item));
+            }
+            if !pairs.insert((m.member, m.item)) {
+                return bad(format!(
+                    "membership of {} on {} is duplicated",
+                    m.member, m.item
+                ));
+            }
+        }
+        let mut key_names = HashSet::new();
+        let mut secrets = HashSet::new();
+        for k in &self.api_keys {
+            if !key_names.insert(k.name.as_str()) || !secrets.insert(k.key.as_str()) {
+                return bad(format!("api key {:?} is duplicated", k.name));
+            }
+            if k.key.len() < 16 {
+                return bad(format!(
+                    "api key {:?} must be at least 16 characters",
+                    k.name
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_config_parses_and_validates() {
+        let c = Config::from_toml_str(DEMO_TOML).unwrap();
+        c.validate().unwrap();
+        assert_eq!(c.apps.len(), 3);
+        assert_eq!(c.server.token_ttl_secs, 900);
+        assert_eq!(c.server.max_body_bytes, 1024 * 1024);
+        assert_eq!(c.api_host(), "http://127.0.0.1:8080/api");
+        assert_eq!(Config::demo(), c);
+    }
+
+    #[test]
+    fn a_syntax_error_reports_its_line_and_column() {
+        let s = "[server]\naddr = \"x\"\npublic_url = = 3\n";
+        match Config::from_toml_str(s) {
+            Err(ConfigError::Parse { line, .. }) => assert_eq!(line, 3),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_unknown_field_reports_its_line() {
+        let s = "[server]\naddr = \"x\"\npublic_url = \"http://a\"\n\n[[apps]]\nname = \"a\"\nkey = \"1d85bd0c-7c60-49cd-9775-9898fcb16668\"\nurl = \"http://a/\"\npublisher = \"p\"\ncolour = 1\n";
+        let e = Config::from_toml_str(s).unwrap_err();
+        let text = e.to_string();
+        assert!(text.contains("colour"), "{text}");
+        match e {
+            ConfigError::Parse { line, .. } => assert!((5..=10).contains(&line), "{line}"),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn validation_rejects_unknown_references_and_bad_origins() {
+        let mut c = Config::demo();
+        c.items[0].app = "nope".into();
+        assert!(c.validate().unwrap_err().to_string().contains("unknown app"));
+
+        let mut c = Config::demo();
+        c.publishers[0].origins.push("http://x:8081/".into());
+        assert!(c.validate().unwrap_err().to_string().contains("origin"));
+
+        let mut c = Config::demo();
+        c.apps[1].publisher = "ghost".into();
+        assert!(c.validate().is_err());
+
+        let mut c = Config::demo();
+        let dup = c.members[0].clone();
+        c.members.push(dup);
+        assert!(c.validate().is_err());
+
+        let mut c = Config::demo();
+        c.memberships[0].item = Uuid::nil();
+        assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn origins_are_recognised_exactly() {
+        assert!(is_origin("http://127.0.0.1:8081"));
+        assert!(is_origin("https://apps.example.org"));
+        assert!(!is_origin("http://127.0.0.1:8081/"));
+        assert!(!is_origin("ftp://x"));
+        assert!(!is_origin("http://x:port"));
+        assert_eq!(
+            origin_of("http://127.0.0.1:8081/counter/?a=b").as_deref(),
+            Some("http://127.0.0.1:8081")
+        );
+    }
+}

@@ -1,0 +1,234 @@
+//! Extractors whose rejections are Graasp error bodies (axum's defaults answer in plain text),
+//! and the cursor pagination extension.
+
+use crate::{
+    error::{Error, Result},
+    store::{Page, to_micros},
+};
+use axum::{
+    body::Bytes,
+    extract::{FromRequest, FromRequestParts, Request, rejection::BytesRejection},
+    http::{HeaderMap, HeaderValue, Uri, header, request::Parts},
+};
+use base64::Engine;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A JSON body: `Content-Type: application/json`, within the body limit (413), and matching
+/// `T` exactly (400 with serde's message, which names unknown fields and wrong types).
+#[derive(Debug, Clone)]
+pub struct ApiJson<T>(pub T);
+
+fn is_json(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| {
+            let m = m.trim().to_ascii_lowercase();
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+        .unwrap_or(false)
+}
+
+/// Reads a body, mapping a length-limit rejection to 413.
+pub(crate) async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes> {
+    Bytes::from_request(req, state)
+        .await
+        .map_err(|e: BytesRejection| {
+            if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                Error::PayloadTooLarge("the request body is larger than allowed".into())
+            } else {
+                Error::BadRequest(format!("cannot read the body: {e}"))
+            }
+        })
+}
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = Error;
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        if !is_json(req.headers()) {
+            return Err(Error::UnsupportedMediaType(
+                "expected Content-Type: application/json".into(),
+            ));
+        }
+        let bytes = read_body(req, state).await?;
+        serde_json::from_slice(&bytes)
+            .map(ApiJson)
+            .map_err(|e| Error::BadRequest(format!("body: {e}")))
+    }
+}
+
+/// Path parameters, 400 on a malformed value (e.g. a non-UUID id).
+#[derive(Debug, Clone)]
+pub struct ApiPath<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| ApiPath(p.0))
+            .map_err(|e| Error::BadRequest(format!("params: {}", e.body_text())))
+    }
+}
+
+/// Query string, 400 on a malformed value.
+#[derive(Debug, Clone)]
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| ApiQuery(q.0))
+            .map_err(|e| Error::BadRequest(format!("querystring: {}", e.body_text())))
+    }
+}
+
+/// Rows returned when a list route is called without `limit` (Graasp clients expect
+/// everything; beyond this a `Link: rel="next"` header points at the rest).
+pub const MAX_UNPAGED: i64 = 10_000;
+/// Largest `limit` accepted.
+pub const MAX_LIMIT: i64 = 1_000;
+
+/// `?limit=&cursor=` of list routes (an appframe extension).
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+pub struct PageQuery {
+    /// Page size, 1–1000.
+    pub limit: Option<i64>,
+    /// Opaque cursor from a previous `Link` header.
+    pub cursor: Option<String>,
+}
+
+/// Encodes the position of a row as an opaque cursor.
+pub fn encode_cursor(created_at: OffsetDateTime, id: Uuid) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{}:{}", to_micros(created_at), id.simple()))
+}
+
+/// Decodes a cursor.
+pub fn decode_cursor(c: &str) -> Result<(i64, Uuid)> {
+    let bad = || Error::BadRequest("querystring/cursor is not a valid cursor".into());
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(c)
+        .map_err(|_| bad())?;
+    let s = String::from_utf8(raw).map_err(|_| bad())?;
+    let (at, id) = s.split_once(':').ok_or_else(bad)?;
+    Ok((
+        at.parse().map_err(|_| bad())?,
+        Uuid::parse_str(id).map_err(|_| bad())?,
+    ))
+}
+
+impl PageQuery {
+    /// The page to fetch: one row more than returned, to learn whether a next page exists.
+    pub fn page(&self) -> Result<Page> {
+        let limit = match self.limit {
+            None => MAX_UNPAGED,
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(n) => {
+                return Err(Error::BadRequest(format!(
+                    "querystring/limit must be between 1 and {MAX_LIMIT}, got {n}"
+                )));
+            }
+        };
+        let after = self.cursor.as_deref().map(decode_cursor).transpose()?;
+        Ok(Page {
+            after,
+            limit: limit + 1,
+        })
+    }
+}
+
+/// Trims a fetched page to its size and builds the `Link: <...>; rel="next"` header value
+/// when more rows exist. `pos` gives a row's `(created_at, id)`.
+pub fn paginate<T>(
+    mut rows: Vec<T>,
+    page: Page,
+    public_url: &str,
+    uri: &Uri,
+    pos: impl Fn(&T) -> (OffsetDateTime, Uuid),
+) -> (Vec<T>, Option<HeaderValue>) {
+    let size = usize::try_from(page.limit - 1).unwrap_or(usize::MAX);
+    if rows.len() <= size {
+        return (rows, None);
+    }
+    rows.truncate(size);
+    let Some(last) = rows.last() else {
+        return (rows, None);
+    };
+    let (at, id) = pos(last);
+    let cursor = encode_cursor(at, id);
+    let mut query: Vec<&str> = uri
+        .query()
+        .unwrap_or("")
+        .split('&')
+        .filter(|kv| !kv.is_empty() && !kv.starts_with("cursor="))
+        .collect();
+    let c = format!("cursor={cursor}");
+    query.push(&c);
+    let url = format!(
+        "{}{}?{}",
+        public_url.trim_end_matches('/'),
+        uri.path(),
+        query.join("&")
+    );
+    let link = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")).ok();
+    (rows, link)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cursor_round_trips_and_garbage_is_a_400() {
+        let t = crate::store::now();
+        let id = Uuid::new_v4();
+        let c = encode_cursor(t, id);
+        assert_eq!(decode_cursor(&c).unwrap(), (to_micros(t), id));
+        assert!(matches!(decode_cursor("!!"), Err(Error::BadRequest(_))));
+        assert!(matches!(decode_cursor("YWJj"), Err(Error::BadRequest(_))));
+    }
+
+    #[test]
+    fn the_next_link_replaces_the_cursor_and_keeps_the_filters() {
+        let t = crate::store::now();
+        let rows: Vec<(OffsetDateTime, Uuid)> = (0..3).map(|_| (t, Uuid::new_v4())).collect();
+        let q = PageQuery {
+            limit: Some(2),
+            cursor: None,
+        };
+        let page = q.page().unwrap();
+        let uri: Uri = "/api/app-items/x/app-data?type=note&limit=2&cursor=old"
+            .parse()
+            .unwrap();
+        let (rows2, link) = paginate(rows.clone(), page, "http://h:1/", &uri, |r| *r);
+        assert_eq!(rows2.len(), 2);
+        let link = link.unwrap().to_str().unwrap().to_owned();
+        let c = encode_cursor(t, rows[1].1);
+        assert_eq!(
+            link,
+            format!("<http://h:1/api/app-items/x/app-data?type=note&limit=2&cursor={c}>; rel=\"next\"")
+        );
+        let (rows3, none) = paginate(rows[..2].to_vec(), page, "http://h:1", &uri, |r| *r);
+        assert_eq!(rows3.len(), 2);
+        assert!(none.is_none());
+    }
+
+    #[test]
+    fn limits_out_of_range_are_rejected() {
+        for bad in [0, -1, MAX_LIMIT + 1] {
+            let q = PageQuery {
+                limit: Some(bad),
+                cursor: None,
+            };
+            assert!(q.page().is_err());
+        }
+        assert_eq!(PageQuery::default().page().unwrap().limit, MAX_UNPAGED + 1);
+    }
+}

@@ -1,0 +1,285 @@
+//! appframe-server: registers apps, issues short-lived app tokens and stores each app item's
+//! data, actions, settings and files behind the Graasp apps API (`/api/app-items/...`).
+//!
+//! Run the built-in demo (SQLite in `./data`, dev login enabled):
+//!
+//! ```text
+//! cargo run -p appframe-server -- serve                      # demo config, 127.0.0.1:8080
+//! cargo run -p appframe-server -- serve --config appframe.toml --addr 127.0.0.1:9000
+//! cargo run -p appframe-server -- check-config appframe.toml # OK, or the error with its line
+//! ```
+//!
+//! `DATABASE_URL=postgres://...` switches to Postgres; `APPFRAME_*` variables override the
+//! `[server]` table. OpenAPI is at `/api/openapi.json`, Swagger UI at `/swagger`.
+//!
+//! In a test, bind port 0 and serve in-process:
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), appframe_server::Error> {
+//! let mut config = appframe_server::config::Config::demo();
+//! config.server.data_dir = std::env::temp_dir().join("appframe-doc");
+//! let state = appframe_server::build_state(config).await?;
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+//! appframe_server::serve(listener, state, std::future::pending()).await
+//! # }
+//! ```
+
+pub mod auth;
+pub mod config;
+mod error;
+pub mod extract;
+pub mod routes;
+pub mod store;
+
+pub use error::{Error, Result};
+
+use crate::{
+    auth::Jwt,
+    config::Config,
+    store::{Account, ItemRecord, MembershipRecord, PgStore, Publisher, SqliteStore, Store},
+};
+use axum::{Router, extract::DefaultBodyLimit, http::HeaderName};
+use object_store::{ObjectStore, local::LocalFileSystem};
+use std::{
+    collections::HashSet,
+    future::Future,
+    path::Path,
+    sync::{Arc, RwLock},
+};
+use tower_http::{
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    services::{ServeDir, ServeFile},
+    trace::TraceLayer,
+};
+
+/// Header carrying the request id (set when absent, echoed in the response and in logs).
+pub const REQUEST_ID: &str = "x-request-id";
+
+struct Inner {
+    config: Config,
+    store: Arc<dyn Store>,
+    jwt: Jwt,
+    files: Arc<dyn ObjectStore>,
+    /// Registered publisher origins, the CORS allow-list of `/api/app-items/*`; refreshed when
+    /// publishers change so CORS never uses a stale static list.
+    origins: RwLock<Arc<HashSet<String>>>,
+}
+
+/// Shared state of every handler: config, store, signing keys, file storage.
+#[derive(Clone)]
+pub struct AppState {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("backend", &self.inner.store.backend())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The configuration the server started with.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The store.
+    pub fn store(&self) -> &dyn Store {
+        self.inner.store.as_ref()
+    }
+
+    /// Token signing keys.
+    pub fn jwt(&self) -> &Jwt {
+        &self.inner.jwt
+    }
+
+    /// File storage.
+    pub fn files(&self) -> &dyn ObjectStore {
+        self.inner.files.as_ref()
+    }
+
+    /// Whether an origin is registered by a publisher.
+    pub fn is_registered_origin(&self, origin: &str) -> bool {
+        self.inner
+            .origins
+            .read()
+            .map(|o| o.contains(origin))
+            .unwrap_or(false)
+    }
+
+    /// Reloads the publisher origins from the store.
+    pub async fn refresh_origins(&self) -> Result<()> {
+        let set: HashSet<String> = self
+            .store()
+            .list_publishers()
+            .await?
+            .into_iter()
+            .flat_map(|p| p.origins)
+            .collect();
+        if let Ok(mut o) = self.inner.origins.write() {
+            *o = Arc::new(set);
+        }
+        Ok(())
+    }
+}
+
+/// Opens the store named by the config: Postgres for `postgres://` URLs, a SQLite URL, or the
+/// SQLite file `data_dir/appframe.db`.
+async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+    let s = &config.server;
+    match s.database_url.as_deref() {
+        Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
+            Ok(Arc::new(PgStore::connect(url).await?))
+        }
+        Some(url) if url.starts_with("sqlite:") => Ok(Arc::new(SqliteStore::open_url(url).await?)),
+        Some(url) => Err(Error::Internal(format!(
+            "unsupported database URL scheme in {:?}",
+            url.split(':').next().unwrap_or_default()
+        ))),
+        None => Ok(Arc::new(
+            SqliteStore::open(&s.data_dir.join("appframe.db")).await?,
+        )),
+    }
+}
+
+/// Writes the config's registry into the store; running it twice changes nothing.
+pub async fn apply_config(store: &dyn Store, config: &Config) -> Result<()> {
+    for p in &config.publishers {
+        store
+            .upsert_publisher(&Publisher {
+                name: p.name.clone(),
+                origins: p.origins.clone(),
+            })
+            .await?;
+    }
+    for a in &config.apps {
+        store
+            .upsert_app(&store::AppRecord {
+                name: a.name.clone(),
+                key: a.key,
+                url: a.url.clone(),
+                publisher: a.publisher.clone(),
+                description: a.description.clone(),
+                thumbnail: a.thumbnail.clone(),
+            })
+            .await?;
+    }
+    for m in &config.members {
+        store
+            .upsert_account(&Account {
+                id: m.id,
+                name: m.name.clone(),
+                kind: m.kind,
+            })
+            .await?;
+    }
+    let now = store::now();
+    for i in &config.items {
+        store
+            .upsert_item(&ItemRecord {
+                id: i.id,
+                name: i.name.clone(),
+                app: i.app.clone(),
+                description: i.description.clone(),
+                lang: i.lang.clone().unwrap_or_else(|| "en".into()),
+                settings: i.settings.clone().unwrap_or_default(),
+                created_at: now,
+                updated_at: now,
+            })
+            .await?;
+    }
+    for m in &config.memberships {
+        store
+            .set_membership(&MembershipRecord {
+                member: m.member,
+                item: m.item,
+                permission: m.permission,
+            })
+            .await?;
+    }
+    for k in &config.api_keys {
+        store.upsert_api_key(&k.name, &k.key, &k.scopes).await?;
+    }
+    Ok(())
+}
+
+/// Validates the config, opens the store (creating the SQLite file on first run), runs the
+/// migrations, upserts the config, and loads or generates the token secret.
+pub async fn build_state(config: Config) -> Result<AppState> {
+    config.validate()?;
+    let data_dir = &config.server.data_dir;
+    std::fs::create_dir_all(data_dir)?;
+    let store = open_store(&config).await?;
+    store.migrate().await?;
+    apply_config(store.as_ref(), &config).await?;
+    store.purge_sessions(store::now()).await?;
+    let secret = auth::load_or_create_secret(config.server.jwt_secret.as_deref(), data_dir)?;
+    let jwt = Jwt::new(secret.as_bytes(), config.server.token_ttl_secs);
+    let files_dir = data_dir.join("files");
+    std::fs::create_dir_all(&files_dir)?;
+    let files: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&files_dir)?);
+    let state = AppState {
+        inner: Arc::new(Inner {
+            config,
+            store,
+            jwt,
+            files,
+            origins: RwLock::new(Arc::new(HashSet::new())),
+        }),
+    };
+    state.refresh_origins().await?;
+    Ok(state)
+}
+
+/// The whole HTTP app: `/api/...`, `/swagger`, and the host page at `/` when `host_dir` is set.
+pub fn app(state: AppState) -> Router {
+    let request_id = HeaderName::from_static(REQUEST_ID);
+    let max_body = state.config().server.max_body_bytes;
+    let mut router = Router::new()
+        .nest("/api", routes::api_router(state.clone()))
+        .merge(routes::openapi::swagger());
+    if let Some(dir) = &state.config().server.host_dir {
+        router = router.fallback_service(spa_dir(dir));
+    }
+    router
+        .layer(DefaultBodyLimit::max(max_body))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(
+            |req: &axum::http::Request<axum::body::Body>| {
+                let id = req
+                    .headers()
+                    .get(REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+            },
+        ))
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}
+
+/// Serves a directory with SPA fallback: unknown paths get `index.html` (client routes).
+fn spa_dir(dir: &Path) -> ServeDir<ServeFile> {
+    ServeDir::new(dir).fallback(ServeFile::new(dir.join("index.html")))
+}
+
+/// Serves app bundles from a directory (the binary runs it on `apps_addr`, a second origin,
+/// as a CDN would). `/name` redirects to `/name/` so relative asset URLs resolve.
+pub fn static_apps_router(dir: &Path) -> Router {
+    Router::new()
+        .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))
+        .layer(TraceLayer::new_for_http())
+}
+
+/// Serves [`app`] on a bound listener until `shutdown` resolves, then drains connections.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,769 @@
+//! The integration API under `/api/admin`, for platforms that embed apps from their own
+//! backend. Authenticated by an API key: `Authorization: Bearer <key>`, `?apiKey=<key>`, or an
+//! `apiKey` field of a form body. GET needs the `read` scope, everything else `write`.
+
+use crate::{
+    AppState,
+    auth::{self, ApiKey, SESSION_COOKIE},
+    config::{AccountKind, is_origin, origin_of},
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath, ApiQuery, read_body},
+    routes::{app_action, app_data, app_items::mint_token, files::delete_item_files},
+    store::{Account, AppRecord, ItemRecord, MembershipRecord, Page, Publisher, now, to_micros},
+};
+use appframe_protocol::{JsonObject, TokenResponse};
+use axum::{
+    Json, Router,
+    body::Body,
+    extract::{Request, State},
+    http::{HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{delete, get, post},
+};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Routes of this module, behind the API-key check.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/members", get(list_members).post(create_member))
+        .route(
+            "/members/{id}",
+            get(get_member).patch(patch_member).delete(delete_member),
+        )
+        .route("/items", get(list_items).post(create_item))
+        .route(
+            "/items/{id}",
+            get(get_item).patch(patch_item).delete(delete_item),
+        )
+        .route("/items/{id}/export", get(export))
+        .route("/memberships", get(list_memberships).post(set_membership))
+        .route("/memberships/{item}/{member}", delete(delete_membership))
+        .route("/publishers", get(list_publishers).post(put_publisher))
+        .route("/publishers/{name}", delete(delete_publisher))
+        .route("/apps", get(list_apps).post(put_app))
+        .route("/apps/{name}", get(get_app).delete(delete_app))
+        .route("/sessions", post(create_session))
+        .route("/app-tokens", post(create_app_token))
+        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key))
+        .with_state(state)
+}
+
+fn is_form(req: &Request) -> bool {
+    req.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
+}
+
+/// Finds the key (header, query, or form field), checks its scope for the method, and for a
+/// form body turns the remaining fields into the JSON body the handlers read.
+async fn require_api_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    match check_api_key(&state, req).await {
+        Ok(req) => next.run(req).await,
+        Err(e) => e.into_response(),
+    }
+}
+
+async fn check_api_key(state: &AppState, req: Request) -> Result<Request> {
+    let from_header = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(|s| s.trim().to_owned());
+    let from_query = req.uri().query().and_then(|q| {
+        q.split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .find(|(k, _)| *k == "apiKey")
+            .map(|(_, v)| percent_decode(v))
+    });
+    let method = req.method().clone();
+    let (req, from_form) = if is_form(&req) {
+        let (mut parts, body) = req.into_parts();
+        let bytes = read_body(Request::from_parts(parts.clone(), body), state).await?;
+        let mut key = None;
+        let mut obj = JsonObject::new();
+        for kv in std::str::from_utf8(&bytes)
+            .map_err(|_| Error::BadRequest("form body is not UTF-8".into()))?
+            .split('&')
+            .filter(|s| !s.is_empty())
+        {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let (k, v) = (percent_decode(k), percent_decode(v));
+            if k == "apiKey" {
+                key = Some(v);
+            } else {
+                obj.insert(k, serde_json::Value::String(v));
+            }
+        }
+        let json = serde_json::to_vec(&obj).map_err(|e| Error::Internal(e.to_string()))?;
+        parts.headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        parts.headers.remove(header::CONTENT_LENGTH);
+        (Request::from_parts(parts, Body::from(json)), key)
+    } else {
+        (req, None)
+    };
+    let key = from_header
+        .or(from_query)
+        .or(from_form)
+        .ok_or_else(|| Error::ApiKey("an API key is required".into()))?;
+    let api_key: ApiKey = auth::find_api_key(state, &key).await?;
+    api_key.check_method(&method)?;
+    Ok(req)
+}
+
+/// Decodes `%XX` and `+` of a query or form value.
+fn percent_decode(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < b.len() => {
+                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
+                match u8::from_str_radix(hex, 16) {
+                    Ok(v) => {
+                        out.push(v);
+                        i += 2;
+                    }
+                    Err(_) => out.push(b'%'),
+                }
+            }
+            c => out.push(c),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+// ---- members ----
+
+/// Body of `POST /api/admin/members`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    /// Id (generated when absent).
+    pub id: Option<Uuid>,
+    /// Name.
+    pub name: String,
+    /// `member` (default) or `guest`.
+    #[serde(default)]
+    pub kind: AccountKind,
+}
+
+/// Body of `PATCH /api/admin/members/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchMember {
+    /// New name.
+    pub name: Option<String>,
+    /// New kind.
+    pub kind: Option<AccountKind>,
+}
+
+fn nonempty(field: &str, s: &str) -> Result<()> {
+    if s.trim().is_empty() || s.chars().count() > 300 {
+        return Err(Error::BadRequest(format!(
+            "body/{field} must be 1–300 characters"
+        )));
+    }
+    Ok(())
+}
+
+async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<Account>>> {
+    Ok(Json(state.store().list_accounts().await?))
+}
+
+async fn create_member(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<NewMember>,
+) -> Result<Response> {
+    nonempty("name", &b.name)?;
+    let id = b.id.unwrap_or_else(Uuid::new_v4);
+    if state.store().get_account(id).await?.is_some() {
+        return Err(Error::Conflict(format!("member {id} already exists")));
+    }
+    let a = Account {
+        id,
+        name: b.name,
+        kind: b.kind,
+    };
+    state.store().upsert_account(&a).await?;
+    Ok((StatusCode::CREATED, Json(a)).into_response())
+}
+
+async fn get_member(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<Account>> {
+    Ok(Json(
+        state
+            .store()
+            .get_account(id)
+            .await?
+            .ok_or(Error::MemberNotFound)?,
+    ))
+}
+
+async fn patch_member(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(b): ApiJson<PatchMember>,
+) -> Result<Json<Account>> {
+    let mut a = state
+        .store()
+        .get_account(id)
+        .await?
+        .ok_or(Error::MemberNotFound)?;
+    if let Some(n) = b.name {
+        nonempty("name", &n)?;
+        a.name = n;
+    }
+    if let Some(k) = b.kind {
+        a.kind = k;
+    }
+    state.store().upsert_account(&a).await?;
+    Ok(Json(a))
+}
+
+async fn delete_member(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode> {
+    if state.store().delete_account(id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::MemberNotFound)
+    }
+}
+
+// ---- items ----
+
+/// An item in the integration API.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AdminItem {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// App name.
+    pub app: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Language.
+    pub lang: String,
+    /// Item settings.
+    #[schema(value_type = Object)]
+    pub settings: JsonObject,
+    /// Creation time (RFC 3339).
+    #[serde(with = "appframe_protocol::timestamp")]
+    #[schema(value_type = String)]
+    pub created_at: OffsetDateTime,
+    /// Last update (RFC 3339).
+    #[serde(with = "appframe_protocol::timestamp")]
+    #[schema(value_type = String)]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<ItemRecord> for AdminItem {
+    fn from(i: ItemRecord) -> Self {
+        AdminItem {
+            id: i.id,
+            name: i.name,
+            app: i.app,
+            description: i.description,
+            lang: i.lang,
+            settings: i.settings,
+            created_at: i.created_at,
+            updated_at: i.updated_at,
+        }
+    }
+}
+
+/// Body of `POST /api/admin/items`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewItem {
+    /// Id (generated when absent).
+    pub id: Option<Uuid>,
+    /// Name.
+    pub name: String,
+    /// App name.
+    pub app: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Language (default `en`).
+    pub lang: Option<String>,
+    /// Item settings.
+    pub settings: Option<JsonObject>,
+}
+
+/// Body of `PATCH /api/admin/items/{id}`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PatchItem {
+    /// New name.
+    pub name: Option<String>,
+    /// New app.
+    pub app: Option<String>,
+    /// New description.
+    pub description: Option<String>,
+    /// New language.
+    pub lang: Option<String>,
+    /// New settings (replace).
+    pub settings: Option<JsonObject>,
+}
+
+async fn require_app(state: &AppState, name: &str) -> Result<()> {
+    match state.store().get_app(name).await? {
+        Some(_) => Ok(()),
+        None => Err(Error::BadRequest(format!("body/app: unknown app {name:?}"))),
+    }
+}
+
+async fn list_items(State(state): State<AppState>) -> Result<Json<Vec<AdminItem>>> {
+    let items = state.store().list_items().await?;
+    Ok(Json(items.into_iter().map(AdminItem::from).collect()))
+}
+
+async fn create_item(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<NewItem>,
+) -> Result<Response> {
+    nonempty("name", &b.name)?;
+    require_app(&state, &b.app).await?;
+    let id = b.id.unwrap_or_else(Uuid::new_v4);
+    if state.store().get_item(id).await?.is_some() {
+        return Err(Error::Conflict(format!("item {id} already exists")));
+    }
+    let at = now();
+    let item = ItemRecord {
+        id,
+        name: b.name,
+        app: b.app,
+        description: b.description,
+        lang: b.lang.unwrap_or_else(|| "en".into()),
+        settings: b.settings.unwrap_or_default(),
+        created_at: at,
+        updated_at: at,
+    };
+    state.store().upsert_item(&item).await?;
+    Ok((StatusCode::CREATED, Json(AdminItem::from(item))).into_response())
+}
+
+async fn get_item(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<AdminItem>> {
+    let item = state.store().get_item(id).await?.ok_or(Error::ItemNotFound)?;
+    Ok(Json(item.into()))
+}
+
+async fn patch_item(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(b): ApiJson<PatchItem>,
+) -> Result<Json<AdminItem>> {
+    let mut item = state.store().get_item(id).await?.ok_or(Error::ItemNotFound)?;
+    if let Some(n) = b.name {
+        nonempty("name", &n)?;
+        item.name = n;
+    }
+    if let Some(a) = b.app {
+        require_app(&state, &a).await?;
+        item.app = a;
+    }
+    if let Some(d) = b.description {
+        item.description = Some(d);
+    }
+    if let Some(l) = b.lang {
+        nonempty("lang", &l)?;
+        item.lang = l;
+    }
+    if let Some(s) = b.settings {
+        item.settings = s;
+    }
+    item.updated_at = now();
+    state.store().upsert_item(&item).await?;
+    Ok(Json(item.into()))
+}
+
+async fn delete_item(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode> {
+    if state.store().get_item(id).await?.is_none() {
+        return Err(Error::ItemNotFound);
+    }
+    delete_item_files(&state, id).await?;
+    state.store().delete_item(id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---- memberships ----
+
+/// Filters of `GET /api/admin/memberships`.
+#[derive(Debug, Deserialize)]
+pub struct MembershipFilter {
+    /// Item id.
+    pub item: Option<Uuid>,
+    /// Member id.
+    pub member: Option<Uuid>,
+}
+
+async fn list_memberships(
+    State(state): State<AppState>,
+    ApiQuery(f): ApiQuery<MembershipFilter>,
+) -> Result<Json<Vec<MembershipRecord>>> {
+    Ok(Json(state.store().list_memberships(f.item, f.member).await?))
+}
+
+async fn set_membership(
+    State(state): State<AppState>,
+    ApiJson(m): ApiJson<MembershipRecord>,
+) -> Result<Json<MembershipRecord>> {
+    if state.store().get_account(m.member).await?.is_none() {
+        return Err(Error::MemberNotFound);
+    }
+    if state.store().get_item(m.item).await?.is_none() {
+        return Err(Error::ItemNotFound);
+    }
+    state.store().set_membership(&m).await?;
+    Ok(Json(m))
+}
+
+async fn delete_membership(
+    State(state): State<AppState>,
+    ApiPath((item, member)): ApiPath<(Uuid, Uuid)>,
+) -> Result<StatusCode> {
+    if state.store().delete_membership(member, item).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound("no such membership".into()))
+    }
+}
+
+// ---- publishers and apps ----
+
+async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<Publisher>>> {
+    Ok(Json(state.store().list_publishers().await?))
+}
+
+/// Body of `POST /api/admin/publishers` (insert or replace by name).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PutPublisher {
+    /// Name.
+    pub name: String,
+    /// Origins.
+    pub origins: Vec<String>,
+}
+
+async fn put_publisher(
+    State(state): State<AppState>,
+    ApiJson(p): ApiJson<PutPublisher>,
+) -> Result<Json<Publisher>> {
+    nonempty("name", &p.name)?;
+    if let Some(o) = p.origins.iter().find(|o| !is_origin(o)) {
+        return Err(Error::BadRequest(format!(
+            "body/origins: {o:?} must be scheme://host[:port]"
+        )));
+    }
+    let p = Publisher {
+        name: p.name,
+        origins: p.origins,
+    };
+    state.store().upsert_publisher(&p).await?;
+    state.refresh_origins().await?;
+    Ok(Json(p))
+}
+
+async fn delete_publisher(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode> {
+    let found = state.store().delete_publisher(&name).await?;
+    state.refresh_origins().await?;
+    if found {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound(format!("no publisher {name:?}")))
+    }
+}
+
+async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppRecord>>> {
+    Ok(Json(state.store().list_apps().await?))
+}
+
+async fn get_app(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<AppRecord>> {
+    state
+        .store()
+        .get_app(&name)
+        .await?
+        .map(Json)
+        .ok_or_else(|| Error::NotFound(format!("no app {name:?}")))
+}
+
+async fn put_app(
+    State(state): State<AppState>,
+    ApiJson(a): ApiJson<AppRecord>,
+) -> Result<Json<AppRecord>> {
+    nonempty("name", &a.name)?;
+    if origin_of(&a.url).is_none() {
+        return Err(Error::BadRequest(
+            "body/url must be an absolute http(s) URL".into(),
+        ));
+    }
+    let publishers = state.store().list_publishers().await?;
+    if !publishers.iter().any(|p| p.name == a.publisher) {
+        return Err(Error::BadRequest(format!(
+            "body/publisher: unknown publisher {:?}",
+            a.publisher
+        )));
+    }
+    state.store().upsert_app(&a).await?;
+    Ok(Json(a))
+}
+
+async fn delete_app(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<StatusCode> {
+    if state.store().delete_app(&name).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound(format!("no app {name:?}")))
+    }
+}
+
+// ---- sessions and tokens ----
+
+/// Body of `POST /api/admin/sessions`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewSession {
+    /// The member.
+    pub member_id: Uuid,
+}
+
+/// A minted host session: set `cookieName=value` on the host's requests.
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SessionResponse {
+    /// Always `appframe_session`.
+    pub cookie_name: String,
+    /// Cookie value.
+    pub value: String,
+    /// Expiry (RFC 3339).
+    #[serde(with = "appframe_protocol::timestamp")]
+    #[schema(value_type = String)]
+    pub expires_at: OffsetDateTime,
+}
+
+async fn create_session(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<NewSession>,
+) -> Result<Json<SessionResponse>> {
+    if state.store().get_account(b.member_id).await?.is_none() {
+        return Err(Error::MemberNotFound);
+    }
+    let (value, expires_at) = auth::create_session(&state, b.member_id).await?;
+    Ok(Json(SessionResponse {
+        cookie_name: SESSION_COOKIE.into(),
+        value,
+        expires_at,
+    }))
+}
+
+/// Body of `POST /api/admin/app-tokens`.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NewAppToken {
+    /// The member.
+    pub member_id: Uuid,
+    /// The item.
+    pub item_id: Uuid,
+    /// The app key.
+    pub key: Uuid,
+    /// The app origin.
+    pub origin: String,
+}
+
+async fn create_app_token(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<NewAppToken>,
+) -> Result<Json<TokenResponse>> {
+    if state.store().get_account(b.member_id).await?.is_none() {
+        return Err(Error::MemberNotFound);
+    }
+    let token = mint_token(&state, b.member_id, b.item_id, b.key, &b.origin).await?;
+    Ok(Json(TokenResponse { token }))
+}
+
+// ---- export ----
+
+/// Query of the export route.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    /// `jsonl` (default) or `csv`.
+    pub format: Option<String>,
+    /// `app-data` (default) or `app-actions`.
+    pub what: Option<String>,
+}
+
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_owned()
+    }
+}
+
+/// Rows fetched per query while exporting.
+const EXPORT_CHUNK: i64 = 1000;
+
+async fn export(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response> {
+    let csv = match q.format.as_deref().unwrap_or("jsonl") {
+        "jsonl" => false,
+        "csv" => true,
+        other => {
+            return Err(Error::BadRequest(format!(
+                "querystring/format must be jsonl or csv, got {other:?}"
+            )));
+        }
+    };
+    let what = q.what.unwrap_or_else(|| "app-data".into());
+    if state.store().get_item(id).await?.is_none() {
+        return Err(Error::ItemNotFound);
+    }
+    let ts = appframe_protocol::timestamp::format;
+    let mut out = String::new();
+    let mut after = None;
+    match what.as_str() {
+        "app-data" => {
+            if csv {
+                out.push_str("id,type,visibility,accountId,accountName,creatorId,data,createdAt,updatedAt\n");
+            }
+            loop {
+                let rows = state
+                    .store()
+                    .list_app_data(id, None, None, Page { after, limit: EXPORT_CHUNK })
+                    .await?;
+                let Some(last) = rows.last() else { break };
+                after = Some((to_micros(last.created_at), last.id));
+                let n = rows.len();
+                for r in rows {
+                    if csv {
+                        let data = serde_json::to_string(&r.data).unwrap_or_default();
+                        out.push_str(&format!(
+                            "{},{},{},{},{},{},{},{},{}\n",
+                            r.id,
+                            csv_field(&r.ty),
+                            r.visibility.as_str(),
+                            r.account.id,
+                            csv_field(&r.account.name),
+                            r.creator.as_ref().map(|c| c.id.to_string()).unwrap_or_default(),
+                            csv_field(&data),
+                            ts(&r.created_at),
+                            ts(&r.updated_at)
+                        ));
+                    } else {
+                        out.push_str(&serde_json::to_string(&app_data::to_wire(r)).unwrap_or_default());
+                        out.push('\n');
+                    }
+                }
+                if i64::try_from(n).unwrap_or(0) < EXPORT_CHUNK {
+                    break;
+                }
+            }
+        }
+        "app-actions" => {
+            if csv {
+                out.push_str("id,type,accountId,accountName,data,createdAt\n");
+            }
+            loop {
+                let rows = state
+                    .store()
+                    .list_app_actions(id, None, Page { after, limit: EXPORT_CHUNK })
+                    .await?;
+                let Some(last) = rows.last() else { break };
+                after = Some((to_micros(last.created_at), last.id));
+                let n = rows.len();
+                for r in rows {
+                    if csv {
+                        let data = serde_json::to_string(&r.data).unwrap_or_default();
+                        out.push_str(&format!(
+                            "{},{},{},{},{},{}\n",
+                            r.id,
+                            csv_field(&r.ty),
+                            r.account.id,
+                            csv_field(&r.account.name),
+                            csv_field(&data),
+                            ts(&r.created_at)
+                        ));
+                    } else {
+                        out.push_str(&serde_json::to_string(&app_action::to_wire(r)).unwrap_or_default());
+                        out.push('\n');
+                    }
+                }
+                if i64::try_from(n).unwrap_or(0) < EXPORT_CHUNK {
+                    break;
+                }
+            }
+        }
+        other => {
+            return Err(Error::BadRequest(format!(
+                "querystring/what must be app-data or app-actions, got {other:?}"
+            )));
+        }
+    }
+    let ctype = if csv {
+        "text/csv; charset=utf-8"
+    } else {
+        "application/x-ndjson"
+    };
+    let ext = if csv { "csv" } else { "jsonl" };
+    let disposition = format!("attachment; filename=\"{id}-{what}.{ext}\"");
+    let mut res = out.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_values_are_percent_decoded() {
+        assert_eq!(percent_decode("a%20b+c%2F"), "a b c/");
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz"), "%zz");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+}

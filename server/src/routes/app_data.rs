@@ -1,0 +1,236 @@
+//! `/app-items/{itemId}/app-data[/{id}]`.
+//!
+//! Permissions follow Graasp's *documented* visibility matrix (docs `8-permissions.md`), not
+//! its code:
+//! - **list**: an admin gets every row; anyone else gets `visibility=item` rows plus the
+//!   `visibility=member` rows addressed to them **or created by them** (upstream forgets the
+//!   latter).
+//! - **post**: any member of the item (read is enough), and may address the row to another
+//!   account (`accountId`, or the legacy `memberId`).
+//! - **patch** and **delete**: the creator, the addressed account, or an admin of the item.
+//!   The docs say read and write are the same for apps, so `write` grants nothing more; other
+//!   callers get 403 `GAERR009`. File rows cannot be patched (403 `GAERR008`); deleting a file
+//!   row deletes its bytes.
+//! - Every route checks that the token's item is the URL's item (401 `GAERR003`) and that the
+//!   row belongs to that item (404 `GAERR004` otherwise).
+
+use crate::{
+    AppState,
+    auth::{Access, AppToken},
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath, ApiQuery, PageQuery, paginate},
+    routes::{files::delete_row_file, json_page, text},
+    store::{AppDataRow, now},
+};
+use appframe_protocol::{
+    AppData, CreateAppData, ItemRef, PatchData, Visibility,
+    routes::{PATH_APP_DATA, PATH_APP_DATA_ONE},
+};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::Uri,
+    response::Response,
+    routing::{get, patch},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Routes of this module.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(PATH_APP_DATA, get(list).post(create))
+        .route(PATH_APP_DATA_ONE, patch(update).delete(delete))
+        .with_state(state)
+}
+
+/// The wire form of a row.
+pub fn to_wire(r: AppDataRow) -> AppData {
+    AppData {
+        id: r.id.into(),
+        item: ItemRef {
+            id: r.item_id.into(),
+        },
+        member: r.account.clone(),
+        account: r.account,
+        creator: r.creator,
+        ty: r.ty,
+        visibility: r.visibility,
+        data: r.data,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Whether a row holds a file (its data cannot be patched).
+pub fn is_file(r: &AppDataRow) -> bool {
+    r.ty == "file" || r.data.contains_key("file")
+}
+
+/// Whether the caller may see a row (the list rule).
+pub fn can_see(access: &Access, r: &AppDataRow) -> bool {
+    if access.is_admin() || r.visibility == Visibility::Item {
+        return true;
+    }
+    let Some(me) = access.account.as_ref().map(|a| a.id) else {
+        return false;
+    };
+    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
+}
+
+/// Whether the caller may patch or delete a row: creator, addressed account, or admin.
+pub fn can_modify(access: &Access, r: &AppDataRow) -> bool {
+    if access.is_admin() {
+        return true;
+    }
+    let Some(me) = access.account.as_ref().map(|a| a.id) else {
+        return false;
+    };
+    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
+}
+
+/// Query of the list route.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Exact type filter.
+    #[serde(rename = "type")]
+    pub ty: Option<String>,
+    /// Page size (extension).
+    pub limit: Option<i64>,
+    /// Cursor (extension).
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/app-items/{itemId}/app-data?type=&limit=&cursor=`
+#[utoipa::path(get, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
+    params(("item_id" = Uuid, Path, description = "App item"), ("type" = Option<String>, Query, description = "Exact type"),
+        ("limit" = Option<i64>, Query, description = "Page size (extension)"), ("cursor" = Option<String>, Query, description = "From the Link header")),
+    responses((status = 200, description = "`[AppData]`, `Link: rel=next` when more"), (status = 401, description = "GERR027 / GAERR003"), (status = 403, description = "GERR016")),
+    security(("appToken" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath(item_id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+    uri: Uri,
+) -> Result<Response> {
+    let access = token.access(&state, item_id, true).await?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
+    let viewer = if access.is_admin() {
+        None
+    } else {
+        Some(access.account()?.id)
+    };
+    let rows = state
+        .store()
+        .list_app_data(item_id, q.ty.as_deref(), viewer, page)
+        .await?;
+    let (rows, link) = paginate(rows, page, &state.config().server.public_url, &uri, |r| {
+        (r.created_at, r.id)
+    });
+    let wire: Vec<AppData> = rows.into_iter().map(to_wire).collect();
+    Ok(json_page(wire, link))
+}
+
+/// `POST /api/app-items/{itemId}/app-data` → 200 with the row.
+#[utoipa::path(post, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
+    params(("item_id" = Uuid, Path, description = "App item")),
+    request_body(content = serde_json::Value, description = "`{data, type, visibility?, accountId?, memberId?}`"),
+    responses((status = 200, description = "The created AppData"), (status = 400, description = "Validation"), (status = 413, description = "Too large")),
+    security(("appToken" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath(item_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateAppData>,
+) -> Result<Json<AppData>> {
+    body.validate()?;
+    let access = token.access(&state, item_id, true).await?;
+    let me = access.account()?.clone();
+    let account = match body.addressed() {
+        Some(id) if id.as_uuid() != me.id => state
+            .store()
+            .get_account(id.as_uuid())
+            .await?
+            .ok_or(Error::MemberNotFound)?
+            .member(),
+        _ => me.member(),
+    };
+    let at = now();
+    let row = AppDataRow {
+        id: Uuid::new_v4(),
+        item_id,
+        account,
+        creator: Some(me.member()),
+        ty: body.ty,
+        visibility: body.visibility.unwrap_or_default(),
+        data: body.data,
+        created_at: at,
+        updated_at: at,
+    };
+    state.store().insert_app_data(&row).await?;
+    Ok(Json(to_wire(row)))
+}
+
+/// Loads a row of the item, or 404 (also for a row of another item).
+async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppDataRow> {
+    match state.store().get_app_data(id).await? {
+        Some(r) if r.item_id == item_id => Ok(r),
+        _ => Err(Error::AppDataNotFound),
+    }
+}
+
+/// `PATCH /api/app-items/{itemId}/app-data/{id}` with `{data}` → 200 with the row.
+#[utoipa::path(patch, path = "/api/app-items/{item_id}/app-data/{id}", tag = "app-data",
+    params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Row")),
+    request_body(content = serde_json::Value, description = "`{data}`"),
+    responses((status = 200, description = "The updated AppData"), (status = 403, description = "GAERR008 file, GAERR009 not yours"), (status = 404, description = "GAERR004")),
+    security(("appToken" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath((item_id, id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<PatchData>,
+) -> Result<Json<AppData>> {
+    let access = token.access(&state, item_id, true).await?;
+    let mut row = row_of_item(&state, item_id, id).await?;
+    if !can_modify(&access, &row) {
+        return Err(Error::CannotModifyOthers);
+    }
+    if is_file(&row) {
+        return Err(Error::CannotPatchFile);
+    }
+    let at = now();
+    if !state.store().update_app_data(id, &body.data, at).await? {
+        return Err(Error::AppDataNotFound);
+    }
+    row.data = body.data;
+    row.updated_at = at;
+    Ok(Json(to_wire(row)))
+}
+
+/// `DELETE /api/app-items/{itemId}/app-data/{id}` → 200 text/plain with the id.
+#[utoipa::path(delete, path = "/api/app-items/{item_id}/app-data/{id}", tag = "app-data",
+    params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Row")),
+    responses((status = 200, description = "The id, text/plain"), (status = 403, description = "GAERR009"), (status = 404, description = "GAERR004")),
+    security(("appToken" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath((item_id, id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Response> {
+    let access = token.access(&state, item_id, true).await?;
+    let row = row_of_item(&state, item_id, id).await?;
+    if !can_modify(&access, &row) {
+        return Err(Error::CannotModifyOthers);
+    }
+    if !state.store().delete_app_data(id).await? {
+        return Err(Error::AppDataNotFound);
+    }
+    delete_row_file(&state, id).await;
+    Ok(text(id.hyphenated().to_string()))
+}

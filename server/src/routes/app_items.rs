@@ -1,0 +1,156 @@
+//! `/app-items/{itemId}/api-access-token`, `/app-items/{itemId}/context`, `/app-items/list`.
+
+use crate::{
+    AppState,
+    auth::{AppToken, Session, TokenSubject},
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath},
+    store::ItemRecord,
+};
+use appframe_protocol::{
+    AppContext, AppExtra, AppExtraApp, AppItem, AppListEntry, TokenRequest, TokenResponse,
+    routes::{PATH_APP_LIST, PATH_CONTEXT, PATH_TOKEN},
+};
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
+use uuid::Uuid;
+
+/// Routes of this module.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(PATH_TOKEN, post(token))
+        .route(PATH_CONTEXT, get(context))
+        .route(PATH_APP_LIST, get(list))
+        .with_state(state)
+}
+
+/// Checks that `key` is the key of `item`'s app and `origin` one of its publisher's origins
+/// (Graasp's intended `isValidAppOrigin`, which upstream never enforces): 403 GAERR002.
+pub async fn check_key_origin(
+    state: &AppState,
+    item: &ItemRecord,
+    key: Uuid,
+    origin: &str,
+) -> Result<()> {
+    let store = state.store();
+    let app = store.get_app(&item.app).await?.ok_or(Error::InvalidAppOrigin)?;
+    if app.key != key {
+        return Err(Error::InvalidAppOrigin);
+    }
+    let publishers = store.list_publishers().await?;
+    let ok = publishers
+        .iter()
+        .any(|p| p.name == app.publisher && p.origins.iter().any(|o| o == origin));
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::InvalidAppOrigin)
+    }
+}
+
+/// Mints an app token for `account` on `item` after the key/origin and membership checks.
+pub async fn mint_token(
+    state: &AppState,
+    account: Uuid,
+    item_id: Uuid,
+    key: Uuid,
+    origin: &str,
+) -> Result<String> {
+    let store = state.store();
+    let item = store.get_item(item_id).await?.ok_or(Error::ItemNotFound)?;
+    check_key_origin(state, &item, key, origin).await?;
+    store
+        .permission(account, item.id)
+        .await?
+        .ok_or(Error::CannotAccess)?;
+    state.jwt().sign(TokenSubject {
+        account_id: Some(account),
+        item_id: item.id,
+        key,
+        origin: origin.to_owned(),
+    })
+}
+
+/// `POST /api/app-items/{itemId}/api-access-token` (host session cookie; body `{key, origin}`).
+#[utoipa::path(post, path = "/api/app-items/{item_id}/api-access-token", tag = "app-items",
+    params(("item_id" = Uuid, Path, description = "App item")),
+    responses((status = 200, description = "`{token}`"), (status = 401, description = "No session"),
+        (status = 403, description = "GAERR002 bad key/origin, GERR016 no membership"), (status = 404, description = "Unknown item")))]
+pub async fn token(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(item_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<TokenRequest>,
+) -> Result<Json<TokenResponse>> {
+    let token = mint_token(&state, session.0.id, item_id, body.key, &body.origin).await?;
+    Ok(Json(TokenResponse { token }))
+}
+
+/// Graasp's ltree path of an item (`-` becomes `_`).
+pub fn item_path(id: Uuid) -> String {
+    id.hyphenated().to_string().replace('-', "_")
+}
+
+/// The app item as in an [`AppContext`].
+pub async fn app_item(state: &AppState, item: &ItemRecord) -> Result<AppItem> {
+    let url = state
+        .store()
+        .get_app(&item.app)
+        .await?
+        .map(|a| a.url)
+        .unwrap_or_default();
+    Ok(AppItem {
+        id: item.id.into(),
+        name: item.name.clone(),
+        description: item.description.clone(),
+        path: item_path(item.id),
+        lang: item.lang.clone(),
+        settings: item.settings.clone(),
+        ty: "app".into(),
+        extra: AppExtra {
+            app: AppExtraApp { url },
+        },
+        created_at: item.created_at,
+        updated_at: item.updated_at,
+    })
+}
+
+/// `GET /api/app-items/{itemId}/context`: the item and its members (optional account).
+#[utoipa::path(get, path = "/api/app-items/{item_id}/context", tag = "app-items",
+    params(("item_id" = Uuid, Path, description = "App item")),
+    responses((status = 200, description = "`{item, members}`"), (status = 401, description = "GERR027 / GAERR003")),
+    security(("appToken" = [])))]
+pub async fn context(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath(item_id): ApiPath<Uuid>,
+) -> Result<Json<AppContext>> {
+    let access = token.access(&state, item_id, false).await?;
+    let item = app_item(&state, &access.item).await?;
+    let members = if access.account.is_some() {
+        state.store().item_members(access.item.id).await?
+    } else {
+        vec![]
+    };
+    Ok(Json(AppContext { item, members }))
+}
+
+/// `GET /api/app-items/list`: the registered apps (public; keys are never exposed).
+#[utoipa::path(get, path = "/api/app-items/list", tag = "app-items",
+    responses((status = 200, description = "`[{name, description, url, thumbnail}]`")))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<AppListEntry>>> {
+    let apps = state.store().list_apps().await?;
+    Ok(Json(
+        apps.into_iter()
+            .map(|a| AppListEntry {
+                name: a.name,
+                description: a.description,
+                url: a.url,
+                thumbnail: a.thumbnail,
+            })
+            .collect(),
+    ))
+}

@@ -1,0 +1,176 @@
+//! `/app-items/{itemId}/app-settings[/{id}]`.
+//!
+//! Reading needs access to the item; creating, patching and deleting need **admin** (403
+//! `GERR004`). A file setting cannot be patched (403 `GAERR008`); deleting it deletes the bytes.
+
+use crate::{
+    AppState,
+    auth::AppToken,
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath, ApiQuery, PageQuery, paginate},
+    routes::{files::delete_row_file, json_page, text},
+    store::{AppSettingRow, now},
+};
+use appframe_protocol::{
+    AppSetting, CreateAppSetting, PatchData,
+    routes::{PATH_APP_SETTINGS, PATH_APP_SETTINGS_ONE},
+};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::Uri,
+    response::Response,
+    routing::{get, patch},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+/// Routes of this module.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route(PATH_APP_SETTINGS, get(list).post(create))
+        .route(PATH_APP_SETTINGS_ONE, patch(update).delete(delete))
+        .with_state(state)
+}
+
+/// The wire form of a setting.
+pub fn to_wire(r: AppSettingRow) -> AppSetting {
+    AppSetting {
+        id: r.id.into(),
+        name: r.name,
+        data: r.data,
+        creator: r.creator,
+        created_at: r.created_at,
+        updated_at: r.updated_at,
+    }
+}
+
+/// Query of the list route.
+#[derive(Debug, Deserialize)]
+pub struct ListQuery {
+    /// Exact name.
+    pub name: Option<String>,
+    /// Page size (extension).
+    pub limit: Option<i64>,
+    /// Cursor (extension).
+    pub cursor: Option<String>,
+}
+
+/// `GET /api/app-items/{itemId}/app-settings?name=`
+#[utoipa::path(get, path = "/api/app-items/{item_id}/app-settings", tag = "app-settings",
+    params(("item_id" = Uuid, Path, description = "App item"), ("name" = Option<String>, Query, description = "Exact name"),
+        ("limit" = Option<i64>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "Cursor")),
+    responses((status = 200, description = "`[AppSetting]`")),
+    security(("appToken" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath(item_id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ListQuery>,
+    uri: Uri,
+) -> Result<Response> {
+    token.access(&state, item_id, false).await?;
+    let page = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor,
+    }
+    .page()?;
+    let rows = state
+        .store()
+        .list_app_settings(item_id, q.name.as_deref(), page)
+        .await?;
+    let (rows, link) = paginate(rows, page, &state.config().server.public_url, &uri, |r| {
+        (r.created_at, r.id)
+    });
+    let wire: Vec<AppSetting> = rows.into_iter().map(to_wire).collect();
+    Ok(json_page(wire, link))
+}
+
+/// `POST /api/app-items/{itemId}/app-settings` (admin) → 200 with the setting.
+#[utoipa::path(post, path = "/api/app-items/{item_id}/app-settings", tag = "app-settings",
+    params(("item_id" = Uuid, Path, description = "App item")),
+    request_body(content = serde_json::Value, description = "`{name, data}`"),
+    responses((status = 200, description = "The setting"), (status = 403, description = "GERR004")),
+    security(("appToken" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath(item_id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CreateAppSetting>,
+) -> Result<Json<AppSetting>> {
+    body.validate()?;
+    let access = token.access(&state, item_id, true).await?;
+    if !access.is_admin() {
+        return Err(Error::CannotAdmin);
+    }
+    let at = now();
+    let row = AppSettingRow {
+        id: Uuid::new_v4(),
+        item_id,
+        name: body.name,
+        data: body.data,
+        creator: Some(access.account()?.member()),
+        created_at: at,
+        updated_at: at,
+    };
+    state.store().insert_app_setting(&row).await?;
+    Ok(Json(to_wire(row)))
+}
+
+async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppSettingRow> {
+    match state.store().get_app_setting(id).await? {
+        Some(r) if r.item_id == item_id => Ok(r),
+        _ => Err(Error::AppSettingNotFound),
+    }
+}
+
+/// `PATCH /api/app-items/{itemId}/app-settings/{id}` (admin) with `{data}`.
+#[utoipa::path(patch, path = "/api/app-items/{item_id}/app-settings/{id}", tag = "app-settings",
+    params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Setting")),
+    request_body(content = serde_json::Value, description = "`{data}`"),
+    responses((status = 200, description = "The setting"), (status = 403, description = "GERR004, GAERR008"), (status = 404, description = "GAERR005")),
+    security(("appToken" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath((item_id, id)): ApiPath<(Uuid, Uuid)>,
+    ApiJson(body): ApiJson<PatchData>,
+) -> Result<Json<AppSetting>> {
+    let access = token.access(&state, item_id, true).await?;
+    if !access.is_admin() {
+        return Err(Error::CannotAdmin);
+    }
+    let mut row = row_of_item(&state, item_id, id).await?;
+    if row.data.contains_key("file") {
+        return Err(Error::CannotPatchFile);
+    }
+    let at = now();
+    if !state.store().update_app_setting(id, &body.data, at).await? {
+        return Err(Error::AppSettingNotFound);
+    }
+    row.data = body.data;
+    row.updated_at = at;
+    Ok(Json(to_wire(row)))
+}
+
+/// `DELETE /api/app-items/{itemId}/app-settings/{id}` (admin) → 200 text/plain with the id.
+#[utoipa::path(delete, path = "/api/app-items/{item_id}/app-settings/{id}", tag = "app-settings",
+    params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Setting")),
+    responses((status = 200, description = "The id, text/plain"), (status = 403, description = "GERR004"), (status = 404, description = "GAERR005")),
+    security(("appToken" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    token: AppToken,
+    ApiPath((item_id, id)): ApiPath<(Uuid, Uuid)>,
+) -> Result<Response> {
+    let access = token.access(&state, item_id, true).await?;
+    if !access.is_admin() {
+        return Err(Error::CannotAdmin);
+    }
+    row_of_item(&state, item_id, id).await?;
+    if !state.store().delete_app_setting(id).await? {
+        return Err(Error::AppSettingNotFound);
+    }
+    delete_row_file(&state, id).await;
+    Ok(text(id.hyphenated().to_string()))
+}

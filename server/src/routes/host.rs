@@ -1,0 +1,210 @@
+//! Routes of the host page (same origin, session cookie, no CORS for app origins):
+//! `/login` and `/members` (dev mode only), `/logout`, `/me`, `/items`, `/items/{id}`,
+//! `/host-config`.
+
+use crate::{
+    AppState,
+    auth::{self, SESSION_COOKIE, Session},
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath},
+    store::{ItemRecord, Publisher},
+};
+use appframe_protocol::{JsonObject, Member, Permission};
+use axum::{
+    Json, Router,
+    extract::State,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+    routing::{get, post},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Routes of this module.
+pub fn router(state: AppState) -> Router {
+    let mut r = Router::new()
+        .route("/logout", post(logout))
+        .route("/me", get(me))
+        .route("/items", get(items))
+        .route("/items/{id}", get(item))
+        .route("/host-config", get(host_config));
+    // Outside dev mode these routes do not exist (404 from the fallback).
+    if state.config().server.dev {
+        r = r
+            .route("/login", post(login))
+            .route("/members", get(members));
+    }
+    r.with_state(state)
+}
+
+/// Body of `POST /api/login`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct LoginRequest {
+    /// The member to log in as.
+    pub member_id: Uuid,
+}
+
+fn secure(state: &AppState) -> bool {
+    state.config().server.public_url.starts_with("https://")
+}
+
+/// `POST /api/login {"memberId"}` (dev mode): sets the session cookie.
+#[utoipa::path(post, path = "/api/login", tag = "host", request_body = LoginRequest,
+    responses((status = 200, description = "`{id, name}` and Set-Cookie"), (status = 404, description = "Unknown member")))]
+pub async fn login(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Response> {
+    let account = state
+        .store()
+        .get_account(body.member_id)
+        .await?
+        .ok_or(Error::MemberNotFound)?;
+    let (id, _) = auth::create_session(&state, account.id).await?;
+    let cookie = auth::session_cookie(&id, auth::SESSION_TTL.whole_seconds(), secure(&state));
+    let mut res = Json(account.member()).into_response();
+    if let Ok(v) = HeaderValue::from_str(&cookie) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// `POST /api/logout`: ends the session and clears the cookie.
+#[utoipa::path(post, path = "/api/logout", tag = "host", responses((status = 204, description = "Logged out")))]
+pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response> {
+    if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
+        state.store().delete_session(id).await?;
+    }
+    let mut res = StatusCode::NO_CONTENT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&auth::session_cookie("", 0, secure(&state))) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    Ok(res)
+}
+
+/// `GET /api/me` → `{id, name}` or 401.
+#[utoipa::path(get, path = "/api/me", tag = "host", responses((status = 200, description = "`{id, name}`"), (status = 401, description = "No session")))]
+pub async fn me(session: Session) -> Json<Member> {
+    Json(session.0.member())
+}
+
+/// The app of a host item.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HostApp {
+    /// App name.
+    pub name: String,
+    /// App URL.
+    pub url: String,
+    /// Origins the app may be served from (the host posts only to these).
+    pub origins: Vec<String>,
+}
+
+/// An item as the host page sees it.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct HostItem {
+    /// Item id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Language.
+    pub lang: String,
+    /// Item settings.
+    #[schema(value_type = Object)]
+    pub settings: JsonObject,
+    /// The session member's permission.
+    #[schema(value_type = String)]
+    pub permission: Permission,
+    /// The app.
+    pub app: HostApp,
+}
+
+/// Builds a host item from the registry (apps and publishers loaded once per request).
+fn host_item(
+    item: ItemRecord,
+    permission: Permission,
+    apps: &[crate::store::AppRecord],
+    publishers: &[Publisher],
+) -> HostItem {
+    let app = apps.iter().find(|a| a.name == item.app);
+    let origins = app
+        .and_then(|a| publishers.iter().find(|p| p.name == a.publisher))
+        .map(|p| p.origins.clone())
+        .unwrap_or_default();
+    HostItem {
+        id: item.id,
+        name: item.name,
+        description: item.description,
+        lang: item.lang,
+        settings: item.settings,
+        permission,
+        app: HostApp {
+            name: item.app,
+            url: app.map(|a| a.url.clone()).unwrap_or_default(),
+            origins,
+        },
+    }
+}
+
+/// `GET /api/items`: the items the session member has a membership on.
+#[utoipa::path(get, path = "/api/items", tag = "host", responses((status = 200, description = "`[HostItem]`", body = [HostItem]), (status = 401, description = "No session")))]
+pub async fn items(State(state): State<AppState>, session: Session) -> Result<Json<Vec<HostItem>>> {
+    let store = state.store();
+    let memberships = store.list_memberships(None, Some(session.0.id)).await?;
+    let apps = store.list_apps().await?;
+    let publishers = store.list_publishers().await?;
+    let mut out = Vec::with_capacity(memberships.len());
+    for m in memberships {
+        if let Some(item) = store.get_item(m.item).await? {
+            out.push(host_item(item, m.permission, &apps, &publishers));
+        }
+    }
+    Ok(Json(out))
+}
+
+/// `GET /api/items/{id}`: one item (404 unknown, 403 GERR016 without membership).
+#[utoipa::path(get, path = "/api/items/{id}", tag = "host", params(("id" = Uuid, Path, description = "Item")),
+    responses((status = 200, description = "HostItem", body = HostItem), (status = 403, description = "GERR016"), (status = 404, description = "GERR002")))]
+pub async fn item(
+    State(state): State<AppState>,
+    session: Session,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<HostItem>> {
+    let store = state.store();
+    let item = store.get_item(id).await?.ok_or(Error::ItemNotFound)?;
+    let permission = store
+        .permission(session.0.id, id)
+        .await?
+        .ok_or(Error::CannotAccess)?;
+    let apps = store.list_apps().await?;
+    let publishers = store.list_publishers().await?;
+    Ok(Json(host_item(item, permission, &apps, &publishers)))
+}
+
+/// `GET /api/host-config` body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HostConfig {
+    /// `apiHost` to put in app contexts.
+    pub api_host: String,
+    /// Dev mode (login and member switcher available).
+    pub dev: bool,
+}
+
+/// `GET /api/host-config` → `{apiHost, dev}`.
+#[utoipa::path(get, path = "/api/host-config", tag = "host", responses((status = 200, description = "`{apiHost, dev}`", body = HostConfig)))]
+pub async fn host_config(State(state): State<AppState>) -> Json<HostConfig> {
+    Json(HostConfig {
+        api_host: state.config().api_host(),
+        dev: state.config().server.dev,
+    })
+}
+
+/// `GET /api/members` (dev mode): every member, for the demo member switcher.
+#[utoipa::path(get, path = "/api/members", tag = "host", responses((status = 200, description = "`[{id, name}]`")))]
+pub async fn members(State(state): State<AppState>) -> Result<Json<Vec<Member>>> {
+    let accounts = state.store().list_accounts().await?;
+    Ok(Json(accounts.iter().map(|a| a.member()).collect()))
+}

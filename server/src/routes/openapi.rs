@@ -1,0 +1,54 @@
+//! The OpenAPI document (generated from the handlers' `#[utoipa::path]` annotations) at
+//! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
+
+use crate::routes::{app_action, app_data, app_items, app_settings, files, host};
+use axum::{Json, Router, routing::get};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_swagger_ui::SwaggerUi;
+
+struct Security;
+
+impl Modify for Security {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let c = openapi.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "appToken",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API description.
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "appframe server", description = "The Graasp apps API (`/api/app-items`), the host routes and the integration API (`/api/admin`, API key)."),
+    paths(
+        app_items::token, app_items::context, app_items::list,
+        app_data::list, app_data::create, app_data::update, app_data::delete,
+        app_action::list, app_action::create,
+        app_settings::list, app_settings::create, app_settings::update, app_settings::delete,
+        files::upload_app_data, files::upload_app_setting, files::download_app_data,
+        files::download_app_setting, files::serve_file,
+        host::login, host::logout, host::me, host::items, host::item, host::host_config, host::members,
+    ),
+    modifiers(&Security)
+)]
+pub struct ApiDoc;
+
+/// `/openapi.json` (nested under `/api`).
+pub fn router() -> Router {
+    Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
+}
+
+/// Swagger UI at `/swagger`, reading `/api/openapi.json`.
+pub fn swagger() -> Router {
+    Router::new().merge(SwaggerUi::new("/swagger").url("/api/openapi.json", ApiDoc::openapi()))
+}

@@ -1,0 +1,344 @@
+//! Persistence: one [`Store`] trait, implemented for SQLite and Postgres by the same SQL.
+//!
+//! Timestamps are stored as microseconds since the epoch (`BIGINT`) so `(created_at, id)`
+//! orders identically on both databases and keyset pagination walks the
+//! `(item_id, created_at, id)` index.
+
+mod sql;
+
+pub use sql::{PgStore, SqliteStore};
+
+use crate::{
+    config::{AccountKind, Scope},
+    error::Result,
+};
+use appframe_protocol::{JsonObject, Member, Permission, Visibility};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A publisher and the origins its apps are served from.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Publisher {
+    /// Unique name.
+    pub name: String,
+    /// Origins, `scheme://host[:port]`.
+    pub origins: Vec<String>,
+}
+
+/// A registered app.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AppRecord {
+    /// Unique name.
+    pub name: String,
+    /// The app key.
+    pub key: Uuid,
+    /// Where it is served.
+    pub url: String,
+    /// Publisher name.
+    pub publisher: String,
+    /// Description.
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Thumbnail URL.
+    #[serde(default)]
+    pub thumbnail: Option<String>,
+}
+
+/// A member or guest account.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Account {
+    /// Id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// `member` or `guest`.
+    #[schema(value_type = String)]
+    pub kind: AccountKind,
+}
+
+impl Account {
+    /// As the wire `{id, name}`.
+    pub fn member(&self) -> Member {
+        Member {
+            id: self.id.into(),
+            name: self.name.clone(),
+        }
+    }
+}
+
+/// An app item (one instance of an app).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemRecord {
+    /// Id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// App name.
+    pub app: String,
+    /// Description.
+    pub description: Option<String>,
+    /// Language.
+    pub lang: String,
+    /// Item settings.
+    pub settings: JsonObject,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last update.
+    pub updated_at: OffsetDateTime,
+}
+
+/// A membership row.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MembershipRecord {
+    /// Account id.
+    pub member: Uuid,
+    /// Item id.
+    pub item: Uuid,
+    /// Permission.
+    #[schema(value_type = String)]
+    pub permission: Permission,
+}
+
+/// An integration API key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyRecord {
+    /// Name.
+    pub name: String,
+    /// Scopes.
+    pub scopes: Vec<Scope>,
+}
+
+/// An app-data row with its item and account names.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppDataRow {
+    /// Row id.
+    pub id: Uuid,
+    /// Item id.
+    pub item_id: Uuid,
+    /// Addressed account.
+    pub account: Member,
+    /// Creator (None once the creator is deleted).
+    pub creator: Option<Member>,
+    /// Type.
+    pub ty: String,
+    /// Visibility.
+    pub visibility: Visibility,
+    /// Data.
+    pub data: JsonObject,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last update.
+    pub updated_at: OffsetDateTime,
+}
+
+/// An app-action row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppActionRow {
+    /// Row id.
+    pub id: Uuid,
+    /// Item id.
+    pub item_id: Uuid,
+    /// Who acted.
+    pub account: Member,
+    /// Type.
+    pub ty: String,
+    /// Data.
+    pub data: JsonObject,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+}
+
+/// An app-setting row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppSettingRow {
+    /// Row id.
+    pub id: Uuid,
+    /// Item id.
+    pub item_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Data.
+    pub data: JsonObject,
+    /// Creator.
+    pub creator: Option<Member>,
+    /// Creation time.
+    pub created_at: OffsetDateTime,
+    /// Last update.
+    pub updated_at: OffsetDateTime,
+}
+
+/// Metadata of an uploaded file (the bytes are in object storage).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FileRecord {
+    /// The app-data or app-setting row it belongs to.
+    pub row_id: Uuid,
+    /// Item id.
+    pub item_id: Uuid,
+    /// Object storage path.
+    pub path: String,
+    /// Original file name.
+    pub name: String,
+    /// MIME type.
+    pub mimetype: String,
+    /// Size in bytes.
+    pub size: i64,
+}
+
+/// A keyset page: rows strictly after `after` in `(created_at, id)` order, at most `limit`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Page {
+    /// `(created_at in µs, id)` of the last row of the previous page.
+    pub after: Option<(i64, Uuid)>,
+    /// Maximum number of rows.
+    pub limit: i64,
+}
+
+/// Microseconds since the epoch (the stored form of timestamps).
+pub fn to_micros(t: OffsetDateTime) -> i64 {
+    i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
+}
+
+/// Inverse of [`to_micros`].
+pub fn from_micros(us: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Now, truncated to microseconds (what the database keeps).
+pub fn now() -> OffsetDateTime {
+    from_micros(to_micros(OffsetDateTime::now_utc()))
+}
+
+/// The persistence interface; the SQLite and Postgres stores implement it with the same SQL.
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Runs the migrations of this backend.
+    async fn migrate(&self) -> Result<()>;
+    /// Which backend (`sqlite` or `postgres`).
+    fn backend(&self) -> &'static str;
+
+    /// Inserts or updates a publisher.
+    async fn upsert_publisher(&self, p: &Publisher) -> Result<()>;
+    /// All publishers.
+    async fn list_publishers(&self) -> Result<Vec<Publisher>>;
+    /// Deletes a publisher (and its apps and their items); false when unknown.
+    async fn delete_publisher(&self, name: &str) -> Result<bool>;
+
+    /// Inserts or updates an app by name.
+    async fn upsert_app(&self, a: &AppRecord) -> Result<()>;
+    /// All apps.
+    async fn list_apps(&self) -> Result<Vec<AppRecord>>;
+    /// One app by name.
+    async fn get_app(&self, name: &str) -> Result<Option<AppRecord>>;
+    /// Deletes an app (and its items); false when unknown.
+    async fn delete_app(&self, name: &str) -> Result<bool>;
+
+    /// Inserts or updates an account.
+    async fn upsert_account(&self, a: &Account) -> Result<()>;
+    /// One account.
+    async fn get_account(&self, id: Uuid) -> Result<Option<Account>>;
+    /// All accounts.
+    async fn list_accounts(&self) -> Result<Vec<Account>>;
+    /// Deletes an account and everything it owns; false when unknown.
+    async fn delete_account(&self, id: Uuid) -> Result<bool>;
+
+    /// Inserts or updates an item (keeps `created_at` on update).
+    async fn upsert_item(&self, i: &ItemRecord) -> Result<()>;
+    /// One item.
+    async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>>;
+    /// All items.
+    async fn list_items(&self) -> Result<Vec<ItemRecord>>;
+    /// Deletes an item and its rows; false when unknown.
+    async fn delete_item(&self, id: Uuid) -> Result<bool>;
+
+    /// Sets a membership (insert or change permission).
+    async fn set_membership(&self, m: &MembershipRecord) -> Result<()>;
+    /// Removes a membership; false when absent.
+    async fn delete_membership(&self, member: Uuid, item: Uuid) -> Result<bool>;
+    /// The permission of an account on an item.
+    async fn permission(&self, member: Uuid, item: Uuid) -> Result<Option<Permission>>;
+    /// Memberships, optionally filtered by item and/or member.
+    async fn list_memberships(
+        &self,
+        item: Option<Uuid>,
+        member: Option<Uuid>,
+    ) -> Result<Vec<MembershipRecord>>;
+    /// Accounts holding a membership on an item.
+    async fn item_members(&self, item: Uuid) -> Result<Vec<Member>>;
+
+    /// Inserts or updates an API key.
+    async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()>;
+    /// Looks up an API key by its secret.
+    async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>>;
+
+    /// Stores a host session.
+    async fn create_session(&self, id: &str, account: Uuid, expires_at: OffsetDateTime)
+    -> Result<()>;
+    /// The account of a live session.
+    async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>>;
+    /// Ends a session.
+    async fn delete_session(&self, id: &str) -> Result<()>;
+    /// Deletes expired sessions.
+    async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64>;
+
+    /// Inserts an app-data row (names in `account`/`creator` are not stored).
+    async fn insert_app_data(&self, row: &AppDataRow) -> Result<()>;
+    /// One app-data row.
+    async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>>;
+    /// App data of an item in `(created_at, id)` order; `viewer` limits to what a non-admin
+    /// may see (item-visible rows plus rows addressed to or created by the viewer).
+    async fn list_app_data(
+        &self,
+        item: Uuid,
+        ty: Option<&str>,
+        viewer: Option<Uuid>,
+        page: Page,
+    ) -> Result<Vec<AppDataRow>>;
+    /// Replaces the data of a row; false when unknown.
+    async fn update_app_data(&self, id: Uuid, data: &JsonObject, at: OffsetDateTime)
+    -> Result<bool>;
+    /// Deletes a row; false when unknown.
+    async fn delete_app_data(&self, id: Uuid) -> Result<bool>;
+
+    /// Inserts an action.
+    async fn insert_app_action(&self, row: &AppActionRow) -> Result<()>;
+    /// Actions of an item, optionally of one account.
+    async fn list_app_actions(
+        &self,
+        item: Uuid,
+        account: Option<Uuid>,
+        page: Page,
+    ) -> Result<Vec<AppActionRow>>;
+
+    /// Inserts a setting.
+    async fn insert_app_setting(&self, row: &AppSettingRow) -> Result<()>;
+    /// One setting.
+    async fn get_app_setting(&self, id: Uuid) -> Result<Option<AppSettingRow>>;
+    /// Settings of an item, optionally with an exact name.
+    async fn list_app_settings(
+        &self,
+        item: Uuid,
+        name: Option<&str>,
+        page: Page,
+    ) -> Result<Vec<AppSettingRow>>;
+    /// Replaces the data of a setting; false when unknown.
+    async fn update_app_setting(
+        &self,
+        id: Uuid,
+        data: &JsonObject,
+        at: OffsetDateTime,
+    ) -> Result<bool>;
+    /// Deletes a setting; false when unknown.
+    async fn delete_app_setting(&self, id: Uuid) -> Result<bool>;
+
+    /// Records an uploaded file.
+    async fn insert_file(&self, f: &FileRecord) -> Result<()>;
+    /// The file of a row.
+    async fn get_file(&self, row_id: Uuid) -> Result<Option<FileRecord>>;
+    /// Forgets the file of a row.
+    async fn delete_file(&self, row_id: Uuid) -> Result<()>;
+    /// Files of an item (to delete their bytes with the item).
+    async fn item_files(&self, item: Uuid) -> Result<Vec<FileRecord>>;
+}

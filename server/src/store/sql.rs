@@ -1,0 +1,818 @@
+//! The SQL shared by both backends. Placeholders are `$N`, which SQLite and Postgres both
+//! accept; `INSERT ... ON CONFLICT`, `RETURNING` and row-value comparisons exist in both.
+//! One macro instantiates the implementation per backend so each query is type-checked
+//! against that backend's encoders.
+
+use super::*;
+use crate::error::Error;
+use sqlx::{
+    QueryBuilder,
+    postgres::{PgPool, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    types::Json,
+};
+use std::{path::Path, str::FromStr, time::Duration};
+
+/// SQLite store: one writer connection (SQLite serializes writers anyway; a single connection
+/// avoids busy-waiting and lock-upgrade deadlocks) and a pool of reader connections, WAL journal, `synchronous=FULL` so an
+/// acknowledged write survives power loss.
+#[derive(Clone)]
+pub struct SqliteStore {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+/// Postgres store: one pool for reads and writes.
+#[derive(Clone)]
+pub struct PgStore {
+    read: PgPool,
+    write: PgPool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file.
+    pub async fn open(file: &Path) -> Result<Self> {
+        let opts = SqliteConnectOptions::new()
+            .filename(file)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Full)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(opts.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(opts)
+            .await?;
+        Ok(SqliteStore { read, write })
+    }
+
+    /// Opens a database by sqlx URL (e.g. `sqlite::memory:` is NOT supported: readers and the
+    /// writer need a shared file).
+    pub async fn open_url(url: &str) -> Result<Self> {
+        let opts = SqliteConnectOptions::from_str(url)?;
+        let file = opts.get_filename().to_owned();
+        Self::open(&file).await
+    }
+}
+
+impl PgStore {
+    /// Connects to a Postgres database (it must exist).
+    pub async fn connect(url: &str) -> Result<Self> {
+        let pool = PgPoolOptions::new()
+            .max_connections(16)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        Ok(PgStore {
+            read: pool.clone(),
+            write: pool,
+        })
+    }
+}
+
+/// Maps constraint violations to 409 so bad admin input is not a 500.
+fn db(e: sqlx::Error) -> Error {
+    if let Some(d) = e.as_database_error() {
+        match d.kind() {
+            sqlx::error::ErrorKind::UniqueViolation => {
+                return Error::Conflict("a record with this name, key or id already exists".into());
+            }
+            sqlx::error::ErrorKind::ForeignKeyViolation => {
+                return Error::Conflict("the record references an unknown record".into());
+            }
+            sqlx::error::ErrorKind::CheckViolation => {
+                return Error::BadRequest("a value is out of range".into());
+            }
+            _ => {}
+        }
+    }
+    Error::Db(e)
+}
+
+fn kind(s: &str) -> AccountKind {
+    AccountKind::parse(s).unwrap_or_default()
+}
+fn perm(s: &str) -> Permission {
+    Permission::parse(s).unwrap_or(Permission::Read)
+}
+fn vis(s: &str) -> Visibility {
+    if s == "item" {
+        Visibility::Item
+    } else {
+        Visibility::Member
+    }
+}
+fn member(id: Uuid, name: String) -> Member {
+    Member {
+        id: id.into(),
+        name,
+    }
+}
+fn opt_member(id: Option<Uuid>, name: Option<String>) -> Option<Member> {
+    Some(member(id?, name.unwrap_or_default()))
+}
+
+type ItemTuple = (Uuid, String, String, Option<String>, String, Json<JsonObject>, i64, i64);
+fn item_row(t: ItemTuple) -> ItemRecord {
+    ItemRecord {
+        id: t.0,
+        name: t.1,
+        app: t.2,
+        description: t.3,
+        lang: t.4,
+        settings: t.5.0,
+        created_at: from_micros(t.6),
+        updated_at: from_micros(t.7),
+    }
+}
+
+type DataTuple = (
+    Uuid,
+    Uuid,
+    Uuid,
+    String,
+    Option<Uuid>,
+    Option<String>,
+    String,
+    String,
+    Json<JsonObject>,
+    i64,
+    i64,
+);
+fn data_row(t: DataTuple) -> AppDataRow {
+    AppDataRow {
+        id: t.0,
+        item_id: t.1,
+        account: member(t.2, t.3),
+        creator: opt_member(t.4, t.5),
+        ty: t.6,
+        visibility: vis(&t.7),
+        data: t.8.0,
+        created_at: from_micros(t.9),
+        updated_at: from_micros(t.10),
+    }
+}
+const DATA_SELECT: &str = "SELECT d.id, d.item_id, d.account_id, a.name, d.creator_id, c.name, \
+     d.type, d.visibility, d.data, d.created_at, d.updated_at FROM app_data d \
+     JOIN accounts a ON a.id = d.account_id LEFT JOIN accounts c ON c.id = d.creator_id";
+
+type ActionTuple = (Uuid, Uuid, Uuid, String, String, Json<JsonObject>, i64);
+fn action_row(t: ActionTuple) -> AppActionRow {
+    AppActionRow {
+        id: t.0,
+        item_id: t.1,
+        account: member(t.2, t.3),
+        ty: t.4,
+        data: t.5.0,
+        created_at: from_micros(t.6),
+    }
+}
+
+type SettingTuple = (
+    Uuid,
+    Uuid,
+    String,
+    Json<JsonObject>,
+    Option<Uuid>,
+    Option<String>,
+    i64,
+    i64,
+);
+fn setting_row(t: SettingTuple) -> AppSettingRow {
+    AppSettingRow {
+        id: t.0,
+        item_id: t.1,
+        name: t.2,
+        data: t.3.0,
+        creator: opt_member(t.4, t.5),
+        created_at: from_micros(t.6),
+        updated_at: from_micros(t.7),
+    }
+}
+const SETTING_SELECT: &str = "SELECT s.id, s.item_id, s.name, s.data, s.creator_id, c.name, \
+     s.created_at, s.updated_at FROM app_setting s LEFT JOIN accounts c ON c.id = s.creator_id";
+
+type FileTuple = (Uuid, Uuid, String, String, String, i64);
+fn file_row(t: FileTuple) -> FileRecord {
+    FileRecord {
+        row_id: t.0,
+        item_id: t.1,
+        path: t.2,
+        name: t.3,
+        mimetype: t.4,
+        size: t.5,
+    }
+}
+
+macro_rules! store_impl {
+    ($Store:ident, $Db:ty, $backend:literal, $migrations:literal) => {
+        /// Appends the keyset condition and limit of a page (`alias` is the table alias).
+        fn push_page<'a>(qb: &mut QueryBuilder<'a, $Db>, alias: &str, page: Page) {
+            if let Some((at, id)) = page.after {
+                qb.push(format!(" AND ({alias}.created_at, {alias}.id) > ("));
+                qb.push_bind(at);
+                qb.push(", ");
+                qb.push_bind(id);
+                qb.push(")");
+            }
+            qb.push(format!(" ORDER BY {alias}.created_at, {alias}.id LIMIT "));
+            qb.push_bind(page.limit);
+        }
+
+        #[async_trait::async_trait]
+        impl Store for $Store {
+            async fn migrate(&self) -> Result<()> {
+                sqlx::migrate!($migrations).run(&self.write).await?;
+                Ok(())
+            }
+
+            fn backend(&self) -> &'static str {
+                $backend
+            }
+
+            async fn upsert_publisher(&self, p: &Publisher) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO publishers (name, origins, created_at) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET origins = excluded.origins",
+                )
+                .bind(&p.name)
+                .bind(Json(&p.origins))
+                .bind(to_micros(now()))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn list_publishers(&self) -> Result<Vec<Publisher>> {
+                let rows: Vec<(String, Json<Vec<String>>)> =
+                    sqlx::query_as("SELECT name, origins FROM publishers ORDER BY name")
+                        .fetch_all(&self.read)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(name, o)| Publisher { name, origins: o.0 })
+                    .collect())
+            }
+
+            async fn delete_publisher(&self, name: &str) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM publishers WHERE name = $1")
+                    .bind(name)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn upsert_app(&self, a: &AppRecord) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO apps (name, key, url, publisher, description, thumbnail, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
+                     key = excluded.key, url = excluded.url, publisher = excluded.publisher, \
+                     description = excluded.description, thumbnail = excluded.thumbnail",
+                )
+                .bind(&a.name)
+                .bind(a.key)
+                .bind(&a.url)
+                .bind(&a.publisher)
+                .bind(&a.description)
+                .bind(&a.thumbnail)
+                .bind(to_micros(now()))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn list_apps(&self) -> Result<Vec<AppRecord>> {
+                let rows: Vec<(String, Uuid, String, String, Option<String>, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT name, key, url, publisher, description, thumbnail FROM apps ORDER BY name",
+                    )
+                    .fetch_all(&self.read)
+                    .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|r| AppRecord {
+                        name: r.0,
+                        key: r.1,
+                        url: r.2,
+                        publisher: r.3,
+                        description: r.4,
+                        thumbnail: r.5,
+                    })
+                    .collect())
+            }
+
+            async fn get_app(&self, name: &str) -> Result<Option<AppRecord>> {
+                let row: Option<(String, Uuid, String, String, Option<String>, Option<String>)> =
+                    sqlx::query_as(
+                        "SELECT name, key, url, publisher, description, thumbnail FROM apps WHERE name = $1",
+                    )
+                    .bind(name)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(row.map(|r| AppRecord {
+                    name: r.0,
+                    key: r.1,
+                    url: r.2,
+                    publisher: r.3,
+                    description: r.4,
+                    thumbnail: r.5,
+                }))
+            }
+
+            async fn delete_app(&self, name: &str) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM apps WHERE name = $1")
+                    .bind(name)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn upsert_account(&self, a: &Account) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO accounts (id, name, kind, created_at) VALUES ($1, $2, $3, $4) \
+                     ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
+                )
+                .bind(a.id)
+                .bind(&a.name)
+                .bind(a.kind.as_str())
+                .bind(to_micros(now()))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn get_account(&self, id: Uuid) -> Result<Option<Account>> {
+                let row: Option<(Uuid, String, String)> =
+                    sqlx::query_as("SELECT id, name, kind FROM accounts WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&self.read)
+                        .await?;
+                Ok(row.map(|(id, name, k)| Account { id, name, kind: kind(&k) }))
+            }
+
+            async fn list_accounts(&self) -> Result<Vec<Account>> {
+                let rows: Vec<(Uuid, String, String)> =
+                    sqlx::query_as("SELECT id, name, kind FROM accounts ORDER BY name, id")
+                        .fetch_all(&self.read)
+                        .await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(id, name, k)| Account { id, name, kind: kind(&k) })
+                    .collect())
+            }
+
+            async fn delete_account(&self, id: Uuid) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM accounts WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn upsert_item(&self, i: &ItemRecord) -> Result<()> {
+                // Only touch updated_at when something changed, so re-applying the same
+                // config at every start is a no-op.
+                sqlx::query(
+                    "INSERT INTO items (id, name, app, description, lang, settings, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
+                     name = excluded.name, app = excluded.app, description = excluded.description, \
+                     lang = excluded.lang, settings = excluded.settings, updated_at = excluded.updated_at \
+                     WHERE items.name IS DISTINCT FROM excluded.name OR items.app IS DISTINCT FROM excluded.app \
+                     OR items.description IS DISTINCT FROM excluded.description \
+                     OR items.lang IS DISTINCT FROM excluded.lang OR items.settings IS DISTINCT FROM excluded.settings",
+                )
+                .bind(i.id)
+                .bind(&i.name)
+                .bind(&i.app)
+                .bind(&i.description)
+                .bind(&i.lang)
+                .bind(Json(&i.settings))
+                .bind(to_micros(i.created_at))
+                .bind(to_micros(i.updated_at))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>> {
+                let row: Option<ItemTuple> = sqlx::query_as(
+                    "SELECT id, name, app, description, lang, settings, created_at, updated_at \
+                     FROM items WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(item_row))
+            }
+
+            async fn list_items(&self) -> Result<Vec<ItemRecord>> {
+                let rows: Vec<ItemTuple> = sqlx::query_as(
+                    "SELECT id, name, app, description, lang, settings, created_at, updated_at \
+                     FROM items ORDER BY created_at, id",
+                )
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(item_row).collect())
+            }
+
+            async fn delete_item(&self, id: Uuid) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM items WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn set_membership(&self, m: &MembershipRecord) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO memberships (account_id, item_id, permission, created_at) \
+                     VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, item_id) DO UPDATE SET \
+                     permission = excluded.permission",
+                )
+                .bind(m.member)
+                .bind(m.item)
+                .bind(m.permission.as_str())
+                .bind(to_micros(now()))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn delete_membership(&self, member: Uuid, item: Uuid) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM memberships WHERE account_id = $1 AND item_id = $2")
+                    .bind(member)
+                    .bind(item)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn permission(&self, member: Uuid, item: Uuid) -> Result<Option<Permission>> {
+                let row: Option<(String,)> = sqlx::query_as(
+                    "SELECT permission FROM memberships WHERE account_id = $1 AND item_id = $2",
+                )
+                .bind(member)
+                .bind(item)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|(p,)| perm(&p)))
+            }
+
+            async fn list_memberships(
+                &self,
+                item: Option<Uuid>,
+                member: Option<Uuid>,
+            ) -> Result<Vec<MembershipRecord>> {
+                let mut qb = QueryBuilder::<$Db>::new(
+                    "SELECT account_id, item_id, permission FROM memberships WHERE 1 = 1",
+                );
+                if let Some(i) = item {
+                    qb.push(" AND item_id = ").push_bind(i);
+                }
+                if let Some(m) = member {
+                    qb.push(" AND account_id = ").push_bind(m);
+                }
+                qb.push(" ORDER BY created_at, account_id, item_id");
+                let rows: Vec<(Uuid, Uuid, String)> =
+                    qb.build_query_as().fetch_all(&self.read).await?;
+                Ok(rows
+                    .into_iter()
+                    .map(|(member, item, p)| MembershipRecord {
+                        member,
+                        item,
+                        permission: perm(&p),
+                    })
+                    .collect())
+            }
+
+            async fn item_members(&self, item: Uuid) -> Result<Vec<Member>> {
+                let rows: Vec<(Uuid, String)> = sqlx::query_as(
+                    "SELECT a.id, a.name FROM memberships m JOIN accounts a ON a.id = m.account_id \
+                     WHERE m.item_id = $1 ORDER BY a.name, a.id",
+                )
+                .bind(item)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(|(id, name)| member(id, name)).collect())
+            }
+
+            async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO api_keys (name, key, scopes) VALUES ($1, $2, $3) \
+                     ON CONFLICT (name) DO UPDATE SET key = excluded.key, scopes = excluded.scopes",
+                )
+                .bind(name)
+                .bind(key)
+                .bind(Json(scopes))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>> {
+                let row: Option<(String, Json<Vec<Scope>>)> =
+                    sqlx::query_as("SELECT name, scopes FROM api_keys WHERE key = $1")
+                        .bind(key)
+                        .fetch_optional(&self.read)
+                        .await?;
+                Ok(row.map(|(name, s)| ApiKeyRecord { name, scopes: s.0 }))
+            }
+
+            async fn create_session(
+                &self,
+                id: &str,
+                account: Uuid,
+                expires_at: OffsetDateTime,
+            ) -> Result<()> {
+                sqlx::query("INSERT INTO sessions (id, account_id, expires_at) VALUES ($1, $2, $3)")
+                    .bind(id)
+                    .bind(account)
+                    .bind(to_micros(expires_at))
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
+            async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>> {
+                let row: Option<(Uuid, String, String)> = sqlx::query_as(
+                    "SELECT a.id, a.name, a.kind FROM sessions s JOIN accounts a ON a.id = s.account_id \
+                     WHERE s.id = $1 AND s.expires_at > $2",
+                )
+                .bind(id)
+                .bind(to_micros(now))
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|(id, name, k)| Account { id, name, kind: kind(&k) }))
+            }
+
+            async fn delete_session(&self, id: &str) -> Result<()> {
+                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+                let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+                    .bind(to_micros(now))
+                    .execute(&self.write)
+                    .await?;
+                Ok(r.rows_affected())
+            }
+
+            async fn insert_app_data(&self, row: &AppDataRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
+                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+                )
+                .bind(row.id)
+                .bind(row.item_id)
+                .bind(row.account.id.as_uuid())
+                .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+                .bind(&row.ty)
+                .bind(row.visibility.as_str())
+                .bind(Json(&row.data))
+                .bind(to_micros(row.created_at))
+                .bind(to_micros(row.updated_at))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>> {
+                let row: Option<DataTuple> = sqlx::query_as(&format!("{DATA_SELECT} WHERE d.id = $1"))
+                    .bind(id)
+                    .fetch_optional(&self.read)
+                    .await?;
+                Ok(row.map(data_row))
+            }
+
+            async fn list_app_data(
+                &self,
+                item: Uuid,
+                ty: Option<&str>,
+                viewer: Option<Uuid>,
+                page: Page,
+            ) -> Result<Vec<AppDataRow>> {
+                let mut qb = QueryBuilder::<$Db>::new(DATA_SELECT);
+                qb.push(" WHERE d.item_id = ").push_bind(item);
+                if let Some(t) = ty {
+                    qb.push(" AND d.type = ").push_bind(t.to_owned());
+                }
+                if let Some(v) = viewer {
+                    qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
+                        .push_bind(v)
+                        .push(" OR d.creator_id = ")
+                        .push_bind(v)
+                        .push(")");
+                }
+                push_page(&mut qb, "d", page);
+                let rows: Vec<DataTuple> = qb.build_query_as().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(data_row).collect())
+            }
+
+            async fn update_app_data(
+                &self,
+                id: Uuid,
+                data: &JsonObject,
+                at: OffsetDateTime,
+            ) -> Result<bool> {
+                let r = sqlx::query("UPDATE app_data SET data = $1, updated_at = $2 WHERE id = $3")
+                    .bind(Json(data))
+                    .bind(to_micros(at))
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn delete_app_data(&self, id: Uuid) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM app_data WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_app_action(&self, row: &AppActionRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(row.id)
+                .bind(row.item_id)
+                .bind(row.account.id.as_uuid())
+                .bind(&row.ty)
+                .bind(Json(&row.data))
+                .bind(to_micros(row.created_at))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn list_app_actions(
+                &self,
+                item: Uuid,
+                account: Option<Uuid>,
+                page: Page,
+            ) -> Result<Vec<AppActionRow>> {
+                let mut qb = QueryBuilder::<$Db>::new(
+                    "SELECT x.id, x.item_id, x.account_id, a.name, x.type, x.data, x.created_at \
+                     FROM app_action x JOIN accounts a ON a.id = x.account_id WHERE x.item_id = ",
+                );
+                qb.push_bind(item);
+                if let Some(a) = account {
+                    qb.push(" AND x.account_id = ").push_bind(a);
+                }
+                push_page(&mut qb, "x", page);
+                let rows: Vec<ActionTuple> = qb.build_query_as().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(action_row).collect())
+            }
+
+            async fn insert_app_setting(&self, row: &AppSettingRow) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO app_setting (id, item_id, creator_id, name, data, created_at, updated_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(row.id)
+                .bind(row.item_id)
+                .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+                .bind(&row.name)
+                .bind(Json(&row.data))
+                .bind(to_micros(row.created_at))
+                .bind(to_micros(row.updated_at))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn get_app_setting(&self, id: Uuid) -> Result<Option<AppSettingRow>> {
+                let row: Option<SettingTuple> =
+                    sqlx::query_as(&format!("{SETTING_SELECT} WHERE s.id = $1"))
+                        .bind(id)
+                        .fetch_optional(&self.read)
+                        .await?;
+                Ok(row.map(setting_row))
+            }
+
+            async fn list_app_settings(
+                &self,
+                item: Uuid,
+                name: Option<&str>,
+                page: Page,
+            ) -> Result<Vec<AppSettingRow>> {
+                let mut qb = QueryBuilder::<$Db>::new(SETTING_SELECT);
+                qb.push(" WHERE s.item_id = ").push_bind(item);
+                if let Some(n) = name {
+                    qb.push(" AND s.name = ").push_bind(n.to_owned());
+                }
+                push_page(&mut qb, "s", page);
+                let rows: Vec<SettingTuple> = qb.build_query_as().fetch_all(&self.read).await?;
+                Ok(rows.into_iter().map(setting_row).collect())
+            }
+
+            async fn update_app_setting(
+                &self,
+                id: Uuid,
+                data: &JsonObject,
+                at: OffsetDateTime,
+            ) -> Result<bool> {
+                let r = sqlx::query("UPDATE app_setting SET data = $1, updated_at = $2 WHERE id = $3")
+                    .bind(Json(data))
+                    .bind(to_micros(at))
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn delete_app_setting(&self, id: Uuid) -> Result<bool> {
+                let r = sqlx::query("DELETE FROM app_setting WHERE id = $1")
+                    .bind(id)
+                    .execute(&self.write)
+                    .await
+                    .map_err(db)?;
+                Ok(r.rows_affected() > 0)
+            }
+
+            async fn insert_file(&self, f: &FileRecord) -> Result<()> {
+                sqlx::query(
+                    "INSERT INTO files (row_id, item_id, path, name, mimetype, size, created_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                )
+                .bind(f.row_id)
+                .bind(f.item_id)
+                .bind(&f.path)
+                .bind(&f.name)
+                .bind(&f.mimetype)
+                .bind(f.size)
+                .bind(to_micros(now()))
+                .execute(&self.write)
+                .await
+                .map_err(db)?;
+                Ok(())
+            }
+
+            async fn get_file(&self, row_id: Uuid) -> Result<Option<FileRecord>> {
+                let row: Option<FileTuple> = sqlx::query_as(
+                    "SELECT row_id, item_id, path, name, mimetype, size FROM files WHERE row_id = $1",
+                )
+                .bind(row_id)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(file_row))
+            }
+
+            async fn delete_file(&self, row_id: Uuid) -> Result<()> {
+                sqlx::query("DELETE FROM files WHERE row_id = $1")
+                    .bind(row_id)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+
+            async fn item_files(&self, item: Uuid) -> Result<Vec<FileRecord>> {
+                let rows: Vec<FileTuple> = sqlx::query_as(
+                    "SELECT row_id, item_id, path, name, mimetype, size FROM files WHERE item_id = $1",
+                )
+                .bind(item)
+                .fetch_all(&self.read)
+                .await?;
+                Ok(rows.into_iter().map(file_row).collect())
+            }
+        }
+    };
+}
+
+mod sqlite_impl {
+    use super::*;
+    store_impl!(SqliteStore, sqlx::Sqlite, "sqlite", "migrations/sqlite");
+}
+
+mod pg_impl {
+    use super::*;
+    store_impl!(PgStore, sqlx::Postgres, "postgres", "migrations/postgres");
+}

@@ -1,0 +1,150 @@
+//! `cargo xtask bench [server|browser|size|all]`: measurements, not timed tests. Each prints
+//! its own table.
+
+use anyhow::{Result, bail};
+
+use crate::BenchWhat;
+use crate::build::{self, Built};
+use crate::cmd;
+use crate::project::{BROWSER_BENCH, SERVER_BENCH, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES};
+use crate::setup;
+use crate::size::{self, Sizes};
+use crate::workspace::{Package, Workspace};
+
+/// Runs the chosen benchmark(s).
+pub fn bench(ws: &mut Workspace, what: BenchWhat) -> Result<()> {
+    let all = what == BenchWhat::All;
+    if all || what == BenchWhat::Server {
+        bench_server(ws)?;
+    }
+    if all || what == BenchWhat::Size {
+        bench_size(ws)?;
+    }
+    if all || what == BenchWhat::Browser {
+        bench_browser(ws)?;
+    }
+    Ok(())
+}
+
+/// How to run a named bench program of a package: `--bin` or `--example`.
+fn bench_target(pkg: &Package, name: &str) -> Option<&'static str> {
+    if pkg.has_target("bin", name) {
+        Some("--bin")
+    } else if pkg.has_target("example", name) {
+        Some("--example")
+    } else {
+        None
+    }
+}
+
+/// Runs `cargo run --release -p <crate> --example|--bin <name>`, or says why it cannot.
+fn run_bench_program(
+    ws: &Workspace,
+    (dir, name): (&str, &str),
+    what: &str,
+    extra_env: &[(&str, String)],
+) -> Result<()> {
+    let Some(pkg) = ws.package(dir, false, what)? else {
+        return Ok(());
+    };
+    let Some(flag) = bench_target(pkg, name) else {
+        eprintln!(
+            "xtask: note: skipping {what}: package {} has no `{name}` bin or example yet",
+            pkg.name
+        );
+        return Ok(());
+    };
+    let mut cargo = ws.cargo();
+    cargo.args(["run", "--locked", "--release", "-p", &pkg.name, flag, name]);
+    for (k, v) in extra_env {
+        cargo.env(k, v);
+    }
+    cmd::run(&mut cargo)
+}
+
+fn bench_server(ws: &mut Workspace) -> Result<()> {
+    run_bench_program(ws, SERVER_BENCH, "the server benchmark", &[])
+}
+
+fn bench_browser(ws: &mut Workspace) -> Result<()> {
+    let tools = setup::ensure(ws, setup::Needs { browser: true })?;
+    build::build_all(ws, &tools, build::Options::for_build(true))?;
+    let mut env = vec![(
+        "APPFRAME_DIST_DIR",
+        ws.dist().to_string_lossy().into_owned(),
+    )];
+    if let Some(driver) = &tools.chromedriver {
+        env.push(("CHROMEDRIVER", driver.to_string_lossy().into_owned()));
+    }
+    run_bench_program(ws, BROWSER_BENCH, "the browser benchmark", &env)
+}
+
+/// The verdict line for the size probe against the budget.
+pub fn probe_verdict(sizes: &Sizes, optimized: bool) -> String {
+    let total = sizes.total_gz();
+    let verdict = if !optimized {
+        "NOT COMPARABLE: wasm-opt did not run"
+    } else if total <= SIZE_PROBE_TARGET_BYTES {
+        "within target"
+    } else {
+        "OVER target"
+    };
+    format!(
+        "size probe (minimal SDK app, wasm + glue, gzip, wasm-opt -Oz): {} ({} B) vs target {} ({} B): {verdict}",
+        size::kb(total),
+        total,
+        size::kb(SIZE_PROBE_TARGET_BYTES),
+        SIZE_PROBE_TARGET_BYTES
+    )
+}
+
+fn bench_size(ws: &mut Workspace) -> Result<()> {
+    let tools = setup::ensure(ws, setup::Needs { browser: false })?;
+    let built: Vec<Built> = build::build_all(
+        ws,
+        &tools,
+        build::Options {
+            release: true,
+            include_bench_only: true,
+        },
+    )?;
+    println!("\n== bundle sizes (release: wasm-release profile, wasm-opt -Oz) ==");
+    let measured = size::print_bundle_table(&built)?;
+    match measured.iter().find(|(b, _)| b.name == SIZE_PROBE) {
+        Some((probe, sizes)) => println!("{}", probe_verdict(sizes, probe.optimized)),
+        None => {
+            if built.is_empty() {
+                println!("no bundle crate exists yet; nothing to measure");
+            } else {
+                bail!("the size probe was not built");
+            }
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_probe_is_judged_against_40_kb_only_when_optimised() {
+        let under = Sizes {
+            wasm_raw: 0,
+            wasm_gz: 30_000,
+            js_raw: 0,
+            js_gz: 10_000,
+        };
+        assert!(probe_verdict(&under, true).ends_with("within target"));
+        assert!(
+            probe_verdict(&under, true).contains("40.0 KB (40000 B) vs target 40.0 KB (40000 B)")
+        );
+        let over = Sizes {
+            js_gz: 10_001,
+            ..under
+        };
+        assert!(probe_verdict(&over, true).ends_with("OVER target"));
+        assert!(probe_verdict(&under, false).contains("NOT COMPARABLE"));
+    }
+}

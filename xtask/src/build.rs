@@ -1,0 +1,487 @@
+//! The wasm bundle pipeline: `cargo build --target wasm32-unknown-unknown` →
+//! `wasm-bindgen --target web` → `wasm-opt -Oz` (release) → static files, for every bundle
+//! in [`crate::project::BUNDLES`].
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result, bail};
+
+use crate::cmd;
+use crate::project::{Assets, BUNDLES, Bundle};
+use crate::setup::{Tools, WASM_TARGET};
+use crate::workspace::{Package, Workspace};
+
+/// Which bundles to build and how.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// `wasm-release` profile + wasm-opt; otherwise the dev profile without wasm-opt.
+    pub release: bool,
+    /// Also build bench-only bundles (the SDK size probe).
+    pub include_bench_only: bool,
+}
+
+impl Options {
+    /// What `cargo xtask build [--release]` builds.
+    pub fn for_build(release: bool) -> Self {
+        Self {
+            release,
+            include_bench_only: false,
+        }
+    }
+}
+
+/// A bundle written to dist.
+#[derive(Debug, Clone)]
+pub struct Built {
+    /// The bundle's name from the table.
+    pub name: &'static str,
+    /// Absolute wasm-bindgen output dir.
+    pub out_dir: PathBuf,
+    /// wasm-bindgen's output stem: `<stem>.js` and `<stem>_bg.wasm`.
+    pub stem: String,
+    /// Whether wasm-opt ran on it.
+    pub optimized: bool,
+}
+
+/// Files at the top of a crate folder that are part of the web page.
+const WEB_EXTENSIONS: &[&str] = &[
+    "html",
+    "htm",
+    "css",
+    "js",
+    "mjs",
+    "json",
+    "svg",
+    "png",
+    "jpg",
+    "jpeg",
+    "gif",
+    "webp",
+    "ico",
+    "webmanifest",
+    "txt",
+    "woff",
+    "woff2",
+];
+
+/// Subfolders of a crate folder copied whole.
+const ASSET_SUBDIRS: &[&str] = &["assets", "static", "public"];
+
+/// Files never copied from a plain JS folder: npm/cargo manifests and docs.
+const FOLDER_EXCLUDES: &[&str] = &[
+    "package.json",
+    "package-lock.json",
+    "Cargo.toml",
+    "Cargo.lock",
+];
+
+/// Builds the selected bundles in table order; returns what was written.
+pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options) -> Result<Vec<Built>> {
+    if opts.release && tools.wasm_opt.is_none() {
+        eprintln!(
+            "xtask: warning: wasm-opt (npm binaryen) is unavailable; release bundles are NOT size-optimised"
+        );
+    }
+    let mut built = Vec::new();
+    // The same crate + features (the SDK's JS build) feeds several bundles: build it once.
+    let mut done: HashMap<(&str, &[&str]), PathBuf> = HashMap::new();
+    for bundle in BUNDLES
+        .iter()
+        .filter(|b| b.in_build || opts.include_bench_only)
+    {
+        let Some(pkg) = ready_package(ws, bundle)? else {
+            continue;
+        };
+        let stem = wasm_artifact(pkg)?;
+        let out_dir = ws.dist().join(bundle.out_dir);
+        clean(ws, bundle)?;
+        if let Some(previous) = done.get(&(bundle.crate_dir, bundle.features)) {
+            eprintln!("xtask: {}: reusing {}", bundle.name, previous.display());
+            copy_dir(previous, &out_dir)?;
+        } else {
+            compile(ws, tools, bundle, pkg, &stem, &out_dir, opts.release)?;
+            done.insert((bundle.crate_dir, bundle.features), out_dir.clone());
+        }
+        if let Some((from, to)) = bundle.assets.route() {
+            let copied = copy_assets(bundle.assets, &ws.root.join(from), &ws.dist().join(to))?;
+            eprintln!(
+                "xtask: {}: copied {copied} static file(s) from {from}/",
+                bundle.name
+            );
+            warn_if_unreferenced(ws, bundle, &out_dir, &stem)?;
+        }
+        built.push(Built {
+            name: bundle.name,
+            out_dir,
+            stem,
+            optimized: opts.release && tools.wasm_opt.is_some(),
+        });
+    }
+    Ok(built)
+}
+
+/// The bundle's package if it and its static folder exist (else skipped or an error).
+fn ready_package<'a>(ws: &'a Workspace, bundle: &Bundle) -> Result<Option<&'a Package>> {
+    let what = format!("bundle {}", bundle.name);
+    let Some(pkg) = ws.package(bundle.crate_dir, bundle.required, &what)? else {
+        return Ok(None);
+    };
+    if let Some((from, _)) = bundle.assets.route()
+        && !ws.root.join(from).is_dir()
+    {
+        if bundle.required {
+            bail!("{what}: its folder {from}/ does not exist");
+        }
+        eprintln!("xtask: note: skipping {what}: {from}/ does not exist yet (not required yet)");
+        return Ok(None);
+    }
+    if let Some(missing) = bundle.features.iter().find(|f| !pkg.has_feature(f)) {
+        if bundle.required {
+            bail!("{what}: package {} has no feature `{missing}`", pkg.name);
+        }
+        eprintln!(
+            "xtask: note: skipping {what}: package {} has no feature `{missing}` yet (not required yet)",
+            pkg.name
+        );
+        return Ok(None);
+    }
+    Ok(Some(pkg))
+}
+
+/// The `.wasm` file stem cargo writes for a package: a cdylib's lib name (dashes become
+/// underscores) or else its single binary's name (kept as is).
+pub fn wasm_artifact(pkg: &Package) -> Result<String> {
+    if let Some(lib) = pkg
+        .targets
+        .iter()
+        .find(|t| t.kind.iter().any(|k| k == "cdylib"))
+    {
+        return Ok(lib.name.replace('-', "_"));
+    }
+    let bins: Vec<&str> = pkg
+        .targets
+        .iter()
+        .filter(|t| t.kind.iter().any(|k| k == "bin"))
+        .map(|t| t.name.as_str())
+        .collect();
+    match bins.as_slice() {
+        [one] => Ok((*one).to_owned()),
+        [] => bail!(
+            "package {} has neither a cdylib nor a bin target to build for wasm \
+             (add `[lib] crate-type = [\"cdylib\", \"rlib\"]`)",
+            pkg.name
+        ),
+        many => match many.iter().find(|b| **b == pkg.name) {
+            Some(named) => Ok((*named).to_owned()),
+            None => bail!(
+                "package {} has several bins ({}) and no cdylib; which one is the app?",
+                pkg.name,
+                many.join(", ")
+            ),
+        },
+    }
+}
+
+/// Removes the bundle's previous output so no stale file is served.
+fn clean(ws: &Workspace, bundle: &Bundle) -> Result<()> {
+    let mut dirs = vec![ws.dist().join(bundle.out_dir)];
+    if let Some((_, to)) = bundle.assets.route() {
+        dirs.push(ws.dist().join(to));
+    }
+    for dir in dirs {
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir).with_context(|| format!("removing {}", dir.display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// cargo build → wasm-bindgen → wasm-opt for one bundle.
+fn compile(
+    ws: &Workspace,
+    tools: &Tools,
+    bundle: &Bundle,
+    pkg: &Package,
+    stem: &str,
+    out_dir: &Path,
+    release: bool,
+) -> Result<()> {
+    let mut cargo = ws.cargo();
+    cargo.args([
+        "build",
+        "--locked",
+        "--target",
+        WASM_TARGET,
+        "-p",
+        &pkg.name,
+    ]);
+    let profile_dir = if release {
+        cargo.args(["--profile", "wasm-release"]);
+        "wasm-release"
+    } else {
+        "debug"
+    };
+    if !bundle.features.is_empty() {
+        cargo.args(["--features", &bundle.features.join(",")]);
+    }
+    cmd::run(&mut cargo)?;
+
+    let wasm = ws
+        .target_dir
+        .join(WASM_TARGET)
+        .join(profile_dir)
+        .join(format!("{stem}.wasm"));
+    if !wasm.is_file() {
+        bail!("cargo built {} but {} is missing", pkg.name, wasm.display());
+    }
+    std::fs::create_dir_all(out_dir).with_context(|| format!("creating {}", out_dir.display()))?;
+    let mut bindgen = ws.command(&tools.wasm_bindgen);
+    bindgen
+        .args(["--target", "web", "--out-dir"])
+        .arg(out_dir)
+        .arg(&wasm);
+    cmd::run(&mut bindgen)?;
+
+    if release && let Some(wasm_opt) = &tools.wasm_opt {
+        let bg = out_dir.join(format!("{stem}_bg.wasm"));
+        let mut opt = ws.command(wasm_opt);
+        opt.arg("-Oz").arg(&bg).arg("-o").arg(&bg);
+        cmd::run(&mut opt)?;
+    }
+    Ok(())
+}
+
+/// Whether a path's extension is one of the web file extensions.
+fn is_web_file(path: &Path) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| WEB_EXTENSIONS.contains(&e.to_ascii_lowercase().as_str()))
+}
+
+/// Whether a plain-JS folder entry is copied.
+fn folder_keeps(name: &str, is_dir: bool) -> bool {
+    if name.starts_with('.') || name == "node_modules" || name == "target" {
+        return false;
+    }
+    is_dir || !(FOLDER_EXCLUDES.contains(&name) || name.ends_with(".md"))
+}
+
+/// Copies a bundle's static files; returns how many files were copied.
+pub fn copy_assets(rule: Assets, from: &Path, to: &Path) -> Result<usize> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut copied = 0;
+    match rule {
+        Assets::None => {}
+        Assets::WebFiles { .. } => {
+            for entry in read_dir_sorted(from)? {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let path = entry.path();
+                if path.is_file() && is_web_file(&path) && !FOLDER_EXCLUDES.contains(&name.as_str())
+                {
+                    copy_file(&path, &to.join(&name))?;
+                    copied += 1;
+                } else if path.is_dir() && ASSET_SUBDIRS.contains(&name.as_str()) {
+                    copied += copy_tree(&path, &to.join(&name), &|_, _| true)?;
+                }
+            }
+        }
+        Assets::Folder { .. } => copied += copy_tree(from, to, &folder_keeps)?,
+    }
+    Ok(copied)
+}
+
+fn read_dir_sorted(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
+    let mut entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading {}", dir.display()))?
+        .collect::<std::io::Result<Vec<_>>>()
+        .with_context(|| format!("reading {}", dir.display()))?;
+    entries.sort_by_key(|e| e.file_name());
+    Ok(entries)
+}
+
+/// Copies `from` into `to` recursively, keeping entries `keep(name, is_dir)` accepts.
+fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&str, bool) -> bool) -> Result<usize> {
+    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
+    let mut copied = 0;
+    for entry in read_dir_sorted(from)? {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let path = entry.path();
+        let is_dir = path.is_dir();
+        if !keep(&name, is_dir) {
+            continue;
+        }
+        if is_dir {
+            copied += copy_tree(&path, &to.join(&name), keep)?;
+        } else {
+            copy_file(&path, &to.join(&name))?;
+            copied += 1;
+        }
+    }
+    Ok(copied)
+}
+
+fn copy_dir(from: &Path, to: &Path) -> Result<()> {
+    copy_tree(from, to, &|_, _| true).map(|_| ())
+}
+
+fn copy_file(from: &Path, to: &Path) -> Result<()> {
+    std::fs::copy(from, to)
+        .map(|_| ())
+        .with_context(|| format!("copying {} to {}", from.display(), to.display()))
+}
+
+/// Warns when no page or script next to the bundle imports its JS module: a renamed crate
+/// would otherwise give a blank page with only a 404 in the browser console.
+fn warn_if_unreferenced(ws: &Workspace, bundle: &Bundle, out_dir: &Path, stem: &str) -> Result<()> {
+    let Some((_, to)) = bundle.assets.route() else {
+        return Ok(());
+    };
+    let page_dir = ws.dist().join(to);
+    let module = out_dir.join(format!("{stem}.js"));
+    let Ok(rel) = module.strip_prefix(&page_dir) else {
+        return Ok(());
+    };
+    let rel = rel.to_string_lossy().replace('\\', "/");
+    let mut texts = Vec::new();
+    for entry in read_dir_sorted(&page_dir)? {
+        let path = entry.path();
+        let page_like = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| matches!(e, "html" | "htm" | "js" | "mjs"));
+        if path.is_file() && page_like && path != module {
+            texts.push(std::fs::read_to_string(&path).unwrap_or_default());
+        }
+    }
+    if !references_module(&texts, &rel) {
+        eprintln!(
+            "xtask: warning: {}: no .html/.js file in dist/{to}/ mentions `{rel}`, the module wasm-bindgen wrote",
+            bundle.name
+        );
+    }
+    Ok(())
+}
+
+/// Whether any of the texts mentions the module path.
+fn references_module(texts: &[String], rel: &str) -> bool {
+    texts.iter().any(|t| t.contains(rel))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::workspace::Target;
+
+    fn pkg(name: &str, targets: &[(&str, &[&str])]) -> Package {
+        Package {
+            name: name.into(),
+            manifest_path: PathBuf::from("/x/Cargo.toml"),
+            targets: targets
+                .iter()
+                .map(|(n, k)| Target {
+                    name: (*n).into(),
+                    kind: k.iter().map(|s| (*s).into()).collect(),
+                })
+                .collect(),
+            features: Default::default(),
+        }
+    }
+
+    #[test]
+    fn a_cdylib_is_named_with_underscores() {
+        let p = pkg(
+            "appframe-sdk",
+            &[("appframe-sdk", &["cdylib", "rlib"]), ("web", &["test"])],
+        );
+        assert_eq!(wasm_artifact(&p).unwrap(), "appframe_sdk");
+    }
+
+    #[test]
+    fn a_bin_keeps_its_dashes_and_ambiguity_is_an_error() {
+        let p = pkg("appframe-host-demo", &[("appframe-host-demo", &["bin"])]);
+        assert_eq!(wasm_artifact(&p).unwrap(), "appframe-host-demo");
+        let two = pkg("app", &[("a", &["bin"]), ("app", &["bin"])]);
+        assert_eq!(wasm_artifact(&two).unwrap(), "app");
+        let ambiguous = pkg("app", &[("a", &["bin"]), ("b", &["bin"])]);
+        assert!(
+            wasm_artifact(&ambiguous)
+                .unwrap_err()
+                .to_string()
+                .contains("a, b")
+        );
+        let lib_only = pkg("p", &[("p", &["lib"])]);
+        assert!(
+            wasm_artifact(&lib_only)
+                .unwrap_err()
+                .to_string()
+                .contains("cdylib")
+        );
+    }
+
+    #[test]
+    fn web_files_copies_page_files_and_asset_dirs_but_not_sources() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        for f in [
+            "index.html",
+            "style.css",
+            "Cargo.toml",
+            "README.md",
+            "package.json",
+        ] {
+            std::fs::write(src.path().join(f), f).unwrap();
+        }
+        std::fs::create_dir_all(src.path().join("src")).unwrap();
+        std::fs::write(src.path().join("src/lib.rs"), "").unwrap();
+        std::fs::create_dir_all(src.path().join("assets/img")).unwrap();
+        std::fs::write(src.path().join("assets/img/logo.svg"), "<svg/>").unwrap();
+        let rule = Assets::WebFiles { from: "x", to: "y" };
+        assert_eq!(copy_assets(rule, src.path(), dst.path()).unwrap(), 3);
+        assert!(dst.path().join("index.html").is_file());
+        assert!(dst.path().join("style.css").is_file());
+        assert!(dst.path().join("assets/img/logo.svg").is_file());
+        assert!(!dst.path().join("Cargo.toml").exists());
+        assert!(!dst.path().join("src").exists());
+        assert!(!dst.path().join("package.json").exists());
+    }
+
+    #[test]
+    fn a_js_folder_is_copied_whole_without_tooling_files() {
+        let src = tempfile::tempdir().unwrap();
+        let dst = tempfile::tempdir().unwrap();
+        for f in [
+            "index.html",
+            "main.js",
+            "README.md",
+            "package.json",
+            ".eslintrc",
+        ] {
+            std::fs::write(src.path().join(f), f).unwrap();
+        }
+        std::fs::create_dir_all(src.path().join("lib")).unwrap();
+        std::fs::write(src.path().join("lib/notes.js"), "x").unwrap();
+        std::fs::create_dir_all(src.path().join("node_modules/x")).unwrap();
+        std::fs::write(src.path().join("node_modules/x/i.js"), "x").unwrap();
+        let rule = Assets::Folder { from: "x", to: "y" };
+        assert_eq!(copy_assets(rule, src.path(), dst.path()).unwrap(), 3);
+        assert!(dst.path().join("lib/notes.js").is_file());
+        assert!(!dst.path().join("node_modules").exists());
+        assert!(!dst.path().join(".eslintrc").exists());
+        assert!(!dst.path().join("README.md").exists());
+    }
+
+    #[test]
+    fn a_page_must_mention_the_generated_module() {
+        let page = vec![
+            "<script type=module>import init from './appframe_host_demo.js'; init()</script>"
+                .to_owned(),
+        ];
+        assert!(references_module(&page, "appframe_host_demo.js"));
+        assert!(!references_module(&page, "appframe-host-demo.js"));
+        let js = vec!["import init from './sdk/appframe_sdk.js';".to_owned()];
+        assert!(references_module(&js, "sdk/appframe_sdk.js"));
+        assert!(!references_module(&[], "x.js"));
+    }
+}

@@ -1,0 +1,115 @@
+//! `cargo xtask`: the project's own task runner — set up the tools, build the wasm bundles,
+//! serve the demo, run every test suite, benchmark and lint.
+//!
+//! Run `cargo xtask --help`. Every command works from any directory inside the repository and
+//! honours `CARGO_TARGET_DIR`. What gets built and tested is data: see [`project`].
+
+mod bench;
+mod build;
+mod check;
+mod cmd;
+mod lockfile;
+mod project;
+mod serve;
+mod setup;
+mod size;
+mod suites;
+mod workspace;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::workspace::Workspace;
+
+/// Command-line interface of `cargo xtask`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "cargo xtask",
+    about = "Build, serve, test, bench and lint appframe"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// The xtask subcommands.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Install what is missing (idempotent): wasm32 target, the wasm-bindgen CLI of the exact
+    /// Cargo.lock version, npm binaryen (wasm-opt); with --browser also Chromium + chromedriver.
+    Setup {
+        /// Also install Chromium and chromedriver from Debian packages (needs root).
+        #[arg(long)]
+        browser: bool,
+    },
+    /// Build every wasm bundle into dist/.
+    ///
+    /// Without --release: dev profile and no wasm-opt (fast incremental rebuilds, debuggable).
+    /// With --release: the `wasm-release` profile and `wasm-opt -Oz`, i.e. what ships.
+    Build {
+        /// Build what ships: `--profile wasm-release` plus `wasm-opt -Oz`.
+        #[arg(long)]
+        release: bool,
+    },
+    /// Set up, build (release) and run the server with the built-in demo config until Ctrl-C.
+    Serve {
+        /// Do not rebuild the wasm bundles; serve what is in dist/.
+        #[arg(long)]
+        skip_build: bool,
+    },
+    /// Set up (including the browser), build, and run every test suite; fails fast.
+    Test,
+    /// Run a benchmark (not a timed test).
+    Bench {
+        /// Which benchmark.
+        #[arg(value_enum, default_value_t = BenchWhat::All)]
+        what: BenchWhat,
+    },
+    /// `cargo fmt --check` and `cargo clippy -D warnings` on every crate (native and wasm).
+    Check,
+}
+
+/// Benchmarks that `cargo xtask bench` can run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+enum BenchWhat {
+    /// Server throughput and latency (the server's `bench` example).
+    Server,
+    /// Browser handshake timings (the e2e crate's `bench` binary).
+    Browser,
+    /// Gzip sizes of the SDK size probe and every bundle.
+    Size,
+    /// All of the above.
+    All,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xtask: error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let mut ws = Workspace::locate()?;
+    match cli.command {
+        Command::Setup { browser } => {
+            setup::ensure(&mut ws, setup::Needs { browser })?;
+            Ok(())
+        }
+        Command::Build { release } => {
+            let tools = setup::ensure(&mut ws, setup::Needs { browser: false })?;
+            let built = build::build_all(&ws, &tools, build::Options::for_build(release))?;
+            size::print_bundle_table(&built)?;
+            Ok(())
+        }
+        Command::Serve { skip_build } => serve::serve(&mut ws, skip_build),
+        Command::Test => suites::test(&mut ws),
+        Command::Bench { what } => bench::bench(&mut ws, what),
+        Command::Check => check::check(&ws),
+    }
+}

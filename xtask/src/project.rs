@@ -1,0 +1,421 @@
+//! What the project consists of, as data: the wasm bundles to build, the test suites to run
+//! and the crates to lint. Adding a bundle, suite or crate is one line here.
+//!
+//! `required: false` marks a crate that is still being written: while it is missing, its step
+//! is skipped with a note. Once the crate exists, flip it to `true` so a missing or renamed
+//! crate fails the build instead of silently shrinking it.
+
+/// Which static files of a folder are copied into dist next to a bundle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assets {
+    /// No static files (a library package such as the SDK's JS build).
+    None,
+    /// Web files at the top of the folder (html, css, js, json, images…) and everything
+    /// under its `assets/`, `static/` and `public/` subfolders: for Rust crates, whose
+    /// folder also holds Cargo.toml and src/.
+    WebFiles {
+        /// Folder relative to the workspace root.
+        from: &'static str,
+        /// Destination relative to dist/.
+        to: &'static str,
+    },
+    /// The whole folder except hidden files, Markdown, `node_modules` and npm manifests:
+    /// for plain JS apps, whose folder is the app.
+    Folder {
+        /// Folder relative to the workspace root.
+        from: &'static str,
+        /// Destination relative to dist/.
+        to: &'static str,
+    },
+}
+
+impl Assets {
+    /// The source folder and destination, if any.
+    pub fn route(self) -> Option<(&'static str, &'static str)> {
+        match self {
+            Self::None => None,
+            Self::WebFiles { from, to } | Self::Folder { from, to } => Some((from, to)),
+        }
+    }
+}
+
+/// One wasm bundle: a crate compiled for wasm32, run through wasm-bindgen (and wasm-opt for
+/// release), written under `dist/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bundle {
+    /// Short name used in logs and tables.
+    pub name: &'static str,
+    /// The crate's folder relative to the workspace root (the package is found by its path).
+    pub crate_dir: &'static str,
+    /// Cargo features to enable (`--features`).
+    pub features: &'static [&'static str],
+    /// wasm-bindgen output folder relative to dist/.
+    pub out_dir: &'static str,
+    /// Static files to copy.
+    pub assets: Assets,
+    /// Built by `cargo xtask build` (false: only for `bench size`).
+    pub in_build: bool,
+    /// A missing crate is an error rather than a skipped step.
+    pub required: bool,
+}
+
+/// Every wasm bundle, in build order.
+pub const BUNDLES: &[Bundle] = &[
+    Bundle {
+        name: "host-demo",
+        crate_dir: "host/demo",
+        features: &[],
+        out_dir: "host",
+        assets: Assets::WebFiles {
+            from: "host/demo",
+            to: "host",
+        },
+        in_build: true,
+        required: false,
+    },
+    Bundle {
+        name: "counter",
+        crate_dir: "examples/counter",
+        features: &[],
+        out_dir: "apps/counter",
+        assets: Assets::WebFiles {
+            from: "examples/counter",
+            to: "apps/counter",
+        },
+        in_build: true,
+        required: false,
+    },
+    Bundle {
+        name: "sticky-notes",
+        crate_dir: "examples/sticky-notes",
+        features: &[],
+        out_dir: "apps/sticky-notes",
+        assets: Assets::WebFiles {
+            from: "examples/sticky-notes",
+            to: "apps/sticky-notes",
+        },
+        in_build: true,
+        required: false,
+    },
+    Bundle {
+        name: "js-notes",
+        crate_dir: "app-sdk",
+        features: &["js"],
+        out_dir: "apps/js-notes/sdk",
+        assets: Assets::Folder {
+            from: "examples/js-notes",
+            to: "apps/js-notes",
+        },
+        in_build: true,
+        required: false,
+    },
+    Bundle {
+        name: "sdk (JS package)",
+        crate_dir: "app-sdk",
+        features: &["js"],
+        out_dir: "sdk",
+        assets: Assets::None,
+        in_build: true,
+        required: false,
+    },
+    Bundle {
+        name: "host-bridge (JS package)",
+        crate_dir: "host",
+        features: &["js"],
+        out_dir: "host-bridge",
+        assets: Assets::None,
+        in_build: true,
+        required: false,
+    },
+    Bundle {
+        name: "sdk size probe",
+        crate_dir: "app-sdk/size-probe",
+        features: &[],
+        out_dir: "size-probe",
+        assets: Assets::None,
+        in_build: false,
+        required: false,
+    },
+];
+
+/// The bundle whose gzip size is held to [`SIZE_PROBE_TARGET_BYTES`].
+pub const SIZE_PROBE: &str = "sdk size probe";
+
+/// Minimal app budget: wasm + JS glue, gzip, after `wasm-opt -Oz` (40 KB, SI).
+pub const SIZE_PROBE_TARGET_BYTES: u64 = 40_000;
+
+/// What a test suite runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuiteKind {
+    /// `cargo test --locked -p <crate>` on the host target.
+    Native,
+    /// `cargo test --locked --target wasm32-unknown-unknown -p <crate>...` in headless Chromium.
+    WasmBrowser,
+    /// The crate's API tests again against PostgreSQL (only when one is reachable).
+    Postgres,
+    /// The end-to-end crate (needs the built dist/ and Chromium).
+    EndToEnd,
+}
+
+/// One test suite of `cargo xtask test`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suite {
+    /// Name shown in the summary table.
+    pub name: &'static str,
+    /// How it runs.
+    pub kind: SuiteKind,
+    /// Crate folders relative to the root (several only for one wasm invocation).
+    pub crate_dirs: &'static [&'static str],
+    /// Test target to run alone when the crate has it (e.g. the API suite `api`); otherwise all.
+    pub test_target: Option<&'static str>,
+    /// Test name filter passed to the harness; a filter that matches no test fails the suite.
+    pub test_filter: Option<&'static str>,
+    /// A missing crate is an error rather than a skipped suite.
+    pub required: bool,
+}
+
+/// Every test suite, in run order (cheap and foundational first, so failures come fast).
+pub const SUITES: &[Suite] = &[
+    Suite {
+        name: "xtask",
+        kind: SuiteKind::Native,
+        crate_dirs: &["xtask"],
+        test_target: None,
+        test_filter: None,
+        required: true,
+    },
+    Suite {
+        name: "protocol",
+        kind: SuiteKind::Native,
+        crate_dirs: &["protocol"],
+        test_target: None,
+        test_filter: None,
+        required: true,
+    },
+    Suite {
+        name: "server (SQLite)",
+        kind: SuiteKind::Native,
+        crate_dirs: &["server"],
+        test_target: None,
+        test_filter: None,
+        required: false,
+    },
+    Suite {
+        name: "sdk (native)",
+        kind: SuiteKind::Native,
+        crate_dirs: &["app-sdk"],
+        test_target: None,
+        test_filter: None,
+        required: false,
+    },
+    Suite {
+        name: "sdk + host (Chromium)",
+        kind: SuiteKind::WasmBrowser,
+        crate_dirs: &["app-sdk", "host"],
+        test_target: None,
+        test_filter: None,
+        required: false,
+    },
+    Suite {
+        name: "server API (PostgreSQL)",
+        kind: SuiteKind::Postgres,
+        crate_dirs: &["server"],
+        test_target: Some("api"),
+        // The API tests are written once and instantiated as `sqlite::<name>` and
+        // `postgres::<name>`; the SQLite ones already ran in "server (SQLite)".
+        test_filter: Some("postgres::"),
+        required: false,
+    },
+    Suite {
+        name: "end-to-end (Chromium)",
+        kind: SuiteKind::EndToEnd,
+        crate_dirs: &["e2e"],
+        test_target: None,
+        test_filter: None,
+        required: false,
+    },
+];
+
+/// Env var through which the server's API tests receive a PostgreSQL URL.
+pub const PG_URL_VAR: &str = "APPFRAME_TEST_DATABASE_URL";
+
+/// The local PostgreSQL used when [`PG_URL_VAR`] is unset but port 5432 answers.
+pub const LOCAL_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+/// Where the server's benchmark lives: crate folder and example name.
+pub const SERVER_BENCH: (&str, &str) = ("server", "bench");
+
+/// Where the browser benchmark lives: crate folder and binary (or example) name.
+pub const BROWSER_BENCH: (&str, &str) = ("e2e", "bench");
+
+/// Which targets a crate is linted for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintCrate {
+    /// Folder relative to the root.
+    pub crate_dir: &'static str,
+    /// Lint on the host target.
+    pub native: bool,
+    /// Lint on wasm32-unknown-unknown (with `wasm_features`).
+    pub wasm: bool,
+    /// Features enabled for the wasm lint, so feature-gated code (the JS facades) is linted.
+    pub wasm_features: &'static [&'static str],
+    /// A missing crate is an error.
+    pub required: bool,
+}
+
+/// Every crate `cargo xtask check` lints.
+pub const LINT: &[LintCrate] = &[
+    LintCrate {
+        crate_dir: "xtask",
+        native: true,
+        wasm: false,
+        wasm_features: &[],
+        required: true,
+    },
+    LintCrate {
+        crate_dir: "protocol",
+        native: true,
+        wasm: true,
+        wasm_features: &[],
+        required: true,
+    },
+    LintCrate {
+        crate_dir: "server",
+        native: true,
+        wasm: false,
+        wasm_features: &[],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "app-sdk",
+        native: true,
+        wasm: true,
+        wasm_features: &["js"],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "app-sdk/size-probe",
+        native: false,
+        wasm: true,
+        wasm_features: &[],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "host",
+        native: false,
+        wasm: true,
+        wasm_features: &["js"],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "host/demo",
+        native: false,
+        wasm: true,
+        wasm_features: &[],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "examples/counter",
+        native: false,
+        wasm: true,
+        wasm_features: &[],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "examples/sticky-notes",
+        native: false,
+        wasm: true,
+        wasm_features: &[],
+        required: false,
+    },
+    LintCrate {
+        crate_dir: "e2e",
+        native: true,
+        wasm: false,
+        wasm_features: &[],
+        required: false,
+    },
+];
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use std::collections::HashSet;
+
+    #[test]
+    fn bundle_names_and_output_dirs_are_unique() {
+        let names: HashSet<_> = BUNDLES.iter().map(|b| b.name).collect();
+        assert_eq!(names.len(), BUNDLES.len());
+        let outs: HashSet<_> = BUNDLES.iter().map(|b| b.out_dir).collect();
+        assert_eq!(outs.len(), BUNDLES.len());
+    }
+
+    #[test]
+    fn outputs_stay_inside_dist_and_match_the_demo_config() {
+        for b in BUNDLES {
+            for p in [Some(b.out_dir), b.assets.route().map(|r| r.1)]
+                .into_iter()
+                .flatten()
+            {
+                assert!(
+                    !p.is_empty() && !p.starts_with('/') && !p.contains(".."),
+                    "{p}"
+                );
+            }
+        }
+        // server/demo.toml serves ./dist/host at / and ./dist/apps/<name>/ on the apps origin.
+        let demo =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../server/demo.toml"))
+                .unwrap();
+        let demo: toml::Value = toml::from_str(&demo).unwrap();
+        assert_eq!(demo["server"]["host_dir"].as_str(), Some("./dist/host"));
+        assert_eq!(demo["server"]["apps_dir"].as_str(), Some("./dist/apps"));
+        for app in demo["apps"].as_array().unwrap() {
+            let name = app["name"].as_str().unwrap();
+            let served = BUNDLES.iter().any(|b| {
+                b.in_build && b.assets.route().map(|r| r.1) == Some(&format!("apps/{name}"))
+            });
+            assert!(
+                served,
+                "demo app {name} has no bundle writing dist/apps/{name}"
+            );
+        }
+        assert!(BUNDLES.iter().any(|b| b.out_dir == "host" && b.in_build));
+    }
+
+    #[test]
+    fn the_size_probe_is_a_bench_only_bundle() {
+        let probe = BUNDLES.iter().find(|b| b.name == SIZE_PROBE).unwrap();
+        assert!(!probe.in_build);
+        assert!(
+            probe.features.is_empty(),
+            "the probe measures a plain Rust app"
+        );
+    }
+
+    #[test]
+    fn js_notes_ships_the_sdk_js_build_inside_its_folder() {
+        let js = BUNDLES.iter().find(|b| b.name == "js-notes").unwrap();
+        let (_, to) = js.assets.route().unwrap();
+        assert!(js.out_dir.starts_with(&format!("{to}/")));
+        assert_eq!(js.features, &["js"]);
+    }
+
+    #[test]
+    fn foundational_suites_are_required_and_run_first() {
+        assert_eq!(SUITES[0].name, "xtask");
+        assert!(
+            SUITES
+                .iter()
+                .filter(|s| s.required)
+                .all(|s| s.kind == SuiteKind::Native)
+        );
+        let e2e = SUITES
+            .iter()
+            .position(|s| s.kind == SuiteKind::EndToEnd)
+            .unwrap();
+        assert_eq!(e2e, SUITES.len() - 1, "e2e is slowest and runs last");
+        assert!(LOCAL_PG_URL.starts_with("postgres://") && LOCAL_PG_URL.ends_with("/test"));
+    }
+}

@@ -1,0 +1,307 @@
+//! `cargo xtask test`: set up (with the browser), build the bundles, run every suite of
+//! [`crate::project::SUITES`] in order, stop at the first failure, and print a summary table.
+
+use std::net::{SocketAddr, TcpStream};
+use std::time::{Duration, Instant};
+
+use anyhow::{Result, bail};
+
+use crate::build;
+use crate::cmd;
+use crate::project::{LOCAL_PG_URL, PG_URL_VAR, SUITES, Suite, SuiteKind};
+use crate::setup::{self, Tools, WASM_TARGET};
+use crate::size;
+use crate::workspace::Workspace;
+
+/// How a step ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// It ran and passed (with this many tests, when it was a test run).
+    Passed(Option<u64>),
+    /// It ran and failed (the reason is the error).
+    Failed(String),
+    /// It did not apply (the reason says why).
+    Skipped(String),
+    /// An earlier step failed, so it was not run.
+    NotRun,
+}
+
+/// One row of the summary.
+#[derive(Debug, Clone)]
+pub struct Row {
+    /// Step name.
+    pub name: String,
+    /// How it ended.
+    pub outcome: Outcome,
+    /// Wall-clock time.
+    pub elapsed: Duration,
+}
+
+/// Renders the summary table.
+pub fn summary(rows: &[Row]) -> String {
+    let mut table = vec![vec![
+        "suite".to_owned(),
+        "result".to_owned(),
+        "time".to_owned(),
+    ]];
+    for r in rows {
+        let (result, time) = match &r.outcome {
+            Outcome::Passed(None) => ("passed".to_owned(), secs(r.elapsed)),
+            Outcome::Passed(Some(n)) => (format!("passed ({n} tests)"), secs(r.elapsed)),
+            Outcome::Failed(_) => ("FAILED".to_owned(), secs(r.elapsed)),
+            Outcome::Skipped(why) => (format!("skipped: {why}"), "-".to_owned()),
+            Outcome::NotRun => ("not run".to_owned(), "-".to_owned()),
+        };
+        table.push(vec![r.name.clone(), result, time]);
+    }
+    // The result column holds reasons: left-aligned like the names.
+    size::table(&table, 2)
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.1} s", d.as_secs_f64())
+}
+
+/// The PostgreSQL URL for the API suite: the env var, else the local server if it answers.
+pub fn postgres_url(
+    from_env: Option<String>,
+    local_answers: impl FnOnce() -> bool,
+) -> Option<String> {
+    match from_env {
+        Some(url) if !url.trim().is_empty() => Some(url),
+        _ if local_answers() => Some(LOCAL_PG_URL.to_owned()),
+        _ => None,
+    }
+}
+
+fn local_postgres_answers() -> bool {
+    let addr = SocketAddr::from(([127, 0, 0, 1], 5432));
+    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
+}
+
+/// Runs everything; returns an error (non-zero exit) if any step failed.
+pub fn test(ws: &mut Workspace) -> Result<()> {
+    let mut rows: Vec<Row> = Vec::new();
+    let total = Instant::now();
+
+    let step = Instant::now();
+    let tools = match setup::ensure(ws, setup::Needs { browser: true }) {
+        Ok(tools) => {
+            rows.push(row("setup", Outcome::Passed(None), step));
+            tools
+        }
+        Err(err) => {
+            rows.push(row("setup", Outcome::Failed(format!("{err:#}")), step));
+            return finish(rows, total);
+        }
+    };
+
+    let step = Instant::now();
+    match build::build_all(ws, &tools, build::Options::for_build(true))
+        .and_then(|built| size::print_bundle_table(&built).map(|_| built))
+    {
+        Ok(built) if built.is_empty() => rows.push(row(
+            "build wasm bundles",
+            Outcome::Skipped("no bundle crate exists yet".into()),
+            step,
+        )),
+        Ok(_) => rows.push(row("build wasm bundles", Outcome::Passed(None), step)),
+        Err(err) => {
+            rows.push(row(
+                "build wasm bundles",
+                Outcome::Failed(format!("{err:#}")),
+                step,
+            ));
+            mark_not_run(&mut rows, SUITES);
+            return finish(rows, total);
+        }
+    }
+
+    for (i, suite) in SUITES.iter().enumerate() {
+        let step = Instant::now();
+        let outcome = match run_suite(ws, &tools, suite) {
+            Ok(outcome) => outcome,
+            Err(err) => Outcome::Failed(format!("{err:#}")),
+        };
+        let failed = matches!(outcome, Outcome::Failed(_));
+        rows.push(row(suite.name, outcome, step));
+        if failed {
+            mark_not_run(&mut rows, &SUITES[i + 1..]);
+            break;
+        }
+    }
+    finish(rows, total)
+}
+
+fn row(name: &str, outcome: Outcome, started: Instant) -> Row {
+    Row {
+        name: name.to_owned(),
+        outcome,
+        elapsed: started.elapsed(),
+    }
+}
+
+fn mark_not_run(rows: &mut Vec<Row>, rest: &[Suite]) {
+    rows.extend(rest.iter().map(|s| Row {
+        name: s.name.to_owned(),
+        outcome: Outcome::NotRun,
+        elapsed: Duration::ZERO,
+    }));
+}
+
+fn finish(rows: Vec<Row>, total: Instant) -> Result<()> {
+    println!("\n== cargo xtask test summary ==\n{}", summary(&rows));
+    println!("total {}", secs(total.elapsed()));
+    let first_failure = rows.iter().find_map(|r| match &r.outcome {
+        Outcome::Failed(why) => Some((r.name.as_str(), why.as_str())),
+        _ => None,
+    });
+    if let Some((name, why)) = first_failure {
+        bail!("{name} failed: {why}");
+    }
+    // The plain closing line, summed over every suite's `test result:` lines.
+    let passed: u64 = rows
+        .iter()
+        .filter_map(|r| match r.outcome {
+            Outcome::Passed(n) => n,
+            _ => None,
+        })
+        .sum();
+    println!("total: {passed} passed, 0 failed");
+    Ok(())
+}
+
+/// Runs one suite; `Ok(Skipped)` when it does not apply yet, `Err` when it failed.
+fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
+    let mut packages = Vec::new();
+    for dir in suite.crate_dirs {
+        if let Some(pkg) = ws.package(dir, suite.required, &format!("suite {}", suite.name))? {
+            packages.push(pkg);
+        }
+    }
+    if packages.is_empty() {
+        return Ok(Outcome::Skipped(format!(
+            "{} not there yet",
+            suite.crate_dirs.join(", ")
+        )));
+    }
+    let mut cargo = ws.cargo();
+    cargo.args(["test", "--locked"]);
+    match suite.kind {
+        SuiteKind::Native | SuiteKind::EndToEnd => {
+            // The SQLite run must not silently become a Postgres run.
+            cargo.env_remove(PG_URL_VAR);
+        }
+        SuiteKind::WasmBrowser => {
+            cargo.args(["--target", WASM_TARGET]);
+        }
+        SuiteKind::Postgres => {
+            let Some(url) = postgres_url(std::env::var(PG_URL_VAR).ok(), local_postgres_answers)
+            else {
+                return Ok(Outcome::Skipped(format!(
+                    "no {PG_URL_VAR} and nothing listens on 127.0.0.1:5432"
+                )));
+            };
+            cargo.env(PG_URL_VAR, url);
+        }
+    }
+    for pkg in &packages {
+        cargo.args(["-p", &pkg.name]);
+    }
+    if let Some(target) = suite.test_target
+        && packages.iter().all(|p| p.has_target("test", target))
+    {
+        cargo.args(["--test", target]);
+    }
+    if let Some(filter) = suite.test_filter {
+        cargo.args(["--", filter]);
+    }
+    if let Some(driver) = &tools.chromedriver {
+        cargo.env("CHROMEDRIVER", driver);
+    }
+    if suite.kind == SuiteKind::EndToEnd {
+        // The e2e crate serves the bundles that the build step just wrote.
+        cargo.env("APPFRAME_DIST_DIR", ws.dist());
+    }
+    let counts = cmd::run_tests(&mut cargo)?;
+    if let Some(filter) = suite.test_filter
+        && counts.passed == 0
+    {
+        bail!(
+            "the filter `{filter}` matched no test: the suite would pass without testing anything"
+        );
+    }
+    Ok(Outcome::Passed(Some(counts.passed)))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn the_env_url_wins_then_the_local_server_then_nothing() {
+        assert_eq!(
+            postgres_url(Some("postgres://u@db/x".into()), || panic!(
+                "must not probe"
+            )),
+            Some("postgres://u@db/x".into())
+        );
+        assert_eq!(
+            postgres_url(None, || true).as_deref(),
+            Some("postgres://postgres@127.0.0.1:5432/test")
+        );
+        assert_eq!(postgres_url(Some("  ".into()), || false), None);
+        assert_eq!(postgres_url(None, || false), None);
+    }
+
+    #[test]
+    fn the_summary_shows_every_outcome() {
+        let rows = vec![
+            Row {
+                name: "protocol".into(),
+                outcome: Outcome::Passed(Some(31)),
+                elapsed: Duration::from_millis(1500),
+            },
+            Row {
+                name: "server (SQLite)".into(),
+                outcome: Outcome::Failed("boom".into()),
+                elapsed: Duration::from_secs(3),
+            },
+            Row {
+                name: "e2e".into(),
+                outcome: Outcome::Skipped("e2e not there yet".into()),
+                elapsed: Duration::ZERO,
+            },
+            Row {
+                name: "later".into(),
+                outcome: Outcome::NotRun,
+                elapsed: Duration::ZERO,
+            },
+        ];
+        let text = summary(&rows);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 6, "{text}");
+        assert!(lines[0].starts_with("suite"));
+        assert!(
+            lines[2].starts_with("protocol")
+                && lines[2].contains("passed")
+                && lines[2].ends_with("1.5 s")
+        );
+        assert!(lines[3].contains("FAILED") && lines[3].ends_with("3.0 s"));
+        assert!(lines[4].contains("skipped: e2e not there yet"));
+        assert!(lines[5].contains("not run"));
+    }
+
+    #[test]
+    fn finish_fails_when_any_row_failed() {
+        let ok = vec![row("a", Outcome::Passed(None), Instant::now())];
+        assert!(finish(ok, Instant::now()).is_ok());
+        let bad = vec![
+            row("a", Outcome::Passed(None), Instant::now()),
+            row("b", Outcome::Failed("exit 101".into()), Instant::now()),
+        ];
+        let err = finish(bad, Instant::now()).unwrap_err().to_string();
+        assert!(err.contains("b failed: exit 101"), "{err}");
+    }
+}
