@@ -2,14 +2,12 @@
 
 use crate::{
     channel::Channel,
-    config::{AppConfig, DEFAULT_STANDALONE_ITEM_ID},
-    env::{HostEnv, item_id_from_search, window},
+    config::AppConfig,
+    env::HostEnv,
     error::{Error, js_text},
     handshake::handshake,
     http::{self, Body, Fetch, Request},
-    mock::FileMeta,
     resize::ResizeHandle,
-    standalone::{LocalStore, MemoryStore, Standalone, Store},
     token::TokenCache,
     types::{ListFilter, NewAppData, Page},
 };
@@ -18,10 +16,16 @@ use appframe_protocol::{
     ItemId, JsonObject, KeyOrigin, LocalContext, Member, Message, PatchData, Permission, RowId,
     routes,
 };
+#[cfg(feature = "standalone")]
+use crate::{
+    config::DEFAULT_STANDALONE_ITEM_ID,
+    env::{item_id_from_search, window},
+    mock::FileMeta,
+    standalone::{LocalStore, MemoryStore, Standalone, Store},
+};
 use gloo_events::EventListener;
 use serde::{Serialize, de::DeserializeOwned};
 use std::{cell::RefCell, rc::Rc, time::Duration};
-use time::OffsetDateTime;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, FormData, Response};
@@ -46,6 +50,7 @@ struct Inner {
 
 enum Backend {
     Remote(Remote),
+    #[cfg(feature = "standalone")]
     Standalone(Standalone),
 }
 
@@ -99,6 +104,7 @@ fn one<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
     serde_json::from_value(v).map_err(|e| Error::Decode(e.to_string()))
 }
 
+#[cfg(feature = "standalone")]
 async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, Error> {
     let buf = JsFuture::from(blob.array_buffer())
         .await
@@ -106,6 +112,7 @@ async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, Error> {
     Ok(js_sys::Uint8Array::new(&buf).to_vec())
 }
 
+#[cfg(feature = "standalone")]
 fn bytes_blob(bytes: &[u8], mimetype: &str) -> Result<Blob, Error> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let opts = web_sys::BlobPropertyBag::new();
@@ -120,6 +127,7 @@ fn blob_url(blob: &Blob) -> Result<BlobUrl, Error> {
     Ok(BlobUrl { url, revoke: true })
 }
 
+#[cfg(feature = "standalone")]
 fn file_meta_of(blob: &Blob, name: &str) -> FileMeta {
     let ty = blob.type_();
     FileMeta {
@@ -132,12 +140,14 @@ fn file_meta_of(blob: &Blob, name: &str) -> FileMeta {
     }
 }
 
+#[cfg(feature = "standalone")]
 /// Now, from the browser clock (the `time` crate has no clock on wasm32-unknown-unknown).
-fn browser_now() -> OffsetDateTime {
+fn browser_now() -> time::OffsetDateTime {
     let nanos = (js_sys::Date::now() * 1_000_000.0) as i128;
-    OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
+#[cfg(feature = "standalone")]
 /// A random v4 id from `crypto.getRandomValues` (falls back to `Math.random` without crypto).
 fn browser_id() -> RowId {
     let mut bytes = [0u8; 16];
@@ -162,6 +172,7 @@ impl App {
                 let fetch = Fetch::from_window(&env.own)?;
                 App::connect_embedded(config, env, fetch).await
             }
+            #[cfg(feature = "standalone")]
             None if config.standalone.enabled => App::standalone(config),
             None => Err(Error::NotEmbedded),
         }
@@ -207,6 +218,14 @@ impl App {
     }
 
     /// Opens the standalone backend even when embedded (for demos and tests).
+    /// Without the `standalone` feature this fails with `NotEmbedded`.
+    #[cfg(not(feature = "standalone"))]
+    pub fn standalone(_config: AppConfig) -> Result<App, Error> {
+        Err(Error::NotEmbedded)
+    }
+
+    /// Opens the standalone backend even when embedded (for demos and tests).
+    #[cfg(feature = "standalone")]
     pub fn standalone(config: AppConfig) -> Result<App, Error> {
         let w = window()?;
         let loc = w.location();
@@ -229,6 +248,7 @@ impl App {
         App::standalone_with(config, store, item_id, origin, app_url)
     }
 
+    #[cfg(feature = "standalone")]
     pub(crate) fn standalone_with(
         config: AppConfig,
         store: Box<dyn Store>,
@@ -270,12 +290,16 @@ impl App {
 
     /// True when running against the in-browser standalone backend.
     pub fn is_standalone(&self) -> bool {
-        matches!(self.inner.backend, Backend::Standalone(_))
+        #[cfg(feature = "standalone")]
+        return matches!(self.inner.backend, Backend::Standalone(_));
+        #[cfg(not(feature = "standalone"))]
+        false
     }
 
     /// Handshakes again and switches to the new channel (the token is asked again). Requests
     /// in flight on the old channel still complete. A no-op in standalone mode.
     pub async fn reconnect(&self) -> Result<(), Error> {
+        #[allow(irrefutable_let_patterns)] // without the `standalone` feature
         let Backend::Remote(r) = &self.inner.backend else {
             return Ok(());
         };
@@ -297,6 +321,7 @@ impl App {
     pub async fn auth_token(&self) -> Result<String, Error> {
         match &self.inner.backend {
             Backend::Remote(r) => self.token(r).await,
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => Ok(format!(
                 "standalone {}",
                 s.caller().account.map(|a| a.to_string()).unwrap_or_default()
@@ -341,6 +366,7 @@ impl App {
     /// Lists app data visible to the user (`type` filter; pages with appframe servers).
     pub async fn list_app_data(&self, filter: ListFilter) -> Result<Page<AppData>, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.list_app_data(&filter),
             Backend::Remote(r) => {
                 let (host, item, paged) = self.api();
@@ -364,6 +390,7 @@ impl App {
     /// Creates an app-data row.
     pub async fn create_app_data(&self, input: NewAppData) -> Result<AppData, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.create_app_data(&input),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -377,6 +404,7 @@ impl App {
     /// Replaces the `data` of an app-data row.
     pub async fn patch_app_data(&self, id: RowId, data: JsonObject) -> Result<AppData, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.patch_app_data(id, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -390,6 +418,7 @@ impl App {
     /// Deletes an app-data row (and its file).
     pub async fn delete_app_data(&self, id: RowId) -> Result<(), Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.delete_app_data(id),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -403,6 +432,7 @@ impl App {
     /// Uploads a file (a `Blob` or `File`) as an app-data row of type `file`.
     pub async fn upload_app_data_file(&self, file: &Blob, name: &str) -> Result<AppData, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => {
                 let bytes = blob_bytes(file).await?;
                 s.upload_app_data_file(&file_meta_of(file, name), &bytes)
@@ -447,6 +477,7 @@ impl App {
     /// Downloads the file of an app-data row.
     pub async fn download_app_data_file(&self, id: RowId) -> Result<Vec<u8>, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.download_app_data_file(id).map(|(_, b)| b),
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
@@ -459,6 +490,7 @@ impl App {
     /// Downloads the file of an app-data row as a `blob:` URL (for `<img src>`, links).
     pub async fn download_app_data_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => {
                 let (meta, bytes) = s.download_app_data_file(id)?;
                 blob_url(&bytes_blob(&bytes, &meta.mimetype)?)
@@ -473,6 +505,7 @@ impl App {
     /// Lists app actions: a non-admin gets their own; an admin gets all, or `account`'s.
     pub async fn list_app_actions(&self, account: Option<AccountId>) -> Result<Vec<AppAction>, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.list_app_actions(account),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -488,6 +521,7 @@ impl App {
     /// Records an app action (the server answers 204 with no body; nothing is returned).
     pub async fn create_app_action(&self, ty: &str, data: JsonObject) -> Result<(), Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.create_app_action(ty, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -504,6 +538,7 @@ impl App {
     /// Lists app settings, optionally only those named `name`.
     pub async fn list_app_settings(&self, name: Option<&str>) -> Result<Vec<AppSetting>, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => Ok(s.list_app_settings(name)),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -519,6 +554,7 @@ impl App {
     /// Creates an app setting (admin only).
     pub async fn create_app_setting(&self, name: &str, data: JsonObject) -> Result<AppSetting, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.create_app_setting(name, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -535,6 +571,7 @@ impl App {
     /// Replaces the `data` of an app setting (admin only).
     pub async fn patch_app_setting(&self, id: RowId, data: JsonObject) -> Result<AppSetting, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.patch_app_setting(id, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -548,6 +585,7 @@ impl App {
     /// Deletes an app setting (admin only).
     pub async fn delete_app_setting(&self, id: RowId) -> Result<(), Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.delete_app_setting(id),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -565,6 +603,7 @@ impl App {
         name: Option<&str>,
     ) -> Result<AppSetting, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => {
                 let bytes = blob_bytes(file).await?;
                 s.upload_app_setting_file(name, &file_meta_of(file, file_name), &bytes)
@@ -588,6 +627,7 @@ impl App {
     /// Downloads the file of an app setting.
     pub async fn download_app_setting_file(&self, id: RowId) -> Result<Vec<u8>, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.download_app_setting_file(id).map(|(_, b)| b),
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
@@ -600,6 +640,7 @@ impl App {
     /// Downloads the file of an app setting as a `blob:` URL.
     pub async fn download_app_setting_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => {
                 let (meta, bytes) = s.download_app_setting_file(id)?;
                 blob_url(&bytes_blob(&bytes, &meta.mimetype)?)
@@ -614,6 +655,7 @@ impl App {
     /// The app item and its members (`GET .../context`).
     pub async fn app_context(&self) -> Result<AppContext, Error> {
         match &self.inner.backend {
+            #[cfg(feature = "standalone")]
             Backend::Standalone(s) => Ok(s.app_context()),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -626,12 +668,14 @@ impl App {
     /// Starts sending the document height to the host (debounced, loop-guarded) until the
     /// handle is dropped. Inert in standalone mode.
     pub fn auto_resize(&self) -> Result<ResizeHandle, Error> {
+        #[allow(irrefutable_let_patterns)] // without the `standalone` feature
         let Backend::Remote(r) = &self.inner.backend else {
             return Ok(ResizeHandle::inert());
         };
         let weak = Rc::downgrade(&self.inner);
         let send = Rc::new(move |height: i32| {
             let Some(inner) = weak.upgrade() else { return };
+            #[allow(irrefutable_let_patterns)] // without the `standalone` feature
             if let Backend::Remote(r) = &inner.backend {
                 // Always the current channel, so resizes follow a re-handshake.
                 let channel = r.channel.borrow().clone();
@@ -646,6 +690,7 @@ impl App {
 
     /// Asks the host to make the iframe as tall as its viewport. A no-op in standalone mode.
     pub fn max_resize(&self) -> Result<(), Error> {
+        #[allow(irrefutable_let_patterns)] // without the `standalone` feature
         let Backend::Remote(r) = &self.inner.backend else {
             return Ok(());
         };
@@ -655,6 +700,7 @@ impl App {
         })
     }
 
+    #[cfg(feature = "standalone")]
     fn standalone_backend(&self) -> Result<&Standalone, Error> {
         match &self.inner.backend {
             Backend::Standalone(s) => Ok(s),
@@ -662,6 +708,12 @@ impl App {
         }
     }
 
+    #[cfg(not(feature = "standalone"))]
+    fn standalone_backend(&self) -> Result<&std::convert::Infallible, Error> {
+        Err(Error::NotStandalone)
+    }
+
+    #[cfg(feature = "standalone")]
     fn refresh_standalone_context(&self, s: &Standalone) {
         let api_host = self.inner.context.borrow().api_host.clone();
         *self.inner.context.borrow_mut() = s.context(&api_host);
@@ -670,8 +722,14 @@ impl App {
     /// Standalone only: deletes every row and file of this item and applies the seed again.
     pub fn reset(&self) -> Result<(), Error> {
         let s = self.standalone_backend()?;
-        s.reset()?;
-        self.refresh_standalone_context(s);
+        #[cfg(feature = "standalone")]
+        {
+            s.reset()?;
+            self.refresh_standalone_context(s);
+        }
+        #[cfg(not(feature = "standalone"))]
+        match *s {}
+        #[cfg(feature = "standalone")]
         Ok(())
     }
 
@@ -679,14 +737,29 @@ impl App {
     /// visibility rules as a reader, say). Kept across reloads until [`App::reset`].
     pub fn switch_account(&self, account: AccountId, permission: Permission) -> Result<(), Error> {
         let s = self.standalone_backend()?;
-        s.switch_account(account, permission)?;
-        self.refresh_standalone_context(s);
-        Ok(())
+        #[cfg(feature = "standalone")]
+        {
+            s.switch_account(account, permission)?;
+            self.refresh_standalone_context(s);
+            Ok(())
+        }
+        #[cfg(not(feature = "standalone"))]
+        {
+            let _ = (account, permission);
+            match *s {}
+        }
     }
 
     /// Standalone only: adds (or renames) a member of the item.
     pub fn add_member(&self, member: Member) -> Result<(), Error> {
-        self.standalone_backend()?.add_member(member)
+        let s = self.standalone_backend()?;
+        #[cfg(feature = "standalone")]
+        return s.add_member(member);
+        #[cfg(not(feature = "standalone"))]
+        {
+            let _ = member;
+            match *s {}
+        }
     }
 }
 

@@ -12,8 +12,9 @@ use crate::{
     env::HostEnv,
     http::Fetch,
     resize::ResizeHandle,
-    standalone::MemoryStore,
 };
+#[cfg(feature = "standalone")]
+use crate::standalone::MemoryStore;
 use appframe_protocol::{AccountId, ItemId, JsonObject, Member, Visibility};
 use serde_json::{Value, json};
 use std::{cell::RefCell, rc::Rc, time::Duration};
@@ -70,6 +71,7 @@ window.tokenDelay = 0;
 let ports = 0, tokens = 0;
 const send = (target, type, payload, transfer) =>
   target.postMessage(JSON.stringify({{type, payload}}), '*', transfer || []);
+const reply = (port, type, payload) => port.postMessage(JSON.stringify({{type, payload}}));
 window.addEventListener('message', (e) => {{
   if (typeof e.data !== 'string') return;
   const msg = JSON.parse(e.data);
@@ -99,11 +101,11 @@ window.addEventListener('message', (e) => {{
     const t = ++tokens;
     if (MODE === 'token-silent') return;
     if (MODE === 'token-failure') {{
-      send(ch.port1, 'GET_AUTH_TOKEN_FAILURE_' + item, {{code: 'TOKEN_REQUEST_FAILED', message: 'server said no'}});
+      reply(ch.port1, 'GET_AUTH_TOKEN_FAILURE_' + item, {{code: 'TOKEN_REQUEST_FAILED', message: 'server said no'}});
       return;
     }}
-    const reply = () => send(ch.port1, 'GET_AUTH_TOKEN_SUCCESS_' + item, {{token: 'tok-' + n + '-' + t}});
-    if (window.tokenDelay) setTimeout(reply, window.tokenDelay); else reply();
+    const ok = () => reply(ch.port1, 'GET_AUTH_TOKEN_SUCCESS_' + item, {{token: 'tok-' + n + '-' + t}});
+    if (window.tokenDelay) setTimeout(ok, window.tokenDelay); else ok();
   }};
   send(e.source, 'GET_CONTEXT_SUCCESS_' + item, context, [ch.port2]);
 }});
@@ -475,6 +477,7 @@ async fn going_online_triggers_a_rehandshake() {
 
 // ---- standalone ----
 
+#[cfg(feature = "standalone")]
 fn standalone_config(key: &str) -> AppConfig {
     let mut c = AppConfig::new(key);
     c.standalone.members.push(Member {
@@ -488,10 +491,12 @@ fn bob() -> AccountId {
     "bc5c25bd-3b16-4465-baba-7abf825cbd90".parse().unwrap()
 }
 
+#[cfg(feature = "standalone")]
 fn unique_key() -> String {
     format!("test-{}", js_sys::Math::random())
 }
 
+#[cfg(feature = "standalone")]
 #[wasm_bindgen_test]
 async fn standalone_mode_persists_in_local_storage_and_resets() {
     let key = unique_key();
@@ -515,6 +520,7 @@ async fn standalone_mode_persists_in_local_storage_and_resets() {
     assert!(again.list_app_data(ListFilter::default()).await.unwrap().items.is_empty());
 }
 
+#[cfg(feature = "standalone")]
 #[wasm_bindgen_test]
 async fn standalone_mode_applies_the_server_rules() {
     let app = App::standalone_with(
@@ -545,6 +551,7 @@ async fn standalone_mode_applies_the_server_rules() {
     assert_eq!(app.max_resize(), Ok(()));
 }
 
+#[cfg(feature = "standalone")]
 #[wasm_bindgen_test]
 async fn standalone_files_round_trip_as_bytes_and_blob_urls() {
     let app = App::standalone_with(

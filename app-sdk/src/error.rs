@@ -123,6 +123,7 @@ impl Error {
     }
 
     /// An `Http` error as the server (and the standalone backend) produce it.
+    #[cfg_attr(not(feature = "standalone"), allow(dead_code))]
     pub(crate) fn http(status: u16, code: &str, message: &str) -> Error {
         Error::Http {
             status,

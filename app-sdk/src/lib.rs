@@ -48,9 +48,11 @@ mod handshake;
 mod http;
 #[cfg(feature = "js")]
 mod js;
+#[cfg(feature = "standalone")]
 mod mock;
 mod resize;
 mod signal;
+#[cfg(feature = "standalone")]
 mod standalone;
 mod token;
 mod types;

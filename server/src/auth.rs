@@ -114,13 +114,32 @@ impl Jwt {
     }
 
     /// Verifies signature, algorithm and expiry (no leeway: the lifetime is short on purpose).
+    ///
+    /// jsonwebtoken's `decode` insists that `sub` is a string, but Graasp's `sub` is an object,
+    /// so the signature is checked with its `crypto::verify` and the claims parsed here.
     pub fn verify(&self, token: &str) -> Result<AppClaims> {
-        let mut v = Validation::new(Algorithm::HS256);
-        v.leeway = 0;
-        v.set_required_spec_claims(&["exp"]);
-        jsonwebtoken::decode::<AppClaims>(token, &self.dec, &v)
-            .map(|d| d.claims)
-            .map_err(|e| Error::InvalidToken(e.to_string()))
+        let bad = |m: &str| Error::InvalidToken(m.to_owned());
+        let header = jsonwebtoken::decode_header(token).map_err(|e| bad(&e.to_string()))?;
+        if header.alg != Algorithm::HS256 {
+            return Err(bad("unexpected signing algorithm"));
+        }
+        let (message, signature) = token.rsplit_once('.').ok_or_else(|| bad("malformed token"))?;
+        let valid = jsonwebtoken::crypto::verify(signature, message.as_bytes(), &self.dec, Algorithm::HS256)
+            .map_err(|e| bad(&e.to_string()))?;
+        if !valid {
+            return Err(bad("invalid signature"));
+        }
+        let payload = message.split_once('.').map(|(_, p)| p).ok_or_else(|| bad("malformed token"))?;
+        use base64::Engine;
+        let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload.trim_end_matches('='))
+            .map_err(|_| bad("malformed payload"))?;
+        let claims: AppClaims =
+            serde_json::from_slice(&json).map_err(|e| bad(&format!("bad claims: {e}")))?;
+        if claims.exp <= unix_now() {
+            return Err(bad("the token has expired"));
+        }
+        Ok(claims)
     }
 
     /// Signs a file URL token valid for the token lifetime.

@@ -54,6 +54,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
             ));
         }
         let bytes = read_body(req, state).await?;
+        // Every body of this API is an object; serde would also accept a struct as an array.
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(Error::BadRequest("body must be a JSON object".into()));
+        }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| Error::BadRequest(format!("body: {e}")))

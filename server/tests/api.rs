@@ -1104,6 +1104,21 @@ api_tests! {
         let r = plain_client().get(&tampered).send().await.unwrap();
         assert!(r.status().is_client_error(), "tampered URL: {}", r.status());
 
+        // The signed part is the server's own JWT of the row; an expired one is refused, and
+        // neither an app token nor a file token stands in for the other.
+        let now = now_secs();
+        let expired = sign_token(&json!({"aud": "appframe-file", "row": id, "exp": now - 60}), JWT_SECRET);
+        let r = plain_client().get(t.url(&format!("/api/files/{expired}"))).send().await.unwrap();
+        assert!(r.status().is_client_error(), "expired file URL: {}", r.status());
+        let fresh = sign_token(&json!({"aud": "appframe-file", "row": id, "exp": now + 60}), JWT_SECRET);
+        let r = plain_client().get(t.url(&format!("/api/files/{fresh}"))).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "a fresh file URL of the same row works");
+        let r = plain_client().get(t.url(&format!("/api/files/{}", bob.token))).send().await.unwrap();
+        assert!(r.status().is_client_error(), "app token as file URL: {}", r.status());
+        let file_token = url.rsplit('/').next().unwrap();
+        let r = t.app(file_token).req(Method::GET, &format!("/app-items/{NOTES_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 401, None).await;
+
         let r = bob.req(Method::PATCH, &format!("/app-items/{NOTES_ITEM}/app-data/{id}")).json(&json!({"data": {}})).send().await.unwrap();
         expect_error(r, 403, Some("GAERR008")).await;
 
@@ -1151,7 +1166,9 @@ api_tests! {
             .send()
             .await
             .unwrap();
-        expect_error(r, 400, None).await;
+        let status = r.status().as_u16();
+        assert!(status == 400 || status == 415, "JSON to the upload route: {status}");
+        expect_error(r, status, None).await;
         let admin = t.app_for(ALICE, NOTES_ITEM).await;
         assert_eq!(admin.app_data(NOTES_ITEM).await.len(), 1, "only the accepted file row");
         assert_eq!(t.stored_files().len(), 1, "only the accepted file on disk");
@@ -1276,13 +1293,22 @@ api_tests! {
         let erin = random_id();
         let item = random_id();
         let admin = |req: reqwest::RequestBuilder| req.bearer_auth(API_KEY);
-        json_ok(admin(t.http.post(t.url("/api/admin/members"))).json(&json!({"id": erin, "name": "Erin"})).send().await.unwrap()).await;
-        json_ok(admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": item, "name": "Erin's counter", "app": "counter"})).send().await.unwrap()).await;
-        json_ok(admin(t.http.post(t.url("/api/admin/memberships"))).json(&json!({"member": erin, "item": item, "permission": "admin"})).send().await.unwrap()).await;
+        let m = json_created(admin(t.http.post(t.url("/api/admin/members"))).json(&json!({"id": erin, "name": "Erin"})).send().await.unwrap()).await;
+        assert_eq!(m["id"], erin.as_str());
+        let i = json_created(admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": item, "name": "Erin's counter", "app": "counter"})).send().await.unwrap()).await;
+        assert_eq!(i["id"], item.as_str());
+        json_created(admin(t.http.post(t.url("/api/admin/memberships"))).json(&json!({"member": erin, "item": item, "permission": "admin"})).send().await.unwrap()).await;
+        let fetched = json_ok(admin(t.http.get(t.url(&format!("/api/admin/items/{item}")))).send().await.unwrap()).await;
+        assert_eq!(fetched["name"], "Erin's counter");
         let session = t.login(&erin).await;
         let app = t.app(&t.token_with(&session, &item, COUNTER_KEY, APP_ORIGIN).await);
         let v = app.post_data(&item, json!({"type": "note", "data": {}})).await;
         assert_eq!(v["account"]["name"], "Erin");
+        // Revoking the membership takes effect on the token already issued.
+        let r = admin(t.http.delete(t.url(&format!("/api/admin/memberships/{item}/{erin}")))).send().await.unwrap();
+        assert!(r.status().is_success(), "delete membership: {}", r.status());
+        let r = app.req(Method::GET, &format!("/app-items/{item}/app-data")).send().await.unwrap();
+        expect_error(r, 403, Some("GERR016")).await;
         let r = admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": random_id(), "name": "x", "app": "no-such-app"})).send().await.unwrap();
         let status = r.status().as_u16();
         assert!(status == 400 || status == 404, "item of an unknown app: {status}");
@@ -1330,6 +1356,28 @@ api_tests! {
         }
         let r = t.http.post(t.url("/api/admin/sessions")).bearer_auth(API_KEY).json(&json!({"memberId": random_id()})).send().await.unwrap();
         expect_error(r, 404, None).await;
+        // A host backend posting a plain HTML form: the key as the `apiKey` field.
+        let r = t
+            .http
+            .post(t.url("/api/admin/sessions"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("apiKey={API_KEY}&memberId={BOB}"))
+            .send()
+            .await
+            .unwrap();
+        let v = json_ok(r).await;
+        let cookie = format!("appframe_session={}", v["value"].as_str().unwrap());
+        let me = json_ok(t.http.get(t.url("/api/me")).header(header::COOKIE, cookie).send().await.unwrap()).await;
+        assert_eq!(me["id"], BOB);
+        let r = t
+            .http
+            .post(t.url("/api/admin/sessions"))
+            .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(format!("apiKey={READ_API_KEY}&memberId={BOB}"))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 403, None).await;
     }
 
     /// Export of an item's app data and actions as JSON lines and CSV.

@@ -246,7 +246,11 @@ fn compile(
     if release && let Some(wasm_opt) = &tools.wasm_opt {
         let bg = out_dir.join(format!("{stem}_bg.wasm"));
         let mut opt = ws.command(wasm_opt);
-        opt.arg("-Oz").arg(&bg).arg("-o").arg(&bg);
+        opt.arg("-Oz")
+            .args(&tools.wasm_opt_flags)
+            .arg(&bg)
+            .arg("-o")
+            .arg(&bg);
         cmd::run(&mut opt)?;
     }
     Ok(())

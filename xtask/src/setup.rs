@@ -30,6 +30,8 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     /// npm binaryen's wasm-opt, if it could be installed (never Debian's: it breaks the output).
     pub wasm_opt: Option<PathBuf>,
+    /// `--enable-*` flags matching the wasm features rustc emits (see [`binaryen_flags`]).
+    pub wasm_opt_flags: Vec<String>,
     /// chromedriver, when the browser was asked for.
     pub chromedriver: Option<PathBuf>,
 }
@@ -47,6 +49,14 @@ pub fn ensure(ws: &mut Workspace, needs: Needs) -> Result<Tools> {
     ensure_wasm_target(ws)?;
     let wasm_bindgen = ensure_wasm_bindgen(ws, &cargo_bin)?;
     let wasm_opt = ensure_wasm_opt(ws)?;
+    let wasm_opt_flags =
+        match cmd::probe(
+            ws.command("rustc")
+                .args(["--print", "cfg", "--target", WASM_TARGET]),
+        ) {
+            Some(cfg) => binaryen_flags(&cfg),
+            None => bail!("`rustc --print cfg --target {WASM_TARGET}` failed"),
+        };
     let chromedriver = if needs.browser {
         Some(ensure_browser(ws)?)
     } else {
@@ -55,6 +65,7 @@ pub fn ensure(ws: &mut Workspace, needs: Needs) -> Result<Tools> {
     Ok(Tools {
         wasm_bindgen,
         wasm_opt,
+        wasm_opt_flags,
         chromedriver,
     })
 }
@@ -248,4 +259,77 @@ fn ensure_browser(ws: &Workspace) -> Result<PathBuf> {
 /// Whether we run as root (so apt-get can install without sudo or a prompt).
 fn is_root(ws: &Workspace) -> bool {
     cmd::probe(ws.command("id").arg("-u")).as_deref() == Some("0")
+}
+
+/// wasm-opt `--enable-*` flags for the target features in `rustc --print cfg` output.
+///
+/// wasm-bindgen drops the `target_features` section wasm-opt would detect features from, so
+/// without these wasm-opt rejects what rustc emits (e.g. `memory.copy` needs bulk memory,
+/// on by default since Rust 1.87).
+pub fn binaryen_flags(rustc_cfg: &str) -> Vec<String> {
+    let mut flags = Vec::new();
+    for line in rustc_cfg.lines() {
+        let Some(feature) = line
+            .trim()
+            .strip_prefix("target_feature=\"")
+            .and_then(|f| f.strip_suffix('"'))
+        else {
+            continue;
+        };
+        let enable: &[&str] = match feature {
+            "bulk-memory" => &["bulk-memory", "bulk-memory-opt"],
+            "bulk-memory-opt" => &["bulk-memory-opt"],
+            "multivalue" => &["multivalue"],
+            "mutable-globals" => &["mutable-globals"],
+            "nontrapping-fptoint" => &["nontrapping-float-to-int"],
+            // LLVM's reference-types also encodes call_indirect table indexes as LEBs.
+            "reference-types" => &["reference-types", "call-indirect-overlong"],
+            "sign-ext" => &["sign-ext"],
+            "simd128" => &["simd"],
+            "relaxed-simd" => &["relaxed-simd"],
+            "tail-call" => &["tail-call"],
+            "extended-const" => &["extended-const"],
+            "exception-handling" => &["exception-handling"],
+            "atomics" => &["threads"],
+            "multimemory" => &["multimemory"],
+            "call-indirect-overlong" => &["call-indirect-overlong"],
+            _ => &[],
+        };
+        for name in enable {
+            let flag = format!("--enable-{name}");
+            if !flags.contains(&flag) {
+                flags.push(flag);
+            }
+        }
+    }
+    flags
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    #[test]
+    fn rustc_wasm_features_become_wasm_opt_flags() {
+        let cfg = "debug_assertions\npanic=\"unwind\"\ntarget_arch=\"wasm32\"\n\
+                   target_feature=\"bulk-memory\"\ntarget_feature=\"multivalue\"\n\
+                   target_feature=\"mutable-globals\"\ntarget_feature=\"nontrapping-fptoint\"\n\
+                   target_feature=\"reference-types\"\ntarget_feature=\"sign-ext\"\n\
+                   target_feature=\"some-future-thing\"\ntarget_os=\"unknown\"\n";
+        assert_eq!(
+            binaryen_flags(cfg),
+            [
+                "--enable-bulk-memory",
+                "--enable-bulk-memory-opt",
+                "--enable-multivalue",
+                "--enable-mutable-globals",
+                "--enable-nontrapping-float-to-int",
+                "--enable-reference-types",
+                "--enable-call-indirect-overlong",
+                "--enable-sign-ext",
+            ]
+        );
+        assert!(binaryen_flags("target_arch=\"wasm32\"").is_empty());
+    }
 }

@@ -115,15 +115,30 @@ mod tests {
 
     #[test]
     fn player_always_sends_read_whatever_the_real_permission() {
-        let c = view_context(View::Player, &item(Permission::Admin), Some(&alice()), &config(), "");
+        let c = view_context(
+            View::Player,
+            &item(Permission::Admin),
+            Some(&alice()),
+            &config(),
+            "",
+        );
         assert_eq!(c.permission, Permission::Read);
         assert_eq!(c.context, Context::Player);
     }
 
     #[test]
     fn builder_and_analytics_send_the_real_permission() {
-        for (view, ctx) in [(View::Builder, Context::Builder), (View::Analytics, Context::Analytics)] {
-            let c = view_context(view, &item(Permission::Write), Some(&alice()), &config(), "");
+        for (view, ctx) in [
+            (View::Builder, Context::Builder),
+            (View::Analytics, Context::Analytics),
+        ] {
+            let c = view_context(
+                view,
+                &item(Permission::Write),
+                Some(&alice()),
+                &config(),
+                "",
+            );
             assert_eq!(c.permission, Permission::Write);
             assert_eq!(c.context, ctx);
         }
@@ -132,8 +147,14 @@ mod tests {
     #[test]
     fn language_defaults_to_the_item_and_can_be_overridden() {
         let i = item(Permission::Read);
-        assert_eq!(view_context(View::Builder, &i, None, &config(), "").lang, "de");
-        assert_eq!(view_context(View::Builder, &i, None, &config(), "fr").lang, "fr");
+        assert_eq!(
+            view_context(View::Builder, &i, None, &config(), "").lang,
+            "de"
+        );
+        assert_eq!(
+            view_context(View::Builder, &i, None, &config(), "fr").lang,
+            "fr"
+        );
     }
 
     #[test]
@@ -141,7 +162,11 @@ mod tests {
         let i = item(Permission::Read);
         let c = view_context(View::Builder, &i, Some(&alice()), &config(), "");
         assert_eq!(c.account_id.unwrap().to_string(), alice().id);
-        assert!(view_context(View::Builder, &i, None, &config(), "").account_id.is_none());
+        assert!(
+            view_context(View::Builder, &i, None, &config(), "")
+                .account_id
+                .is_none()
+        );
     }
 
     #[test]

@@ -340,18 +340,16 @@ fn ItemPage() -> impl IntoView {
                 .into_any()
         }
         Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-        Some(Ok(it)) => {
-            view! {
-                <h1>{it.name.clone()}</h1>
-                <p class="meta">
-                    {it.app.name.clone()}
-                    " · your permission: "
-                    <strong id="permission">{it.permission.as_str()}</strong>
-                </p>
-                {it.description.clone().map(|d| view! { <p>{d}</p> })}
-            }
-                .into_any()
+        Some(Ok(it)) => view! {
+            <h1>{it.name.clone()}</h1>
+            <p class="meta">
+                {it.app.name.clone()}
+                " · your permission: "
+                <strong id="permission">{it.permission.as_str()}</strong>
+            </p>
+            {it.description.clone().map(|d| view! { <p>{d}</p> })}
         }
+        .into_any(),
     };
     view! {
         <p>

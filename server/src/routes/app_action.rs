@@ -14,8 +14,8 @@ use crate::{
 use appframe_protocol::{AppAction, CreateAppAction, routes::PATH_APP_ACTION};
 use axum::{
     Router,
-    extract::State,
-    http::{StatusCode, Uri},
+    extract::{OriginalUri, State},
+    http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
 };
@@ -66,7 +66,7 @@ pub async fn list(
     token: AppToken,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<ListQuery>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response> {
     let access = token.access(&state, item_id, true).await?;
     let me = access.account()?.id;

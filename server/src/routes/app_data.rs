@@ -28,8 +28,7 @@ use appframe_protocol::{
 };
 use axum::{
     Json, Router,
-    extract::State,
-    http::Uri,
+    extract::{OriginalUri, State},
     response::Response,
     routing::{get, patch},
 };
@@ -112,7 +111,7 @@ pub async fn list(
     token: AppToken,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<ListQuery>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response> {
     let access = token.access(&state, item_id, true).await?;
     let page = PageQuery {

@@ -17,8 +17,7 @@ use appframe_protocol::{
 };
 use axum::{
     Json, Router,
-    extract::State,
-    http::Uri,
+    extract::{OriginalUri, State},
     response::Response,
     routing::{get, patch},
 };
@@ -67,7 +66,7 @@ pub async fn list(
     token: AppToken,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<ListQuery>,
-    uri: Uri,
+    OriginalUri(uri): OriginalUri,
 ) -> Result<Response> {
     token.access(&state, item_id, false).await?;
     let page = PageQuery {

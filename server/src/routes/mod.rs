@@ -12,35 +12,65 @@ pub mod openapi;
 use crate::{AppState, error::Error};
 use axum::{
     Router,
-    http::{HeaderValue, Method, header, request::Parts},
+    extract::{Request, State},
+    http::{HeaderValue, Method, StatusCode, header},
+    middleware::{self, Next},
     response::{IntoResponse, Response},
 };
-use std::time::Duration;
-use tower_http::cors::{AllowOrigin, CorsLayer};
 
-/// CORS of `/api/app-items/*`: exactly the registered publisher origins, with credentials
-/// (the Graasp client sends `withCredentials`). The token route is excluded: only the host page
-/// (same origin) calls it with its session cookie, and an app origin must never use that cookie.
-fn app_cors(state: AppState) -> CorsLayer {
-    CorsLayer::new()
-        .allow_origin(AllowOrigin::predicate(
-            move |origin: &HeaderValue, parts: &Parts| {
-                !parts.uri.path().ends_with("/api-access-token")
-                    && origin
-                        .to_str()
-                        .is_ok_and(|o| state.is_registered_origin(o))
-            },
-        ))
-        .allow_credentials(true)
-        .allow_methods([
-            Method::GET,
-            Method::POST,
-            Method::PATCH,
-            Method::DELETE,
-            Method::OPTIONS,
-        ])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE])
-        .max_age(Duration::from_secs(600))
+/// Seconds a browser may cache a preflight answer.
+const PREFLIGHT_MAX_AGE: &str = "600";
+
+/// CORS of `/api/app-items/*`: exactly the registered publisher origins (read from the state
+/// at each request, so publisher changes apply at once), with credentials (the Graasp client
+/// sends `withCredentials`). An origin that is not registered gets no CORS header at all, not
+/// even `Allow-Credentials`. The token route is excluded: only the host page (same origin) calls
+/// it with its session cookie, and an app origin must never use that cookie.
+///
+/// Hand-written because tower-http's `CorsLayer` sends `Allow-Credentials: true` to every
+/// origin, allowed or not.
+async fn app_cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+        .filter(|o| {
+            !req.uri().path().ends_with("/api-access-token") && state.is_registered_origin(o)
+        })
+        .and_then(|o| HeaderValue::from_str(o).ok());
+    let preflight = req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    let mut res = if preflight {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        next.run(req).await
+    };
+    let h = res.headers_mut();
+    h.append(header::VARY, HeaderValue::from_static("origin"));
+    if let Some(origin) = origin {
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+        if preflight {
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static("GET,POST,PATCH,DELETE,OPTIONS"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static("authorization,content-type"),
+            );
+            h.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+            );
+        }
+    }
+    res
 }
 
 /// Everything under `/api`.
@@ -50,13 +80,12 @@ pub fn api_router(state: AppState) -> Router {
         .merge(app_action::router(state.clone()))
         .merge(app_settings::router(state.clone()))
         .merge(files::app_router(state.clone()))
-        .layer(app_cors(state.clone()));
+        .layer(middleware::from_fn_with_state(state.clone(), app_cors));
     Router::new()
         .merge(app_items)
         .merge(files::public_router(state.clone()))
         .merge(host::router(state.clone()))
         .nest("/admin", admin::router(state.clone()))
-        .merge(openapi::router())
         .fallback(not_found)
 }
 

@@ -2,7 +2,7 @@
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
 use crate::routes::{app_action, app_data, app_items, app_settings, files, host};
-use axum::{Json, Router, routing::get};
+use axum::Router;
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -43,12 +43,7 @@ impl Modify for Security {
 )]
 pub struct ApiDoc;
 
-/// `/openapi.json` (nested under `/api`).
-pub fn router() -> Router {
-    Router::new().route("/openapi.json", get(|| async { Json(ApiDoc::openapi()) }))
-}
-
-/// Swagger UI at `/swagger`, reading `/api/openapi.json`.
+/// Swagger UI at `/swagger`, and the document it reads at `/api/openapi.json`.
 pub fn swagger() -> Router {
     Router::new().merge(SwaggerUi::new("/swagger").url("/api/openapi.json", ApiDoc::openapi()))
 }

@@ -248,6 +248,25 @@ impl TestServer {
                 eprintln!("server stopped with error: {e}");
             }
         });
+        // Wait until it answers, and report a server that died while starting (e.g. a router
+        // that panics) instead of letting every request fail with "connection reset".
+        let probe = plain_client();
+        let mut task = task;
+        for attempt in 0.. {
+            if task.is_finished() {
+                match (&mut task).await {
+                    Err(e) if e.is_panic() => {
+                        std::panic::resume_unwind(e.into_panic());
+                    }
+                    other => panic!("the {name} server stopped while starting: {other:?}"),
+                }
+            }
+            match probe.get(format!("{base}/api/app-items/list")).send().await {
+                Ok(_) => break,
+                Err(e) if attempt > 200 => panic!("the {name} server does not answer: {e}"),
+                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+            }
+        }
         TestServer {
             api: format!("{base}/api"),
             base,
@@ -477,6 +496,18 @@ impl AppClient {
             .unwrap();
         json_ok(r).await
     }
+}
+
+/// Asserts 200 or 201 with a JSON body and returns it (creations in the integration API).
+pub async fn json_created(r: Response) -> Value {
+    let status = r.status();
+    let url = r.url().to_string();
+    let text = r.text().await.unwrap();
+    assert!(
+        status == StatusCode::OK || status == StatusCode::CREATED,
+        "{url}: {status}: {text}"
+    );
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{url}: not JSON ({e}): {text}"))
 }
 
 /// Asserts 200 with a JSON body and returns it.

@@ -1,0 +1,2 @@
+//! Browser benchmark (being written).
+fn main() {}

@@ -1,0 +1,15 @@
+//! End-to-end tests in real headless Chromium: the real server, demo host page and example apps,
+//! and hostile fixture pages. Each test gets fresh ports, a fresh SQLite file and a fresh browser
+//! profile (see `appframe_e2e::run`). Needs `cargo xtask build` first.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+#[path = "browser/counter.rs"]
+mod counter;
+#[path = "browser/hostile.rs"]
+mod hostile;
+#[path = "browser/notes.rs"]
+mod notes;
+#[path = "browser/js_notes.rs"]
+mod js_notes;
+#[path = "browser/sticky_notes.rs"]
+mod sticky_notes;

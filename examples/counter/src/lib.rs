@@ -1,0 +1,212 @@
+//! Counter: the smallest appframe app (web-sys only, no UI framework). It counts clicks stored
+//! as app data and posts an app action `click` for every click.
+//!
+//! Run it: `cargo xtask serve`, then open the host at <http://127.0.0.1:8080/> and the
+//! "Counter" item (builder, player or analytics view). Opened alone at
+//! <http://127.0.0.1:8081/counter/> it runs in standalone mode against the SDK's in-browser mock
+//! backend (data kept in `localStorage`).
+//!
+//! Data model: **one app-data row per click** (type `click`, visibility `item`), not one counter
+//! row that every click patches. With a patched row, two members clicking at the same time would
+//! both read `n` and both write `n + 1` (a lost update), and a member with `read` permission may
+//! not patch a row someone else created; with one row per click each click is an independent
+//! insert, nothing is lost, every row records who clicked, and the count is simply the number of
+//! visible `click` rows (all pages of the list).
+//!
+//! Element ids (used by the end-to-end tests): `#count`, `#increment`, `#status` (`loading`,
+//! then `ready` once context, token and data are loaded, or `error: <code>`), `#who`.
+
+use appframe_sdk::{App, AppConfig, JsonObject, ListFilter, LocalContext, NewAppData, Visibility};
+use gloo_events::EventListener;
+use std::{cell::Cell, rc::Rc};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::spawn_local;
+use web_sys::{Document, HtmlButtonElement};
+
+/// The app key registered for `counter` in `server/demo.toml`.
+pub const APP_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
+
+/// The app-data type of one click, and the app-action type posted per click.
+pub const CLICK: &str = "click";
+
+/// What can stop the counter.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The SDK failed (handshake, token, HTTP...).
+    #[error(transparent)]
+    Sdk(#[from] appframe_sdk::Error),
+    /// The page lacks an element the app needs (a broken `index.html`).
+    #[error("the page has no #{0} element")]
+    MissingElement(&'static str),
+}
+
+impl Error {
+    /// The code shown in `#status` as `error: <code>` (the SDK's stable codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Sdk(e) => e.code(),
+            Error::MissingElement(_) => "MissingElement",
+        }
+    }
+}
+
+/// Entry point, run by the wasm-bindgen glue's `init()`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    spawn_local(async {
+        if let Err(e) = run().await {
+            show_error(&e);
+        }
+    });
+}
+
+/// The page's elements the app writes to.
+struct Page {
+    count: web_sys::Element,
+    status: web_sys::Element,
+    who: web_sys::Element,
+    button: HtmlButtonElement,
+}
+
+impl Page {
+    fn find() -> Result<Page, Error> {
+        let doc = document().ok_or(Error::MissingElement("document"))?;
+        let by_id = |id: &'static str| doc.get_element_by_id(id).ok_or(Error::MissingElement(id));
+        Ok(Page {
+            count: by_id("count")?,
+            status: by_id("status")?,
+            who: by_id("who")?,
+            button: by_id("increment")?
+                .dyn_into::<HtmlButtonElement>()
+                .map_err(|_| Error::MissingElement("increment"))?,
+        })
+    }
+}
+
+fn document() -> Option<Document> {
+    web_sys::window()?.document()
+}
+
+fn show_error(e: &Error) {
+    let status = document().and_then(|d| d.get_element_by_id("status"));
+    if let Some(status) = status {
+        status.set_text_content(Some(&format!("error: {}", e.code())));
+        status.set_attribute("title", &e.to_string()).ok();
+    }
+}
+
+async fn run() -> Result<(), Error> {
+    let page = Page::find()?;
+    let app = App::connect(AppConfig::new(APP_KEY)).await?;
+    // Kept for the page's lifetime (moved into the click handler below): dropping it would
+    // stop resizing.
+    let resize = app.auto_resize()?;
+    // Ask for the token up front so `ready` means the whole start-up worked, not just the
+    // handshake (listing would ask for it too).
+    app.auth_token().await?;
+    page.who.set_text_content(Some(&who(&app).await?));
+    let count = Rc::new(Cell::new(count_clicks(&app).await?));
+    page.count.set_text_content(Some(&count.get().to_string()));
+    page.button.set_disabled(false);
+    page.status.set_text_content(Some("ready"));
+
+    let button = page.button.clone();
+    let listener = EventListener::new(&button, "click", move |_| {
+        let (app, count, page_count, status) = (
+            app.clone(),
+            count.clone(),
+            page.count.clone(),
+            page.status.clone(),
+        );
+        let _keep_resizing = &resize;
+        spawn_local(async move {
+            match click(&app, count.get() + 1).await {
+                Ok(()) => {
+                    // Our own row is counted locally; other members' clicks show after a reload
+                    // (re-listing every row on each click would cost O(clicks)).
+                    count.set(count.get() + 1);
+                    page_count.set_text_content(Some(&count.get().to_string()));
+                    status.set_text_content(Some("ready"));
+                }
+                Err(e) => show_error(&e),
+            }
+        });
+    });
+    // The button lives as long as the page, so its handler does too; forgetting the listener
+    // is the intended lifetime, not a leak.
+    listener.forget();
+    Ok(())
+}
+
+/// Stores one click (a row visible to everyone on the item) and posts the `click` action.
+async fn click(app: &App, new_count: u64) -> Result<(), Error> {
+    app.create_app_data(NewAppData::new(CLICK, JsonObject::new()).with_visibility(Visibility::Item))
+        .await?;
+    let mut action = JsonObject::new();
+    action.insert("count".into(), new_count.into());
+    app.create_app_action(CLICK, action).await?;
+    Ok(())
+}
+
+/// Counts every visible `click` row, following the pages of the list.
+async fn count_clicks(app: &App) -> Result<u64, Error> {
+    let mut filter = ListFilter::of_type(CLICK);
+    let mut total = 0u64;
+    loop {
+        let page = app.list_app_data(filter.clone()).await?;
+        total += page.items.len() as u64;
+        match page.next_cursor {
+            Some(cursor) => filter.cursor = Some(cursor),
+            None => return Ok(total),
+        }
+    }
+}
+
+/// "Name (permission, view)" of the user, with the name from the item's member list.
+async fn who(app: &App) -> Result<String, Error> {
+    let ctx = app.context();
+    let name = match ctx.account_id {
+        Some(id) => app
+            .app_context()
+            .await?
+            .members
+            .into_iter()
+            .find(|m| m.id == id)
+            .map_or_else(|| id.to_string(), |m| m.name),
+        None => "anonymous".to_owned(),
+    };
+    Ok(describe(&name, &ctx, app.is_standalone()))
+}
+
+/// The text of `#who`.
+pub fn describe(name: &str, ctx: &LocalContext, standalone: bool) -> String {
+    let view = serde_json::to_value(ctx.context)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let mode = if standalone { " · standalone mode" } else { "" };
+    format!("{name} ({}, {view}){mode}", ctx.permission.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use appframe_sdk::{Context, ItemId, Permission};
+
+    #[test]
+    fn who_line_names_the_user_their_permission_and_the_view() {
+        let mut ctx = LocalContext::new("http://127.0.0.1:8080/api", ItemId(Default::default()));
+        ctx.permission = Permission::Admin;
+        ctx.context = Context::Builder;
+        assert_eq!(describe("Alice", &ctx, false), "Alice (admin, builder)");
+    }
+
+    #[test]
+    fn who_line_says_when_the_app_runs_standalone() {
+        let ctx = LocalContext::new("http://127.0.0.1:8081/api", ItemId(Default::default()));
+        assert_eq!(
+            describe("Standalone user", &ctx, true),
+            "Standalone user (read, standalone) · standalone mode"
+        );
+    }
+}

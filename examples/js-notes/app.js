@@ -1,0 +1,145 @@
+// JS notes: a plain-JavaScript appframe app using the SDK's JS facade (no bundler, no framework).
+// Run: `cargo xtask serve`, then open the host at http://127.0.0.1:8080/ and the "JS notes" item;
+// opened alone (http://127.0.0.1:8081/js-notes/) the SDK runs in standalone mode.
+//
+// Notes are app data of type `note` with `{text}`; the visibility (member or item) is chosen when
+// a note is created. Delete buttons appear on notes the user created, or on all notes for admins
+// (the server enforces its own rules; this only avoids offering what would be refused).
+// Every failure is shown as `{code, message}`: `code` is the SDK's stable error code.
+//
+// Element ids used by the end-to-end tests: #status (loading | ready | error: <code>), #error,
+// #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete.
+
+import init, { connect } from './sdk/appframe_sdk.js';
+
+/** The app key registered for `js-notes` in server/demo.toml. */
+const APP_KEY = '106aa844-b6ec-4851-8685-9ca7d0be6238';
+const NOTE = 'note';
+
+const $ = (id) => document.getElementById(id);
+const statusEl = $('status');
+const errorEl = $('error');
+const listEl = $('notes');
+const textEl = $('note-text');
+const addEl = $('add');
+
+/** The SDK error as `{code, message}` (anything else thrown becomes code `Error`). */
+function toError(e) {
+  return {
+    code: typeof e?.code === 'string' ? e.code : 'Error',
+    message: typeof e?.message === 'string' ? e.message : String(e),
+  };
+}
+
+function showError(e) {
+  const err = toError(e);
+  statusEl.textContent = `error: ${err.code}`;
+  errorEl.textContent = JSON.stringify(err, null, 2);
+  errorEl.hidden = false;
+}
+
+function clearError() {
+  statusEl.textContent = 'ready';
+  errorEl.hidden = true;
+  errorEl.textContent = '';
+}
+
+/** Every visible note, following pages (appframe servers paginate, Graasp returns one page). */
+async function listNotes(app) {
+  const notes = [];
+  let cursor;
+  do {
+    const page = await app.listAppData({ type: NOTE, cursor });
+    notes.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return notes;
+}
+
+function canDelete(note, ctx) {
+  if (ctx.permission === 'admin') return true;
+  const owner = (note.creator ?? note.account)?.id;
+  return owner !== undefined && owner === ctx.accountId;
+}
+
+function render(app, ctx, notes) {
+  listEl.replaceChildren(
+    ...notes.map((note) => {
+      const li = document.createElement('li');
+      li.className = 'note';
+      li.dataset.id = note.id;
+      const text = document.createElement('span');
+      text.className = 'text';
+      text.textContent = note.data?.text ?? '';
+      const meta = document.createElement('span');
+      meta.className = 'meta';
+      meta.textContent = `${(note.creator ?? note.account)?.name ?? '?'} · ${note.visibility}`;
+      li.append(text, meta);
+      if (canDelete(note, ctx)) {
+        const del = document.createElement('button');
+        del.type = 'button';
+        del.className = 'delete';
+        del.textContent = 'Delete';
+        del.addEventListener('click', async () => {
+          del.disabled = true;
+          try {
+            await app.deleteAppData(note.id);
+            const i = notes.indexOf(note);
+            if (i !== -1) notes.splice(i, 1);
+            li.remove();
+            clearError();
+          } catch (e) {
+            del.disabled = false;
+            showError(e);
+          }
+        });
+        li.append(del);
+      }
+      return li;
+    }),
+  );
+}
+
+async function main() {
+  await init();
+  const app = await connect({ key: APP_KEY });
+  // Kept for the page's lifetime: stopping it (resize.stop()) would end auto-resize.
+  const resize = app.autoResize();
+  window.addEventListener('pagehide', () => resize.stop());
+  await app.authToken();
+  const ctx = app.context();
+  const { members } = await app.appContext();
+  const me = members.find((m) => m.id === ctx.accountId)?.name ?? 'anonymous';
+  $('who').textContent = `${me} (${ctx.permission}, ${ctx.context})${app.isStandalone() ? ' · standalone mode' : ''}`;
+  const notes = await listNotes(app);
+  render(app, ctx, notes);
+
+  $('new-note').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const text = textEl.value.trim();
+    if (!text) {
+      showError({ code: 'Invalid', message: 'a note needs some text' });
+      return;
+    }
+    addEl.disabled = true;
+    try {
+      const note = await app.createAppData({
+        type: NOTE,
+        data: { text },
+        visibility: $('note-visibility').value,
+      });
+      notes.push(note);
+      render(app, ctx, notes);
+      textEl.value = '';
+      clearError();
+    } catch (e) {
+      showError(e);
+    } finally {
+      addEl.disabled = false;
+    }
+  });
+  addEl.disabled = false;
+  statusEl.textContent = 'ready';
+}
+
+main().catch(showError);

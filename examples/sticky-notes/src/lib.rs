@@ -1,0 +1,541 @@
+//! Sticky notes on appframe (leptos 0.8, client-side rendering): notes as app data (type `note`,
+//! `{text, color}`, member or item visibility), edited and deleted by their creator or an admin;
+//! a colour palette in the app setting `colors`, editable by admins only; a file attachment per
+//! note; and, for admins in the analytics view, the log of app actions.
+//!
+//! Run it: `cargo xtask serve`, then open the host at <http://127.0.0.1:8080/> and the
+//! "Class notes" item (switch member and view there). Opened alone at
+//! <http://127.0.0.1:8081/sticky-notes/> it runs in standalone mode against the SDK's mock
+//! backend (an admin, data kept in `localStorage`).
+//!
+//! Attachments are uploaded with the SDK (`upload_app_data_file`), which creates a `file` row;
+//! the note keeps `{attachment: {id, name}}`. In the Graasp protocol uploaded files are always
+//! member-visibility, so only the uploader and admins can download them; others see the file
+//! name without a link.
+//!
+//! Element ids and classes used by the end-to-end tests: `#status` (`loading`, `ready` or
+//! `error: <code>`), `#who`, `#new-note-text`, `#new-note-visibility` (`member`|`item`),
+//! `#new-note-color`, `#add-note`, `.note[data-id]` with `.note-text`, `.edit` (then
+//! `textarea.edit-text`, `select.edit-color`, `.save`, `.cancel`), `.delete`, `#attach-<id>`,
+//! `.download` and, once downloaded, `a.file-link`; `#settings-editor` (`#colors-input`,
+//! `#save-colors`), `#action-log` (`.action` rows).
+
+mod model;
+
+pub use model::*;
+
+use appframe_sdk::{
+    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LocalContext, NewAppData,
+    ResizeHandle, RowId, StandaloneConfig, Visibility,
+};
+use leptos::{prelude::*, task::spawn_local};
+use std::future::Future;
+use wasm_bindgen::{JsCast, prelude::*};
+
+/// The app key registered for `sticky-notes` in `server/demo.toml`.
+pub const APP_KEY: &str = "1f995619-8cad-4d5e-8b1e-5f998eabdb39";
+
+/// Everything that can go wrong in the app.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum Error {
+    /// The SDK failed (handshake, token, HTTP...).
+    #[error(transparent)]
+    Sdk(#[from] appframe_sdk::Error),
+    /// The user's input was refused before anything was sent.
+    #[error("{0}")]
+    Invalid(String),
+    /// The app is not connected (an action ran before start-up finished).
+    #[error("not connected")]
+    NotConnected,
+}
+
+impl Error {
+    /// The code shown in `#status` as `error: <code>` (the SDK's stable codes).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Sdk(e) => e.code(),
+            Error::Invalid(_) => "Invalid",
+            Error::NotConnected => "NotConnected",
+        }
+    }
+}
+
+/// Entry point, run by the wasm-bindgen glue's `init()`.
+#[wasm_bindgen(start)]
+pub fn start() {
+    leptos::mount::mount_to_body(StickyNotes);
+}
+
+/// Where start-up stands, shown in `#status`.
+#[derive(Debug, Clone, PartialEq)]
+enum Status {
+    Loading,
+    Ready,
+    Failed { code: &'static str, message: String },
+}
+
+impl Status {
+    fn text(&self) -> String {
+        match self {
+            Status::Loading => "loading".into(),
+            Status::Ready => "ready".into(),
+            Status::Failed { code, .. } => format!("error: {code}"),
+        }
+    }
+}
+
+/// The app's state: signals for what is shown, local stores for browser-only values.
+#[derive(Clone, Copy)]
+struct State {
+    /// The SDK connection (not `Send`: kept in a thread-local store).
+    sdk: StoredValue<Option<App>, LocalStorage>,
+    /// Keeps auto-resize running for the page's lifetime.
+    resize: StoredValue<Option<ResizeHandle>, LocalStorage>,
+    /// Downloaded attachments' object URLs, revoked when replaced.
+    blobs: StoredValue<Vec<(RowId, BlobUrl)>, LocalStorage>,
+    status: RwSignal<Status>,
+    ctx: RwSignal<Option<LocalContext>>,
+    me: RwSignal<String>,
+    notes: RwSignal<Vec<AppData>>,
+    /// `file` rows the user can see (to know which attachments can be downloaded).
+    files: RwSignal<Vec<RowId>>,
+    colors: RwSignal<Vec<String>>,
+    colors_id: RwSignal<Option<RowId>>,
+    actions: RwSignal<Vec<AppAction>>,
+    /// File id → object URL of attachments downloaded in this session.
+    links: RwSignal<Vec<(RowId, String)>>,
+}
+
+impl State {
+    fn new() -> State {
+        State {
+            sdk: StoredValue::new_local(None),
+            resize: StoredValue::new_local(None),
+            blobs: StoredValue::new_local(Vec::new()),
+            status: RwSignal::new(Status::Loading),
+            ctx: RwSignal::new(None),
+            me: RwSignal::new(String::new()),
+            notes: RwSignal::new(Vec::new()),
+            files: RwSignal::new(Vec::new()),
+            colors: RwSignal::new(default_colors()),
+            colors_id: RwSignal::new(None),
+            actions: RwSignal::new(Vec::new()),
+            links: RwSignal::new(Vec::new()),
+        }
+    }
+
+    fn app(&self) -> Result<App, Error> {
+        self.sdk.get_value().ok_or(Error::NotConnected)
+    }
+
+    fn fail(&self, e: &Error) {
+        self.status.set(Status::Failed {
+            code: e.code(),
+            message: e.to_string(),
+        });
+    }
+
+    /// Runs a user action; its failure shows in `#status`, its success clears an earlier one.
+    fn run(&self, op: impl Future<Output = Result<(), Error>> + 'static) {
+        let st = *self;
+        spawn_local(async move {
+            match op.await {
+                Ok(()) => st.status.set(Status::Ready),
+                Err(e) => st.fail(&e),
+            }
+        });
+    }
+
+    /// Records an app action about note `id` (called after the change it describes is shown,
+    /// so a failure here is reported without undoing it).
+    async fn log(&self, app: &App, ty: &str, id: RowId) -> Result<(), Error> {
+        let mut data = appframe_sdk::JsonObject::new();
+        data.insert("id".into(), id.to_string().into());
+        Ok(app.create_app_action(ty, data).await?)
+    }
+
+    fn replace_note(&self, row: AppData) {
+        self.notes.update(|ns| {
+            if let Some(n) = ns.iter_mut().find(|n| n.id == row.id) {
+                *n = row;
+            }
+        });
+    }
+}
+
+/// Lists every row of `ty`, following pages.
+async fn list_all(app: &App, ty: &str) -> Result<Vec<AppData>, Error> {
+    let mut filter = ListFilter::of_type(ty);
+    let mut rows = Vec::new();
+    loop {
+        let page = app.list_app_data(filter.clone()).await?;
+        rows.extend(page.items);
+        match page.next_cursor {
+            Some(c) => filter.cursor = Some(c),
+            None => return Ok(rows),
+        }
+    }
+}
+
+/// The standalone backend starts with the default palette stored, as an admin would leave it.
+fn config() -> AppConfig {
+    let mut config = AppConfig::new(APP_KEY);
+    config.standalone = StandaloneConfig {
+        item_name: "Sticky notes (standalone)".into(),
+        app_settings: vec![(COLORS_SETTING.into(), colors_data(&default_colors()))],
+        ..StandaloneConfig::default()
+    };
+    config
+}
+
+/// Start-up: handshake, token, names, notes, files, palette and (for admins in analytics) actions.
+async fn load(st: State) -> Result<(), Error> {
+    let app = App::connect(config()).await?;
+    st.sdk.set_value(Some(app.clone()));
+    st.resize.set_value(Some(app.auto_resize()?));
+    app.auth_token().await?;
+    let ctx = app.context();
+    let members = app.app_context().await?.members;
+    let me = ctx
+        .account_id
+        .and_then(|id| members.into_iter().find(|m| m.id == id))
+        .map_or_else(|| "anonymous".to_owned(), |m| m.name);
+    st.me.set(me);
+    st.notes.set(list_all(&app, NOTE).await?);
+    st.files
+        .set(list_all(&app, FILE).await?.into_iter().map(|f| f.id).collect());
+    let setting = app
+        .list_app_settings(Some(COLORS_SETTING))
+        .await?
+        .into_iter()
+        .next();
+    if let Some(s) = setting {
+        if let Some(colors) = colors_of(&s.data) {
+            st.colors.set(colors);
+        }
+        st.colors_id.set(Some(s.id));
+    }
+    if shows_action_log(&ctx) {
+        st.actions.set(app.list_app_actions(None).await?);
+    }
+    st.ctx.set(Some(ctx));
+    Ok(())
+}
+
+/// The whole app.
+#[component]
+fn StickyNotes() -> impl IntoView {
+    let st = State::new();
+    spawn_local(async move {
+        match load(st).await {
+            Ok(()) => st.status.set(Status::Ready),
+            Err(e) => st.fail(&e),
+        }
+    });
+    let title = move || match st.status.get() {
+        Status::Failed { message, .. } => message,
+        _ => String::new(),
+    };
+    let who = move || {
+        st.ctx.get().map(|c| {
+            let standalone = if c.is_standalone() { " · standalone mode" } else { "" };
+            format!(
+                "{} ({}, {}){standalone}",
+                st.me.get(),
+                c.permission.as_str(),
+                serde_json::to_value(c.context)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )
+        })
+    };
+    view! {
+        <main>
+            <header>
+                <h1>"Sticky notes"</h1>
+                <p class="muted"><span id="who">{who}</span>" · status: "
+                    <span id="status" title=title>{move || st.status.get().text()}</span></p>
+            </header>
+            <Show when=move || st.ctx.get().is_some()>
+                <NewNote st=st/>
+                <ul class="notes">
+                    <For
+                        each=move || st.notes.get()
+                        key=|n| (n.id, n.updated_at)
+                        children=move |row| view! { <NoteCard st=st row=row/> }
+                    />
+                </ul>
+                <Show when=move || st.ctx.get().as_ref().is_some_and(can_edit_settings)>
+                    <SettingsEditor st=st/>
+                </Show>
+                <Show when=move || st.ctx.get().as_ref().is_some_and(shows_action_log)>
+                    <ActionLog st=st/>
+                </Show>
+            </Show>
+        </main>
+    }
+}
+
+/// The palette as `<option>`s, with `selected` on the current colour.
+fn color_options(st: State, current: impl Fn() -> String + Send + Sync + Copy + 'static) -> impl IntoView {
+    move || {
+        st.colors
+            .get()
+            .into_iter()
+            .map(|c| {
+                let selected = c == current();
+                view! { <option value=c.clone() selected=selected style=format!("background:{c}")>{c.clone()}</option> }
+            })
+            .collect_view()
+    }
+}
+
+/// The form that adds a note.
+#[component]
+fn NewNote(st: State) -> impl IntoView {
+    let text = RwSignal::new(String::new());
+    let visibility = RwSignal::new("member".to_owned());
+    let color = RwSignal::new(String::new());
+    // The chosen colour, or the palette's first when none is chosen (or it left the palette).
+    let chosen = move || {
+        let c = color.get();
+        let palette = st.colors.get();
+        if palette.contains(&c) { c } else { palette.first().cloned().unwrap_or_default() }
+    };
+    let add = move |_| {
+        st.run(async move {
+            let vis = if visibility.get_untracked() == "item" { Visibility::Item } else { Visibility::Member };
+            let data = note_data(&text.get_untracked(), &chosen())?;
+            let app = st.app()?;
+            let row = app.create_app_data(NewAppData::new(NOTE, data).with_visibility(vis)).await?;
+            let id = row.id;
+            st.notes.update(|ns| ns.push(row));
+            text.set(String::new());
+            st.log(&app, "create-note", id).await
+        });
+    };
+    view! {
+        <section class="new-note">
+            <textarea id="new-note-text" rows="2" placeholder="Write a note…"
+                prop:value=move || text.get()
+                on:input=move |ev| text.set(event_target_value(&ev))></textarea>
+            <div class="row">
+                <select id="new-note-visibility" on:change=move |ev| visibility.set(event_target_value(&ev))>
+                    <option value="member" selected=true>"Only me (and admins)"</option>
+                    <option value="item">"Everyone on the item"</option>
+                </select>
+                <select id="new-note-color" on:change=move |ev| color.set(event_target_value(&ev))>
+                    {color_options(st, chosen)}
+                </select>
+                <button id="add-note" type="button" on:click=add>"Add note"</button>
+            </div>
+        </section>
+    }
+}
+
+/// One note, with its buttons when the user may change it.
+#[component]
+fn NoteCard(st: State, row: AppData) -> impl IntoView {
+    let note = Note::from_row(&row);
+    let id = note.id;
+    let may_modify = st
+        .ctx
+        .get_untracked()
+        .is_some_and(|c| can_modify(&row, c.account_id, c.permission));
+    let editing = RwSignal::new(false);
+    let draft = RwSignal::new(note.text.clone());
+    let draft_color = RwSignal::new(note.color.clone());
+    let data = StoredValue::new(row.data.clone());
+
+    let save = move |_| {
+        st.run(async move {
+            let new = edited(&data.get_value(), &draft.get_untracked(), &draft_color.get_untracked())?;
+            let app = st.app()?;
+            let row = app.patch_app_data(id, new).await?;
+            editing.set(false);
+            st.replace_note(row);
+            st.log(&app, "edit-note", id).await
+        });
+    };
+    let attachment = note.attachment.clone();
+    let delete = move |_| {
+        let attachment = attachment.clone();
+        st.run(async move {
+            let app = st.app()?;
+            app.delete_app_data(id).await?;
+            st.notes.update(|ns| ns.retain(|n| n.id != id));
+            if let Some(a) = attachment {
+                // Deleting the note also deletes its file row when the user can see it; a file
+                // they cannot see is not theirs to delete.
+                if st.files.get_untracked().contains(&a.id) {
+                    app.delete_app_data(a.id).await?;
+                    st.files.update(|fs| fs.retain(|f| *f != a.id));
+                }
+            }
+            st.log(&app, "delete-note", id).await
+        });
+    };
+    let previous = note.attachment.clone();
+    let attach = move |ev: leptos::ev::Event| {
+        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        let previous = previous.clone();
+        st.run(async move {
+            let app = st.app()?;
+            let uploaded = app.upload_app_data_file(&file, &file.name()).await?;
+            let attachment = Attachment { id: uploaded.id, name: file.name() };
+            st.files.update(|fs| fs.push(uploaded.id));
+            let row = app.patch_app_data(id, with_attachment(&data.get_value(), &attachment)).await?;
+            st.replace_note(row);
+            if let Some(old) = previous {
+                if st.files.get_untracked().contains(&old.id) {
+                    app.delete_app_data(old.id).await?;
+                    st.files.update(|fs| fs.retain(|f| *f != old.id));
+                }
+            }
+            st.log(&app, "attach-file", id).await
+        });
+    };
+
+    let file_view = note.attachment.clone().map(|a| {
+        let visible = move || st.files.get().contains(&a.id);
+        let name = a.name.clone();
+        let link = move || st.links.get().into_iter().find(|(f, _)| *f == a.id).map(|(_, url)| url);
+        let download = move |_| {
+            st.run(async move {
+                let app = st.app()?;
+                let blob = app.download_app_data_file_url(a.id).await?;
+                let url = blob.url().to_owned();
+                st.blobs.update_value(|b| {
+                    // Drops (revokes) the previous URL of this file.
+                    b.retain(|(f, _)| *f != a.id);
+                    b.push((a.id, blob));
+                });
+                st.links.update(|l| {
+                    l.retain(|(f, _)| *f != a.id);
+                    l.push((a.id, url));
+                });
+                Ok(())
+            });
+        };
+        let name2 = name.clone();
+        view! {
+            <p class="attachment">
+                {move || {
+                    let name = name2.clone();
+                    if !visible() {
+                        view! { <span class="muted" title="Files are visible to their uploader and admins">{"📎 "}{name}</span> }.into_any()
+                    } else if let Some(url) = link() {
+                        let label = format!("💾 Save {name}");
+                        view! { <a class="file-link" href=url download=name>{label}</a> }.into_any()
+                    } else {
+                        view! { <button class="download" type="button" on:click=download>{"📎 "}{name}</button> }.into_any()
+                    }
+                }}
+            </p>
+        }
+    });
+
+    let color = note.color.clone();
+    let text = note.text.clone();
+    view! {
+        <li class="note" data-id=id.to_string() style=format!("background:{color}")>
+            <Show
+                when=move || editing.get()
+                fallback=move || view! { <p class="note-text">{text.clone()}</p> }
+            >
+                <textarea class="edit-text" rows="3"
+                    prop:value=move || draft.get()
+                    on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
+                <select class="edit-color" on:change=move |ev| draft_color.set(event_target_value(&ev))>
+                    {color_options(st, move || draft_color.get())}
+                </select>
+                <button class="save" type="button" on:click=save>"Save"</button>
+                <button class="cancel" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
+            </Show>
+            {file_view}
+            <p class="meta muted">{note.author.clone()}" · "{note.visibility}</p>
+            {may_modify.then(|| view! {
+                <div class="row">
+                    <button class="edit" type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                    <button class="delete" type="button" on:click=delete>"Delete"</button>
+                    <label class="attach">"Attach file "
+                        <input type="file" id=format!("attach-{id}") on:change=attach/>
+                    </label>
+                </div>
+            })}
+        </li>
+    }
+}
+
+/// The palette editor (admins only).
+#[component]
+fn SettingsEditor(st: State) -> impl IntoView {
+    let input = RwSignal::new(st.colors.get_untracked().join(", "));
+    let save = move |_| {
+        st.run(async move {
+            let colors = parse_colors(&input.get_untracked())?;
+            let app = st.app()?;
+            let data = colors_data(&colors);
+            let setting = match st.colors_id.get_untracked() {
+                Some(id) => app.patch_app_setting(id, data).await?,
+                None => app.create_app_setting(COLORS_SETTING, data).await?,
+            };
+            st.colors_id.set(Some(setting.id));
+            st.colors.set(colors);
+            Ok(())
+        });
+    };
+    view! {
+        <section id="settings-editor">
+            <h2>"Palette"</h2>
+            <p class="swatches">
+                {move || st.colors.get().into_iter().map(|c| view! {
+                    <span class="swatch" title=c.clone() style=format!("background:{c}")></span>
+                }).collect_view()}
+            </p>
+            <div class="row">
+                <input id="colors-input" type="text" prop:value=move || input.get()
+                    on:input=move |ev| input.set(event_target_value(&ev))/>
+                <button id="save-colors" type="button" on:click=save>"Save palette"</button>
+            </div>
+        </section>
+    }
+}
+
+/// The app actions of the item, newest first (admins, analytics view).
+#[component]
+fn ActionLog(st: State) -> impl IntoView {
+    let refresh = move |_| {
+        st.run(async move {
+            let app = st.app()?;
+            st.actions.set(app.list_app_actions(None).await?);
+            Ok(())
+        });
+    };
+    view! {
+        <section id="action-log">
+            <h2>"Action log " <button id="refresh-actions" type="button" on:click=refresh>"Refresh"</button></h2>
+            <ol>
+                {move || {
+                    let mut actions = st.actions.get();
+                    actions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+                    actions.into_iter().map(|a| {
+                        let data = serde_json::Value::Object(a.data).to_string();
+                        view! {
+                            <li class="action">
+                                <span class="muted">{a.created_at.time().to_string()}</span>" "
+                                <b>{a.account.name}</b>" "<code>{a.ty}</code>" "<span class="muted">{data}</span>
+                            </li>
+                        }
+                    }).collect_view()
+                }}
+            </ol>
+        </section>
+    }
+}
