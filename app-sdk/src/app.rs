@@ -11,17 +11,17 @@ use crate::{
     token::TokenCache,
     types::{ListFilter, NewAppData, Page},
 };
-use appframe_protocol::{
-    AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
-    ItemId, JsonObject, KeyOrigin, LocalContext, Member, Message, PatchData, Permission, RowId,
-    routes,
-};
 #[cfg(feature = "standalone")]
 use crate::{
     config::DEFAULT_STANDALONE_ITEM_ID,
     env::{item_id_from_search, window},
     mock::FileMeta,
     standalone::{LocalStore, MemoryStore, Standalone, Store},
+};
+use appframe_protocol::{
+    AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
+    ItemId, JsonObject, KeyOrigin, LocalContext, Member, Message, PatchData, Permission, RowId,
+    routes,
 };
 use gloo_events::EventListener;
 use serde::{Serialize, de::DeserializeOwned};
@@ -51,7 +51,7 @@ struct Inner {
 enum Backend {
     Remote(Remote),
     #[cfg(feature = "standalone")]
-    Standalone(Standalone),
+    Standalone(Box<Standalone>),
 }
 
 struct Remote {
@@ -144,7 +144,8 @@ fn file_meta_of(blob: &Blob, name: &str) -> FileMeta {
 /// Now, from the browser clock (the `time` crate has no clock on wasm32-unknown-unknown).
 fn browser_now() -> time::OffsetDateTime {
     let nanos = (js_sys::Date::now() * 1_000_000.0) as i128;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos).unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
+        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 #[cfg(feature = "standalone")]
@@ -272,7 +273,7 @@ impl App {
                 handshake_timeout: config.handshake_timeout,
                 token_timeout: config.token_timeout,
                 context: RefCell::new(context),
-                backend: Backend::Standalone(backend),
+                backend: Backend::Standalone(Box::new(backend)),
                 online: RefCell::new(None),
             }),
         })
@@ -324,7 +325,10 @@ impl App {
             #[cfg(feature = "standalone")]
             Backend::Standalone(s) => Ok(format!(
                 "standalone {}",
-                s.caller().account.map(|a| a.to_string()).unwrap_or_default()
+                s.caller()
+                    .account
+                    .map(|a| a.to_string())
+                    .unwrap_or_default()
             )),
         }
     }
@@ -335,7 +339,9 @@ impl App {
             key: self.inner.key.clone(),
             origin: r.env.own_origin.clone(),
         };
-        r.token.get(channel, payload, self.inner.token_timeout).await
+        r.token
+            .get(channel, payload, self.inner.token_timeout)
+            .await
     }
 
     /// Sends with the token; on 401 gets one fresh token and retries once.
@@ -422,7 +428,11 @@ impl App {
             Backend::Standalone(s) => s.delete_app_data(id),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let req = Self::req("DELETE", routes::app_data_one_url(&host, &item, &id), Body::None);
+                let req = Self::req(
+                    "DELETE",
+                    routes::app_data_one_url(&host, &item, &id),
+                    Body::None,
+                );
                 // The body is the deleted id as text/plain; nothing more to read.
                 self.send(r, req).await.map(|_| ())
             }
@@ -442,7 +452,11 @@ impl App {
                 let form = FormData::new().map_err(|e| Error::Browser(js_text(&e)))?;
                 form.append_with_blob_and_filename("files", file, name)
                     .map_err(|e| Error::Browser(js_text(&e)))?;
-                let req = Self::req("POST", routes::app_data_upload_url(&host, &item), Body::Form(form));
+                let req = Self::req(
+                    "POST",
+                    routes::app_data_upload_url(&host, &item),
+                    Body::Form(form),
+                );
                 one(http::json(&self.send(r, req).await?).await?)
             }
         }
@@ -450,7 +464,9 @@ impl App {
 
     /// Follows a download route: the server answers with a (signed) URL, fetched without credentials.
     async fn fetch_file(&self, r: &Remote, route: String) -> Result<Response, Error> {
-        let resp = self.send(r, Self::req("GET", route.clone(), Body::None)).await?;
+        let resp = self
+            .send(r, Self::req("GET", route.clone(), Body::None))
+            .await?;
         let text = http::text(&resp).await?;
         // Graasp answers text/plain; tolerate a JSON string too.
         let raw = serde_json::from_str::<String>(&text).unwrap_or(text);
@@ -481,7 +497,9 @@ impl App {
             Backend::Standalone(s) => s.download_app_data_file(id).map(|(_, b)| b),
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
-                let resp = self.fetch_file(r, routes::app_data_download_url(&host, &id)).await?;
+                let resp = self
+                    .fetch_file(r, routes::app_data_download_url(&host, &id))
+                    .await?;
                 http::bytes(&resp).await
             }
         }
@@ -497,13 +515,20 @@ impl App {
             }
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
-                blob_url(&self.file_blob(r, routes::app_data_download_url(&host, &id)).await?)
+                blob_url(
+                    &self
+                        .file_blob(r, routes::app_data_download_url(&host, &id))
+                        .await?,
+                )
             }
         }
     }
 
     /// Lists app actions: a non-admin gets their own; an admin gets all, or `account`'s.
-    pub async fn list_app_actions(&self, account: Option<AccountId>) -> Result<Vec<AppAction>, Error> {
+    pub async fn list_app_actions(
+        &self,
+        account: Option<AccountId>,
+    ) -> Result<Vec<AppAction>, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.list_app_actions(account),
@@ -552,7 +577,11 @@ impl App {
     }
 
     /// Creates an app setting (admin only).
-    pub async fn create_app_setting(&self, name: &str, data: JsonObject) -> Result<AppSetting, Error> {
+    pub async fn create_app_setting(
+        &self,
+        name: &str,
+        data: JsonObject,
+    ) -> Result<AppSetting, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.create_app_setting(name, data),
@@ -569,7 +598,11 @@ impl App {
     }
 
     /// Replaces the `data` of an app setting (admin only).
-    pub async fn patch_app_setting(&self, id: RowId, data: JsonObject) -> Result<AppSetting, Error> {
+    pub async fn patch_app_setting(
+        &self,
+        id: RowId,
+        data: JsonObject,
+    ) -> Result<AppSetting, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
             Backend::Standalone(s) => s.patch_app_setting(id, data),
@@ -590,7 +623,9 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = routes::app_settings_one_url(&host, &item, &id);
-                self.send(r, Self::req("DELETE", url, Body::None)).await.map(|_| ())
+                self.send(r, Self::req("DELETE", url, Body::None))
+                    .await
+                    .map(|_| ())
             }
         }
     }
@@ -619,7 +654,12 @@ impl App {
                 form.append_with_blob_and_filename("files", file, file_name)
                     .map_err(|e| Error::Browser(js_text(&e)))?;
                 let url = routes::app_settings_upload_url(&host, &item);
-                one(http::json(&self.send(r, Self::req("POST", url, Body::Form(form))).await?).await?)
+                one(http::json(
+                    &self
+                        .send(r, Self::req("POST", url, Body::Form(form)))
+                        .await?,
+                )
+                .await?)
             }
         }
     }
@@ -631,7 +671,9 @@ impl App {
             Backend::Standalone(s) => s.download_app_setting_file(id).map(|(_, b)| b),
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
-                let resp = self.fetch_file(r, routes::app_settings_download_url(&host, &id)).await?;
+                let resp = self
+                    .fetch_file(r, routes::app_settings_download_url(&host, &id))
+                    .await?;
                 http::bytes(&resp).await
             }
         }
@@ -647,7 +689,11 @@ impl App {
             }
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
-                blob_url(&self.file_blob(r, routes::app_settings_download_url(&host, &id)).await?)
+                blob_url(
+                    &self
+                        .file_blob(r, routes::app_settings_download_url(&host, &id))
+                        .await?,
+                )
             }
         }
     }
@@ -695,15 +741,13 @@ impl App {
             return Ok(());
         };
         let channel = r.channel.borrow().clone();
-        channel.post(&Message::PostMaxResize {
-            item_id: r.item_id,
-        })
+        channel.post(&Message::PostMaxResize { item_id: r.item_id })
     }
 
     #[cfg(feature = "standalone")]
     fn standalone_backend(&self) -> Result<&Standalone, Error> {
         match &self.inner.backend {
-            Backend::Standalone(s) => Ok(s),
+            Backend::Standalone(s) => Ok(s.as_ref()),
             Backend::Remote(_) => Err(Error::NotStandalone),
         }
     }

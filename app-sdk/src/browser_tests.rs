@@ -7,15 +7,15 @@
 //! `window.received`. HTTP goes through a fake `fetch` that returns real `Response` objects.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[cfg(feature = "standalone")]
+use crate::standalone::MemoryStore;
 use crate::{
-    App, AppConfig, Error, ListFilter, NewAppData, Permission,
-    env::HostEnv,
-    http::Fetch,
+    App, AppConfig, Error, ListFilter, NewAppData, Permission, env::HostEnv, http::Fetch,
     resize::ResizeHandle,
 };
 #[cfg(feature = "standalone")]
-use crate::standalone::MemoryStore;
-use appframe_protocol::{AccountId, ItemId, JsonObject, Member, Visibility};
+use appframe_protocol::Member;
+use appframe_protocol::{AccountId, ItemId, JsonObject, Visibility};
 use serde_json::{Value, json};
 use std::{cell::RefCell, rc::Rc, time::Duration};
 use wasm_bindgen::{JsCast, JsValue};
@@ -46,7 +46,9 @@ async fn sleep(ms: u32) {
 async fn frame(html: &str) -> HtmlIFrameElement {
     let doc = win().document().unwrap();
     let iframe: HtmlIFrameElement = doc.create_element("iframe").unwrap().dyn_into().unwrap();
-    iframe.set_attribute("style", "border:0;width:300px;height:150px").unwrap();
+    iframe
+        .set_attribute("style", "border:0;width:300px;height:150px")
+        .unwrap();
     iframe.set_srcdoc(html);
     let loaded = js_sys::Promise::new(&mut |resolve, _| {
         iframe.set_onload(Some(&resolve));
@@ -227,7 +229,10 @@ async fn handshake_against_a_fake_host_yields_the_context_and_a_port() {
     assert_eq!(asks.len(), 1);
     assert_eq!(asks[0]["type"], format!("GET_CONTEXT_{ITEM}"));
     assert_eq!(asks[0]["payload"]["key"], KEY);
-    assert_eq!(asks[0]["payload"]["origin"], win().location().origin().unwrap());
+    assert_eq!(
+        asks[0]["payload"]["origin"],
+        win().location().origin().unwrap()
+    );
     // The token goes over the port, not the window.
     assert_eq!(app.auth_token().await.unwrap(), "tok-1-1");
     let tok = host.received_of("GET_AUTH_TOKEN_");
@@ -428,7 +433,9 @@ async fn requests_carry_graasp_bodies_and_server_errors_are_parsed() {
         json!({"data": {"text": "hi"}, "type": "note", "visibility": "item"})
     );
     // An action POST answered with any 2xx body (the real server sends 204) is fine.
-    app.create_app_action("click", JsonObject::new()).await.unwrap();
+    app.create_app_action("click", JsonObject::new())
+        .await
+        .unwrap();
     // Errors carry the Graasp code.
     let err = app
         .create_app_setting("config", JsonObject::new())
@@ -467,7 +474,9 @@ async fn a_rehandshake_takes_the_new_port_and_old_requests_complete() {
 async fn going_online_triggers_a_rehandshake() {
     let host = Host::new("ok").await;
     let app = connect(&host, config(2000)).await.unwrap();
-    win().dispatch_event(&web_sys::Event::new("online").unwrap()).unwrap();
+    win()
+        .dispatch_event(&web_sys::Event::new("online").unwrap())
+        .unwrap();
     sleep(200).await;
     assert_eq!(host.received_of("GET_CONTEXT_").len(), 2);
     app.max_resize().unwrap();
@@ -508,16 +517,34 @@ async fn standalone_mode_persists_in_local_storage_and_resets() {
         .unwrap();
     // A second instance (a reload) sees the stored row.
     let again = App::standalone(standalone_config(&key)).unwrap();
-    assert_eq!(again.list_app_data(ListFilter::default()).await.unwrap().items.len(), 1);
+    assert_eq!(
+        again
+            .list_app_data(ListFilter::default())
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
     let stored = win()
         .local_storage()
         .unwrap()
         .unwrap()
-        .get_item(&format!("appframe:{key}:{}", crate::DEFAULT_STANDALONE_ITEM_ID))
+        .get_item(&format!(
+            "appframe:{key}:{}",
+            crate::DEFAULT_STANDALONE_ITEM_ID
+        ))
         .unwrap();
     assert!(stored.unwrap().contains("\"note\""));
     again.reset().unwrap();
-    assert!(again.list_app_data(ListFilter::default()).await.unwrap().items.is_empty());
+    assert!(
+        again
+            .list_app_data(ListFilter::default())
+            .await
+            .unwrap()
+            .items
+            .is_empty()
+    );
 }
 
 #[cfg(feature = "standalone")]
@@ -534,19 +561,40 @@ async fn standalone_mode_applies_the_server_rules() {
     app.create_app_data(NewAppData::new("private", JsonObject::new()))
         .await
         .unwrap();
-    app.create_app_data(NewAppData::new("shared", JsonObject::new()).with_visibility(Visibility::Item))
+    app.create_app_data(
+        NewAppData::new("shared", JsonObject::new()).with_visibility(Visibility::Item),
+    )
+    .await
+    .unwrap();
+    let setting = app
+        .create_app_setting("config", JsonObject::new())
         .await
         .unwrap();
-    let setting = app.create_app_setting("config", JsonObject::new()).await.unwrap();
     app.switch_account(bob(), Permission::Read).unwrap();
     assert_eq!(app.context().account_id, Some(bob()));
-    let rows = app.list_app_data(ListFilter::default()).await.unwrap().items;
-    assert_eq!(rows.iter().map(|r| r.ty.as_str()).collect::<Vec<_>>(), ["shared"]);
-    let err = app.patch_app_setting(setting.id, JsonObject::new()).await.unwrap_err();
+    let rows = app
+        .list_app_data(ListFilter::default())
+        .await
+        .unwrap()
+        .items;
+    assert_eq!(
+        rows.iter().map(|r| r.ty.as_str()).collect::<Vec<_>>(),
+        ["shared"]
+    );
+    let err = app
+        .patch_app_setting(setting.id, JsonObject::new())
+        .await
+        .unwrap_err();
     assert_eq!(err, Error::http(403, "GERR004", "MEMBER_CANNOT_ADMIN_ITEM"));
-    assert_eq!(app.list_app_settings(Some("config")).await.unwrap().len(), 1);
+    assert_eq!(
+        app.list_app_settings(Some("config")).await.unwrap().len(),
+        1
+    );
     assert_eq!(app.app_context().await.unwrap().members.len(), 2);
-    assert_eq!(app.auth_token().await.unwrap(), format!("standalone {}", bob()));
+    assert_eq!(
+        app.auth_token().await.unwrap(),
+        format!("standalone {}", bob())
+    );
     assert!(app.auto_resize().is_ok());
     assert_eq!(app.max_resize(), Ok(()));
 }
@@ -582,11 +630,22 @@ async fn standalone_files_round_trip_as_bytes_and_blob_urls() {
         .dyn_into()
         .unwrap();
     assert_eq!(crate::http::bytes(&resp).await.unwrap(), bytes);
-    let setting = app.upload_app_setting_file(&blob, "logo.bin", Some("logo")).await.unwrap();
+    let setting = app
+        .upload_app_setting_file(&blob, "logo.bin", Some("logo"))
+        .await
+        .unwrap();
     assert_eq!(setting.name, "logo");
-    assert_eq!(app.download_app_setting_file(setting.id).await.unwrap(), bytes);
+    assert_eq!(
+        app.download_app_setting_file(setting.id).await.unwrap(),
+        bytes
+    );
     app.delete_app_data(row.id).await.unwrap();
-    assert!(app.download_app_data_file(row.id).await.unwrap_err().is_not_found());
+    assert!(
+        app.download_app_data_file(row.id)
+            .await
+            .unwrap_err()
+            .is_not_found()
+    );
 }
 
 #[wasm_bindgen_test]
@@ -625,7 +684,8 @@ fn watch(app: &HtmlIFrameElement) -> (ResizeHandle, Rc<RefCell<Vec<i32>>>) {
 fn set_box(app: &HtmlIFrameElement, height: u32) {
     let doc = app.content_document().unwrap();
     let b = doc.get_element_by_id("box").unwrap();
-    b.set_attribute("style", &format!("height:{height}px")).unwrap();
+    b.set_attribute("style", &format!("height:{height}px"))
+        .unwrap();
 }
 
 #[wasm_bindgen_test]
@@ -659,7 +719,14 @@ async fn resize_does_not_loop_when_the_app_uses_viewport_heights() {
     sleep(1000).await;
     // 150 px viewport + 16 px margins; the echo after the host grew the iframe is not sent.
     assert_eq!(*sent.borrow(), [166]);
-    assert_eq!(app.content_window().unwrap().inner_height().unwrap().as_f64(), Some(166.0));
+    assert_eq!(
+        app.content_window()
+            .unwrap()
+            .inner_height()
+            .unwrap()
+            .as_f64(),
+        Some(166.0)
+    );
     // Real content growth still goes out, and the height settles.
     set_box(&app, 400);
     sleep(1200).await;
@@ -668,6 +735,112 @@ async fn resize_does_not_loop_when_the_app_uses_viewport_heights() {
     assert_eq!(after[1], 416);
     let settled = after.len();
     sleep(800).await;
-    assert_eq!(sent.borrow().len(), settled, "still sending: {:?}", sent.borrow());
+    assert_eq!(
+        sent.borrow().len(),
+        settled,
+        "still sending: {:?}",
+        sent.borrow()
+    );
     app.remove();
+}
+
+// ---- JS facade ----
+
+#[cfg(all(feature = "js", feature = "standalone"))]
+mod js_facade {
+    use super::*;
+    use crate::js::{AppframeApp, js_open_standalone};
+
+    async fn settle(p: js_sys::Promise) -> Result<JsValue, JsValue> {
+        JsFuture::from(p).await
+    }
+
+    fn get(v: &JsValue, k: &str) -> JsValue {
+        js_sys::Reflect::get(v, &k.into()).unwrap()
+    }
+
+    fn open() -> AppframeApp {
+        let opts = js_sys::JSON::parse(&format!(
+            r#"{{"key": "{}", "standalone": {{"persist": false, "permission": "read",
+               "members": [{{"id": "bc5c25bd-3b16-4465-baba-7abf825cbd90", "name": "Bob"}}],
+               "appSettings": [{{"name": "config", "data": {{"color": "red"}}}}]}}}}"#,
+            unique_key()
+        ))
+        .unwrap();
+        js_open_standalone(opts).unwrap_or_else(|e| panic!("{e:?}"))
+    }
+
+    #[wasm_bindgen_test]
+    async fn js_calls_return_graasp_shaped_objects() {
+        let app = open();
+        assert!(app.is_standalone());
+        let ctx = app.context().unwrap();
+        assert_eq!(get(&ctx, "permission").as_string().unwrap(), "read");
+        assert_eq!(get(&ctx, "itemId").as_string().unwrap(), app.item_id());
+        let input = js_sys::JSON::parse(
+            r#"{"type": "note", "data": {"text": "hi"}, "visibility": "item"}"#,
+        )
+        .unwrap();
+        let row = settle(app.create_app_data(input).unwrap()).await.unwrap();
+        assert_eq!(get(&row, "type").as_string().unwrap(), "note");
+        assert_eq!(get(&get(&row, "data"), "text").as_string().unwrap(), "hi");
+        assert!(get(&row, "createdAt").as_string().unwrap().ends_with('Z'));
+        let page = settle(app.list_app_data(JsValue::UNDEFINED).unwrap())
+            .await
+            .unwrap();
+        let items: js_sys::Array = get(&page, "items").dyn_into().unwrap();
+        assert_eq!(items.length(), 1);
+        assert!(get(&page, "nextCursor").is_null());
+        let settings = settle(app.list_app_settings(Some("config".into())))
+            .await
+            .unwrap();
+        let settings: js_sys::Array = settings.dyn_into().unwrap();
+        assert_eq!(
+            get(&get(&settings.get(0), "data"), "color")
+                .as_string()
+                .unwrap(),
+            "red"
+        );
+        let id = get(&row, "id").as_string().unwrap();
+        assert!(
+            settle(app.delete_app_data(&id).unwrap())
+                .await
+                .unwrap()
+                .is_undefined()
+        );
+    }
+
+    #[wasm_bindgen_test]
+    async fn js_errors_are_thrown_with_a_code() {
+        let app = open();
+        // A reader may not create settings: the promise rejects with code Http and status 403.
+        let err = settle(
+            app.create_app_setting("x".into(), js_sys::Object::new().into())
+                .unwrap(),
+        )
+        .await
+        .unwrap_err();
+        assert!(err.is_instance_of::<js_sys::Error>());
+        assert_eq!(get(&err, "code").as_string().unwrap(), "Http");
+        assert_eq!(get(&err, "status").as_f64().unwrap(), 403.0);
+        assert_eq!(get(&err, "serverCode").as_string().unwrap(), "GERR004");
+        // Bad arguments are thrown synchronously, with code Decode.
+        let Err(err) = app.delete_app_data("not-a-uuid") else {
+            panic!("accepted a bad id")
+        };
+        assert_eq!(get(&err, "code").as_string().unwrap(), "Decode");
+        let Err(err) = app.create_app_data(JsValue::from(3)) else {
+            panic!("accepted a number as app data")
+        };
+        assert_eq!(get(&err, "code").as_string().unwrap(), "Decode");
+        // Embedded-only calls are fine in standalone; standalone-only calls work here.
+        app.switch_account("bc5c25bd-3b16-4465-baba-7abf825cbd90", "admin".into())
+            .unwrap();
+        assert_eq!(
+            get(&app.context().unwrap(), "permission")
+                .as_string()
+                .unwrap(),
+            "admin"
+        );
+    }
 }

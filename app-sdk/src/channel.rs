@@ -37,9 +37,10 @@ fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev:
         return;
     };
     let reply = match Message::decode(&text) {
-        Ok(Message::GetAuthTokenSuccess { item_id: id, payload }) if id == item_id => {
-            Ok(payload.token)
-        }
+        Ok(Message::GetAuthTokenSuccess {
+            item_id: id,
+            payload,
+        }) if id == item_id => Ok(payload.token),
         Ok(Message::GetAuthTokenFailure { item_id: id, error }) if id == item_id => {
             Err(Error::TokenRefused {
                 code: error.code,

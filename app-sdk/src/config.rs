@@ -1,8 +1,6 @@
 //! What an app tells the SDK: its key, timeouts and the seed of its standalone backend.
 
-use appframe_protocol::{
-    AccountId, Context, ItemId, JsonObject, Member, Permission, Visibility,
-};
+use appframe_protocol::{AccountId, Context, ItemId, JsonObject, Member, Permission, Visibility};
 use std::time::Duration;
 use uuid::Uuid;
 

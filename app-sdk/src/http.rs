@@ -62,11 +62,7 @@ impl Fetch {
         let init = RequestInit::new();
         init.set_method(req.method);
         let headers = Headers::new().map_err(|e| Error::Browser(js_text(&e)))?;
-        let set = |k: &str, v: &str| {
-            headers
-                .set(k, v)
-                .map_err(|e| Error::Browser(js_text(&e)))
-        };
+        let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| Error::Browser(js_text(&e)));
         set("Accept", "application/json, text/plain, */*")?;
         if let Some(t) = token {
             set("Authorization", &format!("Bearer {t}"))?;
@@ -121,7 +117,9 @@ pub(crate) async fn text(resp: &Response) -> Result<String, Error> {
 
 /// The body as bytes.
 pub(crate) async fn bytes(resp: &Response) -> Result<Vec<u8>, Error> {
-    let p = resp.array_buffer().map_err(|e| Error::Decode(js_text(&e)))?;
+    let p = resp
+        .array_buffer()
+        .map_err(|e| Error::Decode(js_text(&e)))?;
     let v = JsFuture::from(p)
         .await
         .map_err(|e| Error::Network(js_text(&e)))?;
@@ -231,10 +229,17 @@ mod tests {
     fn query_parameters_are_appended_only_when_present() {
         let u = with_query(
             "http://h/api/x".into(),
-            &[("type", Some("a b".into())), ("limit", None), ("cursor", Some("c".into()))],
+            &[
+                ("type", Some("a b".into())),
+                ("limit", None),
+                ("cursor", Some("c".into())),
+            ],
         );
         assert_eq!(u, "http://h/api/x?type=a%20b&cursor=c");
-        assert_eq!(with_query("http://h/x?id=1".into(), &[("k", Some("v".into()))]), "http://h/x?id=1&k=v");
+        assert_eq!(
+            with_query("http://h/x?id=1".into(), &[("k", Some("v".into()))]),
+            "http://h/x?id=1&k=v"
+        );
         assert_eq!(with_query("http://h/x".into(), &[]), "http://h/x");
     }
 

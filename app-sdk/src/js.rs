@@ -5,8 +5,7 @@
 //! Graasp wire shapes (camelCase, ISO timestamps) and no extra conversion crate is needed.
 
 use crate::{
-    App, AppConfig, Error, ListFilter, NewAppData, Permission, SeedAppData,
-    resize::ResizeHandle,
+    App, AppConfig, Error, ListFilter, NewAppData, Permission, SeedAppData, resize::ResizeHandle,
 };
 use appframe_protocol::{AccountId, Context, ItemId, JsonObject, Member, RowId};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -202,7 +201,11 @@ impl ConnectOptions {
         if let Some(v) = s.item_name {
             sc.item_name = v;
         }
-        sc.app_settings = s.app_settings.into_iter().map(|x| (x.name, x.data)).collect();
+        sc.app_settings = s
+            .app_settings
+            .into_iter()
+            .map(|x| (x.name, x.data))
+            .collect();
         sc.app_data = s
             .app_data
             .into_iter()
@@ -351,7 +354,9 @@ impl AppframeApp {
     pub fn download_app_data_file(&self, id: &str) -> Result<js_sys::Promise, JsValue> {
         let id: RowId = parse_id(id)?;
         let app = self.app.clone();
-        Ok(promise_bytes(async move { app.download_app_data_file(id).await }))
+        Ok(promise_bytes(async move {
+            app.download_app_data_file(id).await
+        }))
     }
 
     /// Downloads the file of an app-data row as a `blob:` URL (revoke it with `URL.revokeObjectURL`).
@@ -366,7 +371,10 @@ impl AppframeApp {
 
     /// Lists app actions (own for non-admins; all or `accountId`'s for admins).
     #[wasm_bindgen(js_name = listAppActions, unchecked_return_type = "Promise<AppAction[]>")]
-    pub fn list_app_actions(&self, account_id: Option<String>) -> Result<js_sys::Promise, JsValue> {
+    pub fn list_app_actions(
+        &self,
+        #[wasm_bindgen(js_name = accountId)] account_id: Option<String>,
+    ) -> Result<js_sys::Promise, JsValue> {
         let account: Option<AccountId> = account_id.as_deref().map(parse_id).transpose()?;
         let app = self.app.clone();
         Ok(promise(async move { app.list_app_actions(account).await }))
@@ -381,7 +389,9 @@ impl AppframeApp {
     ) -> Result<js_sys::Promise, JsValue> {
         let data: JsonObject = from_js(&data)?;
         let app = self.app.clone();
-        Ok(promise_unit(async move { app.create_app_action(&ty, data).await }))
+        Ok(promise_unit(async move {
+            app.create_app_action(&ty, data).await
+        }))
     }
 
     /// Lists app settings, optionally by name.
@@ -400,7 +410,9 @@ impl AppframeApp {
     ) -> Result<js_sys::Promise, JsValue> {
         let data: JsonObject = from_js(&data)?;
         let app = self.app.clone();
-        Ok(promise(async move { app.create_app_setting(&name, data).await }))
+        Ok(promise(
+            async move { app.create_app_setting(&name, data).await },
+        ))
     }
 
     /// Replaces the data of an app setting (admin only).
@@ -413,7 +425,9 @@ impl AppframeApp {
         let id: RowId = parse_id(id)?;
         let data: JsonObject = from_js(&data)?;
         let app = self.app.clone();
-        Ok(promise(async move { app.patch_app_setting(id, data).await }))
+        Ok(promise(
+            async move { app.patch_app_setting(id, data).await },
+        ))
     }
 
     /// Deletes an app setting (admin only).
@@ -421,7 +435,9 @@ impl AppframeApp {
     pub fn delete_app_setting(&self, id: &str) -> Result<js_sys::Promise, JsValue> {
         let id: RowId = parse_id(id)?;
         let app = self.app.clone();
-        Ok(promise_unit(async move { app.delete_app_setting(id).await }))
+        Ok(promise_unit(
+            async move { app.delete_app_setting(id).await },
+        ))
     }
 
     /// Uploads a file as an app setting named `name` (default `file`; admin only).
@@ -429,7 +445,7 @@ impl AppframeApp {
     pub fn upload_app_setting_file(
         &self,
         file: web_sys::Blob,
-        file_name: String,
+        #[wasm_bindgen(js_name = fileName)] file_name: String,
         name: Option<String>,
     ) -> js_sys::Promise {
         let app = self.app.clone();
@@ -444,7 +460,9 @@ impl AppframeApp {
     pub fn download_app_setting_file(&self, id: &str) -> Result<js_sys::Promise, JsValue> {
         let id: RowId = parse_id(id)?;
         let app = self.app.clone();
-        Ok(promise_bytes(async move { app.download_app_setting_file(id).await }))
+        Ok(promise_bytes(async move {
+            app.download_app_setting_file(id).await
+        }))
     }
 
     /// Downloads the file of an app setting as a `blob:` URL.
@@ -453,7 +471,9 @@ impl AppframeApp {
         let id: RowId = parse_id(id)?;
         let app = self.app.clone();
         Ok(promise(async move {
-            app.download_app_setting_file_url(id).await.map(|u| u.keep())
+            app.download_app_setting_file_url(id)
+                .await
+                .map(|u| u.keep())
         }))
     }
 
@@ -488,7 +508,7 @@ impl AppframeApp {
     #[wasm_bindgen(js_name = switchAccount)]
     pub fn switch_account(
         &self,
-        account_id: &str,
+        #[wasm_bindgen(js_name = accountId)] account_id: &str,
         #[wasm_bindgen(unchecked_param_type = "Permission")] permission: JsValue,
     ) -> Result<(), JsValue> {
         let account: AccountId = parse_id(account_id)?;

@@ -39,6 +39,21 @@
 //! catch (e) { if (e.code === 'Http' && e.status === 403) console.log('admins only'); }
 //! ```
 
+//! ## Cargo features
+//!
+//! - `standalone` (default): the in-browser mock backend used when the page is opened alone
+//!   (`window.parent === window`). It applies the server's permission and visibility rules,
+//!   persists in `localStorage` per app key and item id, is seeded from [`StandaloneConfig`], and
+//!   has [`App::reset`] and [`App::switch_account`]. Without it, opening the page alone fails
+//!   with [`Error::NotEmbedded`]; always-embedded production bundles save about 17 KB gzip.
+//! - `js`: the `#[wasm_bindgen]` facade for plain JS apps (above).
+//!
+//! ## Tests
+//!
+//! Native unit tests: `cargo test -p appframe-sdk`. Browser tests (headless Chromium through
+//! `wasm-bindgen-test-runner`, see `.cargo/config.toml` and `app-sdk/webdriver.json`):
+//! `cargo test --target wasm32-unknown-unknown -p appframe-sdk --features js`.
+
 mod app;
 mod channel;
 mod config;

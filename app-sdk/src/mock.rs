@@ -145,7 +145,11 @@ fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject
 }
 
 /// Applies `limit`/`cursor` to rows in creation order; the cursor is the last row id returned.
-fn paginate<T: Clone>(rows: Vec<&T>, id: impl Fn(&T) -> RowId, f: &ListFilter) -> Result<Page<T>, Error> {
+fn paginate<T: Clone>(
+    rows: Vec<&T>,
+    id: impl Fn(&T) -> RowId,
+    f: &ListFilter,
+) -> Result<Page<T>, Error> {
     let start = match &f.cursor {
         None => 0,
         Some(c) => {
@@ -405,7 +409,11 @@ impl MockDb {
     }
 
     /// `DELETE .../app-settings/:id` (admin only); returns the deleted setting.
-    pub(crate) fn delete_app_setting(&mut self, c: &Caller, id: RowId) -> Result<AppSetting, Error> {
+    pub(crate) fn delete_app_setting(
+        &mut self,
+        c: &Caller,
+        id: RowId,
+    ) -> Result<AppSetting, Error> {
         c.require_admin()?;
         let i = self
             .app_settings
@@ -538,12 +546,19 @@ mod tests {
         let mut db = db();
         let mut ids = Ids(0);
         let d = |t: &str| NewAppData::new(t, obj(json!({"t": t})));
-        db.create_app_data(&cat(), ITEM, &d("cat-own"), ids.next()).unwrap();
-        db.create_app_data(&cat(), ITEM, &d("cat-item").with_visibility(Visibility::Item), ids.next())
+        db.create_app_data(&cat(), ITEM, &d("cat-own"), ids.next())
             .unwrap();
+        db.create_app_data(
+            &cat(),
+            ITEM,
+            &d("cat-item").with_visibility(Visibility::Item),
+            ids.next(),
+        )
+        .unwrap();
         db.create_app_data(&cat(), ITEM, &d("cat-for-dan").for_account(DAN), ids.next())
             .unwrap();
-        db.create_app_data(&dan(), ITEM, &d("dan-own"), ids.next()).unwrap();
+        db.create_app_data(&dan(), ITEM, &d("dan-own"), ids.next())
+            .unwrap();
         (db, ids)
     }
 
@@ -565,13 +580,18 @@ mod tests {
             ["cat-item", "cat-for-dan", "dan-own"]
         );
         // Bob writes but is not admin: only the item row.
-        assert_eq!(types(&db.list_app_data(&bob(), &all).unwrap()), ["cat-item"]);
+        assert_eq!(
+            types(&db.list_app_data(&bob(), &all).unwrap()),
+            ["cat-item"]
+        );
     }
 
     #[test]
     fn anonymous_viewers_cannot_use_strict_routes() {
         let (mut db, mut ids) = seeded();
-        let e = db.list_app_data(&anon(), &ListFilter::default()).unwrap_err();
+        let e = db
+            .list_app_data(&anon(), &ListFilter::default())
+            .unwrap_err();
         assert_eq!(e, Error::http(401, "GERR027", "NOT_AUTHENTICATED"));
         let e = db
             .create_app_action(&anon(), "click", JsonObject::new(), ids.next())
@@ -584,7 +604,9 @@ mod tests {
     #[test]
     fn type_filter_is_exact_and_pages_follow_the_cursor() {
         let (db, _) = seeded();
-        let p = db.list_app_data(&ada(), &ListFilter::of_type("cat-own")).unwrap();
+        let p = db
+            .list_app_data(&ada(), &ListFilter::of_type("cat-own"))
+            .unwrap();
         assert_eq!(types(&p), ["cat-own"]);
         assert_eq!(p.next_cursor, None);
         let mut f = ListFilter {
@@ -599,7 +621,10 @@ mod tests {
         assert_eq!(types(&p2), ["dan-own"]);
         assert_eq!(p2.next_cursor, None);
         f.cursor = Some("nonsense".into());
-        assert_eq!(db.list_app_data(&ada(), &f).unwrap_err().status(), Some(400));
+        assert_eq!(
+            db.list_app_data(&ada(), &f).unwrap_err().status(),
+            Some(400)
+        );
     }
 
     #[test]
@@ -620,12 +645,17 @@ mod tests {
         assert_eq!(row.item.id, ITEM);
         let bad = NewAppData::new("ab", JsonObject::new());
         assert_eq!(
-            db.create_app_data(&cat(), ITEM, &bad, ids.next()).unwrap_err().status(),
+            db.create_app_data(&cat(), ITEM, &bad, ids.next())
+                .unwrap_err()
+                .status(),
             Some(400)
         );
-        let unknown = NewAppData::new("note", JsonObject::new()).for_account(AccountId(Uuid::from_u128(99)));
+        let unknown =
+            NewAppData::new("note", JsonObject::new()).for_account(AccountId(Uuid::from_u128(99)));
         assert_eq!(
-            db.create_app_data(&cat(), ITEM, &unknown, ids.next()).unwrap_err().status(),
+            db.create_app_data(&cat(), ITEM, &unknown, ids.next())
+                .unwrap_err()
+                .status(),
             Some(404)
         );
     }
@@ -641,7 +671,10 @@ mod tests {
             db.patch_app_data(&dan(), cat_own, new(), now).unwrap_err(),
             Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS")
         );
-        assert_eq!(db.patch_app_data(&cat(), cat_own, new(), now).unwrap().data, new());
+        assert_eq!(
+            db.patch_app_data(&cat(), cat_own, new(), now).unwrap().data,
+            new()
+        );
         assert!(db.patch_app_data(&bob(), cat_own, new(), now).is_ok());
         // The addressed account may patch a row someone else created.
         let for_dan = id(&db, "cat-for-dan");
@@ -650,15 +683,20 @@ mod tests {
             name: "a.txt".into(),
             mimetype: "text/plain".into(),
         };
-        let f = db.create_app_data_file(&cat(), ITEM, &meta, ids.next()).unwrap();
+        let f = db
+            .create_app_data_file(&cat(), ITEM, &meta, ids.next())
+            .unwrap();
         assert_eq!(f.ty, "file");
         assert_eq!(file_meta(&f.data), Some(meta));
         assert_eq!(
-            db.patch_app_data(&ada(), f.id, new(), now).unwrap_err().status(),
+            db.patch_app_data(&ada(), f.id, new(), now)
+                .unwrap_err()
+                .status(),
             Some(403)
         );
         assert_eq!(
-            db.patch_app_data(&ada(), RowId(Uuid::from_u128(7)), new(), now).unwrap_err(),
+            db.patch_app_data(&ada(), RowId(Uuid::from_u128(7)), new(), now)
+                .unwrap_err(),
             Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND")
         );
     }
@@ -669,12 +707,21 @@ mod tests {
         let id = |db: &MockDb, t: &str| db.app_data.iter().find(|d| d.ty == t).unwrap().id;
         let cat_item = id(&db, "cat-item");
         // Writing is not enough to delete someone else's row.
-        assert_eq!(db.delete_app_data(&bob(), cat_item).unwrap_err().status(), Some(403));
-        assert_eq!(db.delete_app_data(&dan(), cat_item).unwrap_err().status(), Some(403));
+        assert_eq!(
+            db.delete_app_data(&bob(), cat_item).unwrap_err().status(),
+            Some(403)
+        );
+        assert_eq!(
+            db.delete_app_data(&dan(), cat_item).unwrap_err().status(),
+            Some(403)
+        );
         assert_eq!(db.delete_app_data(&ada(), cat_item).unwrap().id, cat_item);
         let for_dan = id(&db, "cat-for-dan");
         assert!(db.delete_app_data(&dan(), for_dan).is_ok());
-        assert_eq!(db.delete_app_data(&dan(), for_dan).unwrap_err().status(), Some(404));
+        assert_eq!(
+            db.delete_app_data(&dan(), for_dan).unwrap_err().status(),
+            Some(404)
+        );
     }
 
     #[test]
@@ -684,19 +731,27 @@ mod tests {
             name: "a.png".into(),
             mimetype: "image/png".into(),
         };
-        let f = db.create_app_data_file(&cat(), ITEM, &meta, ids.next()).unwrap();
+        let f = db
+            .create_app_data_file(&cat(), ITEM, &meta, ids.next())
+            .unwrap();
         assert_eq!(db.app_data_file(&cat(), f.id).unwrap(), meta);
         assert_eq!(db.app_data_file(&ada(), f.id).unwrap(), meta);
-        assert_eq!(db.app_data_file(&dan(), f.id).unwrap_err().status(), Some(404));
+        assert_eq!(
+            db.app_data_file(&dan(), f.id).unwrap_err().status(),
+            Some(404)
+        );
     }
 
     #[test]
     fn readers_see_their_own_actions_and_admins_filter_freely() {
         let mut db = db();
         let mut ids = Ids(0);
-        db.create_app_action(&cat(), "click", JsonObject::new(), ids.next()).unwrap();
-        db.create_app_action(&dan(), "click", JsonObject::new(), ids.next()).unwrap();
-        db.create_app_action(&dan(), "view", JsonObject::new(), ids.next()).unwrap();
+        db.create_app_action(&cat(), "click", JsonObject::new(), ids.next())
+            .unwrap();
+        db.create_app_action(&dan(), "click", JsonObject::new(), ids.next())
+            .unwrap();
+        db.create_app_action(&dan(), "view", JsonObject::new(), ids.next())
+            .unwrap();
         assert_eq!(db.list_app_actions(&cat(), None).unwrap().len(), 1);
         assert_eq!(db.list_app_actions(&dan(), Some(DAN)).unwrap().len(), 2);
         assert_eq!(
@@ -735,7 +790,8 @@ mod tests {
         assert_eq!(db.list_app_settings(Some("config")).len(), 1);
         assert_eq!(db.list_app_settings(None).len(), 2);
         assert_eq!(
-            db.patch_app_setting(&cat(), s.id, JsonObject::new(), now).unwrap_err(),
+            db.patch_app_setting(&cat(), s.id, JsonObject::new(), now)
+                .unwrap_err(),
             forbidden
         );
         assert_eq!(db.delete_app_setting(&bob(), s.id).unwrap_err(), forbidden);

@@ -112,11 +112,14 @@ impl ResizeHandle {
             };
             let Some(st) = st.as_mut() else { return };
             // Re-arming replaces (and so cancels) the previous timer: the debounce.
-            st.timer = Some(gloo_timers::callback::Timeout::new(DEBOUNCE_MS, move || {
-                if let Some(watch) = fire.upgrade() {
-                    flush(&watch);
-                }
-            }));
+            st.timer = Some(gloo_timers::callback::Timeout::new(
+                DEBOUNCE_MS,
+                move || {
+                    if let Some(watch) = fire.upgrade() {
+                        flush(&watch);
+                    }
+                },
+            ));
         });
         let observer = ResizeObserver::new(callback.as_ref().unchecked_ref())
             .map_err(|e| crate::Error::Browser(crate::error::js_text(&e)))?;

@@ -100,7 +100,11 @@ impl<T: Clone> Future for Wait<T> {
 
 /// Waits for `slot`, or sets it to `on_timeout` after `after` (the timer is cancelled when this
 /// returns or is dropped).
-pub(crate) async fn wait_or<T: Clone + 'static>(slot: &Slot<T>, after: Duration, on_timeout: T) -> T {
+pub(crate) async fn wait_or<T: Clone + 'static>(
+    slot: &Slot<T>,
+    after: Duration,
+    on_timeout: T,
+) -> T {
     let s = slot.clone();
     let millis = u32::try_from(after.as_millis()).unwrap_or(u32::MAX);
     let _timer = gloo_timers::callback::Timeout::new(millis, move || {

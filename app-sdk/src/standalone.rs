@@ -70,7 +70,11 @@ const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz012
 pub(crate) fn b64_encode(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
     for chunk in bytes.chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
         let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
         for i in 0..4 {
             if i <= chunk.len() {
@@ -225,7 +229,10 @@ impl Standalone {
     }
 
     /// Runs a change on a copy of the database and stores it; memory changes only if storing worked.
-    fn write<T>(&self, f: impl FnOnce(&mut MockDb, &Caller) -> Result<T, Error>) -> Result<T, Error> {
+    fn write<T>(
+        &self,
+        f: impl FnOnce(&mut MockDb, &Caller) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let caller = self.caller();
         let mut next = self.db.borrow().clone();
         let out = f(&mut next, &caller)?;
@@ -252,7 +259,11 @@ impl Standalone {
     }
 
     /// Acts as another known account with the given permission (persisted until `reset`).
-    pub(crate) fn switch_account(&self, account: AccountId, permission: Permission) -> Result<(), Error> {
+    pub(crate) fn switch_account(
+        &self,
+        account: AccountId,
+        permission: Permission,
+    ) -> Result<(), Error> {
         self.write(|db, _| {
             db.member(account)?;
             db.acting = Some(Acting {
@@ -291,7 +302,11 @@ impl Standalone {
         self.store.remove(&self.file_key(id))
     }
 
-    pub(crate) fn upload_app_data_file(&self, meta: &FileMeta, bytes: &[u8]) -> Result<AppData, Error> {
+    pub(crate) fn upload_app_data_file(
+        &self,
+        meta: &FileMeta,
+        bytes: &[u8],
+    ) -> Result<AppData, Error> {
         let s = self.stamp();
         let row = self.write(|db, c| db.create_app_data_file(c, self.item_id, meta, s))?;
         if let Err(e) = self.store.set(&self.file_key(s.id), &b64_encode(bytes)) {
@@ -319,7 +334,10 @@ impl Standalone {
         self.read_file(id, meta)
     }
 
-    pub(crate) fn list_app_actions(&self, account: Option<AccountId>) -> Result<Vec<AppAction>, Error> {
+    pub(crate) fn list_app_actions(
+        &self,
+        account: Option<AccountId>,
+    ) -> Result<Vec<AppAction>, Error> {
         self.db.borrow().list_app_actions(&self.caller(), account)
     }
 
@@ -332,12 +350,20 @@ impl Standalone {
         self.db.borrow().list_app_settings(name)
     }
 
-    pub(crate) fn create_app_setting(&self, name: &str, data: JsonObject) -> Result<AppSetting, Error> {
+    pub(crate) fn create_app_setting(
+        &self,
+        name: &str,
+        data: JsonObject,
+    ) -> Result<AppSetting, Error> {
         let s = self.stamp();
         self.write(|db, c| db.create_app_setting(c, name, data, s))
     }
 
-    pub(crate) fn patch_app_setting(&self, id: RowId, data: JsonObject) -> Result<AppSetting, Error> {
+    pub(crate) fn patch_app_setting(
+        &self,
+        id: RowId,
+        data: JsonObject,
+    ) -> Result<AppSetting, Error> {
         let now = (self.clock)();
         self.write(|db, c| db.patch_app_setting(c, id, data, now))
     }
@@ -366,7 +392,10 @@ impl Standalone {
         Ok(row)
     }
 
-    pub(crate) fn download_app_setting_file(&self, id: RowId) -> Result<(FileMeta, Vec<u8>), Error> {
+    pub(crate) fn download_app_setting_file(
+        &self,
+        id: RowId,
+    ) -> Result<(FileMeta, Vec<u8>), Error> {
         let meta = self.db.borrow().app_setting_file(&self.caller(), id)?;
         self.read_file(id, meta)
     }
@@ -473,11 +502,17 @@ mod tests {
         let store = Shared::default();
         let a = open(&store, seed());
         assert_eq!(a.list_app_settings(None).len(), 1);
-        assert_eq!(a.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+        assert_eq!(
+            a.list_app_data(&ListFilter::default()).unwrap().items.len(),
+            1
+        );
         a.create_app_data(&NewAppData::new("note", JsonObject::new()))
             .unwrap();
         let b = open(&store, seed());
-        assert_eq!(b.list_app_data(&ListFilter::default()).unwrap().items.len(), 2);
+        assert_eq!(
+            b.list_app_data(&ListFilter::default()).unwrap().items.len(),
+            2
+        );
         assert_eq!(b.list_app_settings(None).len(), 1);
     }
 
@@ -497,7 +532,14 @@ mod tests {
             Box::new(|| RowId(Uuid::from_u128(uuid_seed() << 64))),
         )
         .unwrap();
-        assert_eq!(other.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+        assert_eq!(
+            other
+                .list_app_data(&ListFilter::default())
+                .unwrap()
+                .items
+                .len(),
+            1
+        );
     }
 
     #[test]
@@ -509,12 +551,18 @@ mod tests {
             mimetype: "application/octet-stream".into(),
         };
         let f = a.upload_app_data_file(&meta, &[1, 2, 3]).unwrap();
-        assert_eq!(a.download_app_data_file(f.id).unwrap(), (meta, vec![1, 2, 3]));
+        assert_eq!(
+            a.download_app_data_file(f.id).unwrap(),
+            (meta, vec![1, 2, 3])
+        );
         a.switch_account(BOB, Permission::Read).unwrap();
         assert_eq!(a.caller().account, Some(BOB));
         a.reset().unwrap();
         assert_eq!(a.caller().account, Some(seed().account.id));
-        assert_eq!(a.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+        assert_eq!(
+            a.list_app_data(&ListFilter::default()).unwrap().items.len(),
+            1
+        );
         assert_eq!(store.0.get(&a.file_key(f.id)).unwrap(), None);
     }
 
@@ -533,7 +581,9 @@ mod tests {
         assert_eq!(rows.len(), 1);
         assert_eq!(rows[0].ty, "note");
         assert_eq!(
-            a.create_app_setting("x", JsonObject::new()).unwrap_err().status(),
+            a.create_app_setting("x", JsonObject::new())
+                .unwrap_err()
+                .status(),
             Some(403)
         );
         let meta = FileMeta {
@@ -541,10 +591,15 @@ mod tests {
             mimetype: "text/plain".into(),
         };
         assert_eq!(
-            a.upload_app_setting_file(None, &meta, b"x").unwrap_err().status(),
+            a.upload_app_setting_file(None, &meta, b"x")
+                .unwrap_err()
+                .status(),
             Some(403)
         );
-        assert!(a.switch_account(AccountId(Uuid::from_u128(77)), Permission::Admin).is_err());
+        assert!(
+            a.switch_account(AccountId(Uuid::from_u128(77)), Permission::Admin)
+                .is_err()
+        );
     }
 
     #[test]
@@ -559,6 +614,9 @@ mod tests {
             "Storage"
         );
         store.1.set(false);
-        assert_eq!(a.list_app_data(&ListFilter::default()).unwrap().items.len(), 1);
+        assert_eq!(
+            a.list_app_data(&ListFilter::default()).unwrap().items.len(),
+            1
+        );
     }
 }

@@ -211,21 +211,30 @@ async fn seed(client: &Client, api: &str, token: &str, item: &str, n: usize) {
     for t in tasks {
         t.await.expect("seed task");
     }
-    eprintln!(
-        "  seeded {n} rows in {:.1} s",
-        t0.elapsed().as_secs_f64()
-    );
+    eprintln!("  seeded {n} rows in {:.1} s", t0.elapsed().as_secs_f64());
 }
 
 /// Walks an item with `?limit=100`, returning every page URL (first page included) and checking
 /// that each row comes exactly once.
-async fn page_urls(client: &Client, base: &str, api: &str, token: &str, item: &str, rows: usize) -> Vec<String> {
+async fn page_urls(
+    client: &Client,
+    base: &str,
+    api: &str,
+    token: &str,
+    item: &str,
+    rows: usize,
+) -> Vec<String> {
     let mut urls = Vec::new();
     let mut url = format!("{api}/app-items/{item}/app-data?limit=100");
     let mut seen = std::collections::HashSet::new();
     loop {
         urls.push(url.clone());
-        let r = client.get(&url).bearer_auth(token).send().await.expect("page");
+        let r = client
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("page");
         assert_eq!(r.status(), StatusCode::OK, "page {url}");
         let next = r
             .headers()
@@ -234,17 +243,27 @@ async fn page_urls(client: &Client, base: &str, api: &str, token: &str, item: &s
             .and_then(|l| {
                 l.split(',').find(|p| p.contains("rel=\"next\"")).map(|p| {
                     let target = p.split(';').next().unwrap_or("").trim();
-                    target.trim_start_matches('<').trim_end_matches('>').to_owned()
+                    target
+                        .trim_start_matches('<')
+                        .trim_end_matches('>')
+                        .to_owned()
                 })
             });
         let page: Vec<Value> = r.json().await.expect("page JSON");
         assert!(page.len() <= 100, "a page holds at most 100 rows");
         for row in &page {
-            assert!(seen.insert(row["id"].as_str().unwrap_or("").to_owned()), "row twice in the walk");
+            assert!(
+                seen.insert(row["id"].as_str().unwrap_or("").to_owned()),
+                "row twice in the walk"
+            );
         }
         match next {
             Some(n) if !page.is_empty() => {
-                url = if n.starts_with("http") { n } else { format!("{base}{n}") };
+                url = if n.starts_with("http") {
+                    n
+                } else {
+                    format!("{base}{n}")
+                };
             }
             _ => break,
         }
@@ -270,11 +289,14 @@ async fn main() {
 
     // The server, on SQLite in a temporary data dir.
     let dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
     let addr = listener.local_addr().expect("addr");
     let base = format!("http://{addr}");
     let api = format!("{base}/api");
-    let mut config = Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml())).expect("config");
+    let mut config =
+        Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml())).expect("config");
     config.server.addr = addr.to_string();
     config.server.public_url = base.clone();
     config.server.data_dir = dir.path().to_path_buf();
@@ -283,7 +305,9 @@ async fn main() {
     config.server.host_dir = None;
     config.server.apps_dir = None;
     config.server.apps_addr = None;
-    let state = appframe_server::build_state(config).await.expect("build_state");
+    let state = appframe_server::build_state(config)
+        .await
+        .expect("build_state");
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(appframe_server::serve(listener, state, async move {
         let _ = stop_rx.await;
@@ -294,8 +318,13 @@ async fn main() {
         "/ceiling",
         axum::routing::get(|| async { axum::Json(json!({"id": "b0000000-0000-4000-8000-000000000000", "name": "ceiling", "ok": true})) }),
     );
-    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let bare_url = format!("http://{}/ceiling", bare_listener.local_addr().expect("addr"));
+    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let bare_url = format!(
+        "http://{}/ceiling",
+        bare_listener.local_addr().expect("addr")
+    );
     tokio::spawn(async move { axum::serve(bare_listener, bare).await });
 
     let client = Client::builder()
@@ -304,8 +333,16 @@ async fn main() {
         .expect("client");
 
     // Bob's token for each bench item (login once per item: a token is bound to one item).
-    let session = Client::builder().cookie_store(true).build().expect("client");
-    let r = session.post(format!("{api}/login")).json(&json!({"memberId": BOB})).send().await.expect("login");
+    let session = Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let r = session
+        .post(format!("{api}/login"))
+        .json(&json!({"memberId": BOB}))
+        .send()
+        .await
+        .expect("login");
     assert!(r.status().is_success(), "login: {}", r.status());
     let mut tokens = std::collections::HashMap::new();
     for item in [GET_ITEM, POST_ITEM, SMALL_ITEM, LARGE_ITEM] {
@@ -323,20 +360,54 @@ async fn main() {
     seed(&client, &api, &tokens[GET_ITEM], GET_ITEM, 100).await;
     seed(&client, &api, &tokens[SMALL_ITEM], SMALL_ITEM, small_rows).await;
     seed(&client, &api, &tokens[LARGE_ITEM], LARGE_ITEM, large_rows).await;
-    let small_pages = page_urls(&client, &base, &api, &tokens[SMALL_ITEM], SMALL_ITEM, small_rows).await;
-    let large_pages = page_urls(&client, &base, &api, &tokens[LARGE_ITEM], LARGE_ITEM, large_rows).await;
-    eprintln!("  {} and {} pages of 100 rows", small_pages.len(), large_pages.len());
+    let small_pages = page_urls(
+        &client,
+        &base,
+        &api,
+        &tokens[SMALL_ITEM],
+        SMALL_ITEM,
+        small_rows,
+    )
+    .await;
+    let large_pages = page_urls(
+        &client,
+        &base,
+        &api,
+        &tokens[LARGE_ITEM],
+        LARGE_ITEM,
+        large_rows,
+    )
+    .await;
+    eprintln!(
+        "  {} and {} pages of 100 rows",
+        small_pages.len(),
+        large_pages.len()
+    );
 
     let get_url = format!("{api}/app-items/{GET_ITEM}/app-data");
-    let check: Vec<Value> = client.get(&get_url).bearer_auth(&tokens[GET_ITEM]).send().await.expect("GET").json().await.expect("JSON");
+    let check: Vec<Value> = client
+        .get(&get_url)
+        .bearer_auth(&tokens[GET_ITEM])
+        .send()
+        .await
+        .expect("GET")
+        .json()
+        .await
+        .expect("JSON");
     assert_eq!(check.len(), 100, "the GET scenario returns 100 rows");
 
-    eprintln!("measuring: warm-up {warmup:?}, {measure:?} per scenario, {CONNECTIONS} connections...");
+    eprintln!(
+        "measuring: warm-up {warmup:?}, {measure:?} per scenario, {CONNECTIONS} connections..."
+    );
     let ceiling = run(
         "bare axum route (ceiling)",
         &client,
         None,
-        Load::Fixed { method: Method::GET, url: bare_url, body: None },
+        Load::Fixed {
+            method: Method::GET,
+            url: bare_url,
+            body: None,
+        },
         warmup,
         measure,
     )
@@ -345,7 +416,11 @@ async fn main() {
         "app-data GET, 100 rows",
         &client,
         Some(&tokens[GET_ITEM]),
-        Load::Fixed { method: Method::GET, url: get_url, body: None },
+        Load::Fixed {
+            method: Method::GET,
+            url: get_url,
+            body: None,
+        },
         warmup,
         measure,
     )
@@ -385,7 +460,9 @@ async fn main() {
     let _ = stop_tx.send(());
     let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
 
-    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(0);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(0);
     println!(
         "{} cores, {CONNECTIONS} connections, warm-up {warmup:?}, {measure:?} per scenario{}\n",
         cores,
@@ -427,7 +504,10 @@ async fn main() {
         page_cost,
         verdict(page_cost <= 1.5 && small.errors == 0 && large.errors == 0)
     );
-    let total_errors: usize = [&ceiling, &get, &post, &small, &large].iter().map(|o| o.errors).sum();
+    let total_errors: usize = [&ceiling, &get, &post, &small, &large]
+        .iter()
+        .map(|o| o.errors)
+        .sum();
     if total_errors > 0 {
         eprintln!("{total_errors} requests failed during the measurement");
         std::process::exit(1);

@@ -73,7 +73,9 @@ pub struct Jwt {
 
 impl std::fmt::Debug for Jwt {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Jwt").field("ttl_secs", &self.ttl_secs).finish_non_exhaustive()
+        f.debug_struct("Jwt")
+            .field("ttl_secs", &self.ttl_secs)
+            .finish_non_exhaustive()
     }
 }
 
@@ -123,13 +125,23 @@ impl Jwt {
         if header.alg != Algorithm::HS256 {
             return Err(bad("unexpected signing algorithm"));
         }
-        let (message, signature) = token.rsplit_once('.').ok_or_else(|| bad("malformed token"))?;
-        let valid = jsonwebtoken::crypto::verify(signature, message.as_bytes(), &self.dec, Algorithm::HS256)
-            .map_err(|e| bad(&e.to_string()))?;
+        let (message, signature) = token
+            .rsplit_once('.')
+            .ok_or_else(|| bad("malformed token"))?;
+        let valid = jsonwebtoken::crypto::verify(
+            signature,
+            message.as_bytes(),
+            &self.dec,
+            Algorithm::HS256,
+        )
+        .map_err(|e| bad(&e.to_string()))?;
         if !valid {
             return Err(bad("invalid signature"));
         }
-        let payload = message.split_once('.').map(|(_, p)| p).ok_or_else(|| bad("malformed token"))?;
+        let payload = message
+            .split_once('.')
+            .map(|(_, p)| p)
+            .ok_or_else(|| bad("malformed token"))?;
         use base64::Engine;
         let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
             .decode(payload.trim_end_matches('='))
@@ -328,28 +340,24 @@ impl AppToken {
         if sub.item_id != url_item {
             return Err(Error::TokenItemMismatch);
         }
-        let store = state.store();
-        let account = match sub.account_id {
-            Some(id) => Some(store.get_account(id).await?.ok_or_else(|| {
-                Error::InvalidToken("the token's account no longer exists".into())
-            })?),
-            None if strict => {
-                return Err(Error::InvalidToken("this route needs an account".into()));
-            }
-            None => None,
-        };
-        let item = store.get_item(url_item).await?.ok_or(Error::ItemNotFound)?;
-        let permission = match &account {
-            Some(a) => Some(
-                store
-                    .permission(a.id, item.id)
-                    .await?
-                    .ok_or(Error::CannotAccess)?,
-            ),
-            // Anonymous tokens are only minted for items the viewer may read; there are no
-            // public items yet, so they carry no permission.
-            None => None,
-        };
+        if strict && sub.account_id.is_none() {
+            return Err(Error::InvalidToken("this route needs an account".into()));
+        }
+        let (item, account, permission) = state
+            .store()
+            .item_access(url_item, sub.account_id)
+            .await?
+            .ok_or(Error::ItemNotFound)?;
+        if sub.account_id.is_some() && account.is_none() {
+            return Err(Error::InvalidToken(
+                "the token's account no longer exists".into(),
+            ));
+        }
+        // Anonymous tokens are only minted for items the viewer may read; there are no public
+        // items yet, so they carry no permission. A member needs a membership.
+        if account.is_some() && permission.is_none() {
+            return Err(Error::CannotAccess);
+        }
         Ok(Access {
             account,
             item,
@@ -475,7 +483,10 @@ mod tests {
     #[test]
     fn cookies_are_found_among_others() {
         let mut h = HeaderMap::new();
-        h.insert(header::COOKIE, "a=1; appframe_session=abc; b=2".parse().unwrap());
+        h.insert(
+            header::COOKIE,
+            "a=1; appframe_session=abc; b=2".parse().unwrap(),
+        );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
     }

@@ -260,13 +260,19 @@ pub struct ApiKeyConfig {
 fn line_col(s: &str, offset: usize) -> (usize, usize) {
     let before = &s[..offset.min(s.len())];
     let line = before.matches('\n').count() + 1;
-    let column = before.rfind('\n').map_or(before.len(), |i| before.len() - i - 1) + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |i| before.len() - i - 1)
+        + 1;
     (line, column)
 }
 
 /// Whether `s` is a bare origin: `http(s)://host[:port]`, no path, query or trailing slash.
 pub fn is_origin(s: &str) -> bool {
-    let rest = match s.strip_prefix("https://").or_else(|| s.strip_prefix("http://")) {
+    let rest = match s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"))
+    {
         Some(r) => r,
         None => return false,
     };
@@ -444,7 +450,10 @@ impl Config {
         let mut names = HashSet::new();
         for p in &self.publishers {
             if p.name.trim().is_empty() || !names.insert(p.name.as_str()) {
-                return bad(format!("publisher name {:?} is empty or duplicated", p.name));
+                return bad(format!(
+                    "publisher name {:?} is empty or duplicated",
+                    p.name
+                ));
             }
             for o in &p.origins {
                 if !is_origin(o) {
@@ -565,7 +574,12 @@ mod tests {
     fn validation_rejects_unknown_references_and_bad_origins() {
         let mut c = Config::demo();
         c.items[0].app = "nope".into();
-        assert!(c.validate().unwrap_err().to_string().contains("unknown app"));
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("unknown app")
+        );
 
         let mut c = Config::demo();
         c.publishers[0].origins.push("http://x:8081/".into());

@@ -122,12 +122,7 @@ impl Error {
                 "GERR027",
                 None,
             ),
-            InvalidToken(_) => (
-                StatusCode::UNAUTHORIZED,
-                "INVALID_TOKEN",
-                "GERR027",
-                None,
-            ),
+            InvalidToken(_) => (StatusCode::UNAUTHORIZED, "INVALID_TOKEN", "GERR027", None),
             TokenItemMismatch => (
                 StatusCode::UNAUTHORIZED,
                 "TOKEN_ITEM_ID_MISMATCH",
@@ -199,7 +194,12 @@ impl Error {
                 "GAERR005",
                 Some("graasp-plugin-apps/app-setting"),
             ),
-            NotFound(_) => (StatusCode::NOT_FOUND, "NOT_FOUND", "FST_ERR_NOT_FOUND", None),
+            NotFound(_) => (
+                StatusCode::NOT_FOUND,
+                "NOT_FOUND",
+                "FST_ERR_NOT_FOUND",
+                None,
+            ),
             Conflict(_) => (StatusCode::CONFLICT, "CONFLICT", "AFERR009", None),
             Db(_) | Migrate(_) | Files(_) | Config(_) | Io(_) | Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

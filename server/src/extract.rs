@@ -109,8 +109,11 @@ pub struct PageQuery {
 
 /// Encodes the position of a row as an opaque cursor.
 pub fn encode_cursor(created_at: OffsetDateTime, id: Uuid) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .encode(format!("{}:{}", to_micros(created_at), id.simple()))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!(
+        "{}:{}",
+        to_micros(created_at),
+        id.simple()
+    ))
 }
 
 /// Decodes a cursor.
@@ -217,7 +220,9 @@ mod tests {
         let c = encode_cursor(t, rows[1].1);
         assert_eq!(
             link,
-            format!("<http://h:1/api/app-items/x/app-data?type=note&limit=2&cursor={c}>; rel=\"next\"")
+            format!(
+                "<http://h:1/api/app-items/x/app-data?type=note&limit=2&cursor={c}>; rel=\"next\""
+            )
         );
         let (rows3, none) = paginate(rows[..2].to_vec(), page, "http://h:1", &uri, |r| *r);
         assert_eq!(rows3.len(), 2);

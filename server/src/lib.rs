@@ -30,6 +30,8 @@ mod error;
 pub mod extract;
 pub mod routes;
 pub mod store;
+#[cfg(test)]
+mod tests;
 
 pub use error::{Error, Result};
 
@@ -49,8 +51,9 @@ use std::{
 use tower_http::{
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
     services::{ServeDir, ServeFile},
-    trace::TraceLayer,
+    trace::{DefaultOnResponse, TraceLayer},
 };
+use tracing::Level;
 
 /// Header carrying the request id (set when absent, echoed in the response and in logs).
 pub const REQUEST_ID: &str = "x-request-id";
@@ -255,7 +258,7 @@ pub fn app(state: AppState) -> Router {
                     .unwrap_or("-");
                 tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
             },
-        ))
+        ).on_response(DefaultOnResponse::new().level(Level::INFO)))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 

@@ -65,7 +65,11 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
     if let Some(a) = addr {
         cfg.server.addr = a;
     }
-    let apps = cfg.server.apps_dir.clone().zip(cfg.server.apps_addr.clone());
+    let apps = cfg
+        .server
+        .apps_dir
+        .clone()
+        .zip(cfg.server.apps_addr.clone());
     let addr = cfg.server.addr.clone();
     let state = build_state(cfg).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&addr)
@@ -82,7 +86,10 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
             let l = tokio::net::TcpListener::bind(&apps_addr)
                 .await
                 .map_err(|e| format!("cannot listen on {apps_addr}: {e}"))?;
-            tracing::info!("serving app bundles from {} on http://{apps_addr}", dir.display());
+            tracing::info!(
+                "serving app bundles from {} on http://{apps_addr}",
+                dir.display()
+            );
             let mut rx = rx.clone();
             Some(tokio::spawn(async move {
                 axum::serve(l, static_apps_router(&dir))

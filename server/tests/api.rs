@@ -33,9 +33,44 @@ fn is_rfc3339(s: &str) -> bool {
     time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).is_ok()
 }
 
+/// RFC 4180 records (quoted fields may hold commas, doubled quotes and newlines).
+fn parse_csv(text: &str) -> Vec<Vec<String>> {
+    let mut records = Vec::new();
+    let mut record = Vec::new();
+    let mut field = String::new();
+    let mut quoted = false;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (quoted, c) {
+            (true, '"') if chars.peek() == Some(&'"') => {
+                chars.next();
+                field.push('"');
+            }
+            (true, '"') => quoted = false,
+            (true, c) => field.push(c),
+            (false, '"') => quoted = true,
+            (false, ',') => record.push(std::mem::take(&mut field)),
+            (false, '\r') => {}
+            (false, '\n') => {
+                record.push(std::mem::take(&mut field));
+                records.push(std::mem::take(&mut record));
+            }
+            (false, c) => field.push(c),
+        }
+    }
+    if !field.is_empty() || !record.is_empty() {
+        record.push(field);
+        records.push(record);
+    }
+    records
+}
+
 fn random_id() -> String {
     uuid::Uuid::new_v4().to_string()
 }
+
+/// A bad-input case: what it is, the raw body, the expected status.
+type BadBody = (&'static str, String, u16);
 
 /// One app-data row of the permission matrix.
 #[derive(Debug, Clone)]
@@ -130,7 +165,11 @@ fn item_routes(item: &str, row: &str) -> Vec<(Method, String, Option<Value>)> {
             format!("/app-items/{item}/app-data/{row}"),
             Some(json!({"data": {"x": 2}})),
         ),
-        (Method::DELETE, format!("/app-items/{item}/app-data/{row}"), None),
+        (
+            Method::DELETE,
+            format!("/app-items/{item}/app-data/{row}"),
+            None,
+        ),
         (Method::GET, format!("/app-items/{item}/app-action"), None),
         (
             Method::POST,
@@ -161,7 +200,10 @@ async fn counts(t: &TestServer, item: &str) -> (usize, usize, usize) {
     let admin = t.app_for(ALICE, item).await;
     (
         admin.app_data(item).await.len(),
-        admin.list(&format!("/app-items/{item}/app-action")).await.len(),
+        admin
+            .list(&format!("/app-items/{item}/app-action"))
+            .await
+            .len(),
         admin
             .list(&format!("/app-items/{item}/app-settings"))
             .await
@@ -179,7 +221,10 @@ fn file_part(bytes: Vec<u8>, name: &str, mime: &str) -> multipart::Part {
 async fn upload_data_file(app: &AppClient, item: &str, bytes: Vec<u8>, name: &str) -> Value {
     let form = multipart::Form::new().part("files", file_part(bytes, name, "text/plain"));
     let r = app
-        .req(Method::POST, &format!("/app-items/app-data/upload?id={item}"))
+        .req(
+            Method::POST,
+            &format!("/app-items/app-data/upload?id={item}"),
+        )
         .multipart(form)
         .send()
         .await
@@ -200,7 +245,10 @@ async fn download_url(app: &AppClient, kind: &str, id: &str) -> String {
         .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let ct = header_str(&r, "content-type");
-    assert!(ct.starts_with("text/plain"), "download answers text, got {ct}");
+    assert!(
+        ct.starts_with("text/plain"),
+        "download answers text, got {ct}"
+    );
     let url = r.text().await.unwrap();
     assert!(url.starts_with("http"), "download URL is absolute: {url}");
     url
@@ -353,6 +401,20 @@ api_tests! {
         assert!((iat - now_secs()).abs() < 60);
     }
 
+    /// A token issued by the server stops working when its lifetime is over.
+    with(|c| c.server.token_ttl_secs = 1)
+    async fn token_expires_after_the_configured_lifetime(t) {
+        let app = t.app_for(CAROL, COUNTER_ITEM).await;
+        app.app_data(COUNTER_ITEM).await;
+        let exp = token_claims(&app.token)["exp"].as_i64().unwrap();
+        // Wait until the expiry second has fully passed (no leeway on the server).
+        while now_secs() <= exp {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        let r = app.req(Method::GET, &format!("/app-items/{COUNTER_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 401, Some("GERR027")).await;
+    }
+
     /// Both origins of the demo publisher get tokens; the token is bound to the one asked for.
     async fn token_is_granted_for_every_origin_of_the_apps_publisher(t) {
         let s = t.login(CAROL).await;
@@ -396,10 +458,9 @@ api_tests! {
         let foreign = t.url(&format!("/api/app-items/{FOREIGN_ITEM}/api-access-token"));
         let fbody = json!({"key": FOREIGN_KEY, "origin": FOREIGN_ORIGIN});
         expect_error(bob.post(&foreign).json(&fbody).send().await.unwrap(), 403, Some("GERR016")).await;
+        // No public items exist, so a caller without a session gets no token.
         let r = t.http.post(&url).json(&body).send().await.unwrap();
-        let status = r.status().as_u16();
-        assert!(status == 401 || status == 403, "anonymous token request: {status}");
-        expect_error(r, status, None).await;
+        expect_error(r, 401, Some("GERR027")).await;
     }
 
     /// The token route's body is strict and its ids are checked.
@@ -417,6 +478,8 @@ api_tests! {
             assert_eq!(r.status(), StatusCode::BAD_REQUEST, "{what}");
             expect_error(r, 400, None).await;
         }
+        let big = json!({"key": COUNTER_KEY, "origin": "x".repeat(MAX_BODY + 1)});
+        expect_error(s.post(&url).json(&big).send().await.unwrap(), 413, None).await;
         let r = s.post(&url).header(header::CONTENT_TYPE, "application/json").body("{").send().await.unwrap();
         expect_error(r, 400, None).await;
         let body = json!({"key": COUNTER_KEY, "origin": APP_ORIGIN});
@@ -574,6 +637,7 @@ api_tests! {
                     .unwrap();
                 let what = format!("{} patching the {}", name_of(actor), row.label());
                 if may_patch(actor, row) {
+                    assert_eq!(r.status(), StatusCode::OK, "{what}");
                     let v = json_ok(r).await;
                     assert_eq!(v["data"], new, "{what}");
                     assert_eq!(v["id"], row.id.as_str());
@@ -727,7 +791,7 @@ api_tests! {
         let big = "x".repeat(MAX_BODY + 1);
         let ty2 = "ab".to_owned();
         let ty26 = "a".repeat(26);
-        let routes: Vec<(Method, String, Vec<(&str, String, u16)>)> = vec![
+        let routes: Vec<(Method, String, Vec<BadBody>)> = vec![
             (Method::POST, format!("/app-items/{COUNTER_ITEM}/app-data"), vec![
                 ("data not an object", json!({"type": "note", "data": "text"}).to_string(), 400),
                 ("type a number", json!({"type": 12345, "data": {}}).to_string(), 400),
@@ -1039,8 +1103,17 @@ api_tests! {
                 .unwrap();
             assert_eq!(header_str(&r, "access-control-allow-origin"), "", "preflight from {origin}");
             assert_ne!(header_str(&r, "access-control-allow-credentials"), "true");
-            let r = t.app(&token).req(Method::GET, &format!("/app-items/{COUNTER_ITEM}/app-data")).header(header::ORIGIN, origin).send().await.unwrap();
+            let r = t
+                .http
+                .get(t.url(&path))
+                .bearer_auth(&token)
+                .header(header::ORIGIN, origin)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "the token still works (CORS is the browser's job)");
             assert_eq!(header_str(&r, "access-control-allow-origin"), "", "GET from {origin}");
+            assert_ne!(header_str(&r, "access-control-allow-credentials"), "true", "GET from {origin}");
         }
     }
 
@@ -1057,6 +1130,8 @@ api_tests! {
             "/api/members".to_owned(),
             "/api/admin/members".to_owned(),
             "/api/admin/sessions".to_owned(),
+            // The token route is the host page's (cookie), not the app's.
+            format!("/api/app-items/{COUNTER_ITEM}/api-access-token"),
         ] {
             for origin in [APP_ORIGIN, FOREIGN_ORIGIN] {
                 let r = t
@@ -1091,8 +1166,11 @@ api_tests! {
         assert_eq!(t.stored_files().len(), 1, "one file on disk");
 
         let url = download_url(&bob, "app-data", &id).await;
-        let r = plain_client().get(&url).send().await.unwrap();
+        let r = plain_client().get(&url).header(header::ORIGIN, APP_ORIGIN).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
+        // Credential-less, so any origin may read it, and never with credentials.
+        assert_eq!(header_str(&r, "access-control-allow-origin"), "*");
+        assert_ne!(header_str(&r, "access-control-allow-credentials"), "true");
         assert!(header_str(&r, "content-type").starts_with("text/plain"));
         assert!(header_str(&r, "content-disposition").contains("hello.txt"));
         assert_eq!(r.bytes().await.unwrap().as_ref(), content.as_slice());
@@ -1407,11 +1485,18 @@ api_tests! {
         assert_eq!(r.status(), StatusCode::OK);
         assert!(header_str(&r, "content-type").starts_with("text/csv"));
         let text = r.text().await.unwrap();
-        let mut lines = text.lines();
-        let head = lines.next().unwrap();
-        assert!(head.contains("id") && head.contains("type"), "CSV header: {head}");
-        assert_eq!(text.lines().count(), 5, "header + 4 rows: {text}");
-        assert!(text.contains("\"\"q\"\""), "quotes are doubled in CSV: {text}");
+        let records = parse_csv(&text);
+        let head = &records[0];
+        assert!(head.iter().any(|h| h == "id") && head.iter().any(|h| h == "type"), "CSV header: {head:?}");
+        assert_eq!(records.len(), 5, "header + 4 rows: {text}");
+        assert!(records.iter().all(|r| r.len() == head.len()), "every record has every column: {text}");
+        // The data column round-trips through CSV quoting back to the JSON that was posted.
+        let data_col = head.iter().position(|h| h == "data").expect("a data column");
+        let texts: Vec<Value> = records[1..]
+            .iter()
+            .map(|r| serde_json::from_str::<Value>(&r[data_col]).unwrap()["text"].clone())
+            .collect();
+        assert_eq!(texts.iter().filter(|t| **t == json!("a,b \"q\"")).count(), 3, "{text}");
         let r = export("xml", "app-data").await.unwrap();
         expect_error(r, 400, None).await;
         let r = export("csv", "everything").await.unwrap();

@@ -92,6 +92,8 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
         }
         Err(err) => {
             rows.push(row("setup", Outcome::Failed(format!("{err:#}")), step));
+            rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
+            mark_not_run(&mut rows, SUITES);
             return finish(rows, total);
         }
     };

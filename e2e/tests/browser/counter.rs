@@ -16,7 +16,7 @@ async fn stored_actions(stack: &Stack) -> Result<Vec<(uuid::Uuid, String)>> {
         .store()
         .list_app_actions(COUNTER.item, None, Page { after: None, limit: 1000 })
         .await?;
-    Ok(rows.into_iter().map(|r| (r.account.id, r.ty)).collect())
+    Ok(rows.into_iter().map(|r| (r.account.id.0, r.ty)).collect())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

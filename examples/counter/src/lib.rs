@@ -140,8 +140,10 @@ async fn run() -> Result<(), Error> {
 
 /// Stores one click (a row visible to everyone on the item) and posts the `click` action.
 async fn click(app: &App, new_count: u64) -> Result<(), Error> {
-    app.create_app_data(NewAppData::new(CLICK, JsonObject::new()).with_visibility(Visibility::Item))
-        .await?;
+    app.create_app_data(
+        NewAppData::new(CLICK, JsonObject::new()).with_visibility(Visibility::Item),
+    )
+    .await?;
     let mut action = JsonObject::new();
     action.insert("count".into(), new_count.into());
     app.create_app_action(CLICK, action).await?;
@@ -184,7 +186,11 @@ pub fn describe(name: &str, ctx: &LocalContext, standalone: bool) -> String {
         .ok()
         .and_then(|v| v.as_str().map(str::to_owned))
         .unwrap_or_default();
-    let mode = if standalone { " · standalone mode" } else { "" };
+    let mode = if standalone {
+        " · standalone mode"
+    } else {
+        ""
+    };
     format!("{name} ({}, {view}){mode}", ctx.permission.as_str())
 }
 

@@ -25,7 +25,7 @@ mod model;
 pub use model::*;
 
 use appframe_sdk::{
-    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LocalContext, NewAppData,
+    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LocalContext, NewAppData, Permission,
     ResizeHandle, RowId, StandaloneConfig, Visibility,
 };
 use leptos::{prelude::*, task::spawn_local};
@@ -178,14 +178,31 @@ async fn list_all(app: &App, ty: &str) -> Result<Vec<AppData>, Error> {
 }
 
 /// The standalone backend starts with the default palette stored, as an admin would leave it.
+/// Opened alone, `?context=analytics` (or `builder`, `player`) and `?permission=read|write|admin`
+/// choose the view and role, so an author can try the action log or the reader's UI.
 fn config() -> AppConfig {
     let mut config = AppConfig::new(APP_KEY);
-    config.standalone = StandaloneConfig {
+    let mut standalone = StandaloneConfig {
         item_name: "Sticky notes (standalone)".into(),
         app_settings: vec![(COLORS_SETTING.into(), colors_data(&default_colors()))],
         ..StandaloneConfig::default()
     };
+    if let Some(c) = query_param("context").and_then(|c| parse_context(&c)) {
+        standalone.context = c;
+    }
+    if let Some(p) = query_param("permission").and_then(|p| Permission::parse(&p)) {
+        standalone.permission = p;
+    }
+    config.standalone = standalone;
     config
+}
+
+/// A parameter of the page's query string.
+fn query_param(name: &str) -> Option<String> {
+    let search = web_sys::window()?.location().search().ok()?;
+    web_sys::UrlSearchParams::new_with_str(&search)
+        .ok()?
+        .get(name)
 }
 
 /// Start-up: handshake, token, names, notes, files, palette and (for admins in analytics) actions.
@@ -202,8 +219,13 @@ async fn load(st: State) -> Result<(), Error> {
         .map_or_else(|| "anonymous".to_owned(), |m| m.name);
     st.me.set(me);
     st.notes.set(list_all(&app, NOTE).await?);
-    st.files
-        .set(list_all(&app, FILE).await?.into_iter().map(|f| f.id).collect());
+    st.files.set(
+        list_all(&app, FILE)
+            .await?
+            .into_iter()
+            .map(|f| f.id)
+            .collect(),
+    );
     let setting = app
         .list_app_settings(Some(COLORS_SETTING))
         .await?
@@ -238,15 +260,16 @@ fn StickyNotes() -> impl IntoView {
     };
     let who = move || {
         st.ctx.get().map(|c| {
-            let standalone = if c.is_standalone() { " · standalone mode" } else { "" };
+            let standalone = if c.is_standalone() {
+                " · standalone mode"
+            } else {
+                ""
+            };
             format!(
                 "{} ({}, {}){standalone}",
                 st.me.get(),
                 c.permission.as_str(),
-                serde_json::to_value(c.context)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                context_name(c.context)
             )
         })
     };
@@ -278,7 +301,10 @@ fn StickyNotes() -> impl IntoView {
 }
 
 /// The palette as `<option>`s, with `selected` on the current colour.
-fn color_options(st: State, current: impl Fn() -> String + Send + Sync + Copy + 'static) -> impl IntoView {
+fn color_options(
+    st: State,
+    current: impl Fn() -> String + Send + Sync + Copy + 'static,
+) -> impl IntoView {
     move || {
         st.colors
             .get()
@@ -298,17 +324,20 @@ fn NewNote(st: State) -> impl IntoView {
     let visibility = RwSignal::new("member".to_owned());
     let color = RwSignal::new(String::new());
     // The chosen colour, or the palette's first when none is chosen (or it left the palette).
-    let chosen = move || {
-        let c = color.get();
-        let palette = st.colors.get();
-        if palette.contains(&c) { c } else { palette.first().cloned().unwrap_or_default() }
-    };
+    let chosen = move || pick_color(&color.get(), &st.colors.get());
     let add = move |_| {
         st.run(async move {
-            let vis = if visibility.get_untracked() == "item" { Visibility::Item } else { Visibility::Member };
-            let data = note_data(&text.get_untracked(), &chosen())?;
+            let vis = if visibility.get_untracked() == "item" {
+                Visibility::Item
+            } else {
+                Visibility::Member
+            };
+            let color = pick_color(&color.get_untracked(), &st.colors.get_untracked());
+            let data = note_data(&text.get_untracked(), &color)?;
             let app = st.app()?;
-            let row = app.create_app_data(NewAppData::new(NOTE, data).with_visibility(vis)).await?;
+            let row = app
+                .create_app_data(NewAppData::new(NOTE, data).with_visibility(vis))
+                .await?;
             let id = row.id;
             st.notes.update(|ns| ns.push(row));
             text.set(String::new());
@@ -350,7 +379,11 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
 
     let save = move |_| {
         st.run(async move {
-            let new = edited(&data.get_value(), &draft.get_untracked(), &draft_color.get_untracked())?;
+            let new = edited(
+                &data.get_value(),
+                &draft.get_untracked(),
+                &draft_color.get_untracked(),
+            )?;
             let app = st.app()?;
             let row = app.patch_app_data(id, new).await?;
             editing.set(false);
@@ -365,20 +398,23 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
             let app = st.app()?;
             app.delete_app_data(id).await?;
             st.notes.update(|ns| ns.retain(|n| n.id != id));
-            if let Some(a) = attachment {
-                // Deleting the note also deletes its file row when the user can see it; a file
-                // they cannot see is not theirs to delete.
-                if st.files.get_untracked().contains(&a.id) {
-                    app.delete_app_data(a.id).await?;
-                    st.files.update(|fs| fs.retain(|f| *f != a.id));
-                }
+            // Deleting the note also deletes its file row when the user can see it; a file
+            // they cannot see is not theirs to delete.
+            if let Some(a) = attachment
+                && st.files.get_untracked().contains(&a.id)
+            {
+                app.delete_app_data(a.id).await?;
+                st.files.update(|fs| fs.retain(|f| *f != a.id));
             }
             st.log(&app, "delete-note", id).await
         });
     };
     let previous = note.attachment.clone();
     let attach = move |ev: leptos::ev::Event| {
-        let Some(input) = ev.target().and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok()) else {
+        let Some(input) = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::HtmlInputElement>().ok())
+        else {
             return;
         };
         let Some(file) = input.files().and_then(|f| f.get(0)) else {
@@ -388,15 +424,20 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
         st.run(async move {
             let app = st.app()?;
             let uploaded = app.upload_app_data_file(&file, &file.name()).await?;
-            let attachment = Attachment { id: uploaded.id, name: file.name() };
+            let attachment = Attachment {
+                id: uploaded.id,
+                name: file.name(),
+            };
             st.files.update(|fs| fs.push(uploaded.id));
-            let row = app.patch_app_data(id, with_attachment(&data.get_value(), &attachment)).await?;
+            let row = app
+                .patch_app_data(id, with_attachment(&data.get_value(), &attachment))
+                .await?;
             st.replace_note(row);
-            if let Some(old) = previous {
-                if st.files.get_untracked().contains(&old.id) {
-                    app.delete_app_data(old.id).await?;
-                    st.files.update(|fs| fs.retain(|f| *f != old.id));
-                }
+            if let Some(old) = previous
+                && st.files.get_untracked().contains(&old.id)
+            {
+                app.delete_app_data(old.id).await?;
+                st.files.update(|fs| fs.retain(|f| *f != old.id));
             }
             st.log(&app, "attach-file", id).await
         });
@@ -524,7 +565,7 @@ fn ActionLog(st: State) -> impl IntoView {
             <ol>
                 {move || {
                     let mut actions = st.actions.get();
-                    actions.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+                    actions.sort_by_key(|a| std::cmp::Reverse(a.created_at));
                     actions.into_iter().map(|a| {
                         let data = serde_json::Value::Object(a.data).to_string();
                         view! {

@@ -143,7 +143,9 @@ pub fn parse_colors(input: &str) -> Result<Vec<String>, Error> {
         }
     }
     if out.is_empty() {
-        return Err(Error::Invalid("the palette needs at least one colour".into()));
+        return Err(Error::Invalid(
+            "the palette needs at least one colour".into(),
+        ));
     }
     if out.len() > MAX_COLORS {
         return Err(Error::Invalid(format!(
@@ -171,6 +173,19 @@ pub fn colors_data(colors: &[String]) -> JsonObject {
     object(json!({ "colors": colors }))
 }
 
+/// The colour for a new note: the chosen one while it is in the palette, else the palette's
+/// first (the palette may change under an open form).
+pub fn pick_color(chosen: &str, palette: &[String]) -> String {
+    if palette.iter().any(|c| c == chosen) {
+        chosen.to_owned()
+    } else {
+        palette
+            .first()
+            .cloned()
+            .unwrap_or_else(|| DEFAULT_COLORS[0].to_owned())
+    }
+}
+
 /// The default palette as owned strings.
 pub fn default_colors() -> Vec<String> {
     DEFAULT_COLORS.iter().map(|c| (*c).to_owned()).collect()
@@ -195,6 +210,21 @@ pub fn can_edit_settings(ctx: &LocalContext) -> bool {
 /// Whether the action log is shown: admins, in the analytics view.
 pub fn shows_action_log(ctx: &LocalContext) -> bool {
     ctx.permission == Permission::Admin && ctx.context == Context::Analytics
+}
+
+/// Parses a view name (`builder`, `player`, `analytics`, ...) as the protocol spells it.
+pub fn parse_context(name: &str) -> Option<Context> {
+    serde_json::from_value(Value::String(name.to_owned()))
+        .ok()
+        .filter(|c| *c != Context::Unknown)
+}
+
+/// The wire name of a view (`builder`, `analytics`, ...).
+pub fn context_name(c: Context) -> String {
+    serde_json::to_value(c)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
 
 fn object(v: Value) -> JsonObject {
@@ -261,17 +291,29 @@ mod tests {
 
     #[test]
     fn a_row_from_another_client_with_odd_data_still_renders() {
-        let r = row(member(1, "Alice"), None, json!({"color": "red; position: fixed", "attachment": 3}));
+        let r = row(
+            member(1, "Alice"),
+            None,
+            json!({"color": "red; position: fixed", "attachment": 3}),
+        );
         let n = Note::from_row(&r);
         assert_eq!(n.text, "");
-        assert_eq!(n.color, DEFAULT_COLORS[0], "a non-hex colour never reaches style=");
+        assert_eq!(
+            n.color, DEFAULT_COLORS[0],
+            "a non-hex colour never reaches style="
+        );
         assert_eq!(n.attachment, None);
-        assert_eq!(n.author, "Alice", "without a creator the addressed account is the author");
+        assert_eq!(
+            n.author, "Alice",
+            "without a creator the addressed account is the author"
+        );
     }
 
     #[test]
     fn editing_keeps_the_attachment_and_unknown_fields() {
-        let data = object(json!({"text": "a", "color": "#fff", "attachment": {"id": "x", "name": "y"}, "pinned": true}));
+        let data = object(
+            json!({"text": "a", "color": "#fff", "attachment": {"id": "x", "name": "y"}, "pinned": true}),
+        );
         let out = edited(&data, "  b  ", "#000000").unwrap();
         assert_eq!(
             Value::Object(out),
@@ -297,7 +339,10 @@ mod tests {
                 name: "new.txt".into(),
             },
         );
-        assert_eq!(out["attachment"], json!({"id": uuid(3).to_string(), "name": "new.txt"}));
+        assert_eq!(
+            out["attachment"],
+            json!({"id": uuid(3).to_string(), "name": "new.txt"})
+        );
         assert_eq!(out["text"], json!("a"));
     }
 
@@ -329,11 +374,31 @@ mod tests {
         let bob = member(2, "Bob");
         let r = row(alice.clone(), Some(bob.clone()), json!({}));
         assert!(can_modify(&r, Some(bob.id), Permission::Read));
-        assert!(!can_modify(&r, Some(alice.id), Permission::Write), "addressed but not the creator");
+        assert!(
+            !can_modify(&r, Some(alice.id), Permission::Write),
+            "addressed but not the creator"
+        );
         assert!(can_modify(&r, Some(alice.id), Permission::Admin));
         assert!(!can_modify(&r, None, Permission::Read));
         let uncreated = row(alice.clone(), None, json!({}));
         assert!(can_modify(&uncreated, Some(alice.id), Permission::Read));
+    }
+
+    #[test]
+    fn a_new_note_takes_the_chosen_colour_only_while_it_is_in_the_palette() {
+        let palette = vec!["#fff".to_owned(), "#000".to_owned()];
+        assert_eq!(pick_color("#000", &palette), "#000");
+        assert_eq!(pick_color("", &palette), "#fff");
+        assert_eq!(pick_color("#abc", &palette), "#fff");
+        assert_eq!(pick_color("#abc", &[]), DEFAULT_COLORS[0]);
+    }
+
+    #[test]
+    fn view_names_parse_as_the_protocol_spells_them() {
+        assert_eq!(parse_context("analytics"), Some(Context::Analytics));
+        assert_eq!(parse_context("builder"), Some(Context::Builder));
+        assert_eq!(parse_context("nonsense"), None);
+        assert_eq!(context_name(Context::Player), "player");
     }
 
     #[test]

@@ -47,7 +47,10 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{name}", get(get_app).delete(delete_app))
         .route("/sessions", post(create_session))
         .route("/app-tokens", post(create_app_token))
-        .route_layer(middleware::from_fn_with_state(state.clone(), require_api_key))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            require_api_key,
+        ))
         .with_state(state)
 }
 
@@ -177,11 +180,15 @@ fn nonempty(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<Account>>> {
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/members", tag = "admin", responses((status = 200, description = "Every account"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<Account>>> {
     Ok(Json(state.store().list_accounts().await?))
 }
 
-async fn create_member(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/members", tag = "admin", responses((status = 200, description = "Create a member `{id?, name, kind?}` → 201"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn create_member(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewMember>,
 ) -> Result<Response> {
@@ -199,7 +206,9 @@ async fn create_member(
     Ok((StatusCode::CREATED, Json(a)).into_response())
 }
 
-async fn get_member(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/members/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "One account"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn get_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Account>> {
@@ -212,7 +221,9 @@ async fn get_member(
     ))
 }
 
-async fn patch_member(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(patch, path = "/api/admin/members/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Rename or change kind"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn patch_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<PatchMember>,
@@ -233,7 +244,9 @@ async fn patch_member(
     Ok(Json(a))
 }
 
-async fn delete_member(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(delete, path = "/api/admin/members/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Delete an account and its rows → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn delete_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode> {
@@ -329,12 +342,16 @@ async fn require_app(state: &AppState, name: &str) -> Result<()> {
     }
 }
 
-async fn list_items(State(state): State<AppState>) -> Result<Json<Vec<AdminItem>>> {
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/items", tag = "admin", responses((status = 200, description = "Every item"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn list_items(State(state): State<AppState>) -> Result<Json<Vec<AdminItem>>> {
     let items = state.store().list_items().await?;
     Ok(Json(items.into_iter().map(AdminItem::from).collect()))
 }
 
-async fn create_item(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/items", tag = "admin", responses((status = 200, description = "Create an item `{id?, name, app, description?, lang?, settings?}` → 201"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn create_item(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewItem>,
 ) -> Result<Response> {
@@ -359,20 +376,32 @@ async fn create_item(
     Ok((StatusCode::CREATED, Json(AdminItem::from(item))).into_response())
 }
 
-async fn get_item(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/items/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "One item"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn get_item(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<AdminItem>> {
-    let item = state.store().get_item(id).await?.ok_or(Error::ItemNotFound)?;
+    let item = state
+        .store()
+        .get_item(id)
+        .await?
+        .ok_or(Error::ItemNotFound)?;
     Ok(Json(item.into()))
 }
 
-async fn patch_item(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(patch, path = "/api/admin/items/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Change an item"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn patch_item(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<PatchItem>,
 ) -> Result<Json<AdminItem>> {
-    let mut item = state.store().get_item(id).await?.ok_or(Error::ItemNotFound)?;
+    let mut item = state
+        .store()
+        .get_item(id)
+        .await?
+        .ok_or(Error::ItemNotFound)?;
     if let Some(n) = b.name {
         nonempty("name", &n)?;
         item.name = n;
@@ -396,7 +425,9 @@ async fn patch_item(
     Ok(Json(item.into()))
 }
 
-async fn delete_item(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(delete, path = "/api/admin/items/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Delete an item, its rows and files → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn delete_item(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode> {
@@ -419,14 +450,20 @@ pub struct MembershipFilter {
     pub member: Option<Uuid>,
 }
 
-async fn list_memberships(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/memberships", tag = "admin", responses((status = 200, description = "Memberships, `?item=&member=`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn list_memberships(
     State(state): State<AppState>,
     ApiQuery(f): ApiQuery<MembershipFilter>,
 ) -> Result<Json<Vec<MembershipRecord>>> {
-    Ok(Json(state.store().list_memberships(f.item, f.member).await?))
+    Ok(Json(
+        state.store().list_memberships(f.item, f.member).await?,
+    ))
 }
 
-async fn set_membership(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/memberships", tag = "admin", responses((status = 200, description = "Set `{member, item, permission}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn set_membership(
     State(state): State<AppState>,
     ApiJson(m): ApiJson<MembershipRecord>,
 ) -> Result<Json<MembershipRecord>> {
@@ -440,7 +477,9 @@ async fn set_membership(
     Ok(Json(m))
 }
 
-async fn delete_membership(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(delete, path = "/api/admin/memberships/{item}/{member}", tag = "admin", params(("item" = String, Path, description = "item"), ("member" = String, Path, description = "member")), responses((status = 200, description = "Remove a membership → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn delete_membership(
     State(state): State<AppState>,
     ApiPath((item, member)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<StatusCode> {
@@ -453,7 +492,9 @@ async fn delete_membership(
 
 // ---- publishers and apps ----
 
-async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<Publisher>>> {
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Every publisher"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<Publisher>>> {
     Ok(Json(state.store().list_publishers().await?))
 }
 
@@ -467,7 +508,9 @@ pub struct PutPublisher {
     pub origins: Vec<String>,
 }
 
-async fn put_publisher(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Insert or replace `{name, origins}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn put_publisher(
     State(state): State<AppState>,
     ApiJson(p): ApiJson<PutPublisher>,
 ) -> Result<Json<Publisher>> {
@@ -486,7 +529,9 @@ async fn put_publisher(
     Ok(Json(p))
 }
 
-async fn delete_publisher(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(delete, path = "/api/admin/publishers/{name}", tag = "admin", params(("name" = String, Path, description = "name")), responses((status = 200, description = "Delete a publisher, its apps and their items → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn delete_publisher(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode> {
@@ -499,11 +544,15 @@ async fn delete_publisher(
     }
 }
 
-async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppRecord>>> {
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Every app (with keys)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppRecord>>> {
     Ok(Json(state.store().list_apps().await?))
 }
 
-async fn get_app(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/apps/{name}", tag = "admin", params(("name" = String, Path, description = "name")), responses((status = 200, description = "One app"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn get_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<Json<AppRecord>> {
@@ -515,7 +564,9 @@ async fn get_app(
         .ok_or_else(|| Error::NotFound(format!("no app {name:?}")))
 }
 
-async fn put_app(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Insert or replace `{name, key, url, publisher, description?, thumbnail?}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn put_app(
     State(state): State<AppState>,
     ApiJson(a): ApiJson<AppRecord>,
 ) -> Result<Json<AppRecord>> {
@@ -536,7 +587,9 @@ async fn put_app(
     Ok(Json(a))
 }
 
-async fn delete_app(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(delete, path = "/api/admin/apps/{name}", tag = "admin", params(("name" = String, Path, description = "name")), responses((status = 200, description = "Delete an app and its items → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn delete_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
 ) -> Result<StatusCode> {
@@ -571,7 +624,9 @@ pub struct SessionResponse {
     pub expires_at: OffsetDateTime,
 }
 
-async fn create_session(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/sessions", tag = "admin", responses((status = 200, description = "Mint a host session `{memberId}` → `{cookieName, value, expiresAt}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn create_session(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewSession>,
 ) -> Result<Json<SessionResponse>> {
@@ -600,7 +655,9 @@ pub struct NewAppToken {
     pub origin: String,
 }
 
-async fn create_app_token(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/app-tokens", tag = "admin", responses((status = 200, description = "Mint an app token `{memberId, itemId, key, origin}` → `{token}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn create_app_token(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewAppToken>,
 ) -> Result<Json<TokenResponse>> {
@@ -633,7 +690,9 @@ fn csv_field(s: &str) -> String {
 /// Rows fetched per query while exporting.
 const EXPORT_CHUNK: i64 = 1000;
 
-async fn export(
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Export app data or actions: `?format=jsonl|csv&what=app-data|app-actions`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn export(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<ExportQuery>,
@@ -657,12 +716,22 @@ async fn export(
     match what.as_str() {
         "app-data" => {
             if csv {
-                out.push_str("id,type,visibility,accountId,accountName,creatorId,data,createdAt,updatedAt\n");
+                out.push_str(
+                    "id,type,visibility,accountId,accountName,creatorId,data,createdAt,updatedAt\n",
+                );
             }
             loop {
                 let rows = state
                     .store()
-                    .list_app_data(id, None, None, Page { after, limit: EXPORT_CHUNK })
+                    .list_app_data(
+                        id,
+                        None,
+                        None,
+                        Page {
+                            after,
+                            limit: EXPORT_CHUNK,
+                        },
+                    )
                     .await?;
                 let Some(last) = rows.last() else { break };
                 after = Some((to_micros(last.created_at), last.id));
@@ -677,13 +746,18 @@ async fn export(
                             r.visibility.as_str(),
                             r.account.id,
                             csv_field(&r.account.name),
-                            r.creator.as_ref().map(|c| c.id.to_string()).unwrap_or_default(),
+                            r.creator
+                                .as_ref()
+                                .map(|c| c.id.to_string())
+                                .unwrap_or_default(),
                             csv_field(&data),
                             ts(&r.created_at),
                             ts(&r.updated_at)
                         ));
                     } else {
-                        out.push_str(&serde_json::to_string(&app_data::to_wire(r)).unwrap_or_default());
+                        out.push_str(
+                            &serde_json::to_string(&app_data::to_wire(r)).unwrap_or_default(),
+                        );
                         out.push('\n');
                     }
                 }
@@ -699,7 +773,14 @@ async fn export(
             loop {
                 let rows = state
                     .store()
-                    .list_app_actions(id, None, Page { after, limit: EXPORT_CHUNK })
+                    .list_app_actions(
+                        id,
+                        None,
+                        Page {
+                            after,
+                            limit: EXPORT_CHUNK,
+                        },
+                    )
                     .await?;
                 let Some(last) = rows.last() else { break };
                 after = Some((to_micros(last.created_at), last.id));
@@ -717,7 +798,9 @@ async fn export(
                             ts(&r.created_at)
                         ));
                     } else {
-                        out.push_str(&serde_json::to_string(&app_action::to_wire(r)).unwrap_or_default());
+                        out.push_str(
+                            &serde_json::to_string(&app_action::to_wire(r)).unwrap_or_default(),
+                        );
                         out.push('\n');
                     }
                 }

@@ -84,7 +84,10 @@ pub async fn list(
         cursor: q.cursor,
     }
     .page()?;
-    let rows = state.store().list_app_actions(item_id, account, page).await?;
+    let rows = state
+        .store()
+        .list_app_actions(item_id, account, page)
+        .await?;
     let (rows, link) = paginate(rows, page, &state.config().server.public_url, &uri, |r| {
         (r.created_at, r.id)
     });

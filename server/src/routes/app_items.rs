@@ -36,7 +36,10 @@ pub async fn check_key_origin(
     origin: &str,
 ) -> Result<()> {
     let store = state.store();
-    let app = store.get_app(&item.app).await?.ok_or(Error::InvalidAppOrigin)?;
+    let app = store
+        .get_app(&item.app)
+        .await?
+        .ok_or(Error::InvalidAppOrigin)?;
     if app.key != key {
         return Err(Error::InvalidAppOrigin);
     }

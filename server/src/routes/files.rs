@@ -117,7 +117,9 @@ async fn read_upload(
             }
             Some(file_name) => {
                 if file.is_some() {
-                    return Err(Error::BadRequest("multipart: only one file per upload".into()));
+                    return Err(Error::BadRequest(
+                        "multipart: only one file per upload".into(),
+                    ));
                 }
                 let mimetype = field
                     .content_type()
@@ -141,7 +143,8 @@ async fn read_upload(
             }
         }
     }
-    let mut up = file.ok_or_else(|| Error::BadRequest("multipart: no file in the upload".into()))?;
+    let mut up =
+        file.ok_or_else(|| Error::BadRequest("multipart: no file in the upload".into()))?;
     up.name = name;
     Ok(up)
 }
@@ -158,10 +161,7 @@ fn file_data(path: &str, up: &Upload) -> JsonObject {
 /// Stores the bytes and their metadata; removes the bytes again if the metadata fails.
 async fn store_file(state: &AppState, rec: &FileRecord, bytes: Vec<u8>) -> Result<()> {
     let path = ObjectPath::from(rec.path.as_str());
-    state
-        .files()
-        .put(&path, PutPayload::from(bytes))
-        .await?;
+    state.files().put(&path, PutPayload::from(bytes)).await?;
     if let Err(e) = state.store().insert_file(rec).await {
         let _ = state.files().delete(&path).await;
         return Err(e);
@@ -357,7 +357,11 @@ pub async fn serve_file(
         .get_file(claims.row)
         .await?
         .ok_or_else(|| Error::NotFound("the file was deleted".into()))?;
-    let got = match state.files().get(&ObjectPath::from(rec.path.as_str())).await {
+    let got = match state
+        .files()
+        .get(&ObjectPath::from(rec.path.as_str()))
+        .await
+    {
         Ok(g) => g,
         Err(object_store::Error::NotFound { .. }) => {
             return Err(Error::NotFound("the file was deleted".into()));
@@ -372,7 +376,10 @@ pub async fn serve_file(
             (header::CONTENT_TYPE, mime),
             (header::CONTENT_DISPOSITION, disposition(&rec.name)),
             // The URL carries no credentials, so any origin may fetch it.
-            (header::ACCESS_CONTROL_ALLOW_ORIGIN, HeaderValue::from_static("*")),
+            (
+                header::ACCESS_CONTROL_ALLOW_ORIGIN,
+                HeaderValue::from_static("*"),
+            ),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
@@ -382,7 +389,10 @@ pub async fn serve_file(
                 header::CONTENT_SECURITY_POLICY,
                 HeaderValue::from_static("sandbox; default-src 'none'"),
             ),
-            (header::CACHE_CONTROL, HeaderValue::from_static("private, max-age=300")),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=300"),
+            ),
         ],
         Body::from(bytes),
     )

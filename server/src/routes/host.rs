@@ -72,7 +72,10 @@ pub async fn login(
 
 /// `POST /api/logout`: ends the session and clears the cookie.
 #[utoipa::path(post, path = "/api/logout", tag = "host", responses((status = 204, description = "Logged out")))]
-pub async fn logout(State(state): State<AppState>, headers: axum::http::HeaderMap) -> Result<Response> {
+pub async fn logout(
+    State(state): State<AppState>,
+    headers: axum::http::HeaderMap,
+) -> Result<Response> {
     if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
         state.store().delete_session(id).await?;
     }

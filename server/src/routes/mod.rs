@@ -30,9 +30,13 @@ const PREFLIGHT_MAX_AGE: &str = "600";
 /// Hand-written because tower-http's `CorsLayer` sends `Allow-Credentials: true` to every
 /// origin, allowed or not.
 async fn app_cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let origin = req
-        .headers()
-        .get(header::ORIGIN)
+    // Exactly one Origin header; a request carrying several is not trusted with any.
+    let mut origins = req.headers().get_all(header::ORIGIN).iter();
+    let single = match (origins.next(), origins.next()) {
+        (Some(o), None) => Some(o),
+        _ => None,
+    };
+    let origin = single
         .and_then(|o| o.to_str().ok())
         .filter(|o| {
             !req.uri().path().ends_with("/api-access-token") && state.is_registered_origin(o)

@@ -1,7 +1,7 @@
 //! The OpenAPI document (generated from the handlers' `#[utoipa::path]` annotations) at
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
-use crate::routes::{app_action, app_data, app_items, app_settings, files, host};
+use crate::routes::{admin, app_action, app_data, app_items, app_settings, files, host};
 use axum::Router;
 use utoipa::{
     Modify, OpenApi,
@@ -23,6 +23,10 @@ impl Modify for Security {
                     .build(),
             ),
         );
+        c.add_security_scheme(
+            "apiKey",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -38,6 +42,12 @@ impl Modify for Security {
         files::upload_app_data, files::upload_app_setting, files::download_app_data,
         files::download_app_setting, files::serve_file,
         host::login, host::logout, host::me, host::items, host::item, host::host_config, host::members,
+        admin::list_members, admin::create_member, admin::get_member, admin::patch_member, admin::delete_member,
+        admin::list_items, admin::create_item, admin::get_item, admin::patch_item, admin::delete_item, admin::export,
+        admin::list_memberships, admin::set_membership, admin::delete_membership,
+        admin::list_publishers, admin::put_publisher, admin::delete_publisher,
+        admin::list_apps, admin::get_app, admin::put_app, admin::delete_app,
+        admin::create_session, admin::create_app_token,
     ),
     modifiers(&Security)
 )]

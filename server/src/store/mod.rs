@@ -265,6 +265,13 @@ pub trait Store: Send + Sync + 'static {
         item: Option<Uuid>,
         member: Option<Uuid>,
     ) -> Result<Vec<MembershipRecord>>;
+    /// In one query: the item, the account (when given and existing) and its permission on
+    /// the item. `None` when the item does not exist. (The per-request check of app routes.)
+    async fn item_access(
+        &self,
+        item: Uuid,
+        account: Option<Uuid>,
+    ) -> Result<Option<(ItemRecord, Option<Account>, Option<Permission>)>>;
     /// Accounts holding a membership on an item.
     async fn item_members(&self, item: Uuid) -> Result<Vec<Member>>;
 
@@ -274,8 +281,12 @@ pub trait Store: Send + Sync + 'static {
     async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>>;
 
     /// Stores a host session.
-    async fn create_session(&self, id: &str, account: Uuid, expires_at: OffsetDateTime)
-    -> Result<()>;
+    async fn create_session(
+        &self,
+        id: &str,
+        account: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> Result<()>;
     /// The account of a live session.
     async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>>;
     /// Ends a session.
@@ -297,8 +308,12 @@ pub trait Store: Send + Sync + 'static {
         page: Page,
     ) -> Result<Vec<AppDataRow>>;
     /// Replaces the data of a row; false when unknown.
-    async fn update_app_data(&self, id: Uuid, data: &JsonObject, at: OffsetDateTime)
-    -> Result<bool>;
+    async fn update_app_data(
+        &self,
+        id: Uuid,
+        data: &JsonObject,
+        at: OffsetDateTime,
+    ) -> Result<bool>;
     /// Deletes a row; false when unknown.
     async fn delete_app_data(&self, id: Uuid) -> Result<bool>;
 

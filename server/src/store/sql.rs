@@ -8,18 +8,131 @@ use crate::error::Error;
 use sqlx::{
     QueryBuilder,
     postgres::{PgPool, PgPoolOptions},
-    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous},
+    sqlite::{
+        SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+    },
     types::Json,
 };
 use std::{path::Path, str::FromStr, time::Duration};
+use tokio::sync::{mpsc, oneshot};
 
 /// SQLite store: one writer connection (SQLite serializes writers anyway; a single connection
 /// avoids busy-waiting and lock-upgrade deadlocks) and a pool of reader connections, WAL journal, `synchronous=FULL` so an
 /// acknowledged write survives power loss.
+///
+/// Inserts of app data and actions (the hot write path) go through a group-commit task: rows
+/// that arrive while a commit is in flight are written in the next single transaction, so one
+/// fsync acknowledges many requests. A request is answered only after its commit.
 #[derive(Clone)]
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
+    batch: mpsc::Sender<Job>,
+}
+
+/// A row waiting for the group commit, and where to report its outcome.
+enum Job {
+    Data(AppDataRow, oneshot::Sender<Result<()>>),
+    Action(AppActionRow, oneshot::Sender<Result<()>>),
+}
+
+/// Most rows written in one group-commit transaction.
+const MAX_BATCH: usize = 256;
+
+const INSERT_DATA: &str = "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+const INSERT_ACTION: &str = "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6)";
+
+async fn exec_insert_data(c: &mut sqlx::SqliteConnection, row: &AppDataRow) -> Result<()> {
+    sqlx::query(INSERT_DATA)
+        .bind(row.id)
+        .bind(row.item_id)
+        .bind(row.account.id.as_uuid())
+        .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+        .bind(&row.ty)
+        .bind(row.visibility.as_str())
+        .bind(Json(&row.data))
+        .bind(to_micros(row.created_at))
+        .bind(to_micros(row.updated_at))
+        .execute(c)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+async fn exec_insert_action(c: &mut sqlx::SqliteConnection, row: &AppActionRow) -> Result<()> {
+    sqlx::query(INSERT_ACTION)
+        .bind(row.id)
+        .bind(row.item_id)
+        .bind(row.account.id.as_uuid())
+        .bind(&row.ty)
+        .bind(Json(&row.data))
+        .bind(to_micros(row.created_at))
+        .execute(c)
+        .await
+        .map_err(db)?;
+    Ok(())
+}
+
+/// Writes one batch in one transaction. A failing row (e.g. a deleted account) only fails
+/// itself: SQLite rolls back the statement, not the transaction.
+async fn write_batch(pool: &SqlitePool, jobs: Vec<Job>) {
+    let mut results: Vec<(oneshot::Sender<Result<()>>, Result<()>)> =
+        Vec::with_capacity(jobs.len());
+    let mut tx = match pool.begin().await {
+        Ok(tx) => tx,
+        Err(e) => {
+            let msg = e.to_string();
+            for job in jobs {
+                let reply = match job {
+                    Job::Data(_, r) | Job::Action(_, r) => r,
+                };
+                let _ = reply.send(Err(Error::Internal(format!("cannot begin: {msg}"))));
+            }
+            return;
+        }
+    };
+    for job in jobs {
+        match job {
+            Job::Data(row, reply) => {
+                let r = exec_insert_data(&mut tx, &row).await;
+                results.push((reply, r));
+            }
+            Job::Action(row, reply) => {
+                let r = exec_insert_action(&mut tx, &row).await;
+                results.push((reply, r));
+            }
+        }
+    }
+    match tx.commit().await {
+        Ok(()) => {
+            for (reply, r) in results {
+                let _ = reply.send(r);
+            }
+        }
+        Err(e) => {
+            let msg = e.to_string();
+            for (reply, _) in results {
+                let _ = reply.send(Err(Error::Internal(format!("commit failed: {msg}"))));
+            }
+        }
+    }
+}
+
+/// The group-commit loop: waits for a row, takes every row already queued, commits them.
+/// Ends when the store (every sender) is dropped.
+async fn batch_loop(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        write_batch(&pool, jobs).await;
+    }
 }
 
 /// Postgres store: one pool for reads and writes.
@@ -47,7 +160,9 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(opts)
             .await?;
-        Ok(SqliteStore { read, write })
+        let (batch, rx) = mpsc::channel(4 * MAX_BATCH);
+        tokio::spawn(batch_loop(write.clone(), rx));
+        Ok(SqliteStore { read, write, batch })
     }
 
     /// Opens a database by sqlx URL (e.g. `sqlite::memory:` is NOT supported: readers and the
@@ -56,6 +171,59 @@ impl SqliteStore {
         let opts = SqliteConnectOptions::from_str(url)?;
         let file = opts.get_filename().to_owned();
         Self::open(&file).await
+    }
+
+    async fn enqueue(&self, make: impl FnOnce(oneshot::Sender<Result<()>>) -> Job) -> Result<()> {
+        let (tx, rx) = oneshot::channel();
+        self.batch
+            .send(make(tx))
+            .await
+            .map_err(|_| Error::Internal("the write task has stopped".into()))?;
+        rx.await
+            .map_err(|_| Error::Internal("the write task dropped a row".into()))?
+    }
+
+    async fn insert_app_data_row(&self, row: &AppDataRow) -> Result<()> {
+        let row = row.clone();
+        self.enqueue(|tx| Job::Data(row, tx)).await
+    }
+
+    async fn insert_app_action_row(&self, row: &AppActionRow) -> Result<()> {
+        let row = row.clone();
+        self.enqueue(|tx| Job::Action(row, tx)).await
+    }
+}
+
+impl PgStore {
+    async fn insert_app_data_row(&self, row: &AppDataRow) -> Result<()> {
+        sqlx::query(INSERT_DATA)
+            .bind(row.id)
+            .bind(row.item_id)
+            .bind(row.account.id.as_uuid())
+            .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+            .bind(&row.ty)
+            .bind(row.visibility.as_str())
+            .bind(Json(&row.data))
+            .bind(to_micros(row.created_at))
+            .bind(to_micros(row.updated_at))
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    async fn insert_app_action_row(&self, row: &AppActionRow) -> Result<()> {
+        sqlx::query(INSERT_ACTION)
+            .bind(row.id)
+            .bind(row.item_id)
+            .bind(row.account.id.as_uuid())
+            .bind(&row.ty)
+            .bind(Json(&row.data))
+            .bind(to_micros(row.created_at))
+            .execute(&self.write)
+            .await
+            .map_err(db)?;
+        Ok(())
     }
 }
 
@@ -116,7 +284,16 @@ fn opt_member(id: Option<Uuid>, name: Option<String>) -> Option<Member> {
     Some(member(id?, name.unwrap_or_default()))
 }
 
-type ItemTuple = (Uuid, String, String, Option<String>, String, Json<JsonObject>, i64, i64);
+type ItemTuple = (
+    Uuid,
+    String,
+    String,
+    Option<String>,
+    String,
+    Json<JsonObject>,
+    i64,
+    i64,
+);
 fn item_row(t: ItemTuple) -> ItemRecord {
     ItemRecord {
         id: t.0,
@@ -499,6 +676,36 @@ macro_rules! store_impl {
                     .collect())
             }
 
+            async fn item_access(
+                &self,
+                item: Uuid,
+                account: Option<Uuid>,
+            ) -> Result<Option<(ItemRecord, Option<Account>, Option<Permission>)>> {
+                type Row = (
+                    Uuid, String, String, Option<String>, String, Json<JsonObject>, i64, i64,
+                    Option<Uuid>, Option<String>, Option<String>, Option<String>,
+                );
+                let row: Option<Row> = sqlx::query_as(
+                    "SELECT i.id, i.name, i.app, i.description, i.lang, i.settings, i.created_at, \
+                     i.updated_at, a.id, a.name, a.kind, m.permission FROM items i \
+                     LEFT JOIN accounts a ON a.id = $2 \
+                     LEFT JOIN memberships m ON m.item_id = i.id AND m.account_id = $2 \
+                     WHERE i.id = $1",
+                )
+                .bind(item)
+                .bind(account)
+                .fetch_optional(&self.read)
+                .await?;
+                Ok(row.map(|r| {
+                    let item = item_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7));
+                    let account = match (r.8, r.9, r.10) {
+                        (Some(id), Some(name), Some(k)) => Some(Account { id, name, kind: kind(&k) }),
+                        _ => None,
+                    };
+                    (item, account, r.11.as_deref().map(perm))
+                }))
+            }
+
             async fn item_members(&self, item: Uuid) -> Result<Vec<Member>> {
                 let rows: Vec<(Uuid, String)> = sqlx::query_as(
                     "SELECT a.id, a.name FROM memberships m JOIN accounts a ON a.id = m.account_id \
@@ -578,23 +785,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_app_data(&self, row: &AppDataRow) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
-                     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-                )
-                .bind(row.id)
-                .bind(row.item_id)
-                .bind(row.account.id.as_uuid())
-                .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
-                .bind(&row.ty)
-                .bind(row.visibility.as_str())
-                .bind(Json(&row.data))
-                .bind(to_micros(row.created_at))
-                .bind(to_micros(row.updated_at))
-                .execute(&self.write)
-                .await
-                .map_err(db)?;
-                Ok(())
+                self.insert_app_data_row(row).await
             }
 
             async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>> {
@@ -655,20 +846,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_app_action(&self, row: &AppActionRow) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6)",
-                )
-                .bind(row.id)
-                .bind(row.item_id)
-                .bind(row.account.id.as_uuid())
-                .bind(&row.ty)
-                .bind(Json(&row.data))
-                .bind(to_micros(row.created_at))
-                .execute(&self.write)
-                .await
-                .map_err(db)?;
-                Ok(())
+                self.insert_app_action_row(row).await
             }
 
             async fn list_app_actions(

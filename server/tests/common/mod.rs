@@ -330,7 +330,13 @@ impl TestServer {
     }
 
     /// Asks for a token with an explicit key and origin; panics unless it is granted.
-    pub async fn token_with(&self, session: &Client, item: &str, key: &str, origin: &str) -> String {
+    pub async fn token_with(
+        &self,
+        session: &Client,
+        item: &str,
+        key: &str,
+        origin: &str,
+    ) -> String {
         let r = session
             .post(self.url(&format!("/api/app-items/{item}/api-access-token")))
             .json(&json!({ "key": key, "origin": origin }))
@@ -539,7 +545,10 @@ pub async fn expect_error(r: Response, status: u16, code: Option<&str>) -> Error
     let v: Value = serde_json::from_str(&text)
         .unwrap_or_else(|e| panic!("{url}: error body is not JSON ({e}): {text}"));
     for field in ["name", "code", "message", "statusCode"] {
-        assert!(v.get(field).is_some(), "{url}: error body lacks {field}: {text}");
+        assert!(
+            v.get(field).is_some(),
+            "{url}: error body lacks {field}: {text}"
+        );
     }
     let body: ErrorBody = serde_json::from_value(v)
         .unwrap_or_else(|e| panic!("{url}: error body has wrong types ({e}): {text}"));
