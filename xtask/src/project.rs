@@ -1,7 +1,7 @@
 //! What the project consists of, as data: the wasm bundles to build, the test suites to run
 //! and the crates to lint. Adding a bundle, suite or crate is one line here.
 //!
-//! `required: false` marks a crate that is still being written: while it is missing, its step
+//! `required: true` marks a crate that is still being written: while it is missing, its step
 //! is skipped with a note. Once the crate exists, flip it to `true` so a missing or renamed
 //! crate fails the build instead of silently shrinking it.
 
@@ -71,7 +71,7 @@ pub const BUNDLES: &[Bundle] = &[
             to: "host",
         },
         in_build: true,
-        required: false,
+        required: true,
     },
     Bundle {
         name: "counter",
@@ -83,7 +83,7 @@ pub const BUNDLES: &[Bundle] = &[
             to: "apps/counter",
         },
         in_build: true,
-        required: false,
+        required: true,
     },
     Bundle {
         name: "sticky-notes",
@@ -95,7 +95,7 @@ pub const BUNDLES: &[Bundle] = &[
             to: "apps/sticky-notes",
         },
         in_build: true,
-        required: false,
+        required: true,
     },
     Bundle {
         name: "js-notes",
@@ -107,7 +107,7 @@ pub const BUNDLES: &[Bundle] = &[
             to: "apps/js-notes",
         },
         in_build: true,
-        required: false,
+        required: true,
     },
     Bundle {
         name: "sdk (JS package)",
@@ -116,7 +116,7 @@ pub const BUNDLES: &[Bundle] = &[
         out_dir: "sdk",
         assets: Assets::None,
         in_build: true,
-        required: false,
+        required: true,
     },
     Bundle {
         name: "host-bridge (JS package)",
@@ -125,7 +125,7 @@ pub const BUNDLES: &[Bundle] = &[
         out_dir: "host-bridge",
         assets: Assets::None,
         in_build: true,
-        required: false,
+        required: true,
     },
     Bundle {
         name: "sdk size probe",
@@ -134,7 +134,7 @@ pub const BUNDLES: &[Bundle] = &[
         out_dir: "size-probe",
         assets: Assets::None,
         in_build: false,
-        required: false,
+        required: true,
     },
 ];
 
@@ -198,7 +198,7 @@ pub const SUITES: &[Suite] = &[
         crate_dirs: &["server"],
         test_target: None,
         test_filter: None,
-        required: false,
+        required: true,
     },
     Suite {
         name: "sdk (native)",
@@ -206,7 +206,7 @@ pub const SUITES: &[Suite] = &[
         crate_dirs: &["app-sdk"],
         test_target: None,
         test_filter: None,
-        required: false,
+        required: true,
     },
     Suite {
         name: "sdk + host (Chromium)",
@@ -214,7 +214,7 @@ pub const SUITES: &[Suite] = &[
         crate_dirs: &["app-sdk", "host"],
         test_target: None,
         test_filter: None,
-        required: false,
+        required: true,
     },
     Suite {
         name: "server API (PostgreSQL)",
@@ -224,7 +224,7 @@ pub const SUITES: &[Suite] = &[
         // The API tests are written once and instantiated as `sqlite::<name>` and
         // `postgres::<name>`; the SQLite ones already ran in "server (SQLite)".
         test_filter: Some("postgres::"),
-        required: false,
+        required: true,
     },
     Suite {
         name: "end-to-end (Chromium)",
@@ -232,7 +232,7 @@ pub const SUITES: &[Suite] = &[
         crate_dirs: &["e2e"],
         test_target: None,
         test_filter: None,
-        required: false,
+        required: true,
     },
 ];
 
@@ -246,7 +246,7 @@ pub const LOCAL_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 pub const SERVER_BENCH: (&str, &str) = ("server", "bench");
 
 /// Where the browser benchmark lives: crate folder and binary (or example) name.
-pub const BROWSER_BENCH: (&str, &str) = ("e2e", "bench");
+pub const BROWSER_BENCH: (&str, &str) = ("e2e", "browser-bench");
 
 /// Which targets a crate is linted for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -284,56 +284,56 @@ pub const LINT: &[LintCrate] = &[
         native: true,
         wasm: false,
         wasm_features: &[],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "app-sdk",
         native: true,
         wasm: true,
         wasm_features: &["js"],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "app-sdk/size-probe",
         native: false,
         wasm: true,
         wasm_features: &[],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "host",
         native: false,
         wasm: true,
         wasm_features: &["js"],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "host/demo",
         native: false,
         wasm: true,
         wasm_features: &[],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "examples/counter",
         native: false,
         wasm: true,
         wasm_features: &[],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "examples/sticky-notes",
         native: false,
         wasm: true,
         wasm_features: &[],
-        required: false,
+        required: true,
     },
     LintCrate {
         crate_dir: "e2e",
         native: true,
         wasm: false,
         wasm_features: &[],
-        required: false,
+        required: true,
     },
 ];
 
@@ -403,14 +403,12 @@ mod tests {
     }
 
     #[test]
-    fn foundational_suites_are_required_and_run_first() {
+    fn every_step_is_required_and_cheap_suites_run_first() {
         assert_eq!(SUITES[0].name, "xtask");
-        assert!(
-            SUITES
-                .iter()
-                .filter(|s| s.required)
-                .all(|s| s.kind == SuiteKind::Native)
-        );
+        // Every step of the finished project is mandatory: none may vanish silently.
+        assert!(SUITES.iter().all(|s| s.required));
+        assert!(BUNDLES.iter().all(|b| b.required));
+        assert!(LINT.iter().all(|l| l.required));
         let e2e = SUITES
             .iter()
             .position(|s| s.kind == SuiteKind::EndToEnd)
