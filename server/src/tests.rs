@@ -134,6 +134,7 @@ async fn app_data_can_be_created_listed_patched_and_deleted() {
         .await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()[header::ACCESS_CONTROL_ALLOW_ORIGIN], ORIGIN);
+    assert_eq!(r.headers()[header::ACCESS_CONTROL_EXPOSE_HEADERS], "link");
     let row = body_json(r).await;
     assert_eq!(row["account"]["id"], ALICE);
     assert_eq!(row["member"], row["account"]);

@@ -96,6 +96,8 @@ struct State {
     status: RwSignal<Status>,
     ctx: RwSignal<Option<LocalContext>>,
     me: RwSignal<String>,
+    /// True against the SDK's standalone backend (whatever view `?context=` picked).
+    standalone: RwSignal<bool>,
     notes: RwSignal<Vec<AppData>>,
     /// `file` rows the user can see (to know which attachments can be downloaded).
     files: RwSignal<Vec<RowId>>,
@@ -115,6 +117,7 @@ impl State {
             status: RwSignal::new(Status::Loading),
             ctx: RwSignal::new(None),
             me: RwSignal::new(String::new()),
+            standalone: RwSignal::new(false),
             notes: RwSignal::new(Vec::new()),
             files: RwSignal::new(Vec::new()),
             colors: RwSignal::new(default_colors()),
@@ -218,6 +221,7 @@ async fn load(st: State) -> Result<(), Error> {
         .and_then(|id| members.into_iter().find(|m| m.id == id))
         .map_or_else(|| "anonymous".to_owned(), |m| m.name);
     st.me.set(me);
+    st.standalone.set(app.is_standalone());
     st.notes.set(list_all(&app, NOTE).await?);
     st.files.set(
         list_all(&app, FILE)
@@ -260,7 +264,7 @@ fn StickyNotes() -> impl IntoView {
     };
     let who = move || {
         st.ctx.get().map(|c| {
-            let standalone = if c.is_standalone() {
+            let standalone = if st.standalone.get() {
                 " · standalone mode"
             } else {
                 ""

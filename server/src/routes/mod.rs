@@ -59,7 +59,14 @@ async fn app_cors(State(state): State<AppState>, req: Request, next: Next) -> Re
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),
         );
-        if preflight {
+        if !preflight {
+            // The cursor-pagination extension puts the next page in `Link`; an app on another
+            // origin can read it only when it is exposed.
+            h.insert(
+                header::ACCESS_CONTROL_EXPOSE_HEADERS,
+                HeaderValue::from_static("link"),
+            );
+        } else {
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
                 HeaderValue::from_static("GET,POST,PATCH,DELETE,OPTIONS"),
