@@ -13,6 +13,7 @@ pub type JsonObject = Map<String, Value>;
 
 /// `{id, name}` of an account, as embedded in entities.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Member {
     /// Account id.
     pub id: AccountId,
@@ -22,6 +23,7 @@ pub struct Member {
 
 /// Who may see an app-data row besides its creator, addressed account and admins.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
     /// Only the addressed account, the creator and admins.
@@ -43,6 +45,7 @@ impl Visibility {
 
 /// `{id}` of the item a row belongs to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ItemRef {
     /// Item id.
     pub id: ItemId,
@@ -50,6 +53,7 @@ pub struct ItemRef {
 
 /// An app-data row as returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppData {
     /// Row id.
@@ -68,6 +72,7 @@ pub struct AppData {
     /// Visibility.
     pub visibility: Visibility,
     /// Application data.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
     /// Creation time.
     #[serde(with = "crate::timestamp")]
@@ -79,6 +84,7 @@ pub struct AppData {
 
 /// An app action as returned by the API (actions are append-only).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppAction {
     /// Row id.
@@ -91,6 +97,7 @@ pub struct AppAction {
     #[serde(rename = "type")]
     pub ty: String,
     /// Application data.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
     /// Creation time.
     #[serde(with = "crate::timestamp")]
@@ -99,6 +106,7 @@ pub struct AppAction {
 
 /// An app setting as returned by the API.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppSetting {
     /// Row id.
@@ -106,6 +114,7 @@ pub struct AppSetting {
     /// Setting name.
     pub name: String,
     /// Setting value.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
     /// Who created it.
     #[serde(default)]
@@ -120,6 +129,7 @@ pub struct AppSetting {
 
 /// `extra.app` of an app item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppExtraApp {
     /// The app URL.
     pub url: String,
@@ -127,6 +137,7 @@ pub struct AppExtraApp {
 
 /// `extra` of an app item.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppExtra {
     /// The app part.
     pub app: AppExtraApp,
@@ -134,6 +145,7 @@ pub struct AppExtra {
 
 /// The app item in an [`AppContext`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AppItem {
     /// Item id.
@@ -147,6 +159,7 @@ pub struct AppItem {
     /// Item language.
     pub lang: String,
     /// Item settings.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub settings: JsonObject,
     /// Always `app`.
     #[serde(rename = "type")]
@@ -163,6 +176,7 @@ pub struct AppItem {
 
 /// `GET /app-items/:itemId/context`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppContext {
     /// The app item.
     pub item: AppItem,
@@ -172,6 +186,7 @@ pub struct AppContext {
 
 /// One entry of `GET /app-items/list`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AppListEntry {
     /// App name.
     pub name: String,
@@ -185,9 +200,11 @@ pub struct AppListEntry {
 
 /// Body of `POST /app-items/:itemId/api-access-token` (strict).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TokenRequest {
     /// App key.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Uuid))]
     pub key: uuid::Uuid,
     /// App origin.
     pub origin: String,
@@ -195,6 +212,7 @@ pub struct TokenRequest {
 
 /// Response of the api-access-token route.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TokenResponse {
     /// The app token.
     pub token: String,
@@ -233,9 +251,11 @@ pub fn validate_setting_name(name: &str) -> Result<(), ProtocolError> {
 
 /// Body of `POST /app-items/:itemId/app-data` (strict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateAppData {
     /// Application data.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
     /// Type, 3–25 characters.
     #[serde(rename = "type")]
@@ -265,17 +285,21 @@ impl CreateAppData {
 
 /// Body of `PATCH /app-items/:itemId/app-data/:id` and `.../app-settings/:id` (strict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PatchData {
     /// The new data (replaces the old).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
 }
 
 /// Body of `POST /app-items/:itemId/app-action` (strict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateAppAction {
     /// Application data.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
     /// Type, 3–25 characters.
     #[serde(rename = "type")]
@@ -291,11 +315,13 @@ impl CreateAppAction {
 
 /// Body of `POST /app-items/:itemId/app-settings` (strict).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateAppSetting {
     /// Setting name.
     pub name: String,
     /// Setting value.
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub data: JsonObject,
 }
 

@@ -31,6 +31,7 @@ pub enum ProtocolError {
 
 /// The error body of every Graasp API error: `{name, code, message, statusCode, data?, origin?}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ErrorBody {
     /// Error name, e.g. `APP_DATA_NOT_FOUND`.
@@ -43,6 +44,7 @@ pub struct ErrorBody {
     pub status_code: u16,
     /// Extra data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub data: Option<serde_json::Value>,
     /// Where it came from, e.g. `graasp-plugin-apps/app-data`.
     #[serde(default, skip_serializing_if = "Option::is_none")]

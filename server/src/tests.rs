@@ -656,6 +656,11 @@ async fn openapi_and_swagger_are_served() {
     assert_eq!(r.status(), StatusCode::OK);
     let doc = body_json(r).await;
     assert!(doc["paths"]["/api/app-items/{item_id}/app-data"].is_object());
+    // The wire DTOs are described, not just named: camelCase fields from the protocol crate.
+    let schemas = &doc["components"]["schemas"];
+    assert!(schemas["AppData"]["properties"]["createdAt"].is_object());
+    assert!(schemas["CreateAppData"]["properties"]["accountId"].is_object());
+    assert!(schemas["ErrorBody"]["properties"]["statusCode"].is_object());
     let r = t
         .send(req(Method::GET, "/swagger/").body(Body::empty()).unwrap())
         .await;

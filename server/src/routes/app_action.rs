@@ -59,7 +59,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/app-items/{item_id}/app-action", tag = "app-action",
     params(("item_id" = Uuid, Path, description = "App item"), ("accountId" = Option<Uuid>, Query, description = "Filter (admins, or yourself)"),
         ("memberId" = Option<Uuid>, Query, description = "Deprecated alias"), ("limit" = Option<i64>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "Cursor")),
-    responses((status = 200, description = "`[AppAction]`"), (status = 403, description = "GAERR006")),
+    responses((status = 200, body = Vec<appframe_protocol::AppAction>), (status = 403, description = "GAERR006")),
     security(("appToken" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -98,7 +98,7 @@ pub async fn list(
 /// `POST /api/app-items/{itemId}/app-action` → 204 with no body.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-action", tag = "app-action",
     params(("item_id" = Uuid, Path, description = "App item")),
-    request_body(content = serde_json::Value, description = "`{data, type}`"),
+    request_body(content = appframe_protocol::CreateAppAction),
     responses((status = 204, description = "Stored"), (status = 400, description = "Validation")),
     security(("appToken" = [])))]
 pub async fn create(

@@ -104,7 +104,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item"), ("type" = Option<String>, Query, description = "Exact type"),
         ("limit" = Option<i64>, Query, description = "Page size (extension)"), ("cursor" = Option<String>, Query, description = "From the Link header")),
-    responses((status = 200, description = "`[AppData]`, `Link: rel=next` when more"), (status = 401, description = "GERR027 / GAERR003"), (status = 403, description = "GERR016")),
+    responses((status = 200, body = Vec<appframe_protocol::AppData>, description = "`Link: rel=next` when more"), (status = 401, description = "GERR027 / GAERR003"), (status = 403, description = "GERR016")),
     security(("appToken" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -138,8 +138,8 @@ pub async fn list(
 /// `POST /api/app-items/{itemId}/app-data` → 200 with the row.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item")),
-    request_body(content = serde_json::Value, description = "`{data, type, visibility?, accountId?, memberId?}`"),
-    responses((status = 200, description = "The created AppData"), (status = 400, description = "Validation"), (status = 413, description = "Too large")),
+    request_body(content = appframe_protocol::CreateAppData),
+    responses((status = 200, body = appframe_protocol::AppData), (status = 400, description = "Validation"), (status = 413, description = "Too large")),
     security(("appToken" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -186,8 +186,8 @@ async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppDat
 /// `PATCH /api/app-items/{itemId}/app-data/{id}` with `{data}` → 200 with the row.
 #[utoipa::path(patch, path = "/api/app-items/{item_id}/app-data/{id}", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Row")),
-    request_body(content = serde_json::Value, description = "`{data}`"),
-    responses((status = 200, description = "The updated AppData"), (status = 403, description = "GAERR008 file, GAERR009 not yours"), (status = 404, description = "GAERR004")),
+    request_body(content = appframe_protocol::PatchData),
+    responses((status = 200, body = appframe_protocol::AppData), (status = 403, description = "GAERR008 file, GAERR009 not yours"), (status = 404, description = "GAERR004")),
     security(("appToken" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -215,7 +215,7 @@ pub async fn update(
 /// `DELETE /api/app-items/{itemId}/app-data/{id}` → 200 text/plain with the id.
 #[utoipa::path(delete, path = "/api/app-items/{item_id}/app-data/{id}", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Row")),
-    responses((status = 200, description = "The id, text/plain"), (status = 403, description = "GAERR009"), (status = 404, description = "GAERR004")),
+    responses((status = 200, body = String, content_type = "text/plain", description = "The deleted id"), (status = 403, description = "GAERR009"), (status = 404, description = "GAERR004")),
     security(("appToken" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -80,7 +80,8 @@ pub async fn mint_token(
 /// `POST /api/app-items/{itemId}/api-access-token` (host session cookie; body `{key, origin}`).
 #[utoipa::path(post, path = "/api/app-items/{item_id}/api-access-token", tag = "app-items",
     params(("item_id" = Uuid, Path, description = "App item")),
-    responses((status = 200, description = "`{token}`"), (status = 401, description = "No session"),
+    request_body(content = appframe_protocol::TokenRequest),
+    responses((status = 200, body = appframe_protocol::TokenResponse), (status = 401, description = "No session"),
         (status = 403, description = "GAERR002 bad key/origin, GERR016 no membership"), (status = 404, description = "Unknown item")))]
 pub async fn token(
     State(state): State<AppState>,
@@ -124,7 +125,7 @@ pub async fn app_item(state: &AppState, item: &ItemRecord) -> Result<AppItem> {
 /// `GET /api/app-items/{itemId}/context`: the item and its members (optional account).
 #[utoipa::path(get, path = "/api/app-items/{item_id}/context", tag = "app-items",
     params(("item_id" = Uuid, Path, description = "App item")),
-    responses((status = 200, description = "`{item, members}`"), (status = 401, description = "GERR027 / GAERR003")),
+    responses((status = 200, body = appframe_protocol::AppContext), (status = 401, description = "GERR027 / GAERR003")),
     security(("appToken" = [])))]
 pub async fn context(
     State(state): State<AppState>,
@@ -143,7 +144,7 @@ pub async fn context(
 
 /// `GET /api/app-items/list`: the registered apps (public; keys are never exposed).
 #[utoipa::path(get, path = "/api/app-items/list", tag = "app-items",
-    responses((status = 200, description = "`[{name, description, url, thumbnail}]`")))]
+    responses((status = 200, body = Vec<appframe_protocol::AppListEntry>)))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<AppListEntry>>> {
     let apps = state.store().list_apps().await?;
     Ok(Json(

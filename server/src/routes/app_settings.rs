@@ -59,7 +59,7 @@ pub struct ListQuery {
 #[utoipa::path(get, path = "/api/app-items/{item_id}/app-settings", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item"), ("name" = Option<String>, Query, description = "Exact name"),
         ("limit" = Option<i64>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "Cursor")),
-    responses((status = 200, description = "`[AppSetting]`")),
+    responses((status = 200, body = Vec<appframe_protocol::AppSetting>)),
     security(("appToken" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -88,8 +88,8 @@ pub async fn list(
 /// `POST /api/app-items/{itemId}/app-settings` (admin) → 200 with the setting.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-settings", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item")),
-    request_body(content = serde_json::Value, description = "`{name, data}`"),
-    responses((status = 200, description = "The setting"), (status = 403, description = "GERR004")),
+    request_body(content = appframe_protocol::CreateAppSetting),
+    responses((status = 200, body = appframe_protocol::AppSetting), (status = 403, description = "GERR004")),
     security(("appToken" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -126,8 +126,8 @@ async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppSet
 /// `PATCH /api/app-items/{itemId}/app-settings/{id}` (admin) with `{data}`.
 #[utoipa::path(patch, path = "/api/app-items/{item_id}/app-settings/{id}", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Setting")),
-    request_body(content = serde_json::Value, description = "`{data}`"),
-    responses((status = 200, description = "The setting"), (status = 403, description = "GERR004, GAERR008"), (status = 404, description = "GAERR005")),
+    request_body(content = appframe_protocol::PatchData),
+    responses((status = 200, body = appframe_protocol::AppSetting), (status = 403, description = "GERR004, GAERR008"), (status = 404, description = "GAERR005")),
     security(("appToken" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -155,7 +155,7 @@ pub async fn update(
 /// `DELETE /api/app-items/{itemId}/app-settings/{id}` (admin) → 200 text/plain with the id.
 #[utoipa::path(delete, path = "/api/app-items/{item_id}/app-settings/{id}", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Setting")),
-    responses((status = 200, description = "The id, text/plain"), (status = 403, description = "GERR004"), (status = 404, description = "GAERR005")),
+    responses((status = 200, body = String, content_type = "text/plain", description = "The deleted id"), (status = 403, description = "GERR004"), (status = 404, description = "GAERR005")),
     security(("appToken" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

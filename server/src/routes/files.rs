@@ -172,7 +172,7 @@ async fn store_file(state: &AppState, rec: &FileRecord, bytes: Vec<u8>) -> Resul
 /// `POST /api/app-items/app-data/upload?id=` → 200 with the new app data (`type: file`).
 #[utoipa::path(post, path = "/api/app-items/app-data/upload", tag = "files",
     request_body(content_type = "multipart/form-data", description = "Field `files`: one file"),
-    responses((status = 200, description = "The created AppData"), (status = 413, description = "Too large")),
+    responses((status = 200, body = appframe_protocol::AppData), (status = 413, description = "Too large")),
     security(("appToken" = [])))]
 pub async fn upload_app_data(
     State(state): State<AppState>,
@@ -217,7 +217,7 @@ pub async fn upload_app_data(
 /// `POST /api/app-items/app-settings/upload?id=` (admin; field `name` then `files`).
 #[utoipa::path(post, path = "/api/app-items/app-settings/upload", tag = "files",
     request_body(content_type = "multipart/form-data", description = "Field `name` (default `file`), then `files`"),
-    responses((status = 200, description = "The created AppSetting"), (status = 403, description = "GERR004")),
+    responses((status = 200, body = appframe_protocol::AppSetting), (status = 403, description = "GERR004")),
     security(("appToken" = [])))]
 pub async fn upload_app_setting(
     State(state): State<AppState>,

@@ -49,6 +49,7 @@ impl Modify for Security {
         admin::list_apps, admin::get_app, admin::put_app, admin::delete_app,
         admin::create_session, admin::create_app_token,
     ),
+    components(schemas(appframe_protocol::ErrorBody)),
     modifiers(&Security)
 )]
 pub struct ApiDoc;
