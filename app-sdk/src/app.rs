@@ -7,9 +7,11 @@ use crate::{
     error::{Error, js_text},
     handshake::handshake,
     http::{self, Body, Fetch, Request},
+    json,
     resize::ResizeHandle,
     token::TokenCache,
     types::{ListFilter, NewAppData, Page},
+    wire,
 };
 #[cfg(feature = "standalone")]
 use crate::{
@@ -20,11 +22,11 @@ use crate::{
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
-    ItemId, JsonObject, KeyOrigin, LocalContext, Member, Message, PatchData, Permission, RowId,
+    ItemId, JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId,
     routes,
 };
 use gloo_events::EventListener;
-use serde::{Serialize, de::DeserializeOwned};
+use serde::de::DeserializeOwned;
 use std::{cell::RefCell, rc::Rc, time::Duration};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -91,17 +93,15 @@ impl Drop for BlobUrl {
     }
 }
 
-fn encode<T: Serialize>(v: &T) -> Result<String, Error> {
-    serde_json::to_string(v).map_err(|e| Error::Decode(e.to_string()))
-}
-
 /// Reads one entity where a server may answer `{...}` or `[{...}]` (uploads).
-fn one<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, Error> {
-    let v = match v {
-        serde_json::Value::Array(mut a) if a.len() == 1 => a.remove(0),
-        v => v,
+async fn one<T: DeserializeOwned>(resp: &Response) -> Result<T, Error> {
+    let v = http::json_value(resp).await?;
+    let v = match v.dyn_into::<js_sys::Array>() {
+        Ok(a) if a.length() == 1 => a.get(0),
+        Ok(a) => a.into(),
+        Err(v) => v,
     };
-    serde_json::from_value(v).map_err(|e| Error::Decode(e.to_string()))
+    http::from_value(v)
 }
 
 #[cfg(feature = "standalone")]
@@ -400,7 +400,7 @@ impl App {
             Backend::Standalone(s) => s.create_app_data(&input),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let body = Body::Json(encode(&input.to_wire())?);
+                let body = Body::Json(json::body(&input.to_wire())?);
                 let req = Self::req("POST", routes::app_data_url(&host, &item), body);
                 http::json(&self.send(r, req).await?).await
             }
@@ -414,7 +414,7 @@ impl App {
             Backend::Standalone(s) => s.patch_app_data(id, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let body = Body::Json(encode(&PatchData { data })?);
+                let body = Body::Json(json::body(&PatchData { data })?);
                 let req = Self::req("PATCH", routes::app_data_one_url(&host, &item, &id), body);
                 http::json(&self.send(r, req).await?).await
             }
@@ -457,7 +457,7 @@ impl App {
                     routes::app_data_upload_url(&host, &item),
                     Body::Form(form),
                 );
-                one(http::json(&self.send(r, req).await?).await?)
+                one(&self.send(r, req).await?).await
             }
         }
     }
@@ -469,9 +469,9 @@ impl App {
             .await?;
         let text = http::text(&resp).await?;
         // Graasp answers text/plain; tolerate a JSON string too.
-        let raw = serde_json::from_str::<String>(&text).unwrap_or(text);
+        let raw = json::parse::<String>(&text).unwrap_or(text);
         let url = web_sys::Url::new_with_base(raw.trim(), &route)
-            .map_err(|_| Error::Decode(format!("bad file URL {raw:?}")))?
+            .map_err(|_| Error::Decode(["bad file URL ", raw.trim()].concat()))?
             .href();
         let file = r.fetch.get_plain(&url).await?;
         if !file.ok() {
@@ -550,7 +550,7 @@ impl App {
             Backend::Standalone(s) => s.create_app_action(ty, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let body = Body::Json(encode(&CreateAppAction {
+                let body = Body::Json(json::body(&CreateAppAction {
                     data,
                     ty: ty.to_owned(),
                 })?);
@@ -587,7 +587,7 @@ impl App {
             Backend::Standalone(s) => s.create_app_setting(name, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let body = Body::Json(encode(&CreateAppSetting {
+                let body = Body::Json(json::body(&CreateAppSetting {
                     name: name.to_owned(),
                     data,
                 })?);
@@ -608,7 +608,7 @@ impl App {
             Backend::Standalone(s) => s.patch_app_setting(id, data),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let body = Body::Json(encode(&PatchData { data })?);
+                let body = Body::Json(json::body(&PatchData { data })?);
                 let url = routes::app_settings_one_url(&host, &item, &id);
                 http::json(&self.send(r, Self::req("PATCH", url, body)).await?).await
             }
@@ -654,12 +654,12 @@ impl App {
                 form.append_with_blob_and_filename("files", file, file_name)
                     .map_err(|e| Error::Browser(js_text(&e)))?;
                 let url = routes::app_settings_upload_url(&host, &item);
-                one(http::json(
+                one(
                     &self
                         .send(r, Self::req("POST", url, Body::Form(form)))
                         .await?,
                 )
-                .await?)
+                .await
             }
         }
     }
@@ -725,10 +725,7 @@ impl App {
             if let Backend::Remote(r) = &inner.backend {
                 // Always the current channel, so resizes follow a re-handshake.
                 let channel = r.channel.borrow().clone();
-                let _ = channel.post(&Message::PostAutoResize {
-                    item_id: channel.item_id(),
-                    height: f64::from(height),
-                });
+                let _ = channel.post(&wire::auto_resize(channel.item_id(), height));
             }
         });
         ResizeHandle::start(r.env.own.clone(), send)
@@ -741,7 +738,7 @@ impl App {
             return Ok(());
         };
         let channel = r.channel.borrow().clone();
-        channel.post(&Message::PostMaxResize { item_id: r.item_id })
+        channel.post(&wire::max_resize(r.item_id))
     }
 
     #[cfg(feature = "standalone")]

@@ -9,7 +9,8 @@ use crate::{
     error::{Error, js_text},
     signal::Slot,
 };
-use appframe_protocol::{ItemId, KeyOrigin, Message};
+use crate::wire::{self, Reply};
+use appframe_protocol::{ItemId, KeyOrigin, MessageKind};
 use gloo_events::EventListener;
 use std::{cell::RefCell, rc::Rc};
 use wasm_bindgen::{JsCast, JsValue};
@@ -36,17 +37,12 @@ fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev:
     let Some(text) = ev.data().as_string() else {
         return;
     };
-    let reply = match Message::decode(&text) {
-        Ok(Message::GetAuthTokenSuccess {
-            item_id: id,
-            payload,
-        }) if id == item_id => Ok(payload.token),
-        Ok(Message::GetAuthTokenFailure { item_id: id, error }) if id == item_id => {
-            Err(Error::TokenRefused {
-                code: error.code,
-                message: error.message,
-            })
-        }
+    let reply = match wire::read(&text, item_id) {
+        Some(Reply::Token(token)) => Ok(token),
+        Some(Reply::TokenRefused(error)) => Err(Error::TokenRefused {
+            code: error.code,
+            message: error.message,
+        }),
         _ => return,
     };
     // Replies carry no request id: one reply answers every request waiting on this channel.
@@ -96,14 +92,13 @@ impl Channel {
         }
     }
 
-    /// Sends one message to the host.
-    pub(crate) fn post(&self, msg: &Message) -> Result<(), Error> {
-        let text = msg.encode();
+    /// Sends one message text (from [`wire`]) to the host.
+    pub(crate) fn post(&self, text: &str) -> Result<(), Error> {
         match &self.link {
             Link::Port(p) => p
-                .post_message(&JsValue::from_str(&text))
+                .post_message(&JsValue::from_str(text))
                 .map_err(|e| Error::PortClosed(js_text(&e))),
-            Link::Window(env) => env.post_to_host(&text),
+            Link::Window(env) => env.post_to_host(text),
         }
     }
 
@@ -111,11 +106,9 @@ impl Channel {
     pub(crate) fn request_token(&self, payload: KeyOrigin) -> Slot<TokenReply> {
         let slot = Slot::new();
         self.waiters.borrow_mut().push(slot.clone());
-        let msg = Message::GetAuthToken {
-            item_id: self.item_id,
-            payload,
-        };
-        if let Err(e) = self.post(&msg) {
+        let sent = wire::ask(MessageKind::GetAuthToken, self.item_id, &payload)
+            .and_then(|text| self.post(&text));
+        if let Err(e) = sent {
             slot.set(Err(e));
         }
         slot

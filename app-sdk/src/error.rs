@@ -108,7 +108,7 @@ impl Error {
     /// Builds an `Http` error from a status and a response body, reading the Graasp error body
     /// when there is one (any other body becomes the message).
     pub(crate) fn from_http(status: u16, body: &str) -> Error {
-        match serde_json::from_str::<ErrorBody>(body) {
+        match crate::json::parse::<ErrorBody>(body) {
             Ok(b) => Error::Http {
                 status,
                 code: b.code,

@@ -7,7 +7,8 @@ use crate::{
     error::Error,
     signal::{Slot, wait_or},
 };
-use appframe_protocol::{ItemId, KeyOrigin, LocalContext, Message};
+use crate::wire::{self, Reply};
+use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
 use gloo_events::EventListener;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
@@ -36,15 +37,12 @@ pub(crate) async fn handshake(
         let Some(text) = ev.data().as_string() else {
             return;
         };
-        match Message::decode(&text) {
-            Ok(Message::GetContextSuccess {
-                item_id: id,
-                context,
-            }) if id == item_id => {
+        match wire::read(&text, item_id) {
+            Some(Reply::Context(context)) => {
                 let port = ev.ports().get(0).dyn_into::<MessagePort>().ok();
                 s.set(Ok((*context, port)));
             }
-            Ok(Message::GetContextFailure { item_id: id, error }) if id == item_id => {
+            Some(Reply::ContextRefused(error)) => {
                 s.set(Err(Error::ContextRefused {
                     code: error.code,
                     message: error.message,
@@ -54,14 +52,11 @@ pub(crate) async fn handshake(
             _ => {}
         }
     });
-    let ask = Message::GetContext {
-        item_id,
-        payload: KeyOrigin {
-            key: key.to_owned(),
-            origin: env.own_origin.clone(),
-        },
+    let ask = KeyOrigin {
+        key: key.to_owned(),
+        origin: env.own_origin.clone(),
     };
-    env.post_to_host(&ask.encode())?;
+    env.post_to_host(&wire::ask(MessageKind::GetContext, item_id, &ask)?)?;
     let (context, port) = wait_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
     let channel = match port {
         Some(p) => Channel::port(p, item_id),

@@ -126,10 +126,23 @@ pub(crate) async fn bytes(resp: &Response) -> Result<Vec<u8>, Error> {
     Ok(js_sys::Uint8Array::new(&v).to_vec())
 }
 
+/// The body parsed by the browser (`Response.json()`).
+pub(crate) async fn json_value(resp: &Response) -> Result<JsValue, Error> {
+    let p = resp.json().map_err(|e| Error::Decode(js_text(&e)))?;
+    // A body that is not JSON rejects here: that is a decoding failure, not a network one.
+    JsFuture::from(p)
+        .await
+        .map_err(|e| Error::Decode(js_text(&e)))
+}
+
+/// A parsed body as `T`.
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(v: JsValue) -> Result<T, Error> {
+    crate::json::from_js(v).map_err(Error::Decode)
+}
+
 /// The body as JSON.
 pub(crate) async fn json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, Error> {
-    let t = text(resp).await?;
-    serde_json::from_str(&t).map_err(|e| Error::Decode(e.to_string()))
+    from_value(json_value(resp).await?)
 }
 
 /// The `Error::Http` of a failed response (Graasp error body when present).
@@ -145,7 +158,10 @@ pub(crate) fn encode_query(v: &str) -> String {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
             out.push(char::from(b));
         } else {
-            out.push_str(&format!("%{b:02X}"));
+            const HEX: &[u8; 16] = b"0123456789ABCDEF";
+            out.push('%');
+            out.push(char::from(HEX[usize::from(b >> 4)]));
+            out.push(char::from(HEX[usize::from(b & 15)]));
         }
     }
     out

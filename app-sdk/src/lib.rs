@@ -63,6 +63,7 @@ mod handshake;
 mod http;
 #[cfg(feature = "js")]
 mod js;
+mod json;
 #[cfg(feature = "standalone")]
 mod mock;
 mod resize;
@@ -71,6 +72,7 @@ mod signal;
 mod standalone;
 mod token;
 mod types;
+mod wire;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;

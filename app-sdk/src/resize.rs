@@ -39,8 +39,28 @@ impl LoopGuard {
     }
 }
 
+/// A computed `px` length (`8px`, `12.5px`) as a number, 0 for anything else (`auto`). Read by
+/// hand: Rust's general float parser is several KB of wasm for what is a decimal number here.
 fn px(v: &str) -> f64 {
-    v.trim_end_matches("px").trim().parse().unwrap_or(0.0)
+    let s = v.trim().trim_end_matches("px").trim_end();
+    let (sign, digits) = match s.strip_prefix('-') {
+        Some(rest) => (-1.0, rest),
+        None => (1.0, s),
+    };
+    let (mut n, mut scale, mut frac) = (0.0_f64, 1.0_f64, false);
+    for b in digits.bytes() {
+        match b {
+            b'0'..=b'9' => {
+                n = n * 10.0 + f64::from(b - b'0');
+                if frac {
+                    scale *= 10.0;
+                }
+            }
+            b'.' if !frac => frac = true,
+            _ => return 0.0,
+        }
+    }
+    sign * n / scale
 }
 
 /// The document height the host needs: the body's bottom edge (or its overflowing content)
@@ -219,5 +239,8 @@ mod tests {
         assert_eq!(px("8px"), 8.0);
         assert_eq!(px("12.5px"), 12.5);
         assert_eq!(px("auto"), 0.0);
+        assert_eq!(px("-3.25px"), -3.25);
+        assert_eq!(px("0px"), 0.0);
+        assert_eq!(px("1e3px"), 0.0);
     }
 }

@@ -141,7 +141,7 @@ impl Standalone {
         let stored = s
             .store
             .get(&s.ns)?
-            .and_then(|json| serde_json::from_str::<MockDb>(&json).ok())
+            .and_then(|json| crate::json::parse::<MockDb>(&json).ok())
             .filter(|db| db.version == DB_VERSION);
         match stored {
             Some(db) => *s.db.borrow_mut() = db,
@@ -414,7 +414,7 @@ impl Standalone {
 }
 
 fn to_json(db: &MockDb) -> Result<String, Error> {
-    serde_json::to_string(db).map_err(|e| Error::Storage(e.to_string()))
+    crate::json::stringify(db).map_err(Error::Storage)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -168,7 +168,10 @@ pub fn bundle_sizes(dist: &Path) -> Result<Vec<BundleSize>> {
 
 /// `x_bg.wasm` → `x.js`.
 fn glue_of(wasm: &Path) -> PathBuf {
-    let name = wasm.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let name = wasm
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
     wasm.with_file_name(format!("{}.js", name.trim_end_matches("_bg.wasm")))
 }
 
@@ -227,10 +230,16 @@ mod tests {
     fn the_browser_section_is_replaced_in_place_and_other_sections_stay() {
         let doc = "# Benchmarks\n\n## Server\nfast\n\n## Browser\nold\n\n## Later\nkeep\n";
         let out = replace_section(doc, "## Browser\nnew\n");
-        assert_eq!(out, "# Benchmarks\n\n## Server\nfast\n\n## Browser\nnew\n\n## Later\nkeep\n");
+        assert_eq!(
+            out,
+            "# Benchmarks\n\n## Server\nfast\n\n## Browser\nnew\n\n## Later\nkeep\n"
+        );
         let last = replace_section("# B\n\n## Browser\nold\n", "## Browser\nnew");
         assert_eq!(last, "# B\n\n## Browser\nnew\n");
-        assert_eq!(replace_section("", "## Browser\nx"), "# Benchmarks\n\n## Browser\nx\n");
+        assert_eq!(
+            replace_section("", "## Browser\nx"),
+            "# Benchmarks\n\n## Browser\nx\n"
+        );
         assert_eq!(
             replace_section("# B\n\n## Server\ns\n", "## Browser\nx"),
             "# B\n\n## Server\ns\n\n## Browser\nx\n"

@@ -252,7 +252,11 @@ impl Browser {
     /// Waits for an element matching `css` in the current frame.
     pub async fn find(&self, css: &str) -> Result<Element> {
         self.wait_until(&format!("an element `{css}`"), async |b| {
-            Ok(b.client.find_all(Locator::Css(css)).await?.into_iter().next())
+            Ok(b.client
+                .find_all(Locator::Css(css))
+                .await?
+                .into_iter()
+                .next())
         })
         .await
     }
@@ -292,7 +296,12 @@ impl Browser {
         let mut last = String::from("(no element)");
         let r = self
             .wait_until(&format!("`{css}` to read {what}"), async |b| {
-                let Some(el) = b.client.find_all(Locator::Css(css)).await?.into_iter().next()
+                let Some(el) = b
+                    .client
+                    .find_all(Locator::Css(css))
+                    .await?
+                    .into_iter()
+                    .next()
                 else {
                     return Ok(None);
                 };
@@ -398,7 +407,9 @@ impl Browser {
             if let Ok(html) = self.client.source().await {
                 std::fs::write(dir.join(format!("frame-{i}.html")), html)?;
             }
-            if self.count("iframe").await.unwrap_or(0) > 0 && self.client.enter_frame(0).await.is_ok() {
+            if self.count("iframe").await.unwrap_or(0) > 0
+                && self.client.enter_frame(0).await.is_ok()
+            {
                 if let Ok(html) = self.client.source().await {
                     std::fs::write(dir.join(format!("frame-{i}-0.html")), html)?;
                 }

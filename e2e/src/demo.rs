@@ -69,7 +69,10 @@ mod tests {
             assert_eq!(registered.key, app.key, "key of {}", app.name);
             let item = config.items.iter().find(|i| i.id == app.item).unwrap();
             assert_eq!(item.app, app.name, "app of item {}", app.item);
-            assert_eq!(permission(&config, ALICE, app.item), Some(Permission::Admin));
+            assert_eq!(
+                permission(&config, ALICE, app.item),
+                Some(Permission::Admin)
+            );
             assert_eq!(permission(&config, BOB, app.item), Some(Permission::Write));
             assert_eq!(permission(&config, CAROL, app.item), Some(Permission::Read));
         }

@@ -153,8 +153,10 @@ pub async fn wait_frame_fits_content(b: &Browser, min: f64) -> Result<(f64, f64)
                 let content = content_height(b).await?;
                 b.top().await?;
                 last = (frame, content);
-                Ok((frame > min && frame >= content - 1.0 && frame <= content.ceil() + 8.0)
-                    .then_some((frame, content)))
+                Ok(
+                    (frame > min && frame >= content - 1.0 && frame <= content.ceil() + 8.0)
+                        .then_some((frame, content)),
+                )
             },
         )
         .await;

@@ -81,7 +81,10 @@ pub async fn run(name: &str, test: impl AsyncFnOnce(&Stack, &Browser) -> Result<
 /// point into this harness rather than at the failed check) is skipped.
 fn fail(name: &str, e: &Error, artifacts: Option<PathBuf>) -> ! {
     let message = match artifacts {
-        Some(dir) => format!("{name}: {e}\n(screenshot and page HTML in {})", dir.display()),
+        Some(dir) => format!(
+            "{name}: {e}\n(screenshot and page HTML in {})",
+            dir.display()
+        ),
         None => format!("{name}: {e}"),
     };
     eprintln!("{message}");

@@ -39,7 +39,10 @@ pub fn fixtures_dir() -> PathBuf {
 
 /// Fails with [`Error::MissingDist`] unless `dist/` holds the host page and every example app.
 pub fn check_dist(dist: &Path) -> Result<()> {
-    let mut needed = vec![("the demo host page".to_owned(), dist.join("host/index.html"))];
+    let mut needed = vec![(
+        "the demo host page".to_owned(),
+        dist.join("host/index.html"),
+    )];
     for app in APPS {
         needed.push((
             format!("the {} example app", app.name),

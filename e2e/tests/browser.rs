@@ -7,9 +7,9 @@
 mod counter;
 #[path = "browser/hostile.rs"]
 mod hostile;
-#[path = "browser/notes.rs"]
-mod notes;
 #[path = "browser/js_notes.rs"]
 mod js_notes;
+#[path = "browser/notes.rs"]
+mod notes;
 #[path = "browser/sticky_notes.rs"]
 mod sticky_notes;

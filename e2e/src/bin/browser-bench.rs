@@ -116,7 +116,11 @@ async fn run() -> Result<()> {
             std::fs::create_dir_all(dir)?;
         }
         std::fs::write(&path, replace_section(&old, &section))?;
-        eprintln!("written to {} ({:.1} s)", path.display(), started.elapsed().as_secs_f64());
+        eprintln!(
+            "written to {} ({:.1} s)",
+            path.display(),
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }
@@ -231,10 +235,18 @@ fn render(r: &Results) -> String {
     let _ = writeln!(out, "### Counter start-up\n");
     let _ = writeln!(out, "| measure | p50 | p90 | p99 | mean | n |");
     let _ = writeln!(out, "|---|---|---|---|---|---|");
-    row(&mut out, "bare iframe, `load` event (no bridge)", r.bare_load);
+    row(
+        &mut out,
+        "bare iframe, `load` event (no bridge)",
+        r.bare_load,
+    );
     row(&mut out, "bridged iframe, `load` event", r.bridged_load);
     row(&mut out, "bridged: context + port sent", r.context);
-    row(&mut out, "bridged: token sent (context + token ready)", r.token);
+    row(
+        &mut out,
+        "bridged: token sent (context + token ready)",
+        r.token,
+    );
     if let (Some(bare), Some(token)) = (r.bare_load, r.token) {
         let _ = writeln!(
             out,
@@ -255,18 +267,29 @@ fn render(r: &Results) -> String {
     );
     let _ = writeln!(out, "| channel | p50 | p90 | p99 | mean | n |");
     let _ = writeln!(out, "|---|---|---|---|---|---|");
-    row(&mut out, "host bridge (GET_AUTH_TOKEN → SUCCESS)", r.bridge_rtt);
+    row(
+        &mut out,
+        "host bridge (GET_AUTH_TOKEN → SUCCESS)",
+        r.bridge_rtt,
+    );
     row(&mut out, "plain MessageChannel echo (baseline)", r.raw_rtt);
     if let Some(s) = r.bridge_rtt {
         let verdict = if s.p50 <= 0.3 { "within" } else { "OVER" };
-        let _ = writeln!(out, "\nBridge p50 {}: {verdict} the 0.3 ms target.", ms(s.p50));
+        let _ = writeln!(
+            out,
+            "\nBridge p50 {}: {verdict} the 0.3 ms target.",
+            ms(s.p50)
+        );
     }
     let _ = writeln!(
         out,
         "\n### Bundle sizes\n\nwasm + JS glue of every bundle in `dist/` as built (gzip -9). \
          A JS app counts its own scripts plus its `sdk/` build.\n"
     );
-    let _ = writeln!(out, "| bundle | wasm | JS | wasm gzip | JS gzip | total gzip |");
+    let _ = writeln!(
+        out,
+        "| bundle | wasm | JS | wasm gzip | JS gzip | total gzip |"
+    );
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     for s in &r.sizes {
         let _ = writeln!(

@@ -14,7 +14,14 @@ async fn stored_actions(stack: &Stack) -> Result<Vec<(uuid::Uuid, String)>> {
     let rows = stack
         .state
         .store()
-        .list_app_actions(COUNTER.item, None, Page { after: None, limit: 1000 })
+        .list_app_actions(
+            COUNTER.item,
+            None,
+            Page {
+                after: None,
+                limit: 1000,
+            },
+        )
         .await?;
     Ok(rows.into_iter().map(|r| (r.account.id.0, r.ty)).collect())
 }
@@ -88,7 +95,8 @@ async fn the_host_gives_the_counter_a_context_a_port_and_a_token_through_the_bri
         ensure!(has("in", "GET_AUTH_TOKEN", "handled"), "log: {log:?}");
         ensure!(has("out", "GET_AUTH_TOKEN_SUCCESS", "sent"), "log: {log:?}");
         ensure!(
-            !log.iter().any(|l| l.outcome == "ignored" || l.outcome == "failed"),
+            !log.iter()
+                .any(|l| l.outcome == "ignored" || l.outcome == "failed"),
             "a well-behaved app should cause no ignored or failed line: {log:?}"
         );
         Ok(())

@@ -45,7 +45,10 @@ async fn a_reader_in_the_player_creates_and_deletes_own_notes_but_not_others() {
             "a reader is offered to delete the admin's note"
         );
         UI.add(b, "from carol", "item").await?;
-        ensure!(UI.can_delete(b, "from carol").await?, "Carol cannot delete her own note");
+        ensure!(
+            UI.can_delete(b, "from carol").await?,
+            "Carol cannot delete her own note"
+        );
         UI.delete(b, "from carol").await?;
         open_app(b, stack, JS_NOTES, "player", CAROL).await?;
         UI.wait_texts(b, &["from alice"]).await?;
@@ -104,14 +107,20 @@ async fn app_settings_are_writable_through_the_real_host_only_by_an_admin() {
         );
         open_app(b, stack, JS_NOTES, "builder", ALICE).await?;
         let created = try_create_setting(b, "palette").await?;
-        ensure!(created["ok"] == json!(true), "the admin's setting write failed: {created}");
+        ensure!(
+            created["ok"] == json!(true),
+            "the admin's setting write failed: {created}"
+        );
         let stored = stack
             .state
             .store()
             .list_app_settings(
                 JS_NOTES.item,
                 Some("palette"),
-                appframe_server::store::Page { after: None, limit: 10 },
+                appframe_server::store::Page {
+                    after: None,
+                    limit: 10,
+                },
             )
             .await?;
         ensure!(stored.len() == 1, "stored settings: {}", stored.len());
@@ -131,7 +140,10 @@ async fn the_iframe_grows_when_notes_are_added() {
             UI.add(b, &format!("note number {i}"), "item").await?;
         }
         let (after, content) = wait_frame_fits_content(b, before + 100.0).await?;
-        ensure!(after > before, "iframe {before} -> {after} px (content {content} px)");
+        ensure!(
+            after > before,
+            "iframe {before} -> {after} px (content {content} px)"
+        );
         Ok(())
     })
     .await;

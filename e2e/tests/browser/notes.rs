@@ -83,7 +83,10 @@ impl NotesUi {
         b.click(self.add).await?;
         self.note(b, text).await?;
         let status = b.text("#status").await?;
-        ensure!(status == "ready", "after adding {text:?} the app reads {status:?}");
+        ensure!(
+            status == "ready",
+            "after adding {text:?} the app reads {status:?}"
+        );
         Ok(())
     }
 
@@ -119,7 +122,10 @@ impl NotesUi {
         })
         .await?;
         let status = b.text("#status").await?;
-        ensure!(status == "ready", "after deleting {text:?} the app reads {status:?}");
+        ensure!(
+            status == "ready",
+            "after deleting {text:?} the app reads {status:?}"
+        );
         Ok(())
     }
 }

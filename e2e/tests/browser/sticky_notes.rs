@@ -67,13 +67,17 @@ async fn a_reader_in_the_player_edits_and_deletes_only_their_own_notes() {
         UI.wait_texts(b, &["admin note"]).await?;
         let admin_note = UI.note(b, "admin note").await?;
         ensure!(
-            admin_note.find_all(Locator::Css(".edit, .delete")).await?.is_empty(),
+            admin_note
+                .find_all(Locator::Css(".edit, .delete"))
+                .await?
+                .is_empty(),
             "a reader is offered to change the admin's note"
         );
         UI.add(b, "reader note", "item").await?;
         edit(b, "reader note", "reader note, edited").await?;
         open_app(b, stack, STICKY_NOTES, "player", CAROL).await?;
-        UI.wait_texts(b, &["admin note", "reader note, edited"]).await?;
+        UI.wait_texts(b, &["admin note", "reader note, edited"])
+            .await?;
         UI.delete(b, "reader note, edited").await?;
         open_app(b, stack, STICKY_NOTES, "player", CAROL).await?;
         UI.wait_texts(b, &["admin note"]).await?;
@@ -121,11 +125,17 @@ async fn only_an_admin_gets_the_palette_editor_and_the_saved_palette_reaches_eve
         })
         .await?;
         let status = b.text("#status").await?;
-        ensure!(status == "ready", "after saving the palette the app reads {status:?}");
+        ensure!(
+            status == "ready",
+            "after saving the palette the app reads {status:?}"
+        );
 
         open_app(b, stack, STICKY_NOTES, "player", CAROL).await?;
         let seen = palette(b).await?;
-        ensure!(seen == ["#123456", "#abcdef"], "Carol sees the palette {seen:?}");
+        ensure!(
+            seen == ["#123456", "#abcdef"],
+            "Carol sees the palette {seen:?}"
+        );
         Ok(())
     })
     .await;
@@ -198,7 +208,10 @@ async fn the_iframe_grows_when_notes_are_added() {
             UI.add(b, &format!("sticky number {i}"), "item").await?;
         }
         let (after, content) = wait_frame_fits_content(b, before + 100.0).await?;
-        ensure!(after > before, "iframe {before} -> {after} px (content {content} px)");
+        ensure!(
+            after > before,
+            "iframe {before} -> {after} px (content {content} px)"
+        );
         Ok(())
     })
     .await;

@@ -1,0 +1,237 @@
+//! The few postMessage messages the app sends and reads, written and read directly.
+//!
+//! `appframe_protocol::Message::{encode, decode}` handle every message kind in both directions
+//! through serde_json; an app only ever sends four kinds and reads four, so doing just that here
+//! (through the browser's JSON, see [`crate::json`]) keeps the general codec out of the wasm.
+//! The texts are the same as `Message::encode`'s (checked by the tests below).
+
+use crate::{error::Error, json};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
+use serde::Deserialize;
+use serde_json::Value;
+
+/// `{"type":"<KIND>_<itemId>"}` plus the JSON text of the payload, if any.
+fn envelope(kind: MessageKind, item_id: ItemId, payload: Option<&str>) -> String {
+    let mut out = String::with_capacity(96 + payload.map_or(0, str::len));
+    out.push_str("{\"type\":\"");
+    out.push_str(kind.prefix());
+    out.push('_');
+    let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
+    out.push_str(item_id.0.hyphenated().encode_lower(&mut id));
+    out.push('"');
+    if let Some(p) = payload {
+        out.push_str(",\"payload\":");
+        out.push_str(p);
+    }
+    out.push('}');
+    out
+}
+
+/// `GET_CONTEXT` or `GET_AUTH_TOKEN` with `{key, origin}`.
+pub(crate) fn ask(kind: MessageKind, item_id: ItemId, payload: &KeyOrigin) -> Result<String, Error> {
+    Ok(envelope(kind, item_id, Some(&json::body(payload)?)))
+}
+
+/// `POST_AUTO_RESIZE` with a whole height (sent as an integer, as `Message::encode` does).
+pub(crate) fn auto_resize(item_id: ItemId, height: i32) -> String {
+    envelope(
+        MessageKind::PostAutoResize,
+        item_id,
+        Some(&height.to_string()),
+    )
+}
+
+/// `POST_MAX_RESIZE` (no payload).
+pub(crate) fn max_resize(item_id: ItemId) -> String {
+    envelope(MessageKind::PostMaxResize, item_id, None)
+}
+
+/// A host reply for this app's item.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Reply {
+    /// `GET_CONTEXT_SUCCESS`.
+    Context(Box<LocalContext>),
+    /// `GET_CONTEXT_FAILURE`.
+    ContextRefused(FailurePayload),
+    /// `GET_AUTH_TOKEN_SUCCESS`: the token.
+    Token(String),
+    /// `GET_AUTH_TOKEN_FAILURE`.
+    TokenRefused(FailurePayload),
+}
+
+#[derive(Deserialize)]
+struct TypeOnly {
+    #[serde(rename = "type")]
+    ty: String,
+}
+
+#[derive(Deserialize)]
+struct Envelope<P> {
+    payload: Option<P>,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+/// Graasp defines FAILURE without a payload shape: a string is the message, an object may have
+/// `code`/`message`, anything else is an empty reason (as `Message::decode` reads it).
+fn failure(v: Option<Value>) -> FailurePayload {
+    let text = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    match v {
+        Some(Value::String(message)) => FailurePayload {
+            code: String::new(),
+            message,
+        },
+        Some(Value::Object(o)) => FailurePayload {
+            code: text(&o, "code"),
+            message: text(&o, "message"),
+        },
+        _ => FailurePayload::default(),
+    }
+}
+
+/// Reads a message text: `None` for anything that is not a well-formed reply about `item_id`
+/// (other apps' traffic, other items, our own requests, malformed payloads).
+pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
+    let head: TypeOnly = json::parse(text).ok()?;
+    let (kind, id) = MessageKind::split_type(&head.ty).ok()?;
+    if id != item_id {
+        return None;
+    }
+    Some(match kind {
+        MessageKind::GetContextSuccess => {
+            let e: Envelope<LocalContext> = json::parse(text).ok()?;
+            Reply::Context(Box::new(e.payload?))
+        }
+        MessageKind::GetAuthTokenSuccess => {
+            let e: Envelope<Token> = json::parse(text).ok()?;
+            Reply::Token(e.payload?.token)
+        }
+        MessageKind::GetContextFailure => {
+            let e: Envelope<Value> = json::parse(text).ok()?;
+            Reply::ContextRefused(failure(e.payload))
+        }
+        MessageKind::GetAuthTokenFailure => {
+            let e: Envelope<Value> = json::parse(text).ok()?;
+            Reply::TokenRefused(failure(e.payload))
+        }
+        _ => return None,
+    })
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use appframe_protocol::{Message, TokenPayload};
+
+    fn item() -> ItemId {
+        "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap()
+    }
+
+    #[test]
+    fn sent_messages_are_the_protocol_encoding() {
+        let ko = KeyOrigin {
+            key: "k\"ey".into(),
+            origin: "http://127.0.0.1:8081".into(),
+        };
+        for kind in [MessageKind::GetContext, MessageKind::GetAuthToken] {
+            let msg = match kind {
+                MessageKind::GetContext => Message::GetContext {
+                    item_id: item(),
+                    payload: ko.clone(),
+                },
+                _ => Message::GetAuthToken {
+                    item_id: item(),
+                    payload: ko.clone(),
+                },
+            };
+            assert_eq!(ask(kind, item(), &ko).unwrap(), msg.encode());
+        }
+        let resize = Message::PostAutoResize {
+            item_id: item(),
+            height: 316.0,
+        };
+        assert_eq!(auto_resize(item(), 316), resize.encode());
+        let max = Message::PostMaxResize { item_id: item() };
+        assert_eq!(max_resize(item()), max.encode());
+    }
+
+    #[test]
+    fn replies_read_as_the_protocol_decodes_them() {
+        let mut ctx = LocalContext::new("http://h/api", item());
+        ctx.lang = "fr".into();
+        let success = Message::GetContextSuccess {
+            item_id: item(),
+            context: Box::new(ctx.clone()),
+        };
+        assert_eq!(
+            read(&success.encode(), item()),
+            Some(Reply::Context(Box::new(ctx)))
+        );
+        let token = Message::GetAuthTokenSuccess {
+            item_id: item(),
+            payload: TokenPayload { token: "t".into() },
+        };
+        assert_eq!(read(&token.encode(), item()), Some(Reply::Token("t".into())));
+        let refused = FailurePayload {
+            code: "INVALID_APP_ORIGIN".into(),
+            message: "no".into(),
+        };
+        let failure = Message::GetAuthTokenFailure {
+            item_id: item(),
+            error: refused.clone(),
+        };
+        assert_eq!(
+            read(&failure.encode(), item()),
+            Some(Reply::TokenRefused(refused))
+        );
+        let ty = format!("GET_CONTEXT_FAILURE_{}", item());
+        assert_eq!(
+            read(&format!(r#"{{"type":"{ty}","payload":"denied"}}"#), item()),
+            Some(Reply::ContextRefused(FailurePayload {
+                code: String::new(),
+                message: "denied".into()
+            }))
+        );
+        assert_eq!(
+            read(&format!(r#"{{"type":"{ty}"}}"#), item()),
+            Some(Reply::ContextRefused(FailurePayload::default()))
+        );
+    }
+
+    #[test]
+    fn unrelated_or_malformed_messages_are_ignored() {
+        let other: ItemId = "00000000-0000-4000-8000-000000000001".parse().unwrap();
+        let token = Message::GetAuthTokenSuccess {
+            item_id: other,
+            payload: TokenPayload { token: "t".into() },
+        };
+        assert_eq!(read(&token.encode(), item()), None);
+        let ask = Message::GetContext {
+            item_id: item(),
+            payload: KeyOrigin {
+                key: "k".into(),
+                origin: "o".into(),
+            },
+        };
+        assert_eq!(read(&ask.encode(), item()), None);
+        let ty = format!("GET_AUTH_TOKEN_SUCCESS_{}", item());
+        for text in [
+            "not json".to_owned(),
+            "42".to_owned(),
+            r#"{"type":7}"#.to_owned(),
+            format!(r#"{{"type":"{ty}"}}"#),
+            format!(r#"{{"type":"{ty}","payload":{{"token":1}}}}"#),
+        ] {
+            assert_eq!(read(&text, item()), None, "{text}");
+        }
+    }
+}
