@@ -7,7 +7,7 @@ use crate::{
     error::Error,
     signal::{Slot, wait_or},
 };
-use crate::wire::{self, Reply};
+use crate::wire::{self, Reply as HostReply};
 use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
 use gloo_events::EventListener;
 use std::time::Duration;
@@ -38,11 +38,11 @@ pub(crate) async fn handshake(
             return;
         };
         match wire::read(&text, item_id) {
-            Some(Reply::Context(context)) => {
+            Some(HostReply::Context(context)) => {
                 let port = ev.ports().get(0).dyn_into::<MessagePort>().ok();
                 s.set(Ok((*context, port)));
             }
-            Some(Reply::ContextRefused(error)) => {
+            Some(HostReply::ContextRefused(error)) => {
                 s.set(Err(Error::ContextRefused {
                     code: error.code,
                     message: error.message,
