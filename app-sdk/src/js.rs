@@ -84,20 +84,24 @@ fn throw(e: Error) -> JsValue {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    let text = serde_json::to_string(v).map_err(|e| throw(Error::Decode(e.to_string())))?;
-    js_sys::JSON::parse(&text).map_err(|e| throw(Error::Decode(crate::error::js_text(&e))))
+    crate::json::to_js(v).map_err(|e| throw(Error::Decode(e)))
 }
 
 fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, JsValue> {
-    let text = if v.is_undefined() {
-        "null".to_owned()
+    // JSON semantics for arguments: `undefined` (an omitted argument) reads as `null`,
+    // `undefined` properties vanish and `Date`s become strings, as through JSON text.
+    let v = if v.is_undefined() {
+        JsValue::NULL
     } else {
         js_sys::JSON::stringify(v)
+            .and_then(|t| {
+                // A function or symbol stringifies to `undefined`: read it as `null`.
+                let text = JsValue::from(t).as_string();
+                js_sys::JSON::parse(text.as_deref().unwrap_or("null"))
+            })
             .map_err(|e| throw(Error::Decode(crate::error::js_text(&e))))?
-            .as_string()
-            .unwrap_or_else(|| "null".into())
     };
-    serde_json::from_str(&text).map_err(|e| throw(Error::Decode(format!("bad argument: {e}"))))
+    crate::json::from_js(v).map_err(|e| throw(Error::Decode(["bad argument: ", &e].concat())))
 }
 
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, JsValue> {
