@@ -22,8 +22,7 @@ use crate::{
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
-    ItemId, JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId,
-    routes,
+    ItemId, JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId, routes,
 };
 use gloo_events::EventListener;
 use serde::de::DeserializeOwned;
@@ -654,11 +653,9 @@ impl App {
                 form.append_with_blob_and_filename("files", file, file_name)
                     .map_err(|e| Error::Browser(js_text(&e)))?;
                 let url = routes::app_settings_upload_url(&host, &item);
-                one(
-                    &self
-                        .send(r, Self::req("POST", url, Body::Form(form)))
-                        .await?,
-                )
+                one(&self
+                    .send(r, Self::req("POST", url, Body::Form(form)))
+                    .await?)
                 .await
             }
         }

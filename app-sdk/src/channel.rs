@@ -4,12 +4,12 @@
 //! Each channel keeps its own listener and its own waiting token requests, so a request sent
 //! on an old port still completes after a re-handshake has installed a new one.
 
+use crate::wire::{self, Reply};
 use crate::{
     env::HostEnv,
     error::{Error, js_text},
     signal::Slot,
 };
-use crate::wire::{self, Reply};
 use appframe_protocol::{ItemId, KeyOrigin, MessageKind};
 use gloo_events::EventListener;
 use std::{cell::RefCell, rc::Rc};

@@ -1,13 +1,13 @@
 //! GET_CONTEXT → GET_CONTEXT_SUCCESS (+ port), with the checks Graasp's client lacks: replies
 //! only from the host window (and origin), unrelated messages ignored, FAILURE typed, timeout.
 
+use crate::wire::{self, Reply as HostReply};
 use crate::{
     channel::Channel,
     env::HostEnv,
     error::Error,
     signal::{Slot, wait_or},
 };
-use crate::wire::{self, Reply as HostReply};
 use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
 use gloo_events::EventListener;
 use std::time::Duration;

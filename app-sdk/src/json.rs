@@ -27,9 +27,13 @@ pub(crate) fn body<T: Serialize>(v: &T) -> Result<String, Error> {
 
 /// A JS value (from `JSON.parse`, `Response.json()` or a JS caller) as `T`.
 pub(crate) fn from_js<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
-    serde_wasm_bindgen::from_value(v).map_err(|e| e.to_string())
+    crate::jsde::from_js(v).map_err(|e| e.0)
 }
 
+#[cfg_attr(
+    not(any(target_arch = "wasm32", feature = "js")),
+    allow(dead_code) // native builds stringify with serde_json
+)]
 /// `v` as a plain JS value: objects (not `Map`s), numbers (not `BigInt`s), `null` for `None`, so
 /// that `JSON.stringify` of it is the JSON serde_json would write.
 pub(crate) fn to_js<T: Serialize>(v: &T) -> Result<JsValue, String> {

@@ -63,6 +63,7 @@ mod handshake;
 mod http;
 #[cfg(feature = "js")]
 mod js;
+mod jsde;
 mod json;
 #[cfg(feature = "standalone")]
 mod mock;

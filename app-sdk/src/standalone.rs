@@ -11,7 +11,7 @@ use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ItemId, JsonObject, LocalContext,
     Member, Permission, RowId,
 };
-use std::{cell::RefCell, collections::HashMap};
+use std::cell::RefCell;
 use time::OffsetDateTime;
 
 /// String key-value storage (the shape of `localStorage`).
@@ -24,20 +24,29 @@ pub(crate) trait Store {
     fn remove(&self, key: &str) -> Result<(), Error>;
 }
 
-/// A [`Store`] in memory (standalone without persistence, and tests).
+/// A [`Store`] in memory (standalone without persistence, and tests). A list rather than a hash
+/// map: it holds a handful of keys (the database and the files), and hashing code costs wasm size.
 #[derive(Default)]
-pub(crate) struct MemoryStore(RefCell<HashMap<String, String>>);
+pub(crate) struct MemoryStore(RefCell<Vec<(String, String)>>);
 
 impl Store for MemoryStore {
     fn get(&self, key: &str) -> Result<Option<String>, Error> {
-        Ok(self.0.borrow().get(key).cloned())
+        let entries = self.0.borrow();
+        Ok(entries
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone()))
     }
     fn set(&self, key: &str, value: &str) -> Result<(), Error> {
-        self.0.borrow_mut().insert(key.to_owned(), value.to_owned());
+        let mut entries = self.0.borrow_mut();
+        match entries.iter_mut().find(|(k, _)| k == key) {
+            Some((_, v)) => *v = value.to_owned(),
+            None => entries.push((key.to_owned(), value.to_owned())),
+        }
         Ok(())
     }
     fn remove(&self, key: &str) -> Result<(), Error> {
-        self.0.borrow_mut().remove(key);
+        self.0.borrow_mut().retain(|(k, _)| k != key);
         Ok(())
     }
 }

@@ -28,7 +28,11 @@ fn envelope(kind: MessageKind, item_id: ItemId, payload: Option<&str>) -> String
 }
 
 /// `GET_CONTEXT` or `GET_AUTH_TOKEN` with `{key, origin}`.
-pub(crate) fn ask(kind: MessageKind, item_id: ItemId, payload: &KeyOrigin) -> Result<String, Error> {
+pub(crate) fn ask(
+    kind: MessageKind,
+    item_id: ItemId,
+    payload: &KeyOrigin,
+) -> Result<String, Error> {
     Ok(envelope(kind, item_id, Some(&json::body(payload)?)))
 }
 
@@ -180,7 +184,10 @@ mod tests {
             item_id: item(),
             payload: TokenPayload { token: "t".into() },
         };
-        assert_eq!(read(&token.encode(), item()), Some(Reply::Token("t".into())));
+        assert_eq!(
+            read(&token.encode(), item()),
+            Some(Reply::Token("t".into()))
+        );
         let refused = FailurePayload {
             code: "INVALID_APP_ORIGIN".into(),
             message: "no".into(),

@@ -85,6 +85,8 @@ struct Results {
     token: Option<Stats>,
     bridge_rtt: Option<Stats>,
     raw_rtt: Option<Stats>,
+    bridge_rtt_batched: Option<Stats>,
+    raw_rtt_batched: Option<Stats>,
     sizes: Vec<BundleSize>,
 }
 
@@ -134,9 +136,9 @@ async fn measure(stack: &Stack, b: &Browser, runs: usize, round_trips: usize) ->
         .js("return navigator.userAgent;", vec![])
         .await?
         .as_str()
-        .and_then(|ua| ua.split_whitespace().find(|w| w.starts_with("Chrome/")))
-        .unwrap_or("Chromium")
-        .replace("Chrome/", "Chromium ");
+        .and_then(|ua| ua.split_whitespace().find(|w| w.contains("Chrome/")))
+        .and_then(|w| w.split_once('/'))
+        .map_or_else(|| "Chromium".to_owned(), |(_, v)| format!("Chromium {v}"));
     call(b, "login", vec![json!(ALICE.to_string())]).await?;
 
     let app_url = stack.app_page(COUNTER);
@@ -191,6 +193,8 @@ async fn measure(stack: &Stack, b: &Browser, runs: usize, round_trips: usize) ->
         token: Stats::of(&samples(&bridged, "token")),
         bridge_rtt: Stats::of(&floats(&rtt["bridge"])),
         raw_rtt: Stats::of(&floats(&rtt["raw"])),
+        bridge_rtt_batched: Stats::of(&floats(&rtt["bridgeBatched"])),
+        raw_rtt_batched: Stats::of(&floats(&rtt["rawBatched"])),
         sizes: Vec::new(),
     })
 }
@@ -251,7 +255,8 @@ fn render(r: &Results) -> String {
         let _ = writeln!(
             out,
             "\nContext + token ready at p50 {} after iframe creation, {} after a bare `load` \
-             ({:.2}×); the token step includes the server's `api-access-token` request.",
+             ({:.2}×); the token step includes the server's `api-access-token` request. The official \
+             Graasp JS client is not installed here, so the design's comparison with it is not made.",
             ms(token.p50),
             ms(token.p50 - bare.p50),
             token.p50 / bare.p50
@@ -259,25 +264,41 @@ fn render(r: &Results) -> String {
     }
     let _ = writeln!(
         out,
-        "\n### Port round trip\n\n{} round trips after 20 warm-up ones. Bridge: \
-         GET_AUTH_TOKEN over the bridge's MessageChannel, answered from a local `getToken` (no \
-         network), so it is the bridge's decode, checks and encode plus two port hops. Target: \
-         p50 ≤ 0.3 ms.\n",
+        "\n### Port round trip\n\n{} round trips after 20 warm-up ones, timed one by one, then \
+         the same count again in batches of 10 (batch time / 10). Bridge: GET_AUTH_TOKEN over the \
+         bridge's MessageChannel, answered from a local `getToken` (no network), so it is the \
+         bridge's decode, checks and encode plus two port hops. `performance.now()` is coarsened \
+         to 0.1 ms in a page without cross-origin isolation, so single trips show the tail and \
+         the batched rows give the precise per-trip time. Target: p50 ≤ 0.3 ms.\n",
         r.round_trips
     );
     let _ = writeln!(out, "| channel | p50 | p90 | p99 | mean | n |");
     let _ = writeln!(out, "|---|---|---|---|---|---|");
     row(
         &mut out,
-        "host bridge (GET_AUTH_TOKEN → SUCCESS)",
+        "host bridge (GET_AUTH_TOKEN → SUCCESS), single trips",
         r.bridge_rtt,
     );
-    row(&mut out, "plain MessageChannel echo (baseline)", r.raw_rtt);
-    if let Some(s) = r.bridge_rtt {
+    row(
+        &mut out,
+        "host bridge, per trip in batches of 10",
+        r.bridge_rtt_batched,
+    );
+    row(
+        &mut out,
+        "plain MessageChannel echo (baseline), single trips",
+        r.raw_rtt,
+    );
+    row(
+        &mut out,
+        "plain MessageChannel echo, per trip in batches of 10",
+        r.raw_rtt_batched,
+    );
+    if let Some(s) = r.bridge_rtt_batched {
         let verdict = if s.p50 <= 0.3 { "within" } else { "OVER" };
         let _ = writeln!(
             out,
-            "\nBridge p50 {}: {verdict} the 0.3 ms target.",
+            "\nBridge p50 per trip (batched) {}: {verdict} the 0.3 ms target.",
             ms(s.p50)
         );
     }

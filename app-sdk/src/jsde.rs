@@ -1,0 +1,224 @@
+//! A serde `Deserializer` over the JS values `JSON.parse` produces (null, booleans, numbers,
+//! strings, arrays, plain objects), reading them as serde_json reads the same JSON text: whole
+//! numbers as integers, unknown fields left to the target type (`deny_unknown_fields` holds).
+//!
+//! Why not serde-wasm-bindgen's deserializer: its error type renders serde's `Unexpected` with
+//! `Display`, which links Rust's float printing and string escaping (~20 KB of wasm) for error
+//! texts alone. [`DeError`] names the kind of the unexpected value instead.
+
+use js_sys::{Array, Object, Reflect};
+use serde::de::{
+    self, DeserializeSeed, Expected, IntoDeserializer, Unexpected, Visitor,
+    value::StringDeserializer,
+};
+use std::fmt;
+use wasm_bindgen::{JsCast, JsValue};
+
+/// Why a JS value does not fit the target type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct DeError(pub String);
+
+impl fmt::Display for DeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for DeError {}
+
+/// The kind of an unexpected value, without printing it (see the module docs).
+fn kind(u: &Unexpected<'_>) -> &'static str {
+    match u {
+        Unexpected::Bool(_) => "a boolean",
+        Unexpected::Unsigned(_) | Unexpected::Signed(_) | Unexpected::Float(_) => "a number",
+        Unexpected::Char(_) | Unexpected::Str(_) => "a string",
+        Unexpected::Bytes(_) => "bytes",
+        Unexpected::Unit => "null",
+        Unexpected::Seq => "an array",
+        Unexpected::Map => "an object",
+        _ => "another kind of value",
+    }
+}
+
+fn with_expected(head: &str, what: &str, exp: &dyn Expected) -> DeError {
+    DeError([head, what, ", expected ", &exp.to_string()].concat())
+}
+
+impl de::Error for DeError {
+    fn custom<T: fmt::Display>(msg: T) -> Self {
+        DeError(msg.to_string())
+    }
+
+    fn invalid_type(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        with_expected("invalid type: ", kind(&unexp), exp)
+    }
+
+    fn invalid_value(unexp: Unexpected<'_>, exp: &dyn Expected) -> Self {
+        with_expected("invalid value: ", kind(&unexp), exp)
+    }
+
+    fn invalid_length(_len: usize, exp: &dyn Expected) -> Self {
+        with_expected("invalid length", "", exp)
+    }
+
+    fn unknown_variant(variant: &str, _expected: &'static [&'static str]) -> Self {
+        DeError(["unknown variant `", variant, "`"].concat())
+    }
+
+    fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
+        DeError(["unknown field `", field, "`"].concat())
+    }
+
+    fn missing_field(field: &'static str) -> Self {
+        DeError(["missing field `", field, "`"].concat())
+    }
+
+    fn duplicate_field(field: &'static str) -> Self {
+        DeError(["duplicate field `", field, "`"].concat())
+    }
+}
+
+/// Reads `T` from a JS value.
+pub(crate) fn from_js<T: de::DeserializeOwned>(v: JsValue) -> Result<T, DeError> {
+    T::deserialize(De(v))
+}
+
+/// The deserializer of one JS value.
+struct De(JsValue);
+
+/// JS numbers are doubles: integers are exact up to 2^53 - 1.
+const MAX_SAFE_INTEGER: f64 = 9_007_199_254_740_991.0;
+
+impl<'de> de::Deserializer<'de> for De {
+    type Error = DeError;
+
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        let v = self.0;
+        if v.is_null() || v.is_undefined() {
+            return visitor.visit_unit();
+        }
+        if let Some(b) = v.as_bool() {
+            return visitor.visit_bool(b);
+        }
+        if let Some(n) = v.as_f64() {
+            // Whole numbers as integers (as serde_json reads `3`), so they print back as `3`.
+            if n.fract() == 0.0 && n.abs() <= MAX_SAFE_INTEGER {
+                return if n < 0.0 {
+                    visitor.visit_i64(n as i64)
+                } else {
+                    visitor.visit_u64(n as u64)
+                };
+            }
+            return visitor.visit_f64(n);
+        }
+        if let Some(s) = v.as_string() {
+            return visitor.visit_string(s);
+        }
+        if Array::is_array(&v) {
+            let items: Array = v.unchecked_into();
+            return visitor.visit_seq(Seq { items, next: 0 });
+        }
+        if v.is_object() {
+            let keys = Object::keys(v.unchecked_ref::<Object>());
+            return visitor.visit_map(Fields {
+                obj: v,
+                keys,
+                next: 0,
+                value: None,
+            });
+        }
+        Err(DeError("not a JSON value".into()))
+    }
+
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if self.0.is_null() || self.0.is_undefined() {
+            visitor.visit_none()
+        } else {
+            visitor.visit_some(self)
+        }
+    }
+
+    fn deserialize_newtype_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        visitor.visit_newtype_struct(self)
+    }
+
+    fn deserialize_enum<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _variants: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        // The protocol's enums are unit variants written as strings (`"admin"`, `"item"`).
+        match self.0.as_string() {
+            Some(s) => {
+                let variant: StringDeserializer<DeError> = s.into_deserializer();
+                visitor.visit_enum(variant)
+            }
+            None => Err(DeError("invalid type: expected a string variant".into())),
+        }
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+    }
+}
+
+struct Seq {
+    items: Array,
+    next: u32,
+}
+
+impl<'de> de::SeqAccess<'de> for Seq {
+    type Error = DeError;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, DeError> {
+        if self.next >= self.items.length() {
+            return Ok(None);
+        }
+        let item = self.items.get(self.next);
+        self.next += 1;
+        seed.deserialize(De(item)).map(Some)
+    }
+
+    fn size_hint(&self) -> Option<usize> {
+        Some(self.items.length().saturating_sub(self.next) as usize)
+    }
+}
+
+struct Fields {
+    obj: JsValue,
+    keys: Array,
+    next: u32,
+    value: Option<JsValue>,
+}
+
+impl<'de> de::MapAccess<'de> for Fields {
+    type Error = DeError;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, DeError> {
+        if self.next >= self.keys.length() {
+            return Ok(None);
+        }
+        let key = self.keys.get(self.next);
+        self.next += 1;
+        self.value = Some(Reflect::get(&self.obj, &key).unwrap_or(JsValue::UNDEFINED));
+        let name: StringDeserializer<DeError> =
+            key.as_string().unwrap_or_default().into_deserializer();
+        seed.deserialize(name).map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
+        seed.deserialize(De(self.value.take().unwrap_or(JsValue::UNDEFINED)))
+    }
+}
