@@ -13,6 +13,13 @@ use crate::{
     error::Result,
 };
 use appframe_protocol::{JsonObject, Member, Permission, Visibility};
+use std::{
+    collections::HashMap,
+    sync::{
+        Mutex, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -211,6 +218,67 @@ pub fn now() -> OffsetDateTime {
     from_micros(to_micros(OffsetDateTime::now_utc()))
 }
 
+/// Change counters that let process-local caches know when what they hold may be stale.
+///
+/// A store that sees every write (SQLite: one process owns the file) ticks a stamp *after* each
+/// committed write and *before* acknowledging it. A cache reads the stamp before it queries and
+/// keeps the result tagged with it; the result is fresh while the stamp is unchanged. A write
+/// racing with the query ticks the stamp after its commit, so it can at worst make a fresh
+/// result look stale, never the reverse; and any request started after a write was
+/// acknowledged sees the new stamp (read-your-writes).
+#[derive(Debug, Default)]
+pub struct Stamps {
+    /// Source of stamps: strictly increasing, so a max of stamps changes whenever any tick.
+    clock: AtomicU64,
+    /// Last change to publishers, apps, accounts, items or memberships: these feed every
+    /// permission check and the member names joined into app-data rows.
+    registry: AtomicU64,
+    /// Last app-data change per item.
+    items: Mutex<HashMap<Uuid, u64>>,
+}
+
+impl Stamps {
+    fn tick(&self) -> u64 {
+        self.clock.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    /// Records a committed change to the registry (publishers, apps, accounts, items,
+    /// memberships).
+    pub fn registry_changed(&self) {
+        let t = self.tick();
+        self.registry.fetch_max(t, Ordering::SeqCst);
+    }
+
+    /// Records a committed change to the app data of an item.
+    pub fn data_changed(&self, item: Uuid) {
+        let t = self.tick();
+        // Nothing panics while the lock is held, so a poisoned map is still consistent.
+        self.items
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(item)
+            .and_modify(|s| *s = (*s).max(t))
+            .or_insert(t);
+    }
+
+    /// The stamp of the registry.
+    pub fn registry(&self) -> u64 {
+        self.registry.load(Ordering::SeqCst)
+    }
+
+    /// The stamp of an item's app-data list (changes with its rows and with the registry).
+    pub fn item_data(&self, item: Uuid) -> u64 {
+        let data = self
+            .items
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&item)
+            .copied()
+            .unwrap_or(0);
+        data.max(self.registry())
+    }
+}
+
 /// The persistence interface; the SQLite and Postgres stores implement it with the same SQL.
 #[async_trait::async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -218,6 +286,12 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
     /// Which backend (`sqlite` or `postgres`).
     fn backend(&self) -> &'static str;
+    /// Change stamps when this process sees every write to the database, so results may be
+    /// cached in memory; `None` when other processes may write too (Postgres, which several
+    /// server instances can share), where a process-local cache could go stale.
+    fn stamps(&self) -> Option<&Stamps> {
+        None
+    }
 
     /// Inserts or updates a publisher.
     async fn upsert_publisher(&self, p: &Publisher) -> Result<()>;

@@ -13,21 +13,25 @@ use sqlx::{
     },
     types::Json,
 };
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 use tokio::sync::{mpsc, oneshot};
 
 /// SQLite store: one writer connection (SQLite serializes writers anyway; a single connection
-/// avoids busy-waiting and lock-upgrade deadlocks) and a pool of reader connections, WAL journal, `synchronous=FULL` so an
-/// acknowledged write survives power loss.
+/// avoids busy-waiting and lock-upgrade deadlocks) and a pool of reader connections, WAL journal,
+/// `synchronous=FULL` so an acknowledged write survives power loss.
 ///
 /// Inserts of app data and actions (the hot write path) go through a group-commit task: rows
 /// that arrive while a commit is in flight are written in the next single transaction, so one
 /// fsync acknowledges many requests. A request is answered only after its commit.
+///
+/// This process is assumed to be the only writer of the file, so it keeps [`Stamps`] that
+/// in-memory caches rely on.
 #[derive(Clone)]
 pub struct SqliteStore {
     read: SqlitePool,
     write: SqlitePool,
     batch: mpsc::Sender<Job>,
+    stamps: Arc<Stamps>,
 }
 
 /// A row waiting for the group commit, and where to report its outcome.
@@ -39,81 +43,151 @@ enum Job {
 /// Most rows written in one group-commit transaction.
 const MAX_BATCH: usize = 256;
 
+/// Rows per multi-row `INSERT` of a batch. Each statement is one round trip to the SQLite
+/// worker thread, so a batch of n rows costs a few statements instead of n; the fixed sizes
+/// keep the number of distinct (cached, prepared) statements small. 64 × 9 parameters stays
+/// far below SQLite's limit of 32766.
+const CHUNKS: [usize; 4] = [64, 16, 4, 1];
+
 const INSERT_DATA: &str = "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
 const INSERT_ACTION: &str = "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
-async fn exec_insert_data(c: &mut sqlx::SqliteConnection, row: &AppDataRow) -> Result<()> {
-    sqlx::query(INSERT_DATA)
-        .bind(row.id)
-        .bind(row.item_id)
-        .bind(row.account.id.as_uuid())
-        .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
-        .bind(&row.ty)
-        .bind(row.visibility.as_str())
-        .bind(Json(&row.data))
-        .bind(to_micros(row.created_at))
-        .bind(to_micros(row.updated_at))
-        .execute(c)
-        .await
-        .map_err(db)?;
+/// Inserts app-data rows with one statement.
+async fn exec_insert_data(c: &mut sqlx::SqliteConnection, rows: &[&AppDataRow]) -> Result<()> {
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
+         created_at, updated_at) ",
+    );
+    qb.push_values(rows, |mut b, row| {
+        b.push_bind(row.id)
+            .push_bind(row.item_id)
+            .push_bind(row.account.id.as_uuid())
+            .push_bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+            .push_bind(row.ty.as_str())
+            .push_bind(row.visibility.as_str())
+            .push_bind(Json(&row.data))
+            .push_bind(to_micros(row.created_at))
+            .push_bind(to_micros(row.updated_at));
+    });
+    qb.build().execute(c).await.map_err(db)?;
     Ok(())
 }
 
-async fn exec_insert_action(c: &mut sqlx::SqliteConnection, row: &AppActionRow) -> Result<()> {
-    sqlx::query(INSERT_ACTION)
-        .bind(row.id)
-        .bind(row.item_id)
-        .bind(row.account.id.as_uuid())
-        .bind(&row.ty)
-        .bind(Json(&row.data))
-        .bind(to_micros(row.created_at))
-        .execute(c)
-        .await
-        .map_err(db)?;
+/// Inserts app-action rows with one statement.
+async fn exec_insert_action(c: &mut sqlx::SqliteConnection, rows: &[&AppActionRow]) -> Result<()> {
+    let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
+        "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) ",
+    );
+    qb.push_values(rows, |mut b, row| {
+        b.push_bind(row.id)
+            .push_bind(row.item_id)
+            .push_bind(row.account.id.as_uuid())
+            .push_bind(row.ty.as_str())
+            .push_bind(Json(&row.data))
+            .push_bind(to_micros(row.created_at));
+    });
+    qb.build().execute(c).await.map_err(db)?;
     Ok(())
 }
 
-/// Writes one batch in one transaction. A failing row (e.g. a deleted account) only fails
-/// itself: SQLite rolls back the statement, not the transaction.
-async fn write_batch(pool: &SqlitePool, jobs: Vec<Job>) {
-    let mut results: Vec<(oneshot::Sender<Result<()>>, Result<()>)> =
-        Vec::with_capacity(jobs.len());
+/// A row type the group commit inserts.
+trait BatchRow: Sized {
+    /// Inserts rows with one statement.
+    async fn insert(c: &mut sqlx::SqliteConnection, rows: &[&Self]) -> Result<()>;
+}
+
+impl BatchRow for AppDataRow {
+    async fn insert(c: &mut sqlx::SqliteConnection, rows: &[&Self]) -> Result<()> {
+        exec_insert_data(c, rows).await
+    }
+}
+
+impl BatchRow for AppActionRow {
+    async fn insert(c: &mut sqlx::SqliteConnection, rows: &[&Self]) -> Result<()> {
+        exec_insert_action(c, rows).await
+    }
+}
+
+/// Inserts `rows` in chunks of [`CHUNKS`] sizes and returns one result per row. When a chunk
+/// fails (e.g. a row names an account deleted meanwhile), its rows are retried one by one so
+/// only the failing row fails: SQLite rolls back the statement, not the transaction.
+async fn insert_chunked<T: BatchRow>(
+    c: &mut sqlx::SqliteConnection,
+    rows: &[T],
+) -> Vec<Result<()>> {
+    let refs: Vec<&T> = rows.iter().collect();
+    let mut out = Vec::with_capacity(refs.len());
+    let mut rest = refs.as_slice();
+    while !rest.is_empty() {
+        let size = CHUNKS
+            .iter()
+            .copied()
+            .find(|&n| n <= rest.len())
+            .unwrap_or(1);
+        let (chunk, tail) = rest.split_at(size);
+        rest = tail;
+        match T::insert(c, chunk).await {
+            Ok(()) => out.extend(chunk.iter().map(|_| Ok(()))),
+            Err(e) if size == 1 => out.push(Err(e)),
+            Err(_) => {
+                for row in chunk {
+                    out.push(T::insert(c, std::slice::from_ref(row)).await);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Writes one batch in one transaction, then ticks the stamps of the items it changed and
+/// only then answers the requests.
+async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
+    let mut data = Vec::new();
+    let mut data_replies = Vec::new();
+    let mut actions = Vec::new();
+    let mut action_replies = Vec::new();
+    for job in jobs {
+        match job {
+            Job::Data(row, reply) => {
+                data.push(row);
+                data_replies.push(reply);
+            }
+            Job::Action(row, reply) => {
+                actions.push(row);
+                action_replies.push(reply);
+            }
+        }
+    }
+    let replies = data_replies.into_iter().chain(action_replies);
     let mut tx = match pool.begin().await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();
-            for job in jobs {
-                let reply = match job {
-                    Job::Data(_, r) | Job::Action(_, r) => r,
-                };
+            for reply in replies {
                 let _ = reply.send(Err(Error::Internal(format!("cannot begin: {msg}"))));
             }
             return;
         }
     };
-    for job in jobs {
-        match job {
-            Job::Data(row, reply) => {
-                let r = exec_insert_data(&mut tx, &row).await;
-                results.push((reply, r));
-            }
-            Job::Action(row, reply) => {
-                let r = exec_insert_action(&mut tx, &row).await;
-                results.push((reply, r));
-            }
-        }
-    }
+    let mut results = insert_chunked(&mut tx, &data).await;
+    results.extend(insert_chunked(&mut tx, &actions).await);
     match tx.commit().await {
         Ok(()) => {
-            for (reply, r) in results {
+            let mut items: Vec<Uuid> = data.iter().map(|r| r.item_id).collect();
+            items.sort_unstable();
+            items.dedup();
+            for item in items {
+                stamps.data_changed(item);
+            }
+            for (reply, r) in replies.zip(results) {
                 let _ = reply.send(r);
             }
         }
         Err(e) => {
             let msg = e.to_string();
-            for (reply, _) in results {
+            for reply in replies {
                 let _ = reply.send(Err(Error::Internal(format!("commit failed: {msg}"))));
             }
         }
@@ -122,7 +196,7 @@ async fn write_batch(pool: &SqlitePool, jobs: Vec<Job>) {
 
 /// The group-commit loop: waits for a row, takes every row already queued, commits them.
 /// Ends when the store (every sender) is dropped.
-async fn batch_loop(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
+async fn batch_loop(pool: SqlitePool, stamps: Arc<Stamps>, mut rx: mpsc::Receiver<Job>) {
     while let Some(first) = rx.recv().await {
         let mut jobs = vec![first];
         while jobs.len() < MAX_BATCH {
@@ -131,7 +205,7 @@ async fn batch_loop(pool: SqlitePool, mut rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        write_batch(&pool, jobs).await;
+        write_batch(&pool, &stamps, jobs).await;
     }
 }
 
@@ -161,8 +235,14 @@ impl SqliteStore {
             .connect_with(opts)
             .await?;
         let (batch, rx) = mpsc::channel(4 * MAX_BATCH);
-        tokio::spawn(batch_loop(write.clone(), rx));
-        Ok(SqliteStore { read, write, batch })
+        let stamps = Arc::new(Stamps::default());
+        tokio::spawn(batch_loop(write.clone(), stamps.clone(), rx));
+        Ok(SqliteStore {
+            read,
+            write,
+            batch,
+            stamps,
+        })
     }
 
     /// Opens a database by sqlx URL (e.g. `sqlite::memory:` is NOT supported: readers and the
@@ -188,6 +268,18 @@ impl SqliteStore {
         self.enqueue(|tx| Job::Data(row, tx)).await
     }
 
+    fn stamps_if_exclusive(&self) -> Option<&Stamps> {
+        Some(&self.stamps)
+    }
+
+    fn registry_changed(&self) {
+        self.stamps.registry_changed();
+    }
+
+    fn data_changed(&self, item: Uuid) {
+        self.stamps.data_changed(item);
+    }
+
     async fn insert_app_action_row(&self, row: &AppActionRow) -> Result<()> {
         let row = row.clone();
         self.enqueue(|tx| Job::Action(row, tx)).await
@@ -195,6 +287,16 @@ impl SqliteStore {
 }
 
 impl PgStore {
+    /// Several server instances may share a Postgres database, so this process does not see
+    /// every write: no stamps, no process-local caching.
+    fn stamps_if_exclusive(&self) -> Option<&Stamps> {
+        None
+    }
+
+    fn registry_changed(&self) {}
+
+    fn data_changed(&self, _item: Uuid) {}
+
     async fn insert_app_data_row(&self, row: &AppDataRow) -> Result<()> {
         sqlx::query(INSERT_DATA)
             .bind(row.id)
@@ -404,11 +506,16 @@ macro_rules! store_impl {
         impl Store for $Store {
             async fn migrate(&self) -> Result<()> {
                 sqlx::migrate!($migrations).run(&self.write).await?;
+                self.registry_changed();
                 Ok(())
             }
 
             fn backend(&self) -> &'static str {
                 $backend
+            }
+
+            fn stamps(&self) -> Option<&Stamps> {
+                self.stamps_if_exclusive()
             }
 
             async fn upsert_publisher(&self, p: &Publisher) -> Result<()> {
@@ -422,6 +529,7 @@ macro_rules! store_impl {
                 .execute(&self.write)
                 .await
                 .map_err(db)?;
+                self.registry_changed();
                 Ok(())
             }
 
@@ -442,6 +550,7 @@ macro_rules! store_impl {
                     .execute(&self.write)
                     .await
                     .map_err(db)?;
+                self.registry_changed();
                 Ok(r.rows_affected() > 0)
             }
 
@@ -462,6 +571,7 @@ macro_rules! store_impl {
                 .execute(&self.write)
                 .await
                 .map_err(db)?;
+                self.registry_changed();
                 Ok(())
             }
 
@@ -509,6 +619,7 @@ macro_rules! store_impl {
                     .execute(&self.write)
                     .await
                     .map_err(db)?;
+                self.registry_changed();
                 Ok(r.rows_affected() > 0)
             }
 
@@ -524,6 +635,7 @@ macro_rules! store_impl {
                 .execute(&self.write)
                 .await
                 .map_err(db)?;
+                self.registry_changed();
                 Ok(())
             }
 
@@ -553,6 +665,7 @@ macro_rules! store_impl {
                     .execute(&self.write)
                     .await
                     .map_err(db)?;
+                self.registry_changed();
                 Ok(r.rows_affected() > 0)
             }
 
@@ -579,6 +692,7 @@ macro_rules! store_impl {
                 .execute(&self.write)
                 .await
                 .map_err(db)?;
+                self.registry_changed();
                 Ok(())
             }
 
@@ -609,6 +723,7 @@ macro_rules! store_impl {
                     .execute(&self.write)
                     .await
                     .map_err(db)?;
+                self.registry_changed();
                 Ok(r.rows_affected() > 0)
             }
 
@@ -625,6 +740,7 @@ macro_rules! store_impl {
                 .execute(&self.write)
                 .await
                 .map_err(db)?;
+                self.registry_changed();
                 Ok(())
             }
 
@@ -635,6 +751,7 @@ macro_rules! store_impl {
                     .execute(&self.write)
                     .await
                     .map_err(db)?;
+                self.registry_changed();
                 Ok(r.rows_affected() > 0)
             }
 
@@ -826,23 +943,33 @@ macro_rules! store_impl {
                 data: &JsonObject,
                 at: OffsetDateTime,
             ) -> Result<bool> {
-                let r = sqlx::query("UPDATE app_data SET data = $1, updated_at = $2 WHERE id = $3")
-                    .bind(Json(data))
-                    .bind(to_micros(at))
-                    .bind(id)
-                    .execute(&self.write)
-                    .await
-                    .map_err(db)?;
-                Ok(r.rows_affected() > 0)
+                // RETURNING names the item whose cached list this write makes stale.
+                let r: Option<(Uuid,)> = sqlx::query_as(
+                    "UPDATE app_data SET data = $1, updated_at = $2 WHERE id = $3 RETURNING item_id",
+                )
+                .bind(Json(data))
+                .bind(to_micros(at))
+                .bind(id)
+                .fetch_optional(&self.write)
+                .await
+                .map_err(db)?;
+                if let Some((item,)) = r {
+                    self.data_changed(item);
+                }
+                Ok(r.is_some())
             }
 
             async fn delete_app_data(&self, id: Uuid) -> Result<bool> {
-                let r = sqlx::query("DELETE FROM app_data WHERE id = $1")
-                    .bind(id)
-                    .execute(&self.write)
-                    .await
-                    .map_err(db)?;
-                Ok(r.rows_affected() > 0)
+                let r: Option<(Uuid,)> =
+                    sqlx::query_as("DELETE FROM app_data WHERE id = $1 RETURNING item_id")
+                        .bind(id)
+                        .fetch_optional(&self.write)
+                        .await
+                        .map_err(db)?;
+                if let Some((item,)) = r {
+                    self.data_changed(item);
+                }
+                Ok(r.is_some())
             }
 
             async fn insert_app_action(&self, row: &AppActionRow) -> Result<()> {
