@@ -118,16 +118,10 @@ impl<'de> de::Deserializer<'de> for De {
             let items: Array = v.unchecked_into();
             return visitor.visit_seq(Seq { items, next: 0 });
         }
-        if v.is_object() {
-            let keys = Object::keys(v.unchecked_ref::<Object>());
-            return visitor.visit_map(Fields {
-                obj: v,
-                keys,
-                next: 0,
-                value: None,
-            });
+        match De(v).object() {
+            Some(fields) => visitor.visit_map(fields),
+            None => Err(DeError("not a JSON value".into())),
         }
-        Err(DeError("not a JSON value".into()))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
@@ -162,9 +156,88 @@ impl<'de> de::Deserializer<'de> for De {
         }
     }
 
+    // The typed entry points below call only the visitor method that can succeed, so the other
+    // methods of each derived visitor (a struct's whole `visit_seq`, say) are never instantiated:
+    // that is most of the size of deserializing many DTO types.
+
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, DeError> {
+        match self.object() {
+            Some(fields) => visitor.visit_map(fields),
+            None => Err(DeError("invalid type: expected an object".into())),
+        }
+    }
+
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.0.as_string() {
+            Some(s) => visitor.visit_string(s),
+            None => Err(DeError("invalid type: expected a string".into())),
+        }
+    }
+
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_string(visitor)
+    }
+
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.0.as_bool() {
+            Some(b) => visitor.visit_bool(b),
+            None => Err(DeError("invalid type: expected a boolean".into())),
+        }
+    }
+
+    fn deserialize_u64<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.0.as_f64() {
+            Some(n) if n >= 0.0 && n.fract() == 0.0 && n <= MAX_SAFE_INTEGER => {
+                visitor.visit_u64(n as u64)
+            }
+            _ => Err(DeError("invalid type: expected an unsigned integer".into())),
+        }
+    }
+
+    fn deserialize_u32<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_u16<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        self.deserialize_u64(visitor)
+    }
+
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        if Array::is_array(&self.0) {
+            visitor.visit_seq(Seq {
+                items: self.0.unchecked_into(),
+                next: 0,
+            })
+        } else {
+            Err(DeError("invalid type: expected an array".into()))
+        }
+    }
+
     serde::forward_to_deserialize_any! {
-        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
-        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct identifier ignored_any
+        i8 i16 i32 i64 i128 u8 u128 f32 f64 char
+        bytes byte_buf unit unit_struct tuple tuple_struct map identifier ignored_any
+    }
+}
+
+impl De {
+    /// The fields of a plain object (not an array, not a primitive).
+    fn object(self) -> Option<Fields> {
+        let v = self.0;
+        if !v.is_object() || Array::is_array(&v) {
+            return None;
+        }
+        let keys = Object::keys(v.unchecked_ref::<Object>());
+        Some(Fields {
+            obj: v,
+            keys,
+            next: 0,
+            value: None,
+        })
     }
 }
 

@@ -93,27 +93,71 @@ enum Load {
     Cycle(Arc<Vec<String>>),
 }
 
-/// Runs `load` from `CONNECTIONS` tasks for `warmup + measure`; counts only requests that start
-/// after the warm-up.
+/// Splits `http://host:port/path?q` into the socket address and the request target.
+fn split_url(url: &str) -> (std::net::SocketAddr, String) {
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    (
+        authority.parse().expect("host:port"),
+        if target.is_empty() { "/".into() } else { target.to_owned() },
+    )
+}
+
+/// One keep-alive HTTP/1.1 connection driven by hyper directly: the load generator shares the
+/// cores with the server, so it must cost as little as possible per request (no pool lookup,
+/// no per-request header parsing; headers are built once).
+async fn connect(
+    addr: std::net::SocketAddr,
+) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (send, conn) =
+        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+            .await
+            .expect("handshake");
+    tokio::spawn(conn);
+    send
+}
+
+/// Runs `load` from `CONNECTIONS` tasks, each on its own connection, for `warmup + measure`;
+/// counts only requests that start after the warm-up.
 async fn run(
     name: &str,
-    client: &Client,
     token: Option<&str>,
     load: Load,
     warmup: Duration,
     measure: Duration,
 ) -> Outcome {
+    use http_body_util::BodyExt;
     let start = Instant::now();
     let measure_from = start + warmup;
     let end = measure_from + measure;
     let next = Arc::new(AtomicUsize::new(0));
+    let first_url = match &load {
+        Load::Fixed { url, .. } => url.clone(),
+        Load::Cycle(urls) => urls[0].clone(),
+    };
+    let (addr, _) = split_url(&first_url);
+    let host = header::HeaderValue::from_str(&addr.to_string()).expect("host");
+    let auth = token.map(|t| header::HeaderValue::from_str(&format!("Bearer {t}")).expect("auth"));
+    let origin = header::HeaderValue::from_static(APP_ORIGIN);
+    let json = header::HeaderValue::from_static("application/json");
     let mut tasks = Vec::new();
     for _ in 0..CONNECTIONS {
-        let client = client.clone();
-        let token = token.map(str::to_owned);
         let load = load.clone();
         let next = next.clone();
+        let (host, auth, origin, json) = (host.clone(), auth.clone(), origin.clone(), json.clone());
         tasks.push(tokio::spawn(async move {
+            let mut send = connect(addr).await;
+            let fixed = match &load {
+                Load::Fixed { method, url, body } => Some((
+                    method.clone(),
+                    split_url(url).1,
+                    body.as_ref()
+                        .map(|b| bytes::Bytes::from(serde_json::to_vec(b).expect("body"))),
+                )),
+                Load::Cycle(_) => None,
+            };
             let mut lat = Vec::with_capacity(1 << 14);
             let mut errors = 0usize;
             loop {
@@ -121,30 +165,40 @@ async fn run(
                 if t0 >= end {
                     break;
                 }
-                let mut req = match &load {
-                    Load::Fixed { method, url, body } => {
-                        let r = client.request(method.clone(), url);
-                        match body {
-                            Some(b) => r.json(b),
-                            None => r,
-                        }
-                    }
-                    Load::Cycle(urls) => {
+                let (method, target, body) = match (&fixed, &load) {
+                    (Some((m, t, b)), _) => (m.clone(), t.clone(), b.clone()),
+                    (None, Load::Cycle(urls)) => {
                         let i = next.fetch_add(1, Ordering::Relaxed) % urls.len();
-                        client.get(&urls[i])
+                        (Method::GET, split_url(&urls[i]).1, None)
                     }
+                    (None, Load::Fixed { .. }) => unreachable!("fixed loads are prepared"),
                 };
-                if let Some(tok) = &token {
-                    req = req.bearer_auth(tok).header(header::ORIGIN, APP_ORIGIN);
+                let mut req = hyper::Request::builder()
+                    .method(method)
+                    .uri(target)
+                    .header(header::HOST, host.clone());
+                if let Some(a) = &auth {
+                    req = req
+                        .header(header::AUTHORIZATION, a.clone())
+                        .header(header::ORIGIN, origin.clone());
                 }
-                let ok = match req.send().await {
+                if body.is_some() {
+                    req = req.header(header::CONTENT_TYPE, json.clone());
+                }
+                let req = req
+                    .body(http_body_util::Full::new(body.unwrap_or_default()))
+                    .expect("request");
+                let ok = match send.send_request(req).await {
                     Ok(r) => {
                         let status = r.status();
                         // Read the whole body: a response is served when it has arrived.
-                        r.bytes().await.is_ok() && status == StatusCode::OK
+                        r.into_body().collect().await.is_ok() && status == StatusCode::OK
                     }
                     Err(_) => false,
                 };
+                if !ok && send.is_closed() {
+                    send = connect(addr).await;
+                }
                 if t0 >= measure_from {
                     lat.push(t0.elapsed());
                     if !ok {
@@ -401,7 +455,6 @@ async fn main() {
     );
     let ceiling = run(
         "bare axum route (ceiling)",
-        &client,
         None,
         Load::Fixed {
             method: Method::GET,
@@ -414,7 +467,6 @@ async fn main() {
     .await;
     let get = run(
         "app-data GET, 100 rows",
-        &client,
         Some(&tokens[GET_ITEM]),
         Load::Fixed {
             method: Method::GET,
@@ -427,7 +479,6 @@ async fn main() {
     .await;
     let post = run(
         "app-data POST (durable)",
-        &client,
         Some(&tokens[POST_ITEM]),
         Load::Fixed {
             method: Method::POST,
@@ -440,7 +491,6 @@ async fn main() {
     .await;
     let small = run(
         &format!("page of 100, {} rows", small_rows),
-        &client,
         Some(&tokens[SMALL_ITEM]),
         Load::Cycle(Arc::new(small_pages)),
         warmup,
@@ -449,7 +499,6 @@ async fn main() {
     .await;
     let large = run(
         &format!("page of 100, {} rows", large_rows),
-        &client,
         Some(&tokens[LARGE_ITEM]),
         Load::Cycle(Arc::new(large_pages)),
         warmup,

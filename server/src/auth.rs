@@ -343,11 +343,32 @@ impl AppToken {
         if strict && sub.account_id.is_none() {
             return Err(Error::InvalidToken("this route needs an account".into()));
         }
-        let (item, account, permission) = state
-            .store()
-            .item_access(url_item, sub.account_id)
-            .await?
-            .ok_or(Error::ItemNotFound)?;
+        let (item, account, permission) = match state.store().stamps() {
+            // Every request checks the same few (item, account) pairs: serve them from memory
+            // while no registry write happened since they were read.
+            Some(stamps) => {
+                let stamp = stamps.registry();
+                match state.access_cache().get(url_item, sub.account_id, stamp) {
+                    Some(a) => (a.item, a.account, a.permission),
+                    None => {
+                        let found = state
+                            .store()
+                            .item_access(url_item, sub.account_id)
+                            .await?
+                            .ok_or(Error::ItemNotFound)?;
+                        state
+                            .access_cache()
+                            .put(url_item, sub.account_id, stamp, found.clone());
+                        found
+                    }
+                }
+            }
+            None => state
+                .store()
+                .item_access(url_item, sub.account_id)
+                .await?
+                .ok_or(Error::ItemNotFound)?,
+        };
         if sub.account_id.is_some() && account.is_none() {
             return Err(Error::InvalidToken(
                 "the token's account no longer exists".into(),

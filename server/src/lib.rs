@@ -25,6 +25,7 @@
 //! ```
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 mod error;
 pub mod extract;
@@ -66,6 +67,10 @@ struct Inner {
     /// Registered publisher origins, the CORS allow-list of `/api/app-items/*`; refreshed when
     /// publishers change so CORS never uses a stale static list.
     origins: RwLock<Arc<HashSet<String>>>,
+    /// Permission checks (used only when the store has stamps).
+    access_cache: cache::AccessCache,
+    /// Whole app-data lists per item (used only when the store has stamps).
+    data_cache: cache::DataCache,
 }
 
 /// Shared state of every handler: config, store, signing keys, file storage.
@@ -96,6 +101,16 @@ impl AppState {
     /// Token signing keys.
     pub fn jwt(&self) -> &Jwt {
         &self.inner.jwt
+    }
+
+    /// Cache of permission checks.
+    pub fn access_cache(&self) -> &cache::AccessCache {
+        &self.inner.access_cache
+    }
+
+    /// Cache of app-data lists.
+    pub fn data_cache(&self) -> &cache::DataCache {
+        &self.inner.data_cache
     }
 
     /// File storage.
@@ -230,6 +245,8 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             jwt,
             files,
             origins: RwLock::new(Arc::new(HashSet::new())),
+            access_cache: cache::AccessCache::default(),
+            data_cache: cache::DataCache::default(),
         }),
     };
     state.refresh_origins().await?;

@@ -172,6 +172,9 @@ pub struct Suite {
     pub test_filter: Option<&'static str>,
     /// A missing crate is an error rather than a skipped suite.
     pub required: bool,
+    /// Cargo features to enable (`crate/feature`), e.g. the JS facades, whose tests only
+    /// compile with them.
+    pub features: &'static [&'static str],
 }
 
 /// Every test suite, in run order (cheap and foundational first, so failures come fast).
@@ -183,6 +186,7 @@ pub const SUITES: &[Suite] = &[
         test_target: None,
         test_filter: None,
         required: true,
+        features: &[],
     },
     Suite {
         name: "protocol",
@@ -191,6 +195,7 @@ pub const SUITES: &[Suite] = &[
         test_target: None,
         test_filter: None,
         required: true,
+        features: &[],
     },
     Suite {
         name: "server (SQLite)",
@@ -199,6 +204,7 @@ pub const SUITES: &[Suite] = &[
         test_target: None,
         test_filter: None,
         required: true,
+        features: &[],
     },
     Suite {
         name: "sdk (native)",
@@ -207,6 +213,7 @@ pub const SUITES: &[Suite] = &[
         test_target: None,
         test_filter: None,
         required: true,
+        features: &[],
     },
     Suite {
         name: "sdk + host (Chromium)",
@@ -215,6 +222,7 @@ pub const SUITES: &[Suite] = &[
         test_target: None,
         test_filter: None,
         required: true,
+        features: &["appframe-sdk/js", "appframe-host/js"],
     },
     Suite {
         name: "server API (PostgreSQL)",
@@ -225,6 +233,7 @@ pub const SUITES: &[Suite] = &[
         // `postgres::<name>`; the SQLite ones already ran in "server (SQLite)".
         test_filter: Some("postgres::"),
         required: true,
+        features: &[],
     },
     Suite {
         name: "end-to-end (Chromium)",
@@ -233,6 +242,7 @@ pub const SUITES: &[Suite] = &[
         test_target: None,
         test_filter: None,
         required: true,
+        features: &[],
     },
 ];
 

@@ -210,6 +210,9 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
     for pkg in &packages {
         cargo.args(["-p", &pkg.name]);
     }
+    if !suite.features.is_empty() {
+        cargo.args(["--features", &suite.features.join(",")]);
+    }
     if let Some(target) = suite.test_target
         && packages.iter().all(|p| p.has_target("test", target))
     {

@@ -19,8 +19,9 @@ use crate::{
     auth::{Access, AppToken},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, PageQuery, paginate},
-    routes::{files::delete_row_file, json_page, text},
-    store::{AppDataRow, now},
+    cache::{CachedRow, MAX_ITEM_ROWS},
+    routes::{files::delete_row_file, json_array, json_page, text},
+    store::{AppDataRow, Page, now, to_micros},
 };
 use appframe_protocol::{
     AppData, CreateAppData, ItemRef, PatchData, Visibility,
@@ -124,6 +125,32 @@ pub async fn list(
     } else {
         Some(access.account()?.id)
     };
+    // The Graasp client always fetches the whole list, and many viewers fetch the same item:
+    // serve unpaged lists from the per-item cache of serialized rows (SQLite only). Paged
+    // requests (`limit`/`cursor`, meant for large items) stay on the keyset index.
+    if let (Some(stamps), None, None) = (state.store().stamps(), q.limit, q.cursor.as_ref()) {
+        let snapshot = state
+            .data_cache()
+            .rows(stamps, item_id, || load_item_rows(&state, item_id))
+            .await?;
+        if let Some(all) = &snapshot.rows {
+            let take = usize::try_from(page.limit).unwrap_or(usize::MAX);
+            let selected: Vec<&CachedRow> = all
+                .iter()
+                .filter(|r| q.ty.as_deref().is_none_or(|t| *r.ty == *t))
+                .filter(|r| viewer.is_none_or(|v| r.visible_to(v)))
+                .take(take)
+                .collect();
+            let (rows, link) = paginate(
+                selected,
+                page,
+                &state.config().server.public_url,
+                &uri,
+                |r| r.position(),
+            );
+            return Ok(json_array(rows.iter().map(|r| &r.json[..]), link));
+        }
+    }
     let rows = state
         .store()
         .list_app_data(item_id, q.ty.as_deref(), viewer, page)
@@ -133,6 +160,34 @@ pub async fn list(
     });
     let wire: Vec<AppData> = rows.into_iter().map(to_wire).collect();
     Ok(json_page(wire, link))
+}
+
+/// Every row of an item as cached rows, or `None` when it has more than the cache takes.
+async fn load_item_rows(state: &AppState, item_id: Uuid) -> Result<Option<Vec<CachedRow>>> {
+    let limit = i64::try_from(MAX_ITEM_ROWS).unwrap_or(i64::MAX) + 1;
+    let rows = state
+        .store()
+        .list_app_data(item_id, None, None, Page { after: None, limit })
+        .await?;
+    if rows.len() > MAX_ITEM_ROWS {
+        return Ok(None);
+    }
+    rows.into_iter()
+        .map(|r| {
+            Ok(CachedRow {
+                at: to_micros(r.created_at),
+                id: r.id,
+                ty: r.ty.as_str().into(),
+                visibility: r.visibility,
+                account: r.account.id.as_uuid(),
+                creator: r.creator.as_ref().map(|c| c.id.as_uuid()),
+                json: serde_json::to_vec(&to_wire(r))
+                    .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
+                    .into(),
+            })
+        })
+        .collect::<Result<Vec<_>>>()
+        .map(Some)
 }
 
 /// `POST /api/app-items/{itemId}/app-data` → 200 with the row.

@@ -124,3 +124,34 @@ pub(crate) fn json_page<T: serde::Serialize>(rows: T, link: Option<HeaderValue>)
     }
     res
 }
+
+/// A JSON array response assembled from already serialized elements, with an optional
+/// `Link: rel="next"` header. The bytes equal what serializing the elements as a `Vec` gives
+/// (serde_json's compact form joins them with `,`), without serializing them again.
+pub(crate) fn json_array<'a>(
+    elements: impl ExactSizeIterator<Item = &'a [u8]> + Clone,
+    link: Option<HeaderValue>,
+) -> Response {
+    let len: usize = elements.clone().map(<[u8]>::len).sum::<usize>() + elements.len() + 2;
+    let mut body = Vec::with_capacity(len);
+    body.push(b'[');
+    for (i, e) in elements.enumerate() {
+        if i > 0 {
+            body.push(b',');
+        }
+        body.extend_from_slice(e);
+    }
+    body.push(b']');
+    let mut res = (
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response();
+    if let Some(l) = link {
+        res.headers_mut().insert(header::LINK, l);
+    }
+    res
+}

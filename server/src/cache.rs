@@ -1,0 +1,200 @@
+//! Process-local read caches for the two hot paths of app routes: the permission check run by
+//! every request, and the app-data list Graasp clients fetch in full.
+//!
+//! They are used only when the store hands out [`Stamps`] (SQLite: this process sees every
+//! write). Each entry is tagged with the stamp read *before* its query and is served only while
+//! the stamp is unchanged, so a committed and acknowledged write is never hidden (see
+//! [`Stamps`] for why the order makes this sound). With Postgres, where several instances may
+//! share the database, nothing is cached.
+
+use crate::{
+    auth::Access,
+    store::{Account, ItemRecord, Stamps, from_micros},
+};
+use appframe_protocol::{Permission, Visibility};
+use bytes::Bytes;
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// Most `(item, account)` permission entries kept; past this the map starts over (an entry
+/// costs one query to rebuild, so a crude bound is enough).
+const MAX_ACCESS_ENTRIES: usize = 16_384;
+/// Items with more app-data rows than this are not cached (their lists are paged from the
+/// index instead); also the most rows kept over all items.
+pub const MAX_ITEM_ROWS: usize = 10_000;
+/// Most rows cached over all items.
+const MAX_TOTAL_ROWS: usize = 200_000;
+
+/// `(item, account)` → what [`crate::store::Store::item_access`] answered, with its stamp.
+type AccessEntry = (u64, Arc<(ItemRecord, Option<Account>, Option<Permission>)>);
+
+/// Cache of permission checks.
+#[derive(Debug, Default)]
+pub struct AccessCache {
+    map: Mutex<HashMap<(Uuid, Option<Uuid>), AccessEntry>>,
+}
+
+impl AccessCache {
+    /// The cached answer for `(item, account)` if it is still current at `stamp`.
+    pub fn get(&self, item: Uuid, account: Option<Uuid>, stamp: u64) -> Option<Access> {
+        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        let (at, v) = map.get(&(item, account))?;
+        if *at != stamp {
+            return None;
+        }
+        let (item, account, permission) = v.as_ref();
+        Some(Access {
+            item: item.clone(),
+            account: account.clone(),
+            permission: *permission,
+        })
+    }
+
+    /// Remembers an answer read at `stamp`.
+    pub fn put(
+        &self,
+        item: Uuid,
+        account: Option<Uuid>,
+        stamp: u64,
+        value: (ItemRecord, Option<Account>, Option<Permission>),
+    ) {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if map.len() >= MAX_ACCESS_ENTRIES {
+            map.clear();
+        }
+        map.insert((item, account), (stamp, Arc::new(value)));
+    }
+}
+
+/// One app-data row of a cached list: what the list filters on, and its wire JSON.
+#[derive(Debug)]
+pub struct CachedRow {
+    /// `created_at` in µs (the keyset order with `id`).
+    pub at: i64,
+    /// Row id.
+    pub id: Uuid,
+    /// Type (the `?type=` filter).
+    pub ty: Box<str>,
+    /// Visibility.
+    pub visibility: Visibility,
+    /// Addressed account.
+    pub account: Uuid,
+    /// Creator.
+    pub creator: Option<Uuid>,
+    /// The row serialized as the wire `AppData` object, exactly as a list response holds it.
+    pub json: Bytes,
+}
+
+impl CachedRow {
+    /// Whether a non-admin `viewer` may see the row (the SQL visibility filter).
+    pub fn visible_to(&self, viewer: Uuid) -> bool {
+        self.visibility == Visibility::Item || self.account == viewer || self.creator == Some(viewer)
+    }
+
+    /// `(created_at, id)`, the cursor position.
+    pub fn position(&self) -> (OffsetDateTime, Uuid) {
+        (from_micros(self.at), self.id)
+    }
+}
+
+/// Every row of an item in `(created_at, id)` order, as of `stamp`.
+#[derive(Debug)]
+pub struct ItemRows {
+    /// Stamp read before the rows were queried.
+    pub stamp: u64,
+    /// Rows, or `None` when the item has more than [`MAX_ITEM_ROWS`].
+    pub rows: Option<Vec<CachedRow>>,
+}
+
+/// Per-item slot: the current snapshot and a lock so one request reloads a stale snapshot
+/// while the others wait for it instead of all querying at once.
+#[derive(Debug, Default)]
+struct Slot {
+    current: Mutex<Option<Arc<ItemRows>>>,
+    load: tokio::sync::Mutex<()>,
+}
+
+/// Cache of whole app-data lists per item.
+#[derive(Debug, Default)]
+pub struct DataCache {
+    slots: Mutex<HashMap<Uuid, Arc<Slot>>>,
+}
+
+impl DataCache {
+    fn slot(&self, item: Uuid) -> Arc<Slot> {
+        self.slots
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(item)
+            .or_default()
+            .clone()
+    }
+
+    /// The rows of `item`, current at the stamp read now; `load` queries them (it is called
+    /// after the stamp was read, and by one caller at a time per item).
+    pub async fn rows<F, Fut, E>(
+        &self,
+        stamps: &Stamps,
+        item: Uuid,
+        load: F,
+    ) -> Result<Arc<ItemRows>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<Vec<CachedRow>>, E>>,
+    {
+        let slot = self.slot(item);
+        let stamp = stamps.item_data(item);
+        let current = |slot: &Slot| {
+            slot.current
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+                // A snapshot taken at a later stamp is at least as fresh as needed.
+                .filter(|s| s.stamp >= stamp)
+        };
+        if let Some(s) = current(&slot) {
+            return Ok(s);
+        }
+        let _loading = slot.load.lock().await;
+        if let Some(s) = current(&slot) {
+            return Ok(s);
+        }
+        // Re-read: writes committed while waiting for the lock are in what `load` reads.
+        let stamp = stamps.item_data(item);
+        let rows = load().await?;
+        let snapshot = Arc::new(ItemRows { stamp, rows });
+        self.store(&slot, snapshot.clone());
+        Ok(snapshot)
+    }
+
+    /// Installs a snapshot, dropping the others when the total row budget is exceeded.
+    fn store(&self, slot: &Slot, snapshot: Arc<ItemRows>) {
+        *slot
+            .current
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some(snapshot.clone());
+        let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+        let total: usize = slots
+            .values()
+            .filter_map(|s| {
+                s.current
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .as_ref()
+                    .and_then(|r| r.rows.as_ref().map(Vec::len))
+            })
+            .sum();
+        if total > MAX_TOTAL_ROWS {
+            for s in slots.values() {
+                let mut cur = s.current.lock().unwrap_or_else(PoisonError::into_inner);
+                if !cur.as_ref().is_some_and(|c| Arc::ptr_eq(c, &snapshot)) {
+                    *cur = None;
+                }
+            }
+        }
+    }
+}
