@@ -207,6 +207,13 @@ impl<'de> de::Deserializer<'de> for De {
         self.deserialize_u64(visitor)
     }
 
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
+        match self.object() {
+            Some(fields) => visitor.visit_map(fields),
+            None => Err(DeError("invalid type: expected an object".into())),
+        }
+    }
+
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, DeError> {
         if Array::is_array(&self.0) {
             visitor.visit_seq(Seq {
@@ -220,7 +227,7 @@ impl<'de> de::Deserializer<'de> for De {
 
     serde::forward_to_deserialize_any! {
         i8 i16 i32 i64 i128 u8 u128 f32 f64 char
-        bytes byte_buf unit unit_struct tuple tuple_struct map identifier ignored_any
+        bytes byte_buf unit unit_struct tuple tuple_struct identifier ignored_any
     }
 }
 
@@ -293,5 +300,58 @@ impl<'de> de::MapAccess<'de> for Fields {
 
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, DeError> {
         seed.deserialize(De(self.value.take().unwrap_or(JsValue::UNDEFINED)))
+    }
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use appframe_protocol::{AppData, Context, CreateAppData, HostCapabilities, LocalContext};
+    use serde_json::Value;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    fn parse(text: &str) -> JsValue {
+        js_sys::JSON::parse(text).unwrap()
+    }
+
+    #[wasm_bindgen_test]
+    fn values_read_as_serde_json_reads_the_same_text() {
+        let text = r#"{"a":1,"b":-2,"c":1.5,"d":[true,null,"x"],"e":{"f":{}}}"#;
+        let v: Value = from_js(parse(text)).unwrap();
+        assert_eq!(v, serde_json::from_str::<Value>(text).unwrap());
+        let row = r#"{"id":"1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+            "item":{"id":"1b4e28ba-2fa1-41d2-883f-0016d3cca428"},
+            "account":{"id":"1b4e28ba-2fa1-41d2-883f-0016d3cca429","name":"A"},
+            "member":{"id":"1b4e28ba-2fa1-41d2-883f-0016d3cca429","name":"A"},
+            "creator":null,"type":"note","visibility":"item","data":{"n":3,"t":"x"},
+            "createdAt":"2025-04-17 11:07:30.123+00","updatedAt":"2025-04-17T11:07:30.123Z",
+            "somethingNew":[1]}"#;
+        let d: AppData = from_js(parse(row)).unwrap();
+        assert_eq!(d, serde_json::from_str::<AppData>(row).unwrap());
+    }
+
+    #[wasm_bindgen_test]
+    fn structs_follow_their_serde_attributes_and_bad_input_is_an_error() {
+        let c: LocalContext = from_js(parse(
+            r#"{"apiHost":"http://h/api","itemId":"1b4e28ba-2fa1-41d2-883f-0016d3cca427",
+               "memberId":"1b4e28ba-2fa1-41d2-883f-0016d3cca428","context":"explorer",
+               "permission":"admin","extra":1}"#,
+        ))
+        .unwrap();
+        assert_eq!(c.context, Context::Unknown);
+        assert!(c.account_id.is_some());
+        assert_eq!(c.lang, "en");
+        let e = from_js::<CreateAppData>(parse(r#"{"type":"abc","data":{},"bogus":1}"#));
+        assert!(e.unwrap_err().0.contains("unknown field `bogus`"));
+        let e = from_js::<CreateAppData>(parse(r#"{"type":"abc","data":{},"visibility":"x"}"#));
+        assert!(e.unwrap_err().0.contains("unknown variant `x`"));
+        let e = from_js::<CreateAppData>(parse(r#"{"type":"abc"}"#));
+        assert!(e.unwrap_err().0.contains("missing field `data`"));
+        assert!(from_js::<LocalContext>(parse("[1,2]")).is_err());
+        assert!(from_js::<LocalContext>(parse(r#"{"apiHost":3,"itemId":"x"}"#)).is_err());
+        assert!(from_js::<HostCapabilities>(parse(r#"{"version":1.5}"#)).is_err());
+        assert!(from_js::<HostCapabilities>(parse(r#"{"version":-1}"#)).is_err());
+        assert!(from_js::<Vec<u32>>(parse(r#"{"0":1}"#)).is_err());
     }
 }
