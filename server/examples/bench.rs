@@ -99,7 +99,11 @@ fn split_url(url: &str) -> (std::net::SocketAddr, String) {
     let (authority, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     (
         authority.parse().expect("host:port"),
-        if target.is_empty() { "/".into() } else { target.to_owned() },
+        if target.is_empty() {
+            "/".into()
+        } else {
+            target.to_owned()
+        },
     )
 }
 
@@ -111,10 +115,9 @@ async fn connect(
 ) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
     let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
     stream.set_nodelay(true).expect("nodelay");
-    let (send, conn) =
-        hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-            .await
-            .expect("handshake");
+    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
     send
 }

@@ -92,7 +92,9 @@ pub struct CachedRow {
 impl CachedRow {
     /// Whether a non-admin `viewer` may see the row (the SQL visibility filter).
     pub fn visible_to(&self, viewer: Uuid) -> bool {
-        self.visibility == Visibility::Item || self.account == viewer || self.creator == Some(viewer)
+        self.visibility == Visibility::Item
+            || self.account == viewer
+            || self.creator == Some(viewer)
     }
 
     /// `(created_at, id)`, the cursor position.
@@ -101,6 +103,12 @@ impl CachedRow {
     }
 }
 
+/// Most distinct list bodies (type filter × viewer) kept per snapshot.
+const MAX_BODIES: usize = 256;
+
+/// `(type filter, viewer)`: what a list body depends on besides the rows.
+type BodyKey = (Option<Box<str>>, Option<Uuid>);
+
 /// Every row of an item in `(created_at, id)` order, as of `stamp`.
 #[derive(Debug)]
 pub struct ItemRows {
@@ -108,6 +116,36 @@ pub struct ItemRows {
     pub stamp: u64,
     /// Rows, or `None` when the item has more than [`MAX_ITEM_ROWS`].
     pub rows: Option<Vec<CachedRow>>,
+    /// Whole response bodies already assembled from `rows`, per `(type filter, viewer)`:
+    /// every member of an item polls the same list, so most requests only clone a `Bytes`.
+    bodies: Mutex<HashMap<BodyKey, Bytes>>,
+}
+
+impl ItemRows {
+    /// The body for `(ty, viewer)`, built by `build` on first use.
+    pub fn body(
+        &self,
+        ty: Option<&str>,
+        viewer: Option<Uuid>,
+        build: impl FnOnce() -> Bytes,
+    ) -> Bytes {
+        let key = (ty.map(Box::from), viewer);
+        if let Some(b) = self
+            .bodies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&key)
+        {
+            return b.clone();
+        }
+        let body = build();
+        let mut bodies = self.bodies.lock().unwrap_or_else(PoisonError::into_inner);
+        if bodies.len() >= MAX_BODIES {
+            bodies.clear();
+        }
+        bodies.insert(key, body.clone());
+        body
+    }
 }
 
 /// Per-item slot: the current snapshot and a lock so one request reloads a stale snapshot
@@ -166,17 +204,18 @@ impl DataCache {
         // Re-read: writes committed while waiting for the lock are in what `load` reads.
         let stamp = stamps.item_data(item);
         let rows = load().await?;
-        let snapshot = Arc::new(ItemRows { stamp, rows });
+        let snapshot = Arc::new(ItemRows {
+            stamp,
+            rows,
+            bodies: Mutex::default(),
+        });
         self.store(&slot, snapshot.clone());
         Ok(snapshot)
     }
 
     /// Installs a snapshot, dropping the others when the total row budget is exceeded.
     fn store(&self, slot: &Slot, snapshot: Arc<ItemRows>) {
-        *slot
-            .current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = Some(snapshot.clone());
+        *slot.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(snapshot.clone());
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
         let total: usize = slots
             .values()

@@ -718,3 +718,82 @@ async fn the_postgres_store_serves_the_same_api() {
         .await
         .unwrap();
 }
+
+/// The SQLite store caches whole app-data lists in memory; every write must show in the next
+/// list, and the cached body must be byte-identical to the uncached (paged, SQL) one.
+#[tokio::test]
+async fn cached_lists_follow_every_write_and_match_the_uncached_bytes() {
+    let t = setup().await;
+    assert!(
+        t.state.store().stamps().is_some(),
+        "SQLite hands out stamps"
+    );
+    let tok = t.token(ALICE, ITEM).await;
+    let list = |path: &'static str| {
+        let (t, tok) = (&t, tok.clone());
+        async move {
+            let r = t
+                .app_call(&tok, Method::GET, &format!("{ITEM}/app-data{path}"), None)
+                .await;
+            assert_eq!(r.status(), StatusCode::OK);
+            body_bytes(r).await
+        }
+    };
+    assert_eq!(list("").await, b"[]");
+    let r = t
+        .app_call(
+            &tok,
+            Method::POST,
+            &format!("{ITEM}/app-data"),
+            Some(json!({"type": "note", "visibility": "item", "data": {"text": "é\"x", "n": 1.5}})),
+        )
+        .await;
+    let id = body_json(r).await["id"].as_str().unwrap().to_owned();
+    // Cached (unpaged) and SQL (paged) bodies are the same bytes.
+    let cached = list("").await;
+    assert_eq!(cached, list("?limit=1000").await);
+    let rows: Value = serde_json::from_slice(&cached).unwrap();
+    assert_eq!(rows[0]["data"]["text"], "é\"x");
+
+    // A patch, a rename of the creator, and a delete each show at once.
+    let r = t
+        .app_call(
+            &tok,
+            Method::PATCH,
+            &format!("{ITEM}/app-data/{id}"),
+            Some(json!({"data": {"n": 2}})),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    let rows: Value = serde_json::from_slice(&list("").await).unwrap();
+    assert_eq!(rows[0]["data"], json!({"n": 2}));
+    t.state
+        .store()
+        .upsert_account(&crate::store::Account {
+            id: ALICE.parse().unwrap(),
+            name: "Alice Renamed".into(),
+            kind: crate::config::AccountKind::Member,
+        })
+        .await
+        .unwrap();
+    let rows: Value = serde_json::from_slice(&list("").await).unwrap();
+    assert_eq!(rows[0]["creator"]["name"], "Alice Renamed");
+    assert_eq!(list("?type=note").await, list("?type=note&limit=5").await);
+    assert_eq!(list("?type=other").await, b"[]");
+    let r = t
+        .app_call(&tok, Method::DELETE, &format!("{ITEM}/app-data/{id}"), None)
+        .await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(list("").await, b"[]");
+
+    // Losing the membership is seen by the next request, not after a cache expiry.
+    t.state
+        .store()
+        .delete_membership(ALICE.parse().unwrap(), ITEM.parse().unwrap())
+        .await
+        .unwrap();
+    let r = t
+        .app_call(&tok, Method::GET, &format!("{ITEM}/app-data"), None)
+        .await;
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}

@@ -17,10 +17,10 @@
 use crate::{
     AppState,
     auth::{Access, AppToken},
-    error::{Error, Result},
-    extract::{ApiJson, ApiPath, ApiQuery, PageQuery, paginate},
     cache::{CachedRow, MAX_ITEM_ROWS},
-    routes::{files::delete_row_file, json_array, json_page, text},
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, paginate},
+    routes::{files::delete_row_file, json_array, json_page, json_response, text},
     store::{AppDataRow, Page, now, to_micros},
 };
 use appframe_protocol::{
@@ -134,22 +134,19 @@ pub async fn list(
             .data_cache()
             .rows(stamps, item_id, || load_item_rows(&state, item_id))
             .await?;
+        // A cached item has at most MAX_ITEM_ROWS ≤ MAX_UNPAGED rows, so an unpaged list of
+        // it is always complete: no `Link` header, and the body depends only on the filters.
+        const _: () = assert!(MAX_ITEM_ROWS as i64 <= MAX_UNPAGED);
         if let Some(all) = &snapshot.rows {
-            let take = usize::try_from(page.limit).unwrap_or(usize::MAX);
-            let selected: Vec<&CachedRow> = all
-                .iter()
-                .filter(|r| q.ty.as_deref().is_none_or(|t| *r.ty == *t))
-                .filter(|r| viewer.is_none_or(|v| r.visible_to(v)))
-                .take(take)
-                .collect();
-            let (rows, link) = paginate(
-                selected,
-                page,
-                &state.config().server.public_url,
-                &uri,
-                |r| r.position(),
-            );
-            return Ok(json_array(rows.iter().map(|r| &r.json[..]), link));
+            let body = snapshot.body(q.ty.as_deref(), viewer, || {
+                json_array(
+                    all.iter()
+                        .filter(|r| q.ty.as_deref().is_none_or(|t| *r.ty == *t))
+                        .filter(|r| viewer.is_none_or(|v| r.visible_to(v)))
+                        .map(|r| &r.json[..]),
+                )
+            });
+            return Ok(json_response(body));
         }
     }
     let rows = state

@@ -125,15 +125,11 @@ pub(crate) fn json_page<T: serde::Serialize>(rows: T, link: Option<HeaderValue>)
     res
 }
 
-/// A JSON array response assembled from already serialized elements, with an optional
-/// `Link: rel="next"` header. The bytes equal what serializing the elements as a `Vec` gives
-/// (serde_json's compact form joins them with `,`), without serializing them again.
-pub(crate) fn json_array<'a>(
-    elements: impl ExactSizeIterator<Item = &'a [u8]> + Clone,
-    link: Option<HeaderValue>,
-) -> Response {
-    let len: usize = elements.clone().map(<[u8]>::len).sum::<usize>() + elements.len() + 2;
-    let mut body = Vec::with_capacity(len);
+/// A JSON array assembled from already serialized elements. The bytes equal what serializing
+/// the elements as a `Vec` gives (serde_json's compact form joins them with `,`), without
+/// serializing them again.
+pub(crate) fn json_array<'a>(elements: impl Iterator<Item = &'a [u8]>) -> bytes::Bytes {
+    let mut body = Vec::new();
     body.push(b'[');
     for (i, e) in elements.enumerate() {
         if i > 0 {
@@ -142,16 +138,17 @@ pub(crate) fn json_array<'a>(
         body.extend_from_slice(e);
     }
     body.push(b']');
-    let mut res = (
+    body.into()
+}
+
+/// A `200 application/json` response with a prepared body (as `axum::Json` would send it).
+pub(crate) fn json_response(body: bytes::Bytes) -> Response {
+    (
         [(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json"),
         )],
         body,
     )
-        .into_response();
-    if let Some(l) = link {
-        res.headers_mut().insert(header::LINK, l);
-    }
-    res
+        .into_response()
 }
