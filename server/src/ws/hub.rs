@@ -9,6 +9,7 @@ use appframe_protocol::{
     Permission, Visibility,
     ws::{Op, ServerMessage, Topic, UpdateEntity},
 };
+use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
 use std::{
     collections::{HashMap, HashSet},
@@ -17,7 +18,6 @@ use std::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
     },
 };
-use axum::extract::ws::Utf8Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
 
