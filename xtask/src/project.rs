@@ -255,6 +255,9 @@ pub const LOCAL_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 /// Where the server's benchmark lives: crate folder and example name.
 pub const SERVER_BENCH: (&str, &str) = ("server", "bench");
 
+/// Where the websocket fan-out benchmark lives: crate folder and example name.
+pub const WS_BENCH: (&str, &str) = ("server", "ws_bench");
+
 /// Where the browser benchmark lives: crate folder and binary (or example) name.
 pub const BROWSER_BENCH: (&str, &str) = ("e2e", "browser-bench");
 
