@@ -236,6 +236,18 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        name: "server websockets (PostgreSQL)",
+        kind: SuiteKind::Postgres,
+        crate_dirs: &["server"],
+        test_target: Some("ws"),
+        // No filter: besides the `postgres::` copies, the LISTEN/NOTIFY tests (a lost listener,
+        // two server processes sharing one database) only run with a database URL. The SQLite
+        // copies run again here, which costs seconds.
+        test_filter: None,
+        required: true,
+        features: &[],
+    },
+    Suite {
         name: "end-to-end (Chromium)",
         kind: SuiteKind::EndToEnd,
         crate_dirs: &["e2e"],
