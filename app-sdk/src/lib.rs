@@ -65,6 +65,7 @@ mod http;
 mod js;
 mod jsde;
 mod json;
+mod live;
 #[cfg(feature = "standalone")]
 mod mock;
 mod resize;
@@ -88,5 +89,8 @@ pub use config::{
     StandaloneConfig,
 };
 pub use error::Error;
+pub use live::{
+    LiveAppData, LiveConfig, LiveEvent, LiveHandle, LiveRow, Op, Subscription, Topic, merge,
+};
 pub use resize::ResizeHandle;
 pub use types::{ListFilter, NewAppData, Page};
