@@ -8,7 +8,7 @@ use crate::{
     handshake::handshake,
     http::{self, Body, Fetch, Request},
     json,
-    live::{Hub, LiveConfig},
+    live::{Hub, LiveConfig, LiveSlot},
     resize::ResizeHandle,
     token::TokenCache,
     types::{ListFilter, NewAppData, Page},
@@ -54,9 +54,9 @@ struct Inner {
     /// Re-handshake on the window `online` event; removed when the last clone drops.
     online: RefCell<Option<EventListener>>,
     live_config: LiveConfig,
-    /// Live updates (`live.rs`): `None` until the first subscription, so apps that never
-    /// subscribe link none of it.
-    live: RefCell<Option<Rc<Hub>>>,
+    /// Live updates (`live.rs`): `None` until the first subscription. A trait object, so
+    /// that apps that never subscribe link none of it (not even the hub's drop code).
+    live: RefCell<Option<Rc<dyn LiveSlot>>>,
 }
 
 /// An [`App`] that does not keep it alive (for callbacks the app itself owns).
@@ -308,15 +308,16 @@ impl App {
 
     /// The live-update hub, created by the first subscription.
     pub(crate) fn live_hub(&self) -> Rc<Hub> {
-        if let Some(h) = self.live_hub_if_any() {
-            return h;
+        if let Some(h) = self.live_slot() {
+            return h.hub();
         }
         let hub = Hub::new(self, self.inner.live_config);
-        *self.inner.live.borrow_mut() = Some(hub.clone());
+        *self.inner.live.borrow_mut() = Some(Rc::new(hub.clone()));
         hub
     }
 
-    pub(crate) fn live_hub_if_any(&self) -> Option<Rc<Hub>> {
+    /// The live-update hub, if something subscribed.
+    pub(crate) fn live_slot(&self) -> Option<Rc<dyn LiveSlot>> {
         self.inner.live.borrow().clone()
     }
 

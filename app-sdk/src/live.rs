@@ -21,11 +21,9 @@ use crate::{
     types::ListFilter,
 };
 pub use appframe_protocol::ws::{Op, Topic};
-use appframe_protocol::{
-    AppAction, AppData, AppSetting, RowId,
-    ws::{ClientMessage, ServerMessage, UpdateBody},
-};
+use appframe_protocol::{AppAction, AppData, AppSetting, RowId};
 use gloo_timers::callback::Timeout;
+use serde::Deserialize;
 use std::{
     cell::{Cell, RefCell},
     collections::VecDeque,
@@ -176,47 +174,116 @@ pub(crate) enum Incoming {
     Other,
 }
 
+/// A server frame, read leniently: plain optional fields rather than the protocol's tagged
+/// enums (`appframe_protocol::ws::ServerMessage`), whose buffered deserialization and
+/// `serde_json::Value` fields would add kilobytes to every app with live updates. The tests
+/// read frames written from the protocol types, so the two cannot drift apart.
+#[derive(Deserialize)]
+struct Frame {
+    #[serde(rename = "type")]
+    ty: String,
+    #[serde(default)]
+    status: Option<String>,
+    #[serde(default)]
+    topic: Option<String>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    body: Option<FrameBody>,
+    #[serde(default)]
+    request: Option<FrameRequest>,
+    #[serde(default)]
+    error: Option<FrameError>,
+    #[serde(default)]
+    message: Option<String>,
+    #[serde(default)]
+    extra: Option<FrameExtra>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct FrameBody {
+    op: Op,
+    #[serde(default)]
+    app_data: Option<AppData>,
+    #[serde(default)]
+    app_action: Option<AppAction>,
+    #[serde(default)]
+    app_setting: Option<AppSetting>,
+}
+
+#[derive(Deserialize)]
+struct FrameRequest {
+    #[serde(default)]
+    topic: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct FrameError {
+    name: String,
+    #[serde(default)]
+    message: String,
+}
+
+#[derive(Deserialize)]
+struct FrameExtra {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+fn bad_frame(what: &str) -> Error {
+    Error::Decode(["live message: ", what].concat())
+}
+
 /// Reads one text frame of the server.
 pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
-    let msg: ServerMessage =
-        json::parse(text).map_err(|e| Error::Decode(["live message: ", &e].concat()))?;
-    Ok(match msg {
-        ServerMessage::Update {
-            topic,
-            channel,
-            body,
-            ..
-        } => {
-            let Some(topic) = topic_of(&topic) else {
+    let f: Frame = json::parse(text).map_err(|e| bad_frame(&e))?;
+    Ok(match f.ty.as_str() {
+        "update" => {
+            let Some(topic) = f.topic.as_deref().and_then(topic_of) else {
                 return Ok(Incoming::Other);
             };
-            let event = match body {
-                UpdateBody::AppData { op, app_data, .. } => LiveEvent::AppData(op, *app_data),
-                UpdateBody::AppAction { op, app_action, .. } => {
-                    LiveEvent::AppAction(op, *app_action)
-                }
-                UpdateBody::AppSetting {
-                    op, app_setting, ..
-                } => LiveEvent::AppSetting(op, *app_setting),
+            let body = f.body.ok_or_else(|| bad_frame("update without a body"))?;
+            let event = match (topic, body) {
+                (
+                    Topic::AppData,
+                    FrameBody {
+                        op,
+                        app_data: Some(r),
+                        ..
+                    },
+                ) => LiveEvent::AppData(op, r),
+                (
+                    Topic::AppActions,
+                    FrameBody {
+                        op,
+                        app_action: Some(r),
+                        ..
+                    },
+                ) => LiveEvent::AppAction(op, r),
+                (
+                    Topic::AppSettings,
+                    FrameBody {
+                        op,
+                        app_setting: Some(r),
+                        ..
+                    },
+                ) => LiveEvent::AppSetting(op, r),
+                _ => return Err(bad_frame("update without the entity of its topic")),
             };
             Incoming::Update {
                 topic,
-                channel,
+                channel: f.channel.unwrap_or_default(),
                 event,
             }
         }
-        ServerMessage::Response {
-            status,
-            request,
-            error,
-            ..
-        } if status == "error" => {
-            let topic = request
-                .as_ref()
-                .and_then(|r| r.get("topic"))
-                .and_then(|t| t.as_str())
-                .and_then(topic_of);
-            let error = match error {
+        "response" if f.status.as_deref() == Some("error") => Incoming::Failed {
+            topic: f
+                .request
+                .and_then(|r| r.topic)
+                .as_deref()
+                .and_then(topic_of),
+            error: match f.error {
                 Some(e) => Error::Live {
                     name: e.name,
                     message: e.message,
@@ -225,45 +292,33 @@ pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
                     name: "SERVER_ERROR".into(),
                     message: String::new(),
                 },
-            };
-            Incoming::Failed { topic, error }
-        }
-        ServerMessage::Info { message, extra, .. } => match message.as_str() {
-            "resync" => Incoming::Resync,
-            "closing" => Incoming::Closing(
-                extra
-                    .as_ref()
-                    .and_then(|x| x.get("reason"))
-                    .and_then(|r| r.as_str())
-                    .unwrap_or_default()
-                    .to_owned(),
-            ),
+            },
+        },
+        "info" => match f.message.as_deref() {
+            Some("resync") => Incoming::Resync,
+            Some("closing") => {
+                Incoming::Closing(f.extra.and_then(|x| x.reason).unwrap_or_default())
+            }
             _ => Incoming::Other,
         },
-        ServerMessage::Response { .. } => Incoming::Other,
+        "response" => Incoming::Other,
+        other => return Err(bad_frame(&["unknown type ", other].concat())),
     })
 }
 
-/// A client message on `topic` for item `channel`.
-fn client_message(subscribe: bool, topic: Topic, channel: &str) -> ClientMessage {
-    let (realm, topic, channel) = (
-        "notif".to_owned(),
-        topic_name(topic).to_owned(),
-        channel.to_owned(),
-    );
-    if subscribe {
-        ClientMessage::Subscribe {
-            realm,
-            topic,
-            channel,
-        }
-    } else {
-        ClientMessage::Unsubscribe {
-            realm,
-            topic,
-            channel,
-        }
-    }
+/// The client message `action` on `topic` for item `channel`, written by hand (the names and
+/// a UUID need no escaping) rather than through serde, to keep the wasm small.
+fn client_message(action: &str, topic: Topic, channel: &str) -> String {
+    [
+        r#"{"realm":"notif","action":""#,
+        action,
+        r#"","topic":""#,
+        topic_name(topic),
+        r#"","channel":""#,
+        channel,
+        r#""}"#,
+    ]
+    .concat()
 }
 
 /// A row of a merged list: an id and the time of its last change.
@@ -413,7 +468,7 @@ impl Hub {
         };
         if self.remote {
             if first {
-                self.send(&client_message(true, topic, &self.item));
+                self.send(&client_message("subscribe", topic, &self.item));
             }
             let idle = {
                 let c = self.conn.borrow();
@@ -444,7 +499,7 @@ impl Hub {
         if none_left {
             self.stop();
         } else if last {
-            self.send(&client_message(false, topic, &self.item));
+            self.send(&client_message("unsubscribe", topic, &self.item));
         }
     }
 
@@ -462,7 +517,7 @@ impl Hub {
     }
 
     /// Sends on the open socket; dropped when it is not open (on open, everything is sent).
-    fn send(&self, msg: &ClientMessage) {
+    fn send(&self, text: &str) {
         let ws = {
             let c = self.conn.borrow();
             match &c.socket {
@@ -470,10 +525,8 @@ impl Hub {
                 _ => return,
             }
         };
-        if let Ok(text) = json::stringify(msg) {
-            // A socket that is closing throws; its close event reconnects.
-            let _ = ws.send_with_str(&text);
-        }
+        // A socket that is closing throws; its close event reconnects.
+        let _ = ws.send_with_str(text);
     }
 
     /// Delivers to the subscribers of `topic` (every subscriber for `None`).
@@ -587,7 +640,7 @@ impl Hub {
             }
         }
         for t in topics {
-            self.send(&client_message(true, t, &self.item));
+            self.send(&client_message("subscribe", t, &self.item));
         }
         if heartbeat {
             self.arm_watchdog(generation);
@@ -717,6 +770,24 @@ impl Hub {
     }
 }
 
+/// How [`App`] holds its hub: through this trait only, so an app that never subscribes
+/// links neither the hub nor its drop code (the vtable is built by the first subscription).
+pub(crate) trait LiveSlot {
+    /// Delivers to the subscribers of `topic` (all for `None`).
+    fn broadcast(&self, topic: Option<Topic>, ev: Result<LiveEvent, Error>);
+    /// The hub itself.
+    fn hub(&self) -> Rc<Hub>;
+}
+
+impl LiveSlot for Rc<Hub> {
+    fn broadcast(&self, topic: Option<Topic>, ev: Result<LiveEvent, Error>) {
+        Hub::broadcast(self, topic, ev);
+    }
+    fn hub(&self) -> Rc<Hub> {
+        self.clone()
+    }
+}
+
 impl Drop for Hub {
     fn drop(&mut self) {
         self.stop();
@@ -806,6 +877,8 @@ struct ListState {
     /// Bumped on every refetch: only the newest result is used.
     fetch: Cell<u32>,
     fetching: Cell<bool>,
+    /// A fetch succeeded: before it, the list is incomplete and nobody is told about it.
+    loaded: Cell<bool>,
     /// Updates seen while a refetch is in flight, applied again to its result.
     during_fetch: RefCell<Vec<(Op, AppData)>>,
     on_change: Box<OnChange>,
@@ -829,7 +902,7 @@ impl ListState {
             self.during_fetch.borrow_mut().push((op, row.clone()));
         }
         let changed = merge(&mut self.items.borrow_mut(), op, row);
-        if changed {
+        if changed && self.loaded.get() {
             self.notify();
         }
     }
@@ -853,6 +926,7 @@ impl ListState {
             st.fetching.set(false);
             match result {
                 Ok(rows) => {
+                    st.loaded.set(true);
                     {
                         let mut items = st.items.borrow_mut();
                         *items = rows;
@@ -900,9 +974,22 @@ impl LiveAppData {
         self.state.items.borrow().clone()
     }
 
+    /// Whether a fetch has completed (before, the list is incomplete and `on_change` is not
+    /// called).
+    pub fn is_loaded(&self) -> bool {
+        self.state.loaded.get()
+    }
+
     /// Fetches the list again now.
     pub fn refetch(&self) {
         self.state.refetch();
+    }
+
+    /// Merges a change the app made itself (the row a create or patch returned, or the row it
+    /// deleted), so the list shows it before the server's echo arrives (the echo is then a
+    /// no-op). Rows of another type than the list's are ignored.
+    pub fn apply(&self, op: Op, row: AppData) {
+        self.state.apply(op, row);
     }
 }
 
@@ -978,6 +1065,7 @@ impl App {
             items: RefCell::new(Vec::new()),
             fetch: Cell::new(0),
             fetching: Cell::new(false),
+            loaded: Cell::new(false),
             during_fetch: RefCell::new(Vec::new()),
             on_change: Box::new(on_change),
         });
@@ -999,16 +1087,16 @@ impl App {
     /// Standalone: a write of the mock backend reaches the page's subscribers.
     #[cfg_attr(not(feature = "standalone"), allow(dead_code))]
     pub(crate) fn live_emit(&self, topic: Topic, event: impl FnOnce() -> LiveEvent) {
-        if let Some(hub) = self.live_hub_if_any() {
-            hub.broadcast(Some(topic), Ok(event()));
+        if let Some(slot) = self.live_slot() {
+            slot.broadcast(Some(topic), Ok(event()));
         }
     }
 
     /// Standalone: the whole database changed (reset, account switch).
     #[cfg_attr(not(feature = "standalone"), allow(dead_code))]
     pub(crate) fn live_resync(&self) {
-        if let Some(hub) = self.live_hub_if_any() {
-            hub.broadcast(None, Ok(LiveEvent::Resync));
+        if let Some(slot) = self.live_slot() {
+            slot.broadcast(None, Ok(LiveEvent::Resync));
         }
     }
 }
@@ -1017,7 +1105,10 @@ impl App {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use appframe_protocol::{ItemRef, Member, Visibility};
+    use appframe_protocol::{
+        ItemRef, Member, Visibility,
+        ws::{ClientMessage, ServerMessage, UpdateBody, WsError},
+    };
     use serde_json::json;
 
     fn cfg() -> LiveConfig {
@@ -1131,12 +1222,24 @@ mod tests {
         assert!(list.is_empty());
     }
 
+    /// A frame as the server writes it, from the protocol types.
+    fn server(m: &ServerMessage) -> String {
+        serde_json::to_string(m).unwrap()
+    }
+
     #[test]
     fn an_update_message_becomes_a_typed_event() {
         let r = row(1, "note", "hi", 1);
-        let text = json!({"realm": "notif", "type": "update", "topic": "app-data",
-            "channel": "c1", "body": {"kind": "app-data", "op": "post", "appData": r}})
-        .to_string();
+        let text = server(&ServerMessage::Update {
+            realm: "notif".into(),
+            topic: "app-data".into(),
+            channel: "c1".into(),
+            body: UpdateBody::AppData {
+                kind: "app-data".into(),
+                op: Op::Post,
+                app_data: Box::new(r.clone()),
+            },
+        });
         assert_eq!(
             parse_incoming(&text).unwrap(),
             Incoming::Update {
@@ -1148,11 +1251,42 @@ mod tests {
     }
 
     #[test]
+    fn setting_and_action_updates_carry_their_entity() {
+        let setting: AppSetting = serde_json::from_value(json!({"id": uuid::Uuid::from_u128(5),
+            "name": "colors", "data": {}, "createdAt": "2026-01-01T00:00:00Z",
+            "updatedAt": "2026-01-01T00:00:00Z"}))
+        .unwrap();
+        let text = server(&ServerMessage::Update {
+            realm: "notif".into(),
+            topic: "app-settings".into(),
+            channel: "c1".into(),
+            body: UpdateBody::AppSetting {
+                kind: "app-settings".into(),
+                op: Op::Delete,
+                app_setting: Box::new(setting.clone()),
+            },
+        });
+        let Incoming::Update { event, .. } = parse_incoming(&text).unwrap() else {
+            panic!("not an update");
+        };
+        assert_eq!(event, LiveEvent::AppSetting(Op::Delete, setting));
+        // An update whose body does not match its topic is an error, not a wrong event.
+        let wrong = text.replace("\"topic\":\"app-settings\"", "\"topic\":\"app-data\"");
+        assert_eq!(parse_incoming(&wrong).unwrap_err().code(), "Decode");
+    }
+
+    #[test]
     fn an_error_response_names_its_topic_and_keeps_the_server_error() {
-        let text = json!({"realm": "notif", "type": "response", "status": "error",
-            "request": {"realm": "notif", "action": "subscribe", "topic": "app-actions", "channel": "c1"},
-            "error": {"name": "ACCESS_DENIED", "message": "admins only"}})
-        .to_string();
+        let text = server(&ServerMessage::Response {
+            realm: "notif".into(),
+            status: "error".into(),
+            request: Some(json!({"realm": "notif", "action": "subscribe",
+                "topic": "app-actions", "channel": "c1"})),
+            error: Some(WsError {
+                name: "ACCESS_DENIED".into(),
+                message: "admins only".into(),
+            }),
+        });
         let Incoming::Failed { topic, error } = parse_incoming(&text).unwrap() else {
             panic!("not a failure");
         };
@@ -1165,30 +1299,45 @@ mod tests {
                 message: "admins only".into()
             }
         );
+        // Bad JSON has no request to name: the error goes to every topic.
+        let text = server(&ServerMessage::Response {
+            realm: "notif".into(),
+            status: "error".into(),
+            request: None,
+            error: Some(WsError {
+                name: "BAD_REQUEST".into(),
+                message: "not JSON".into(),
+            }),
+        });
+        assert!(matches!(
+            parse_incoming(&text).unwrap(),
+            Incoming::Failed { topic: None, .. }
+        ));
     }
 
     #[test]
     fn info_messages_are_heartbeat_resync_or_closing_with_its_reason() {
-        let info = |m: serde_json::Value| parse_incoming(&m.to_string()).unwrap();
+        let info = |message: &str, extra: Option<serde_json::Value>| {
+            parse_incoming(&server(&ServerMessage::Info {
+                realm: "notif".into(),
+                message: message.into(),
+                extra,
+            }))
+            .unwrap()
+        };
+        assert_eq!(info("heartbeat", None), Incoming::Other);
+        assert_eq!(info("resync", None), Incoming::Resync);
         assert_eq!(
-            info(json!({"type": "info", "realm": "notif", "message": "heartbeat"})),
-            Incoming::Other
-        );
-        assert_eq!(
-            info(json!({"type": "info", "realm": "notif", "message": "resync"})),
-            Incoming::Resync
-        );
-        assert_eq!(
-            info(
-                json!({"type": "info", "realm": "notif", "message": "closing",
-                "extra": {"reason": "token-expired"}})
-            ),
+            info("closing", Some(json!({"reason": "token-expired"}))),
             Incoming::Closing("token-expired".into())
         );
-        assert_eq!(
-            info(json!({"type": "response", "realm": "notif", "status": "success"})),
-            Incoming::Other
-        );
+        let ok = server(&ServerMessage::Response {
+            realm: "notif".into(),
+            status: "success".into(),
+            request: None,
+            error: None,
+        });
+        assert_eq!(parse_incoming(&ok).unwrap(), Incoming::Other);
     }
 
     #[test]
@@ -1196,6 +1345,12 @@ mod tests {
         assert_eq!(parse_incoming("not json").unwrap_err().code(), "Decode");
         assert_eq!(
             parse_incoming(r#"{"type":"nope"}"#).unwrap_err().code(),
+            "Decode"
+        );
+        assert_eq!(
+            parse_incoming(r#"{"type":"update","topic":"app-data"}"#)
+                .unwrap_err()
+                .code(),
             "Decode"
         );
         let r = row(1, "note", "hi", 1);
@@ -1206,13 +1361,24 @@ mod tests {
     }
 
     #[test]
-    fn client_messages_are_graasp_notif_requests() {
-        let m = serde_json::to_value(client_message(true, Topic::AppSettings, "c1")).unwrap();
-        assert_eq!(
-            m,
-            json!({"realm": "notif", "action": "subscribe", "topic": "app-settings", "channel": "c1"})
-        );
-        let m = serde_json::to_value(client_message(false, Topic::AppData, "c1")).unwrap();
-        assert_eq!(m["action"], "unsubscribe");
+    fn client_messages_are_the_protocol_notif_requests() {
+        let ours: serde_json::Value =
+            serde_json::from_str(&client_message("subscribe", Topic::AppSettings, "c1")).unwrap();
+        let protocol = serde_json::to_value(ClientMessage::Subscribe {
+            realm: "notif".into(),
+            topic: "app-settings".into(),
+            channel: "c1".into(),
+        })
+        .unwrap();
+        assert_eq!(ours, protocol);
+        let ours: serde_json::Value =
+            serde_json::from_str(&client_message("unsubscribe", Topic::AppData, "c1")).unwrap();
+        let protocol = serde_json::to_value(ClientMessage::Unsubscribe {
+            realm: "notif".into(),
+            topic: "app-data".into(),
+            channel: "c1".into(),
+        })
+        .unwrap();
+        assert_eq!(ours, protocol);
     }
 }

@@ -9,6 +9,7 @@
 //
 // Element ids used by the end-to-end tests: #status (loading | ready | error: <code>), #error,
 // #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete.
+// Notes of others arrive live through `app.subscribe('app-data', ...)`.
 
 import init, { connect } from './sdk/appframe_sdk.js';
 
@@ -113,6 +114,37 @@ async function main() {
   $('who').textContent = `${me} (${ctx.permission}, ${ctx.context})${app.isStandalone() ? ' · standalone mode' : ''}`;
   const notes = await listNotes(app);
   render(app, ctx, notes);
+
+  // Live updates: notes added, edited or deleted by others appear without a reload. The SDK
+  // keeps one socket, reconnects by itself and says `resync` when updates may have been missed.
+  app.subscribe('app-data', (ev) => {
+    if (ev.type === 'error') {
+      showError(ev.error);
+      return;
+    }
+    if (ev.type === 'resync') {
+      listNotes(app).then((fresh) => {
+        notes.splice(0, notes.length, ...fresh);
+        render(app, ctx, notes);
+      }, showError);
+      return;
+    }
+    const row = ev.appData;
+    const i = notes.findIndex((n) => n.id === row.id);
+    if (ev.op === 'delete') {
+      if (i === -1) return;
+      notes.splice(i, 1);
+    } else if (row.type !== NOTE) {
+      return;
+    } else if (i === -1) {
+      notes.push(row);
+    } else if (ev.op === 'patch') {
+      notes[i] = row;
+    } else {
+      return; // the echo of a note already shown
+    }
+    render(app, ctx, notes);
+  });
 
   $('new-note').addEventListener('submit', async (ev) => {
     ev.preventDefault();
