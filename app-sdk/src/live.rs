@@ -17,13 +17,11 @@
 use crate::{
     app::{App, WeakApp},
     error::{Error, js_text},
-    json,
     types::ListFilter,
 };
 pub use appframe_protocol::ws::{Op, Topic};
 use appframe_protocol::{AppAction, AppData, AppSetting, RowId};
 use gloo_timers::callback::Timeout;
-use serde::Deserialize;
 use std::{
     cell::{Cell, RefCell},
     collections::VecDeque,
@@ -174,131 +172,150 @@ pub(crate) enum Incoming {
     Other,
 }
 
-/// A server frame, read leniently: plain optional fields rather than the protocol's tagged
-/// enums (`appframe_protocol::ws::ServerMessage`), whose buffered deserialization and
-/// `serde_json::Value` fields would add kilobytes to every app with live updates. The tests
-/// read frames written from the protocol types, so the two cannot drift apart.
-#[derive(Deserialize)]
-struct Frame {
-    #[serde(rename = "type")]
-    ty: String,
-    #[serde(default)]
-    status: Option<String>,
-    #[serde(default)]
-    topic: Option<String>,
-    #[serde(default)]
-    channel: Option<String>,
-    #[serde(default)]
-    body: Option<FrameBody>,
-    #[serde(default)]
-    request: Option<FrameRequest>,
-    #[serde(default)]
-    error: Option<FrameError>,
-    #[serde(default)]
-    message: Option<String>,
-    #[serde(default)]
-    extra: Option<FrameExtra>,
+/// A parsed JSON frame, read field by field: in the browser the `JSON.parse` value (through
+/// `Reflect`), natively a `serde_json::Value`. Only the entity is deserialized (with the same
+/// code as list responses); the envelope needs no serde derive, whose visitors (and the
+/// protocol's tagged enums, buffered through serde's `Content`) would add kilobytes to every
+/// app with live updates. The tests read frames written from the protocol types
+/// (`appframe_protocol::ws::ServerMessage`), so the two cannot drift apart.
+trait FrameValue: Sized {
+    /// Parses a JSON text.
+    fn parse(text: &str) -> Result<Self, String>;
+    /// A field of an object (`None` when absent, `null` or not an object).
+    fn field(&self, key: &str) -> Option<Self>;
+    /// The value as a string.
+    fn text(&self) -> Option<String>;
+    /// The value as an entity.
+    fn entity<T: serde::de::DeserializeOwned>(self) -> Result<T, String>;
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct FrameBody {
-    op: Op,
-    #[serde(default)]
-    app_data: Option<AppData>,
-    #[serde(default)]
-    app_action: Option<AppAction>,
-    #[serde(default)]
-    app_setting: Option<AppSetting>,
+#[cfg(target_arch = "wasm32")]
+impl FrameValue for JsValue {
+    fn parse(text: &str) -> Result<Self, String> {
+        js_sys::JSON::parse(text).map_err(|e| js_text(&e))
+    }
+    fn field(&self, key: &str) -> Option<Self> {
+        if !self.is_object() {
+            return None;
+        }
+        js_sys::Reflect::get(self, &JsValue::from_str(key))
+            .ok()
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+    fn text(&self) -> Option<String> {
+        self.as_string()
+    }
+    fn entity<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        crate::json::from_js(self)
+    }
 }
 
-#[derive(Deserialize)]
-struct FrameRequest {
-    #[serde(default)]
-    topic: Option<String>,
+#[cfg(not(target_arch = "wasm32"))]
+impl FrameValue for serde_json::Value {
+    fn parse(text: &str) -> Result<Self, String> {
+        serde_json::from_str(text).map_err(|e| e.to_string())
+    }
+    fn field(&self, key: &str) -> Option<Self> {
+        self.get(key).filter(|v| !v.is_null()).cloned()
+    }
+    fn text(&self) -> Option<String> {
+        self.as_str().map(str::to_owned)
+    }
+    fn entity<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
+        serde_json::from_value(self).map_err(|e| e.to_string())
+    }
 }
 
-#[derive(Deserialize)]
-struct FrameError {
-    name: String,
-    #[serde(default)]
-    message: String,
-}
-
-#[derive(Deserialize)]
-struct FrameExtra {
-    #[serde(default)]
-    reason: Option<String>,
-}
+#[cfg(target_arch = "wasm32")]
+type Json = JsValue;
+#[cfg(not(target_arch = "wasm32"))]
+type Json = serde_json::Value;
 
 fn bad_frame(what: &str) -> Error {
     Error::Decode(["live message: ", what].concat())
 }
 
+fn field_text(v: &Json, key: &str) -> Option<String> {
+    v.field(key).and_then(|f| f.text())
+}
+
+fn op_of(s: &str) -> Option<Op> {
+    match s {
+        "post" => Some(Op::Post),
+        "patch" => Some(Op::Patch),
+        "delete" => Some(Op::Delete),
+        _ => None,
+    }
+}
+
 /// Reads one text frame of the server.
 pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
-    let f: Frame = json::parse(text).map_err(|e| bad_frame(&e))?;
-    Ok(match f.ty.as_str() {
+    let f = Json::parse(text).map_err(|e| bad_frame(&e))?;
+    let ty = field_text(&f, "type").ok_or_else(|| bad_frame("no type"))?;
+    Ok(match ty.as_str() {
         "update" => {
-            let Some(topic) = f.topic.as_deref().and_then(topic_of) else {
+            let Some(topic) = field_text(&f, "topic").as_deref().and_then(topic_of) else {
                 return Ok(Incoming::Other);
             };
-            let body = f.body.ok_or_else(|| bad_frame("update without a body"))?;
-            let event = match (topic, body) {
-                (
-                    Topic::AppData,
-                    FrameBody {
-                        op,
-                        app_data: Some(r),
-                        ..
-                    },
-                ) => LiveEvent::AppData(op, r),
-                (
-                    Topic::AppActions,
-                    FrameBody {
-                        op,
-                        app_action: Some(r),
-                        ..
-                    },
-                ) => LiveEvent::AppAction(op, r),
-                (
-                    Topic::AppSettings,
-                    FrameBody {
-                        op,
-                        app_setting: Some(r),
-                        ..
-                    },
-                ) => LiveEvent::AppSetting(op, r),
-                _ => return Err(bad_frame("update without the entity of its topic")),
+            let body = f
+                .field("body")
+                .ok_or_else(|| bad_frame("update without a body"))?;
+            let op = field_text(&body, "op")
+                .as_deref()
+                .and_then(op_of)
+                .ok_or_else(|| bad_frame("update without a known op"))?;
+            let key = match topic {
+                Topic::AppData => "appData",
+                Topic::AppActions => "appAction",
+                Topic::AppSettings => "appSetting",
+            };
+            let entity = body
+                .field(key)
+                .ok_or_else(|| bad_frame("update without the entity of its topic"))?;
+            let event = match topic {
+                Topic::AppData => {
+                    LiveEvent::AppData(op, entity.entity().map_err(|e| bad_frame(&e))?)
+                }
+                Topic::AppActions => {
+                    LiveEvent::AppAction(op, entity.entity().map_err(|e| bad_frame(&e))?)
+                }
+                Topic::AppSettings => {
+                    LiveEvent::AppSetting(op, entity.entity().map_err(|e| bad_frame(&e))?)
+                }
             };
             Incoming::Update {
                 topic,
-                channel: f.channel.unwrap_or_default(),
+                channel: field_text(&f, "channel").unwrap_or_default(),
                 event,
             }
         }
-        "response" if f.status.as_deref() == Some("error") => Incoming::Failed {
-            topic: f
-                .request
-                .and_then(|r| r.topic)
-                .as_deref()
-                .and_then(topic_of),
-            error: match f.error {
-                Some(e) => Error::Live {
-                    name: e.name,
-                    message: e.message,
+        "response" if field_text(&f, "status").as_deref() == Some("error") => {
+            let error = f.field("error");
+            Incoming::Failed {
+                topic: f
+                    .field("request")
+                    .and_then(|r| field_text(&r, "topic"))
+                    .as_deref()
+                    .and_then(topic_of),
+                error: Error::Live {
+                    name: error
+                        .as_ref()
+                        .and_then(|e| field_text(e, "name"))
+                        .unwrap_or_else(|| "SERVER_ERROR".into()),
+                    message: error
+                        .as_ref()
+                        .and_then(|e| field_text(e, "message"))
+                        .unwrap_or_default(),
                 },
-                None => Error::Live {
-                    name: "SERVER_ERROR".into(),
-                    message: String::new(),
-                },
-            },
-        },
-        "info" => match f.message.as_deref() {
-            Some("resync") => Incoming::Resync,
-            Some("closing") => {
-                Incoming::Closing(f.extra.and_then(|x| x.reason).unwrap_or_default())
             }
+        }
+        "info" => match field_text(&f, "message").as_deref() {
+            Some("resync") => Incoming::Resync,
+            Some("closing") => Incoming::Closing(
+                f.field("extra")
+                    .and_then(|x| field_text(&x, "reason"))
+                    .unwrap_or_default(),
+            ),
             _ => Incoming::Other,
         },
         "response" => Incoming::Other,
@@ -612,15 +629,20 @@ impl Hub {
         ws.set_onmessage(Some(handlers[1].as_ref().unchecked_ref()));
         ws.set_onclose(Some(handlers[2].as_ref().unchecked_ref()));
         // Errors are followed by a close event, which does the work.
-        let mut c = self.conn.borrow_mut();
-        c.socket = Some(Socket {
-            ws,
-            open: false,
-            opened_at: 0.0,
-            heartbeat: ext,
-            _handlers: handlers,
-        });
-        c.token = token;
+        {
+            let mut c = self.conn.borrow_mut();
+            c.socket = Some(Socket {
+                ws,
+                open: false,
+                opened_at: 0.0,
+                heartbeat: ext,
+                _handlers: handlers,
+            });
+            c.token = token;
+        }
+        // A connection attempt that hangs (a black-holed address) is abandoned like a silent
+        // socket, whatever the server: browsers may wait minutes before reporting it.
+        self.arm_watchdog(generation);
         Ok(())
     }
 
@@ -644,11 +666,16 @@ impl Hub {
         }
         if heartbeat {
             self.arm_watchdog(generation);
+        } else {
+            // No heartbeat from a Graasp server: silence is normal once open.
+            let timer = self.conn.borrow_mut().watchdog.take();
+            drop(timer);
         }
         self.broadcast(None, Ok(LiveEvent::Resync));
     }
 
-    /// (Re)starts the silence timer: 2.5 heartbeats without a message drop the socket.
+    /// (Re)starts the silence timer: 2.5 heartbeats without a message (or without opening)
+    /// drop the socket.
     fn arm_watchdog(self: &Rc<Self>, generation: u32) {
         let weak = Rc::downgrade(self);
         let silence = self.cfg.heartbeat.saturating_mul(5) / 2;

@@ -340,6 +340,20 @@ async fn heartbeat_silence_drops_the_socket_and_reconnects() {
 }
 
 #[wasm_bindgen_test]
+async fn a_connection_that_never_opens_is_abandoned_and_retried() {
+    install_fake_websocket();
+    let host = ws_host(false).await;
+    let app = App::connect_embedded(live_config(), host.env(), list_fetch("[]"))
+        .await
+        .unwrap();
+    let _sub = app.subscribe(Topic::AppData);
+    wait_for("the socket", 1000, || socket_count() == 1).await;
+    // Never opened nor closed by the "network": given up after 2.5 heartbeats (250 ms).
+    wait_for("a second socket", 1500, || socket_count() == 2).await;
+    assert_ne!(socket_field(0, "closed"), Value::Null);
+}
+
+#[wasm_bindgen_test]
 async fn close_4001_reconnects_with_a_fresh_token() {
     install_fake_websocket();
     let host = ws_host(true).await;
