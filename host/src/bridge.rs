@@ -201,6 +201,9 @@ struct State {
 
 #[derive(Default)]
 struct ResizeState {
+    /// The item setting `isResizable` of the last context sent: the viewer resizes the frame by
+    /// hand, so the app's POST_AUTO_RESIZE is ignored (what Graasp's host does).
+    user_resizable: bool,
     /// The last height applied, `None` after POST_MAX_RESIZE or before the first.
     last: Option<u32>,
     /// When it was applied (`performance.now()` ms).
@@ -378,6 +381,11 @@ pub fn app_src(app_url: &str, item_id: &ItemId) -> String {
         "&"
     };
     format!("{base}{sep}itemId={item_id}{fragment}")
+}
+
+/// Whether the item setting `isResizable` is `true` (only a JSON `true` counts).
+pub fn is_user_resizable(ctx: &LocalContext) -> bool {
+    ctx.settings.get("isResizable") == Some(&serde_json::Value::Bool(true))
 }
 
 /// The iframe height for a requested height: rounded up (apps send fractional content heights),
@@ -622,6 +630,7 @@ impl Inner {
                 return;
             }
         };
+        self.state.borrow_mut().resize.user_resizable = is_user_resizable(&ctx);
         let channel = match MessageChannel::new() {
             Ok(c) => c,
             Err(e) => {
@@ -730,6 +739,10 @@ impl Inner {
 
     fn auto_resize(self: &Rc<Self>, channel: Channel, requested: f64, text: &str) {
         let ty = "POST_AUTO_RESIZE";
+        if self.state.borrow().resize.user_resizable {
+            self.ignore_in(channel, ty, "the item is resizable by the viewer", text);
+            return;
+        }
         let Some(height) = bounded_height(requested, self.min_height, self.max_height) else {
             self.ignore_in(channel, ty, "height is not finite", text);
             return;
@@ -861,6 +874,21 @@ mod tests {
             app_src("http://a/?x=1#top", &id),
             format!("http://a/?x=1&itemId={id}#top")
         );
+    }
+
+    #[test]
+    fn only_a_true_is_resizable_setting_turns_auto_resize_off() {
+        let mut ctx = LocalContext::new("http://127.0.0.1:8080/api", item());
+        assert!(!is_user_resizable(&ctx));
+        ctx.settings
+            .insert("isResizable".into(), serde_json::json!("true"));
+        assert!(!is_user_resizable(&ctx));
+        ctx.settings
+            .insert("isResizable".into(), serde_json::json!(false));
+        assert!(!is_user_resizable(&ctx));
+        ctx.settings
+            .insert("isResizable".into(), serde_json::json!(true));
+        assert!(is_user_resizable(&ctx));
     }
 
     #[test]

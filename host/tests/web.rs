@@ -430,6 +430,31 @@ async fn resize_is_rounded_up_bounded_and_not_repeated() {
 }
 
 #[wasm_bindgen_test]
+async fn auto_resize_is_ignored_when_the_item_is_resizable_by_the_viewer() {
+    let id = item(19);
+    let fx = fixture_with(id, |mut o| {
+        let mut ctx = context(id);
+        ctx.settings
+            .insert("isResizable".into(), serde_json::Value::Bool(true));
+        o.context = ContextProvider::from(ctx);
+        o
+    })
+    .await;
+    let before = fx.height();
+    fx.handshake(id).await;
+    send_on_port(&fx.win, 0, &resize(id, 640.0));
+    sleep(150).await;
+    assert_eq!(fx.height(), before);
+    let ignored = fx.ignored();
+    assert!(
+        ignored
+            .iter()
+            .any(|(_, r)| r.contains("resizable by the viewer")),
+        "{ignored:?}"
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_burst_of_resizes_is_coalesced_into_its_last_height() {
     let id = item(15);
     let fx = fixture_with(id, |o| o.height_bounds(0.0, 5000.0)).await;

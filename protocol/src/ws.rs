@@ -151,3 +151,133 @@ pub enum ServerMessage {
         extra: Option<serde_json::Value>,
     },
 }
+
+/// The only realm: Graasp real-time notifications.
+pub const REALM: &str = "notif";
+/// The WebSocket subprotocol of the token extension; the server answers with it.
+pub const SUBPROTOCOL: &str = "appframe.v1";
+/// Prefix of the subprotocol entry that carries the app token (`appframe.token.<jwt>`).
+pub const TOKEN_PROTOCOL_PREFIX: &str = "appframe.token.";
+/// Close code when the app token expired (the client reconnects with a fresh token).
+pub const CLOSE_TOKEN_EXPIRED: u16 = 4001;
+/// `error.name` when the client may not access the resource.
+pub const ACCESS_DENIED: &str = "ACCESS_DENIED";
+/// `error.name` when the request was not understood.
+pub const BAD_REQUEST: &str = "BAD_REQUEST";
+/// `error.name` when the topic, channel or subscription does not exist.
+pub const NOT_FOUND: &str = "NOT_FOUND";
+/// `error.name` of an unexpected server failure.
+pub const SERVER_ERROR: &str = "SERVER_ERROR";
+/// `info.message` of the periodic heartbeat.
+pub const INFO_HEARTBEAT: &str = "heartbeat";
+/// `info.message` sent before the server closes the connection; `extra.reason` says why.
+pub const INFO_CLOSING: &str = "closing";
+/// `info.message` when updates may have been missed: refetch everything subscribed.
+pub const INFO_RESYNC: &str = "resync";
+
+impl Topic {
+    /// The wire name (`app-data`, `app-actions`, `app-settings`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Topic::AppData => "app-data",
+            Topic::AppActions => "app-actions",
+            Topic::AppSettings => "app-settings",
+        }
+    }
+
+    /// Parses a wire name.
+    pub fn parse(s: &str) -> Option<Topic> {
+        match s {
+            "app-data" => Some(Topic::AppData),
+            "app-actions" => Some(Topic::AppActions),
+            "app-settings" => Some(Topic::AppSettings),
+            _ => None,
+        }
+    }
+}
+
+impl ServerMessage {
+    /// A success response echoing the request.
+    pub fn success(request: serde_json::Value) -> ServerMessage {
+        ServerMessage::Response {
+            realm: REALM.into(),
+            status: "success".into(),
+            request: Some(request),
+            error: None,
+        }
+    }
+
+    /// An error response; `request` is absent when the request could not be parsed.
+    pub fn error(name: &str, message: &str, request: Option<serde_json::Value>) -> ServerMessage {
+        ServerMessage::Response {
+            realm: REALM.into(),
+            status: "error".into(),
+            request,
+            error: Some(WsError {
+                name: name.into(),
+                message: message.into(),
+            }),
+        }
+    }
+
+    /// An info message.
+    pub fn info(message: &str, extra: Option<serde_json::Value>) -> ServerMessage {
+        ServerMessage::Info {
+            realm: REALM.into(),
+            message: message.into(),
+            extra,
+        }
+    }
+
+    /// The `closing` info with `extra.reason`.
+    pub fn closing(reason: &str) -> ServerMessage {
+        ServerMessage::info(INFO_CLOSING, Some(serde_json::json!({ "reason": reason })))
+    }
+
+    /// An update of `topic` on the item `channel`; the body's `kind` is the topic name.
+    pub fn update(channel: String, op: Op, entity: UpdateEntity) -> ServerMessage {
+        let (topic, body) = match entity {
+            UpdateEntity::AppData(d) => (
+                Topic::AppData,
+                UpdateBody::AppData {
+                    kind: Topic::AppData.as_str().into(),
+                    op,
+                    app_data: d,
+                },
+            ),
+            UpdateEntity::AppAction(a) => (
+                Topic::AppActions,
+                UpdateBody::AppAction {
+                    kind: Topic::AppActions.as_str().into(),
+                    op,
+                    app_action: a,
+                },
+            ),
+            UpdateEntity::AppSetting(s) => (
+                Topic::AppSettings,
+                UpdateBody::AppSetting {
+                    kind: Topic::AppSettings.as_str().into(),
+                    op,
+                    app_setting: s,
+                },
+            ),
+        };
+        ServerMessage::Update {
+            realm: REALM.into(),
+            topic: topic.as_str().into(),
+            channel,
+            body,
+        }
+    }
+}
+
+/// The entity an update carries (its variant decides the topic).
+#[derive(Debug, Clone, PartialEq)]
+pub enum UpdateEntity {
+    /// An app-data row.
+    AppData(Box<AppData>),
+    /// An app action.
+    AppAction(Box<AppAction>),
+    /// An app setting.
+    AppSetting(Box<AppSetting>),
+}

@@ -248,3 +248,175 @@ fn error_body_uses_status_code_camel_case() {
         r#"{"name":"APP_DATA_NOT_FOUND","code":"GAERR004","message":"APP_DATA_NOT_FOUND","statusCode":404,"origin":"graasp-plugin-apps/app-data"}"#
     );
 }
+
+// ---- websocket (`graasp-websockets`, realm `notif`; shapes from Graasp's API.md and its
+// message builders `createServer{Success,Error}Response`, `createServerUpdate`,
+// `createServerInfo`, and the app events `{kind, op, appData|appAction|appSetting}`) ----
+
+mod ws_golden {
+    use appframe_protocol::ws::*;
+    use appframe_protocol::{AppAction, AppData, AppSetting};
+    use serde_json::{Value, json};
+
+    const ITEM: &str = "5f0b7a3e-3d0c-4f77-9a58-2b3a7c1d9e10";
+    const ACCOUNT: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
+
+    fn encode(m: &ServerMessage) -> Value {
+        serde_json::to_value(m).unwrap()
+    }
+
+    #[test]
+    fn client_requests_decode_from_graasp_json() {
+        for (action, expected) in [
+            (
+                "subscribe",
+                ClientMessage::Subscribe {
+                    realm: "notif".into(),
+                    topic: "app-data".into(),
+                    channel: ITEM.into(),
+                },
+            ),
+            (
+                "unsubscribe",
+                ClientMessage::Unsubscribe {
+                    realm: "notif".into(),
+                    topic: "app-data".into(),
+                    channel: ITEM.into(),
+                },
+            ),
+            (
+                "subscribeOnly",
+                ClientMessage::SubscribeOnly {
+                    realm: "notif".into(),
+                    topic: "app-data".into(),
+                    channel: ITEM.into(),
+                },
+            ),
+        ] {
+            let wire =
+                json!({"realm": "notif", "action": action, "topic": "app-data", "channel": ITEM});
+            let got: ClientMessage = serde_json::from_value(wire.clone()).unwrap();
+            assert_eq!(got, expected);
+            assert_eq!(serde_json::to_value(&got).unwrap(), wire);
+        }
+        let d: ClientMessage =
+            serde_json::from_str(r#"{"realm":"notif","action":"disconnect"}"#).unwrap();
+        assert_eq!(
+            d,
+            ClientMessage::Disconnect {
+                realm: "notif".into()
+            }
+        );
+        assert!(
+            serde_json::from_str::<ClientMessage>(r#"{"realm":"notif","action":"dance"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn responses_are_graasp_server_responses() {
+        let req =
+            json!({"realm": "notif", "action": "subscribe", "topic": "app-data", "channel": ITEM});
+        assert_eq!(
+            encode(&ServerMessage::success(req.clone())),
+            json!({"realm": "notif", "type": "response", "status": "success", "request": req})
+        );
+        assert_eq!(
+            encode(&ServerMessage::error(
+                ACCESS_DENIED,
+                "no",
+                Some(req.clone())
+            )),
+            json!({"realm": "notif", "type": "response", "status": "error",
+                   "error": {"name": "ACCESS_DENIED", "message": "no"}, "request": req})
+        );
+        // An unparsable request is not echoed.
+        assert_eq!(
+            encode(&ServerMessage::error(BAD_REQUEST, "bad", None)),
+            json!({"realm": "notif", "type": "response", "status": "error",
+                   "error": {"name": "BAD_REQUEST", "message": "bad"}})
+        );
+    }
+
+    #[test]
+    fn info_messages_carry_realm_message_and_optional_extra() {
+        assert_eq!(
+            encode(&ServerMessage::info(INFO_HEARTBEAT, None)),
+            json!({"realm": "notif", "type": "info", "message": "heartbeat"})
+        );
+        assert_eq!(
+            encode(&ServerMessage::info(INFO_RESYNC, None)),
+            json!({"realm": "notif", "type": "info", "message": "resync"})
+        );
+        assert_eq!(
+            encode(&ServerMessage::closing("token-expired")),
+            json!({"realm": "notif", "type": "info", "message": "closing",
+                   "extra": {"reason": "token-expired"}})
+        );
+    }
+
+    fn member() -> Value {
+        json!({"id": ACCOUNT, "name": "Alice"})
+    }
+
+    #[test]
+    fn app_data_updates_are_kind_op_app_data() {
+        let row = json!({"id": "0b1d7a4e-53c1-4f0e-9d3c-6f1f2b7a9c01", "item": {"id": ITEM},
+            "account": member(), "member": member(), "creator": member(), "type": "note",
+            "visibility": "item", "data": {"text": "hi"},
+            "createdAt": "2026-11-23T10:00:00.123Z", "updatedAt": "2026-11-23T10:00:00.123Z"});
+        let d: AppData = serde_json::from_value(row.clone()).unwrap();
+        for (op, name) in [
+            (Op::Post, "post"),
+            (Op::Patch, "patch"),
+            (Op::Delete, "delete"),
+        ] {
+            let m =
+                ServerMessage::update(ITEM.into(), op, UpdateEntity::AppData(Box::new(d.clone())));
+            assert_eq!(
+                encode(&m),
+                json!({"realm": "notif", "type": "update", "topic": "app-data", "channel": ITEM,
+                       "body": {"kind": "app-data", "op": name, "appData": row}})
+            );
+            let back: ServerMessage = serde_json::from_value(encode(&m)).unwrap();
+            assert_eq!(back, m);
+        }
+    }
+
+    #[test]
+    fn app_action_and_app_setting_updates_use_their_topic_and_field() {
+        let action = json!({"id": "0b1d7a4e-53c1-4f0e-9d3c-6f1f2b7a9c01", "account": member(),
+            "member": member(), "type": "click", "data": {}, "createdAt": "2026-11-23T10:00:00.123Z"});
+        let a: AppAction = serde_json::from_value(action.clone()).unwrap();
+        assert_eq!(
+            encode(&ServerMessage::update(
+                ITEM.into(),
+                Op::Post,
+                UpdateEntity::AppAction(Box::new(a))
+            )),
+            json!({"realm": "notif", "type": "update", "topic": "app-actions", "channel": ITEM,
+                   "body": {"kind": "app-actions", "op": "post", "appAction": action}})
+        );
+        let setting = json!({"id": "0b1d7a4e-53c1-4f0e-9d3c-6f1f2b7a9c01", "name": "cfg",
+            "data": {"a": 1}, "creator": member(),
+            "createdAt": "2026-11-23T10:00:00.123Z", "updatedAt": "2026-11-23T10:00:00.123Z"});
+        let s: AppSetting = serde_json::from_value(setting.clone()).unwrap();
+        assert_eq!(
+            encode(&ServerMessage::update(
+                ITEM.into(),
+                Op::Patch,
+                UpdateEntity::AppSetting(Box::new(s))
+            )),
+            json!({"realm": "notif", "type": "update", "topic": "app-settings", "channel": ITEM,
+                   "body": {"kind": "app-settings", "op": "patch", "appSetting": setting}})
+        );
+    }
+
+    #[test]
+    fn topics_round_trip_their_wire_names() {
+        for t in [Topic::AppData, Topic::AppActions, Topic::AppSettings] {
+            assert_eq!(Topic::parse(t.as_str()), Some(t));
+            assert_eq!(serde_json::to_value(t).unwrap(), json!(t.as_str()));
+        }
+        assert_eq!(Topic::parse("items"), None);
+    }
+}

@@ -84,6 +84,21 @@ fn default_max_body() -> usize {
 fn default_max_file() -> usize {
     50 * 1024 * 1024
 }
+fn default_ws_heartbeat() -> u64 {
+    25
+}
+fn default_ws_idle() -> u64 {
+    60
+}
+fn default_ws_queue() -> usize {
+    256
+}
+fn default_ws_subscriptions() -> usize {
+    64
+}
+fn default_ws_max_message() -> usize {
+    64 * 1024
+}
 fn default_data_dir() -> PathBuf {
     PathBuf::from("./data")
 }
@@ -126,6 +141,21 @@ pub struct ServerConfig {
     /// Listen address for `apps_dir`.
     #[serde(default)]
     pub apps_addr: Option<String>,
+    /// `/api/ws`: seconds between the server's heartbeat (an `info` message and a ping).
+    #[serde(default = "default_ws_heartbeat")]
+    pub ws_heartbeat_secs: u64,
+    /// `/api/ws`: a connection that sent nothing (not even a pong) for this long is closed.
+    #[serde(default = "default_ws_idle")]
+    pub ws_idle_secs: u64,
+    /// `/api/ws`: messages queued for one connection before it is dropped as a slow consumer.
+    #[serde(default = "default_ws_queue")]
+    pub ws_queue_len: usize,
+    /// `/api/ws`: subscriptions one connection may hold.
+    #[serde(default = "default_ws_subscriptions")]
+    pub ws_max_subscriptions: usize,
+    /// `/api/ws`: largest message (and frame) a client may send, in bytes.
+    #[serde(default = "default_ws_max_message")]
+    pub ws_max_message_bytes: usize,
 }
 
 /// `[[publishers]]`.
@@ -340,6 +370,11 @@ impl Config {
                 host_dir: None,
                 apps_dir: None,
                 apps_addr: None,
+                ws_heartbeat_secs: default_ws_heartbeat(),
+                ws_idle_secs: default_ws_idle(),
+                ws_queue_len: default_ws_queue(),
+                ws_max_subscriptions: default_ws_subscriptions(),
+                ws_max_message_bytes: default_ws_max_message(),
             },
             publishers: vec![],
             apps: vec![],
@@ -412,6 +447,21 @@ impl Config {
         if let Some(v) = var("APPFRAME_APPS_ADDR") {
             s.apps_addr = Some(v);
         }
+        if let Some(v) = var("APPFRAME_WS_HEARTBEAT_SECS") {
+            s.ws_heartbeat_secs = parse("APPFRAME_WS_HEARTBEAT_SECS", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_WS_IDLE_SECS") {
+            s.ws_idle_secs = parse("APPFRAME_WS_IDLE_SECS", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_WS_QUEUE_LEN") {
+            s.ws_queue_len = parse("APPFRAME_WS_QUEUE_LEN", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_WS_MAX_SUBSCRIPTIONS") {
+            s.ws_max_subscriptions = parse("APPFRAME_WS_MAX_SUBSCRIPTIONS", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_WS_MAX_MESSAGE_BYTES") {
+            s.ws_max_message_bytes = parse("APPFRAME_WS_MAX_MESSAGE_BYTES", &v)?;
+        }
         if let Some(v) = var("APPFRAME_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
             s.database_url = Some(v);
         }
@@ -435,6 +485,14 @@ impl Config {
         }
         if s.token_ttl_secs == 0 {
             return bad("server.token_ttl_secs must be at least 1".into());
+        }
+        if s.ws_heartbeat_secs == 0 || s.ws_idle_secs <= s.ws_heartbeat_secs {
+            return bad(
+                "server.ws_heartbeat_secs must be at least 1 and below server.ws_idle_secs".into(),
+            );
+        }
+        if s.ws_queue_len == 0 || s.ws_max_subscriptions == 0 || s.ws_max_message_bytes < 1024 {
+            return bad("server.ws_queue_len and ws_max_subscriptions must be positive, ws_max_message_bytes at least 1024".into());
         }
         if s.max_body_bytes == 0 || s.max_file_bytes == 0 {
             return bad("server.max_body_bytes and max_file_bytes must be positive".into());

@@ -30,6 +30,10 @@ pub enum Error {
     /// The app key/origin pair is not registered for this item's app (403 GAERR002).
     #[error("invalid app origin or key")]
     InvalidAppOrigin,
+    /// A WebSocket upgrade from an origin that is neither the host page nor a registered
+    /// publisher, or whose `Origin` differs from its token's (403 AFERR010).
+    #[error("{0}")]
+    OriginNotAllowed(String),
     /// No membership on the item (403 GERR016).
     #[error("the member cannot access this item")]
     CannotAccess,
@@ -134,6 +138,12 @@ impl Error {
                 "INVALID_APP_ORIGIN",
                 "GAERR002",
                 APPS,
+            ),
+            OriginNotAllowed(_) => (
+                StatusCode::FORBIDDEN,
+                "ORIGIN_NOT_ALLOWED",
+                "AFERR010",
+                None,
             ),
             CannotAccess => (
                 StatusCode::FORBIDDEN,

@@ -33,6 +33,7 @@ pub mod routes;
 pub mod store;
 #[cfg(test)]
 mod tests;
+pub mod ws;
 
 pub use error::{Error, Result};
 
@@ -71,6 +72,8 @@ struct Inner {
     access_cache: cache::AccessCache,
     /// Whole app-data lists per item (used only when the store has stamps).
     data_cache: cache::DataCache,
+    /// Websocket subscriptions and the fan-out of committed writes.
+    ws: Arc<ws::Hub>,
 }
 
 /// Shared state of every handler: config, store, signing keys, file storage.
@@ -111,6 +114,11 @@ impl AppState {
     /// Cache of app-data lists.
     pub fn data_cache(&self) -> &cache::DataCache {
         &self.inner.data_cache
+    }
+
+    /// The websocket hub (publish committed writes with [`ws::Hub::publish`]).
+    pub fn ws(&self) -> &Arc<ws::Hub> {
+        &self.inner.ws
     }
 
     /// File storage.
@@ -238,6 +246,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
     let files_dir = data_dir.join("files");
     std::fs::create_dir_all(&files_dir)?;
     let files: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&files_dir)?);
+    let ws = ws::start(&config, store.clone()).await?;
     let state = AppState {
         inner: Arc::new(Inner {
             config,
@@ -247,6 +256,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             origins: RwLock::new(Arc::new(HashSet::new())),
             access_cache: cache::AccessCache::default(),
             data_cache: cache::DataCache::default(),
+            ws,
         }),
     };
     state.refresh_origins().await?;
@@ -292,14 +302,29 @@ pub fn static_apps_router(dir: &Path) -> Router {
         .layer(TraceLayer::new_for_http())
 }
 
-/// Serves [`app`] on a bound listener until `shutdown` resolves, then drains connections.
+/// How long shutdown waits for websockets to send their close frames.
+const WS_DRAIN: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Serves [`app`] on a bound listener until `shutdown` resolves, then drains connections and
+/// closes websockets with 1001 (upgraded connections are not tracked by the HTTP server).
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-    axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    let hub = state.ws().clone();
+    let signal = hub.clone();
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(async move {
+            shutdown.await;
+            signal.shutdown();
+        })
+        .await;
+    hub.shutdown();
+    let deadline = tokio::time::Instant::now() + WS_DRAIN;
+    while hub.live() > 0 && tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    result?;
     Ok(())
 }

@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 
 use crate::build;
+use crate::check;
 use crate::cmd;
 use crate::project::{LOCAL_PG_URL, PG_URL_VAR, SUITES, Suite, SuiteKind};
 use crate::setup::{self, Tools, WASM_TARGET};
@@ -79,6 +80,9 @@ fn local_postgres_answers() -> bool {
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
 
+/// The name of the fmt + clippy step in the summary.
+const LINT_STEP: &str = "lint (fmt, clippy -D warnings)";
+
 /// Runs everything; returns an error (non-zero exit) if any step failed.
 pub fn test(ws: &mut Workspace) -> Result<()> {
     let mut rows: Vec<Row> = Vec::new();
@@ -92,11 +96,22 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
         }
         Err(err) => {
             rows.push(row("setup", Outcome::Failed(format!("{err:#}")), step));
+            rows.push(row(LINT_STEP, Outcome::NotRun, Instant::now()));
             rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
             mark_not_run(&mut rows, SUITES);
             return finish(rows, total);
         }
     };
+
+    // Lint first: a formatting or clippy slip fails in minutes, not after the browser suites.
+    let step = Instant::now();
+    if let Err(err) = check::check(ws) {
+        rows.push(row(LINT_STEP, Outcome::Failed(format!("{err:#}")), step));
+        rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
+        mark_not_run(&mut rows, SUITES);
+        return finish(rows, total);
+    }
+    rows.push(row(LINT_STEP, Outcome::Passed(None), step));
 
     let step = Instant::now();
     match build::build_all(ws, &tools, build::Options::for_build(true))

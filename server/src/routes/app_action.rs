@@ -11,7 +11,11 @@ use crate::{
     routes::json_page,
     store::{AppActionRow, now},
 };
-use appframe_protocol::{AppAction, CreateAppAction, routes::PATH_APP_ACTION};
+use appframe_protocol::{
+    AppAction, CreateAppAction,
+    routes::PATH_APP_ACTION,
+    ws::{Op, UpdateEntity},
+};
 use axum::{
     Router,
     extract::{OriginalUri, State},
@@ -118,5 +122,10 @@ pub async fn create(
         created_at: now(),
     };
     state.store().insert_app_action(&row).await?;
+    state.ws().publish(
+        item_id,
+        Op::Post,
+        UpdateEntity::AppAction(Box::new(to_wire(row))),
+    );
     Ok(StatusCode::NO_CONTENT.into_response())
 }

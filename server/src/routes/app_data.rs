@@ -26,6 +26,7 @@ use crate::{
 use appframe_protocol::{
     AppData, CreateAppData, ItemRef, PatchData, Visibility,
     routes::{PATH_APP_DATA, PATH_APP_DATA_ONE},
+    ws::{Op, UpdateEntity},
 };
 use axum::{
     Json, Router,
@@ -60,6 +61,13 @@ pub fn to_wire(r: AppDataRow) -> AppData {
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
+}
+
+/// Publishes a committed change of a row to websocket subscribers.
+pub fn publish(state: &AppState, item_id: Uuid, op: Op, row: &AppData) {
+    state
+        .ws()
+        .publish(item_id, op, UpdateEntity::AppData(Box::new(row.clone())));
 }
 
 /// Whether a row holds a file (its data cannot be patched).
@@ -225,7 +233,9 @@ pub async fn create(
         updated_at: at,
     };
     state.store().insert_app_data(&row).await?;
-    Ok(Json(to_wire(row)))
+    let wire = to_wire(row);
+    publish(&state, item_id, Op::Post, &wire);
+    Ok(Json(wire))
 }
 
 /// Loads a row of the item, or 404 (also for a row of another item).
@@ -262,7 +272,9 @@ pub async fn update(
     }
     row.data = body.data;
     row.updated_at = at;
-    Ok(Json(to_wire(row)))
+    let wire = to_wire(row);
+    publish(&state, item_id, Op::Patch, &wire);
+    Ok(Json(wire))
 }
 
 /// `DELETE /api/app-items/{itemId}/app-data/{id}` → 200 text/plain with the id.
@@ -283,6 +295,7 @@ pub async fn delete(
     if !state.store().delete_app_data(id).await? {
         return Err(Error::AppDataNotFound);
     }
+    publish(&state, item_id, Op::Delete, &to_wire(row));
     delete_row_file(&state, id).await;
     Ok(text(id.hyphenated().to_string()))
 }

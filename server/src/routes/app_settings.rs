@@ -14,6 +14,7 @@ use crate::{
 use appframe_protocol::{
     AppSetting, CreateAppSetting, PatchData,
     routes::{PATH_APP_SETTINGS, PATH_APP_SETTINGS_ONE},
+    ws::{Op, UpdateEntity},
 };
 use axum::{
     Json, Router,
@@ -42,6 +43,13 @@ pub fn to_wire(r: AppSettingRow) -> AppSetting {
         created_at: r.created_at,
         updated_at: r.updated_at,
     }
+}
+
+/// Publishes a committed change of a setting to websocket subscribers.
+pub fn publish(state: &AppState, item_id: Uuid, op: Op, row: &AppSetting) {
+    state
+        .ws()
+        .publish(item_id, op, UpdateEntity::AppSetting(Box::new(row.clone())));
 }
 
 /// Query of the list route.
@@ -113,7 +121,9 @@ pub async fn create(
         updated_at: at,
     };
     state.store().insert_app_setting(&row).await?;
-    Ok(Json(to_wire(row)))
+    let wire = to_wire(row);
+    publish(&state, item_id, Op::Post, &wire);
+    Ok(Json(wire))
 }
 
 async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppSettingRow> {
@@ -149,7 +159,9 @@ pub async fn update(
     }
     row.data = body.data;
     row.updated_at = at;
-    Ok(Json(to_wire(row)))
+    let wire = to_wire(row);
+    publish(&state, item_id, Op::Patch, &wire);
+    Ok(Json(wire))
 }
 
 /// `DELETE /api/app-items/{itemId}/app-settings/{id}` (admin) → 200 text/plain with the id.
@@ -166,10 +178,11 @@ pub async fn delete(
     if !access.is_admin() {
         return Err(Error::CannotAdmin);
     }
-    row_of_item(&state, item_id, id).await?;
+    let row = row_of_item(&state, item_id, id).await?;
     if !state.store().delete_app_setting(id).await? {
         return Err(Error::AppSettingNotFound);
     }
+    publish(&state, item_id, Op::Delete, &to_wire(row));
     delete_row_file(&state, id).await;
     Ok(text(id.hyphenated().to_string()))
 }

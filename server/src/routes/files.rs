@@ -20,6 +20,7 @@ use appframe_protocol::{
         PATH_APP_DATA_DOWNLOAD, PATH_APP_DATA_UPLOAD, PATH_APP_SETTINGS_DOWNLOAD,
         PATH_APP_SETTINGS_UPLOAD,
     },
+    ws::Op,
 };
 use axum::{
     Json, Router,
@@ -211,7 +212,9 @@ pub async fn upload_app_data(
         let _ = state.store().delete_app_data(id).await;
         return Err(e);
     }
-    Ok(Json(app_data::to_wire(row)))
+    let wire = app_data::to_wire(row);
+    app_data::publish(&state, item_id, Op::Post, &wire);
+    Ok(Json(wire))
 }
 
 /// `POST /api/app-items/app-settings/upload?id=` (admin; field `name` then `files`).
@@ -262,7 +265,9 @@ pub async fn upload_app_setting(
         let _ = state.store().delete_app_setting(id).await;
         return Err(e);
     }
-    Ok(Json(app_settings::to_wire(row)))
+    let wire = app_settings::to_wire(row);
+    app_settings::publish(&state, item_id, Op::Post, &wire);
+    Ok(Json(wire))
 }
 
 fn signed_url(state: &AppState, row: Uuid) -> Result<Response> {

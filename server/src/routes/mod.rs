@@ -97,6 +97,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(files::public_router(state.clone()))
         .merge(host::router(state.clone()))
         .nest("/admin", admin::router(state.clone()))
+        .merge(crate::ws::router(state.clone()))
         .fallback(not_found)
 }
 

@@ -33,7 +33,7 @@ impl Modify for Security {
 /// The API description.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "appframe server", description = "The Graasp apps API (`/api/app-items`), the host routes and the integration API (`/api/admin`, API key)."),
+    info(title = "appframe server", description = "The Graasp apps API (`/api/app-items`), the host routes, the integration API (`/api/admin`, API key) and real-time updates over WebSocket (`GET /api/ws`, Graasp protocol `realm: notif`; auth by host session cookie or `Sec-WebSocket-Protocol: appframe.v1, appframe.token.<jwt>`)."),
     paths(
         app_items::token, app_items::context, app_items::list,
         app_data::list, app_data::create, app_data::update, app_data::delete,
@@ -48,6 +48,7 @@ impl Modify for Security {
         admin::list_publishers, admin::put_publisher, admin::delete_publisher,
         admin::list_apps, admin::get_app, admin::put_app, admin::delete_app,
         admin::create_session, admin::create_app_token,
+        crate::ws::upgrade,
     ),
     components(schemas(appframe_protocol::ErrorBody)),
     modifiers(&Security)

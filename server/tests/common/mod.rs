@@ -121,13 +121,13 @@ impl Backend {
 
 /// A Postgres database created for one test; dropped (with FORCE) when this is dropped, also
 /// when the test panics.
-struct PgDatabase {
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
 
 impl PgDatabase {
-    async fn create(admin_url: &str) -> (PgDatabase, String) {
+    pub async fn create(admin_url: &str) -> (PgDatabase, String) {
         use sqlx::Connection;
         let name = format!("appframe_t_{}", uuid::Uuid::new_v4().simple());
         let mut conn = sqlx::PgConnection::connect(admin_url)

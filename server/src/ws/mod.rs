@@ -1,0 +1,208 @@
+//! Real-time updates: `GET /api/ws`, the Graasp websocket protocol (`realm: notif`).
+//!
+//! - **Auth** at the upgrade: the app token in `Sec-WebSocket-Protocol: appframe.v1,
+//!   appframe.token.<jwt>` (extension; the server answers `appframe.v1`), else the host
+//!   session cookie (Graasp). Neither → 401. The `Origin` header, when present, must be the
+//!   token's origin (token), or the host page's origin or a registered publisher origin
+//!   (cookie; a publisher origin may only subscribe to its publisher's items) → else 403.
+//! - **Topics** `app-data`, `app-actions`, `app-settings` on channel = item id. Access is
+//!   checked at subscribe and again for every event ([`hub::Audience`]).
+//! - **Fan-out**: every committed write calls [`Hub::publish`]; on SQLite a dispatcher task
+//!   delivers in process, on Postgres events go through `LISTEN/NOTIFY` ([`pg`]) so every
+//!   instance delivers to its own subscribers.
+
+mod conn;
+pub mod hub;
+pub mod pg;
+
+pub use hub::{Event, Hub};
+
+use crate::{
+    AppState,
+    auth::{AppClaims, SESSION_COOKIE, cookie},
+    config::{Config, origin_of},
+    error::{Error, Result},
+    store::{Account, Store},
+};
+use appframe_protocol::ws::{SUBPROTOCOL, TOKEN_PROTOCOL_PREFIX};
+use axum::{
+    Router,
+    extract::{
+        State,
+        ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection},
+    },
+    http::{HeaderMap, header},
+    response::{IntoResponse, Response},
+    routing::get,
+};
+use std::sync::Arc;
+use time::OffsetDateTime;
+
+/// Creates the hub and starts its fan-out: in process on SQLite, `LISTEN/NOTIFY` on Postgres.
+pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Hub>> {
+    let (hub, outbound) = Hub::new(config.server.ws_queue_len);
+    let hub = Arc::new(hub);
+    match config.server.database_url.as_deref() {
+        Some(url) if store.backend() == "postgres" => {
+            pg::start(url, Arc::downgrade(&hub), store, outbound).await?;
+        }
+        _ => {
+            tokio::spawn(local_dispatch(Arc::downgrade(&hub), store, outbound));
+        }
+    }
+    Ok(hub)
+}
+
+/// Delivers this process's events in commit order; ends when the hub is dropped.
+async fn local_dispatch(
+    hub: std::sync::Weak<Hub>,
+    store: Arc<dyn Store>,
+    mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
+) {
+    while let Some(ev) = rx.recv().await {
+        let Some(h) = hub.upgrade() else {
+            return;
+        };
+        h.deliver(store.as_ref(), ev).await;
+    }
+}
+
+/// Resolves once the hub is shut down (without holding the watch guard across awaits).
+pub(crate) async fn stopped(rx: &mut tokio::sync::watch::Receiver<bool>) {
+    let _ = rx.wait_for(|s| *s).await;
+}
+
+/// The route `/ws` (nested under `/api`).
+pub fn router(state: AppState) -> Router {
+    Router::new().route("/ws", get(upgrade)).with_state(state)
+}
+
+/// Who opened a connection.
+#[derive(Debug, Clone)]
+pub(crate) enum Principal {
+    /// The host session cookie.
+    Session {
+        /// The session's account.
+        account: Account,
+        /// The session id, re-checked at each heartbeat (logout ends the connection).
+        session: String,
+        /// When the page is a publisher's app: only that publisher's items may be subscribed.
+        publisher_origin: Option<String>,
+    },
+    /// An app token (bound to one item).
+    Token(AppClaims),
+}
+
+impl Principal {
+    /// The account whose permissions apply.
+    pub(crate) fn account_id(&self) -> uuid::Uuid {
+        match self {
+            Principal::Session { account, .. } => account.id,
+            // `authenticate` refuses tokens without an account.
+            Principal::Token(c) => c.sub.account_id.unwrap_or_default(),
+        }
+    }
+}
+
+/// `GET /api/ws`: authenticates, checks the origin, then upgrades.
+#[utoipa::path(get, path = "/api/ws", tag = "realtime",
+    description = "WebSocket upgrade. Graasp protocol (`realm: notif`): subscribe/unsubscribe/subscribeOnly/disconnect on topics `app-data`, `app-actions`, `app-settings` with channel = item id. Auth: host session cookie, or `Sec-WebSocket-Protocol: appframe.v1, appframe.token.<jwt>`.",
+    responses((status = 101, description = "Switching protocols"), (status = 401, description = "No session cookie and no valid token"), (status = 403, description = "Origin not allowed (AFERR010)")))]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ws: std::result::Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let principal = match authenticate(&state, &headers).await {
+        Ok(p) => p,
+        Err(e) => return e.into_response(),
+    };
+    let ws = match ws {
+        Ok(ws) => ws,
+        Err(r) => return r.into_response(),
+    };
+    let max = state.config().server.ws_max_message_bytes;
+    let mut ws = ws.max_message_size(max).max_frame_size(max);
+    if matches!(principal, Principal::Token(_)) {
+        ws = ws.protocols([SUBPROTOCOL]);
+    }
+    ws.on_upgrade(move |socket| conn::run(state, principal, socket))
+}
+
+/// The single `Origin` header (several are refused).
+fn origin(headers: &HeaderMap) -> Result<Option<&str>> {
+    let mut all = headers.get_all(header::ORIGIN).iter();
+    match (all.next(), all.next()) {
+        (None, _) => Ok(None),
+        (Some(o), None) => o
+            .to_str()
+            .map(Some)
+            .map_err(|_| Error::OriginNotAllowed("malformed Origin header".into())),
+        _ => Err(Error::OriginNotAllowed("several Origin headers".into())),
+    }
+}
+
+/// The app token offered as a subprotocol, if any; `appframe.v1` must be offered with it
+/// (a browser fails the handshake unless the server selects one of the offered protocols).
+fn offered_token(headers: &HeaderMap) -> Result<Option<&str>> {
+    let offered: Vec<&str> = headers
+        .get_all(header::SEC_WEBSOCKET_PROTOCOL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect();
+    let token = offered
+        .iter()
+        .find_map(|p| p.strip_prefix(TOKEN_PROTOCOL_PREFIX));
+    if token.is_some() && !offered.contains(&SUBPROTOCOL) {
+        return Err(Error::BadRequest(format!(
+            "a token subprotocol must come with {SUBPROTOCOL:?}"
+        )));
+    }
+    Ok(token)
+}
+
+async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal> {
+    let origin = origin(headers)?;
+    if let Some(token) = offered_token(headers)? {
+        let claims = state.jwt().verify(token)?;
+        if claims.sub.account_id.is_none() {
+            return Err(Error::InvalidToken(
+                "real-time updates need a token with an account".into(),
+            ));
+        }
+        if let Some(o) = origin
+            && o != claims.sub.origin
+        {
+            return Err(Error::OriginNotAllowed(format!(
+                "the Origin {o:?} is not the token's origin"
+            )));
+        }
+        return Ok(Principal::Token(claims));
+    }
+    // Cross-site WebSocket hijacking guard: browsers send the cookie with a cross-site upgrade
+    // too, so only the host page and registered app origins may use it.
+    let host = origin_of(&state.config().server.public_url);
+    let publisher_origin = match origin {
+        None => None,
+        Some(o) if host.as_deref() == Some(o) => None,
+        Some(o) if state.is_registered_origin(o) => Some(o.to_owned()),
+        Some(o) => {
+            return Err(Error::OriginNotAllowed(format!(
+                "the Origin {o:?} may not open a websocket with the session cookie"
+            )));
+        }
+    };
+    let session = cookie(headers, SESSION_COOKIE).ok_or(Error::NotAuthenticated)?;
+    let account = state
+        .store()
+        .session_account(session, OffsetDateTime::now_utc())
+        .await?
+        .ok_or(Error::NotAuthenticated)?;
+    Ok(Principal::Session {
+        account,
+        session: session.to_owned(),
+        publisher_origin,
+    })
+}

@@ -1,0 +1,180 @@
+//! Fan-out across server instances on Postgres: every instance `NOTIFY`s the events of its own
+//! writes and `LISTEN`s for everyone's, delivering them to its local subscribers.
+//!
+//! A `NOTIFY` payload is limited to 8000 bytes and app data may be 1 MiB, so a larger event is
+//! stored in `ws_events` and only its id is notified (`#<id>`); listeners read it back. Rows
+//! older than [`RETENTION`] are deleted as new large events arrive. When the listening
+//! connection is lost, notifications sent meanwhile are gone: every local connection is told
+//! to `resync`.
+
+use super::hub::{Event, Hub};
+use crate::{Result, store::Store};
+use sqlx::{
+    ConnectOptions, PgPool,
+    postgres::{PgConnectOptions, PgListener, PgPoolOptions},
+};
+use std::{
+    str::FromStr,
+    sync::{Arc, Weak},
+    time::Duration,
+};
+use tokio::sync::mpsc;
+
+/// The `LISTEN`/`NOTIFY` channel.
+pub const CHANNEL: &str = "appframe_ws";
+/// `application_name` of the listening connection (lets an operator, or a test, find it).
+pub const LISTENER_APP_NAME: &str = "appframe-ws-listener";
+/// Largest payload sent inline; the hard limit of Postgres is 8000 bytes.
+const INLINE_MAX: usize = 7900;
+/// How long large events stay readable in `ws_events`.
+const RETENTION: &str = "5 minutes";
+/// Pause before retrying a lost listener connection.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// Connects the publishing pool and the listener, and spawns the tasks that publish this
+/// process's events and deliver everyone's.
+pub async fn start(
+    url: &str,
+    hub: Weak<Hub>,
+    store: Arc<dyn Store>,
+    outbound: mpsc::UnboundedReceiver<Event>,
+) -> Result<()> {
+    let opts = PgConnectOptions::from_str(url)?.disable_statement_logging();
+    let pool = PgPoolOptions::new()
+        .max_connections(2)
+        .connect_with(opts.clone().application_name("appframe-ws"))
+        .await?;
+    let listen_pool = PgPoolOptions::new()
+        .max_connections(1)
+        .connect_lazy_with(opts.application_name(LISTENER_APP_NAME));
+    let listener = listen(&listen_pool).await?;
+    tokio::spawn(publish_loop(pool.clone(), outbound, hub.clone()));
+    tokio::spawn(listen_loop(listen_pool, listener, pool, hub, store));
+    Ok(())
+}
+
+async fn listen(pool: &PgPool) -> Result<PgListener> {
+    let mut l = PgListener::connect_with(pool).await?;
+    l.listen(CHANNEL).await?;
+    Ok(l)
+}
+
+/// Sends each event of this process, in commit order, through one connection (so `NOTIFY`s
+/// arrive in the same order everywhere).
+async fn publish_loop(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Event>, hub: Weak<Hub>) {
+    while let Some(ev) = rx.recv().await {
+        if let Err(e) = notify(&pool, &ev).await {
+            tracing::error!(error = %e, "cannot publish a websocket event");
+            // This instance's subscribers would miss the event too: have them refetch.
+            if let Some(h) = hub.upgrade() {
+                h.resync();
+            }
+        }
+    }
+}
+
+async fn notify(pool: &PgPool, ev: &Event) -> Result<()> {
+    let payload = serde_json::to_string(ev)
+        .map_err(|e| crate::Error::Internal(format!("cannot serialize an event: {e}")))?;
+    let payload = if payload.len() <= INLINE_MAX {
+        payload
+    } else {
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO ws_events (payload) VALUES ($1) RETURNING id")
+                .bind(&payload)
+                .fetch_one(pool)
+                .await?;
+        sqlx::query(&format!(
+            "DELETE FROM ws_events WHERE created_at < now() - interval '{RETENTION}'"
+        ))
+        .execute(pool)
+        .await?;
+        format!("#{id}")
+    };
+    sqlx::query("SELECT pg_notify($1, $2)")
+        .bind(CHANNEL)
+        .bind(&payload)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+/// Receives every instance's events and delivers them locally until the hub shuts down.
+async fn listen_loop(
+    listen_pool: PgPool,
+    mut listener: PgListener,
+    pool: PgPool,
+    hub: Weak<Hub>,
+    store: Arc<dyn Store>,
+) {
+    let Some(mut shutdown) = hub.upgrade().map(|h| h.shutdown_signal()) else {
+        return;
+    };
+    loop {
+        let got = tokio::select! {
+            _ = super::stopped(&mut shutdown) => return,
+            got = listener.try_recv() => got,
+        };
+        let Some(h) = hub.upgrade() else {
+            return;
+        };
+        match got {
+            Ok(Some(n)) => match event_of(&pool, n.payload()).await {
+                Ok(Some(ev)) => h.deliver(store.as_ref(), ev).await,
+                Ok(None) => {
+                    tracing::warn!("a large websocket event expired before it was read");
+                    h.resync();
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "cannot read a websocket event");
+                    h.resync();
+                }
+            },
+            // The connection was lost and is already re-established (eager reconnect).
+            Ok(None) => {
+                tracing::warn!("websocket listener reconnected; asking clients to resync");
+                h.resync();
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "websocket listener failed; reconnecting");
+                drop(h);
+                listener = loop {
+                    tokio::select! {
+                        _ = super::stopped(&mut shutdown) => return,
+                        _ = tokio::time::sleep(RETRY) => {}
+                    }
+                    match listen(&listen_pool).await {
+                        Ok(l) => break l,
+                        Err(e) => tracing::warn!(error = %e, "websocket listener cannot reconnect"),
+                    }
+                };
+                if let Some(h) = hub.upgrade() {
+                    h.resync();
+                }
+            }
+        }
+    }
+}
+
+/// The event of a notification: inline JSON, or `#<id>` of a stored one (`None` when gone).
+async fn event_of(pool: &PgPool, payload: &str) -> Result<Option<Event>> {
+    let json = match payload.strip_prefix('#') {
+        Some(id) => {
+            let id: i64 = id
+                .parse()
+                .map_err(|_| crate::Error::Internal(format!("bad event reference {id:?}")))?;
+            match sqlx::query_scalar::<_, String>("SELECT payload FROM ws_events WHERE id = $1")
+                .bind(id)
+                .fetch_optional(pool)
+                .await?
+            {
+                Some(p) => p,
+                None => return Ok(None),
+            }
+        }
+        None => payload.to_owned(),
+    };
+    serde_json::from_str(&json)
+        .map(Some)
+        .map_err(|e| crate::Error::Internal(format!("bad event payload: {e}")))
+}
