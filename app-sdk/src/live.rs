@@ -20,7 +20,13 @@ use crate::{
     types::ListFilter,
 };
 pub use appframe_protocol::ws::{Op, Topic};
-use appframe_protocol::{AppAction, AppData, AppSetting, RowId};
+use appframe_protocol::{
+    AppAction, AppData, AppSetting, RowId,
+    ws::{
+        CLOSE_TOKEN_EXPIRED, INFO_CLOSING, INFO_RESYNC, REALM, SERVER_ERROR, SUBPROTOCOL,
+        TOKEN_PROTOCOL_PREFIX,
+    },
+};
 use gloo_timers::callback::Timeout;
 use std::{
     cell::{Cell, RefCell},
@@ -75,12 +81,6 @@ impl Default for LiveConfig {
     }
 }
 
-/// The subprotocol that announces the appframe extension.
-pub(crate) const SUBPROTOCOL: &str = "appframe.v1";
-/// Prefix of the subprotocol that carries the app token (browsers cannot set headers).
-pub(crate) const TOKEN_SUBPROTOCOL_PREFIX: &str = "appframe.token.";
-/// Close code of the appframe server when the token expired.
-pub(crate) const CLOSE_TOKEN_EXPIRED: u16 = 4001;
 /// Most events a [`Subscription`] buffers; beyond, they are replaced by one `Resync`.
 const QUEUE_CAP: usize = 1024;
 
@@ -109,10 +109,7 @@ pub(crate) fn ws_url(api_host: &str) -> Result<String, Error> {
 /// The subprotocols to open the socket with: the token ones only with the `"ws"` feature.
 pub(crate) fn subprotocols(token: Option<&str>) -> Vec<String> {
     match token {
-        Some(t) => vec![
-            SUBPROTOCOL.to_owned(),
-            [TOKEN_SUBPROTOCOL_PREFIX, t].concat(),
-        ],
+        Some(t) => vec![SUBPROTOCOL.to_owned(), [TOKEN_PROTOCOL_PREFIX, t].concat()],
         None => Vec::new(),
     }
 }
@@ -131,24 +128,6 @@ pub(crate) fn backoff(cfg: &LiveConfig, attempt: u32, rand01: f64) -> Duration {
     };
     // `as` saturates; the product is within [ceiling/2, ceiling].
     Duration::from_millis((ceiling as f64 * (0.5 + 0.5 * r)) as u64)
-}
-
-/// The wire name of a topic.
-pub(crate) fn topic_name(t: Topic) -> &'static str {
-    match t {
-        Topic::AppData => "app-data",
-        Topic::AppActions => "app-actions",
-        Topic::AppSettings => "app-settings",
-    }
-}
-
-fn topic_of(s: &str) -> Option<Topic> {
-    match s {
-        "app-data" => Some(Topic::AppData),
-        "app-actions" => Some(Topic::AppActions),
-        "app-settings" => Some(Topic::AppSettings),
-        _ => None,
-    }
 }
 
 /// A server message, as the hub acts on it.
@@ -254,7 +233,7 @@ pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
     let ty = field_text(&f, "type").ok_or_else(|| bad_frame("no type"))?;
     Ok(match ty.as_str() {
         "update" => {
-            let Some(topic) = field_text(&f, "topic").as_deref().and_then(topic_of) else {
+            let Some(topic) = field_text(&f, "topic").as_deref().and_then(Topic::parse) else {
                 return Ok(Incoming::Other);
             };
             let body = f
@@ -296,12 +275,12 @@ pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
                     .field("request")
                     .and_then(|r| field_text(&r, "topic"))
                     .as_deref()
-                    .and_then(topic_of),
+                    .and_then(Topic::parse),
                 error: Error::Live {
                     name: error
                         .as_ref()
                         .and_then(|e| field_text(e, "name"))
-                        .unwrap_or_else(|| "SERVER_ERROR".into()),
+                        .unwrap_or_else(|| SERVER_ERROR.into()),
                     message: error
                         .as_ref()
                         .and_then(|e| field_text(e, "message"))
@@ -310,8 +289,8 @@ pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
             }
         }
         "info" => match field_text(&f, "message").as_deref() {
-            Some("resync") => Incoming::Resync,
-            Some("closing") => Incoming::Closing(
+            Some(INFO_RESYNC) => Incoming::Resync,
+            Some(INFO_CLOSING) => Incoming::Closing(
                 f.field("extra")
                     .and_then(|x| field_text(&x, "reason"))
                     .unwrap_or_default(),
@@ -327,10 +306,12 @@ pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
 /// a UUID need no escaping) rather than through serde, to keep the wasm small.
 fn client_message(action: &str, topic: Topic, channel: &str) -> String {
     [
-        r#"{"realm":"notif","action":""#,
+        r#"{"realm":""#,
+        REALM,
+        r#"","action":""#,
         action,
         r#"","topic":""#,
-        topic_name(topic),
+        topic.as_str(),
         r#"","channel":""#,
         channel,
         r#""}"#,

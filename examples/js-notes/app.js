@@ -57,6 +57,25 @@ async function listNotes(app) {
   return notes;
 }
 
+/** Applies a change to the notes: post adds if absent, patch replaces, delete removes (by id).
+ * Returns whether the list changed. */
+function merge(notes, op, row) {
+  const i = notes.findIndex((n) => n.id === row.id);
+  if (op === 'delete') {
+    if (i === -1) return false;
+    notes.splice(i, 1);
+    return true;
+  }
+  if (row.type !== NOTE) return false;
+  if (i === -1) {
+    notes.push(row);
+    return true;
+  }
+  if (op !== 'patch') return false; // the echo of a note already shown
+  notes[i] = row;
+  return true;
+}
+
 function canDelete(note, ctx) {
   if (ctx.permission === 'admin') return true;
   const owner = (note.creator ?? note.account)?.id;
@@ -129,21 +148,7 @@ async function main() {
       }, showError);
       return;
     }
-    const row = ev.appData;
-    const i = notes.findIndex((n) => n.id === row.id);
-    if (ev.op === 'delete') {
-      if (i === -1) return;
-      notes.splice(i, 1);
-    } else if (row.type !== NOTE) {
-      return;
-    } else if (i === -1) {
-      notes.push(row);
-    } else if (ev.op === 'patch') {
-      notes[i] = row;
-    } else {
-      return; // the echo of a note already shown
-    }
-    render(app, ctx, notes);
+    if (merge(notes, ev.op, ev.appData)) render(app, ctx, notes);
   });
 
   $('new-note').addEventListener('submit', async (ev) => {
@@ -160,8 +165,8 @@ async function main() {
         data: { text },
         visibility: $('note-visibility').value,
       });
-      notes.push(note);
-      render(app, ctx, notes);
+      // The server's echo may have come first: merge, never push twice.
+      if (merge(notes, 'post', note)) render(app, ctx, notes);
       textEl.value = '';
       clearError();
     } catch (e) {

@@ -4,10 +4,14 @@
 use super::{AppframeApp, from_js, throw, to_js};
 use crate::{
     Error,
-    live::{LiveEvent, Op, Topic, topic_name},
+    live::{LiveEvent, Op, Topic},
 };
 use appframe_protocol::{AppAction, AppData, AppSetting};
 use serde::{Deserialize, Serialize};
+use std::{
+    any::Any,
+    cell::{Cell, RefCell},
+};
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen(typescript_custom_section)]
@@ -43,9 +47,9 @@ struct JsUpdate<'a> {
 }
 
 fn event_js(ev: Result<LiveEvent, Error>) -> Result<JsValue, JsValue> {
-    let update = |topic, op| JsUpdate {
+    let update = |topic: Topic, op| JsUpdate {
         ty: "update",
-        topic: topic_name(topic),
+        topic: topic.as_str(),
         op,
         app_data: None,
         app_action: None,
@@ -81,11 +85,28 @@ fn event_js(ev: Result<LiveEvent, Error>) -> Result<JsValue, JsValue> {
     }
 }
 
-/// A JS function that drops `handle` (later calls do nothing).
+thread_local! {
+    /// The live subscriptions made from JS, until their unsubscribe function is called. Held
+    /// here, not by that function: apps often drop the returned function (as with
+    /// `addEventListener`), and its garbage collection must not end the subscription.
+    static SUBSCRIPTIONS: RefCell<Vec<(u32, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Keeps `handle` until the returned JS function is called (later calls do nothing).
 fn unsubscriber<T: 'static>(handle: T) -> JsValue {
-    let mut handle = Some(handle);
+    let id = NEXT_ID.with(|n| {
+        n.set(n.get().wrapping_add(1));
+        n.get()
+    });
+    SUBSCRIPTIONS.with(|s| s.borrow_mut().push((id, Box::new(handle))));
     Closure::<dyn FnMut()>::new(move || {
-        handle.take();
+        let gone = SUBSCRIPTIONS.with(|s| {
+            let mut s = s.borrow_mut();
+            s.iter().position(|(i, _)| *i == id).map(|at| s.remove(at))
+        });
+        // Dropped outside the borrow: unsubscribing may run other callbacks.
+        drop(gone);
     })
     .into_js_value()
 }
@@ -98,8 +119,9 @@ struct LiveFilter {
 
 #[wasm_bindgen]
 impl AppframeApp {
-    /// Calls `callback` with every live update on `topic` for this item; returns a function
-    /// that unsubscribes. All subscriptions share one socket.
+    /// Calls `callback` with every live update on `topic` for this item until the returned
+    /// function is called (dropping that function does not unsubscribe). All subscriptions
+    /// share one socket.
     #[wasm_bindgen(unchecked_return_type = "() => void")]
     pub fn subscribe(
         &self,
@@ -119,7 +141,8 @@ impl AppframeApp {
 
     /// The app data of this item (of `filter.type` when given), kept merged with live
     /// updates: `callback(items)` after every change, `callback(items, error)` when a fetch or
-    /// the subscription failed. Returns a function that unsubscribes.
+    /// the subscription failed. Returns the function that unsubscribes (the list lives until
+    /// it is called).
     #[wasm_bindgen(js_name = liveAppData, unchecked_return_type = "() => void")]
     pub fn live_app_data(
         &self,
