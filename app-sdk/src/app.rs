@@ -8,6 +8,7 @@ use crate::{
     handshake::handshake,
     http::{self, Body, Fetch, Request},
     json,
+    live::{Hub, LiveConfig, LiveSlot},
     resize::ResizeHandle,
     token::TokenCache,
     types::{ListFilter, NewAppData, Page},
@@ -17,6 +18,7 @@ use crate::{
 use crate::{
     config::DEFAULT_STANDALONE_ITEM_ID,
     env::{item_id_from_search, window},
+    live::{LiveEvent, Op, Topic},
     mock::FileMeta,
     standalone::{LocalStore, MemoryStore, Standalone, Store},
 };
@@ -26,7 +28,11 @@ use appframe_protocol::{
 };
 use gloo_events::EventListener;
 use serde::de::DeserializeOwned;
-use std::{cell::RefCell, rc::Rc, time::Duration};
+use std::{
+    cell::RefCell,
+    rc::{Rc, Weak},
+    time::Duration,
+};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Blob, FormData, Response};
@@ -47,6 +53,20 @@ struct Inner {
     backend: Backend,
     /// Re-handshake on the window `online` event; removed when the last clone drops.
     online: RefCell<Option<EventListener>>,
+    live_config: LiveConfig,
+    /// Live updates (`live.rs`): `None` until the first subscription. A trait object, so
+    /// that apps that never subscribe link none of it (not even the hub's drop code).
+    live: RefCell<Option<Rc<dyn LiveSlot>>>,
+}
+
+/// An [`App`] that does not keep it alive (for callbacks the app itself owns).
+pub(crate) struct WeakApp(Weak<Inner>);
+
+impl WeakApp {
+    /// The app, if a clone is still alive.
+    pub(crate) fn upgrade(&self) -> Option<App> {
+        self.0.upgrade().map(|inner| App { inner })
+    }
 }
 
 enum Backend {
@@ -201,6 +221,8 @@ impl App {
                 fetch,
             }),
             online: RefCell::new(None),
+            live_config: config.live,
+            live: RefCell::new(None),
         });
         let weak = Rc::downgrade(&inner);
         // Back online: the host may have reloaded its side; take a fresh channel (as Graasp's
@@ -274,8 +296,56 @@ impl App {
                 context: RefCell::new(context),
                 backend: Backend::Standalone(Box::new(backend)),
                 online: RefCell::new(None),
+                live_config: config.live,
+                live: RefCell::new(None),
             }),
         })
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakApp {
+        WeakApp(Rc::downgrade(&self.inner))
+    }
+
+    /// The live-update hub, created by the first subscription.
+    pub(crate) fn live_hub(&self) -> Rc<Hub> {
+        if let Some(h) = self.live_slot() {
+            return h.hub();
+        }
+        let hub = Hub::new(self, self.inner.live_config);
+        *self.inner.live.borrow_mut() = Some(Rc::new(hub.clone()));
+        hub
+    }
+
+    /// The live-update hub, if something subscribed.
+    pub(crate) fn live_slot(&self) -> Option<Rc<dyn LiveSlot>> {
+        self.inner.live.borrow().clone()
+    }
+
+    /// Drops `token` from the cache (the socket was closed for an expired token).
+    pub(crate) fn invalidate_token(&self, token: &str) {
+        #[allow(irrefutable_let_patterns)] // without the `standalone` feature
+        if let Backend::Remote(r) = &self.inner.backend {
+            r.token.invalidate(token);
+        }
+    }
+
+    /// Standalone: the `localStorage` key of the database (`None` when remote or in memory).
+    pub(crate) fn standalone_storage_key(&self) -> Option<String> {
+        #[cfg(feature = "standalone")]
+        if let Backend::Standalone(s) = &self.inner.backend {
+            return s.storage_key();
+        }
+        None
+    }
+
+    /// Standalone: reads the stored database again (another tab wrote it).
+    pub(crate) fn standalone_reload(&self) -> Result<(), Error> {
+        #[cfg(feature = "standalone")]
+        if let Backend::Standalone(s) = &self.inner.backend {
+            s.reload()?;
+            self.refresh_standalone_context(s);
+        }
+        Ok(())
     }
 
     /// The context from the host (or the standalone backend). A re-handshake may change it.
@@ -396,7 +466,9 @@ impl App {
     pub async fn create_app_data(&self, input: NewAppData) -> Result<AppData, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.create_app_data(&input),
+            Backend::Standalone(s) => s.create_app_data(&input).inspect(|r| {
+                self.live_emit(Topic::AppData, || LiveEvent::AppData(Op::Post, r.clone()))
+            }),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&input.to_wire())?);
@@ -410,7 +482,9 @@ impl App {
     pub async fn patch_app_data(&self, id: RowId, data: JsonObject) -> Result<AppData, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.patch_app_data(id, data),
+            Backend::Standalone(s) => s.patch_app_data(id, data).inspect(|r| {
+                self.live_emit(Topic::AppData, || LiveEvent::AppData(Op::Patch, r.clone()))
+            }),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&PatchData { data })?);
@@ -424,7 +498,14 @@ impl App {
     pub async fn delete_app_data(&self, id: RowId) -> Result<(), Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.delete_app_data(id),
+            Backend::Standalone(s) => {
+                let row = s.app_data_row(id);
+                s.delete_app_data(id)?;
+                if let Some(r) = row {
+                    self.live_emit(Topic::AppData, || LiveEvent::AppData(Op::Delete, r));
+                }
+                Ok(())
+            }
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let req = Self::req(
@@ -445,6 +526,9 @@ impl App {
             Backend::Standalone(s) => {
                 let bytes = blob_bytes(file).await?;
                 s.upload_app_data_file(&file_meta_of(file, name), &bytes)
+                    .inspect(|r| {
+                        self.live_emit(Topic::AppData, || LiveEvent::AppData(Op::Post, r.clone()))
+                    })
             }
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -546,7 +630,13 @@ impl App {
     pub async fn create_app_action(&self, ty: &str, data: JsonObject) -> Result<(), Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.create_app_action(ty, data),
+            Backend::Standalone(s) => {
+                s.create_app_action(ty, data)?;
+                if let Some(a) = s.last_app_action() {
+                    self.live_emit(Topic::AppActions, || LiveEvent::AppAction(Op::Post, a));
+                }
+                Ok(())
+            }
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&CreateAppAction {
@@ -583,7 +673,11 @@ impl App {
     ) -> Result<AppSetting, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.create_app_setting(name, data),
+            Backend::Standalone(s) => s.create_app_setting(name, data).inspect(|r| {
+                self.live_emit(Topic::AppSettings, || {
+                    LiveEvent::AppSetting(Op::Post, r.clone())
+                })
+            }),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&CreateAppSetting {
@@ -604,7 +698,11 @@ impl App {
     ) -> Result<AppSetting, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.patch_app_setting(id, data),
+            Backend::Standalone(s) => s.patch_app_setting(id, data).inspect(|r| {
+                self.live_emit(Topic::AppSettings, || {
+                    LiveEvent::AppSetting(Op::Patch, r.clone())
+                })
+            }),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&PatchData { data })?);
@@ -618,7 +716,14 @@ impl App {
     pub async fn delete_app_setting(&self, id: RowId) -> Result<(), Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => s.delete_app_setting(id),
+            Backend::Standalone(s) => {
+                let row = s.app_setting_row(id);
+                s.delete_app_setting(id)?;
+                if let Some(r) = row {
+                    self.live_emit(Topic::AppSettings, || LiveEvent::AppSetting(Op::Delete, r));
+                }
+                Ok(())
+            }
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = routes::app_settings_one_url(&host, &item, &id);
@@ -641,6 +746,11 @@ impl App {
             Backend::Standalone(s) => {
                 let bytes = blob_bytes(file).await?;
                 s.upload_app_setting_file(name, &file_meta_of(file, file_name), &bytes)
+                    .inspect(|r| {
+                        self.live_emit(Topic::AppSettings, || {
+                            LiveEvent::AppSetting(Op::Post, r.clone())
+                        })
+                    })
             }
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
@@ -764,6 +874,7 @@ impl App {
         {
             s.reset()?;
             self.refresh_standalone_context(s);
+            self.live_resync();
         }
         #[cfg(not(feature = "standalone"))]
         match *s {}
@@ -779,6 +890,7 @@ impl App {
         {
             s.switch_account(account, permission)?;
             self.refresh_standalone_context(s);
+            self.live_resync();
             Ok(())
         }
         #[cfg(not(feature = "standalone"))]

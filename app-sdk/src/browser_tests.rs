@@ -25,6 +25,8 @@ use web_sys::{HtmlIFrameElement, Window};
 
 wasm_bindgen_test_configure!(run_in_browser);
 
+mod live;
+
 const ITEM: &str = "6f0f5e1c-1a2b-4c3d-8e4f-5a6b7c8d9e0f";
 const OTHER_ITEM: &str = "11111111-2222-4333-8444-555555555555";
 const ACCOUNT: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";

@@ -24,6 +24,8 @@ pub struct AppConfig {
     pub token_timeout: Duration,
     /// The mock backend used when the page is opened alone.
     pub standalone: StandaloneConfig,
+    /// Heartbeat and reconnect timing of live updates.
+    pub live: crate::live::LiveConfig,
 }
 
 impl AppConfig {
@@ -34,6 +36,7 @@ impl AppConfig {
             handshake_timeout: Duration::from_secs(5),
             token_timeout: Duration::from_secs(10),
             standalone: StandaloneConfig::default(),
+            live: crate::live::LiveConfig::default(),
         }
     }
 }

@@ -61,6 +61,15 @@ pub enum Error {
     /// A browser API failed or is missing.
     #[error("browser error: {0}")]
     Browser(String),
+    /// The server refused a live-update request (`ACCESS_DENIED`, `BAD_REQUEST`, `NOT_FOUND`,
+    /// `SERVER_ERROR`); the subscription stays registered and other topics are unaffected.
+    #[error("live updates refused: {message} ({name})")]
+    Live {
+        /// The server's error name.
+        name: String,
+        /// The server's message.
+        message: String,
+    },
     /// The operation exists only in standalone mode.
     #[error("this operation is only available in standalone mode")]
     NotStandalone,
@@ -83,6 +92,7 @@ impl Error {
             Error::Decode(_) => "Decode",
             Error::Storage(_) => "Storage",
             Error::Browser(_) => "Browser",
+            Error::Live { .. } => "Live",
             Error::NotStandalone => "NotStandalone",
         }
     }

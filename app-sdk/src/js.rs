@@ -13,6 +13,8 @@ use std::{future::Future, time::Duration};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+mod live;
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
 /** `{id, name}` of an account. */

@@ -23,6 +23,44 @@
 //! gets one fresh token and one retry, and a re-handshake switches to the new port while requests
 //! on the old one still complete.
 //!
+//! ## Live updates
+//!
+//! Changes by other members arrive over one WebSocket per [`App`] (`apiHost + /ws`, `wss:` under
+//! `https:`), shared by every subscription and opened by the first. [`App::live_app_data`] keeps
+//! a merged list (post adds a row if its id is absent, patch replaces by id, delete removes by
+//! id) and refetches it whenever updates may have been missed; [`App::subscribe`] is the raw
+//! [`Stream`](futures_core::Stream) of [`LiveEvent`]s, [`App::on_update`] the same with a
+//! callback. A dropped socket is reopened with exponential backoff and jitter (0.5 s doubling
+//! to 30 s, reset after a stable connection), subscribed again, and followed by a
+//! [`LiveEvent::Resync`]. With a host that advertises the `"ws"` feature (an appframe server) the
+//! socket carries the app token as a subprotocol, a socket silent for 2.5 heartbeats is
+//! replaced, and an expired token (close 4001) is renewed; with a Graasp host it connects
+//! plainly (cookie auth). In standalone mode the mock backend's writes reach the page's
+//! subscribers, and other tabs' writes arrive as `Resync`. Server refusals are
+//! [`Error::Live`] items; the stream goes on. An app that never subscribes links none of this.
+//!
+//! ```no_run
+//! # async fn run(app: appframe_sdk::App) {
+//! use appframe_sdk::{LiveEvent, Topic};
+//! // A merged list: the callback gets every row of type `note` after each change.
+//! let notes = app.live_app_data(Some("note"), |rows| match rows {
+//!     Ok(rows) => println!("{} notes", rows.len()),
+//!     Err(e) => eprintln!("live updates: {e} ({})", e.code()),
+//! });
+//! // Or the raw events (drop the subscription to unsubscribe).
+//! let mut settings = app.subscribe(Topic::AppSettings);
+//! while let Some(event) = settings.next().await {
+//!     match event {
+//!         Ok(LiveEvent::AppSetting(op, setting)) => println!("{op:?} {}", setting.name),
+//!         Ok(LiveEvent::Resync) => { /* refetch the settings */ }
+//!         Ok(_) => {}
+//!         Err(e) => eprintln!("{e}"),
+//!     }
+//! }
+//! # drop(notes);
+//! # }
+//! ```
+//!
 //! ## JavaScript
 //!
 //! With the `js` feature the crate exports an ES module (`wasm-bindgen --target web`) with
@@ -37,6 +75,13 @@
 //! const { items, nextCursor } = await app.listAppData({ type: 'note' });
 //! try { await app.createAppSetting('config', {}); }
 //! catch (e) { if (e.code === 'Http' && e.status === 403) console.log('admins only'); }
+//! // Live updates: each call returns a function that unsubscribes.
+//! const stop = app.subscribe('app-data', (ev) => {
+//!   if (ev.type === 'update') console.log(ev.op, ev.appData);   // 'post' | 'patch' | 'delete'
+//!   else if (ev.type === 'resync') { /* updates may have been missed: refetch */ }
+//!   else console.warn(ev.error.code, ev.error.message);         // e.g. 'Live' (ACCESS_DENIED)
+//! });
+//! const stopNotes = app.liveAppData({ type: 'note' }, (items, error) => render(items));
 //! ```
 
 //! ## Cargo features
@@ -46,7 +91,8 @@
 //!   persists in `localStorage` per app key and item id, is seeded from [`StandaloneConfig`], and
 //!   has [`App::reset`] and [`App::switch_account`]. Without it, opening the page alone fails
 //!   with [`Error::NotEmbedded`]; always-embedded production bundles save about 16 KB gzip.
-//! - `js`: the `#[wasm_bindgen]` facade for plain JS apps (above).
+//! - `js`: the `#[wasm_bindgen]` facade for plain JS apps (above). It exports `subscribe` and
+//!   `liveAppData`, so the JS package always carries the live-update code.
 //!
 //! ## Tests
 //!
@@ -65,6 +111,7 @@ mod http;
 mod js;
 mod jsde;
 mod json;
+mod live;
 #[cfg(feature = "standalone")]
 mod mock;
 mod resize;
@@ -88,5 +135,8 @@ pub use config::{
     StandaloneConfig,
 };
 pub use error::Error;
+pub use live::{
+    LiveAppData, LiveConfig, LiveEvent, LiveHandle, LiveRow, Op, Subscription, Topic, merge,
+};
 pub use resize::ResizeHandle;
 pub use types::{ListFilter, NewAppData, Page};

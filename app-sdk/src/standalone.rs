@@ -22,6 +22,10 @@ pub(crate) trait Store {
     fn set(&self, key: &str, value: &str) -> Result<(), Error>;
     /// Removes `key`.
     fn remove(&self, key: &str) -> Result<(), Error>;
+    /// Whether other tabs see the same storage (and get `storage` events for its changes).
+    fn is_shared(&self) -> bool {
+        false
+    }
 }
 
 /// A [`Store`] in memory (standalone without persistence, and tests). A list rather than a hash
@@ -55,6 +59,9 @@ impl Store for MemoryStore {
 pub(crate) struct LocalStore(pub web_sys::Storage);
 
 impl Store for LocalStore {
+    fn is_shared(&self) -> bool {
+        true
+    }
     fn get(&self, key: &str) -> Result<Option<String>, Error> {
         self.0
             .get_item(key)
@@ -248,6 +255,51 @@ impl Standalone {
         self.store.set(&self.ns, &to_json(&next)?)?;
         *self.db.borrow_mut() = next;
         Ok(out)
+    }
+
+    /// The `localStorage` key of the database (`None` when kept in memory only).
+    pub(crate) fn storage_key(&self) -> Option<String> {
+        self.store.is_shared().then(|| self.ns.clone())
+    }
+
+    /// Reads the stored database again (another tab changed it).
+    pub(crate) fn reload(&self) -> Result<(), Error> {
+        let stored = self
+            .store
+            .get(&self.ns)?
+            .and_then(|json| crate::json::parse::<MockDb>(&json).ok())
+            .filter(|db| db.version == DB_VERSION);
+        match stored {
+            Some(db) => *self.db.borrow_mut() = db,
+            // Another tab reset it (removed the key): start from the seed, as it did.
+            None => self.reseed()?,
+        }
+        Ok(())
+    }
+
+    /// An app-data row by id, whoever may see it (for the live delete event).
+    pub(crate) fn app_data_row(&self, id: RowId) -> Option<AppData> {
+        self.db
+            .borrow()
+            .app_data
+            .iter()
+            .find(|d| d.id == id)
+            .cloned()
+    }
+
+    /// An app setting by id (for the live delete event).
+    pub(crate) fn app_setting_row(&self, id: RowId) -> Option<AppSetting> {
+        self.db
+            .borrow()
+            .app_settings
+            .iter()
+            .find(|d| d.id == id)
+            .cloned()
+    }
+
+    /// The newest app action (the one just recorded, for the live event).
+    pub(crate) fn last_app_action(&self) -> Option<AppAction> {
+        self.db.borrow().app_actions.last().cloned()
     }
 
     /// Deletes everything of this item and applies the seed again.

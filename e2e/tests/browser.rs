@@ -9,6 +9,8 @@ mod counter;
 mod hostile;
 #[path = "browser/js_notes.rs"]
 mod js_notes;
+#[path = "browser/live.rs"]
+mod live;
 #[path = "browser/notes.rs"]
 mod notes;
 #[path = "browser/sticky_notes.rs"]

@@ -9,6 +9,7 @@
 //
 // Element ids used by the end-to-end tests: #status (loading | ready | error: <code>), #error,
 // #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete.
+// Notes of others arrive live through `app.subscribe('app-data', ...)`.
 
 import init, { connect } from './sdk/appframe_sdk.js';
 
@@ -54,6 +55,25 @@ async function listNotes(app) {
     cursor = page.nextCursor ?? undefined;
   } while (cursor);
   return notes;
+}
+
+/** Applies a change to the notes: post adds if absent, patch replaces, delete removes (by id).
+ * Returns whether the list changed. */
+function merge(notes, op, row) {
+  const i = notes.findIndex((n) => n.id === row.id);
+  if (op === 'delete') {
+    if (i === -1) return false;
+    notes.splice(i, 1);
+    return true;
+  }
+  if (row.type !== NOTE) return false;
+  if (i === -1) {
+    notes.push(row);
+    return true;
+  }
+  if (op !== 'patch') return false; // the echo of a note already shown
+  notes[i] = row;
+  return true;
 }
 
 function canDelete(note, ctx) {
@@ -114,6 +134,23 @@ async function main() {
   const notes = await listNotes(app);
   render(app, ctx, notes);
 
+  // Live updates: notes added, edited or deleted by others appear without a reload. The SDK
+  // keeps one socket, reconnects by itself and says `resync` when updates may have been missed.
+  app.subscribe('app-data', (ev) => {
+    if (ev.type === 'error') {
+      showError(ev.error);
+      return;
+    }
+    if (ev.type === 'resync') {
+      listNotes(app).then((fresh) => {
+        notes.splice(0, notes.length, ...fresh);
+        render(app, ctx, notes);
+      }, showError);
+      return;
+    }
+    if (merge(notes, ev.op, ev.appData)) render(app, ctx, notes);
+  });
+
   $('new-note').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     const text = textEl.value.trim();
@@ -128,8 +165,8 @@ async function main() {
         data: { text },
         visibility: $('note-visibility').value,
       });
-      notes.push(note);
-      render(app, ctx, notes);
+      // The server's echo may have come first: merge, never push twice.
+      if (merge(notes, 'post', note)) render(app, ctx, notes);
       textEl.value = '';
       clearError();
     } catch (e) {

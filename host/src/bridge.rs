@@ -96,6 +96,10 @@ pub struct BridgeOptions {
     pub max_height: f64,
     /// How long the token provider may take before the app gets `TOKEN_TIMEOUT`.
     pub token_timeout: Duration,
+    /// Extensions of the platform's server, advertised after the bridge's own [`FEATURES`]
+    /// (e.g. `"ws"`: `/api/ws` takes the app token and sends heartbeats). Empty by default:
+    /// only a host whose apps talk to an appframe server may claim them.
+    pub server_features: Vec<String>,
 }
 
 impl BridgeOptions {
@@ -116,6 +120,7 @@ impl BridgeOptions {
             min_height: DEFAULT_MIN_HEIGHT,
             max_height: DEFAULT_MAX_HEIGHT,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            server_features: Vec::new(),
         }
     }
 
@@ -141,6 +146,16 @@ impl BridgeOptions {
     /// Gives the token provider this long before the app gets `TOKEN_TIMEOUT`.
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
+        self
+    }
+
+    /// Also advertises these server extensions in the context (see
+    /// [`BridgeOptions::server_features`]).
+    pub fn server_features<S: Into<String>>(
+        mut self,
+        features: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.server_features = features.into_iter().map(Into::into).collect();
         self
     }
 }
@@ -172,6 +187,7 @@ struct Inner {
     min_height: f64,
     max_height: f64,
     token_timeout: Duration,
+    server_features: Vec<String>,
     detached: Cell<bool>,
     state: RefCell<State>,
 }
@@ -285,6 +301,7 @@ impl Bridge {
             min_height: opts.min_height,
             max_height: opts.max_height,
             token_timeout: opts.token_timeout,
+            server_features: opts.server_features,
             detached: Cell::new(false),
             state: RefCell::new(State::default()),
         });
@@ -589,7 +606,11 @@ impl Inner {
         ctx.api_host = absolute_api_host(&ctx.api_host)?;
         ctx.appframe = Some(HostCapabilities {
             version: BRIDGE_VERSION,
-            features: FEATURES.iter().map(|f| (*f).to_owned()).collect(),
+            features: FEATURES
+                .iter()
+                .map(|f| (*f).to_owned())
+                .chain(self.server_features.iter().cloned())
+                .collect(),
         });
         Ok(ctx)
     }

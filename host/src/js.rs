@@ -69,6 +69,9 @@ export interface AttachAppOptions {
   maxHeight?: number;
   /** Time the token source has before the app gets TOKEN_TIMEOUT (default 20000). */
   tokenTimeoutMs?: number;
+  /** Extensions of your appframe server to advertise to the app, e.g. `['ws']` (its `/api/ws`
+   * takes the app token and sends heartbeats). Leave empty in front of a Graasp server. */
+  serverFeatures?: string[];
 }
 "#;
 
@@ -218,6 +221,18 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
         return Err(bad("tokenTimeoutMs must be a positive number"));
     }
     opts = opts.token_timeout(Duration::from_millis(timeout as u64));
+    let features = get(obj, "serverFeatures");
+    if !features.is_undefined() && !features.is_null() {
+        if !js_sys::Array::is_array(&features) {
+            return Err(bad("serverFeatures must be an array of strings"));
+        }
+        let features = js_sys::Array::from(&features)
+            .iter()
+            .map(|f| f.as_string())
+            .collect::<Option<Vec<String>>>()
+            .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
+        opts = opts.server_features(features);
+    }
     Ok(opts)
 }
 

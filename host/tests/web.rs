@@ -125,6 +125,32 @@ async fn attach_sets_src_with_item_id_sandbox_and_allow() {
 }
 
 #[wasm_bindgen_test]
+async fn server_features_are_advertised_after_the_bridge_features_only_when_asked() {
+    let id = item(40);
+    let plain = fixture(id).await;
+    send(&plain.win, &get_context(id));
+    let got = received_at_least(&plain.win, 1).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("expected GET_CONTEXT_SUCCESS, got {}", got[0].data);
+    };
+    assert!(
+        !context.appframe.unwrap().has("ws"),
+        "ws is advertised by default"
+    );
+    drop(plain);
+
+    let id = item(41);
+    let fx = fixture_with(id, |o| o.server_features(["ws"])).await;
+    send(&fx.win, &get_context(id));
+    let got = received_at_least(&fx.win, 1).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("expected GET_CONTEXT_SUCCESS, got {}", got[0].data);
+    };
+    let features = context.appframe.unwrap().features;
+    assert_eq!(features, ["failure", "rehandshake", "ws"]);
+}
+
+#[wasm_bindgen_test]
 async fn context_is_answered_with_a_port_to_the_exact_origin() {
     let id = item(2);
     let fx = fixture(id).await;

@@ -16,7 +16,9 @@
 //! Element ids (used by the end-to-end tests): `#count`, `#increment`, `#status` (`loading`,
 //! then `ready` once context, token and data are loaded, or `error: <code>`), `#who`.
 
-use appframe_sdk::{App, AppConfig, JsonObject, ListFilter, LocalContext, NewAppData, Visibility};
+use appframe_sdk::{
+    App, AppConfig, AppData, JsonObject, ListFilter, LocalContext, NewAppData, Op, Visibility,
+};
 use gloo_events::EventListener;
 use std::{cell::Cell, rc::Rc};
 use wasm_bindgen::prelude::*;
@@ -110,22 +112,39 @@ async fn run() -> Result<(), Error> {
     page.button.set_disabled(false);
     page.status.set_text_content(Some("ready"));
 
+    // Live: every member's clicks arrive as app-data updates on one shared socket; the SDK's
+    // merged list is the count (refetched by the SDK after a reconnect). Kept for the page's
+    // lifetime, like the click handler below.
+    let (live_count, live_page_count) = (count.clone(), page.count.clone());
+    let live = Rc::new(app.live_app_data(Some(CLICK), move |r| match r {
+        Ok(rows) => {
+            live_count.set(rows.len() as u64);
+            live_page_count.set_text_content(Some(&rows.len().to_string()));
+        }
+        Err(e) => show_error(&Error::Sdk(e.clone())),
+    }));
+
     let button = page.button.clone();
     let listener = EventListener::new(&button, "click", move |_| {
-        let (app, count, page_count, status) = (
+        let (app, count, page_count, status, live) = (
             app.clone(),
             count.clone(),
             page.count.clone(),
             page.status.clone(),
+            live.clone(),
         );
         let _keep_resizing = &resize;
         spawn_local(async move {
             match click(&app, count.get() + 1).await {
-                Ok(()) => {
-                    // Our own row is counted locally; other members' clicks show after a reload
-                    // (re-listing every row on each click would cost O(clicks)).
-                    count.set(count.get() + 1);
-                    page_count.set_text_content(Some(&count.get().to_string()));
+                Ok(row) => {
+                    // Our own row counts at once (its echo from the server is then a no-op);
+                    // until the live list has loaded, count locally.
+                    let loaded = live.is_loaded();
+                    live.apply(Op::Post, row);
+                    if !loaded {
+                        count.set(count.get() + 1);
+                        page_count.set_text_content(Some(&count.get().to_string()));
+                    }
                     status.set_text_content(Some("ready"));
                 }
                 Err(e) => show_error(&e),
@@ -138,16 +157,18 @@ async fn run() -> Result<(), Error> {
     Ok(())
 }
 
-/// Stores one click (a row visible to everyone on the item) and posts the `click` action.
-async fn click(app: &App, new_count: u64) -> Result<(), Error> {
-    app.create_app_data(
-        NewAppData::new(CLICK, JsonObject::new()).with_visibility(Visibility::Item),
-    )
-    .await?;
+/// Stores one click (a row visible to everyone on the item), posts the `click` action and
+/// returns the row.
+async fn click(app: &App, new_count: u64) -> Result<AppData, Error> {
+    let row = app
+        .create_app_data(
+            NewAppData::new(CLICK, JsonObject::new()).with_visibility(Visibility::Item),
+        )
+        .await?;
     let mut action = JsonObject::new();
     action.insert("count".into(), new_count.into());
     app.create_app_action(CLICK, action).await?;
-    Ok(())
+    Ok(row)
 }
 
 /// Counts every visible `click` row, following the pages of the list.

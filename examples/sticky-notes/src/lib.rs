@@ -25,8 +25,8 @@ mod model;
 pub use model::*;
 
 use appframe_sdk::{
-    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LocalContext, NewAppData, Permission,
-    ResizeHandle, RowId, StandaloneConfig, Visibility,
+    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LiveAppData, LocalContext, NewAppData,
+    Op, Permission, ResizeHandle, RowId, StandaloneConfig, Visibility,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::future::Future;
@@ -91,6 +91,8 @@ struct State {
     sdk: StoredValue<Option<App>, LocalStorage>,
     /// Keeps auto-resize running for the page's lifetime.
     resize: StoredValue<Option<ResizeHandle>, LocalStorage>,
+    /// The notes kept live: changes by other members appear without a reload.
+    live: StoredValue<Option<LiveAppData>, LocalStorage>,
     /// Downloaded attachments' object URLs, revoked when replaced.
     blobs: StoredValue<Vec<(RowId, BlobUrl)>, LocalStorage>,
     status: RwSignal<Status>,
@@ -113,6 +115,7 @@ impl State {
         State {
             sdk: StoredValue::new_local(None),
             resize: StoredValue::new_local(None),
+            live: StoredValue::new_local(None),
             blobs: StoredValue::new_local(Vec::new()),
             status: RwSignal::new(Status::Loading),
             ctx: RwSignal::new(None),
@@ -157,12 +160,21 @@ impl State {
         Ok(app.create_app_action(ty, data).await?)
     }
 
+    /// Shows a change the user made: through the live list (whose callback sets `notes`), or
+    /// directly while there is none yet.
+    fn note_changed(&self, op: Op, row: AppData) {
+        let live = self
+            .live
+            .with_value(|l| l.as_ref().map(|l| l.apply(op, row.clone())).is_some());
+        if !live {
+            self.notes.update(|ns| {
+                appframe_sdk::merge(ns, op, row);
+            });
+        }
+    }
+
     fn replace_note(&self, row: AppData) {
-        self.notes.update(|ns| {
-            if let Some(n) = ns.iter_mut().find(|n| n.id == row.id) {
-                *n = row;
-            }
-        });
+        self.note_changed(Op::Patch, row);
     }
 }
 
@@ -223,6 +235,13 @@ async fn load(st: State) -> Result<(), Error> {
     st.me.set(me);
     st.standalone.set(app.is_standalone());
     st.notes.set(list_all(&app, NOTE).await?);
+    // From now on the notes follow the server: other members' notes appear, change and vanish
+    // live (and the list is refetched after a reconnect).
+    let live = app.live_app_data(Some(NOTE), move |r| match r {
+        Ok(rows) => st.notes.set(rows.to_vec()),
+        Err(e) => st.fail(&Error::Sdk(e.clone())),
+    });
+    st.live.set_value(Some(live));
     st.files.set(
         list_all(&app, FILE)
             .await?
@@ -343,7 +362,7 @@ fn NewNote(st: State) -> impl IntoView {
                 .create_app_data(NewAppData::new(NOTE, data).with_visibility(vis))
                 .await?;
             let id = row.id;
-            st.notes.update(|ns| ns.push(row));
+            st.note_changed(Op::Post, row);
             text.set(String::new());
             st.log(&app, "create-note", id).await
         });
@@ -401,7 +420,10 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
         st.run(async move {
             let app = st.app()?;
             app.delete_app_data(id).await?;
-            st.notes.update(|ns| ns.retain(|n| n.id != id));
+            let gone = st.notes.get_untracked().into_iter().find(|n| n.id == id);
+            if let Some(row) = gone {
+                st.note_changed(Op::Delete, row);
+            }
             // Deleting the note also deletes its file row when the user can see it; a file
             // they cannot see is not theirs to delete.
             if let Some(a) = attachment

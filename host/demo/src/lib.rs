@@ -328,6 +328,8 @@ fn ItemPage() -> impl IntoView {
         bridge.set_value(None);
         let opts = BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx)
             .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
+            // The demo's apps talk to our server: its `/api/ws` takes the app token.
+            .server_features(["ws"])
             .on_log(move |e| log.push(e));
         match Bridge::attach(iframe, opts) {
             Ok(b) => {
