@@ -2,6 +2,7 @@
 
 use crate::{
     channel::Channel,
+    codec::{FromJson, format_uuid, int_text},
     config::AppConfig,
     env::HostEnv,
     error::{Error, js_text},
@@ -25,7 +26,6 @@ use appframe_protocol::{
     ItemId, JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId, routes,
 };
 use gloo_events::EventListener;
-use serde::de::DeserializeOwned;
 use std::{cell::RefCell, rc::Rc, time::Duration};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -93,14 +93,14 @@ impl Drop for BlobUrl {
 }
 
 /// Reads one entity where a server may answer `{...}` or `[{...}]` (uploads).
-async fn one<T: DeserializeOwned>(resp: &Response) -> Result<T, Error> {
+async fn one<T: FromJson>(resp: &Response) -> Result<T, Error> {
     let v = http::json_value(resp).await?;
     let v = match v.dyn_into::<js_sys::Array>() {
         Ok(a) if a.length() == 1 => a.get(0),
         Ok(a) => a.into(),
         Err(v) => v,
     };
-    http::from_value(v)
+    http::from_value(&v)
 }
 
 #[cfg(feature = "standalone")]
@@ -233,7 +233,7 @@ impl App {
             .or(config.standalone.item_id)
             .unwrap_or(DEFAULT_STANDALONE_ITEM_ID);
         let origin = loc.origin().unwrap_or_default();
-        let app_url = format!("{origin}{}", loc.pathname().unwrap_or_default());
+        let app_url = [origin.as_str(), &loc.pathname().unwrap_or_default()].concat();
         let local = if config.standalone.persist {
             // Opaque origins (sandboxed iframes, some file:// pages) have no localStorage:
             // fall back to memory so the page still works.
@@ -265,7 +265,7 @@ impl App {
             Box::new(browser_now),
             Box::new(browser_id),
         )?;
-        let context = backend.context(&format!("{origin}/api"));
+        let context = backend.context(&[origin.as_str(), "/api"].concat());
         Ok(App {
             inner: Rc::new(Inner {
                 key: config.key,
@@ -322,13 +322,14 @@ impl App {
         match &self.inner.backend {
             Backend::Remote(r) => self.token(r).await,
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => Ok(format!(
-                "standalone {}",
-                s.caller()
+            Backend::Standalone(s) => Ok([
+                "standalone ",
+                &s.caller()
                     .account
-                    .map(|a| a.to_string())
-                    .unwrap_or_default()
-            )),
+                    .map(|a| format_uuid(a.0))
+                    .unwrap_or_default(),
+            ]
+            .concat()),
         }
     }
 
@@ -377,10 +378,13 @@ impl App {
                 let (host, item, paged) = self.api();
                 let mut params = vec![("type", filter.ty.clone())];
                 if paged {
-                    params.push(("limit", filter.limit.map(|l| l.to_string())));
+                    params.push(("limit", filter.limit.map(|l| int_text(i64::from(l)))));
                     params.push(("cursor", filter.cursor.clone()));
                 }
-                let url = http::with_query(routes::app_data_url(&host, &item), &params);
+                let url = http::with_query(
+                    http::route(&host, routes::PATH_APP_DATA, Some(&item), None),
+                    &params,
+                );
                 let resp = self.send(r, Self::req("GET", url, Body::None)).await?;
                 let link = resp.headers().get("link").ok().flatten();
                 let items = http::json(&resp).await?;
@@ -400,7 +404,11 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&input.to_wire())?);
-                let req = Self::req("POST", routes::app_data_url(&host, &item), body);
+                let req = Self::req(
+                    "POST",
+                    http::route(&host, routes::PATH_APP_DATA, Some(&item), None),
+                    body,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }
@@ -414,7 +422,11 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&PatchData { data })?);
-                let req = Self::req("PATCH", routes::app_data_one_url(&host, &item, &id), body);
+                let req = Self::req(
+                    "PATCH",
+                    http::route(&host, routes::PATH_APP_DATA_ONE, Some(&item), Some(&id)),
+                    body,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }
@@ -429,7 +441,7 @@ impl App {
                 let (host, item, _) = self.api();
                 let req = Self::req(
                     "DELETE",
-                    routes::app_data_one_url(&host, &item, &id),
+                    http::route(&host, routes::PATH_APP_DATA_ONE, Some(&item), Some(&id)),
                     Body::None,
                 );
                 // The body is the deleted id as text/plain; nothing more to read.
@@ -453,7 +465,7 @@ impl App {
                     .map_err(|e| Error::Browser(js_text(&e)))?;
                 let req = Self::req(
                     "POST",
-                    routes::app_data_upload_url(&host, &item),
+                    http::upload_route(&host, routes::PATH_APP_DATA_UPLOAD, &item),
                     Body::Form(form),
                 );
                 one(&self.send(r, req).await?).await
@@ -497,7 +509,10 @@ impl App {
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
                 let resp = self
-                    .fetch_file(r, routes::app_data_download_url(&host, &id))
+                    .fetch_file(
+                        r,
+                        http::route(&host, routes::PATH_APP_DATA_DOWNLOAD, None, Some(&id)),
+                    )
                     .await?;
                 http::bytes(&resp).await
             }
@@ -516,7 +531,10 @@ impl App {
                 let (host, _, _) = self.api();
                 blob_url(
                     &self
-                        .file_blob(r, routes::app_data_download_url(&host, &id))
+                        .file_blob(
+                            r,
+                            http::route(&host, routes::PATH_APP_DATA_DOWNLOAD, None, Some(&id)),
+                        )
                         .await?,
                 )
             }
@@ -534,8 +552,8 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = http::with_query(
-                    routes::app_action_url(&host, &item),
-                    &[("accountId", account.map(|a| a.to_string()))],
+                    http::route(&host, routes::PATH_APP_ACTION, Some(&item), None),
+                    &[("accountId", account.map(|a| format_uuid(a.0)))],
                 );
                 http::json(&self.send(r, Self::req("GET", url, Body::None)).await?).await
             }
@@ -553,7 +571,11 @@ impl App {
                     data,
                     ty: ty.to_owned(),
                 })?);
-                let req = Self::req("POST", routes::app_action_url(&host, &item), body);
+                let req = Self::req(
+                    "POST",
+                    http::route(&host, routes::PATH_APP_ACTION, Some(&item), None),
+                    body,
+                );
                 self.send(r, req).await.map(|_| ())
             }
         }
@@ -567,7 +589,7 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = http::with_query(
-                    routes::app_settings_url(&host, &item),
+                    http::route(&host, routes::PATH_APP_SETTINGS, Some(&item), None),
                     &[("name", name.map(str::to_owned))],
                 );
                 http::json(&self.send(r, Self::req("GET", url, Body::None)).await?).await
@@ -590,7 +612,11 @@ impl App {
                     name: name.to_owned(),
                     data,
                 })?);
-                let req = Self::req("POST", routes::app_settings_url(&host, &item), body);
+                let req = Self::req(
+                    "POST",
+                    http::route(&host, routes::PATH_APP_SETTINGS, Some(&item), None),
+                    body,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }
@@ -608,7 +634,7 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&PatchData { data })?);
-                let url = routes::app_settings_one_url(&host, &item, &id);
+                let url = http::route(&host, routes::PATH_APP_SETTINGS_ONE, Some(&item), Some(&id));
                 http::json(&self.send(r, Self::req("PATCH", url, body)).await?).await
             }
         }
@@ -621,7 +647,7 @@ impl App {
             Backend::Standalone(s) => s.delete_app_setting(id),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let url = routes::app_settings_one_url(&host, &item, &id);
+                let url = http::route(&host, routes::PATH_APP_SETTINGS_ONE, Some(&item), Some(&id));
                 self.send(r, Self::req("DELETE", url, Body::None))
                     .await
                     .map(|_| ())
@@ -652,7 +678,7 @@ impl App {
                 }
                 form.append_with_blob_and_filename("files", file, file_name)
                     .map_err(|e| Error::Browser(js_text(&e)))?;
-                let url = routes::app_settings_upload_url(&host, &item);
+                let url = http::upload_route(&host, routes::PATH_APP_SETTINGS_UPLOAD, &item);
                 one(&self
                     .send(r, Self::req("POST", url, Body::Form(form)))
                     .await?)
@@ -669,7 +695,10 @@ impl App {
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
                 let resp = self
-                    .fetch_file(r, routes::app_settings_download_url(&host, &id))
+                    .fetch_file(
+                        r,
+                        http::route(&host, routes::PATH_APP_SETTINGS_DOWNLOAD, None, Some(&id)),
+                    )
                     .await?;
                 http::bytes(&resp).await
             }
@@ -688,7 +717,10 @@ impl App {
                 let (host, _, _) = self.api();
                 blob_url(
                     &self
-                        .file_blob(r, routes::app_settings_download_url(&host, &id))
+                        .file_blob(
+                            r,
+                            http::route(&host, routes::PATH_APP_SETTINGS_DOWNLOAD, None, Some(&id)),
+                        )
                         .await?,
                 )
             }
@@ -702,7 +734,11 @@ impl App {
             Backend::Standalone(s) => Ok(s.app_context()),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let req = Self::req("GET", routes::context_url(&host, &item), Body::None);
+                let req = Self::req(
+                    "GET",
+                    http::route(&host, routes::PATH_CONTEXT, Some(&item), None),
+                    Body::None,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }

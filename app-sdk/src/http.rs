@@ -1,7 +1,11 @@
 //! HTTP over the browser's `fetch`, called through a function value so tests can pass a fake
 //! `fetch` that answers with real `Response` objects (the response handling stays the real one).
 
-use crate::error::{Error, js_text};
+use crate::{
+    codec::format_uuid,
+    error::{Error, js_text},
+};
+use appframe_protocol::{ItemId, RowId};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FormData, Headers, RequestCredentials, RequestInit, Response};
@@ -65,7 +69,7 @@ impl Fetch {
         let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| Error::Browser(js_text(&e)));
         set("Accept", "application/json, text/plain, */*")?;
         if let Some(t) = token {
-            set("Authorization", &format!("Bearer {t}"))?;
+            set("Authorization", &["Bearer ", t].concat())?;
         }
         match &req.body {
             Body::None => {}
@@ -105,6 +109,33 @@ impl Fetch {
     }
 }
 
+/// `apiHost` + a route template of `appframe_protocol::routes` with `{item_id}` and `{id}` filled
+/// in: the same URL as `routes::*_url`, built without `format!` (core::fmt and uuid's printer
+/// cost wasm size; the tests check both agree).
+pub(crate) fn route(
+    api_host: &str,
+    template: &str,
+    item: Option<&ItemId>,
+    id: Option<&RowId>,
+) -> String {
+    let mut path = template.to_owned();
+    if let Some(item) = item {
+        path = path.replace("{item_id}", &format_uuid(item.0));
+    }
+    if let Some(id) = id {
+        path = path.replace("{id}", &format_uuid(id.0));
+    }
+    [api_host.trim_end_matches('/'), &path].concat()
+}
+
+/// An upload route: the item travels as `?id=<itemId>`.
+pub(crate) fn upload_route(api_host: &str, template: &str, item: &ItemId) -> String {
+    with_query(
+        route(api_host, template, None, None),
+        &[("id", Some(format_uuid(item.0)))],
+    )
+}
+
 /// The body as text.
 pub(crate) async fn text(resp: &Response) -> Result<String, Error> {
     let p = resp.text().map_err(|e| Error::Decode(js_text(&e)))?;
@@ -136,13 +167,13 @@ pub(crate) async fn json_value(resp: &Response) -> Result<JsValue, Error> {
 }
 
 /// A parsed body as `T`.
-pub(crate) fn from_value<T: serde::de::DeserializeOwned>(v: JsValue) -> Result<T, Error> {
+pub(crate) fn from_value<T: crate::codec::FromJson>(v: &JsValue) -> Result<T, Error> {
     crate::json::from_js(v).map_err(Error::Decode)
 }
 
 /// The body as JSON.
-pub(crate) async fn json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, Error> {
-    from_value(json_value(resp).await?)
+pub(crate) async fn json<T: crate::codec::FromJson>(resp: &Response) -> Result<T, Error> {
+    from_value(&json_value(resp).await?)
 }
 
 /// The `Error::Http` of a failed response (Graasp error body when present).
@@ -257,6 +288,55 @@ mod tests {
             "http://h/x?id=1&k=v"
         );
         assert_eq!(with_query("http://h/x".into(), &[]), "http://h/x");
+    }
+
+    #[test]
+    fn routes_are_the_protocol_urls() {
+        use appframe_protocol::routes::{self, *};
+        let host = "http://h:1/api/";
+        let item: ItemId = "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap();
+        let id: RowId = "9B1DEB4D-3B7D-4BAD-9BDD-2B0D7B3DCB6D".parse().unwrap();
+        let (i, r) = (Some(&item), Some(&id));
+        assert_eq!(
+            route(host, PATH_APP_DATA, i, None),
+            routes::app_data_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_DATA_ONE, i, r),
+            routes::app_data_one_url(host, &item, &id)
+        );
+        assert_eq!(
+            route(host, PATH_APP_ACTION, i, None),
+            routes::app_action_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_SETTINGS, i, None),
+            routes::app_settings_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_SETTINGS_ONE, i, r),
+            routes::app_settings_one_url(host, &item, &id)
+        );
+        assert_eq!(
+            route(host, PATH_CONTEXT, i, None),
+            routes::context_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_DATA_DOWNLOAD, None, r),
+            routes::app_data_download_url(host, &id)
+        );
+        assert_eq!(
+            route(host, PATH_APP_SETTINGS_DOWNLOAD, None, r),
+            routes::app_settings_download_url(host, &id)
+        );
+        assert_eq!(
+            upload_route(host, PATH_APP_DATA_UPLOAD, &item),
+            routes::app_data_upload_url(host, &item)
+        );
+        assert_eq!(
+            upload_route(host, PATH_APP_SETTINGS_UPLOAD, &item),
+            routes::app_settings_upload_url(host, &item)
+        );
     }
 
     #[test]

@@ -56,6 +56,7 @@
 
 mod app;
 mod channel;
+mod codec;
 mod config;
 mod env;
 mod error;
@@ -63,6 +64,7 @@ mod handshake;
 mod http;
 #[cfg(feature = "js")]
 mod js;
+#[cfg(feature = "js")]
 mod jsde;
 mod json;
 #[cfg(feature = "standalone")]

@@ -11,6 +11,7 @@
 //! - strict routes (everything but listing settings and the context) need an account.
 
 use crate::{
+    codec::{self, FromJson, ToJson},
     error::Error,
     types::{ListFilter, NewAppData, Page},
 };
@@ -20,7 +21,9 @@ use appframe_protocol::{
     validate_type,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+use serde_json::json;
 use time::OffsetDateTime;
 
 /// Who is calling, as the server would read it from the token and the membership.
@@ -98,6 +101,64 @@ pub(crate) struct MockDb {
     pub app_settings: Vec<AppSetting>,
 }
 
+impl FromJson for Acting {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = codec::object(v, "acting")?;
+        Ok(Acting {
+            account: AccountId(codec::required::<IdText>(o, "account")?.0),
+            permission: codec::required(o, "permission")?,
+        })
+    }
+}
+
+/// A UUID string field, read through the codec's id parser.
+struct IdText(uuid::Uuid);
+
+impl FromJson for IdText {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        v.as_str()
+            .and_then(codec::parse_uuid)
+            .map(IdText)
+            .ok_or_else(|| "expected a UUID".to_owned())
+    }
+}
+
+impl FromJson for MockDb {
+    /// The stored database, in the shape serde wrote it before (`acting` may be missing).
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let o = codec::object(v, "the standalone database")?;
+        Ok(MockDb {
+            version: codec::required_u32(o, "version")?,
+            members: codec::required(o, "members")?,
+            acting: codec::field(o, "acting")?,
+            app_data: codec::required(o, "appData")?,
+            app_actions: codec::required(o, "appActions")?,
+            app_settings: codec::required(o, "appSettings")?,
+        })
+    }
+}
+
+impl ToJson for MockDb {
+    fn to_json(&self) -> Value {
+        let mut o = JsonObject::new();
+        o.insert("version".into(), self.version.into());
+        o.insert("members".into(), self.members.to_json());
+        o.insert(
+            "acting".into(),
+            self.acting.map_or(Value::Null, |a| {
+                let mut x = JsonObject::new();
+                x.insert("account".into(), codec::format_uuid(a.account.0).into());
+                x.insert("permission".into(), a.permission.to_json());
+                Value::Object(x)
+            }),
+        );
+        o.insert("appData".into(), self.app_data.to_json());
+        o.insert("appActions".into(), self.app_actions.to_json());
+        o.insert("appSettings".into(), self.app_settings.to_json());
+        Value::Object(o)
+    }
+}
+
 /// The current schema version of [`MockDb`].
 pub(crate) const DB_VERSION: u32 = 1;
 
@@ -131,17 +192,22 @@ pub(crate) fn file_meta(data: &JsonObject) -> Option<FileMeta> {
 }
 
 fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject {
-    let v = json!({
-        "file": {
-            "path": format!("apps/{kind}/{item}/{id}"),
-            "name": meta.name,
-            "mimetype": meta.mimetype,
-        }
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => JsonObject::new(),
-    }
+    let path = [
+        "apps/",
+        kind,
+        "/",
+        &codec::format_uuid(item.0),
+        "/",
+        &codec::format_uuid(id.0),
+    ]
+    .concat();
+    let mut file = JsonObject::new();
+    file.insert("path".into(), path.into());
+    file.insert("name".into(), meta.name.as_str().into());
+    file.insert("mimetype".into(), meta.mimetype.as_str().into());
+    let mut data = JsonObject::new();
+    data.insert("file".into(), Value::Object(file));
+    data
 }
 
 /// Applies `limit`/`cursor` to rows in creation order; the cursor is the last row id returned.
@@ -153,7 +219,9 @@ fn paginate<T: Clone>(
     let start = match &f.cursor {
         None => 0,
         Some(c) => {
-            let after: RowId = c.parse().map_err(|_| bad_request("invalid cursor"))?;
+            let after = codec::parse_uuid(c)
+                .map(RowId)
+                .ok_or_else(|| bad_request("invalid cursor"))?;
             rows.iter()
                 .position(|r| id(r) == after)
                 .map(|i| i + 1)
@@ -164,7 +232,7 @@ fn paginate<T: Clone>(
     let take = f.limit.map_or(rest.len(), |l| (l as usize).min(rest.len()));
     let items: Vec<T> = rest.iter().take(take).map(|r| (*r).clone()).collect();
     let next_cursor = if take < rest.len() {
-        items.last().map(|r| id(r).to_string())
+        items.last().map(|r| codec::format_uuid(id(r).0))
     } else {
         None
     };
@@ -460,7 +528,7 @@ pub(crate) fn standalone_item(
         id,
         name: name.to_owned(),
         description: None,
-        path: id.to_string().replace('-', "_"),
+        path: codec::format_uuid(id.0).replace('-', "_"),
         lang: lang.to_owned(),
         settings,
         ty: "app".into(),
