@@ -142,9 +142,14 @@ fn file_meta_of(blob: &Blob, name: &str) -> FileMeta {
 #[cfg(feature = "standalone")]
 /// Now, from the browser clock (the `time` crate has no clock on wasm32-unknown-unknown).
 fn browser_now() -> time::OffsetDateTime {
-    let nanos = (js_sys::Date::now() * 1_000_000.0) as i128;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    // Whole milliseconds, as `Date.now()` gives them; seconds and a remainder rather than i128
+    // nanoseconds, whose division links a 128-bit division routine.
+    let ms = js_sys::Date::now() as i64;
+    crate::codec::time_of(
+        ms.div_euclid(1000),
+        (ms.rem_euclid(1000) * 1_000_000) as u32,
+    )
+    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 #[cfg(feature = "standalone")]

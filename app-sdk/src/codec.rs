@@ -656,7 +656,16 @@ pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
         _ => return None,
     };
     let unix = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset;
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(unix) * 1_000_000_000 + i128::from(nanos))
+    time_of(unix, nanos as u32)
+}
+
+/// The UTC time `secs` seconds and `nanos` nanoseconds after the Unix epoch (`None` out of
+/// `time`'s range). Not `from_unix_timestamp_nanos`: its i128 division links a 128-bit
+/// division routine into the wasm.
+pub(crate) fn time_of(secs: i64, nanos: u32) -> Option<OffsetDateTime> {
+    OffsetDateTime::from_unix_timestamp(secs)
+        .ok()?
+        .replace_nanosecond(nanos)
         .ok()
 }
 

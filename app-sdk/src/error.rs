@@ -141,7 +141,16 @@ pub(crate) fn js_text(v: &wasm_bindgen::JsValue) -> String {
     js_sys::Reflect::get(v, &"message".into())
         .ok()
         .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{v:?}"))
+        .or_else(|| js_string(v).ok())
+        .unwrap_or_else(|| "unprintable JS value".to_owned())
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `String(v)`: how JS itself prints a thrown value. Preferred to `{v:?}`, whose
+    /// `JsValue` debug printer adds a large function to the JS glue.
+    #[wasm_bindgen(catch, js_name = String)]
+    fn js_string(v: &wasm_bindgen::JsValue) -> Result<String, wasm_bindgen::JsValue>;
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
