@@ -22,6 +22,8 @@ use uuid::Uuid;
 pub(crate) trait FromJson: Sized {
     /// Reads `v`; the error names the offending field.
     fn from_json(v: &Value) -> Result<Self, String>;
+    /// A stand-in while a reader that already failed reads on (see [`Fields`]); never returned.
+    fn placeholder() -> Self;
 }
 
 /// A type written as a JSON value.
@@ -30,99 +32,150 @@ pub(crate) trait ToJson {
     fn to_json(&self) -> Value;
 }
 
-fn expected(field: &str, what: &str) -> String {
-    ["invalid field `", field, "`: expected ", what].concat()
-}
-
 /// `v` as an object.
 pub(crate) fn object<'a>(v: &'a Value, what: &str) -> Result<&'a JsonObject, String> {
     v.as_object()
         .ok_or_else(|| ["expected ", what, " object"].concat())
 }
 
-/// A field that may be missing or `null`.
-fn opt<'a>(o: &'a JsonObject, k: &str) -> Option<&'a Value> {
-    o.get(k).filter(|v| !v.is_null())
+/// Reads the fields of one object. The first problem is kept and reported by [`Fields::done`];
+/// after it, fields read as placeholders. One exit per reader, instead of one per field with
+/// the drop code of every field read so far, is what keeps the readers small.
+pub(crate) struct Fields<'a> {
+    o: Option<&'a JsonObject>,
+    err: Option<String>,
 }
 
-fn req<'a>(o: &'a JsonObject, k: &str) -> Result<&'a Value, String> {
-    opt(o, k).ok_or_else(|| ["missing field `", k, "`"].concat())
-}
+impl<'a> Fields<'a> {
+    /// The fields of `v`, which must be an object (`what` names it in the error).
+    pub(crate) fn of(v: &'a Value, what: &str) -> Fields<'a> {
+        let o = v.as_object();
+        let err = o.is_none().then(|| ["expected ", what, " object"].concat());
+        Fields { o, err }
+    }
 
-fn string(o: &JsonObject, k: &str) -> Result<String, String> {
-    req(o, k)?
-        .as_str()
-        .map(str::to_owned)
-        .ok_or_else(|| expected(k, "a string"))
-}
+    /// `value` if every field read well, else the first error.
+    pub(crate) fn done<T>(self, value: T) -> Result<T, String> {
+        match self.err {
+            None => Ok(value),
+            Some(e) => Err(e),
+        }
+    }
 
-fn opt_string(o: &JsonObject, k: &str) -> Result<Option<String>, String> {
-    opt(o, k)
-        .map(|v| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| expected(k, "a string"))
+    fn fail(&mut self, k: &str, what: &str) {
+        if self.err.is_none() {
+            self.err = Some(["invalid field `", k, "`: expected ", what].concat());
+        }
+    }
+
+    /// A field that may be missing or `null`.
+    fn opt(&self, k: &str) -> Option<&'a Value> {
+        self.o?.get(k).filter(|v| !v.is_null())
+    }
+
+    fn req(&mut self, k: &str) -> Option<&'a Value> {
+        let v = self.opt(k);
+        if v.is_none() && self.err.is_none() {
+            self.err = Some(["missing field `", k, "`"].concat());
+        }
+        v
+    }
+
+    /// Reads a present value with `f`; `None` (and the error recorded) when `f` refuses it.
+    fn with<T>(
+        &mut self,
+        v: Option<&'a Value>,
+        k: &str,
+        what: &str,
+        f: impl FnOnce(&'a Value) -> Option<T>,
+    ) -> Option<T> {
+        let out = v.and_then(f);
+        if out.is_none() && v.is_some() {
+            self.fail(k, what);
+        }
+        out
+    }
+
+    /// A required string.
+    pub(crate) fn string(&mut self, k: &str) -> String {
+        let v = self.req(k);
+        self.with(v, k, "a string", |v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    fn opt_string(&mut self, k: &str) -> Option<String> {
+        let v = self.opt(k);
+        self.with(v, k, "a string", |v| v.as_str().map(str::to_owned))
+    }
+
+    fn flag(&mut self, k: &str) -> bool {
+        let v = self.opt(k);
+        self.with(v, k, "a boolean", Value::as_bool)
+            .unwrap_or_default()
+    }
+
+    /// A required unsigned integer up to `max`.
+    pub(crate) fn uint(&mut self, k: &str, max: u64) -> u64 {
+        let v = self.req(k);
+        self.with(v, k, "an unsigned integer", |v| {
+            v.as_u64().filter(|n| *n <= max)
         })
-        .transpose()
-}
+        .unwrap_or_default()
+    }
 
-fn flag(o: &JsonObject, k: &str) -> Result<bool, String> {
-    opt(o, k).map_or(Ok(false), |v| {
-        v.as_bool().ok_or_else(|| expected(k, "a boolean"))
-    })
-}
+    fn map(&mut self, k: &str) -> JsonObject {
+        let v = self.req(k);
+        self.with(v, k, "an object", |v| v.as_object().cloned())
+            .unwrap_or_default()
+    }
 
-fn uint(o: &JsonObject, k: &str, max: u64) -> Result<u64, String> {
-    req(o, k)?
-        .as_u64()
-        .filter(|n| *n <= max)
-        .ok_or_else(|| expected(k, "an unsigned integer"))
-}
+    fn opt_map(&mut self, k: &str) -> JsonObject {
+        let v = self.opt(k);
+        self.with(v, k, "an object", |v| v.as_object().cloned())
+            .unwrap_or_default()
+    }
 
-fn map(o: &JsonObject, k: &str) -> Result<JsonObject, String> {
-    object(req(o, k)?, k).cloned()
-}
+    /// A required UUID.
+    pub(crate) fn uuid(&mut self, k: &str) -> Uuid {
+        let v = self.req(k);
+        self.with(v, k, "a UUID", |v| v.as_str().and_then(parse_uuid))
+            .unwrap_or_default()
+    }
 
-fn opt_map(o: &JsonObject, k: &str) -> Result<JsonObject, String> {
-    opt(o, k).map_or(Ok(JsonObject::new()), |v| object(v, k).cloned())
-}
+    fn opt_uuid(&mut self, k: &str) -> Option<Uuid> {
+        let v = self.opt(k);
+        self.with(v, k, "a UUID", |v| v.as_str().and_then(parse_uuid))
+    }
 
-fn uuid(o: &JsonObject, k: &str) -> Result<Uuid, String> {
-    req(o, k)?
-        .as_str()
-        .and_then(parse_uuid)
-        .ok_or_else(|| expected(k, "a UUID"))
-}
+    fn stamp(&mut self, k: &str) -> OffsetDateTime {
+        let v = self.req(k);
+        self.with(v, k, "a timestamp", |v| v.as_str().and_then(parse_time))
+            .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+    }
 
-fn opt_uuid(o: &JsonObject, k: &str) -> Result<Option<Uuid>, String> {
-    opt(o, k)
-        .map(|v| {
-            v.as_str()
-                .and_then(parse_uuid)
-                .ok_or_else(|| expected(k, "a UUID"))
-        })
-        .transpose()
-}
+    fn nested_of<T: FromJson>(&mut self, v: Option<&'a Value>, k: &str) -> Option<T> {
+        match T::from_json(v?) {
+            Ok(x) => Some(x),
+            Err(e) => {
+                if self.err.is_none() {
+                    self.err = Some([k, ": ", &e].concat());
+                }
+                None
+            }
+        }
+    }
 
-fn stamp(o: &JsonObject, k: &str) -> Result<OffsetDateTime, String> {
-    req(o, k)?
-        .as_str()
-        .and_then(parse_time)
-        .ok_or_else(|| expected(k, "a timestamp"))
-}
+    /// A required value of a readable type.
+    pub(crate) fn nested<T: FromJson>(&mut self, k: &str) -> T {
+        let v = self.req(k);
+        self.nested_of(v, k).unwrap_or_else(T::placeholder)
+    }
 
-fn nested<T: FromJson>(o: &JsonObject, k: &str) -> Result<T, String> {
-    T::from_json(req(o, k)?).map_err(|e| [k, ": ", &e].concat())
-}
-
-fn opt_nested<T: FromJson>(o: &JsonObject, k: &str) -> Result<Option<T>, String> {
-    opt(o, k)
-        .map(|v| T::from_json(v).map_err(|e| [k, ": ", &e].concat()))
-        .transpose()
-}
-
-fn list<T: FromJson>(o: &JsonObject, k: &str) -> Result<Vec<T>, String> {
-    Vec::from_json(req(o, k)?).map_err(|e| [k, ": ", &e].concat())
+    /// An optional value of a readable type (missing or `null` is `None`).
+    pub(crate) fn opt_nested<T: FromJson>(&mut self, k: &str) -> Option<T> {
+        let v = self.opt(k);
+        self.nested_of(v, k)
+    }
 }
 
 /// An enum's wire name, mapped by `f`.
@@ -134,11 +187,15 @@ fn name_of<T>(v: &Value, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T,
 
 impl<T: FromJson> FromJson for Vec<T> {
     fn from_json(v: &Value) -> Result<Self, String> {
-        v.as_array()
-            .ok_or_else(|| "expected an array".to_owned())?
-            .iter()
-            .map(T::from_json)
-            .collect()
+        let items = v.as_array().ok_or_else(|| "expected an array".to_owned())?;
+        let mut out = Vec::with_capacity(items.len());
+        for x in items {
+            out.push(T::from_json(x)?);
+        }
+        Ok(out)
+    }
+    fn placeholder() -> Self {
+        Vec::new()
     }
 }
 
@@ -152,6 +209,9 @@ impl FromJson for Value {
     fn from_json(v: &Value) -> Result<Self, String> {
         Ok(v.clone())
     }
+    fn placeholder() -> Self {
+        Value::Null
+    }
 }
 
 impl FromJson for String {
@@ -160,11 +220,17 @@ impl FromJson for String {
             .map(str::to_owned)
             .ok_or_else(|| "expected a string".to_owned())
     }
+    fn placeholder() -> Self {
+        String::new()
+    }
 }
 
 impl FromJson for Permission {
     fn from_json(v: &Value) -> Result<Self, String> {
         name_of(v, "permission", Permission::parse)
+    }
+    fn placeholder() -> Self {
+        Permission::Read
     }
 }
 
@@ -181,6 +247,9 @@ impl FromJson for Visibility {
             "item" => Some(Visibility::Item),
             _ => None,
         })
+    }
+    fn placeholder() -> Self {
+        Visibility::Member
     }
 }
 
@@ -201,15 +270,261 @@ impl FromJson for Context {
             })
         })
     }
+    fn placeholder() -> Self {
+        Context::Standalone
+    }
 }
 
 impl FromJson for Member {
     fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "a member")?;
-        Ok(Member {
-            id: AccountId(uuid(o, "id")?),
-            name: string(o, "name")?,
-        })
+        let mut f = Fields::of(v, "a member");
+        let m = Member {
+            id: AccountId(f.uuid("id")),
+            name: f.string("name"),
+        };
+        f.done(m)
+    }
+    fn placeholder() -> Self {
+        Member {
+            id: AccountId(Uuid::nil()),
+            name: String::new(),
+        }
+    }
+}
+
+impl FromJson for HostCapabilities {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "appframe");
+        let h = HostCapabilities {
+            version: f.uint("version", u64::from(u32::MAX)) as u32,
+            features: f.opt_nested("features").unwrap_or_default(),
+        };
+        f.done(h)
+    }
+    fn placeholder() -> Self {
+        HostCapabilities::default()
+    }
+}
+
+impl FromJson for LocalContext {
+    /// The host's context, with `memberId` as the legacy spelling of `accountId`.
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "a context");
+        let mut c = LocalContext::new(f.string("apiHost"), ItemId(f.uuid("itemId")));
+        let account = f.opt_uuid("accountId");
+        let member = f.opt_uuid("memberId");
+        c.account_id = account.or(member).map(AccountId);
+        c.permission = f.opt_nested("permission").unwrap_or_default();
+        c.context = f.opt_nested("context").unwrap_or_default();
+        if let Some(lang) = f.opt_string("lang") {
+            c.lang = lang;
+        }
+        c.settings = f.opt_map("settings");
+        c.offline = f.flag("offline");
+        c.dev = f.flag("dev");
+        c.mobile = f.flag("mobile");
+        c.appframe = f.opt_nested("appframe");
+        f.done(c)
+    }
+    fn placeholder() -> Self {
+        LocalContext::new(String::new(), ItemId(Uuid::nil()))
+    }
+}
+
+impl FromJson for ItemRef {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an item");
+        let r = ItemRef {
+            id: ItemId(f.uuid("id")),
+        };
+        f.done(r)
+    }
+    fn placeholder() -> Self {
+        ItemRef {
+            id: ItemId(Uuid::nil()),
+        }
+    }
+}
+
+impl FromJson for AppData {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an app data");
+        let d = AppData {
+            id: RowId(f.uuid("id")),
+            item: f.nested("item"),
+            account: f.nested("account"),
+            member: f.nested("member"),
+            creator: f.opt_nested("creator"),
+            ty: f.string("type"),
+            visibility: f.nested("visibility"),
+            data: f.map("data"),
+            created_at: f.stamp("createdAt"),
+            updated_at: f.stamp("updatedAt"),
+        };
+        f.done(d)
+    }
+    fn placeholder() -> Self {
+        AppData {
+            id: RowId(Uuid::nil()),
+            item: ItemRef::placeholder(),
+            account: Member::placeholder(),
+            member: Member::placeholder(),
+            creator: None,
+            ty: String::new(),
+            visibility: Visibility::Member,
+            data: JsonObject::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+impl FromJson for AppAction {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an app action");
+        let a = AppAction {
+            id: RowId(f.uuid("id")),
+            account: f.nested("account"),
+            member: f.nested("member"),
+            ty: f.string("type"),
+            data: f.map("data"),
+            created_at: f.stamp("createdAt"),
+        };
+        f.done(a)
+    }
+    fn placeholder() -> Self {
+        AppAction {
+            id: RowId(Uuid::nil()),
+            account: Member::placeholder(),
+            member: Member::placeholder(),
+            ty: String::new(),
+            data: JsonObject::new(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+impl FromJson for AppSetting {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an app setting");
+        let s = AppSetting {
+            id: RowId(f.uuid("id")),
+            name: f.string("name"),
+            data: f.map("data"),
+            creator: f.opt_nested("creator"),
+            created_at: f.stamp("createdAt"),
+            updated_at: f.stamp("updatedAt"),
+        };
+        f.done(s)
+    }
+    fn placeholder() -> Self {
+        AppSetting {
+            id: RowId(Uuid::nil()),
+            name: String::new(),
+            data: JsonObject::new(),
+            creator: None,
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+impl FromJson for AppExtra {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "extra");
+        let app = f.nested::<AppExtraApp>("app");
+        f.done(AppExtra { app })
+    }
+    fn placeholder() -> Self {
+        AppExtra {
+            app: AppExtraApp::placeholder(),
+        }
+    }
+}
+
+impl FromJson for AppExtraApp {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "extra.app");
+        let url = f.string("url");
+        f.done(AppExtraApp { url })
+    }
+    fn placeholder() -> Self {
+        AppExtraApp { url: String::new() }
+    }
+}
+
+impl FromJson for AppItem {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an item");
+        let i = AppItem {
+            id: ItemId(f.uuid("id")),
+            name: f.string("name"),
+            description: f.opt_string("description"),
+            path: f.string("path"),
+            lang: f.string("lang"),
+            settings: f.map("settings"),
+            ty: f.string("type"),
+            extra: f.nested("extra"),
+            created_at: f.stamp("createdAt"),
+            updated_at: f.stamp("updatedAt"),
+        };
+        f.done(i)
+    }
+    fn placeholder() -> Self {
+        AppItem {
+            id: ItemId(Uuid::nil()),
+            name: String::new(),
+            description: None,
+            path: String::new(),
+            lang: String::new(),
+            settings: JsonObject::new(),
+            ty: String::new(),
+            extra: AppExtra::placeholder(),
+            created_at: OffsetDateTime::UNIX_EPOCH,
+            updated_at: OffsetDateTime::UNIX_EPOCH,
+        }
+    }
+}
+
+impl FromJson for AppContext {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an app context");
+        let c = AppContext {
+            item: f.nested("item"),
+            members: f.nested("members"),
+        };
+        f.done(c)
+    }
+    fn placeholder() -> Self {
+        AppContext {
+            item: AppItem::placeholder(),
+            members: Vec::new(),
+        }
+    }
+}
+
+impl FromJson for ErrorBody {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = Fields::of(v, "an error body");
+        let b = ErrorBody {
+            name: f.string("name"),
+            code: f.string("code"),
+            message: f.string("message"),
+            status_code: f.uint("statusCode", u64::from(u16::MAX)) as u16,
+            data: f.opt_nested("data"),
+            origin: f.opt_string("origin"),
+        };
+        f.done(b)
+    }
+    fn placeholder() -> Self {
+        ErrorBody {
+            name: String::new(),
+            code: String::new(),
+            message: String::new(),
+            status_code: 0,
+            data: None,
+            origin: None,
+        }
     }
 }
 
@@ -219,66 +534,6 @@ impl ToJson for Member {
         o.insert("id".into(), id_value(self.id.0));
         o.insert("name".into(), self.name.as_str().into());
         Value::Object(o)
-    }
-}
-
-impl FromJson for HostCapabilities {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "appframe")?;
-        Ok(HostCapabilities {
-            version: uint(o, "version", u64::from(u32::MAX))? as u32,
-            features: opt(o, "features")
-                .map_or(Ok(Vec::new()), Vec::from_json)
-                .map_err(|e| ["features: ", &e].concat())?,
-        })
-    }
-}
-
-impl FromJson for LocalContext {
-    /// The host's context, with `memberId` as the legacy spelling of `accountId`.
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "a context")?;
-        let mut c = LocalContext::new(string(o, "apiHost")?, ItemId(uuid(o, "itemId")?));
-        c.account_id = match opt_uuid(o, "accountId")? {
-            Some(a) => Some(AccountId(a)),
-            None => opt_uuid(o, "memberId")?.map(AccountId),
-        };
-        if let Some(p) = opt_nested(o, "permission")? {
-            c.permission = p;
-        }
-        if let Some(x) = opt_nested(o, "context")? {
-            c.context = x;
-        }
-        if let Some(lang) = opt_string(o, "lang")? {
-            c.lang = lang;
-        }
-        c.settings = opt_map(o, "settings")?;
-        c.offline = flag(o, "offline")?;
-        c.dev = flag(o, "dev")?;
-        c.mobile = flag(o, "mobile")?;
-        c.appframe = opt_nested(o, "appframe")?;
-        Ok(c)
-    }
-}
-
-impl FromJson for AppData {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "an app data")?;
-        let item = object(req(o, "item")?, "item")?;
-        Ok(AppData {
-            id: RowId(uuid(o, "id")?),
-            item: ItemRef {
-                id: ItemId(uuid(item, "id")?),
-            },
-            account: nested(o, "account")?,
-            member: nested(o, "member")?,
-            creator: opt_nested(o, "creator")?,
-            ty: string(o, "type")?,
-            visibility: nested(o, "visibility")?,
-            data: map(o, "data")?,
-            created_at: stamp(o, "createdAt")?,
-            updated_at: stamp(o, "updatedAt")?,
-        })
     }
 }
 
@@ -304,20 +559,6 @@ impl ToJson for AppData {
     }
 }
 
-impl FromJson for AppAction {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "an app action")?;
-        Ok(AppAction {
-            id: RowId(uuid(o, "id")?),
-            account: nested(o, "account")?,
-            member: nested(o, "member")?,
-            ty: string(o, "type")?,
-            data: map(o, "data")?,
-            created_at: stamp(o, "createdAt")?,
-        })
-    }
-}
-
 impl ToJson for AppAction {
     fn to_json(&self) -> Value {
         let mut o = Map::new();
@@ -328,20 +569,6 @@ impl ToJson for AppAction {
         o.insert("data".into(), Value::Object(self.data.clone()));
         o.insert("createdAt".into(), format_time(&self.created_at).into());
         Value::Object(o)
-    }
-}
-
-impl FromJson for AppSetting {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "an app setting")?;
-        Ok(AppSetting {
-            id: RowId(uuid(o, "id")?),
-            name: string(o, "name")?,
-            data: map(o, "data")?,
-            creator: opt_nested(o, "creator")?,
-            created_at: stamp(o, "createdAt")?,
-            updated_at: stamp(o, "updatedAt")?,
-        })
     }
 }
 
@@ -358,54 +585,6 @@ impl ToJson for AppSetting {
         o.insert("createdAt".into(), format_time(&self.created_at).into());
         o.insert("updatedAt".into(), format_time(&self.updated_at).into());
         Value::Object(o)
-    }
-}
-
-impl FromJson for AppItem {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "an item")?;
-        let extra = object(req(o, "extra")?, "extra")?;
-        let app = object(req(extra, "app")?, "extra.app")?;
-        Ok(AppItem {
-            id: ItemId(uuid(o, "id")?),
-            name: string(o, "name")?,
-            description: opt_string(o, "description")?,
-            path: string(o, "path")?,
-            lang: string(o, "lang")?,
-            settings: map(o, "settings")?,
-            ty: string(o, "type")?,
-            extra: AppExtra {
-                app: AppExtraApp {
-                    url: string(app, "url")?,
-                },
-            },
-            created_at: stamp(o, "createdAt")?,
-            updated_at: stamp(o, "updatedAt")?,
-        })
-    }
-}
-
-impl FromJson for AppContext {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "an app context")?;
-        Ok(AppContext {
-            item: nested(o, "item")?,
-            members: list(o, "members")?,
-        })
-    }
-}
-
-impl FromJson for ErrorBody {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let o = object(v, "an error body")?;
-        Ok(ErrorBody {
-            name: string(o, "name")?,
-            code: string(o, "code")?,
-            message: string(o, "message")?,
-            status_code: uint(o, "statusCode", u64::from(u16::MAX))? as u16,
-            data: opt(o, "data").cloned(),
-            origin: opt_string(o, "origin")?,
-        })
     }
 }
 
@@ -460,23 +639,6 @@ impl ToJson for CreateAppSetting {
         o.insert("data".into(), Value::Object(self.data.clone()));
         Value::Object(o)
     }
-}
-
-/// Reads an optional member of an object (for callers outside this module).
-#[cfg(feature = "standalone")]
-pub(crate) fn field<T: FromJson>(o: &JsonObject, k: &str) -> Result<Option<T>, String> {
-    opt_nested(o, k)
-}
-
-/// A required member of an object (for callers outside this module).
-pub(crate) fn required<T: FromJson>(o: &JsonObject, k: &str) -> Result<T, String> {
-    nested(o, k)
-}
-
-/// An unsigned integer member (for callers outside this module).
-#[cfg(feature = "standalone")]
-pub(crate) fn required_u32(o: &JsonObject, k: &str) -> Result<u32, String> {
-    uint(o, k, u64::from(u32::MAX)).map(|n| n as u32)
 }
 
 /// An integer in decimal (without core::fmt's integer printing).

@@ -118,14 +118,27 @@ pub(crate) fn route(
     item: Option<&ItemId>,
     id: Option<&RowId>,
 ) -> String {
-    let mut path = template.to_owned();
-    if let Some(item) = item {
-        path = path.replace("{item_id}", &format_uuid(item.0));
+    let mut url = api_host.trim_end_matches('/').to_owned();
+    // Walk the template once: `{name}` placeholders are replaced, everything else copied.
+    let mut rest = template;
+    while let Some((open, len)) = rest
+        .find('{')
+        .and_then(|o| rest[o..].find('}').map(|l| (o, l)))
+    {
+        url.push_str(&rest[..open]);
+        let value = match &rest[open + 1..open + len] {
+            "item_id" => item.map(|i| i.0),
+            "id" => id.map(|i| i.0),
+            _ => None,
+        };
+        match value {
+            Some(u) => url.push_str(&format_uuid(u)),
+            None => url.push_str(&rest[open..=open + len]),
+        }
+        rest = &rest[open + len + 1..];
     }
-    if let Some(id) = id {
-        path = path.replace("{id}", &format_uuid(id.0));
-    }
-    [api_host.trim_end_matches('/'), &path].concat()
+    url.push_str(rest);
+    url
 }
 
 /// An upload route: the item travels as `?id=<itemId>`.
@@ -337,6 +350,8 @@ mod tests {
             upload_route(host, PATH_APP_SETTINGS_UPLOAD, &item),
             routes::app_settings_upload_url(host, &item)
         );
+        // Unknown or unclosed placeholders are kept as they are.
+        assert_eq!(route("h", "/a/{x}/b/{id", i, r), "h/a/{x}/b/{id");
     }
 
     #[test]

@@ -103,38 +103,37 @@ pub(crate) struct MockDb {
 
 impl FromJson for Acting {
     fn from_json(v: &Value) -> Result<Self, String> {
-        let o = codec::object(v, "acting")?;
-        Ok(Acting {
-            account: AccountId(codec::required::<IdText>(o, "account")?.0),
-            permission: codec::required(o, "permission")?,
-        })
+        let mut f = codec::Fields::of(v, "acting");
+        let a = Acting {
+            account: AccountId(f.uuid("account")),
+            permission: f.nested("permission"),
+        };
+        f.done(a)
     }
-}
-
-/// A UUID string field, read through the codec's id parser.
-struct IdText(uuid::Uuid);
-
-impl FromJson for IdText {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        v.as_str()
-            .and_then(codec::parse_uuid)
-            .map(IdText)
-            .ok_or_else(|| "expected a UUID".to_owned())
+    fn placeholder() -> Self {
+        Acting {
+            account: AccountId(uuid::Uuid::nil()),
+            permission: Permission::Read,
+        }
     }
 }
 
 impl FromJson for MockDb {
     /// The stored database, in the shape serde wrote it before (`acting` may be missing).
     fn from_json(v: &Value) -> Result<Self, String> {
-        let o = codec::object(v, "the standalone database")?;
-        Ok(MockDb {
-            version: codec::required_u32(o, "version")?,
-            members: codec::required(o, "members")?,
-            acting: codec::field(o, "acting")?,
-            app_data: codec::required(o, "appData")?,
-            app_actions: codec::required(o, "appActions")?,
-            app_settings: codec::required(o, "appSettings")?,
-        })
+        let mut f = codec::Fields::of(v, "the standalone database");
+        let db = MockDb {
+            version: f.uint("version", u64::from(u32::MAX)) as u32,
+            members: f.nested("members"),
+            acting: f.opt_nested("acting"),
+            app_data: f.nested("appData"),
+            app_actions: f.nested("appActions"),
+            app_settings: f.nested("appSettings"),
+        };
+        f.done(db)
+    }
+    fn placeholder() -> Self {
+        MockDb::default()
     }
 }
 

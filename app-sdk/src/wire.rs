@@ -116,8 +116,9 @@ pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
             Reply::Context(Box::new(codec::FromJson::from_json(payload?).ok()?))
         }
         MessageKind::GetAuthTokenSuccess => {
-            let p = object(payload?, "a token").ok()?;
-            Reply::Token(codec::required::<String>(p, "token").ok()?)
+            let mut f = codec::Fields::of(payload?, "a token");
+            let token = f.string("token");
+            Reply::Token(f.done(token).ok()?)
         }
         MessageKind::GetContextFailure => Reply::ContextRefused(failure(payload)),
         _ => Reply::TokenRefused(failure(payload)),
