@@ -120,24 +120,30 @@ pub(crate) fn route(
 ) -> String {
     let mut url = api_host.trim_end_matches('/').to_owned();
     // Walk the template once: `{name}` placeholders are replaced, everything else copied.
-    let mut rest = template;
-    while let Some((open, len)) = rest
-        .find('{')
-        .and_then(|o| rest[o..].find('}').map(|l| (o, l)))
-    {
-        url.push_str(&rest[..open]);
-        let value = match &rest[open + 1..open + len] {
+    // (Splitting rather than slicing by index: no slicing panic paths in the wasm.)
+    let mut parts = template.split('{');
+    url.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        let Some((name, tail)) = part.split_once('}') else {
+            url.push('{');
+            url.push_str(part);
+            continue;
+        };
+        let value = match name {
             "item_id" => item.map(|i| i.0),
             "id" => id.map(|i| i.0),
             _ => None,
         };
         match value {
             Some(u) => url.push_str(&format_uuid(u)),
-            None => url.push_str(&rest[open..=open + len]),
+            None => {
+                url.push('{');
+                url.push_str(name);
+                url.push('}');
+            }
         }
-        rest = &rest[open + len + 1..];
+        url.push_str(tail);
     }
-    url.push_str(rest);
     url
 }
 

@@ -106,7 +106,10 @@ pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
     let id = format_uuid(item_id.0);
     let split = ty.len().checked_sub(id.len() + 1)?;
     let (prefix, suffix) = (ty.get(..split)?, ty.get(split..)?);
-    if !(suffix.starts_with('_') && suffix[1..].eq_ignore_ascii_case(&id)) {
+    if !suffix
+        .strip_prefix('_')
+        .is_some_and(|s| s.eq_ignore_ascii_case(&id))
+    {
         return None;
     }
     let kind = READ.into_iter().find(|k| k.prefix() == prefix)?;
