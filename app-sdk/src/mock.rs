@@ -11,7 +11,7 @@
 //! - strict routes (everything but listing settings and the context) need an account.
 
 use crate::{
-    codec::{self, FromJson, ToJson},
+    codec::{self, FromJson, ToJson, put},
     error::Error,
     types::{ListFilter, NewAppData, Page},
 };
@@ -140,20 +140,21 @@ impl FromJson for MockDb {
 impl ToJson for MockDb {
     fn to_json(&self) -> Value {
         let mut o = JsonObject::new();
-        o.insert("version".into(), self.version.into());
-        o.insert("members".into(), self.members.to_json());
-        o.insert(
-            "acting".into(),
+        put(&mut o, "version", self.version.into());
+        put(&mut o, "members", self.members.to_json());
+        put(
+            &mut o,
+            "acting",
             self.acting.map_or(Value::Null, |a| {
                 let mut x = JsonObject::new();
-                x.insert("account".into(), codec::format_uuid(a.account.0).into());
-                x.insert("permission".into(), a.permission.to_json());
+                put(&mut x, "account", codec::format_uuid(a.account.0).into());
+                put(&mut x, "permission", a.permission.to_json());
                 Value::Object(x)
             }),
         );
-        o.insert("appData".into(), self.app_data.to_json());
-        o.insert("appActions".into(), self.app_actions.to_json());
-        o.insert("appSettings".into(), self.app_settings.to_json());
+        put(&mut o, "appData", self.app_data.to_json());
+        put(&mut o, "appActions", self.app_actions.to_json());
+        put(&mut o, "appSettings", self.app_settings.to_json());
         Value::Object(o)
     }
 }
@@ -201,11 +202,11 @@ fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject
     ]
     .concat();
     let mut file = JsonObject::new();
-    file.insert("path".into(), path.into());
-    file.insert("name".into(), meta.name.as_str().into());
-    file.insert("mimetype".into(), meta.mimetype.as_str().into());
+    put(&mut file, "path", path.into());
+    put(&mut file, "name", meta.name.as_str().into());
+    put(&mut file, "mimetype", meta.mimetype.as_str().into());
     let mut data = JsonObject::new();
-    data.insert("file".into(), Value::Object(file));
+    put(&mut data, "file", Value::Object(file));
     data
 }
 
