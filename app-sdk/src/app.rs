@@ -1,5 +1,6 @@
 //! [`App`]: the connected app, with the typed client over every app route.
 
+use crate::listen::Listener;
 use crate::{
     channel::Channel,
     codec::{FromJson, format_uuid, int_text},
@@ -25,7 +26,6 @@ use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
     ItemId, JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId, routes,
 };
-use gloo_events::EventListener;
 use std::{cell::RefCell, rc::Rc, time::Duration};
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -46,7 +46,7 @@ struct Inner {
     context: RefCell<LocalContext>,
     backend: Backend,
     /// Re-handshake on the window `online` event; removed when the last clone drops.
-    online: RefCell<Option<EventListener>>,
+    online: RefCell<Option<Listener>>,
 }
 
 enum Backend {
@@ -210,7 +210,7 @@ impl App {
         let weak = Rc::downgrade(&inner);
         // Back online: the host may have reloaded its side; take a fresh channel (as Graasp's
         // client does through react-query's refetchOnReconnect).
-        let listener = EventListener::new(&own, "online", move |_| {
+        let listener = Listener::new(&own, "online", move |_| {
             if let Some(inner) = weak.upgrade() {
                 wasm_bindgen_futures::spawn_local(async move {
                     // A failed re-handshake keeps the old channel, which may still work.

@@ -67,6 +67,7 @@ mod js;
 #[cfg(feature = "js")]
 mod jsde;
 mod json;
+mod listen;
 #[cfg(feature = "standalone")]
 mod mock;
 mod resize;
