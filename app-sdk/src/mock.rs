@@ -17,8 +17,8 @@ use crate::{
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,
-    ItemRef, JsonObject, Member, Permission, RowId, Visibility, validate_setting_name,
-    validate_type,
+    ItemRef, JsonObject, Member, Permission, ProtocolError, RowId, Visibility,
+    validate_setting_name, validate_type,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -170,8 +170,18 @@ fn not_found_setting() -> Error {
     Error::http(404, "GAERR005", "APP_SETTING_NOT_FOUND")
 }
 
-fn bad_request(e: impl std::fmt::Display) -> Error {
-    Error::http(400, "FST_ERR_VALIDATION", &e.to_string())
+fn bad_request(message: &str) -> Error {
+    Error::http(400, "FST_ERR_VALIDATION", message)
+}
+
+/// A failed field check as the server reports it (`<field>: <reason>`, the `Display` text of
+/// `ProtocolError::Invalid`). Written out rather than through `Display`: that impl also
+/// prints other variants with `{:?}`, which links Rust's string escaping and Unicode tables.
+fn invalid(e: ProtocolError) -> Error {
+    match e {
+        ProtocolError::Invalid { field, reason } => bad_request(&[field, ": ", &reason].concat()),
+        _ => bad_request("invalid request"),
+    }
 }
 
 fn is_file(d: &AppData) -> bool {
@@ -282,7 +292,7 @@ impl MockDb {
         s: Stamp,
     ) -> Result<AppData, Error> {
         let me = c.account()?;
-        validate_type(&input.ty).map_err(bad_request)?;
+        validate_type(&input.ty).map_err(invalid)?;
         let account = self.member(input.account_id.unwrap_or(me))?;
         let creator = self.member(me)?;
         let row = AppData {
@@ -397,7 +407,7 @@ impl MockDb {
         s: Stamp,
     ) -> Result<(), Error> {
         let me = self.member(c.account()?)?;
-        validate_type(ty).map_err(bad_request)?;
+        validate_type(ty).map_err(invalid)?;
         self.app_actions.push(AppAction {
             id: s.id,
             account: me.clone(),
@@ -427,7 +437,7 @@ impl MockDb {
         s: Stamp,
     ) -> Result<AppSetting, Error> {
         let me = c.require_admin()?;
-        validate_setting_name(name).map_err(bad_request)?;
+        validate_setting_name(name).map_err(invalid)?;
         let row = AppSetting {
             id: s.id,
             name: name.to_owned(),
@@ -712,12 +722,13 @@ mod tests {
         assert_eq!(row.visibility, Visibility::Member);
         assert_eq!(row.item.id, ITEM);
         let bad = NewAppData::new("ab", JsonObject::new());
-        assert_eq!(
-            db.create_app_data(&cat(), ITEM, &bad, ids.next())
-                .unwrap_err()
-                .status(),
-            Some(400)
-        );
+        let err = db
+            .create_app_data(&cat(), ITEM, &bad, ids.next())
+            .unwrap_err();
+        assert_eq!(err.status(), Some(400));
+        // The server's message: the Display text of the protocol's validation error.
+        let expected = validate_type("ab").unwrap_err().to_string();
+        assert!(matches!(&err, Error::Http { message, .. } if *message == expected));
         let unknown =
             NewAppData::new("note", JsonObject::new()).for_account(AccountId(Uuid::from_u128(99)));
         assert_eq!(
