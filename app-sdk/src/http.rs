@@ -218,28 +218,42 @@ pub(crate) fn encode_query(v: &str) -> String {
 }
 
 /// Decodes `%XX` escapes and `+` (form encoding); `None` on malformed escapes or bad UTF-8.
+/// In the browser this is `decodeURIComponent` (after `+` → space), which keeps Rust's UTF-8
+/// validation and number parsing out of the wasm; natively the same rules by hand.
 pub(crate) fn decode_query(v: &str) -> Option<String> {
-    let b = v.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::decode_uri_component(&v.replace('+', " "))
+            .ok()
+            .map(String::from)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let b = v.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'%' => {
+                    let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                    if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                        return None;
+                    }
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 3;
+                }
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
             }
         }
+        String::from_utf8(out).ok()
     }
-    String::from_utf8(out).ok()
 }
 
 /// Appends `?k=v&...` (values encoded) to `url`.
@@ -289,6 +303,8 @@ mod tests {
         assert_eq!(decode_query("x+y").unwrap(), "x y");
         assert!(decode_query("%zz").is_none());
         assert!(decode_query("%4").is_none());
+        assert!(decode_query("%+1").is_none());
+        assert!(decode_query("%80").is_none());
     }
 
     #[test]
