@@ -45,7 +45,7 @@
 //!   (`window.parent === window`). It applies the server's permission and visibility rules,
 //!   persists in `localStorage` per app key and item id, is seeded from [`StandaloneConfig`], and
 //!   has [`App::reset`] and [`App::switch_account`]. Without it, opening the page alone fails
-//!   with [`Error::NotEmbedded`]; always-embedded production bundles save about 16 KB gzip.
+//!   with [`Error::NotEmbedded`]; always-embedded production bundles save about 9 KB gzip.
 //! - `js`: the `#[wasm_bindgen]` facade for plain JS apps (above).
 //!
 //! ## Tests
