@@ -528,6 +528,13 @@ impl FromJson for ErrorBody {
     }
 }
 
+/// Sets one member of an object being written. Out of line: one call per member at every
+/// writer instead of a key allocation, an insert and a drop of the replaced value.
+#[inline(never)]
+pub(crate) fn put(o: &mut JsonObject, k: &str, v: Value) {
+    o.insert(k.to_owned(), v);
+}
+
 impl ToJson for Member {
     fn to_json(&self) -> Value {
         let mut o = Map::new();
@@ -679,13 +686,6 @@ pub(crate) fn format_uuid(u: Uuid) -> String {
         out.push(char::from(HEX[((n >> (124 - 4 * i)) & 15) as usize]));
     }
     out
-}
-
-/// Sets one member of an object being written. Out of line: one call per member at every
-/// writer instead of a key allocation, an insert and a drop of the replaced value.
-#[inline(never)]
-pub(crate) fn put(o: &mut JsonObject, k: &str, v: Value) {
-    o.insert(k.to_owned(), v);
 }
 
 fn id_value(u: Uuid) -> Value {
