@@ -103,6 +103,23 @@ async fn try_connect(base: &str, auth: &Auth) -> Result<Ws, u16> {
     }
 }
 
+/// Like [`connect`] with a small socket receive buffer: a client that stops reading fills it
+/// (and the server's send buffer) after a few large messages.
+async fn connect_small_buffer(t: &TestServer, auth: &Auth) -> Ws {
+    let addr: std::net::SocketAddr = t.base.trim_start_matches("http://").parse().unwrap();
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let stream = socket.connect(addr).await.unwrap();
+    let mut req = format!("ws://{addr}/api/ws").into_client_request().unwrap();
+    if let Some(c) = &auth.cookie {
+        req.headers_mut().insert(header::COOKIE, c.parse().unwrap());
+    }
+    let (s, _) = tokio_tungstenite::client_async(req, MaybeTlsStream::Plain(stream))
+        .await
+        .unwrap();
+    Ws { s, protocol: None }
+}
+
 async fn connect(t: &TestServer, auth: &Auth) -> Ws {
     try_connect(&t.base, auth)
         .await
@@ -544,15 +561,16 @@ api_tests! {
     /// queue is full, while a reading subscriber gets every event.
     with(|c| { c.server.ws_queue_len = 4; c.server.max_body_bytes = 256 * 1024; })
     async fn a_slow_consumer_is_dropped_while_a_fast_one_keeps_receiving(t) {
-        let mut slow = connect(t, &cookie_auth(session_cookie(t, CAROL).await)).await;
+        let mut slow = connect_small_buffer(t, &cookie_auth(session_cookie(t, CAROL).await)).await;
         slow.subscribe("app-data", NOTES_ITEM).await;
         let mut fast = connect(t, &cookie_auth(session_cookie(t, BOB).await)).await;
         fast.subscribe("app-data", NOTES_ITEM).await;
         let app = t.app_for(ALICE, NOTES_ITEM).await;
         let filler = "x".repeat(200 * 1024);
-        // Enough data to fill the socket buffers between the server and the slow client (which
-        // does not read, so its receive window stays small), then its queue of 4 messages.
-        for i in 0..80 {
+        // Enough data to fill the socket buffers between the server and the slow client (a
+        // small receive buffer, and it does not read), then its queue of 4 messages. The test
+        // must start reading within the server's 5 s closing grace, so it posts no more.
+        for i in 0..40 {
             let posted = app.post_data(NOTES_ITEM, json!({"type": "note", "data": {"i": i, "f": filler}, "visibility": "item"})).await;
             let got = fast.update("app-data", NOTES_ITEM, "post").await;
             assert_eq!(got["id"], posted["id"], "the fast subscriber gets event {i} in order");
