@@ -15,7 +15,7 @@ use std::{
     collections::{HashMap, HashSet},
     sync::{
         Arc, Mutex, PoisonError, RwLock,
-        atomic::{AtomicU64, AtomicUsize, Ordering},
+        atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering},
     },
 };
 use tokio::sync::{mpsc, oneshot, watch};
@@ -169,6 +169,9 @@ pub struct Hub {
     members: Mutex<HashMap<Uuid, (u64, Members)>>,
     /// Events of this process's writes, in commit order, to the dispatcher.
     outbound: mpsc::UnboundedSender<Event>,
+    /// Events also go to other instances (Postgres `NOTIFY`): publish even with no local
+    /// subscriber.
+    shared: AtomicBool,
 }
 
 impl Hub {
@@ -186,6 +189,7 @@ impl Hub {
                 shutdown: watch::Sender::new(false),
                 members: Mutex::default(),
                 outbound,
+                shared: AtomicBool::new(false),
             },
             rx,
         )
@@ -193,10 +197,34 @@ impl Hub {
 
     /// Publishes the event of a committed write (never blocks).
     pub fn publish(&self, item: Uuid, op: Op, entity: UpdateEntity) {
+        let topic = match &entity {
+            UpdateEntity::AppData(_) => Topic::AppData,
+            UpdateEntity::AppAction(_) => Topic::AppActions,
+            UpdateEntity::AppSetting(_) => Topic::AppSettings,
+        };
+        // In process only (SQLite), an event nobody here subscribed to reaches no one: skip the
+        // serialization, which was a visible share of a POST's cost.
+        if !self.shared.load(Ordering::Relaxed) && !self.has_subscribers(topic, item) {
+            return;
+        }
         if let Some(ev) = Event::new(item, op, entity) {
             // The receiver lives as long as the dispatcher, which lives as long as the hub.
             let _ = self.outbound.send(ev);
         }
+    }
+
+    /// Marks the hub as one of several instances sharing events (every event is published).
+    pub fn set_shared(&self) {
+        self.shared.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether any local connection subscribes to `topic` on `item`.
+    fn has_subscribers(&self, topic: Topic, item: Uuid) -> bool {
+        self.subs
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(&(topic, item))
+            .is_some_and(|c| !c.is_empty())
     }
 
     /// Registers a connection of `account`.

@@ -44,6 +44,7 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Hub>> {
     let hub = Arc::new(hub);
     match config.server.database_url.as_deref() {
         Some(url) if store.backend() == "postgres" => {
+            hub.set_shared();
             pg::start(url, Arc::downgrade(&hub), store, outbound).await?;
         }
         _ => {
