@@ -320,7 +320,7 @@ fn client_message(action: &str, topic: Topic, channel: &str) -> String {
 }
 
 /// A row of a merged list: an id and the time of its last change.
-pub trait LiveRow: Clone {
+pub trait LiveRow: Clone + PartialEq {
     /// The row id.
     fn row_id(&self) -> RowId;
     /// When the row last changed (a patch older than the held row is stale).
@@ -358,7 +358,9 @@ pub fn merge<T: LiveRow>(list: &mut Vec<T>, op: Op, row: T) -> bool {
         }
         (Op::Delete, None) | (Op::Post, Some(_)) => false,
         (Op::Patch, Some(i)) => {
-            if list[i].changed_at() > row.changed_at() {
+            // An older version, or the echo of what is already held (a write's own response
+            // and its broadcast): nothing changes, so nobody re-renders.
+            if list[i].changed_at() > row.changed_at() || list[i] == row {
                 return false;
             }
             list[i] = row;
@@ -1217,6 +1219,8 @@ mod tests {
         assert_eq!(texts(&list), ["a2", "b"]);
         assert!(!merge(&mut list, Op::Patch, row(1, "note", "stale", 1)));
         assert_eq!(texts(&list), ["a2", "b"]);
+        // The same version again (an echo) is no change.
+        assert!(!merge(&mut list, Op::Patch, row(1, "note", "a2", 2)));
         // A patch of a row whose post was missed adds it.
         assert!(merge(&mut list, Op::Patch, row(3, "note", "c", 1)));
         assert_eq!(texts(&list), ["a2", "b", "c"]);
