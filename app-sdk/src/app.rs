@@ -1,7 +1,9 @@
 //! [`App`]: the connected app, with the typed client over every app route.
 
+use crate::listen::Listener;
 use crate::{
     channel::Channel,
+    codec::{FromJson, format_uuid, int_text},
     config::AppConfig,
     env::HostEnv,
     error::{Error, js_text},
@@ -26,8 +28,6 @@ use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
     ItemId, JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId, routes,
 };
-use gloo_events::EventListener;
-use serde::de::DeserializeOwned;
 use std::{
     cell::RefCell,
     rc::{Rc, Weak},
@@ -52,7 +52,7 @@ struct Inner {
     context: RefCell<LocalContext>,
     backend: Backend,
     /// Re-handshake on the window `online` event; removed when the last clone drops.
-    online: RefCell<Option<EventListener>>,
+    online: RefCell<Option<Listener>>,
     live_config: LiveConfig,
     /// Live updates (`live.rs`): `None` until the first subscription. A trait object, so
     /// that apps that never subscribe link none of it (not even the hub's drop code).
@@ -113,14 +113,14 @@ impl Drop for BlobUrl {
 }
 
 /// Reads one entity where a server may answer `{...}` or `[{...}]` (uploads).
-async fn one<T: DeserializeOwned>(resp: &Response) -> Result<T, Error> {
+async fn one<T: FromJson>(resp: &Response) -> Result<T, Error> {
     let v = http::json_value(resp).await?;
     let v = match v.dyn_into::<js_sys::Array>() {
         Ok(a) if a.length() == 1 => a.get(0),
         Ok(a) => a.into(),
         Err(v) => v,
     };
-    http::from_value(v)
+    http::from_value(&v)
 }
 
 #[cfg(feature = "standalone")]
@@ -162,9 +162,14 @@ fn file_meta_of(blob: &Blob, name: &str) -> FileMeta {
 #[cfg(feature = "standalone")]
 /// Now, from the browser clock (the `time` crate has no clock on wasm32-unknown-unknown).
 fn browser_now() -> time::OffsetDateTime {
-    let nanos = (js_sys::Date::now() * 1_000_000.0) as i128;
-    time::OffsetDateTime::from_unix_timestamp_nanos(nanos)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
+    // Whole milliseconds, as `Date.now()` gives them; seconds and a remainder rather than i128
+    // nanoseconds, whose division links a 128-bit division routine.
+    let ms = js_sys::Date::now() as i64;
+    crate::codec::time_of(
+        ms.div_euclid(1000),
+        (ms.rem_euclid(1000) * 1_000_000) as u32,
+    )
+    .unwrap_or(time::OffsetDateTime::UNIX_EPOCH)
 }
 
 #[cfg(feature = "standalone")]
@@ -227,7 +232,7 @@ impl App {
         let weak = Rc::downgrade(&inner);
         // Back online: the host may have reloaded its side; take a fresh channel (as Graasp's
         // client does through react-query's refetchOnReconnect).
-        let listener = EventListener::new(&own, "online", move |_| {
+        let listener = Listener::new(&own, "online", move |_| {
             if let Some(inner) = weak.upgrade() {
                 wasm_bindgen_futures::spawn_local(async move {
                     // A failed re-handshake keeps the old channel, which may still work.
@@ -255,7 +260,7 @@ impl App {
             .or(config.standalone.item_id)
             .unwrap_or(DEFAULT_STANDALONE_ITEM_ID);
         let origin = loc.origin().unwrap_or_default();
-        let app_url = format!("{origin}{}", loc.pathname().unwrap_or_default());
+        let app_url = [origin.as_str(), &loc.pathname().unwrap_or_default()].concat();
         let local = if config.standalone.persist {
             // Opaque origins (sandboxed iframes, some file:// pages) have no localStorage:
             // fall back to memory so the page still works.
@@ -287,7 +292,7 @@ impl App {
             Box::new(browser_now),
             Box::new(browser_id),
         )?;
-        let context = backend.context(&format!("{origin}/api"));
+        let context = backend.context(&[origin.as_str(), "/api"].concat());
         Ok(App {
             inner: Rc::new(Inner {
                 key: config.key,
@@ -392,13 +397,14 @@ impl App {
         match &self.inner.backend {
             Backend::Remote(r) => self.token(r).await,
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => Ok(format!(
-                "standalone {}",
-                s.caller()
+            Backend::Standalone(s) => Ok([
+                "standalone ",
+                &s.caller()
                     .account
-                    .map(|a| a.to_string())
-                    .unwrap_or_default()
-            )),
+                    .map(|a| format_uuid(a.0))
+                    .unwrap_or_default(),
+            ]
+            .concat()),
         }
     }
 
@@ -447,10 +453,13 @@ impl App {
                 let (host, item, paged) = self.api();
                 let mut params = vec![("type", filter.ty.clone())];
                 if paged {
-                    params.push(("limit", filter.limit.map(|l| l.to_string())));
+                    params.push(("limit", filter.limit.map(|l| int_text(i64::from(l)))));
                     params.push(("cursor", filter.cursor.clone()));
                 }
-                let url = http::with_query(routes::app_data_url(&host, &item), &params);
+                let url = http::with_query(
+                    http::route(&host, routes::PATH_APP_DATA, Some(&item), None),
+                    &params,
+                );
                 let resp = self.send(r, Self::req("GET", url, Body::None)).await?;
                 let link = resp.headers().get("link").ok().flatten();
                 let items = http::json(&resp).await?;
@@ -472,7 +481,11 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&input.to_wire())?);
-                let req = Self::req("POST", routes::app_data_url(&host, &item), body);
+                let req = Self::req(
+                    "POST",
+                    http::route(&host, routes::PATH_APP_DATA, Some(&item), None),
+                    body,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }
@@ -488,7 +501,11 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&PatchData { data })?);
-                let req = Self::req("PATCH", routes::app_data_one_url(&host, &item, &id), body);
+                let req = Self::req(
+                    "PATCH",
+                    http::route(&host, routes::PATH_APP_DATA_ONE, Some(&item), Some(&id)),
+                    body,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }
@@ -510,7 +527,7 @@ impl App {
                 let (host, item, _) = self.api();
                 let req = Self::req(
                     "DELETE",
-                    routes::app_data_one_url(&host, &item, &id),
+                    http::route(&host, routes::PATH_APP_DATA_ONE, Some(&item), Some(&id)),
                     Body::None,
                 );
                 // The body is the deleted id as text/plain; nothing more to read.
@@ -537,7 +554,7 @@ impl App {
                     .map_err(|e| Error::Browser(js_text(&e)))?;
                 let req = Self::req(
                     "POST",
-                    routes::app_data_upload_url(&host, &item),
+                    http::upload_route(&host, routes::PATH_APP_DATA_UPLOAD, &item),
                     Body::Form(form),
                 );
                 one(&self.send(r, req).await?).await
@@ -581,7 +598,10 @@ impl App {
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
                 let resp = self
-                    .fetch_file(r, routes::app_data_download_url(&host, &id))
+                    .fetch_file(
+                        r,
+                        http::route(&host, routes::PATH_APP_DATA_DOWNLOAD, None, Some(&id)),
+                    )
                     .await?;
                 http::bytes(&resp).await
             }
@@ -600,7 +620,10 @@ impl App {
                 let (host, _, _) = self.api();
                 blob_url(
                     &self
-                        .file_blob(r, routes::app_data_download_url(&host, &id))
+                        .file_blob(
+                            r,
+                            http::route(&host, routes::PATH_APP_DATA_DOWNLOAD, None, Some(&id)),
+                        )
                         .await?,
                 )
             }
@@ -618,8 +641,8 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = http::with_query(
-                    routes::app_action_url(&host, &item),
-                    &[("accountId", account.map(|a| a.to_string()))],
+                    http::route(&host, routes::PATH_APP_ACTION, Some(&item), None),
+                    &[("accountId", account.map(|a| format_uuid(a.0)))],
                 );
                 http::json(&self.send(r, Self::req("GET", url, Body::None)).await?).await
             }
@@ -643,7 +666,11 @@ impl App {
                     data,
                     ty: ty.to_owned(),
                 })?);
-                let req = Self::req("POST", routes::app_action_url(&host, &item), body);
+                let req = Self::req(
+                    "POST",
+                    http::route(&host, routes::PATH_APP_ACTION, Some(&item), None),
+                    body,
+                );
                 self.send(r, req).await.map(|_| ())
             }
         }
@@ -657,7 +684,7 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = http::with_query(
-                    routes::app_settings_url(&host, &item),
+                    http::route(&host, routes::PATH_APP_SETTINGS, Some(&item), None),
                     &[("name", name.map(str::to_owned))],
                 );
                 http::json(&self.send(r, Self::req("GET", url, Body::None)).await?).await
@@ -684,7 +711,11 @@ impl App {
                     name: name.to_owned(),
                     data,
                 })?);
-                let req = Self::req("POST", routes::app_settings_url(&host, &item), body);
+                let req = Self::req(
+                    "POST",
+                    http::route(&host, routes::PATH_APP_SETTINGS, Some(&item), None),
+                    body,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }
@@ -706,7 +737,7 @@ impl App {
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let body = Body::Json(json::body(&PatchData { data })?);
-                let url = routes::app_settings_one_url(&host, &item, &id);
+                let url = http::route(&host, routes::PATH_APP_SETTINGS_ONE, Some(&item), Some(&id));
                 http::json(&self.send(r, Self::req("PATCH", url, body)).await?).await
             }
         }
@@ -726,7 +757,7 @@ impl App {
             }
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let url = routes::app_settings_one_url(&host, &item, &id);
+                let url = http::route(&host, routes::PATH_APP_SETTINGS_ONE, Some(&item), Some(&id));
                 self.send(r, Self::req("DELETE", url, Body::None))
                     .await
                     .map(|_| ())
@@ -762,7 +793,7 @@ impl App {
                 }
                 form.append_with_blob_and_filename("files", file, file_name)
                     .map_err(|e| Error::Browser(js_text(&e)))?;
-                let url = routes::app_settings_upload_url(&host, &item);
+                let url = http::upload_route(&host, routes::PATH_APP_SETTINGS_UPLOAD, &item);
                 one(&self
                     .send(r, Self::req("POST", url, Body::Form(form)))
                     .await?)
@@ -779,7 +810,10 @@ impl App {
             Backend::Remote(r) => {
                 let (host, _, _) = self.api();
                 let resp = self
-                    .fetch_file(r, routes::app_settings_download_url(&host, &id))
+                    .fetch_file(
+                        r,
+                        http::route(&host, routes::PATH_APP_SETTINGS_DOWNLOAD, None, Some(&id)),
+                    )
                     .await?;
                 http::bytes(&resp).await
             }
@@ -798,7 +832,10 @@ impl App {
                 let (host, _, _) = self.api();
                 blob_url(
                     &self
-                        .file_blob(r, routes::app_settings_download_url(&host, &id))
+                        .file_blob(
+                            r,
+                            http::route(&host, routes::PATH_APP_SETTINGS_DOWNLOAD, None, Some(&id)),
+                        )
                         .await?,
                 )
             }
@@ -812,7 +849,11 @@ impl App {
             Backend::Standalone(s) => Ok(s.app_context()),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
-                let req = Self::req("GET", routes::context_url(&host, &item), Body::None);
+                let req = Self::req(
+                    "GET",
+                    http::route(&host, routes::PATH_CONTEXT, Some(&item), None),
+                    Body::None,
+                );
                 http::json(&self.send(r, req).await?).await
             }
         }

@@ -846,3 +846,15 @@ mod js_facade {
         );
     }
 }
+
+#[wasm_bindgen_test]
+fn query_values_decode_in_the_browser_as_they_do_natively() {
+    use crate::http::decode_query;
+    assert_eq!(decode_query("a%20b+c%2B").as_deref(), Some("a b c+"));
+    assert_eq!(decode_query("%C3%A9%3D%3D").as_deref(), Some("é=="));
+    assert_eq!(decode_query("%zz"), None);
+    assert_eq!(decode_query("%4"), None);
+    assert_eq!(decode_query("%+1"), None);
+    // A lone continuation byte is not UTF-8.
+    assert_eq!(decode_query("%80"), None);
+}

@@ -4,6 +4,7 @@
 //! Each channel keeps its own listener and its own waiting token requests, so a request sent
 //! on an old port still completes after a re-handshake has installed a new one.
 
+use crate::listen::Listener;
 use crate::wire::{self, Reply};
 use crate::{
     env::HostEnv,
@@ -11,7 +12,6 @@ use crate::{
     signal::Slot,
 };
 use appframe_protocol::{ItemId, KeyOrigin, MessageKind};
-use gloo_events::EventListener;
 use std::{cell::RefCell, rc::Rc};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, MessagePort};
@@ -29,7 +29,7 @@ pub(crate) struct Channel {
     link: Link,
     item_id: ItemId,
     waiters: Rc<RefCell<Vec<Slot<TokenReply>>>>,
-    _listener: EventListener,
+    _listener: Listener,
 }
 
 fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev: &MessageEvent) {
@@ -57,12 +57,12 @@ impl Channel {
     pub(crate) fn port(port: MessagePort, item_id: ItemId) -> Channel {
         let waiters: Rc<RefCell<Vec<Slot<TokenReply>>>> = Rc::default();
         let w = waiters.clone();
-        let listener = EventListener::new(&port, "message", move |e| {
+        let listener = Listener::new(&port, "message", move |e| {
             if let Some(ev) = e.dyn_ref::<MessageEvent>() {
                 on_message(item_id, &w, ev);
             }
         });
-        // addEventListener (unlike onmessage) does not start a MessagePort's queue.
+        // addListener (unlike onmessage) does not start a MessagePort's queue.
         port.start();
         Channel {
             link: Link::Port(port),
@@ -77,7 +77,7 @@ impl Channel {
         let waiters: Rc<RefCell<Vec<Slot<TokenReply>>>> = Rc::default();
         let w = waiters.clone();
         let filter = env.clone();
-        let listener = EventListener::new(&env.own, "message", move |e| {
+        let listener = Listener::new(&env.own, "message", move |e| {
             if let Some(ev) = e.dyn_ref::<MessageEvent>()
                 && filter.is_from_host(ev)
             {

@@ -3,19 +3,15 @@
 use appframe_protocol::ErrorBody;
 
 /// Everything that can go wrong in the SDK.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Error {
     /// The page is not inside an iframe and standalone mode is disabled.
-    #[error("the app is not embedded in a host page and standalone mode is disabled")]
     NotEmbedded,
     /// Embedded, but the page URL has no valid `?itemId=`.
-    #[error("the page URL has no valid ?itemId= parameter")]
     MissingItemId,
     /// The host did not answer `GET_CONTEXT` in time.
-    #[error("the host did not send the context in time")]
     ContextTimeout,
     /// The host answered `GET_CONTEXT_FAILURE`.
-    #[error("the host refused the context: {message} ({code})")]
     ContextRefused {
         /// The host's machine code (may be empty).
         code: String,
@@ -23,10 +19,8 @@ pub enum Error {
         message: String,
     },
     /// The context arrived without a `MessagePort` (and the host is not in mobile mode).
-    #[error("the host sent the context without a message port")]
     PortMissing,
     /// The host answered `GET_AUTH_TOKEN_FAILURE`.
-    #[error("the host refused the token: {message} ({code})")]
     TokenRefused {
         /// The host's machine code (may be empty).
         code: String,
@@ -34,13 +28,10 @@ pub enum Error {
         message: String,
     },
     /// The host did not answer `GET_AUTH_TOKEN` in time.
-    #[error("the host did not send a token in time")]
     TokenTimeout,
     /// Posting on the host channel failed (the port is closed or detached).
-    #[error("the channel to the host is closed: {0}")]
     PortClosed(String),
     /// The server answered with an error status; `code`/`message` come from the Graasp error body.
-    #[error("HTTP {status}: {message} ({code})")]
     Http {
         /// HTTP status.
         status: u16,
@@ -50,20 +41,15 @@ pub enum Error {
         message: String,
     },
     /// The request did not reach the server (offline, CORS, DNS).
-    #[error("network error: {0}")]
     Network(String),
     /// A response or message could not be decoded.
-    #[error("could not decode: {0}")]
     Decode(String),
     /// The browser storage of the standalone backend failed (quota, privacy mode).
-    #[error("storage error: {0}")]
     Storage(String),
     /// A browser API failed or is missing.
-    #[error("browser error: {0}")]
     Browser(String),
     /// The server refused a live-update request (`ACCESS_DENIED`, `BAD_REQUEST`, `NOT_FOUND`,
     /// `SERVER_ERROR`); the subscription stays registered and other topics are unaffected.
-    #[error("live updates refused: {message} ({name})")]
     Live {
         /// The server's error name.
         name: String,
@@ -71,9 +57,71 @@ pub enum Error {
         message: String,
     },
     /// The operation exists only in standalone mode.
-    #[error("this operation is only available in standalone mode")]
     NotStandalone,
 }
+
+impl std::fmt::Display for Error {
+    /// Written piece by piece rather than with format strings: apps print errors, and
+    /// `write!` templates for every variant were a visible share of a small app's wasm.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: [&str; 5] = match self {
+            Error::NotEmbedded => [
+                "the app is not embedded in a host page and standalone mode is disabled",
+                "",
+                "",
+                "",
+                "",
+            ],
+            Error::MissingItemId => [
+                "the page URL has no valid ?itemId= parameter",
+                "",
+                "",
+                "",
+                "",
+            ],
+            Error::ContextTimeout => ["the host did not send the context in time", "", "", "", ""],
+            Error::ContextRefused { code, message } => {
+                ["the host refused the context: ", message, " (", code, ")"]
+            }
+            Error::PortMissing => [
+                "the host sent the context without a message port",
+                "",
+                "",
+                "",
+                "",
+            ],
+            Error::TokenRefused { code, message } => {
+                ["the host refused the token: ", message, " (", code, ")"]
+            }
+            Error::TokenTimeout => ["the host did not send a token in time", "", "", "", ""],
+            Error::PortClosed(m) => ["the channel to the host is closed: ", m, "", "", ""],
+            Error::Http {
+                status,
+                code,
+                message,
+            } => {
+                f.write_str("HTTP ")?;
+                f.write_str(&crate::codec::int_text(i64::from(*status)))?;
+                [": ", message, " (", code, ")"]
+            }
+            Error::Network(m) => ["network error: ", m, "", "", ""],
+            Error::Decode(m) => ["could not decode: ", m, "", "", ""],
+            Error::Storage(m) => ["storage error: ", m, "", "", ""],
+            Error::Browser(m) => ["browser error: ", m, "", "", ""],
+            Error::Live { name, message } => ["live updates refused: ", message, " (", name, ")"],
+            Error::NotStandalone => [
+                "this operation is only available in standalone mode",
+                "",
+                "",
+                "",
+                "",
+            ],
+        };
+        parts.iter().try_for_each(|p| f.write_str(p))
+    }
+}
+
+impl std::error::Error for Error {}
 
 impl Error {
     /// A stable machine code for this error (e.g. `"ContextTimeout"`, `"Http"`).
@@ -151,7 +199,16 @@ pub(crate) fn js_text(v: &wasm_bindgen::JsValue) -> String {
     js_sys::Reflect::get(v, &"message".into())
         .ok()
         .and_then(|m| m.as_string())
-        .unwrap_or_else(|| format!("{v:?}"))
+        .or_else(|| js_string(v).ok())
+        .unwrap_or_else(|| "unprintable JS value".to_owned())
+}
+
+#[wasm_bindgen::prelude::wasm_bindgen]
+extern "C" {
+    /// The global `String(v)`: how JS itself prints a thrown value. Preferred to `{v:?}`, whose
+    /// `JsValue` debug printer adds a large function to the JS glue.
+    #[wasm_bindgen(catch, js_name = String)]
+    fn js_string(v: &wasm_bindgen::JsValue) -> Result<String, wasm_bindgen::JsValue>;
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -174,6 +231,30 @@ mod tests {
     fn a_non_graasp_body_becomes_the_message() {
         let e = Error::from_http(502, "Bad Gateway");
         assert_eq!(e, Error::http(502, "", "Bad Gateway"));
+    }
+
+    #[test]
+    fn errors_print_their_reason_and_details() {
+        assert_eq!(
+            Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND").to_string(),
+            "HTTP 404: APP_DATA_NOT_FOUND (GAERR004)"
+        );
+        assert_eq!(
+            Error::TokenRefused {
+                code: "C".into(),
+                message: "no".into()
+            }
+            .to_string(),
+            "the host refused the token: no (C)"
+        );
+        assert_eq!(
+            Error::Network("offline".into()).to_string(),
+            "network error: offline"
+        );
+        assert_eq!(
+            Error::ContextTimeout.to_string(),
+            "the host did not send the context in time"
+        );
     }
 
     #[test]

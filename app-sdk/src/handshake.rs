@@ -1,6 +1,7 @@
 //! GET_CONTEXT → GET_CONTEXT_SUCCESS (+ port), with the checks Graasp's client lacks: replies
 //! only from the host window (and origin), unrelated messages ignored, FAILURE typed, timeout.
 
+use crate::listen::Listener;
 use crate::wire::{self, Reply as HostReply};
 use crate::{
     channel::Channel,
@@ -9,7 +10,6 @@ use crate::{
     signal::{Slot, wait_or},
 };
 use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
-use gloo_events::EventListener;
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, MessagePort};
@@ -27,7 +27,7 @@ pub(crate) async fn handshake(
     let s = slot.clone();
     let filter = env.clone();
     // Removed when this function returns (RAII), whatever the outcome.
-    let _listener = EventListener::new(&env.own, "message", move |e| {
+    let _listener = Listener::new(&env.own, "message", move |e| {
         let Some(ev) = e.dyn_ref::<MessageEvent>() else {
             return;
         };

@@ -1,7 +1,11 @@
 //! HTTP over the browser's `fetch`, called through a function value so tests can pass a fake
 //! `fetch` that answers with real `Response` objects (the response handling stays the real one).
 
-use crate::error::{Error, js_text};
+use crate::{
+    codec::format_uuid,
+    error::{Error, js_text},
+};
+use appframe_protocol::{ItemId, RowId};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FormData, Headers, RequestCredentials, RequestInit, Response};
@@ -65,7 +69,7 @@ impl Fetch {
         let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| Error::Browser(js_text(&e)));
         set("Accept", "application/json, text/plain, */*")?;
         if let Some(t) = token {
-            set("Authorization", &format!("Bearer {t}"))?;
+            set("Authorization", &["Bearer ", t].concat())?;
         }
         match &req.body {
             Body::None => {}
@@ -105,6 +109,52 @@ impl Fetch {
     }
 }
 
+/// `apiHost` + a route template of `appframe_protocol::routes` with `{item_id}` and `{id}` filled
+/// in: the same URL as `routes::*_url`, built without `format!` (core::fmt and uuid's printer
+/// cost wasm size; the tests check both agree).
+pub(crate) fn route(
+    api_host: &str,
+    template: &str,
+    item: Option<&ItemId>,
+    id: Option<&RowId>,
+) -> String {
+    let mut url = api_host.trim_end_matches('/').to_owned();
+    // Walk the template once: `{name}` placeholders are replaced, everything else copied.
+    // (Splitting rather than slicing by index: no slicing panic paths in the wasm.)
+    let mut parts = template.split('{');
+    url.push_str(parts.next().unwrap_or_default());
+    for part in parts {
+        let Some((name, tail)) = part.split_once('}') else {
+            url.push('{');
+            url.push_str(part);
+            continue;
+        };
+        let value = match name {
+            "item_id" => item.map(|i| i.0),
+            "id" => id.map(|i| i.0),
+            _ => None,
+        };
+        match value {
+            Some(u) => url.push_str(&format_uuid(u)),
+            None => {
+                url.push('{');
+                url.push_str(name);
+                url.push('}');
+            }
+        }
+        url.push_str(tail);
+    }
+    url
+}
+
+/// An upload route: the item travels as `?id=<itemId>`.
+pub(crate) fn upload_route(api_host: &str, template: &str, item: &ItemId) -> String {
+    with_query(
+        route(api_host, template, None, None),
+        &[("id", Some(format_uuid(item.0)))],
+    )
+}
+
 /// The body as text.
 pub(crate) async fn text(resp: &Response) -> Result<String, Error> {
     let p = resp.text().map_err(|e| Error::Decode(js_text(&e)))?;
@@ -136,13 +186,13 @@ pub(crate) async fn json_value(resp: &Response) -> Result<JsValue, Error> {
 }
 
 /// A parsed body as `T`.
-pub(crate) fn from_value<T: serde::de::DeserializeOwned>(v: JsValue) -> Result<T, Error> {
+pub(crate) fn from_value<T: crate::codec::FromJson>(v: &JsValue) -> Result<T, Error> {
     crate::json::from_js(v).map_err(Error::Decode)
 }
 
 /// The body as JSON.
-pub(crate) async fn json<T: serde::de::DeserializeOwned>(resp: &Response) -> Result<T, Error> {
-    from_value(json_value(resp).await?)
+pub(crate) async fn json<T: crate::codec::FromJson>(resp: &Response) -> Result<T, Error> {
+    from_value(&json_value(resp).await?)
 }
 
 /// The `Error::Http` of a failed response (Graasp error body when present).
@@ -168,28 +218,42 @@ pub(crate) fn encode_query(v: &str) -> String {
 }
 
 /// Decodes `%XX` escapes and `+` (form encoding); `None` on malformed escapes or bad UTF-8.
+/// In the browser this is `decodeURIComponent` (after `+` → space), which keeps Rust's UTF-8
+/// validation and number parsing out of the wasm; natively the same rules by hand.
 pub(crate) fn decode_query(v: &str) -> Option<String> {
-    let b = v.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'%' => {
-                let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(hex, 16).ok()?);
-                i += 3;
-            }
-            b'+' => {
-                out.push(b' ');
-                i += 1;
-            }
-            c => {
-                out.push(c);
-                i += 1;
+    #[cfg(target_arch = "wasm32")]
+    {
+        js_sys::decode_uri_component(&v.replace('+', " "))
+            .ok()
+            .map(String::from)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let b = v.as_bytes();
+        let mut out = Vec::with_capacity(b.len());
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'%' => {
+                    let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
+                    if !hex.bytes().all(|c| c.is_ascii_hexdigit()) {
+                        return None;
+                    }
+                    out.push(u8::from_str_radix(hex, 16).ok()?);
+                    i += 3;
+                }
+                b'+' => {
+                    out.push(b' ');
+                    i += 1;
+                }
+                c => {
+                    out.push(c);
+                    i += 1;
+                }
             }
         }
+        String::from_utf8(out).ok()
     }
-    String::from_utf8(out).ok()
 }
 
 /// Appends `?k=v&...` (values encoded) to `url`.
@@ -239,6 +303,8 @@ mod tests {
         assert_eq!(decode_query("x+y").unwrap(), "x y");
         assert!(decode_query("%zz").is_none());
         assert!(decode_query("%4").is_none());
+        assert!(decode_query("%+1").is_none());
+        assert!(decode_query("%80").is_none());
     }
 
     #[test]
@@ -257,6 +323,57 @@ mod tests {
             "http://h/x?id=1&k=v"
         );
         assert_eq!(with_query("http://h/x".into(), &[]), "http://h/x");
+    }
+
+    #[test]
+    fn routes_are_the_protocol_urls() {
+        use appframe_protocol::routes::{self, *};
+        let host = "http://h:1/api/";
+        let item: ItemId = "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap();
+        let id: RowId = "9B1DEB4D-3B7D-4BAD-9BDD-2B0D7B3DCB6D".parse().unwrap();
+        let (i, r) = (Some(&item), Some(&id));
+        assert_eq!(
+            route(host, PATH_APP_DATA, i, None),
+            routes::app_data_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_DATA_ONE, i, r),
+            routes::app_data_one_url(host, &item, &id)
+        );
+        assert_eq!(
+            route(host, PATH_APP_ACTION, i, None),
+            routes::app_action_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_SETTINGS, i, None),
+            routes::app_settings_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_SETTINGS_ONE, i, r),
+            routes::app_settings_one_url(host, &item, &id)
+        );
+        assert_eq!(
+            route(host, PATH_CONTEXT, i, None),
+            routes::context_url(host, &item)
+        );
+        assert_eq!(
+            route(host, PATH_APP_DATA_DOWNLOAD, None, r),
+            routes::app_data_download_url(host, &id)
+        );
+        assert_eq!(
+            route(host, PATH_APP_SETTINGS_DOWNLOAD, None, r),
+            routes::app_settings_download_url(host, &id)
+        );
+        assert_eq!(
+            upload_route(host, PATH_APP_DATA_UPLOAD, &item),
+            routes::app_data_upload_url(host, &item)
+        );
+        assert_eq!(
+            upload_route(host, PATH_APP_SETTINGS_UPLOAD, &item),
+            routes::app_settings_upload_url(host, &item)
+        );
+        // Unknown or unclosed placeholders are kept as they are.
+        assert_eq!(route("h", "/a/{x}/b/{id", i, r), "h/a/{x}/b/{id");
     }
 
     #[test]

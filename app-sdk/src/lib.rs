@@ -90,7 +90,7 @@
 //!   (`window.parent === window`). It applies the server's permission and visibility rules,
 //!   persists in `localStorage` per app key and item id, is seeded from [`StandaloneConfig`], and
 //!   has [`App::reset`] and [`App::switch_account`]. Without it, opening the page alone fails
-//!   with [`Error::NotEmbedded`]; always-embedded production bundles save about 16 KB gzip.
+//!   with [`Error::NotEmbedded`]; always-embedded production bundles save about 9 KB gzip.
 //! - `js`: the `#[wasm_bindgen]` facade for plain JS apps (above). It exports `subscribe` and
 //!   `liveAppData`, so the JS package always carries the live-update code.
 //!
@@ -102,6 +102,7 @@
 
 mod app;
 mod channel;
+mod codec;
 mod config;
 mod env;
 mod error;
@@ -109,8 +110,10 @@ mod handshake;
 mod http;
 #[cfg(feature = "js")]
 mod js;
+#[cfg(feature = "js")]
 mod jsde;
 mod json;
+mod listen;
 mod live;
 #[cfg(feature = "standalone")]
 mod mock;

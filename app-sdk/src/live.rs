@@ -165,7 +165,7 @@ trait FrameValue: Sized {
     /// The value as a string.
     fn text(&self) -> Option<String>;
     /// The value as an entity.
-    fn entity<T: serde::de::DeserializeOwned>(self) -> Result<T, String>;
+    fn entity<T: crate::codec::FromJson>(self) -> Result<T, String>;
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -184,8 +184,8 @@ impl FrameValue for JsValue {
     fn text(&self) -> Option<String> {
         self.as_string()
     }
-    fn entity<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
-        crate::json::from_js(self)
+    fn entity<T: crate::codec::FromJson>(self) -> Result<T, String> {
+        crate::json::from_js(&self)
     }
 }
 
@@ -200,8 +200,8 @@ impl FrameValue for serde_json::Value {
     fn text(&self) -> Option<String> {
         self.as_str().map(str::to_owned)
     }
-    fn entity<T: serde::de::DeserializeOwned>(self) -> Result<T, String> {
-        serde_json::from_value(self).map_err(|e| e.to_string())
+    fn entity<T: crate::codec::FromJson>(self) -> Result<T, String> {
+        T::from_json(&self)
     }
 }
 
@@ -439,7 +439,7 @@ pub(crate) struct Hub {
     next_id: Cell<u32>,
     conn: RefCell<Conn>,
     /// Standalone: the `storage` listener for writes from other tabs.
-    storage: RefCell<Option<gloo_events::EventListener>>,
+    storage: RefCell<Option<crate::listen::Listener>>,
 }
 
 impl Hub {
@@ -762,7 +762,7 @@ impl Hub {
             return;
         };
         let weak = Rc::downgrade(self);
-        let listener = gloo_events::EventListener::new(&w, "storage", move |ev| {
+        let listener = crate::listen::Listener::new(&w, "storage", move |ev| {
             let changed = js_sys::Reflect::get(ev, &"key".into())
                 .ok()
                 .and_then(|k| k.as_string());

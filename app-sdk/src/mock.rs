@@ -11,16 +11,19 @@
 //! - strict routes (everything but listing settings and the context) need an account.
 
 use crate::{
+    codec::{self, FromJson, ToJson, put},
     error::Error,
     types::{ListFilter, NewAppData, Page},
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,
-    ItemRef, JsonObject, Member, Permission, RowId, Visibility, validate_setting_name,
-    validate_type,
+    ItemRef, JsonObject, Member, Permission, ProtocolError, RowId, Visibility,
+    validate_setting_name, validate_type,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
+#[cfg(all(test, not(target_arch = "wasm32")))]
+use serde_json::json;
 use time::OffsetDateTime;
 
 /// Who is calling, as the server would read it from the token and the membership.
@@ -98,6 +101,64 @@ pub(crate) struct MockDb {
     pub app_settings: Vec<AppSetting>,
 }
 
+impl FromJson for Acting {
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = codec::Fields::of(v, "acting");
+        let a = Acting {
+            account: AccountId(f.uuid("account")),
+            permission: f.nested("permission"),
+        };
+        f.done(a)
+    }
+    fn placeholder() -> Self {
+        Acting {
+            account: AccountId(uuid::Uuid::nil()),
+            permission: Permission::Read,
+        }
+    }
+}
+
+impl FromJson for MockDb {
+    /// The stored database, in the shape serde wrote it before (`acting` may be missing).
+    fn from_json(v: &Value) -> Result<Self, String> {
+        let mut f = codec::Fields::of(v, "the standalone database");
+        let db = MockDb {
+            version: f.uint("version", u64::from(u32::MAX)) as u32,
+            members: f.nested("members"),
+            acting: f.opt_nested("acting"),
+            app_data: f.nested("appData"),
+            app_actions: f.nested("appActions"),
+            app_settings: f.nested("appSettings"),
+        };
+        f.done(db)
+    }
+    fn placeholder() -> Self {
+        MockDb::default()
+    }
+}
+
+impl ToJson for MockDb {
+    fn to_json(&self) -> Value {
+        let mut o = JsonObject::new();
+        put(&mut o, "version", self.version.into());
+        put(&mut o, "members", self.members.to_json());
+        put(
+            &mut o,
+            "acting",
+            self.acting.map_or(Value::Null, |a| {
+                let mut x = JsonObject::new();
+                put(&mut x, "account", codec::format_uuid(a.account.0).into());
+                put(&mut x, "permission", a.permission.to_json());
+                Value::Object(x)
+            }),
+        );
+        put(&mut o, "appData", self.app_data.to_json());
+        put(&mut o, "appActions", self.app_actions.to_json());
+        put(&mut o, "appSettings", self.app_settings.to_json());
+        Value::Object(o)
+    }
+}
+
 /// The current schema version of [`MockDb`].
 pub(crate) const DB_VERSION: u32 = 1;
 
@@ -109,8 +170,18 @@ fn not_found_setting() -> Error {
     Error::http(404, "GAERR005", "APP_SETTING_NOT_FOUND")
 }
 
-fn bad_request(e: impl std::fmt::Display) -> Error {
-    Error::http(400, "FST_ERR_VALIDATION", &e.to_string())
+fn bad_request(message: &str) -> Error {
+    Error::http(400, "FST_ERR_VALIDATION", message)
+}
+
+/// A failed field check as the server reports it (`<field>: <reason>`, the `Display` text of
+/// `ProtocolError::Invalid`). Written out rather than through `Display`: that impl also
+/// prints other variants with `{:?}`, which links Rust's string escaping and Unicode tables.
+fn invalid(e: ProtocolError) -> Error {
+    match e {
+        ProtocolError::Invalid { field, reason } => bad_request(&[field, ": ", &reason].concat()),
+        _ => bad_request("invalid request"),
+    }
 }
 
 fn is_file(d: &AppData) -> bool {
@@ -131,17 +202,22 @@ pub(crate) fn file_meta(data: &JsonObject) -> Option<FileMeta> {
 }
 
 fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject {
-    let v = json!({
-        "file": {
-            "path": format!("apps/{kind}/{item}/{id}"),
-            "name": meta.name,
-            "mimetype": meta.mimetype,
-        }
-    });
-    match v {
-        Value::Object(m) => m,
-        _ => JsonObject::new(),
-    }
+    let path = [
+        "apps/",
+        kind,
+        "/",
+        &codec::format_uuid(item.0),
+        "/",
+        &codec::format_uuid(id.0),
+    ]
+    .concat();
+    let mut file = JsonObject::new();
+    put(&mut file, "path", path.into());
+    put(&mut file, "name", meta.name.as_str().into());
+    put(&mut file, "mimetype", meta.mimetype.as_str().into());
+    let mut data = JsonObject::new();
+    put(&mut data, "file", Value::Object(file));
+    data
 }
 
 /// Applies `limit`/`cursor` to rows in creation order; the cursor is the last row id returned.
@@ -153,7 +229,9 @@ fn paginate<T: Clone>(
     let start = match &f.cursor {
         None => 0,
         Some(c) => {
-            let after: RowId = c.parse().map_err(|_| bad_request("invalid cursor"))?;
+            let after = codec::parse_uuid(c)
+                .map(RowId)
+                .ok_or_else(|| bad_request("invalid cursor"))?;
             rows.iter()
                 .position(|r| id(r) == after)
                 .map(|i| i + 1)
@@ -164,7 +242,7 @@ fn paginate<T: Clone>(
     let take = f.limit.map_or(rest.len(), |l| (l as usize).min(rest.len()));
     let items: Vec<T> = rest.iter().take(take).map(|r| (*r).clone()).collect();
     let next_cursor = if take < rest.len() {
-        items.last().map(|r| id(r).to_string())
+        items.last().map(|r| codec::format_uuid(id(r).0))
     } else {
         None
     };
@@ -214,7 +292,7 @@ impl MockDb {
         s: Stamp,
     ) -> Result<AppData, Error> {
         let me = c.account()?;
-        validate_type(&input.ty).map_err(bad_request)?;
+        validate_type(&input.ty).map_err(invalid)?;
         let account = self.member(input.account_id.unwrap_or(me))?;
         let creator = self.member(me)?;
         let row = AppData {
@@ -329,7 +407,7 @@ impl MockDb {
         s: Stamp,
     ) -> Result<(), Error> {
         let me = self.member(c.account()?)?;
-        validate_type(ty).map_err(bad_request)?;
+        validate_type(ty).map_err(invalid)?;
         self.app_actions.push(AppAction {
             id: s.id,
             account: me.clone(),
@@ -359,7 +437,7 @@ impl MockDb {
         s: Stamp,
     ) -> Result<AppSetting, Error> {
         let me = c.require_admin()?;
-        validate_setting_name(name).map_err(bad_request)?;
+        validate_setting_name(name).map_err(invalid)?;
         let row = AppSetting {
             id: s.id,
             name: name.to_owned(),
@@ -460,7 +538,7 @@ pub(crate) fn standalone_item(
         id,
         name: name.to_owned(),
         description: None,
-        path: id.to_string().replace('-', "_"),
+        path: codec::format_uuid(id.0).replace('-', "_"),
         lang: lang.to_owned(),
         settings,
         ty: "app".into(),
@@ -644,12 +722,13 @@ mod tests {
         assert_eq!(row.visibility, Visibility::Member);
         assert_eq!(row.item.id, ITEM);
         let bad = NewAppData::new("ab", JsonObject::new());
-        assert_eq!(
-            db.create_app_data(&cat(), ITEM, &bad, ids.next())
-                .unwrap_err()
-                .status(),
-            Some(400)
-        );
+        let err = db
+            .create_app_data(&cat(), ITEM, &bad, ids.next())
+            .unwrap_err();
+        assert_eq!(err.status(), Some(400));
+        // The server's message: the Display text of the protocol's validation error.
+        let expected = validate_type("ab").unwrap_err().to_string();
+        assert!(matches!(&err, Error::Http { message, .. } if *message == expected));
         let unknown =
             NewAppData::new("note", JsonObject::new()).for_account(AccountId(Uuid::from_u128(99)));
         assert_eq!(

@@ -2,6 +2,7 @@
 //! namespaced per app key and item id, seeded from [`StandaloneConfig`].
 
 use crate::{
+    codec::format_uuid,
     config::StandaloneConfig,
     error::Error,
     mock::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item},
@@ -146,7 +147,7 @@ impl Standalone {
     ) -> Result<Standalone, Error> {
         let s = Standalone {
             store,
-            ns: format!("appframe:{key}:{item_id}"),
+            ns: ["appframe:", key, ":", &format_uuid(item_id.0)].concat(),
             seed,
             item_id,
             app_url,
@@ -168,7 +169,7 @@ impl Standalone {
     }
 
     fn file_key(&self, id: RowId) -> String {
-        format!("{}:file:{id}", self.ns)
+        [self.ns.as_str(), ":file:", &format_uuid(id.0)].concat()
     }
 
     fn stamp(&self) -> Stamp {

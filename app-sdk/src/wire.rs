@@ -5,9 +5,12 @@
 //! (through the browser's JSON, see [`crate::json`]) keeps the general codec out of the wasm.
 //! The texts are the same as `Message::encode`'s (checked by the tests below).
 
-use crate::{error::Error, json};
+use crate::{
+    codec::{self, format_uuid, int_text, object},
+    error::Error,
+    json,
+};
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
-use serde::Deserialize;
 use serde_json::Value;
 
 /// `{"type":"<KIND>_<itemId>"}` plus the JSON text of the payload, if any.
@@ -16,8 +19,7 @@ fn envelope(kind: MessageKind, item_id: ItemId, payload: Option<&str>) -> String
     out.push_str("{\"type\":\"");
     out.push_str(kind.prefix());
     out.push('_');
-    let mut id = [0u8; uuid::fmt::Hyphenated::LENGTH];
-    out.push_str(item_id.0.hyphenated().encode_lower(&mut id));
+    out.push_str(&format_uuid(item_id.0));
     out.push('"');
     if let Some(p) = payload {
         out.push_str(",\"payload\":");
@@ -41,7 +43,7 @@ pub(crate) fn auto_resize(item_id: ItemId, height: i32) -> String {
     envelope(
         MessageKind::PostAutoResize,
         item_id,
-        Some(&height.to_string()),
+        Some(&int_text(i64::from(height))),
     )
 }
 
@@ -63,25 +65,9 @@ pub(crate) enum Reply {
     TokenRefused(FailurePayload),
 }
 
-#[derive(Deserialize)]
-struct TypeOnly {
-    #[serde(rename = "type")]
-    ty: String,
-}
-
-#[derive(Deserialize)]
-struct Envelope<P> {
-    payload: Option<P>,
-}
-
-#[derive(Deserialize)]
-struct Token {
-    token: String,
-}
-
 /// Graasp defines FAILURE without a payload shape: a string is the message, an object may have
 /// `code`/`message`, anything else is an empty reason (as `Message::decode` reads it).
-fn failure(v: Option<Value>) -> FailurePayload {
+fn failure(v: Option<&Value>) -> FailurePayload {
     let text = |o: &serde_json::Map<String, Value>, k: &str| {
         o.get(k)
             .and_then(Value::as_str)
@@ -91,42 +77,54 @@ fn failure(v: Option<Value>) -> FailurePayload {
     match v {
         Some(Value::String(message)) => FailurePayload {
             code: String::new(),
-            message,
+            message: message.clone(),
         },
         Some(Value::Object(o)) => FailurePayload {
-            code: text(&o, "code"),
-            message: text(&o, "message"),
+            code: text(o, "code"),
+            message: text(o, "message"),
         },
         _ => FailurePayload::default(),
     }
 }
 
+/// The kinds an app reads, by wire prefix.
+const READ: [MessageKind; 4] = [
+    MessageKind::GetContextSuccess,
+    MessageKind::GetContextFailure,
+    MessageKind::GetAuthTokenSuccess,
+    MessageKind::GetAuthTokenFailure,
+];
+
 /// Reads a message text: `None` for anything that is not a well-formed reply about `item_id`
 /// (other apps' traffic, other items, our own requests, malformed payloads).
 pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
-    let head: TypeOnly = json::parse(text).ok()?;
-    let (kind, id) = MessageKind::split_type(&head.ty).ok()?;
-    if id != item_id {
+    let msg: Value = json::parse(text).ok()?;
+    let msg = object(&msg, "a message").ok()?;
+    let ty = msg.get("type")?.as_str()?;
+    // `<KIND>_<itemId>`: the id is compared as text (any case), which is what parsing it and
+    // comparing the UUIDs would decide.
+    let id = format_uuid(item_id.0);
+    let split = ty.len().checked_sub(id.len() + 1)?;
+    let (prefix, suffix) = (ty.get(..split)?, ty.get(split..)?);
+    if !suffix
+        .strip_prefix('_')
+        .is_some_and(|s| s.eq_ignore_ascii_case(&id))
+    {
         return None;
     }
+    let kind = READ.into_iter().find(|k| k.prefix() == prefix)?;
+    let payload = msg.get("payload").filter(|p| !p.is_null());
     Some(match kind {
         MessageKind::GetContextSuccess => {
-            let e: Envelope<LocalContext> = json::parse(text).ok()?;
-            Reply::Context(Box::new(e.payload?))
+            Reply::Context(Box::new(codec::FromJson::from_json(payload?).ok()?))
         }
         MessageKind::GetAuthTokenSuccess => {
-            let e: Envelope<Token> = json::parse(text).ok()?;
-            Reply::Token(e.payload?.token)
+            let mut f = codec::Fields::of(payload?, "a token");
+            let token = f.string("token");
+            Reply::Token(f.done(token).ok()?)
         }
-        MessageKind::GetContextFailure => {
-            let e: Envelope<Value> = json::parse(text).ok()?;
-            Reply::ContextRefused(failure(e.payload))
-        }
-        MessageKind::GetAuthTokenFailure => {
-            let e: Envelope<Value> = json::parse(text).ok()?;
-            Reply::TokenRefused(failure(e.payload))
-        }
-        _ => return None,
+        MessageKind::GetContextFailure => Reply::ContextRefused(failure(payload)),
+        _ => Reply::TokenRefused(failure(payload)),
     })
 }
 

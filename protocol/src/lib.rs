@@ -19,6 +19,7 @@
 mod context;
 mod dto;
 mod error;
+pub mod host_api;
 mod ids;
 mod message;
 pub mod routes;
@@ -28,5 +29,6 @@ pub mod ws;
 pub use context::{Context, HostCapabilities, LocalContext, Permission};
 pub use dto::*;
 pub use error::{ErrorBody, ProtocolError};
+pub use host_api::{HostApp, HostConfig, HostItem, LoginRequest};
 pub use ids::{AccountId, AppKey, IdParseError, ItemId, RowId};
 pub use message::{FailurePayload, KeyOrigin, Message, MessageKind, TokenPayload};

@@ -15,7 +15,11 @@ use axum::{
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::RngCore;
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::{
+    collections::HashMap,
+    path::Path,
+    sync::{Arc, Mutex, PoisonError},
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -63,12 +67,22 @@ pub struct FileClaims {
     pub exp: u64,
 }
 
+/// Most verified tokens remembered; past this the map starts over (an entry costs one
+/// signature check to rebuild, so a crude bound is enough).
+const MAX_VERIFIED_TOKENS: usize = 4096;
+
 /// Signing keys and token lifetime.
 #[derive(Clone)]
 pub struct Jwt {
     enc: EncodingKey,
     dec: DecodingKey,
     ttl_secs: u64,
+    /// Tokens whose signature was verified, by their exact text. An app sends the same token
+    /// with every request until it expires, and the HMAC check and claim parsing cost more
+    /// than the rest of a cached list request. Only verified tokens enter (the text includes
+    /// its signature, so it always stands for the same claims), and the expiry is checked
+    /// again at every use.
+    verified: Arc<Mutex<HashMap<Box<str>, AppClaims>>>,
 }
 
 impl std::fmt::Debug for Jwt {
@@ -90,6 +104,7 @@ impl Jwt {
             enc: EncodingKey::from_secret(secret),
             dec: DecodingKey::from_secret(secret),
             ttl_secs,
+            verified: Arc::default(),
         }
     }
 
@@ -151,6 +166,34 @@ impl Jwt {
         if claims.exp <= unix_now() {
             return Err(bad("the token has expired"));
         }
+        Ok(claims)
+    }
+
+    /// [`Jwt::verify`] through the cache of verified tokens: a token seen before is checked
+    /// for expiry only.
+    pub fn verify_cached(&self, token: &str) -> Result<AppClaims> {
+        let hit = self
+            .verified
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(token)
+            .cloned();
+        if let Some(claims) = hit {
+            if claims.exp <= unix_now() {
+                self.verified
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .remove(token);
+                return Err(Error::InvalidToken("the token has expired".into()));
+            }
+            return Ok(claims);
+        }
+        let claims = self.verify(token)?;
+        let mut verified = self.verified.lock().unwrap_or_else(PoisonError::into_inner);
+        if verified.len() >= MAX_VERIFIED_TOKENS {
+            verified.clear();
+        }
+        verified.insert(token.into(), claims.clone());
         Ok(claims)
     }
 
@@ -300,7 +343,7 @@ impl FromRequestParts<AppState> for AppToken {
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or_else(|| Error::InvalidToken("expected a Bearer token".into()))?;
-        Ok(AppToken(state.jwt().verify(token.trim())?))
+        Ok(AppToken(state.jwt().verify_cached(token.trim())?))
     }
 }
 
@@ -335,7 +378,15 @@ impl AppToken {
 
     /// Checks the token against the URL's item (401 GAERR003 on mismatch), loads the account
     /// (strict: it must exist) and the item, and requires a membership (403 GERR016).
-    pub async fn access(&self, state: &AppState, url_item: Uuid, strict: bool) -> Result<Access> {
+    ///
+    /// The answer is shared (`Arc`): with the SQLite store it comes from the permission cache,
+    /// and most requests only read it.
+    pub async fn access(
+        &self,
+        state: &AppState,
+        url_item: Uuid,
+        strict: bool,
+    ) -> Result<Arc<Access>> {
         let sub = &self.0.sub;
         if sub.item_id != url_item {
             return Err(Error::TokenItemMismatch);
@@ -343,19 +394,29 @@ impl AppToken {
         if strict && sub.account_id.is_none() {
             return Err(Error::InvalidToken("this route needs an account".into()));
         }
-        let (item, account, permission) = match state.store().stamps() {
+        let load = || async {
+            state
+                .store()
+                .item_access(url_item, sub.account_id)
+                .await?
+                .map(|(item, account, permission)| {
+                    Arc::new(Access {
+                        account,
+                        item,
+                        permission,
+                    })
+                })
+                .ok_or(Error::ItemNotFound)
+        };
+        let access = match state.store().stamps() {
             // Every request checks the same few (item, account) pairs: serve them from memory
             // while no registry write happened since they were read.
             Some(stamps) => {
                 let stamp = stamps.registry();
                 match state.access_cache().get(url_item, sub.account_id, stamp) {
-                    Some(a) => (a.item, a.account, a.permission),
+                    Some(a) => a,
                     None => {
-                        let found = state
-                            .store()
-                            .item_access(url_item, sub.account_id)
-                            .await?
-                            .ok_or(Error::ItemNotFound)?;
+                        let found = load().await?;
                         state
                             .access_cache()
                             .put(url_item, sub.account_id, stamp, found.clone());
@@ -363,27 +424,19 @@ impl AppToken {
                     }
                 }
             }
-            None => state
-                .store()
-                .item_access(url_item, sub.account_id)
-                .await?
-                .ok_or(Error::ItemNotFound)?,
+            None => load().await?,
         };
-        if sub.account_id.is_some() && account.is_none() {
+        if sub.account_id.is_some() && access.account.is_none() {
             return Err(Error::InvalidToken(
                 "the token's account no longer exists".into(),
             ));
         }
         // Anonymous tokens are only minted for items the viewer may read; there are no public
         // items yet, so they carry no permission. A member needs a membership.
-        if account.is_some() && permission.is_none() {
+        if access.account.is_some() && access.permission.is_none() {
             return Err(Error::CannotAccess);
         }
-        Ok(Access {
-            account,
-            item,
-            permission,
-        })
+        Ok(access)
     }
 }
 
@@ -471,6 +524,39 @@ mod tests {
         assert!(matches!(jwt.verify(&t), Err(Error::InvalidToken(_))));
         t.push('x');
         assert!(jwt.verify(&t).is_err());
+    }
+
+    #[test]
+    fn a_cached_token_is_refused_once_it_expires() {
+        let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
+        let t = jwt.sign_with_ttl(sub(), 2).unwrap();
+        let first = jwt.verify_cached(&t).unwrap();
+        // The second check is served from the cache and gives the same claims.
+        assert_eq!(jwt.verify_cached(&t).unwrap(), first);
+        while unix_now() < first.exp {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        assert!(matches!(
+            jwt.verify_cached(&t),
+            Err(Error::InvalidToken(m)) if m.contains("expired")
+        ));
+        assert!(matches!(jwt.verify(&t), Err(Error::InvalidToken(_))));
+    }
+
+    #[test]
+    fn the_token_cache_never_accepts_a_token_it_did_not_verify() {
+        let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
+        let t = jwt.sign(sub()).unwrap();
+        jwt.verify_cached(&t).unwrap();
+        // Same header and claims, another signature: not the cached text, so it is checked.
+        let (message, _) = t.rsplit_once('.').unwrap();
+        let forged = format!("{message}.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA");
+        assert!(matches!(
+            jwt.verify_cached(&forged),
+            Err(Error::InvalidToken(_))
+        ));
+        let other = Jwt::new(b"fedcba9876543210fedcba9876543210", 900);
+        assert!(other.verify_cached(&t).is_err());
     }
 
     #[test]

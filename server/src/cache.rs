@@ -9,9 +9,9 @@
 
 use crate::{
     auth::Access,
-    store::{Account, ItemRecord, Stamps, from_micros},
+    store::{Stamps, from_micros},
 };
-use appframe_protocol::{Permission, Visibility};
+use appframe_protocol::Visibility;
 use bytes::Bytes;
 use std::{
     collections::HashMap,
@@ -30,7 +30,7 @@ pub const MAX_ITEM_ROWS: usize = 10_000;
 const MAX_TOTAL_ROWS: usize = 200_000;
 
 /// `(item, account)` → what [`crate::store::Store::item_access`] answered, with its stamp.
-type AccessEntry = (u64, Arc<(ItemRecord, Option<Account>, Option<Permission>)>);
+type AccessEntry = (u64, Arc<Access>);
 
 /// Cache of permission checks.
 #[derive(Debug, Default)]
@@ -40,33 +40,19 @@ pub struct AccessCache {
 
 impl AccessCache {
     /// The cached answer for `(item, account)` if it is still current at `stamp`.
-    pub fn get(&self, item: Uuid, account: Option<Uuid>, stamp: u64) -> Option<Access> {
+    pub fn get(&self, item: Uuid, account: Option<Uuid>, stamp: u64) -> Option<Arc<Access>> {
         let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
         let (at, v) = map.get(&(item, account))?;
-        if *at != stamp {
-            return None;
-        }
-        let (item, account, permission) = v.as_ref();
-        Some(Access {
-            item: item.clone(),
-            account: account.clone(),
-            permission: *permission,
-        })
+        (*at == stamp).then(|| v.clone())
     }
 
     /// Remembers an answer read at `stamp`.
-    pub fn put(
-        &self,
-        item: Uuid,
-        account: Option<Uuid>,
-        stamp: u64,
-        value: (ItemRecord, Option<Account>, Option<Permission>),
-    ) {
+    pub fn put(&self, item: Uuid, account: Option<Uuid>, stamp: u64, value: Arc<Access>) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= MAX_ACCESS_ENTRIES {
             map.clear();
         }
-        map.insert((item, account), (stamp, Arc::new(value)));
+        map.insert((item, account), (stamp, value));
     }
 }
 

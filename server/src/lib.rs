@@ -51,7 +51,7 @@ use std::{
     sync::{Arc, RwLock},
 };
 use tower_http::{
-    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    request_id::{MakeRequestId, PropagateRequestIdLayer, RequestId, SetRequestIdLayer},
     services::{ServeDir, ServeFile},
     trace::{DefaultOnResponse, TraceLayer},
 };
@@ -286,7 +286,22 @@ pub fn app(state: AppState) -> Router {
                 tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
             },
         ).on_response(DefaultOnResponse::new().level(Level::INFO)))
-        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+        .layer(SetRequestIdLayer::new(request_id, RandomRequestId))
+}
+
+/// Request ids: random UUIDs (v4) like tower-http's `MakeRequestUuid`, but drawn from the
+/// thread's seeded generator instead of one `getrandom` system call per request.
+#[derive(Debug, Clone, Copy, Default)]
+struct RandomRequestId;
+
+impl MakeRequestId for RandomRequestId {
+    fn make_request_id<B>(&mut self, _: &axum::http::Request<B>) -> Option<RequestId> {
+        let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+        let mut buf = uuid::Uuid::encode_buffer();
+        axum::http::HeaderValue::from_str(id.hyphenated().encode_lower(&mut buf))
+            .ok()
+            .map(RequestId::new)
+    }
 }
 
 /// Serves a directory with SPA fallback: unknown paths get `index.html` (client routes).

@@ -31,6 +31,8 @@ struct Auth {
     cookie: Option<String>,
     token: Option<String>,
     origin: Option<String>,
+    /// A raw `Sec-WebSocket-Protocol` value instead of the one built from `token`.
+    protocols: Option<String>,
 }
 
 /// A raw session cookie (`appframe_session=...`) of a dev login.
@@ -84,6 +86,9 @@ async fn try_connect(base: &str, auth: &Auth) -> Result<Ws, u16> {
             header::SEC_WEBSOCKET_PROTOCOL,
             format!("appframe.v1, appframe.token.{t}").parse().unwrap(),
         );
+    }
+    if let Some(p) = &auth.protocols {
+        h.insert(header::SEC_WEBSOCKET_PROTOCOL, p.parse().unwrap());
     }
     match tokio_tungstenite::connect_async(req).await {
         Ok((s, res)) => Ok(Ws {
@@ -298,14 +303,20 @@ api_tests! {
         assert_eq!(carol.update("app-settings", NOTES_ITEM, "post").await, setting);
     }
 
-    /// No cookie and no token, a bad token, an expired session: 401 before the upgrade.
-    async fn an_upgrade_without_valid_credentials_is_refused_with_401(t) {
+    /// No cookie and no token, a bad token, an unknown session: 401; a token without
+    /// `appframe.v1`: 400; all before the upgrade.
+    async fn an_upgrade_without_valid_credentials_is_refused_before_upgrading(t) {
         assert_eq!(try_connect(&t.base, &Auth::default()).await.err(), Some(401));
         let forged = sign_token(&json!({"sub": {"accountId": BOB, "itemId": NOTES_ITEM, "key": NOTES_KEY, "origin": APP_ORIGIN}, "iat": now_secs(), "exp": now_secs() + 60}), "another-secret-another-secret-another-secret");
         assert_eq!(try_connect(&t.base, &token_auth(forged)).await.err(), Some(401));
         let expired = sign_token(&json!({"sub": {"accountId": BOB, "itemId": NOTES_ITEM, "key": NOTES_KEY, "origin": APP_ORIGIN}, "iat": now_secs() - 100, "exp": now_secs() - 10}), JWT_SECRET);
         assert_eq!(try_connect(&t.base, &token_auth(expired)).await.err(), Some(401));
         assert_eq!(try_connect(&t.base, &cookie_auth("appframe_session=nope".into())).await.err(), Some(401));
+        // A token offered without `appframe.v1` could not be answered with a subprotocol the
+        // browser accepts: refused before the upgrade.
+        let token = t.token_for(BOB, NOTES_ITEM).await;
+        let bare = Auth { protocols: Some(format!("appframe.token.{token}")), ..Auth::default() };
+        assert_eq!(try_connect(&t.base, &bare).await.err(), Some(400));
     }
 
     /// Cross-site WebSocket hijacking guard: a session cookie is honoured only from the host

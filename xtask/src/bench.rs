@@ -1,4 +1,4 @@
-//! `cargo xtask bench [server|browser|size|all]`: measurements, not timed tests. Each prints
+//! `cargo xtask bench [server|ws|browser|size|all]`: measurements, not timed tests. Each prints
 //! its own table.
 
 use anyhow::{Result, bail};
@@ -6,7 +6,7 @@ use anyhow::{Result, bail};
 use crate::BenchWhat;
 use crate::build::{self, Built};
 use crate::cmd;
-use crate::project::{BROWSER_BENCH, SERVER_BENCH, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES};
+use crate::project::{BROWSER_BENCH, SERVER_BENCH, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES, WS_BENCH};
 use crate::setup;
 use crate::size::{self, Sizes};
 use crate::workspace::{Package, Workspace};
@@ -16,6 +16,9 @@ pub fn bench(ws: &mut Workspace, what: BenchWhat) -> Result<()> {
     let all = what == BenchWhat::All;
     if all || what == BenchWhat::Server {
         bench_server(ws)?;
+    }
+    if all || what == BenchWhat::Ws {
+        run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[])?;
     }
     if all || what == BenchWhat::Size {
         bench_size(ws)?;

@@ -75,6 +75,8 @@ enum Command {
 enum BenchWhat {
     /// Server throughput and latency (the server's `bench` example).
     Server,
+    /// WebSocket fan-out latency, 1,000 subscribers (the server's `ws_bench` example).
+    Ws,
     /// Browser handshake timings (the e2e crate's `bench` binary).
     Browser,
     /// Gzip sizes of the SDK size probe and every bundle.

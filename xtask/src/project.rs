@@ -236,6 +236,18 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        name: "server websockets (PostgreSQL)",
+        kind: SuiteKind::Postgres,
+        crate_dirs: &["server"],
+        test_target: Some("ws"),
+        // No filter: besides the `postgres::` copies, the LISTEN/NOTIFY tests (a lost listener,
+        // two server processes sharing one database) only run with a database URL. The SQLite
+        // copies run again here, which costs seconds.
+        test_filter: None,
+        required: true,
+        features: &[],
+    },
+    Suite {
         name: "end-to-end (Chromium)",
         kind: SuiteKind::EndToEnd,
         crate_dirs: &["e2e"],
@@ -254,6 +266,9 @@ pub const LOCAL_PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// Where the server's benchmark lives: crate folder and example name.
 pub const SERVER_BENCH: (&str, &str) = ("server", "bench");
+
+/// Where the websocket fan-out benchmark lives: crate folder and example name.
+pub const WS_BENCH: (&str, &str) = ("server", "ws_bench");
 
 /// Where the browser benchmark lives: crate folder and binary (or example) name.
 pub const BROWSER_BENCH: (&str, &str) = ("e2e", "browser-bench");

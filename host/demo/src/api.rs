@@ -1,66 +1,12 @@
-//! The host-page routes of the appframe server (same origin, session cookie).
+//! The host-page routes of the appframe server (same origin, session cookie); their bodies
+//! are the `appframe_protocol::host_api` types.
 
-use appframe_protocol::{ErrorBody, ItemId, Permission};
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use appframe_protocol::{ErrorBody, LoginRequest};
+use serde::{Serialize, de::DeserializeOwned};
 use std::fmt;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
-
-/// `GET /api/host-config`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct HostConfig {
-    /// Absolute API base for apps, ending at `/api`.
-    pub api_host: String,
-    /// Development mode: member switcher and `?as=`.
-    #[serde(default)]
-    pub dev: bool,
-}
-
-/// `GET /api/me` and the entries of `GET /api/members`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct Member {
-    /// Account id.
-    pub id: String,
-    /// Display name.
-    pub name: String,
-}
-
-/// The app of an item.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct ItemApp {
-    /// App name.
-    pub name: String,
-    /// App URL.
-    pub url: String,
-    /// Registered origins of the app's publisher.
-    #[serde(default)]
-    pub origins: Vec<String>,
-}
-
-/// An entry of `GET /api/items`, and `GET /api/items/{id}`.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
-pub struct Item {
-    /// Item id.
-    pub id: ItemId,
-    /// Item name.
-    pub name: String,
-    /// Description.
-    #[serde(default)]
-    pub description: Option<String>,
-    /// Item language.
-    #[serde(default)]
-    pub lang: Option<String>,
-    /// Item settings.
-    #[serde(default)]
-    pub settings: serde_json::Map<String, serde_json::Value>,
-    /// The session member's permission on the item.
-    #[serde(default)]
-    pub permission: Permission,
-    /// The app.
-    pub app: ItemApp,
-}
 
 /// A failed API call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -151,17 +97,13 @@ pub async fn post<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
     call("POST", path, Some(json)).await.map(|_| ())
 }
 
-/// Body of `POST /api/login`.
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Login<'a> {
-    /// The member to log in as.
-    pub member_id: &'a str,
-}
-
 /// Dev mode: logs in as `member_id`.
 pub async fn login(member_id: &str) -> Result<(), ApiError> {
-    post("/api/login", &Login { member_id }).await
+    let member_id = member_id.parse().map_err(|e| ApiError {
+        status: 0,
+        message: format!("cannot log in: {e}"),
+    })?;
+    post("/api/login", &LoginRequest { member_id }).await
 }
 
 /// Ends the session.

@@ -1,7 +1,6 @@
 //! Which context an app gets in each view, following the Graasp host.
 
-use crate::api::{HostConfig, Item, Member};
-use appframe_protocol::{Context, LocalContext, Permission};
+use appframe_protocol::{Context, HostConfig, HostItem, LocalContext, Member, Permission};
 
 /// The views an item can be shown in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,13 +49,13 @@ impl View {
 /// The context for `item` in `view` for `me`. `lang` overrides the item's language when not empty.
 pub fn view_context(
     view: View,
-    item: &Item,
+    item: &HostItem,
     me: Option<&Member>,
     config: &HostConfig,
     lang: &str,
 ) -> LocalContext {
     let mut ctx = LocalContext::new(config.api_host.clone(), item.id);
-    ctx.account_id = me.and_then(|m| m.id.parse().ok());
+    ctx.account_id = me.map(|m| m.id);
     let (permission, context) = match view {
         View::Builder => (item.permission, Context::Builder),
         View::Player => (Permission::Read, Context::Player),
@@ -65,8 +64,7 @@ pub fn view_context(
     ctx.permission = permission;
     ctx.context = context;
     ctx.lang = if lang.is_empty() {
-        item.lang
-            .clone()
+        Some(item.lang.clone())
             .filter(|l| !l.is_empty())
             .unwrap_or_else(|| "en".into())
     } else {
@@ -81,17 +79,17 @@ pub fn view_context(
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::api::ItemApp;
+    use appframe_protocol::HostApp;
 
-    fn item(permission: Permission) -> Item {
-        Item {
+    fn item(permission: Permission) -> HostItem {
+        HostItem {
             id: "860336f0-9317-4193-91ad-5d58f6a975d8".parse().unwrap(),
             name: "Counter".into(),
             description: None,
-            lang: Some("de".into()),
+            lang: "de".into(),
             settings: Default::default(),
             permission,
-            app: ItemApp {
+            app: HostApp {
                 name: "counter".into(),
                 url: "http://127.0.0.1:8081/counter/".into(),
                 origins: vec!["http://127.0.0.1:8081".into()],
@@ -108,7 +106,7 @@ mod tests {
 
     fn alice() -> Member {
         Member {
-            id: "dca3c530-eff8-4c46-8172-bd614654a02d".into(),
+            id: "dca3c530-eff8-4c46-8172-bd614654a02d".parse().unwrap(),
             name: "Alice".into(),
         }
     }
@@ -161,7 +159,7 @@ mod tests {
     fn account_is_the_logged_in_member_or_none() {
         let i = item(Permission::Read);
         let c = view_context(View::Builder, &i, Some(&alice()), &config(), "");
-        assert_eq!(c.account_id.unwrap().to_string(), alice().id);
+        assert_eq!(c.account_id, Some(alice().id));
         assert!(
             view_context(View::Builder, &i, None, &config(), "")
                 .account_id

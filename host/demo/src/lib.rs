@@ -9,7 +9,8 @@
 mod api;
 mod context;
 
-pub use api::{ApiError, HostConfig, Item, ItemApp, Member};
+pub use api::ApiError;
+pub use appframe_protocol::{HostApp, HostConfig, HostItem, Member};
 pub use context::{View, view_context};
 
 use appframe_host::{Bridge, BridgeOptions, Direction, LogEntry};
@@ -194,7 +195,12 @@ fn MemberSwitcher() -> impl IntoView {
             .unwrap_or_default()
     });
     let error = RwSignal::new(None::<String>);
-    let current = move || me.get().flatten().map(|m| m.id).unwrap_or_default();
+    let current = move || {
+        me.get()
+            .flatten()
+            .map(|m| m.id.to_string())
+            .unwrap_or_default()
+    };
     let on_change = move |ev| {
         let id = event_target_value(&ev);
         spawn_local(async move {
@@ -214,11 +220,11 @@ fn MemberSwitcher() -> impl IntoView {
                 <option value="" prop:selected=move || current().is_empty()>
                     "(logged out)"
                 </option>
-                <For each=move || members.get().unwrap_or_default() key=|m| m.id.clone() let:m>
+                <For each=move || members.get().unwrap_or_default() key=|m| m.id let:m>
                     <option
-                        value=m.id.clone()
+                        value=m.id.to_string()
                         prop:selected={
-                            let id = m.id.clone();
+                            let id = m.id.to_string();
                             move || current() == id
                         }
                     >
@@ -237,7 +243,7 @@ fn ItemsPage() -> impl IntoView {
     let config: HostConfig = expect_context();
     let items = LocalResource::new(move || {
         session.track();
-        async move { api::get::<Vec<Item>>("/api/items").await }
+        async move { api::get::<Vec<HostItem>>("/api/items").await }
     });
     let dev = config.dev;
     view! {
@@ -303,7 +309,7 @@ fn ItemPage() -> impl IntoView {
     let item = LocalResource::new(move || {
         session.track();
         let id = id.get();
-        async move { api::get::<Item>(&format!("/api/items/{id}")).await }
+        async move { api::get::<HostItem>(&format!("/api/items/{id}")).await }
     });
     let frame = NodeRef::<leptos::html::Iframe>::new();
     let bridge = StoredValue::new_local(None::<Bridge>);

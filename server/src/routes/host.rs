@@ -9,7 +9,7 @@ use crate::{
     extract::{ApiJson, ApiPath},
     store::{ItemRecord, Publisher},
 };
-use appframe_protocol::{JsonObject, Member, Permission};
+use appframe_protocol::{HostApp, HostConfig, HostItem, LoginRequest, Member, Permission};
 use axum::{
     Json, Router,
     extract::State,
@@ -17,7 +17,6 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Routes of this module.
@@ -37,14 +36,6 @@ pub fn router(state: AppState) -> Router {
     r.with_state(state)
 }
 
-/// Body of `POST /api/login`.
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct LoginRequest {
-    /// The member to log in as.
-    pub member_id: Uuid,
-}
-
 fn secure(state: &AppState) -> bool {
     state.config().server.public_url.starts_with("https://")
 }
@@ -58,7 +49,7 @@ pub async fn login(
 ) -> Result<Response> {
     let account = state
         .store()
-        .get_account(body.member_id)
+        .get_account(body.member_id.as_uuid())
         .await?
         .ok_or(Error::MemberNotFound)?;
     let (id, _) = auth::create_session(&state, account.id).await?;
@@ -92,38 +83,6 @@ pub async fn me(session: Session) -> Json<Member> {
     Json(session.0.member())
 }
 
-/// The app of a host item.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HostApp {
-    /// App name.
-    pub name: String,
-    /// App URL.
-    pub url: String,
-    /// Origins the app may be served from (the host posts only to these).
-    pub origins: Vec<String>,
-}
-
-/// An item as the host page sees it.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct HostItem {
-    /// Item id.
-    pub id: Uuid,
-    /// Name.
-    pub name: String,
-    /// Description.
-    pub description: Option<String>,
-    /// Language.
-    pub lang: String,
-    /// Item settings.
-    #[schema(value_type = Object)]
-    pub settings: JsonObject,
-    /// The session member's permission.
-    #[schema(value_type = String)]
-    pub permission: Permission,
-    /// The app.
-    pub app: HostApp,
-}
-
 /// Builds a host item from the registry (apps and publishers loaded once per request).
 fn host_item(
     item: ItemRecord,
@@ -137,7 +96,7 @@ fn host_item(
         .map(|p| p.origins.clone())
         .unwrap_or_default();
     HostItem {
-        id: item.id,
+        id: item.id.into(),
         name: item.name,
         description: item.description,
         lang: item.lang,
@@ -184,16 +143,6 @@ pub async fn item(
     let apps = store.list_apps().await?;
     let publishers = store.list_publishers().await?;
     Ok(Json(host_item(item, permission, &apps, &publishers)))
-}
-
-/// `GET /api/host-config` body.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct HostConfig {
-    /// `apiHost` to put in app contexts.
-    pub api_host: String,
-    /// Dev mode (login and member switcher available).
-    pub dev: bool,
 }
 
 /// `GET /api/host-config` → `{apiHost, dev}`.

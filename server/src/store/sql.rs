@@ -386,109 +386,223 @@ fn opt_member(id: Option<Uuid>, name: Option<String>) -> Option<Member> {
     Some(member(id?, name.unwrap_or_default()))
 }
 
-type ItemTuple = (
-    Uuid,
-    String,
-    String,
-    Option<String>,
-    String,
-    Json<JsonObject>,
-    i64,
-    i64,
-);
-fn item_row(t: ItemTuple) -> ItemRecord {
-    ItemRecord {
-        id: t.0,
-        name: t.1,
-        app: t.2,
-        description: t.3,
-        lang: t.4,
-        settings: t.5.0,
-        created_at: from_micros(t.6),
-        updated_at: from_micros(t.7),
+/// A record read from one SQL row: the tuple sqlx decodes (its columns in `SELECT` order)
+/// and the conversion to the record. One impl per entity, so every query of an entity maps
+/// its rows the same way.
+trait FromTuple: Sized {
+    /// The decoded columns.
+    type Tuple;
+    /// The record of a row.
+    fn from_tuple(t: Self::Tuple) -> Self;
+}
+
+impl FromTuple for Publisher {
+    type Tuple = (String, Json<Vec<String>>);
+    fn from_tuple((name, origins): Self::Tuple) -> Self {
+        Publisher {
+            name,
+            origins: origins.0,
+        }
     }
 }
 
-type DataTuple = (
-    Uuid,
-    Uuid,
-    Uuid,
-    String,
-    Option<Uuid>,
-    Option<String>,
-    String,
-    String,
-    Json<JsonObject>,
-    i64,
-    i64,
-);
-fn data_row(t: DataTuple) -> AppDataRow {
-    AppDataRow {
-        id: t.0,
-        item_id: t.1,
-        account: member(t.2, t.3),
-        creator: opt_member(t.4, t.5),
-        ty: t.6,
-        visibility: vis(&t.7),
-        data: t.8.0,
-        created_at: from_micros(t.9),
-        updated_at: from_micros(t.10),
+/// Columns of [`AppRecord`].
+const APP_COLUMNS: &str = "name, key, url, publisher, description, thumbnail";
+
+impl FromTuple for AppRecord {
+    type Tuple = (String, Uuid, String, String, Option<String>, Option<String>);
+    fn from_tuple(t: Self::Tuple) -> Self {
+        AppRecord {
+            name: t.0,
+            key: t.1,
+            url: t.2,
+            publisher: t.3,
+            description: t.4,
+            thumbnail: t.5,
+        }
     }
 }
+
+impl FromTuple for Account {
+    /// `id, name, kind`.
+    type Tuple = (Uuid, String, String);
+    fn from_tuple((id, name, k): Self::Tuple) -> Self {
+        Account {
+            id,
+            name,
+            kind: kind(&k),
+        }
+    }
+}
+
+impl FromTuple for MembershipRecord {
+    /// `account_id, item_id, permission`.
+    type Tuple = (Uuid, Uuid, String);
+    fn from_tuple((member, item, p): Self::Tuple) -> Self {
+        MembershipRecord {
+            member,
+            item,
+            permission: perm(&p),
+        }
+    }
+}
+
+/// Columns of [`ItemRecord`] (`i` is the `items` alias).
+const ITEM_SELECT: &str = "SELECT i.id, i.name, i.app, i.description, i.lang, i.settings, i.created_at, i.updated_at \
+     FROM items i";
+
+impl FromTuple for ItemRecord {
+    type Tuple = (
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        String,
+        Json<JsonObject>,
+        i64,
+        i64,
+    );
+    fn from_tuple(t: Self::Tuple) -> Self {
+        ItemRecord {
+            id: t.0,
+            name: t.1,
+            app: t.2,
+            description: t.3,
+            lang: t.4,
+            settings: t.5.0,
+            created_at: from_micros(t.6),
+            updated_at: from_micros(t.7),
+        }
+    }
+}
+
+/// Columns of [`AppDataRow`] (`d` is the `app_data` alias).
 const DATA_SELECT: &str = "SELECT d.id, d.item_id, d.account_id, a.name, d.creator_id, c.name, \
      d.type, d.visibility, d.data, d.created_at, d.updated_at FROM app_data d \
      JOIN accounts a ON a.id = d.account_id LEFT JOIN accounts c ON c.id = d.creator_id";
 
-type ActionTuple = (Uuid, Uuid, Uuid, String, String, Json<JsonObject>, i64);
-fn action_row(t: ActionTuple) -> AppActionRow {
-    AppActionRow {
-        id: t.0,
-        item_id: t.1,
-        account: member(t.2, t.3),
-        ty: t.4,
-        data: t.5.0,
-        created_at: from_micros(t.6),
+impl FromTuple for AppDataRow {
+    type Tuple = (
+        Uuid,
+        Uuid,
+        Uuid,
+        String,
+        Option<Uuid>,
+        Option<String>,
+        String,
+        String,
+        Json<JsonObject>,
+        i64,
+        i64,
+    );
+    fn from_tuple(t: Self::Tuple) -> Self {
+        AppDataRow {
+            id: t.0,
+            item_id: t.1,
+            account: member(t.2, t.3),
+            creator: opt_member(t.4, t.5),
+            ty: t.6,
+            visibility: vis(&t.7),
+            data: t.8.0,
+            created_at: from_micros(t.9),
+            updated_at: from_micros(t.10),
+        }
     }
 }
 
-type SettingTuple = (
-    Uuid,
-    Uuid,
-    String,
-    Json<JsonObject>,
-    Option<Uuid>,
-    Option<String>,
-    i64,
-    i64,
-);
-fn setting_row(t: SettingTuple) -> AppSettingRow {
-    AppSettingRow {
-        id: t.0,
-        item_id: t.1,
-        name: t.2,
-        data: t.3.0,
-        creator: opt_member(t.4, t.5),
-        created_at: from_micros(t.6),
-        updated_at: from_micros(t.7),
+/// Columns of [`AppActionRow`] (`x` is the `app_action` alias).
+const ACTION_SELECT: &str = "SELECT x.id, x.item_id, x.account_id, a.name, x.type, x.data, \
+     x.created_at FROM app_action x JOIN accounts a ON a.id = x.account_id";
+
+impl FromTuple for AppActionRow {
+    type Tuple = (Uuid, Uuid, Uuid, String, String, Json<JsonObject>, i64);
+    fn from_tuple(t: Self::Tuple) -> Self {
+        AppActionRow {
+            id: t.0,
+            item_id: t.1,
+            account: member(t.2, t.3),
+            ty: t.4,
+            data: t.5.0,
+            created_at: from_micros(t.6),
+        }
     }
 }
+
+/// Columns of [`AppSettingRow`] (`s` is the `app_setting` alias).
 const SETTING_SELECT: &str = "SELECT s.id, s.item_id, s.name, s.data, s.creator_id, c.name, \
      s.created_at, s.updated_at FROM app_setting s LEFT JOIN accounts c ON c.id = s.creator_id";
 
-type FileTuple = (Uuid, Uuid, String, String, String, i64);
-fn file_row(t: FileTuple) -> FileRecord {
-    FileRecord {
-        row_id: t.0,
-        item_id: t.1,
-        path: t.2,
-        name: t.3,
-        mimetype: t.4,
-        size: t.5,
+impl FromTuple for AppSettingRow {
+    type Tuple = (
+        Uuid,
+        Uuid,
+        String,
+        Json<JsonObject>,
+        Option<Uuid>,
+        Option<String>,
+        i64,
+        i64,
+    );
+    fn from_tuple(t: Self::Tuple) -> Self {
+        AppSettingRow {
+            id: t.0,
+            item_id: t.1,
+            name: t.2,
+            data: t.3.0,
+            creator: opt_member(t.4, t.5),
+            created_at: from_micros(t.6),
+            updated_at: from_micros(t.7),
+        }
+    }
+}
+
+/// Columns of [`FileRecord`].
+const FILE_SELECT: &str = "SELECT row_id, item_id, path, name, mimetype, size FROM files";
+
+impl FromTuple for FileRecord {
+    type Tuple = (Uuid, Uuid, String, String, String, i64);
+    fn from_tuple(t: Self::Tuple) -> Self {
+        FileRecord {
+            row_id: t.0,
+            item_id: t.1,
+            path: t.2,
+            name: t.3,
+            mimetype: t.4,
+            size: t.5,
+        }
     }
 }
 
 macro_rules! store_impl {
     ($Store:ident, $Db:ty, $backend:literal, $migrations:literal) => {
+        /// The record of the row `sql` selects with `key` as `$1`, if any.
+        async fn fetch_opt<'q, T, K>(
+            pool: &sqlx::Pool<$Db>,
+            sql: &'q str,
+            key: K,
+        ) -> Result<Option<T>>
+        where
+            T: FromTuple,
+            for<'r> T::Tuple: sqlx::FromRow<'r, <$Db as sqlx::Database>::Row> + Send + Unpin,
+            K: 'q + Send + sqlx::Encode<'q, $Db> + sqlx::Type<$Db>,
+        {
+            let row: Option<T::Tuple> = sqlx::query_as(sql).bind(key).fetch_optional(pool).await?;
+            Ok(row.map(T::from_tuple))
+        }
+
+        /// The records of every row a built query selects.
+        async fn fetch_list<'q, T>(
+            pool: &sqlx::Pool<$Db>,
+            mut qb: QueryBuilder<'q, $Db>,
+        ) -> Result<Vec<T>>
+        where
+            T: FromTuple,
+            for<'r> T::Tuple: sqlx::FromRow<'r, <$Db as sqlx::Database>::Row> + Send + Unpin,
+        {
+            let rows: Vec<T::Tuple> = qb.build_query_as().fetch_all(pool).await?;
+            Ok(rows.into_iter().map(T::from_tuple).collect())
+        }
+
         /// Appends the keyset condition and limit of a page (`alias` is the table alias).
         fn push_page<'a>(qb: &mut QueryBuilder<'a, $Db>, alias: &str, page: Page) {
             if let Some((at, id)) = page.after {
@@ -534,14 +648,11 @@ macro_rules! store_impl {
             }
 
             async fn list_publishers(&self) -> Result<Vec<Publisher>> {
-                let rows: Vec<(String, Json<Vec<String>>)> =
-                    sqlx::query_as("SELECT name, origins FROM publishers ORDER BY name")
-                        .fetch_all(&self.read)
-                        .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(name, o)| Publisher { name, origins: o.0 })
-                    .collect())
+                fetch_list(
+                    &self.read,
+                    QueryBuilder::new("SELECT name, origins FROM publishers ORDER BY name"),
+                )
+                .await
             }
 
             async fn delete_publisher(&self, name: &str) -> Result<bool> {
@@ -576,41 +687,20 @@ macro_rules! store_impl {
             }
 
             async fn list_apps(&self) -> Result<Vec<AppRecord>> {
-                let rows: Vec<(String, Uuid, String, String, Option<String>, Option<String>)> =
-                    sqlx::query_as(
-                        "SELECT name, key, url, publisher, description, thumbnail FROM apps ORDER BY name",
-                    )
-                    .fetch_all(&self.read)
-                    .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|r| AppRecord {
-                        name: r.0,
-                        key: r.1,
-                        url: r.2,
-                        publisher: r.3,
-                        description: r.4,
-                        thumbnail: r.5,
-                    })
-                    .collect())
+                fetch_list(
+                    &self.read,
+                    QueryBuilder::new(format!("SELECT {APP_COLUMNS} FROM apps ORDER BY name")),
+                )
+                .await
             }
 
             async fn get_app(&self, name: &str) -> Result<Option<AppRecord>> {
-                let row: Option<(String, Uuid, String, String, Option<String>, Option<String>)> =
-                    sqlx::query_as(
-                        "SELECT name, key, url, publisher, description, thumbnail FROM apps WHERE name = $1",
-                    )
-                    .bind(name)
-                    .fetch_optional(&self.read)
-                    .await?;
-                Ok(row.map(|r| AppRecord {
-                    name: r.0,
-                    key: r.1,
-                    url: r.2,
-                    publisher: r.3,
-                    description: r.4,
-                    thumbnail: r.5,
-                }))
+                fetch_opt(
+                    &self.read,
+                    &format!("SELECT {APP_COLUMNS} FROM apps WHERE name = $1"),
+                    name,
+                )
+                .await
             }
 
             async fn delete_app(&self, name: &str) -> Result<bool> {
@@ -640,23 +730,15 @@ macro_rules! store_impl {
             }
 
             async fn get_account(&self, id: Uuid) -> Result<Option<Account>> {
-                let row: Option<(Uuid, String, String)> =
-                    sqlx::query_as("SELECT id, name, kind FROM accounts WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&self.read)
-                        .await?;
-                Ok(row.map(|(id, name, k)| Account { id, name, kind: kind(&k) }))
+                fetch_opt(&self.read, "SELECT id, name, kind FROM accounts WHERE id = $1", id).await
             }
 
             async fn list_accounts(&self) -> Result<Vec<Account>> {
-                let rows: Vec<(Uuid, String, String)> =
-                    sqlx::query_as("SELECT id, name, kind FROM accounts ORDER BY name, id")
-                        .fetch_all(&self.read)
-                        .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(id, name, k)| Account { id, name, kind: kind(&k) })
-                    .collect())
+                fetch_list(
+                    &self.read,
+                    QueryBuilder::new("SELECT id, name, kind FROM accounts ORDER BY name, id"),
+                )
+                .await
             }
 
             async fn delete_account(&self, id: Uuid) -> Result<bool> {
@@ -697,24 +779,15 @@ macro_rules! store_impl {
             }
 
             async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>> {
-                let row: Option<ItemTuple> = sqlx::query_as(
-                    "SELECT id, name, app, description, lang, settings, created_at, updated_at \
-                     FROM items WHERE id = $1",
-                )
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?;
-                Ok(row.map(item_row))
+                fetch_opt(&self.read, &format!("{ITEM_SELECT} WHERE i.id = $1"), id).await
             }
 
             async fn list_items(&self) -> Result<Vec<ItemRecord>> {
-                let rows: Vec<ItemTuple> = sqlx::query_as(
-                    "SELECT id, name, app, description, lang, settings, created_at, updated_at \
-                     FROM items ORDER BY created_at, id",
+                fetch_list(
+                    &self.read,
+                    QueryBuilder::new(format!("{ITEM_SELECT} ORDER BY i.created_at, i.id")),
                 )
-                .fetch_all(&self.read)
-                .await?;
-                Ok(rows.into_iter().map(item_row).collect())
+                .await
             }
 
             async fn delete_item(&self, id: Uuid) -> Result<bool> {
@@ -781,16 +854,7 @@ macro_rules! store_impl {
                     qb.push(" AND account_id = ").push_bind(m);
                 }
                 qb.push(" ORDER BY created_at, account_id, item_id");
-                let rows: Vec<(Uuid, Uuid, String)> =
-                    qb.build_query_as().fetch_all(&self.read).await?;
-                Ok(rows
-                    .into_iter()
-                    .map(|(member, item, p)| MembershipRecord {
-                        member,
-                        item,
-                        permission: perm(&p),
-                    })
-                    .collect())
+                fetch_list(&self.read, qb).await
             }
 
             async fn item_access(
@@ -814,9 +878,9 @@ macro_rules! store_impl {
                 .fetch_optional(&self.read)
                 .await?;
                 Ok(row.map(|r| {
-                    let item = item_row((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7));
+                    let item = ItemRecord::from_tuple((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7));
                     let account = match (r.8, r.9, r.10) {
-                        (Some(id), Some(name), Some(k)) => Some(Account { id, name, kind: kind(&k) }),
+                        (Some(id), Some(name), Some(k)) => Some(Account::from_tuple((id, name, k))),
                         _ => None,
                     };
                     (item, account, r.11.as_deref().map(perm))
@@ -874,7 +938,7 @@ macro_rules! store_impl {
             }
 
             async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>> {
-                let row: Option<(Uuid, String, String)> = sqlx::query_as(
+                let row: Option<<Account as FromTuple>::Tuple> = sqlx::query_as(
                     "SELECT a.id, a.name, a.kind FROM sessions s JOIN accounts a ON a.id = s.account_id \
                      WHERE s.id = $1 AND s.expires_at > $2",
                 )
@@ -882,7 +946,7 @@ macro_rules! store_impl {
                 .bind(to_micros(now))
                 .fetch_optional(&self.read)
                 .await?;
-                Ok(row.map(|(id, name, k)| Account { id, name, kind: kind(&k) }))
+                Ok(row.map(Account::from_tuple))
             }
 
             async fn delete_session(&self, id: &str) -> Result<()> {
@@ -906,11 +970,7 @@ macro_rules! store_impl {
             }
 
             async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>> {
-                let row: Option<DataTuple> = sqlx::query_as(&format!("{DATA_SELECT} WHERE d.id = $1"))
-                    .bind(id)
-                    .fetch_optional(&self.read)
-                    .await?;
-                Ok(row.map(data_row))
+                fetch_opt(&self.read, &format!("{DATA_SELECT} WHERE d.id = $1"), id).await
             }
 
             async fn list_app_data(
@@ -933,8 +993,7 @@ macro_rules! store_impl {
                         .push(")");
                 }
                 push_page(&mut qb, "d", page);
-                let rows: Vec<DataTuple> = qb.build_query_as().fetch_all(&self.read).await?;
-                Ok(rows.into_iter().map(data_row).collect())
+                fetch_list(&self.read, qb).await
             }
 
             async fn update_app_data(
@@ -982,17 +1041,13 @@ macro_rules! store_impl {
                 account: Option<Uuid>,
                 page: Page,
             ) -> Result<Vec<AppActionRow>> {
-                let mut qb = QueryBuilder::<$Db>::new(
-                    "SELECT x.id, x.item_id, x.account_id, a.name, x.type, x.data, x.created_at \
-                     FROM app_action x JOIN accounts a ON a.id = x.account_id WHERE x.item_id = ",
-                );
-                qb.push_bind(item);
+                let mut qb = QueryBuilder::<$Db>::new(ACTION_SELECT);
+                qb.push(" WHERE x.item_id = ").push_bind(item);
                 if let Some(a) = account {
                     qb.push(" AND x.account_id = ").push_bind(a);
                 }
                 push_page(&mut qb, "x", page);
-                let rows: Vec<ActionTuple> = qb.build_query_as().fetch_all(&self.read).await?;
-                Ok(rows.into_iter().map(action_row).collect())
+                fetch_list(&self.read, qb).await
             }
 
             async fn insert_app_setting(&self, row: &AppSettingRow) -> Result<()> {
@@ -1014,12 +1069,7 @@ macro_rules! store_impl {
             }
 
             async fn get_app_setting(&self, id: Uuid) -> Result<Option<AppSettingRow>> {
-                let row: Option<SettingTuple> =
-                    sqlx::query_as(&format!("{SETTING_SELECT} WHERE s.id = $1"))
-                        .bind(id)
-                        .fetch_optional(&self.read)
-                        .await?;
-                Ok(row.map(setting_row))
+                fetch_opt(&self.read, &format!("{SETTING_SELECT} WHERE s.id = $1"), id).await
             }
 
             async fn list_app_settings(
@@ -1034,8 +1084,7 @@ macro_rules! store_impl {
                     qb.push(" AND s.name = ").push_bind(n.to_owned());
                 }
                 push_page(&mut qb, "s", page);
-                let rows: Vec<SettingTuple> = qb.build_query_as().fetch_all(&self.read).await?;
-                Ok(rows.into_iter().map(setting_row).collect())
+                fetch_list(&self.read, qb).await
             }
 
             async fn update_app_setting(
@@ -1082,13 +1131,7 @@ macro_rules! store_impl {
             }
 
             async fn get_file(&self, row_id: Uuid) -> Result<Option<FileRecord>> {
-                let row: Option<FileTuple> = sqlx::query_as(
-                    "SELECT row_id, item_id, path, name, mimetype, size FROM files WHERE row_id = $1",
-                )
-                .bind(row_id)
-                .fetch_optional(&self.read)
-                .await?;
-                Ok(row.map(file_row))
+                fetch_opt(&self.read, &format!("{FILE_SELECT} WHERE row_id = $1"), row_id).await
             }
 
             async fn delete_file(&self, row_id: Uuid) -> Result<()> {
@@ -1100,13 +1143,9 @@ macro_rules! store_impl {
             }
 
             async fn item_files(&self, item: Uuid) -> Result<Vec<FileRecord>> {
-                let rows: Vec<FileTuple> = sqlx::query_as(
-                    "SELECT row_id, item_id, path, name, mimetype, size FROM files WHERE item_id = $1",
-                )
-                .bind(item)
-                .fetch_all(&self.read)
-                .await?;
-                Ok(rows.into_iter().map(file_row).collect())
+                let mut qb = QueryBuilder::<$Db>::new(FILE_SELECT);
+                qb.push(" WHERE item_id = ").push_bind(item);
+                fetch_list(&self.read, qb).await
             }
         }
     };

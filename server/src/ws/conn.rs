@@ -112,7 +112,7 @@ pub(super) async fn run(state: AppState, principal: Principal, mut socket: WebSo
                     }
                 }
             },
-            Some(update) = rx.recv() => Message::Text(update.as_ref().into()),
+            Some(update) = rx.recv() => Message::Text(update),
         };
         if let Err(end) = send(&mut socket, out, &mut kill).await {
             break end;

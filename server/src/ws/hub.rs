@@ -9,6 +9,7 @@ use appframe_protocol::{
     Permission, Visibility,
     ws::{Op, ServerMessage, Topic, UpdateEntity},
 };
+use axum::extract::ws::Utf8Bytes;
 use serde::{Deserialize, Serialize};
 use std::{
     collections::{HashMap, HashSet},
@@ -117,7 +118,7 @@ pub struct Conn {
     pub id: u64,
     /// The authenticated account.
     pub account: Uuid,
-    tx: mpsc::Sender<Arc<str>>,
+    tx: mpsc::Sender<Utf8Bytes>,
     kill: Mutex<Option<oneshot::Sender<Kill>>>,
     subs: Mutex<HashSet<(Topic, Uuid)>>,
 }
@@ -146,7 +147,7 @@ pub struct Registration {
     /// The hub's handle (unregister with [`Hub::unregister`]).
     pub conn: Arc<Conn>,
     /// Updates to write to the socket.
-    pub rx: mpsc::Receiver<Arc<str>>,
+    pub rx: mpsc::Receiver<Utf8Bytes>,
     /// Fires when the hub drops the connection.
     pub kill: oneshot::Receiver<Kill>,
 }
@@ -296,7 +297,7 @@ impl Hub {
     }
 
     /// Queues a message on a connection, dropping the connection when its queue is full.
-    fn send(&self, conn: &Conn, msg: Arc<str>) {
+    fn send(&self, conn: &Conn, msg: Utf8Bytes) {
         match conn.tx.try_send(msg) {
             Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
             Err(mpsc::error::TrySendError::Full(_)) => {
@@ -321,7 +322,7 @@ impl Hub {
             appframe_protocol::ws::INFO_RESYNC,
             None,
         )) {
-            Ok(m) => Arc::<str>::from(m),
+            Ok(m) => Utf8Bytes::from(m),
             Err(_) => return,
         };
         let conns: Vec<Arc<Conn>> = self
@@ -359,7 +360,7 @@ impl Hub {
                     appframe_protocol::ws::INFO_RESYNC,
                     None,
                 )) {
-                    let m = Arc::<str>::from(m);
+                    let m = Utf8Bytes::from(m);
                     for c in &targets {
                         self.send(c, m.clone());
                     }
@@ -367,7 +368,8 @@ impl Hub {
                 return;
             }
         };
-        let msg = Arc::<str>::from(ev.message);
+        // Shared bytes: every recipient's frame points at the same buffer, no copy each.
+        let msg = Utf8Bytes::from(ev.message);
         for c in targets {
             if ev
                 .audience
@@ -445,7 +447,7 @@ mod tests {
         hub.subscribe(&slow.conn, Topic::AppData, item);
         hub.subscribe(&fast.conn, Topic::AppData, item);
         for i in 0..3 {
-            let m: Arc<str> = Arc::from(format!("m{i}"));
+            let m = Utf8Bytes::from(format!("m{i}"));
             let targets: Vec<Arc<Conn>> = hub.subs.read().unwrap()[&(Topic::AppData, item)]
                 .values()
                 .cloned()
@@ -454,10 +456,10 @@ mod tests {
                 hub.send(&c, m.clone());
             }
             // The fast one reads every message at once.
-            assert_eq!(&*fast.rx.try_recv().unwrap(), format!("m{i}"));
+            assert_eq!(fast.rx.try_recv().unwrap().as_str(), format!("m{i}"));
         }
         assert_eq!(slow.kill.try_recv().unwrap(), Kill::SlowConsumer);
-        assert_eq!(&*slow.rx.try_recv().unwrap(), "m0");
+        assert_eq!(slow.rx.try_recv().unwrap().as_str(), "m0");
         assert!(!slow.conn.is_subscribed(Topic::AppData, item));
         assert!(fast.conn.is_subscribed(Topic::AppData, item));
         assert_eq!(hub.live(), 1);

@@ -1,0 +1,309 @@
+//! WebSocket fan-out benchmark: the real appframe server on SQLite (temporary data dir), N
+//! websocket subscribers (1,000 by default, each its own member) on one item, and a series of
+//! app-data POSTs; the latency of each delivery is measured from sending the POST.
+//!
+//! ```text
+//! cargo xtask bench ws
+//! cargo run --release -p appframe-server --example ws_bench -- [--subscribers N] [--events M]
+//! ```
+//!
+//! Server and clients share this process and its cores (loopback only), so the figures include
+//! the clients' own reading. POSTs are sent one at a time with a pause between them, so each
+//! event's fan-out is measured on its own. It prints a markdown table: subscribers, events,
+//! deliveries, p50, p99, max, missing.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+use appframe_server::config::{Config, DEMO_TOML};
+use futures::{SinkExt, StreamExt};
+use reqwest::Client;
+use serde_json::{Value, json};
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+
+const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
+const COUNTER_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
+const APP_ORIGIN: &str = "http://127.0.0.1:8081";
+/// The item every subscriber listens to.
+const ITEM: &str = "b0000000-0000-4000-8000-00000000f001";
+/// Pause between two POSTs.
+const GAP: Duration = Duration::from_millis(50);
+/// How long deliveries may still arrive after the last POST.
+const DRAIN: Duration = Duration::from_secs(10);
+
+fn member_id(i: usize) -> String {
+    format!("c0000000-0000-4000-8000-{i:012}")
+}
+
+/// The bench item and one reader member per subscriber.
+fn bench_toml(subscribers: usize) -> String {
+    let mut s = format!(
+        "\n[[items]]\nid = \"{ITEM}\"\nname = \"ws bench\"\napp = \"counter\"\n\
+         \n[[memberships]]\nmember = \"{ALICE}\"\nitem = \"{ITEM}\"\npermission = \"admin\"\n"
+    );
+    for i in 0..subscribers {
+        let id = member_id(i);
+        s.push_str(&format!(
+            "\n[[members]]\nid = \"{id}\"\nname = \"Sub {i}\"\n\
+             \n[[memberships]]\nmember = \"{id}\"\nitem = \"{ITEM}\"\npermission = \"read\"\n"
+        ));
+    }
+    s
+}
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .map(|v| {
+            v.parse()
+                .unwrap_or_else(|_| panic!("{name} takes a number"))
+        })
+        .unwrap_or(default)
+}
+
+/// Raises the open-files soft limit to the hard limit: each subscriber costs two sockets here
+/// (client and server end).
+fn raise_nofile(need: u64) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let lim = getrlimit(Resource::Nofile);
+    let current = lim.current.unwrap_or(u64::MAX);
+    if current >= need {
+        return;
+    }
+    let target = lim.maximum.map_or(need, |m| m.min(need.max(current)));
+    let raised = setrlimit(
+        Resource::Nofile,
+        Rlimit {
+            current: Some(target),
+            maximum: lim.maximum,
+        },
+    );
+    eprintln!("open-files soft limit {current} -> {target} ({raised:?})");
+    if target < need {
+        eprintln!("warning: the hard limit ({target}) is below the {need} sockets needed");
+    }
+}
+
+/// The `seq` of an update, read without parsing the whole (identical) message.
+fn seq_of(text: &str) -> Option<usize> {
+    let at = text.find("\"seq\":")? + 6;
+    let digits: String = text[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
+fn pct(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> String {
+    format!("{:.2} ms", d.as_secs_f64() * 1000.0)
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+#[tokio::main]
+async fn main() {
+    let subscribers = arg("--subscribers", 1000);
+    let events = arg("--events", 100);
+    raise_nofile(2 * subscribers as u64 + 256);
+    let load_before = loadavg();
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let api = format!("{base}/api");
+    let mut config = Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml(subscribers)))
+        .expect("config");
+    config.server.addr = addr.to_string();
+    config.server.public_url = base.clone();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = None;
+    config.server.dev = true;
+    config.server.host_dir = None;
+    config.server.apps_dir = None;
+    config.server.apps_addr = None;
+    let state = appframe_server::build_state(config)
+        .await
+        .expect("build_state");
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(appframe_server::serve(listener, state, async move {
+        let _ = stop_rx.await;
+    }));
+    let http = Client::new();
+
+    eprintln!("connecting {subscribers} subscribers...");
+    let ws_url = format!("ws://{addr}/api/ws");
+    let start = Arc::new(tokio::sync::Barrier::new(subscribers + 1));
+    let mut readers = Vec::with_capacity(subscribers);
+    let connect_limit = Arc::new(tokio::sync::Semaphore::new(64));
+    // Ends the readers that still wait for deliveries DRAIN after the last POST.
+    let (stop_tx_readers, stop_rx) = tokio::sync::watch::channel(false);
+    for i in 0..subscribers {
+        let http = http.clone();
+        let api = api.clone();
+        let ws_url = ws_url.clone();
+        let start = start.clone();
+        let limit = connect_limit.clone();
+        let stop = stop_rx.clone();
+        readers.push(tokio::spawn(async move {
+            let permit = limit.acquire_owned().await.expect("semaphore");
+            let r = http
+                .post(format!("{api}/login"))
+                .json(&json!({"memberId": member_id(i)}))
+                .send()
+                .await
+                .expect("login");
+            assert!(r.status().is_success(), "login: {}", r.status());
+            let cookie = r
+                .headers()
+                .get("set-cookie")
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.split(';').next())
+                .expect("session cookie")
+                .to_owned();
+            let mut req = ws_url.into_client_request().expect("request");
+            req.headers_mut()
+                .insert("cookie", cookie.parse().expect("cookie header"));
+            let (mut ws, _) = tokio_tungstenite::connect_async(req)
+                .await
+                .expect("websocket connect");
+            ws.send(Message::Text(
+                json!({"realm": "notif", "action": "subscribe", "topic": "app-data", "channel": ITEM})
+                    .to_string()
+                    .into(),
+            ))
+            .await
+            .expect("subscribe");
+            let ack = ws.next().await.expect("response").expect("response");
+            let ack: Value = serde_json::from_str(ack.to_text().expect("text")).expect("JSON");
+            assert_eq!(ack["status"], "success", "subscribe: {ack}");
+            drop(permit);
+            start.wait().await;
+            // Arrival time of each event's delivery, by seq.
+            let mut got: Vec<Option<Instant>> = vec![None; events];
+            let mut stop = stop;
+            let mut count = 0;
+            while count < events {
+                let next = tokio::select! {
+                    n = ws.next() => n,
+                    _ = stop.wait_for(|s| *s) => break,
+                };
+                match next {
+                    Some(Ok(Message::Text(t))) => {
+                        if let Some(s) = seq_of(t.as_str()).filter(|s| *s < events)
+                            && got[s].is_none()
+                        {
+                            got[s] = Some(Instant::now());
+                            count += 1;
+                        }
+                    }
+                    Some(Ok(_)) => {}
+                    _ => break,
+                }
+            }
+            got
+        }));
+    }
+    start.wait().await;
+    eprintln!(
+        "all subscribed; posting {events} events, {} ms apart...",
+        GAP.as_millis()
+    );
+
+    // Alice posts through her app token, one event at a time.
+    let session = Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let r = session
+        .post(format!("{api}/login"))
+        .json(&json!({"memberId": ALICE}))
+        .send()
+        .await
+        .expect("login");
+    assert!(r.status().is_success());
+    let token: Value = session
+        .post(format!("{api}/app-items/{ITEM}/api-access-token"))
+        .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    let token = token["token"].as_str().expect("token").to_owned();
+    let mut sent = Vec::with_capacity(events);
+    for seq in 0..events {
+        let t0 = Instant::now();
+        let r = http
+            .post(format!("{api}/app-items/{ITEM}/app-data"))
+            .bearer_auth(&token)
+            .json(&json!({"type": "bench", "data": {"seq": seq}, "visibility": "item"}))
+            .send()
+            .await
+            .expect("post");
+        assert!(r.status().is_success(), "post: {}", r.status());
+        sent.push(t0);
+        tokio::time::sleep(GAP).await;
+    }
+
+    // Readers end when they have every event, or DRAIN after the last POST (what has not
+    // arrived by then counts as missing).
+    let stopper = tokio::spawn(async move {
+        tokio::time::sleep(DRAIN).await;
+        let _ = stop_tx_readers.send(true);
+    });
+    let mut latencies = Vec::with_capacity(subscribers * events);
+    let mut missing = 0usize;
+    for r in readers {
+        let got = r.await.expect("reader task");
+        for (seq, at) in got.into_iter().enumerate() {
+            match at {
+                Some(at) => latencies.push(at.saturating_duration_since(sent[seq])),
+                None => missing += 1,
+            }
+        }
+    }
+    stopper.abort();
+    latencies.sort();
+    let load_after = loadavg();
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+
+    println!();
+    println!(
+        "WebSocket fan-out: {subscribers} subscribers (one member each) on one item, {events} app-data POSTs {} ms apart, SQLite, server and clients in one process on {} cores",
+        GAP.as_millis(),
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    println!("load average before: {load_before}; after: {load_after}");
+    println!();
+    println!("| subscribers | events | deliveries | p50 | p99 | max | missing |");
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {subscribers} | {events} | {} | {} | {} | {} | {missing} |",
+        latencies.len(),
+        ms(pct(&latencies, 0.50)),
+        ms(pct(&latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default()),
+    );
+}
