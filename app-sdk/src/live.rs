@@ -320,7 +320,7 @@ fn client_message(action: &str, topic: Topic, channel: &str) -> String {
 }
 
 /// A row of a merged list: an id and the time of its last change.
-pub trait LiveRow: Clone + PartialEq {
+pub trait LiveRow: Clone {
     /// The row id.
     fn row_id(&self) -> RowId;
     /// When the row last changed (a patch older than the held row is stale).
@@ -347,7 +347,7 @@ impl LiveRow for AppSetting {
 
 /// Applies one update to a list (spec §5): `Post` adds the row if its id is absent, `Patch`
 /// replaces the row with that id (or adds it: its post was missed), unless the held row is
-/// newer, `Delete` removes it. Returns whether the list changed.
+/// as new, `Delete` removes it. Returns whether the list changed.
 pub fn merge<T: LiveRow>(list: &mut Vec<T>, op: Op, row: T) -> bool {
     let id = row.row_id();
     let at = list.iter().position(|r| r.row_id() == id);
@@ -358,9 +358,9 @@ pub fn merge<T: LiveRow>(list: &mut Vec<T>, op: Op, row: T) -> bool {
         }
         (Op::Delete, None) | (Op::Post, Some(_)) => false,
         (Op::Patch, Some(i)) => {
-            // An older version, or the echo of what is already held (a write's own response
-            // and its broadcast): nothing changes, so nobody re-renders.
-            if list[i].changed_at() > row.changed_at() || list[i] == row {
+            // An older version, or the same one again (a write's own response and its
+            // broadcast echo carry the same change time): nothing changes, nobody re-renders.
+            if list[i].changed_at() >= row.changed_at() {
                 return false;
             }
             list[i] = row;
