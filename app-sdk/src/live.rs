@@ -347,7 +347,7 @@ impl LiveRow for AppSetting {
 
 /// Applies one update to a list (spec §5): `Post` adds the row if its id is absent, `Patch`
 /// replaces the row with that id (or adds it: its post was missed), unless the held row is
-/// newer, `Delete` removes it. Returns whether the list changed.
+/// as new, `Delete` removes it. Returns whether the list changed.
 pub fn merge<T: LiveRow>(list: &mut Vec<T>, op: Op, row: T) -> bool {
     let id = row.row_id();
     let at = list.iter().position(|r| r.row_id() == id);
@@ -358,7 +358,9 @@ pub fn merge<T: LiveRow>(list: &mut Vec<T>, op: Op, row: T) -> bool {
         }
         (Op::Delete, None) | (Op::Post, Some(_)) => false,
         (Op::Patch, Some(i)) => {
-            if list[i].changed_at() > row.changed_at() {
+            // An older version, or the same one again (a write's own response and its
+            // broadcast echo carry the same change time): nothing changes, nobody re-renders.
+            if list[i].changed_at() >= row.changed_at() {
                 return false;
             }
             list[i] = row;
@@ -1217,6 +1219,8 @@ mod tests {
         assert_eq!(texts(&list), ["a2", "b"]);
         assert!(!merge(&mut list, Op::Patch, row(1, "note", "stale", 1)));
         assert_eq!(texts(&list), ["a2", "b"]);
+        // The same version again (an echo) is no change.
+        assert!(!merge(&mut list, Op::Patch, row(1, "note", "a2", 2)));
         // A patch of a row whose post was missed adds it.
         assert!(merge(&mut list, Op::Patch, row(3, "note", "c", 1)));
         assert_eq!(texts(&list), ["a2", "b", "c"]);
