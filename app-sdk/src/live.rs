@@ -460,6 +460,15 @@ impl Hub {
     fn add(self: &Rc<Self>, topic: Topic, sink: Sink) -> u32 {
         let id = self.next_id.get().wrapping_add(1);
         self.next_id.set(id);
+        if !self.remote && topic == Topic::AppActions && !self.standalone_admin() {
+            // The server refuses this subscription (ACCESS_DENIED); the mock does the same, so
+            // an app meets the rule during development rather than in production.
+            sink(Err(Error::Live {
+                name: "ACCESS_DENIED".into(),
+                message: "app-actions updates are for admins".into(),
+            }));
+            return id;
+        }
         let first = {
             let mut subs = self.subs.borrow_mut();
             let first = !subs.iter().any(|s| s.topic == topic);
@@ -481,6 +490,13 @@ impl Hub {
             self.watch_storage();
         }
         id
+    }
+
+    /// Standalone: whether the mock's current account is an admin of the item.
+    fn standalone_admin(&self) -> bool {
+        self.app
+            .upgrade()
+            .is_some_and(|app| app.context().permission == appframe_protocol::Permission::Admin)
     }
 
     fn remove(&self, id: u32) {
@@ -1097,6 +1113,13 @@ impl App {
     /// Standalone: a write of the mock backend reaches the page's subscribers.
     #[cfg_attr(not(feature = "standalone"), allow(dead_code))]
     pub(crate) fn live_emit(&self, topic: Topic, event: impl FnOnce() -> LiveEvent) {
+        // As on the server, actions reach admins only (the account may have been switched to a
+        // non-admin since it subscribed).
+        if topic == Topic::AppActions
+            && self.context().permission != appframe_protocol::Permission::Admin
+        {
+            return;
+        }
         if let Some(slot) = self.live_slot() {
             slot.broadcast(Some(topic), Ok(event()));
         }

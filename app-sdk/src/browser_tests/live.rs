@@ -517,6 +517,27 @@ async fn standalone_writes_reach_the_page_subscribers_without_a_socket() {
 
 #[cfg(feature = "standalone")]
 #[wasm_bindgen_test]
+async fn standalone_refuses_app_action_updates_to_a_non_admin_like_the_server() {
+    let mut config = standalone_config(&unique_key());
+    config.standalone.permission = appframe_protocol::Permission::Write;
+    let app = App::standalone(config).unwrap();
+    let mut actions = app.subscribe(Topic::AppActions);
+    match actions.try_next() {
+        Some(Err(Error::Live { name, .. })) => assert_eq!(name, "ACCESS_DENIED"),
+        other => panic!("expected ACCESS_DENIED, got {other:?}"),
+    }
+    app.create_app_action("click", JsonObject::new())
+        .await
+        .unwrap();
+    assert_eq!(
+        actions.try_next(),
+        None,
+        "a refused subscription gets no actions"
+    );
+}
+
+#[cfg(feature = "standalone")]
+#[wasm_bindgen_test]
 async fn standalone_writes_of_another_tab_resync_through_the_storage_event() {
     let key = unique_key();
     let this_tab = App::standalone(standalone_config(&key)).unwrap();
