@@ -809,11 +809,13 @@ impl Inner {
             st.resize.last = Some(height);
             st.resize.last_at = now_ms();
         }
+        // The app measured its document: that is the height of the frame's viewport. Under the
+        // common `* { box-sizing: border-box }` the frame's border would eat into it and the
+        // app would scroll by twice the border width, so the height is a content-box height.
         // Setting a style property on a live element does not fail; nothing to report if it did.
-        let _ = self
-            .iframe
-            .style()
-            .set_property("height", &format!("{height}px"));
+        let style = self.iframe.style();
+        let _ = style.set_property("box-sizing", "content-box");
+        let _ = style.set_property("height", &format!("{height}px"));
     }
 
     fn max_resize(&self, channel: Channel, text: &str) {

@@ -430,6 +430,20 @@ async fn resize_is_rounded_up_bounded_and_not_repeated() {
 }
 
 #[wasm_bindgen_test]
+async fn the_requested_height_is_the_frame_viewport_even_with_a_border_box_border() {
+    let id = item(20);
+    let fx = fixture_with(id, |o| o.height_bounds(0.0, 5000.0)).await;
+    let style = fx.iframe.style();
+    style.set_property("box-sizing", "border-box").unwrap();
+    style.set_property("border", "3px solid black").unwrap();
+    fx.handshake(id).await;
+    send_on_port(&fx.win, 0, &resize(id, 420.0));
+    assert!(wait_for(|| fx.height() == "420px").await, "{}", fx.height());
+    // clientHeight is the viewport the app lays out in: exactly what it asked for.
+    assert_eq!(fx.iframe.client_height(), 420);
+}
+
+#[wasm_bindgen_test]
 async fn auto_resize_is_ignored_when_the_item_is_resizable_by_the_viewer() {
     let id = item(19);
     let fx = fixture_with(id, |mut o| {
