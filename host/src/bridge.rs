@@ -388,6 +388,15 @@ pub fn is_user_resizable(ctx: &LocalContext) -> bool {
     ctx.settings.get("isResizable") == Some(&serde_json::Value::Bool(true))
 }
 
+/// A computed CSS length in px (`1px`, `0.5px`) as a number; 0 for anything else.
+pub fn px(v: &str) -> f64 {
+    v.trim()
+        .strip_suffix("px")
+        .and_then(|n| n.trim().parse::<f64>().ok())
+        .filter(|n| n.is_finite())
+        .unwrap_or(0.0)
+}
+
 /// The iframe height for a requested height: rounded up (apps send fractional content heights),
 /// then bounded. `None` for non-finite requests.
 pub fn bounded_height(requested: f64, min: f64, max: f64) -> Option<u32> {
@@ -810,12 +819,37 @@ impl Inner {
             st.resize.last_at = now_ms();
         }
         // The app measured its document: that is the height of the frame's viewport. Under the
-        // common `* { box-sizing: border-box }` the frame's border would eat into it and the
-        // app would scroll by twice the border width, so the height is a content-box height.
+        // common `* { box-sizing: border-box }` the frame's border and padding would eat into
+        // it and the app would scroll, so they are added (the host's CSS is left alone).
+        let total = f64::from(height) + self.border_box_extra();
         // Setting a style property on a live element does not fail; nothing to report if it did.
-        let style = self.iframe.style();
-        let _ = style.set_property("box-sizing", "content-box");
-        let _ = style.set_property("height", &format!("{height}px"));
+        let _ = self
+            .iframe
+            .style()
+            .set_property("height", &format!("{total}px"));
+    }
+
+    /// Vertical border + padding of the frame when its `box-sizing` is `border-box`, else 0.
+    fn border_box_extra(&self) -> f64 {
+        let Some(css) = web_sys::window()
+            .and_then(|w| w.get_computed_style(&self.iframe).ok())
+            .flatten()
+        else {
+            return 0.0;
+        };
+        let get = |name: &str| css.get_property_value(name).unwrap_or_default();
+        if get("box-sizing") != "border-box" {
+            return 0.0;
+        }
+        [
+            "border-top-width",
+            "border-bottom-width",
+            "padding-top",
+            "padding-bottom",
+        ]
+        .iter()
+        .map(|p| px(&get(p)))
+        .sum()
     }
 
     fn max_resize(&self, channel: Channel, text: &str) {
@@ -876,6 +910,16 @@ mod tests {
             app_src("http://a/?x=1#top", &id),
             format!("http://a/?x=1&itemId={id}#top")
         );
+    }
+
+    #[test]
+    fn px_reads_computed_lengths_and_nothing_else() {
+        assert_eq!(px("1px"), 1.0);
+        assert_eq!(px(" 0.5px "), 0.5);
+        assert_eq!(px("0px"), 0.0);
+        assert_eq!(px("auto"), 0.0);
+        assert_eq!(px(""), 0.0);
+        assert_eq!(px("infpx"), 0.0);
     }
 
     #[test]

@@ -437,10 +437,12 @@ async fn the_requested_height_is_the_frame_viewport_even_with_a_border_box_borde
     style.set_property("box-sizing", "border-box").unwrap();
     style.set_property("border", "3px solid black").unwrap();
     fx.handshake(id).await;
+    style.set_property("padding", "2px").unwrap();
     send_on_port(&fx.win, 0, &resize(id, 420.0));
-    assert!(wait_for(|| fx.height() == "420px").await, "{}", fx.height());
-    // clientHeight is the viewport the app lays out in: exactly what it asked for.
-    assert_eq!(fx.iframe.client_height(), 420);
+    // 420 + 2 × 3 px border + 2 × 2 px padding.
+    assert!(wait_for(|| fx.height() == "430px").await, "{}", fx.height());
+    // clientHeight minus padding is the viewport the app lays out in: what it asked for.
+    assert_eq!(fx.iframe.client_height() - 4, 420);
 }
 
 #[wasm_bindgen_test]
