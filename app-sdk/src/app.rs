@@ -570,8 +570,8 @@ impl App {
         let text = http::text(&resp).await?;
         // Graasp answers text/plain; tolerate a JSON string too.
         let raw = json::parse::<String>(&text).unwrap_or(text);
-        let url = web_sys::Url::new_with_base(raw.trim(), &route)
-            .map_err(|_| Error::Decode(["bad file URL ", raw.trim()].concat()))?
+        let url = web_sys::Url::new_with_base(raw.trim_ascii(), &route)
+            .map_err(|_| Error::Decode(["bad file URL ", raw.trim_ascii()].concat()))?
             .href();
         let file = r.fetch.get_plain(&url).await?;
         if !file.ok() {
