@@ -239,23 +239,13 @@ impl Standalone {
             members,
             ..Default::default()
         };
-        // The seed is written by the configured account with admin rights, so settings can be seeded.
-        let author = Caller {
-            account: Some(self.seed.account.id),
-            permission: Permission::Admin,
-        };
-        for (name, data) in &self.seed.app_settings {
-            db.create_app_setting(&author, name, data.clone(), self.stamp())?;
-        }
-        for d in &self.seed.app_data {
-            let input = NewAppData {
-                ty: d.ty.clone(),
-                data: d.data.clone(),
-                visibility: Some(d.visibility),
-                account_id: d.account_id,
-            };
-            db.create_app_data(&author, self.item_id, &input, self.stamp())?;
-        }
+        db.seed(
+            &self.seed.account,
+            self.item_id,
+            &self.seed.app_settings,
+            &self.seed.app_data,
+            || self.stamp(),
+        )?;
         Ok(db)
     }
 
