@@ -22,7 +22,7 @@ use crate::{
     env::{item_id_from_search, window},
     live::{LiveEvent, Op, Topic},
     mock::FileMeta,
-    standalone::{LocalStore, MemoryStore, Standalone, Store},
+    standalone::{Backing, LocalStore, MemoryStore, Standalone},
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
@@ -268,9 +268,9 @@ impl App {
         } else {
             None
         };
-        let store: Box<dyn Store> = match local {
-            Some(s) => Box::new(LocalStore(s)),
-            None => Box::new(MemoryStore::default()),
+        let store = match local {
+            Some(s) => Backing::Local(LocalStore(s)),
+            None => Backing::Memory(MemoryStore::default()),
         };
         App::standalone_with(config, store, item_id, origin, app_url)
     }
@@ -278,7 +278,7 @@ impl App {
     #[cfg(feature = "standalone")]
     pub(crate) fn standalone_with(
         config: AppConfig,
-        store: Box<dyn Store>,
+        store: Backing,
         item_id: ItemId,
         origin: String,
         app_url: String,
@@ -570,8 +570,8 @@ impl App {
         let text = http::text(&resp).await?;
         // Graasp answers text/plain; tolerate a JSON string too.
         let raw = json::parse::<String>(&text).unwrap_or(text);
-        let url = web_sys::Url::new_with_base(raw.trim(), &route)
-            .map_err(|_| Error::Decode(["bad file URL ", raw.trim()].concat()))?
+        let url = web_sys::Url::new_with_base(raw.trim_ascii(), &route)
+            .map_err(|_| Error::Decode(["bad file URL ", raw.trim_ascii()].concat()))?
             .href();
         let file = r.fetch.get_plain(&url).await?;
         if !file.ok() {

@@ -8,7 +8,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[cfg(feature = "standalone")]
-use crate::standalone::MemoryStore;
+use crate::standalone::{Backing, MemoryStore};
 use crate::{
     App, AppConfig, Error, ListFilter, NewAppData, Permission, env::HostEnv, http::Fetch,
     resize::ResizeHandle,
@@ -554,7 +554,7 @@ async fn standalone_mode_persists_in_local_storage_and_resets() {
 async fn standalone_mode_applies_the_server_rules() {
     let app = App::standalone_with(
         standalone_config("rules"),
-        Box::new(MemoryStore::default()),
+        Backing::Memory(MemoryStore::default()),
         item(),
         "http://app.test".into(),
         "http://app.test/".into(),
@@ -606,7 +606,7 @@ async fn standalone_mode_applies_the_server_rules() {
 async fn standalone_files_round_trip_as_bytes_and_blob_urls() {
     let app = App::standalone_with(
         standalone_config("files"),
-        Box::new(MemoryStore::default()),
+        Backing::Memory(MemoryStore::default()),
         item(),
         "http://app.test".into(),
         "http://app.test/".into(),

@@ -765,8 +765,10 @@ fn digits(b: &[u8]) -> Option<i64> {
 /// Parses RFC 3339 (`2025-04-17T11:07:30.123Z`, `+02:00` offsets) and the Postgres text forms
 /// Graasp passes through (`2025-04-17 11:07:30.123+00`, `+0200`), as
 /// `appframe_protocol::timestamp::parse` does; the result is in UTC (the same instant).
+/// Only ASCII spaces around the text are ignored (the protocol's `trim` also drops Unicode
+/// ones, which no server sends; their table would cost every app about 0.3 KB gzip).
 pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    let b = s.trim().as_bytes();
+    let b = s.trim_ascii().as_bytes();
     if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
         return None;
     }

@@ -276,11 +276,11 @@ pub(crate) fn next_cursor(link: &str) -> Option<String> {
         let (target, params) = part.split_once(';')?;
         let is_next = params
             .split(';')
-            .any(|p| matches!(p.trim(), "rel=\"next\"" | "rel=next"));
+            .any(|p| matches!(p.trim_ascii(), "rel=\"next\"" | "rel=next"));
         if !is_next {
             return None;
         }
-        let url = target.trim().strip_prefix('<')?.strip_suffix('>')?;
+        let url = target.trim_ascii().strip_prefix('<')?.strip_suffix('>')?;
         let (_, query) = url.split_once('?')?;
         query
             .split('&')

@@ -42,7 +42,7 @@ impl LoopGuard {
 /// A computed `px` length (`8px`, `12.5px`) as a number, 0 for anything else (`auto`). Read by
 /// hand: Rust's general float parser is several KB of wasm for what is a decimal number here.
 fn px(v: &str) -> f64 {
-    let s = v.trim().trim_end_matches("px").trim_end();
+    let s = v.trim_ascii().trim_end_matches("px").trim_ascii_end();
     let (sign, digits) = match s.strip_prefix('-') {
         Some(rest) => (-1.0, rest),
         None => (1.0, s),

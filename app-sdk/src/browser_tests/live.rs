@@ -6,6 +6,7 @@
 use super::*;
 use crate::{LiveConfig, LiveEvent, Op, Subscription, Topic};
 use futures::future::{Either, select};
+#[cfg(all(feature = "js", feature = "standalone"))]
 use wasm_bindgen::closure::Closure;
 
 const FAKE_WEBSOCKET: &str = r#"
@@ -478,7 +479,7 @@ async fn standalone_writes_reach_the_page_subscribers_without_a_socket() {
     install_fake_websocket();
     let app = App::standalone_with(
         standalone_config("live"),
-        Box::new(MemoryStore::default()),
+        Backing::Memory(MemoryStore::default()),
         item(),
         "http://app.test".into(),
         "http://app.test/".into(),
