@@ -440,6 +440,8 @@ pub(crate) struct Hub {
     conn: RefCell<Conn>,
     /// Standalone: the `storage` listener for writes from other tabs.
     storage: RefCell<Option<crate::listen::Listener>>,
+    /// Remote: the window `online` listener that cuts a pending backoff short.
+    online: RefCell<Option<crate::listen::Listener>>,
 }
 
 impl Hub {
@@ -454,6 +456,7 @@ impl Hub {
             next_id: Cell::new(0),
             conn: RefCell::new(Conn::default()),
             storage: RefCell::new(None),
+            online: RefCell::new(None),
         })
     }
 
@@ -476,6 +479,7 @@ impl Hub {
             first
         };
         if self.remote {
+            self.watch_online();
             if first {
                 self.send(&client_message("subscribe", topic, &self.item));
             }
@@ -764,6 +768,41 @@ impl Hub {
                 hub.connect();
             }
         }));
+    }
+
+    /// Remote: listen for the window's `online` event (once per hub).
+    fn watch_online(self: &Rc<Self>) {
+        if self.online.borrow().is_some() {
+            return;
+        }
+        let Ok(w) = crate::env::window() else {
+            return;
+        };
+        let weak = Rc::downgrade(self);
+        let listener = crate::listen::Listener::new(&w, "online", move |_| {
+            if let Some(hub) = weak.upgrade() {
+                hub.reconnect_now();
+            }
+        });
+        *self.online.borrow_mut() = Some(listener);
+    }
+
+    /// Back online: a socket waiting out its backoff (up to 30 s after a long outage)
+    /// reconnects at once, and the backoff starts again from its first step.
+    fn reconnect_now(self: &Rc<Self>) {
+        let waiting = {
+            let mut c = self.conn.borrow_mut();
+            let waiting = c.socket.is_none() && c.retry.is_some();
+            if waiting {
+                // Dropping the timer cancels it; a fired one is dropped harmlessly.
+                c.retry = None;
+                c.attempt = 0;
+            }
+            waiting
+        };
+        if waiting && !self.subs.borrow().is_empty() {
+            self.connect();
+        }
     }
 
     /// Standalone: another tab changed the stored database → reload it and resync.

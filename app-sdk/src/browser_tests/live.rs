@@ -316,6 +316,32 @@ async fn a_dropped_socket_reconnects_with_growing_backoff_resubscribes_and_refet
 }
 
 #[wasm_bindgen_test]
+async fn coming_back_online_cuts_a_long_backoff_short() {
+    install_fake_websocket();
+    let host = ws_host(true).await;
+    let mut config = live_config();
+    config.live.backoff_min = Duration::from_secs(20);
+    config.live.backoff_max = Duration::from_secs(20);
+    let app = App::connect_embedded(config, host.env(), list_fetch("[]"))
+        .await
+        .unwrap();
+    let _sub = app.subscribe(Topic::AppData);
+    wait_for("the socket", 1000, || socket_count() == 1).await;
+    server_open(0);
+    server_close(0, 1006);
+    sleep(100).await;
+    assert_eq!(socket_count(), 1, "waiting out a 10-20 s backoff");
+    let online = web_sys::Event::new("online").unwrap();
+    web_sys::window().unwrap().dispatch_event(&online).unwrap();
+    wait_for("a socket right after `online`", 1000, || {
+        socket_count() == 2
+    })
+    .await;
+    server_open(1);
+    assert_eq!(socket_field(1, "sent"), json!([subscribe_msg("app-data")]));
+}
+
+#[wasm_bindgen_test]
 async fn heartbeat_silence_drops_the_socket_and_reconnects() {
     install_fake_websocket();
     let host = ws_host(true).await;
