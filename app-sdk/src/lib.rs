@@ -31,7 +31,8 @@
 //! id) and refetches it whenever updates may have been missed; [`App::subscribe`] is the raw
 //! [`Stream`](futures_core::Stream) of [`LiveEvent`]s, [`App::on_update`] the same with a
 //! callback. A dropped socket is reopened with exponential backoff and jitter (0.5 s doubling
-//! to 30 s, reset after a stable connection), subscribed again, and followed by a
+//! to 30 s, reset after a stable connection; at once when the browser comes back online),
+//! subscribed again, and followed by a
 //! [`LiveEvent::Resync`]. With a host that advertises the `"ws"` feature (an appframe server) the
 //! socket carries the app token as a subprotocol, a socket silent for 2.5 heartbeats is
 //! replaced, and an expired token (close 4001) is renewed; with a Graasp host it connects
