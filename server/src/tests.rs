@@ -27,24 +27,19 @@ struct T {
     _dir: tempfile::TempDir,
 }
 
-async fn setup_with(database_url: Option<String>) -> T {
+async fn setup() -> T {
     let dir = tempfile::tempdir().unwrap();
     let mut c = Config::demo();
     c.server.data_dir = dir.path().to_owned();
     c.server.host_dir = None;
     c.server.apps_dir = None;
     c.server.apps_addr = None;
-    c.server.database_url = database_url;
     let state = build_state(c).await.unwrap();
     T {
         router: app(state.clone()),
         state,
         _dir: dir,
     }
-}
-
-async fn setup() -> T {
-    setup_with(None).await
 }
 
 fn req(method: Method, uri: &str) -> axum::http::request::Builder {
@@ -676,47 +671,6 @@ async fn applying_the_config_twice_changes_nothing() {
         .unwrap();
     let after = t.state.store().list_items().await.unwrap();
     assert_eq!(before, after);
-}
-
-/// Runs the happy path on Postgres when `APPFRAME_TEST_PG_URL` names a database (it must
-/// exist; re-running on the same one is fine); skipped otherwise.
-#[tokio::test]
-async fn the_postgres_store_serves_the_same_api() {
-    let Ok(url) = std::env::var("APPFRAME_TEST_PG_URL") else {
-        eprintln!("APPFRAME_TEST_PG_URL not set: skipping the Postgres smoke test");
-        return;
-    };
-    let t = setup_with(Some(url)).await;
-    assert_eq!(t.state.store().backend(), "postgres");
-    let tok = t.token(ALICE, ITEM).await;
-    let r = t
-        .app_call(
-            &tok,
-            Method::POST,
-            &format!("{ITEM}/app-data"),
-            Some(json!({"type": "note", "data": {"pg": true}})),
-        )
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    let id = body_json(r).await["id"].as_str().unwrap().to_owned();
-    let r = t
-        .app_call(&tok, Method::GET, &format!("{ITEM}/app-data"), None)
-        .await;
-    assert!(
-        body_json(r)
-            .await
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|r| r["id"] == id.as_str())
-    );
-    let r = t
-        .app_call(&tok, Method::DELETE, &format!("{ITEM}/app-data/{id}"), None)
-        .await;
-    assert_eq!(r.status(), StatusCode::OK);
-    crate::apply_config(t.state.store(), t.state.config())
-        .await
-        .unwrap();
 }
 
 /// The SQLite store caches whole app-data lists in memory; every write must show in the next

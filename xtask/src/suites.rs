@@ -233,8 +233,14 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
     {
         cargo.args(["--test", target]);
     }
+    if suite.test_filter.is_some() || !suite.test_skip.is_empty() {
+        cargo.arg("--");
+    }
     if let Some(filter) = suite.test_filter {
-        cargo.args(["--", filter]);
+        cargo.arg(filter);
+    }
+    for skip in suite.test_skip {
+        cargo.args(["--skip", skip]);
     }
     if let Some(driver) = &tools.chromedriver {
         cargo.env("CHROMEDRIVER", driver);
