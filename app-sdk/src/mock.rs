@@ -184,6 +184,18 @@ impl ToJson for MockDb {
 /// The current schema version of [`MockDb`].
 pub(crate) const DB_VERSION: u32 = 1;
 
+/// The time a patch stamps: `now`, or a microsecond after the row's last change when the
+/// millisecond browser clock has not moved since. Live lists drop a patch that is not newer
+/// than the row they hold (spec §5), so a create and a quick patch must not share a time; the
+/// server's microsecond timestamps do not.
+fn after(last: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+    if now > last {
+        now
+    } else {
+        last + time::Duration::microseconds(1)
+    }
+}
+
 fn not_found_data() -> Error {
     Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND")
 }
@@ -414,7 +426,7 @@ impl MockDb {
             return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
         }
         row.data = data;
-        row.updated_at = now;
+        row.updated_at = after(row.updated_at, now);
         Ok(row.clone())
     }
 
@@ -564,7 +576,7 @@ impl MockDb {
             return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
         }
         row.data = data;
-        row.updated_at = now;
+        row.updated_at = after(row.updated_at, now);
         self.app_settings[i] = row.to_json();
         Ok(row)
     }
@@ -879,6 +891,42 @@ mod tests {
             .seed(&ada_member, ITEM, &[], &stranger, || ids.next())
             .unwrap_err();
         assert_eq!(err.status(), Some(404));
+    }
+
+    #[test]
+    fn a_patch_in_the_same_millisecond_as_the_last_change_is_still_newer() {
+        let (mut db, mut ids) = seeded();
+        let row = db
+            .create_app_data(
+                &ada(),
+                ITEM,
+                &NewAppData::new("note", JsonObject::new()),
+                ids.next(),
+            )
+            .unwrap();
+        let same = row.updated_at;
+        let p1 = db
+            .patch_app_data(&ada(), row.id, JsonObject::new(), same)
+            .unwrap();
+        assert_eq!(p1.updated_at, same + time::Duration::microseconds(1));
+        let p2 = db
+            .patch_app_data(&ada(), row.id, JsonObject::new(), same)
+            .unwrap();
+        assert!(p2.updated_at > p1.updated_at);
+        // A clock that moved on is used as it is.
+        let later = same + time::Duration::seconds(5);
+        let p3 = db
+            .patch_app_data(&ada(), row.id, JsonObject::new(), later)
+            .unwrap();
+        assert_eq!(p3.updated_at, later);
+
+        let set = db
+            .create_app_setting(&ada(), "style", JsonObject::new(), ids.next())
+            .unwrap();
+        let q = db
+            .patch_app_setting(&ada(), set.id, JsonObject::new(), set.updated_at)
+            .unwrap();
+        assert!(q.updated_at > set.updated_at);
     }
 
     #[test]
