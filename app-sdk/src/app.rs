@@ -680,7 +680,7 @@ impl App {
     pub async fn list_app_settings(&self, name: Option<&str>) -> Result<Vec<AppSetting>, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
-            Backend::Standalone(s) => Ok(s.list_app_settings(name)),
+            Backend::Standalone(s) => s.list_app_settings(name),
             Backend::Remote(r) => {
                 let (host, item, _) = self.api();
                 let url = http::with_query(

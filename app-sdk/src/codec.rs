@@ -214,6 +214,12 @@ impl FromJson for Value {
     }
 }
 
+impl ToJson for Value {
+    fn to_json(&self) -> Value {
+        self.clone()
+    }
+}
+
 impl FromJson for String {
     fn from_json(v: &Value) -> Result<Self, String> {
         v.as_str()

@@ -96,10 +96,30 @@ pub(crate) struct MockDb {
     pub acting: Option<Acting>,
     /// App data, in creation order.
     pub app_data: Vec<AppData>,
-    /// App actions, in creation order.
-    pub app_actions: Vec<AppAction>,
-    /// App settings, in creation order.
-    pub app_settings: Vec<AppSetting>,
+    /// App actions, in creation order, as stored JSON: read into [`AppAction`]s only by the
+    /// operations on actions, so an app that never uses them does not link their reader/writer.
+    pub app_actions: Vec<Value>,
+    /// App settings, in creation order, as stored JSON (typed only where used, as actions).
+    pub app_settings: Vec<Value>,
+}
+
+/// Rows of a table kept as stored JSON, read into `T`; an unreadable row is a storage error.
+fn rows<T: FromJson>(stored: &[Value]) -> Result<Vec<T>, Error> {
+    stored.iter().map(|v| row(v)).collect()
+}
+
+/// One stored row read into `T`.
+fn row<T: FromJson>(stored: &Value) -> Result<T, Error> {
+    T::from_json(stored).map_err(Error::Storage)
+}
+
+/// The `id` of a stored row, read without its type's reader (`None` if it has none).
+pub(crate) fn stored_id(stored: &Value) -> Option<RowId> {
+    stored
+        .get("id")
+        .and_then(Value::as_str)
+        .and_then(codec::parse_uuid)
+        .map(RowId)
 }
 
 impl FromJson for Acting {
@@ -120,7 +140,8 @@ impl FromJson for Acting {
 }
 
 impl FromJson for MockDb {
-    /// The stored database, in the shape serde wrote it before (`acting` may be missing).
+    /// The stored database, in the shape serde wrote it before (`acting` may be missing). Actions
+    /// and settings are only checked to be arrays here; their rows are read when used.
     fn from_json(v: &Value) -> Result<Self, String> {
         let mut f = codec::Fields::of(v, "the standalone database");
         let db = MockDb {
@@ -162,6 +183,18 @@ impl ToJson for MockDb {
 
 /// The current schema version of [`MockDb`].
 pub(crate) const DB_VERSION: u32 = 1;
+
+/// The time a patch stamps: `now`, or a microsecond after the row's last change when the
+/// millisecond browser clock has not moved since. Live lists drop a patch that is not newer
+/// than the row they hold (spec §5), so a create and a quick patch must not share a time; the
+/// server's microsecond timestamps do not.
+fn after(last: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
+    if now > last {
+        now
+    } else {
+        last + time::Duration::microseconds(1)
+    }
+}
 
 fn not_found_data() -> Error {
     Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND")
@@ -327,14 +360,17 @@ impl MockDb {
         for (name, data) in settings {
             validate_setting_name(name).map_err(invalid)?;
             let s = stamp();
-            self.app_settings.push(AppSetting {
-                id: s.id,
-                name: name.clone(),
-                data: data.clone(),
-                creator: Some(author.clone()),
-                created_at: s.now,
-                updated_at: s.now,
-            });
+            self.app_settings.push(
+                AppSetting {
+                    id: s.id,
+                    name: name.clone(),
+                    data: data.clone(),
+                    creator: Some(author.clone()),
+                    created_at: s.now,
+                    updated_at: s.now,
+                }
+                .to_json(),
+            );
         }
         for d in data {
             validate_type(&d.ty).map_err(invalid)?;
@@ -390,7 +426,7 @@ impl MockDb {
             return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
         }
         row.data = data;
-        row.updated_at = now;
+        row.updated_at = after(row.updated_at, now);
         Ok(row.clone())
     }
 
@@ -435,12 +471,9 @@ impl MockDb {
                 return Err(Error::http(403, "GAERR006", "MEMBER_CANNOT_ADMIN_ITEM"));
             }
         };
-        Ok(self
-            .app_actions
-            .iter()
-            .filter(|a| who.is_none_or(|w| a.account.id == w))
-            .cloned()
-            .collect())
+        let mut all: Vec<AppAction> = rows(&self.app_actions)?;
+        all.retain(|a| who.is_none_or(|w| a.account.id == w));
+        Ok(all)
     }
 
     /// `POST .../app-action` (the server answers 204; nothing is returned).
@@ -453,24 +486,43 @@ impl MockDb {
     ) -> Result<(), Error> {
         let me = self.member(c.account()?)?;
         validate_type(ty).map_err(invalid)?;
-        self.app_actions.push(AppAction {
-            id: s.id,
-            account: me.clone(),
-            member: me,
-            ty: ty.to_owned(),
-            data,
-            created_at: s.now,
-        });
+        self.app_actions.push(
+            AppAction {
+                id: s.id,
+                account: me.clone(),
+                member: me,
+                ty: ty.to_owned(),
+                data,
+                created_at: s.now,
+            }
+            .to_json(),
+        );
         Ok(())
     }
 
     /// `GET .../app-settings?name=` (optional auth: readers and anonymous viewers alike).
-    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Vec<AppSetting> {
+    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Result<Vec<AppSetting>, Error> {
+        let mut all: Vec<AppSetting> = rows(&self.app_settings)?;
+        all.retain(|s| name.is_none_or(|n| s.name == n));
+        Ok(all)
+    }
+
+    /// The index of the stored setting `id`.
+    fn setting_index(&self, id: RowId) -> Result<usize, Error> {
         self.app_settings
             .iter()
-            .filter(|s| name.is_none_or(|n| s.name == n))
-            .cloned()
-            .collect()
+            .position(|s| stored_id(s) == Some(id))
+            .ok_or_else(not_found_setting)
+    }
+
+    /// The stored setting `id`, read.
+    pub(crate) fn app_setting(&self, id: RowId) -> Result<AppSetting, Error> {
+        row(&self.app_settings[self.setting_index(id)?])
+    }
+
+    /// The newest app action, read (`None` when there is none).
+    pub(crate) fn last_app_action(&self) -> Result<Option<AppAction>, Error> {
+        self.app_actions.last().map(row).transpose()
     }
 
     /// `POST .../app-settings` (admin only).
@@ -491,7 +543,7 @@ impl MockDb {
             created_at: s.now,
             updated_at: s.now,
         };
-        self.app_settings.push(row.clone());
+        self.app_settings.push(row.to_json());
         Ok(row)
     }
 
@@ -518,17 +570,15 @@ impl MockDb {
         now: OffsetDateTime,
     ) -> Result<AppSetting, Error> {
         c.require_admin()?;
-        let row = self
-            .app_settings
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or_else(not_found_setting)?;
+        let i = self.setting_index(id)?;
+        let mut row: AppSetting = row(&self.app_settings[i])?;
         if row.data.contains_key("file") {
             return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
         }
         row.data = data;
-        row.updated_at = now;
-        Ok(row.clone())
+        row.updated_at = after(row.updated_at, now);
+        self.app_settings[i] = row.to_json();
+        Ok(row)
     }
 
     /// `DELETE .../app-settings/:id` (admin only); returns the deleted setting.
@@ -538,22 +588,16 @@ impl MockDb {
         id: RowId,
     ) -> Result<AppSetting, Error> {
         c.require_admin()?;
-        let i = self
-            .app_settings
-            .iter()
-            .position(|s| s.id == id)
-            .ok_or_else(not_found_setting)?;
-        Ok(self.app_settings.remove(i))
+        let i = self.setting_index(id)?;
+        let row = row(&self.app_settings[i])?;
+        self.app_settings.remove(i);
+        Ok(row)
     }
 
     /// `GET .../app-settings/:id/download`.
     pub(crate) fn app_setting_file(&self, c: &Caller, id: RowId) -> Result<FileMeta, Error> {
         c.account()?;
-        let row = self
-            .app_settings
-            .iter()
-            .find(|s| s.id == id)
-            .ok_or_else(not_found_setting)?;
+        let row = self.app_setting(id)?;
         file_meta(&row.data).ok_or_else(not_found_setting)
     }
 
@@ -721,7 +765,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(e.status(), Some(401));
         // Settings listing uses optional auth.
-        assert!(db.list_app_settings(None).is_empty());
+        assert!(db.list_app_settings(None).unwrap().is_empty());
     }
 
     #[test]
@@ -847,6 +891,42 @@ mod tests {
             .seed(&ada_member, ITEM, &[], &stranger, || ids.next())
             .unwrap_err();
         assert_eq!(err.status(), Some(404));
+    }
+
+    #[test]
+    fn a_patch_in_the_same_millisecond_as_the_last_change_is_still_newer() {
+        let (mut db, mut ids) = seeded();
+        let row = db
+            .create_app_data(
+                &ada(),
+                ITEM,
+                &NewAppData::new("note", JsonObject::new()),
+                ids.next(),
+            )
+            .unwrap();
+        let same = row.updated_at;
+        let p1 = db
+            .patch_app_data(&ada(), row.id, JsonObject::new(), same)
+            .unwrap();
+        assert_eq!(p1.updated_at, same + time::Duration::microseconds(1));
+        let p2 = db
+            .patch_app_data(&ada(), row.id, JsonObject::new(), same)
+            .unwrap();
+        assert!(p2.updated_at > p1.updated_at);
+        // A clock that moved on is used as it is.
+        let later = same + time::Duration::seconds(5);
+        let p3 = db
+            .patch_app_data(&ada(), row.id, JsonObject::new(), later)
+            .unwrap();
+        assert_eq!(p3.updated_at, later);
+
+        let set = db
+            .create_app_setting(&ada(), "style", JsonObject::new(), ids.next())
+            .unwrap();
+        let q = db
+            .patch_app_setting(&ada(), set.id, JsonObject::new(), set.updated_at)
+            .unwrap();
+        assert!(q.updated_at > set.updated_at);
     }
 
     #[test]
@@ -976,8 +1056,8 @@ mod tests {
         assert_eq!(s.creator.as_ref().map(|c| c.id), Some(ADA));
         db.create_app_setting(&ada(), "other", JsonObject::new(), ids.next())
             .unwrap();
-        assert_eq!(db.list_app_settings(Some("config")).len(), 1);
-        assert_eq!(db.list_app_settings(None).len(), 2);
+        assert_eq!(db.list_app_settings(Some("config")).unwrap().len(), 1);
+        assert_eq!(db.list_app_settings(None).unwrap().len(), 2);
         assert_eq!(
             db.patch_app_setting(&cat(), s.id, JsonObject::new(), now)
                 .unwrap_err(),

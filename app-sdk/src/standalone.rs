@@ -5,7 +5,7 @@ use crate::{
     codec::format_uuid,
     config::StandaloneConfig,
     error::Error,
-    mock::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item},
+    mock::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
     types::{ListFilter, NewAppData, Page},
 };
 use appframe_protocol::{
@@ -328,17 +328,12 @@ impl Standalone {
 
     /// An app setting by id (for the live delete event).
     pub(crate) fn app_setting_row(&self, id: RowId) -> Option<AppSetting> {
-        self.db
-            .borrow()
-            .app_settings
-            .iter()
-            .find(|d| d.id == id)
-            .cloned()
+        self.db.borrow().app_setting(id).ok()
     }
 
     /// The newest app action (the one just recorded, for the live event).
     pub(crate) fn last_app_action(&self) -> Option<AppAction> {
-        self.db.borrow().app_actions.last().cloned()
+        self.db.borrow().last_app_action().ok().flatten()
     }
 
     /// Deletes everything of this item and applies the seed again.
@@ -348,7 +343,7 @@ impl Standalone {
             db.app_data
                 .iter()
                 .map(|d| d.id)
-                .chain(db.app_settings.iter().map(|s| s.id))
+                .chain(db.app_settings.iter().filter_map(stored_id))
                 .collect()
         };
         for id in files {
@@ -446,7 +441,7 @@ impl Standalone {
         self.write(|db, c| db.create_app_action(c, ty, data, s))
     }
 
-    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Vec<AppSetting> {
+    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Result<Vec<AppSetting>, Error> {
         self.db.borrow().list_app_settings(name)
     }
 
@@ -484,7 +479,7 @@ impl Standalone {
         if let Err(e) = self.store.set(&self.file_key(s.id), &b64_encode(bytes)) {
             // No setting without its bytes: undo the insert (best effort; the error is what matters).
             let _ = self.write(|db, _| {
-                db.app_settings.retain(|x| x.id != s.id);
+                db.app_settings.retain(|x| stored_id(x) != Some(s.id));
                 Ok(())
             });
             return Err(e);
@@ -601,7 +596,7 @@ mod tests {
     fn the_seed_is_applied_once_and_data_survives_a_reload() {
         let store = Shared::default();
         let a = open(&store, seed());
-        assert_eq!(a.list_app_settings(None).len(), 1);
+        assert_eq!(a.list_app_settings(None).unwrap().len(), 1);
         assert_eq!(
             a.list_app_data(&ListFilter::default()).unwrap().items.len(),
             1
@@ -613,7 +608,91 @@ mod tests {
             b.list_app_data(&ListFilter::default()).unwrap().items.len(),
             2
         );
-        assert_eq!(b.list_app_settings(None).len(), 1);
+        assert_eq!(b.list_app_settings(None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_database_stored_by_earlier_versions_keeps_loading_and_keeps_its_format() {
+        let store = Shared::default();
+        let me = seed().account.id.0.to_string();
+        let member = serde_json::json!({ "id": me, "name": "Standalone user" });
+        let setting = serde_json::json!({
+            "id": "00000000-0000-0000-0000-00000000000a",
+            "name": "config",
+            "data": { "theme": "dark" },
+            "creator": member,
+            "createdAt": "2025-04-17T11:07:30.123Z",
+            "updatedAt": "2025-04-17T11:07:30.123Z",
+        });
+        let action = serde_json::json!({
+            "id": "00000000-0000-0000-0000-00000000000b",
+            "account": member,
+            "member": member,
+            "type": "click",
+            "data": { "n": 1 },
+            "createdAt": "2025-04-17T11:07:31Z",
+        });
+        // The text the typed writers stored before actions and settings were kept as JSON.
+        let stored = serde_json::json!({
+            "version": DB_VERSION,
+            "members": [member],
+            "acting": null,
+            "appData": [],
+            "appActions": [action],
+            "appSettings": [setting],
+        });
+        let ns = ["appframe:key:", &ITEM.0.to_string()].concat();
+        store.0.set(&ns, &stored.to_string()).unwrap();
+
+        let a = open(&store, seed());
+        let settings = a.list_app_settings(None).unwrap();
+        assert_eq!(settings.len(), 1);
+        assert_eq!(settings[0].id, RowId(Uuid::from_u128(0xa)));
+        assert_eq!(settings[0].data.get("theme"), Some(&"dark".into()));
+        assert_eq!(
+            settings[0].creator.as_ref().map(|m| m.id),
+            Some(seed().account.id)
+        );
+        let actions = a.list_app_actions(None).unwrap();
+        assert_eq!(actions.len(), 1);
+        assert_eq!(actions[0].ty, "click");
+        assert_eq!(
+            actions[0].created_at,
+            OffsetDateTime::UNIX_EPOCH + time::Duration::seconds(1_744_888_051)
+        );
+
+        // A write stores the untouched rows as they were and the new one in the same shape.
+        a.create_app_action("click", JsonObject::new()).unwrap();
+        let text = store.0.get(&ns).unwrap().unwrap();
+        let after: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(after["appSettings"], serde_json::json!([setting]));
+        assert_eq!(after["appActions"][0], action);
+        let new = &after["appActions"][1];
+        assert_eq!(new["type"], "click");
+        assert_eq!(new["account"], member);
+        assert_eq!(new["createdAt"], "1970-01-01T00:00:00Z");
+        assert_eq!(a.list_app_actions(None).unwrap().len(), 2);
+        assert!(a.last_app_action().is_some_and(
+            |x| x.id == RowId(crate::codec::parse_uuid(new["id"].as_str().unwrap()).unwrap())
+        ));
+    }
+
+    #[test]
+    fn an_unreadable_stored_setting_is_a_storage_error_not_a_panic() {
+        let store = Shared::default();
+        let a = open(&store, seed());
+        let ns = ["appframe:key:", &ITEM.0.to_string()].concat();
+        let mut db: serde_json::Value =
+            serde_json::from_str(&store.0.get(&ns).unwrap().unwrap()).unwrap();
+        db["appSettings"][0]["createdAt"] = "yesterday".into();
+        store.0.set(&ns, &db.to_string()).unwrap();
+        a.reload().unwrap();
+        assert!(matches!(a.list_app_settings(None), Err(Error::Storage(_))));
+        // Data in the other tables is unaffected.
+        assert_eq!(
+            a.list_app_data(&ListFilter::default()).unwrap().items.len(),
+            1
+        );
     }
 
     #[test]
