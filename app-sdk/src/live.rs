@@ -320,7 +320,7 @@ fn client_message(action: &str, topic: Topic, channel: &str) -> String {
 }
 
 /// A row of a merged list: an id and the time of its last change.
-pub trait LiveRow: Clone {
+pub trait LiveRow: Clone + PartialEq {
     /// The row id.
     fn row_id(&self) -> RowId;
     /// When the row last changed (a patch older than the held row is stale).
@@ -359,8 +359,13 @@ pub fn merge<T: LiveRow>(list: &mut Vec<T>, op: Op, row: T) -> bool {
         (Op::Delete, None) | (Op::Post, Some(_)) => false,
         (Op::Patch, Some(i)) => {
             // An older version, or the same one again (a write's own response and its
-            // broadcast echo carry the same change time): nothing changes, nobody re-renders.
-            if list[i].changed_at() >= row.changed_at() {
+            // broadcast echo): nothing changes, nobody re-renders. Two different versions with
+            // the same change time (a server with millisecond clocks, two quick writers) are
+            // not an echo: the later event, in the server's order, wins.
+            let held = &list[i];
+            if held.changed_at() > row.changed_at()
+                || (held.changed_at() == row.changed_at() && *held == row)
+            {
                 return false;
             }
             list[i] = row;
@@ -1283,9 +1288,12 @@ mod tests {
         assert_eq!(texts(&list), ["a2", "b"]);
         // The same version again (an echo) is no change.
         assert!(!merge(&mut list, Op::Patch, row(1, "note", "a2", 2)));
+        // A different version with the same change time is a real change (coarse server clocks).
+        assert!(merge(&mut list, Op::Patch, row(1, "note", "a3", 2)));
+        assert_eq!(texts(&list), ["a3", "b"]);
         // A patch of a row whose post was missed adds it.
         assert!(merge(&mut list, Op::Patch, row(3, "note", "c", 1)));
-        assert_eq!(texts(&list), ["a2", "b", "c"]);
+        assert_eq!(texts(&list), ["a3", "b", "c"]);
     }
 
     #[test]
