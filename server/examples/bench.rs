@@ -18,7 +18,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use appframe_server::config::{Config, DEMO_TOML};
+#[path = "support/mod.rs"]
+mod support;
+
 use reqwest::{Client, Method, StatusCode, header};
 use serde_json::{Value, json};
 use std::{
@@ -28,6 +30,7 @@ use std::{
     },
     time::{Duration, Instant},
 };
+use support::connect;
 
 /// Concurrent connections (and client tasks).
 const CONNECTIONS: usize = 64;
@@ -105,21 +108,6 @@ fn split_url(url: &str) -> (std::net::SocketAddr, String) {
             target.to_owned()
         },
     )
-}
-
-/// One keep-alive HTTP/1.1 connection driven by hyper directly: the load generator shares the
-/// cores with the server, so it must cost as little as possible per request (no pool lookup,
-/// no per-request header parsing; headers are built once).
-async fn connect(
-    addr: std::net::SocketAddr,
-) -> hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>> {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.set_nodelay(true).expect("nodelay");
-    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    send
 }
 
 /// Runs `load` from `CONNECTIONS` tasks, each on its own connection, for `warmup + measure`;
@@ -345,44 +333,11 @@ async fn main() {
     let small_rows = 1_000;
 
     // The server, on SQLite in a temporary data dir.
-    let dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let api = format!("{base}/api");
-    let mut config =
-        Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml())).expect("config");
-    config.server.addr = addr.to_string();
-    config.server.public_url = base.clone();
-    config.server.data_dir = dir.path().to_path_buf();
-    config.server.database_url = None;
-    config.server.dev = true;
-    config.server.host_dir = None;
-    config.server.apps_dir = None;
-    config.server.apps_addr = None;
-    let state = appframe_server::build_state(config)
-        .await
-        .expect("build_state");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(appframe_server::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
+    let server = support::start_server(&bench_toml()).await;
+    let (base, api) = (server.base.clone(), server.api.clone());
 
     // The ceiling: a bare axum route on the same runtime, its own port.
-    let bare = axum::Router::new().route(
-        "/ceiling",
-        axum::routing::get(|| async { axum::Json(json!({"id": "b0000000-0000-4000-8000-000000000000", "name": "ceiling", "ok": true})) }),
-    );
-    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let bare_url = format!(
-        "http://{}/ceiling",
-        bare_listener.local_addr().expect("addr")
-    );
-    tokio::spawn(async move { axum::serve(bare_listener, bare).await });
+    let bare_url = format!("http://{}/ceiling", support::start_ceiling().await);
 
     let client = Client::builder()
         .pool_max_idle_per_host(CONNECTIONS)
@@ -509,8 +464,7 @@ async fn main() {
     )
     .await;
 
-    let _ = stop_tx.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    server.stop().await;
 
     let cores = std::thread::available_parallelism()
         .map(|n| n.get())

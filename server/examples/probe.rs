@@ -15,27 +15,18 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use appframe_server::config::{Config, DEMO_TOML};
+#[path = "support/mod.rs"]
+mod support;
+
 use http_body_util::{BodyExt, Full};
 use hyper::{Method, StatusCode, header};
 use serde_json::{Value, json};
+use support::{Sender, connect};
 
 const BOB: &str = "bc5c25bd-3b16-4465-baba-7abf825cbd90";
 const COUNTER_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
 const APP_ORIGIN: &str = "http://127.0.0.1:8081";
 const ITEM: &str = "b0000000-0000-4000-8000-000000000100";
-
-type Sender = hyper::client::conn::http1::SendRequest<Full<bytes::Bytes>>;
-
-async fn connect(addr: std::net::SocketAddr) -> Sender {
-    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    stream.set_nodelay(true).expect("nodelay");
-    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
-        .await
-        .expect("handshake");
-    tokio::spawn(conn);
-    send
-}
 
 /// Sends one request and returns its status and body.
 async fn send(
@@ -71,41 +62,13 @@ async fn main() {
     let scenario = args.next().unwrap_or_else(|| "get".into());
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let mut config = Config::from_toml_str(&format!(
-        "{DEMO_TOML}\n[[items]]\nid = \"{ITEM}\"\nname = \"probe\"\napp = \"counter\"\n\
+    let server = support::start_server(&format!(
+        "[[items]]\nid = \"{ITEM}\"\nname = \"probe\"\napp = \"counter\"\n\
          [[memberships]]\nmember = \"{BOB}\"\nitem = \"{ITEM}\"\npermission = \"write\"\n"
     ))
-    .expect("config");
-    config.server.addr = addr.to_string();
-    config.server.public_url = format!("http://{addr}");
-    config.server.data_dir = dir.path().to_path_buf();
-    config.server.database_url = None;
-    config.server.dev = true;
-    config.server.host_dir = None;
-    config.server.apps_dir = None;
-    config.server.apps_addr = None;
-    let state = appframe_server::build_state(config)
-        .await
-        .expect("build_state");
-    tokio::spawn(appframe_server::serve(
-        listener,
-        state,
-        std::future::pending(),
-    ));
-    let bare = axum::Router::new().route(
-        "/ceiling",
-        axum::routing::get(|| async { axum::Json(json!({"id": "b0000000-0000-4000-8000-000000000000", "name": "ceiling", "ok": true})) }),
-    );
-    let bare_listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let bare_addr = bare_listener.local_addr().expect("addr");
-    tokio::spawn(async move { axum::serve(bare_listener, bare).await });
+    .await;
+    let addr = server.addr;
+    let bare_addr = support::start_ceiling().await;
 
     let host = (
         header::HOST,

@@ -14,7 +14,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
-use appframe_server::config::{Config, DEMO_TOML};
+#[path = "support/mod.rs"]
+mod support;
+
 use futures::{SinkExt, StreamExt};
 use reqwest::Client;
 use serde_json::{Value, json};
@@ -124,30 +126,8 @@ async fn main() {
     raise_nofile(2 * subscribers as u64 + 256);
     let load_before = loadavg();
 
-    let dir = tempfile::tempdir().expect("tempdir");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let base = format!("http://{addr}");
-    let api = format!("{base}/api");
-    let mut config = Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml(subscribers)))
-        .expect("config");
-    config.server.addr = addr.to_string();
-    config.server.public_url = base.clone();
-    config.server.data_dir = dir.path().to_path_buf();
-    config.server.database_url = None;
-    config.server.dev = true;
-    config.server.host_dir = None;
-    config.server.apps_dir = None;
-    config.server.apps_addr = None;
-    let state = appframe_server::build_state(config)
-        .await
-        .expect("build_state");
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(appframe_server::serve(listener, state, async move {
-        let _ = stop_rx.await;
-    }));
+    let server = support::start_server(&bench_toml(subscribers)).await;
+    let (addr, api) = (server.addr, server.api.clone());
     let http = Client::new();
 
     eprintln!("connecting {subscribers} subscribers...");
@@ -286,8 +266,7 @@ async fn main() {
     stopper.abort();
     latencies.sort();
     let load_after = loadavg();
-    let _ = stop_tx.send(());
-    let _ = tokio::time::timeout(Duration::from_secs(5), server).await;
+    server.stop().await;
 
     println!();
     println!(

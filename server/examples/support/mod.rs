@@ -1,0 +1,98 @@
+//! What the server's benchmark examples share: the real server on SQLite in a temporary data
+//! dir, the bare axum route that is the ceiling, and raw hyper connections.
+#![allow(dead_code, clippy::expect_used)] // each example uses a part; setup failures abort the run
+
+use appframe_server::config::{Config, DEMO_TOML};
+use serde_json::json;
+use std::net::SocketAddr;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+/// The server under test, stopped by [`BenchServer::stop`] (or with the process).
+pub struct BenchServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    /// `http://<addr>`.
+    pub base: String,
+    /// `http://<addr>/api`.
+    pub api: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<()>,
+    _dir: tempfile::TempDir,
+}
+
+/// Starts the server on loopback with the demo config plus `extra_toml`, dev login on, SQLite in
+/// a fresh temporary dir, no host page or app bundles.
+pub async fn start_server(extra_toml: &str) -> BenchServer {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let base = format!("http://{addr}");
+    let mut config = Config::from_toml_str(&format!("{DEMO_TOML}\n{extra_toml}")).expect("config");
+    config.server.addr = addr.to_string();
+    config.server.public_url = base.clone();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = None;
+    config.server.dev = true;
+    config.server.host_dir = None;
+    config.server.apps_dir = None;
+    config.server.apps_addr = None;
+    let state = appframe_server::build_state(config)
+        .await
+        .expect("build_state");
+    let (stop, stop_rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let _ = appframe_server::serve(listener, state, async move {
+            let _ = stop_rx.await;
+        })
+        .await;
+    });
+    BenchServer {
+        addr,
+        api: format!("{base}/api"),
+        base,
+        stop,
+        task,
+        _dir: dir,
+    }
+}
+
+impl BenchServer {
+    /// Shuts the server down gracefully (at most 5 s).
+    pub async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), self.task).await;
+    }
+}
+
+/// Starts the ceiling: a bare axum route answering `GET /ceiling` with a small JSON object, on
+/// the same runtime and its own port.
+pub async fn start_ceiling() -> SocketAddr {
+    let bare = axum::Router::new().route(
+        "/ceiling",
+        axum::routing::get(|| async {
+            axum::Json(json!({"id": "b0000000-0000-4000-8000-000000000000", "name": "ceiling", "ok": true}))
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, bare).await });
+    addr
+}
+
+/// A raw HTTP/1.1 connection (no pool lookup, no per-request client work beyond hyper's).
+pub type Sender = hyper::client::conn::http1::SendRequest<http_body_util::Full<bytes::Bytes>>;
+
+/// Opens one keep-alive connection to `addr` with `TCP_NODELAY`.
+pub async fn connect(addr: SocketAddr) -> Sender {
+    let stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    stream.set_nodelay(true).expect("nodelay");
+    let (send, conn) = hyper::client::conn::http1::handshake(hyper_util::rt::TokioIo::new(stream))
+        .await
+        .expect("handshake");
+    tokio::spawn(conn);
+    send
+}
