@@ -29,8 +29,10 @@ async fn a_window_of_another_origin_posting_get_context_to_the_host_is_ignored_a
         .await?;
         b.enter_frame("#host-frame").await?;
         // The real app inside the framed host got its token: the bridge is attached and working.
-        wait_log(b, "the app's GET_AUTH_TOKEN handled", |l| {
-            l.message_type == "GET_AUTH_TOKEN" && l.outcome == "handled"
+        // Wait for the SUCCESS going out, not the request coming in: the token is fetched in
+        // between, and a reply logged after `before` would look like one sent to the attacker.
+        wait_log(b, "the app's GET_AUTH_TOKEN_SUCCESS sent", |l| {
+            l.message_type == "GET_AUTH_TOKEN_SUCCESS" && l.direction == "out"
         })
         .await?;
         let before = bridge_log(b).await?;
