@@ -995,16 +995,19 @@ impl ListState {
             }
             st.fetching.set(false);
             match result {
-                Ok(rows) => {
-                    st.loaded.set(true);
-                    {
-                        let mut items = st.items.borrow_mut();
-                        *items = rows;
-                        for (op, row) in st.during_fetch.borrow_mut().drain(..) {
-                            merge(&mut items, op, row);
-                        }
+                Ok(mut rows) => {
+                    for (op, row) in st.during_fetch.borrow_mut().drain(..) {
+                        merge(&mut rows, op, row);
                     }
-                    st.notify();
+                    let was_loaded = st.loaded.replace(true);
+                    let changed = *st.items.borrow() != rows;
+                    *st.items.borrow_mut() = rows;
+                    // A refetch (after every reconnect or resync) usually finds what the list
+                    // already holds: re-rendering then would only reset what the user is doing
+                    // in the app (an open editor, a focused field).
+                    if changed || !was_loaded {
+                        st.notify();
+                    }
                 }
                 Err(e) => (st.on_change)(Err(&e)),
             }
