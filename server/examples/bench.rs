@@ -30,15 +30,13 @@ use std::{
     },
     time::{Duration, Instant},
 };
-use support::connect;
+use support::{APP_ORIGIN, connect};
 
 /// Concurrent connections (and client tasks).
 const CONNECTIONS: usize = 64;
 
 const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
 const BOB: &str = "bc5c25bd-3b16-4465-baba-7abf825cbd90";
-const COUNTER_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
-const APP_ORIGIN: &str = "http://127.0.0.1:8081";
 /// 100 rows, read by the GET scenario.
 const GET_ITEM: &str = "b0000000-0000-4000-8000-000000000100";
 /// Grows during the POST scenario.
@@ -345,27 +343,10 @@ async fn main() {
         .expect("client");
 
     // Bob's token for each bench item (login once per item: a token is bound to one item).
-    let session = Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let r = session
-        .post(format!("{api}/login"))
-        .json(&json!({"memberId": BOB}))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success(), "login: {}", r.status());
+    let session = support::login(&api, BOB).await;
     let mut tokens = std::collections::HashMap::new();
     for item in [GET_ITEM, POST_ITEM, SMALL_ITEM, LARGE_ITEM] {
-        let r = session
-            .post(format!("{api}/app-items/{item}/api-access-token"))
-            .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
-            .send()
-            .await
-            .expect("token");
-        let v: Value = r.json().await.expect("token JSON");
-        tokens.insert(item, v["token"].as_str().expect("token").to_owned());
+        tokens.insert(item, support::app_token(&session, &api, item).await);
     }
 
     eprintln!("seeding (64 concurrent POSTs)...");

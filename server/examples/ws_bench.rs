@@ -27,8 +27,6 @@ use std::{
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
 const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
-const COUNTER_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
-const APP_ORIGIN: &str = "http://127.0.0.1:8081";
 /// The item every subscriber listens to.
 const ITEM: &str = "b0000000-0000-4000-8000-00000000f001";
 /// Pause between two POSTs.
@@ -210,27 +208,8 @@ async fn main() {
     );
 
     // Alice posts through her app token, one event at a time.
-    let session = Client::builder()
-        .cookie_store(true)
-        .build()
-        .expect("client");
-    let r = session
-        .post(format!("{api}/login"))
-        .json(&json!({"memberId": ALICE}))
-        .send()
-        .await
-        .expect("login");
-    assert!(r.status().is_success());
-    let token: Value = session
-        .post(format!("{api}/app-items/{ITEM}/api-access-token"))
-        .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
-        .send()
-        .await
-        .expect("token")
-        .json()
-        .await
-        .expect("token JSON");
-    let token = token["token"].as_str().expect("token").to_owned();
+    let session = support::login(&api, ALICE).await;
+    let token = support::app_token(&session, &api, ITEM).await;
     let mut sent = Vec::with_capacity(events);
     for seq in 0..events {
         let t0 = Instant::now();

@@ -96,3 +96,38 @@ pub async fn connect(addr: SocketAddr) -> Sender {
     tokio::spawn(conn);
     send
 }
+
+/// The demo counter app's key (`server/demo.toml`); the bench items use the counter app.
+pub const COUNTER_KEY: &str = "1d85bd0c-7c60-49cd-9775-9898fcb16668";
+/// The registered origin of the demo apps.
+pub const APP_ORIGIN: &str = "http://127.0.0.1:8081";
+
+/// A client holding `member`'s host session (dev login).
+pub async fn login(api: &str, member: &str) -> reqwest::Client {
+    let session = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .expect("client");
+    let r = session
+        .post(format!("{api}/login"))
+        .json(&json!({"memberId": member}))
+        .send()
+        .await
+        .expect("login");
+    assert!(r.status().is_success(), "login: {}", r.status());
+    session
+}
+
+/// An app token of the counter app for `item`, minted through the `session`'s member.
+pub async fn app_token(session: &reqwest::Client, api: &str, item: &str) -> String {
+    let v: serde_json::Value = session
+        .post(format!("{api}/app-items/{item}/api-access-token"))
+        .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
+        .send()
+        .await
+        .expect("token")
+        .json()
+        .await
+        .expect("token JSON");
+    v["token"].as_str().expect("token").to_owned()
+}
