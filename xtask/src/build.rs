@@ -252,6 +252,12 @@ fn compile(
             .arg("-o")
             .arg(&bg);
         cmd::run(&mut opt)?;
+        // Short names and minified glue only on top of wasm-opt: what ships, and what the
+        // size report and the end-to-end suite (which runs the release bundles) measure.
+        if let Some(esbuild) = &tools.esbuild {
+            crate::minify::bundle(out_dir, stem, esbuild)
+                .with_context(|| format!("minifying the {} bundle", bundle.name))?;
+        }
     }
     Ok(())
 }

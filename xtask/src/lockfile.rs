@@ -67,6 +67,21 @@ pub fn binaryen_major(package_json: &str) -> Result<u32> {
         .with_context(|| format!("binaryen version `{spec}` does not start with a number"))
 }
 
+/// The exact npm `esbuild` version pinned in package.json (`"0.25.12"`); `esbuild --version`
+/// prints it as it is.
+pub fn esbuild_version(package_json: &str) -> Result<String> {
+    let pkg: PackageJson =
+        serde_json::from_str(package_json).context("xtask/npm/package.json is not valid JSON")?;
+    let spec = pkg
+        .dependencies
+        .get("esbuild")
+        .context("xtask/npm/package.json does not depend on esbuild")?;
+    if spec.is_empty() || !spec.chars().all(|c| c.is_ascii_digit() || c == '.') {
+        bail!("esbuild must be pinned to an exact version in package.json, not `{spec}`");
+    }
+    Ok(spec.clone())
+}
+
 /// Whether `wasm-opt --version` output (`wasm-opt version 132 (version_132)`) is that major.
 pub fn wasm_opt_is_major(version_output: &str, major: u32) -> bool {
     version_output
@@ -154,6 +169,20 @@ version = "1.0.3"
             std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/npm/package.json"))
                 .unwrap();
         assert_eq!(binaryen_major(&real).unwrap(), 132);
+    }
+
+    #[test]
+    fn esbuild_must_be_pinned_exactly() {
+        assert_eq!(
+            esbuild_version(r#"{"dependencies":{"esbuild":"0.25.12"}}"#).unwrap(),
+            "0.25.12"
+        );
+        assert!(esbuild_version(r#"{"dependencies":{"esbuild":"^0.25.12"}}"#).is_err());
+        assert!(esbuild_version(r#"{"dependencies":{}}"#).is_err());
+        let real =
+            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/npm/package.json"))
+                .unwrap();
+        assert!(esbuild_version(&real).is_ok());
     }
 
     #[test]

@@ -9,6 +9,7 @@ mod build;
 mod check;
 mod cmd;
 mod lockfile;
+mod minify;
 mod project;
 mod serve;
 mod setup;

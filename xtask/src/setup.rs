@@ -30,6 +30,8 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     /// npm binaryen's wasm-opt, if it could be installed (never Debian's: it breaks the output).
     pub wasm_opt: Option<PathBuf>,
+    /// npm esbuild, which minifies release glue (see `minify.rs`), if it could be installed.
+    pub esbuild: Option<PathBuf>,
     /// `--enable-*` flags matching the wasm features rustc emits (see [`binaryen_flags`]).
     pub wasm_opt_flags: Vec<String>,
     /// chromedriver, when the browser was asked for.
@@ -48,7 +50,7 @@ pub fn ensure(ws: &mut Workspace, needs: Needs) -> Result<Tools> {
 
     ensure_wasm_target(ws)?;
     let wasm_bindgen = ensure_wasm_bindgen(ws, &cargo_bin)?;
-    let wasm_opt = ensure_wasm_opt(ws)?;
+    let npm = ensure_npm_tools(ws)?;
     let wasm_opt_flags =
         match cmd::probe(
             ws.command("rustc")
@@ -64,7 +66,8 @@ pub fn ensure(ws: &mut Workspace, needs: Needs) -> Result<Tools> {
     };
     Ok(Tools {
         wasm_bindgen,
-        wasm_opt,
+        wasm_opt: npm.wasm_opt,
+        esbuild: npm.esbuild,
         wasm_opt_flags,
         chromedriver,
     })
@@ -175,27 +178,43 @@ fn ensure_wasm_bindgen(ws: &Workspace, cargo_bin: &Path) -> Result<PathBuf> {
         .with_context(|| format!("wasm-bindgen {want} is still not found after installing it"))
 }
 
-fn ensure_wasm_opt(ws: &mut Workspace) -> Result<Option<PathBuf>> {
+/// The npm build tools pinned in `xtask/npm/package.json`, each `None` when unavailable.
+struct NpmTools {
+    wasm_opt: Option<PathBuf>,
+    esbuild: Option<PathBuf>,
+}
+
+/// npm binaryen's wasm-opt and npm esbuild, installed together by `npm ci` when either is
+/// missing or of another version. Without npm, release bundles are built unoptimised (and
+/// the size report says so).
+fn ensure_npm_tools(ws: &mut Workspace) -> Result<NpmTools> {
     let npm_dir = ws.root.join("xtask/npm");
     let package_json = std::fs::read_to_string(npm_dir.join("package.json"))
         .context("reading xtask/npm/package.json")?;
     let major = lockfile::binaryen_major(&package_json)?;
+    let esbuild_want = lockfile::esbuild_version(&package_json)?;
     let bin_dir = npm_dir.join("node_modules/.bin");
     let wasm_opt = bin_dir.join("wasm-opt");
-    let ok = |ws: &Workspace| {
+    let esbuild = bin_dir.join("esbuild");
+    let opt_ok = |ws: &Workspace| {
         cmd::probe(ws.command(&wasm_opt).arg("--version"))
             .is_some_and(|v| lockfile::wasm_opt_is_major(&v, major))
     };
-    if !ok(ws) {
+    let esbuild_ok = |ws: &Workspace| {
+        cmd::probe(ws.command(&esbuild).arg("--version")).is_some_and(|v| v == esbuild_want)
+    };
+    let what = format!("wasm-opt (npm binaryen {major}) + esbuild {esbuild_want}");
+    if !(opt_ok(ws) && esbuild_ok(ws)) {
         if cmd::probe(ws.command("npm").arg("--version")).is_none() {
             say(&format!(
-                "wasm-opt (npm binaryen {major}): npm not found, bundles will not be optimised"
+                "{what}: npm not found, bundles will not be optimised"
             ));
-            return Ok(None);
+            return Ok(NpmTools {
+                wasm_opt: None,
+                esbuild: None,
+            });
         }
-        say(&format!(
-            "wasm-opt (npm binaryen {major}): missing, running npm ci"
-        ));
+        say(&format!("{what}: missing, running npm ci"));
         let mut npm = ws.command("npm");
         npm.current_dir(&npm_dir)
             .args(["ci", "--no-audit", "--no-fund", "--loglevel=error"]);
@@ -203,20 +222,25 @@ fn ensure_wasm_opt(ws: &mut Workspace) -> Result<Option<PathBuf>> {
             say(&format!(
                 "npm ci failed ({err:#}); bundles will not be optimised"
             ));
-            return Ok(None);
-        }
-        if !ok(ws) {
-            say("wasm-opt still not working after npm ci; bundles will not be optimised");
-            return Ok(None);
+            return Ok(NpmTools {
+                wasm_opt: None,
+                esbuild: None,
+            });
         }
     }
-    say(&format!(
-        "wasm-opt (npm binaryen {major}): present ({})",
-        wasm_opt.display()
-    ));
+    let tools = NpmTools {
+        wasm_opt: opt_ok(ws).then(|| wasm_opt.clone()),
+        esbuild: esbuild_ok(ws).then(|| esbuild.clone()),
+    };
+    match (&tools.wasm_opt, &tools.esbuild) {
+        (Some(_), Some(_)) => say(&format!("{what}: present ({})", bin_dir.display())),
+        _ => say(&format!(
+            "{what}: still not working after npm ci; bundles will not be fully optimised"
+        )),
+    }
     // Anything that looks wasm-opt up on PATH must get this one, not Debian's broken 108.
     ws.prepend_path(bin_dir);
-    Ok(Some(wasm_opt))
+    Ok(tools)
 }
 
 fn ensure_browser(ws: &Workspace) -> Result<PathBuf> {

@@ -21,3 +21,8 @@ pub fn start() {
         web_sys::console::log_1(&line.into());
     });
 }
+
+/// Talc instead of Rust's default allocator (dlmalloc): smaller and faster on wasm.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

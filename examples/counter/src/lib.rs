@@ -215,6 +215,11 @@ pub fn describe(name: &str, ctx: &LocalContext, standalone: bool) -> String {
     format!("{name} ({}, {view}){mode}", ctx.permission.as_str())
 }
 
+/// Talc instead of Rust's default allocator (dlmalloc): smaller and faster on wasm.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -606,3 +606,8 @@ fn ActionLog(st: State) -> impl IntoView {
         </section>
     }
 }
+
+/// Talc instead of Rust's default allocator (dlmalloc): smaller and faster on wasm.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

@@ -1,0 +1,391 @@
+//! Release post-processing of a wasm-bindgen bundle: short names for the glue's imports and the
+//! internal exports, then the glue minified with esbuild.
+//!
+//! Why: wasm-bindgen names every import `__wbg_<name>_<16 hex digits>` and every closure shim
+//! `wasm_bindgen__convert__closures_____invoke__h<16 hex digits>`. Each name is written twice,
+//! in the wasm import/export section and in the glue, and the hashes do not compress: for the
+//! SDK size probe they were about 1.9 KB of the gzip size, and the unminified glue another
+//! 1.3 KB. Emscripten does the same renaming in its release builds (`minify-imports-and-exports`);
+//! binaryen's pass only handles Emscripten's `env` module, so this does it for wasm-bindgen's.
+//!
+//! Only names that are private to the bundle change: imports of the glue module
+//! (`./<stem>_bg.js`) and exports that are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`,
+//! `__externref_*`, `wasm_bindgen__*`). `memory` and the app's own exports keep their names, so
+//! what `init()` resolves to still has them. The glue is checked before it is rewritten: every
+//! import name must appear in it exactly once (as its key in the imports object) and every
+//! renamed export only as `wasm.<name>`. Anything else fails the build with the reason (a newer
+//! wasm-bindgen whose glue this does not understand), rather than shipping a broken bundle.
+
+use std::path::Path;
+
+use anyhow::{Context, Result, bail};
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
+use wasmparser::{Parser, Payload};
+
+/// Old → new names of one bundle.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Renames {
+    /// Imports of the glue module.
+    pub imports: Vec<(String, String)>,
+    /// Internal exports.
+    pub exports: Vec<(String, String)>,
+}
+
+/// The `n`-th short name with `prefix`: `$0`…`$9`, `$a`…`$Z`, `$10`… (base 62). `$` keeps them
+/// apart from anything wasm-bindgen itself names.
+fn short_name(prefix: &str, mut n: usize) -> String {
+    const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    let mut digits = Vec::new();
+    loop {
+        digits.push(DIGITS[n % 62]);
+        n /= 62;
+        if n == 0 {
+            break;
+        }
+    }
+    digits.reverse();
+    [prefix, std::str::from_utf8(&digits).unwrap_or("0")].concat()
+}
+
+/// Whether an export is wasm-bindgen's ABI rather than something the app exports.
+fn is_internal_export(name: &str) -> bool {
+    ["__wbindgen_", "__wbg_", "__externref_", "wasm_bindgen__"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// Rewrites the import and export sections of `wasm` (every other section is copied byte for
+/// byte) and returns the new module with the renames it made.
+pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)> {
+    let mut module = wasm_encoder::Module::new();
+    let mut renames = Renames::default();
+    let mut reencoder = RoundtripReencoder;
+    for payload in Parser::new(0).parse_all(wasm) {
+        let payload = payload.context("reading the wasm module")?;
+        match &payload {
+            Payload::ImportSection(reader) => {
+                let mut section = wasm_encoder::ImportSection::new();
+                for import in reader.clone().into_imports() {
+                    let import = import.context("reading an import")?;
+                    let ty = reencoder
+                        .entity_type(import.ty)
+                        .context("re-encoding an import type")?;
+                    let name = if import.module == glue_module {
+                        let new = short_name("$", renames.imports.len());
+                        renames.imports.push((import.name.to_owned(), new.clone()));
+                        new
+                    } else {
+                        import.name.to_owned()
+                    };
+                    section.import(import.module, &name, ty);
+                }
+                module.section(&section);
+            }
+            Payload::ExportSection(reader) => {
+                let mut section = wasm_encoder::ExportSection::new();
+                for export in reader.clone() {
+                    let export = export.context("reading an export")?;
+                    let name = if is_internal_export(export.name) {
+                        let new = short_name("$$", renames.exports.len());
+                        renames.exports.push((export.name.to_owned(), new.clone()));
+                        new
+                    } else {
+                        export.name.to_owned()
+                    };
+                    let kind = reencoder.export_kind(export.kind).context("export kind")?;
+                    section.export(&name, kind, export.index);
+                }
+                module.section(&section);
+            }
+            // The code section arrives as a start plus one payload per body: copy it whole at
+            // its start and skip the bodies.
+            Payload::CodeSectionEntry(_) | Payload::Version { .. } | Payload::End(_) => {}
+            other => {
+                if let Some((id, range)) = other.as_section() {
+                    module.section(&wasm_encoder::RawSection {
+                        id,
+                        data: &wasm[range],
+                    });
+                }
+            }
+        }
+    }
+    Ok((module.finish(), renames))
+}
+
+/// Whether `hay[at..]` starts a whole identifier `word` (no identifier character around it).
+fn whole_word_at(hay: &str, at: usize, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let before = hay[..at].chars().next_back().is_none_or(|c| !ident(c));
+    let after = hay[at + word.len()..]
+        .chars()
+        .next()
+        .is_none_or(|c| !ident(c));
+    before && after
+}
+
+/// Byte offsets of every whole-identifier occurrence of `word` in `hay`.
+fn occurrences(hay: &str, word: &str) -> Vec<usize> {
+    hay.match_indices(word)
+        .map(|(i, _)| i)
+        .filter(|&i| whole_word_at(hay, i, word))
+        .collect()
+}
+
+/// Applies `renames` to the glue. Fails, renaming nothing, when the glue uses a name in a way
+/// this does not expect (see the module docs).
+pub fn rewrite_glue(js: &str, renames: &Renames) -> Result<String> {
+    // (offset, old length, new text), checked first, applied at the end.
+    let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+    for (old, new) in &renames.imports {
+        let at = occurrences(js, old);
+        if at.len() != 1 {
+            bail!(
+                "the glue names the import `{old}` {} times (expected once, as its key)",
+                at.len()
+            );
+        }
+        edits.push((at[0], old.len(), new));
+    }
+    for (old, new) in &renames.exports {
+        for at in occurrences(js, old) {
+            if !js[..at].ends_with("wasm.") {
+                bail!("the glue uses the export `{old}` other than as `wasm.{old}`");
+            }
+            edits.push((at, old.len(), new));
+        }
+    }
+    edits.sort_unstable_by_key(|e| e.0);
+    let mut out = String::with_capacity(js.len());
+    let mut pos = 0;
+    for (at, len, new) in edits {
+        if at < pos {
+            bail!("overlapping names in the glue at byte {at}");
+        }
+        out.push_str(&js[pos..at]);
+        out.push_str(new);
+        pos = at + len;
+    }
+    out.push_str(&js[pos..]);
+    Ok(out)
+}
+
+/// Applies the export renames to the TypeScript declarations (`InitOutput` lists the exports).
+pub fn rewrite_dts(dts: &str, renames: &Renames) -> String {
+    let mut out = dts.to_owned();
+    for (old, new) in &renames.exports {
+        out = out.replace(&format!("readonly {old}:"), &format!("readonly {new}:"));
+    }
+    out
+}
+
+/// The first line of wasm-bindgen's glue when it is a `@ts-self-types` directive, which the
+/// minifier would drop as a comment.
+fn types_directive(js: &str) -> Option<&str> {
+    js.lines()
+        .next()
+        .filter(|l| l.starts_with("/* @ts-self-types="))
+}
+
+/// Renames and minifies the bundle `<stem>_bg.wasm` + `<stem>.js` (+ `.d.ts`) in `out_dir`.
+pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
+    let wasm_path = out_dir.join(format!("{stem}_bg.wasm"));
+    let js_path = out_dir.join(format!("{stem}.js"));
+    let dts_path = out_dir.join(format!("{stem}.d.ts"));
+    let wasm =
+        std::fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
+    let js = std::fs::read_to_string(&js_path)
+        .with_context(|| format!("reading {}", js_path.display()))?;
+    let (new_wasm, renames) = rename_wasm(&wasm, &format!("./{stem}_bg.js"))
+        .with_context(|| format!("renaming in {}", wasm_path.display()))?;
+    let new_js = rewrite_glue(&js, &renames)
+        .with_context(|| format!("renaming in {}", js_path.display()))?;
+
+    // esbuild reads the renamed glue from a file next to it and writes the minified one.
+    let tmp = out_dir.join(format!("{stem}.renamed.js"));
+    std::fs::write(&tmp, &new_js).with_context(|| format!("writing {}", tmp.display()))?;
+    let status = std::process::Command::new(esbuild)
+        .arg(&tmp)
+        .args(["--minify", "--format=esm", "--log-level=warning"])
+        .arg(format!("--outfile={}", js_path.display()))
+        .arg("--allow-overwrite")
+        .status()
+        .with_context(|| format!("running {}", esbuild.display()))?;
+    let _ = std::fs::remove_file(&tmp);
+    if !status.success() {
+        bail!("esbuild failed on {} ({status})", js_path.display());
+    }
+    if let Some(directive) = types_directive(&js) {
+        let min = std::fs::read_to_string(&js_path)
+            .with_context(|| format!("reading {}", js_path.display()))?;
+        std::fs::write(&js_path, [directive, "\n", &min].concat())
+            .with_context(|| format!("writing {}", js_path.display()))?;
+    }
+    std::fs::write(&wasm_path, new_wasm)
+        .with_context(|| format!("writing {}", wasm_path.display()))?;
+    if dts_path.is_file() {
+        let dts = std::fs::read_to_string(&dts_path)
+            .with_context(|| format!("reading {}", dts_path.display()))?;
+        std::fs::write(&dts_path, rewrite_dts(&dts, &renames))
+            .with_context(|| format!("writing {}", dts_path.display()))?;
+    }
+    Ok(renames)
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+
+    /// A module importing two glue functions and one snippet function, exporting memory, an app
+    /// function and two wasm-bindgen internals.
+    fn module() -> Vec<u8> {
+        use wasm_encoder::*;
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let mut imports = ImportSection::new();
+        imports.import(
+            "./app_bg.js",
+            "__wbg_log_0123456789abcdef",
+            EntityType::Function(0),
+        );
+        imports.import(
+            "./app_bg.js",
+            "__wbindgen_throw_fedcba9876543210",
+            EntityType::Function(0),
+        );
+        imports.import("./snippets/x/inline0.js", "helper", EntityType::Function(0));
+        m.section(&imports);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut mems = MemorySection::new();
+        mems.memory(MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        m.section(&mems);
+        let mut exports = ExportSection::new();
+        exports.export("memory", ExportKind::Memory, 0);
+        exports.export("start", ExportKind::Func, 3);
+        exports.export("__wbindgen_malloc", ExportKind::Func, 3);
+        exports.export(
+            "wasm_bindgen__convert__closures_____invoke__h0011223344556677",
+            ExportKind::Func,
+            3,
+        );
+        m.section(&exports);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        f.instructions().call(0).end();
+        code.function(&f);
+        m.section(&code);
+        m.section(&CustomSection {
+            name: "producers".into(),
+            data: b"\x00".as_slice().into(),
+        });
+        m.finish()
+    }
+
+    fn names(wasm: &[u8]) -> (Vec<(String, String)>, Vec<String>) {
+        let mut imports = Vec::new();
+        let mut exports = Vec::new();
+        for p in Parser::new(0).parse_all(wasm) {
+            match p.unwrap() {
+                Payload::ImportSection(r) => {
+                    for i in r.into_imports() {
+                        let i = i.unwrap();
+                        imports.push((i.module.to_owned(), i.name.to_owned()));
+                    }
+                }
+                Payload::ExportSection(r) => {
+                    for e in r {
+                        exports.push(e.unwrap().name.to_owned());
+                    }
+                }
+                _ => {}
+            }
+        }
+        (imports, exports)
+    }
+
+    #[test]
+    fn only_glue_imports_and_internal_exports_are_renamed_and_the_module_stays_valid() {
+        let (out, renames) = rename_wasm(&module(), "./app_bg.js").unwrap();
+        wasmparser::Validator::new().validate_all(&out).unwrap();
+        let (imports, exports) = names(&out);
+        assert_eq!(
+            imports,
+            [
+                ("./app_bg.js".to_owned(), "$0".to_owned()),
+                ("./app_bg.js".to_owned(), "$1".to_owned()),
+                ("./snippets/x/inline0.js".to_owned(), "helper".to_owned()),
+            ]
+        );
+        assert_eq!(exports, ["memory", "start", "$$0", "$$1"]);
+        assert_eq!(renames.imports[0].0, "__wbg_log_0123456789abcdef");
+        assert_eq!(renames.exports[0].0, "__wbindgen_malloc");
+        assert!(out.len() < module().len());
+    }
+
+    #[test]
+    fn short_names_are_unique() {
+        let all: std::collections::HashSet<String> =
+            (0..5000).map(|n| short_name("$", n)).collect();
+        assert_eq!(all.len(), 5000);
+        assert_eq!(short_name("$", 61), "$Z");
+        assert_eq!(short_name("$", 62), "$10");
+    }
+
+    fn renames() -> Renames {
+        Renames {
+            imports: vec![("__wbg_log_01".into(), "$0".into())],
+            exports: vec![("__wbindgen_malloc".into(), "$$0".into())],
+        }
+    }
+
+    #[test]
+    fn the_glue_gets_the_same_names() {
+        let js = "const i = { __wbg_log_01: function(a) { console.log(a); } };\n\
+                  let p = wasm.__wbindgen_malloc(1); let q = wasm.__wbindgen_malloc_x;";
+        let out = rewrite_glue(js, &renames()).unwrap();
+        assert_eq!(
+            out,
+            "const i = { $0: function(a) { console.log(a); } };\n\
+             let p = wasm.$$0(1); let q = wasm.__wbindgen_malloc_x;"
+        );
+    }
+
+    #[test]
+    fn a_glue_that_uses_a_name_unexpectedly_is_refused() {
+        let twice = "const i = { __wbg_log_01: f }; __wbg_log_01();";
+        assert!(rewrite_glue(twice, &renames()).is_err());
+        let missing = "const i = {};";
+        assert!(rewrite_glue(missing, &renames()).is_err());
+        let bare = "const i = { __wbg_log_01: f }; __wbindgen_malloc(1);";
+        assert!(rewrite_glue(bare, &renames()).is_err());
+    }
+
+    #[test]
+    fn declarations_follow_the_exports() {
+        let dts = "export interface InitOutput {\n  readonly memory: WebAssembly.Memory;\n  \
+                   readonly __wbindgen_malloc: (a: number) => number;\n}";
+        let out = rewrite_dts(dts, &renames());
+        assert!(out.contains("readonly $$0: (a: number) => number;"));
+        assert!(out.contains("readonly memory:"));
+    }
+
+    #[test]
+    fn the_types_directive_is_found() {
+        assert_eq!(
+            types_directive("/* @ts-self-types=\"./a.d.ts\" */\nexport function f() {}"),
+            Some("/* @ts-self-types=\"./a.d.ts\" */")
+        );
+        assert_eq!(types_directive("export function f() {}"), None);
+    }
+}
