@@ -6,7 +6,8 @@
 //! in the wasm import/export section and in the glue, and the hashes do not compress: for the
 //! SDK size probe they were about 1.9 KB of the gzip size, and the unminified glue another
 //! 1.3 KB. Emscripten does the same renaming in its release builds (`minify-imports-and-exports`);
-//! binaryen's pass only handles Emscripten's `env` module, so this does it for wasm-bindgen's.
+//! binaryen's pass of that name left wasm-bindgen's imports as they were (it is made for
+//! Emscripten's `env` module), so this does it for wasm-bindgen's.
 //!
 //! Only names that are private to the bundle change: imports of the glue module
 //! (`./<stem>_bg.js`) and exports that are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`,
@@ -31,20 +32,19 @@ pub struct Renames {
     pub exports: Vec<(String, String)>,
 }
 
-/// The `n`-th short name with `prefix`: `$0`…`$9`, `$a`…`$Z`, `$10`… (base 62). `$` keeps them
-/// apart from anything wasm-bindgen itself names.
-fn short_name(prefix: &str, mut n: usize) -> String {
-    const DIGITS: &[u8; 62] = b"0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
-    let mut digits = Vec::new();
-    loop {
-        digits.push(DIGITS[n % 62]);
-        n /= 62;
-        if n == 0 {
-            break;
-        }
+/// The `n`-th short identifier: `a`…`Z`, then `a0`…`Z9`, `aa`… (a letter, then base 62 digits).
+/// Imports and exports are separate namespaces (object keys of the imports object and
+/// properties of `wasm`), so both count from 0.
+fn short_name(n: usize) -> String {
+    const CHARS: &[u8; 62] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    let mut out = vec![CHARS[n % 52]];
+    let mut rest = n / 52;
+    while rest > 0 {
+        rest -= 1;
+        out.push(CHARS[rest % 62]);
+        rest /= 62;
     }
-    digits.reverse();
-    [prefix, std::str::from_utf8(&digits).unwrap_or("0")].concat()
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Whether an export is wasm-bindgen's ABI rather than something the app exports.
@@ -54,12 +54,31 @@ fn is_internal_export(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
+/// The export names that stay as they are.
+fn kept_exports(wasm: &[u8]) -> Result<Vec<String>> {
+    let mut kept = Vec::new();
+    for payload in Parser::new(0).parse_all(wasm) {
+        if let Payload::ExportSection(reader) = payload.context("reading the wasm module")? {
+            for export in reader {
+                let export = export.context("reading an export")?;
+                if !is_internal_export(export.name) {
+                    kept.push(export.name.to_owned());
+                }
+            }
+        }
+    }
+    Ok(kept)
+}
+
 /// Rewrites the import and export sections of `wasm` (every other section is copied byte for
 /// byte) and returns the new module with the renames it made.
 pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)> {
     let mut module = wasm_encoder::Module::new();
     let mut renames = Renames::default();
     let mut reencoder = RoundtripReencoder;
+    // Short export names must not take a name the module keeps (`memory`, the app's exports).
+    let kept = kept_exports(wasm)?;
+    let mut next_export = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.context("reading the wasm module")?;
         match &payload {
@@ -71,7 +90,7 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
                         .entity_type(import.ty)
                         .context("re-encoding an import type")?;
                     let name = if import.module == glue_module {
-                        let new = short_name("$", renames.imports.len());
+                        let new = short_name(renames.imports.len());
                         renames.imports.push((import.name.to_owned(), new.clone()));
                         new
                     } else {
@@ -86,7 +105,13 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
                 for export in reader.clone() {
                     let export = export.context("reading an export")?;
                     let name = if is_internal_export(export.name) {
-                        let new = short_name("$$", renames.exports.len());
+                        let new = loop {
+                            let n = short_name(next_export);
+                            next_export += 1;
+                            if !kept.iter().any(|k| *k == n) {
+                                break n;
+                            }
+                        };
                         renames.exports.push((export.name.to_owned(), new.clone()));
                         new
                     } else {
@@ -322,30 +347,55 @@ mod tests {
         assert_eq!(
             imports,
             [
-                ("./app_bg.js".to_owned(), "$0".to_owned()),
-                ("./app_bg.js".to_owned(), "$1".to_owned()),
+                ("./app_bg.js".to_owned(), "a".to_owned()),
+                ("./app_bg.js".to_owned(), "b".to_owned()),
                 ("./snippets/x/inline0.js".to_owned(), "helper".to_owned()),
             ]
         );
-        assert_eq!(exports, ["memory", "start", "$$0", "$$1"]);
+        assert_eq!(exports, ["memory", "start", "a", "b"]);
         assert_eq!(renames.imports[0].0, "__wbg_log_0123456789abcdef");
         assert_eq!(renames.exports[0].0, "__wbindgen_malloc");
         assert!(out.len() < module().len());
     }
 
     #[test]
-    fn short_names_are_unique() {
-        let all: std::collections::HashSet<String> =
-            (0..5000).map(|n| short_name("$", n)).collect();
-        assert_eq!(all.len(), 5000);
-        assert_eq!(short_name("$", 61), "$Z");
-        assert_eq!(short_name("$", 62), "$10");
+    fn short_names_are_unique_identifiers() {
+        let all: std::collections::HashSet<String> = (0..20_000).map(short_name).collect();
+        assert_eq!(all.len(), 20_000);
+        assert!(all.iter().all(|n| n.as_bytes()[0].is_ascii_alphabetic()
+            && n.bytes().all(|b| b.is_ascii_alphanumeric())));
+        assert_eq!(short_name(0), "a");
+        assert_eq!(short_name(51), "Z");
+        assert_eq!(short_name(52), "aa");
+    }
+
+    #[test]
+    fn a_short_export_name_never_takes_a_kept_one() {
+        use wasm_encoder::*;
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        m.section(&funcs);
+        let mut exports = ExportSection::new();
+        exports.export("a", ExportKind::Func, 0);
+        exports.export("__wbindgen_start", ExportKind::Func, 0);
+        m.section(&exports);
+        let mut code = CodeSection::new();
+        let mut f = Function::new([]);
+        f.instructions().end();
+        code.function(&f);
+        m.section(&code);
+        let (out, _) = rename_wasm(&m.finish(), "./app_bg.js").unwrap();
+        assert_eq!(names(&out).1, ["a", "b"]);
     }
 
     fn renames() -> Renames {
         Renames {
-            imports: vec![("__wbg_log_01".into(), "$0".into())],
-            exports: vec![("__wbindgen_malloc".into(), "$$0".into())],
+            imports: vec![("__wbg_log_01".into(), "q".into())],
+            exports: vec![("__wbindgen_malloc".into(), "z".into())],
         }
     }
 
@@ -356,8 +406,8 @@ mod tests {
         let out = rewrite_glue(js, &renames()).unwrap();
         assert_eq!(
             out,
-            "const i = { $0: function(a) { console.log(a); } };\n\
-             let p = wasm.$$0(1); let q = wasm.__wbindgen_malloc_x;"
+            "const i = { q: function(a) { console.log(a); } };\n\
+             let p = wasm.z(1); let q = wasm.__wbindgen_malloc_x;"
         );
     }
 
@@ -376,7 +426,7 @@ mod tests {
         let dts = "export interface InitOutput {\n  readonly memory: WebAssembly.Memory;\n  \
                    readonly __wbindgen_malloc: (a: number) => number;\n}";
         let out = rewrite_dts(dts, &renames());
-        assert!(out.contains("readonly $$0: (a: number) => number;"));
+        assert!(out.contains("readonly z: (a: number) => number;"));
         assert!(out.contains("readonly memory:"));
     }
 
