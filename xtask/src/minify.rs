@@ -9,8 +9,10 @@
 //! binaryen's pass of that name left wasm-bindgen's imports as they were (it is made for
 //! Emscripten's `env` module), so this does it for wasm-bindgen's.
 //!
-//! Only names that are private to the bundle change: imports of the glue module
-//! (`./<stem>_bg.js`) and exports that are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`,
+//! The glue module itself (`./<stem>_bg.js`, written before each of its ~100 imports) becomes
+//! `w`, and custom sections (`producers`, `target_features`: for tools only) are dropped.
+//!
+//! Only names that are private to the bundle change: imports of the glue module and exports that are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`,
 //! `__externref_*`, `wasm_bindgen__*`). `memory` and the app's own exports keep their names, so
 //! what `init()` resolves to still has them. The glue is checked before it is rewritten: every
 //! import name must appear in it exactly once (as its key in the imports object) and every
@@ -70,8 +72,11 @@ fn kept_exports(wasm: &[u8]) -> Result<Vec<String>> {
     Ok(kept)
 }
 
-/// Rewrites the import and export sections of `wasm` (every other section is copied byte for
-/// byte) and returns the new module with the renames it made.
+/// The import module name that replaces `./<stem>_bg.js` (written before every import name).
+const GLUE_MODULE: &str = "w";
+
+/// Rewrites the import and export sections of `wasm` (the other sections are copied byte for
+/// byte, custom sections dropped) and returns the new module with the renames it made.
 pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)> {
     let mut module = wasm_encoder::Module::new();
     let mut renames = Renames::default();
@@ -89,14 +94,13 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
                     let ty = reencoder
                         .entity_type(import.ty)
                         .context("re-encoding an import type")?;
-                    let name = if import.module == glue_module {
+                    if import.module == glue_module {
                         let new = short_name(renames.imports.len());
-                        renames.imports.push((import.name.to_owned(), new.clone()));
-                        new
+                        section.import(GLUE_MODULE, &new, ty);
+                        renames.imports.push((import.name.to_owned(), new));
                     } else {
-                        import.name.to_owned()
-                    };
-                    section.import(import.module, &name, ty);
+                        section.import(import.module, import.name, ty);
+                    }
                 }
                 module.section(&section);
             }
@@ -123,8 +127,12 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
                 module.section(&section);
             }
             // The code section arrives as a start plus one payload per body: copy it whole at
-            // its start and skip the bodies.
-            Payload::CodeSectionEntry(_) | Payload::Version { .. } | Payload::End(_) => {}
+            // its start and skip the bodies. Custom sections (`producers`, `target_features`)
+            // are for tools, never read when the page runs: dropped.
+            Payload::CodeSectionEntry(_)
+            | Payload::CustomSection(_)
+            | Payload::Version { .. }
+            | Payload::End(_) => {}
             other => {
                 if let Some((id, range)) = other.as_section() {
                     module.section(&wasm_encoder::RawSection {
@@ -159,9 +167,20 @@ fn occurrences(hay: &str, word: &str) -> Vec<usize> {
 
 /// Applies `renames` to the glue. Fails, renaming nothing, when the glue uses a name in a way
 /// this does not expect (see the module docs).
-pub fn rewrite_glue(js: &str, renames: &Renames) -> Result<String> {
+pub fn rewrite_glue(js: &str, glue_module: &str, renames: &Renames) -> Result<String> {
     // (offset, old length, new text), checked first, applied at the end.
     let mut edits: Vec<(usize, usize, &str)> = Vec::new();
+    // The imports object's key for the glue module, a quoted string.
+    let quoted = ["\"", glue_module, "\""].concat();
+    let keys: Vec<usize> = js.match_indices(&quoted).map(|(i, _)| i).collect();
+    if keys.len() != 1 {
+        bail!(
+            "the glue names the module {quoted} {} times (expected once, as a key)",
+            keys.len()
+        );
+    }
+    let new_key = ["\"", GLUE_MODULE, "\""].concat();
+    edits.push((keys[0], quoted.len(), &new_key));
     for (old, new) in &renames.imports {
         let at = occurrences(js, old);
         if at.len() != 1 {
@@ -221,9 +240,10 @@ pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
         std::fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
     let js = std::fs::read_to_string(&js_path)
         .with_context(|| format!("reading {}", js_path.display()))?;
-    let (new_wasm, renames) = rename_wasm(&wasm, &format!("./{stem}_bg.js"))
+    let glue_module = format!("./{stem}_bg.js");
+    let (new_wasm, renames) = rename_wasm(&wasm, &glue_module)
         .with_context(|| format!("renaming in {}", wasm_path.display()))?;
-    let new_js = rewrite_glue(&js, &renames)
+    let new_js = rewrite_glue(&js, &glue_module, &renames)
         .with_context(|| format!("renaming in {}", js_path.display()))?;
 
     // esbuild reads the renamed glue from a file next to it and writes the minified one.
@@ -347,13 +367,18 @@ mod tests {
         assert_eq!(
             imports,
             [
-                ("./app_bg.js".to_owned(), "a".to_owned()),
-                ("./app_bg.js".to_owned(), "b".to_owned()),
+                ("w".to_owned(), "a".to_owned()),
+                ("w".to_owned(), "b".to_owned()),
                 ("./snippets/x/inline0.js".to_owned(), "helper".to_owned()),
             ]
         );
         assert_eq!(exports, ["memory", "start", "a", "b"]);
         assert_eq!(renames.imports[0].0, "__wbg_log_0123456789abcdef");
+        let mut customs = 0;
+        for p in Parser::new(0).parse_all(&out) {
+            customs += usize::from(matches!(p.unwrap(), Payload::CustomSection(_)));
+        }
+        assert_eq!(customs, 0, "custom sections are dropped");
         assert_eq!(renames.exports[0].0, "__wbindgen_malloc");
         assert!(out.len() < module().len());
     }
@@ -401,24 +426,27 @@ mod tests {
 
     #[test]
     fn the_glue_gets_the_same_names() {
-        let js = "const i = { __wbg_log_01: function(a) { console.log(a); } };\n\
+        let js = "const i = { \"./app_bg.js\": { __wbg_log_01: function(a) { console.log(a); } } };\n\
                   let p = wasm.__wbindgen_malloc(1); let q = wasm.__wbindgen_malloc_x;";
-        let out = rewrite_glue(js, &renames()).unwrap();
+        let out = rewrite_glue(js, "./app_bg.js", &renames()).unwrap();
         assert_eq!(
             out,
-            "const i = { q: function(a) { console.log(a); } };\n\
+            "const i = { \"w\": { q: function(a) { console.log(a); } } };\n\
              let p = wasm.z(1); let q = wasm.__wbindgen_malloc_x;"
         );
     }
 
     #[test]
     fn a_glue_that_uses_a_name_unexpectedly_is_refused() {
-        let twice = "const i = { __wbg_log_01: f }; __wbg_log_01();";
-        assert!(rewrite_glue(twice, &renames()).is_err());
-        let missing = "const i = {};";
-        assert!(rewrite_glue(missing, &renames()).is_err());
-        let bare = "const i = { __wbg_log_01: f }; __wbindgen_malloc(1);";
-        assert!(rewrite_glue(bare, &renames()).is_err());
+        let m = "./app_bg.js";
+        let twice = r#"const i = { "./app_bg.js": { __wbg_log_01: f } }; __wbg_log_01();"#;
+        assert!(rewrite_glue(twice, m, &renames()).is_err());
+        let missing = r#"const i = { "./app_bg.js": {} };"#;
+        assert!(rewrite_glue(missing, m, &renames()).is_err());
+        let bare = r#"const i = { "./app_bg.js": { __wbg_log_01: f } }; __wbindgen_malloc(1);"#;
+        assert!(rewrite_glue(bare, m, &renames()).is_err());
+        let no_module = "const i = { __wbg_log_01: f };";
+        assert!(rewrite_glue(no_module, m, &renames()).is_err());
     }
 
     #[test]
