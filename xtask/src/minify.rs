@@ -112,7 +112,7 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
                         let new = loop {
                             let n = short_name(next_export);
                             next_export += 1;
-                            if !kept.iter().any(|k| *k == n) {
+                            if !kept.contains(&n) {
                                 break n;
                             }
                         };
