@@ -63,6 +63,9 @@ impl Error {
 /// Entry point, run by the wasm-bindgen glue's `init()`.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // A panic traps the wasm (panic = abort): without the hook the app would just freeze,
+    // with it the reason is in the browser console.
+    console_error_panic_hook::set_once();
     leptos::mount::mount_to_body(StickyNotes);
 }
 
@@ -447,6 +450,9 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
             return;
         };
         let previous = previous.clone();
+        // Read now: a live update may replace this card (and dispose its stored value) while
+        // the upload runs, and reading a disposed value panics.
+        let current = data.get_value();
         st.run(async move {
             let app = st.app()?;
             let uploaded = app.upload_app_data_file(&file, &file.name()).await?;
@@ -456,7 +462,7 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
             };
             st.files.update(|fs| fs.push(uploaded.id));
             let row = app
-                .patch_app_data(id, with_attachment(&data.get_value(), &attachment))
+                .patch_app_data(id, with_attachment(&current, &attachment))
                 .await?;
             st.replace_note(row);
             if let Some(old) = previous
