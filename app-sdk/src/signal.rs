@@ -54,8 +54,10 @@ impl<T: Clone> Slot<T> {
             std::mem::take(&mut st.wakers)
         };
         // Wake outside the borrow: a waker may poll synchronously in some executors.
-        for w in wakers {
-            w.wake();
+        // By reference, not `for w in wakers`: `vec::IntoIter`'s drop links an `assert_eq!`
+        // (and its `Debug` printing) into the wasm.
+        for w in &wakers {
+            w.wake_by_ref();
         }
         true
     }
