@@ -175,7 +175,7 @@ impl Error {
             Err(_) => Error::Http {
                 status,
                 code: String::new(),
-                message: body.chars().take(200).collect(),
+                message: chars_prefix(body, 200).to_owned(),
             },
         }
     }
@@ -189,6 +189,22 @@ impl Error {
             message: message.to_owned(),
         }
     }
+}
+
+/// The first `n` chars of `s` (all of it when shorter). Counted on bytes rather than with
+/// `chars().take(n)`, whose UTF-8 decoding and char-by-char collect cost wasm size.
+fn chars_prefix(s: &str, n: usize) -> &str {
+    let mut seen = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        // Every byte but a continuation byte (0b10xx_xxxx) starts a char.
+        if (b as i8) >= -0x40 {
+            if seen == n {
+                return s.get(..i).unwrap_or(s);
+            }
+            seen += 1;
+        }
+    }
+    s
 }
 
 /// Renders a thrown JS value (usually an `Error`) as text.
@@ -231,6 +247,19 @@ mod tests {
     fn a_non_graasp_body_becomes_the_message() {
         let e = Error::from_http(502, "Bad Gateway");
         assert_eq!(e, Error::http(502, "", "Bad Gateway"));
+    }
+
+    #[test]
+    fn a_long_body_is_cut_after_200_chars_on_a_char_boundary() {
+        let body = ["é".repeat(150), "x".repeat(100)].concat();
+        let first_200: String = body.chars().take(200).collect();
+        assert_eq!(first_200.len(), 150 * 2 + 50);
+        assert_eq!(Error::from_http(500, &body), Error::http(500, "", &first_200));
+        assert_eq!(chars_prefix("aé", 0), "");
+        assert_eq!(chars_prefix("aé", 2), "aé");
+        assert_eq!(chars_prefix("aé", 5), "aé");
+        assert_eq!(chars_prefix("aéb", 2), "aé");
+        assert_eq!(chars_prefix("", 3), "");
     }
 
     #[test]
