@@ -223,7 +223,16 @@ pub(crate) fn encode_query(v: &str) -> String {
 pub(crate) fn decode_query(v: &str) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
-        js_sys::decode_uri_component(&v.replace('+', " "))
+        // `+` → space by splitting (already linked for the Link header), not `str::replace`,
+        // whose generic searcher is a separate function in the wasm.
+        let mut spaced = String::with_capacity(v.len());
+        for (i, part) in v.split('+').enumerate() {
+            if i > 0 {
+                spaced.push(' ');
+            }
+            spaced.push_str(part);
+        }
+        js_sys::decode_uri_component(&spaced)
             .ok()
             .map(String::from)
     }
