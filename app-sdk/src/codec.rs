@@ -683,13 +683,14 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The hyphenated lower-case form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`).
 pub(crate) fn format_uuid(u: Uuid) -> String {
-    let n = u.as_u128();
+    // Byte by byte rather than through `as_u128`: the 128-bit shifts and byte swap cost wasm.
     let mut out = String::with_capacity(36);
-    for i in 0..32 {
-        if matches!(i, 8 | 12 | 16 | 20) {
+    for (i, &b) in u.as_bytes().iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        out.push(char::from(HEX[((n >> (124 - 4 * i)) & 15) as usize]));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
@@ -706,7 +707,9 @@ pub(crate) fn parse_uuid(s: &str) -> Option<Uuid> {
     if !hyphenated && b.len() != 32 {
         return None;
     }
-    let mut n: u128 = 0;
+    // Nibbles into a byte array rather than a `u128`: 128-bit arithmetic costs wasm size.
+    let mut bytes = [0u8; 16];
+    let mut nibble = 0;
     for (i, &c) in b.iter().enumerate() {
         if hyphenated && matches!(i, 8 | 13 | 18 | 23) {
             if c != b'-' {
@@ -714,10 +717,12 @@ pub(crate) fn parse_uuid(s: &str) -> Option<Uuid> {
             }
             continue;
         }
-        let d = char::from(c).to_digit(16)?;
-        n = (n << 4) | u128::from(d);
+        let d = char::from(c).to_digit(16)? as u8;
+        let byte = bytes.get_mut(nibble / 2)?;
+        *byte = (*byte << 4) | d;
+        nibble += 1;
     }
-    Some(Uuid::from_u128(n))
+    Some(Uuid::from_bytes(bytes))
 }
 
 // ---- timestamps ----
