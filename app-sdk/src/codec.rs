@@ -773,54 +773,61 @@ fn digits(b: &[u8]) -> Option<i64> {
     })
 }
 
+/// The date and time fields of `YYYY-MM-DD?hh:mm:ss` (`?` is `T`, `t` or a space).
+const SHAPE: &[u8; 19] = b"0000-00-00T00:00:00";
+
 /// Parses RFC 3339 (`2025-04-17T11:07:30.123Z`, `+02:00` offsets) and the Postgres text forms
 /// Graasp passes through (`2025-04-17 11:07:30.123+00`, `+0200`), as
 /// `appframe_protocol::timestamp::parse` does; the result is in UTC (the same instant).
 /// Only ASCII spaces around the text are ignored (the protocol's `trim` also drops Unicode
 /// ones, which no server sends; their table would cost every app about 0.3 KB gzip).
+///
+/// One pass over the fixed-width head against [`SHAPE`] rather than a slice per field: every
+/// slice brought its own bounds checks and panic paths into the wasm.
 pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    let b = s.trim_ascii().as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
-        return None;
+    let (head, rest) = s.trim_ascii().as_bytes().split_at_checked(SHAPE.len())?;
+    // Year, month, day, hour, minute, second.
+    let mut f = [0i64; 6];
+    let mut k = 0;
+    for (i, &c) in head.iter().enumerate() {
+        match SHAPE.get(i) {
+            Some(b'0') => {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                let n = f.get_mut(k)?;
+                *n = *n * 10 + i64::from(d);
+            }
+            Some(b'T') if matches!(c, b'T' | b't' | b' ') => k += 1,
+            Some(&sep) if sep == c && sep != b'T' => k += 1,
+            _ => return None,
+        }
     }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let (h, mi, sec) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
-    let month_days = [
-        31,
-        if is_leap(y) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max_day = *month_days.get(usize::try_from(mo - 1).ok()?)?;
+    let [y, mo, d, h, mi, sec] = f;
+    let max_day = match mo {
+        2 => 28 + i64::from(is_leap(y)),
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
     if d < 1 || d > max_day || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let mut rest = &b[19..];
-    let mut nanos = 0i64;
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 {
+    let mut rest = rest;
+    let mut nanos = 0u32;
+    if let [b'.', frac @ ..] = rest {
+        // Nanosecond precision; further digits are dropped, as `time` does.
+        let mut scale = 100_000_000;
+        rest = frac;
+        while let [c @ b'0'..=b'9', tail @ ..] = rest {
+            nanos += u32::from(c - b'0') * scale;
+            scale /= 10;
+            rest = tail;
+        }
+        if rest.len() == frac.len() {
             return None;
         }
-        // Nanosecond precision; further digits are dropped, as `time` does.
-        let kept = &frac[..n.min(9)];
-        nanos = digits(kept)? * 10i64.pow(9 - kept.len() as u32);
-        rest = &frac[n..];
     }
     let offset = match rest {
         [b'Z' | b'z'] => 0,
@@ -840,7 +847,7 @@ pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
         _ => return None,
     };
     let unix = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset;
-    time_of(unix, nanos as u32)
+    time_of(unix, nanos)
 }
 
 /// The UTC time `secs` seconds and `nanos` nanoseconds after the Unix epoch (`None` out of
@@ -882,17 +889,13 @@ pub(crate) fn format_time(t: &OffsetDateTime) -> String {
     let mut nanos = t.nanosecond();
     if nanos > 0 {
         out.push('.');
-        let mut width = 9;
-        while nanos.is_multiple_of(10) {
-            nanos /= 10;
-            width -= 1;
+        // Digit by digit from the tenths until nothing is left: the shortest exact fraction.
+        let mut scale = 100_000_000;
+        while nanos > 0 && scale > 0 {
+            out.push(char::from(b'0' + (nanos / scale) as u8));
+            nanos %= scale;
+            scale /= 10;
         }
-        let mut buf = [b'0'; 9];
-        for slot in buf[..width].iter_mut().rev() {
-            *slot = b'0' + (nanos % 10) as u8;
-            nanos /= 10;
-        }
-        out.extend(buf[..width].iter().map(|&c| char::from(c)));
     }
     out.push('Z');
     out
@@ -1092,6 +1095,8 @@ mod tests {
             "1969-12-31T23:59:59.999999999Z",
             "2000-03-01T00:00:00.1Z",
             "2030-12-31T12:00:00.120Z",
+            "2025-04-17t11:07:30.1234567891Z",
+            "2000-02-29T00:00:00.5-23:59",
         ] {
             let ours = parse_time(s).unwrap();
             let theirs = timestamp::parse(s).unwrap();
@@ -1111,6 +1116,12 @@ mod tests {
             "2025-04-17T11:07:30",
             "2025-04-17T11:07:30.Z",
             "2025-04-17T11:07:30+1",
+            "2025-04-31T00:00:00Z",
+            "2025-00-10T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "20x5-04-17T11:07:30Z",
+            "2025-04-17T11:07:30+",
+            "2025-04-17T11:07:3Z",
         ] {
             assert_eq!(parse_time(s), None, "{s}");
             assert_eq!(timestamp::parse(s), None, "{s}");
