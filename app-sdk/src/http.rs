@@ -238,9 +238,7 @@ pub(crate) fn decode_query(v: &str) -> Option<String> {
             }
             spaced.push_str(part);
         }
-        js_sys::decode_uri_component(&spaced)
-            .ok()
-            .map(String::from)
+        js_sys::decode_uri_component(&spaced).ok().map(String::from)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
