@@ -157,11 +157,18 @@ impl<'a> Fields<'a> {
         match T::from_json(v?) {
             Ok(x) => Some(x),
             Err(e) => {
-                if self.err.is_none() {
-                    self.err = Some([k, ": ", &e].concat());
-                }
+                self.nested_failed(k, &e);
                 None
             }
+        }
+    }
+
+    /// The error path of [`Fields::nested_of`], kept out of it: that one is copied for every
+    /// type read, this one is not.
+    #[inline(never)]
+    fn nested_failed(&mut self, k: &str, e: &str) {
+        if self.err.is_none() {
+            self.err = Some([k, ": ", e].concat());
         }
     }
 
