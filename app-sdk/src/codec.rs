@@ -187,9 +187,13 @@ impl<'a> Fields<'a> {
 
 /// An enum's wire name, mapped by `f`.
 fn name_of<T>(v: &Value, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T, String> {
-    v.as_str()
-        .and_then(f)
-        .ok_or_else(|| ["unknown ", what].concat())
+    v.as_str().and_then(f).ok_or_else(|| unknown(what))
+}
+
+/// The error of [`name_of`], kept out of it: that one is copied for every enum read.
+#[inline(never)]
+fn unknown(what: &str) -> String {
+    ["unknown ", what].concat()
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
