@@ -157,11 +157,18 @@ impl<'a> Fields<'a> {
         match T::from_json(v?) {
             Ok(x) => Some(x),
             Err(e) => {
-                if self.err.is_none() {
-                    self.err = Some([k, ": ", &e].concat());
-                }
+                self.nested_failed(k, &e);
                 None
             }
+        }
+    }
+
+    /// The error path of [`Fields::nested_of`], kept out of it: that one is copied for every
+    /// type read, this one is not.
+    #[inline(never)]
+    fn nested_failed(&mut self, k: &str, e: &str) {
+        if self.err.is_none() {
+            self.err = Some([k, ": ", e].concat());
         }
     }
 
@@ -180,9 +187,13 @@ impl<'a> Fields<'a> {
 
 /// An enum's wire name, mapped by `f`.
 fn name_of<T>(v: &Value, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T, String> {
-    v.as_str()
-        .and_then(f)
-        .ok_or_else(|| ["unknown ", what].concat())
+    v.as_str().and_then(f).ok_or_else(|| unknown(what))
+}
+
+/// The error of [`name_of`], kept out of it: that one is copied for every enum read.
+#[inline(never)]
+fn unknown(what: &str) -> String {
+    ["unknown ", what].concat()
 }
 
 impl<T: FromJson> FromJson for Vec<T> {
@@ -683,13 +694,14 @@ const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// The hyphenated lower-case form (`xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx`).
 pub(crate) fn format_uuid(u: Uuid) -> String {
-    let n = u.as_u128();
+    // Byte by byte rather than through `as_u128`: the 128-bit shifts and byte swap cost wasm.
     let mut out = String::with_capacity(36);
-    for i in 0..32 {
-        if matches!(i, 8 | 12 | 16 | 20) {
+    for (i, &b) in u.as_bytes().iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
             out.push('-');
         }
-        out.push(char::from(HEX[((n >> (124 - 4 * i)) & 15) as usize]));
+        out.push(char::from(HEX[usize::from(b >> 4)]));
+        out.push(char::from(HEX[usize::from(b & 15)]));
     }
     out
 }
@@ -706,7 +718,9 @@ pub(crate) fn parse_uuid(s: &str) -> Option<Uuid> {
     if !hyphenated && b.len() != 32 {
         return None;
     }
-    let mut n: u128 = 0;
+    // Nibbles into a byte array rather than a `u128`: 128-bit arithmetic costs wasm size.
+    let mut bytes = [0u8; 16];
+    let mut nibble = 0;
     for (i, &c) in b.iter().enumerate() {
         if hyphenated && matches!(i, 8 | 13 | 18 | 23) {
             if c != b'-' {
@@ -714,10 +728,12 @@ pub(crate) fn parse_uuid(s: &str) -> Option<Uuid> {
             }
             continue;
         }
-        let d = char::from(c).to_digit(16)?;
-        n = (n << 4) | u128::from(d);
+        let d = char::from(c).to_digit(16)? as u8;
+        let byte = bytes.get_mut(nibble / 2)?;
+        *byte = (*byte << 4) | d;
+        nibble += 1;
     }
-    Some(Uuid::from_u128(n))
+    Some(Uuid::from_bytes(bytes))
 }
 
 // ---- timestamps ----
@@ -768,54 +784,61 @@ fn digits(b: &[u8]) -> Option<i64> {
     })
 }
 
+/// The date and time fields of `YYYY-MM-DD?hh:mm:ss` (`?` is `T`, `t` or a space).
+const SHAPE: &[u8; 19] = b"0000-00-00T00:00:00";
+
 /// Parses RFC 3339 (`2025-04-17T11:07:30.123Z`, `+02:00` offsets) and the Postgres text forms
 /// Graasp passes through (`2025-04-17 11:07:30.123+00`, `+0200`), as
 /// `appframe_protocol::timestamp::parse` does; the result is in UTC (the same instant).
 /// Only ASCII spaces around the text are ignored (the protocol's `trim` also drops Unicode
 /// ones, which no server sends; their table would cost every app about 0.3 KB gzip).
+///
+/// One pass over the fixed-width head against [`SHAPE`] rather than a slice per field: every
+/// slice brought its own bounds checks and panic paths into the wasm.
 pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
-    let b = s.trim_ascii().as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[13] != b':' || b[16] != b':' {
-        return None;
+    let (head, rest) = s.trim_ascii().as_bytes().split_at_checked(SHAPE.len())?;
+    // Year, month, day, hour, minute, second.
+    let mut f = [0i64; 6];
+    let mut k = 0;
+    for (i, &c) in head.iter().enumerate() {
+        match SHAPE.get(i) {
+            Some(b'0') => {
+                let d = c.wrapping_sub(b'0');
+                if d > 9 {
+                    return None;
+                }
+                let n = f.get_mut(k)?;
+                *n = *n * 10 + i64::from(d);
+            }
+            Some(b'T') if matches!(c, b'T' | b't' | b' ') => k += 1,
+            Some(&sep) if sep == c && sep != b'T' => k += 1,
+            _ => return None,
+        }
     }
-    if !matches!(b[10], b'T' | b't' | b' ') {
-        return None;
-    }
-    let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let (h, mi, sec) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
-    let month_days = [
-        31,
-        if is_leap(y) { 29 } else { 28 },
-        31,
-        30,
-        31,
-        30,
-        31,
-        31,
-        30,
-        31,
-        30,
-        31,
-    ];
-    let max_day = *month_days.get(usize::try_from(mo - 1).ok()?)?;
+    let [y, mo, d, h, mi, sec] = f;
+    let max_day = match mo {
+        2 => 28 + i64::from(is_leap(y)),
+        4 | 6 | 9 | 11 => 30,
+        1..=12 => 31,
+        _ => return None,
+    };
     if d < 1 || d > max_day || h > 23 || mi > 59 || sec > 59 {
         return None;
     }
-    let mut rest = &b[19..];
-    let mut nanos = 0i64;
-    if let Some(frac) = rest.strip_prefix(b".") {
-        let n = frac.iter().take_while(|c| c.is_ascii_digit()).count();
-        if n == 0 {
+    let mut rest = rest;
+    let mut nanos = 0u32;
+    if let [b'.', frac @ ..] = rest {
+        // Nanosecond precision; further digits are dropped, as `time` does.
+        let mut scale = 100_000_000;
+        rest = frac;
+        while let [c @ b'0'..=b'9', tail @ ..] = rest {
+            nanos += u32::from(c - b'0') * scale;
+            scale /= 10;
+            rest = tail;
+        }
+        if rest.len() == frac.len() {
             return None;
         }
-        // Nanosecond precision; further digits are dropped, as `time` does.
-        let kept = &frac[..n.min(9)];
-        nanos = digits(kept)? * 10i64.pow(9 - kept.len() as u32);
-        rest = &frac[n..];
     }
     let offset = match rest {
         [b'Z' | b'z'] => 0,
@@ -835,7 +858,7 @@ pub(crate) fn parse_time(s: &str) -> Option<OffsetDateTime> {
         _ => return None,
     };
     let unix = days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + sec - offset;
-    time_of(unix, nanos as u32)
+    time_of(unix, nanos)
 }
 
 /// The UTC time `secs` seconds and `nanos` nanoseconds after the Unix epoch (`None` out of
@@ -877,17 +900,13 @@ pub(crate) fn format_time(t: &OffsetDateTime) -> String {
     let mut nanos = t.nanosecond();
     if nanos > 0 {
         out.push('.');
-        let mut width = 9;
-        while nanos.is_multiple_of(10) {
-            nanos /= 10;
-            width -= 1;
+        // Digit by digit from the tenths until nothing is left: the shortest exact fraction.
+        let mut scale = 100_000_000;
+        while nanos > 0 && scale > 0 {
+            out.push(char::from(b'0' + (nanos / scale) as u8));
+            nanos %= scale;
+            scale /= 10;
         }
-        let mut buf = [b'0'; 9];
-        for slot in buf[..width].iter_mut().rev() {
-            *slot = b'0' + (nanos % 10) as u8;
-            nanos /= 10;
-        }
-        out.extend(buf[..width].iter().map(|&c| char::from(c)));
     }
     out.push('Z');
     out
@@ -1087,6 +1106,8 @@ mod tests {
             "1969-12-31T23:59:59.999999999Z",
             "2000-03-01T00:00:00.1Z",
             "2030-12-31T12:00:00.120Z",
+            "2025-04-17t11:07:30.1234567891Z",
+            "2000-02-29T00:00:00.5-23:59",
         ] {
             let ours = parse_time(s).unwrap();
             let theirs = timestamp::parse(s).unwrap();
@@ -1106,6 +1127,12 @@ mod tests {
             "2025-04-17T11:07:30",
             "2025-04-17T11:07:30.Z",
             "2025-04-17T11:07:30+1",
+            "2025-04-31T00:00:00Z",
+            "2025-00-10T00:00:00Z",
+            "1900-02-29T00:00:00Z",
+            "20x5-04-17T11:07:30Z",
+            "2025-04-17T11:07:30+",
+            "2025-04-17T11:07:3Z",
         ] {
             assert_eq!(parse_time(s), None, "{s}");
             assert_eq!(timestamp::parse(s), None, "{s}");

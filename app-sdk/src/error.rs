@@ -64,37 +64,24 @@ impl std::fmt::Display for Error {
     /// Written piece by piece rather than with format strings: apps print errors, and
     /// `write!` templates for every variant were a visible share of a small app's wasm.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let parts: [&str; 5] = match self {
-            Error::NotEmbedded => [
+        // (reason, detail, code in parentheses): fewer words per variant than a full template.
+        let (reason, detail, code): (&str, &str, Option<&str>) = match self {
+            Error::NotEmbedded => (
                 "the app is not embedded in a host page and standalone mode is disabled",
                 "",
-                "",
-                "",
-                "",
-            ],
-            Error::MissingItemId => [
-                "the page URL has no valid ?itemId= parameter",
-                "",
-                "",
-                "",
-                "",
-            ],
-            Error::ContextTimeout => ["the host did not send the context in time", "", "", "", ""],
+                None,
+            ),
+            Error::MissingItemId => ("the page URL has no valid ?itemId= parameter", "", None),
+            Error::ContextTimeout => ("the host did not send the context in time", "", None),
             Error::ContextRefused { code, message } => {
-                ["the host refused the context: ", message, " (", code, ")"]
+                ("the host refused the context: ", message, Some(code))
             }
-            Error::PortMissing => [
-                "the host sent the context without a message port",
-                "",
-                "",
-                "",
-                "",
-            ],
+            Error::PortMissing => ("the host sent the context without a message port", "", None),
             Error::TokenRefused { code, message } => {
-                ["the host refused the token: ", message, " (", code, ")"]
+                ("the host refused the token: ", message, Some(code))
             }
-            Error::TokenTimeout => ["the host did not send a token in time", "", "", "", ""],
-            Error::PortClosed(m) => ["the channel to the host is closed: ", m, "", "", ""],
+            Error::TokenTimeout => ("the host did not send a token in time", "", None),
+            Error::PortClosed(m) => ("the channel to the host is closed: ", m, None),
             Error::Http {
                 status,
                 code,
@@ -102,22 +89,27 @@ impl std::fmt::Display for Error {
             } => {
                 f.write_str("HTTP ")?;
                 f.write_str(&crate::codec::int_text(i64::from(*status)))?;
-                [": ", message, " (", code, ")"]
+                (": ", message, Some(code))
             }
-            Error::Network(m) => ["network error: ", m, "", "", ""],
-            Error::Decode(m) => ["could not decode: ", m, "", "", ""],
-            Error::Storage(m) => ["storage error: ", m, "", "", ""],
-            Error::Browser(m) => ["browser error: ", m, "", "", ""],
-            Error::Live { name, message } => ["live updates refused: ", message, " (", name, ")"],
-            Error::NotStandalone => [
+            Error::Network(m) => ("network error: ", m, None),
+            Error::Decode(m) => ("could not decode: ", m, None),
+            Error::Storage(m) => ("storage error: ", m, None),
+            Error::Browser(m) => ("browser error: ", m, None),
+            Error::Live { name, message } => ("live updates refused: ", message, Some(name)),
+            Error::NotStandalone => (
                 "this operation is only available in standalone mode",
                 "",
-                "",
-                "",
-                "",
-            ],
+                None,
+            ),
         };
-        parts.iter().try_for_each(|p| f.write_str(p))
+        f.write_str(reason)?;
+        f.write_str(detail)?;
+        if let Some(code) = code {
+            f.write_str(" (")?;
+            f.write_str(code)?;
+            f.write_str(")")?;
+        }
+        Ok(())
     }
 }
 
@@ -175,7 +167,7 @@ impl Error {
             Err(_) => Error::Http {
                 status,
                 code: String::new(),
-                message: body.chars().take(200).collect(),
+                message: chars_prefix(body, 200).to_owned(),
             },
         }
     }
@@ -189,6 +181,22 @@ impl Error {
             message: message.to_owned(),
         }
     }
+}
+
+/// The first `n` chars of `s` (all of it when shorter). Counted on bytes rather than with
+/// `chars().take(n)`, whose UTF-8 decoding and char-by-char collect cost wasm size.
+fn chars_prefix(s: &str, n: usize) -> &str {
+    let mut seen = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        // Every byte but a continuation byte (0b10xx_xxxx) starts a char.
+        if (b as i8) >= -0x40 {
+            if seen == n {
+                return s.get(..i).unwrap_or(s);
+            }
+            seen += 1;
+        }
+    }
+    s
 }
 
 /// Renders a thrown JS value (usually an `Error`) as text.
@@ -231,6 +239,22 @@ mod tests {
     fn a_non_graasp_body_becomes_the_message() {
         let e = Error::from_http(502, "Bad Gateway");
         assert_eq!(e, Error::http(502, "", "Bad Gateway"));
+    }
+
+    #[test]
+    fn a_long_body_is_cut_after_200_chars_on_a_char_boundary() {
+        let body = ["é".repeat(150), "x".repeat(100)].concat();
+        let first_200: String = body.chars().take(200).collect();
+        assert_eq!(first_200.len(), 150 * 2 + 50);
+        assert_eq!(
+            Error::from_http(500, &body),
+            Error::http(500, "", &first_200)
+        );
+        assert_eq!(chars_prefix("aé", 0), "");
+        assert_eq!(chars_prefix("aé", 2), "aé");
+        assert_eq!(chars_prefix("aé", 5), "aé");
+        assert_eq!(chars_prefix("aéb", 2), "aé");
+        assert_eq!(chars_prefix("", 3), "");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use crate::{
     channel::Channel,
     env::HostEnv,
     error::Error,
-    signal::{Slot, wait_or},
+    signal::{Slot, take_or},
 };
 use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
 use std::time::Duration;
@@ -57,7 +57,8 @@ pub(crate) async fn handshake(
         origin: env.own_origin.clone(),
     };
     env.post_to_host(&wire::ask(MessageKind::GetContext, item_id, &ask)?)?;
-    let (context, port) = wait_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
+    // The only waiter: the context is moved out of the slot, not cloned.
+    let (context, port) = take_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
     let channel = match port {
         Some(p) => Channel::port(p, item_id),
         None if context.mobile => Channel::window(env.clone(), item_id),

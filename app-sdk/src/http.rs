@@ -118,7 +118,13 @@ pub(crate) fn route(
     item: Option<&ItemId>,
     id: Option<&RowId>,
 ) -> String {
-    let mut url = api_host.trim_end_matches('/').to_owned();
+    // `strip_suffix` in a loop rather than `trim_end_matches`: the latter's reverse char
+    // searcher is two functions in the wasm that nothing else uses.
+    let mut host = api_host;
+    while let Some(h) = host.strip_suffix('/') {
+        host = h;
+    }
+    let mut url = host.to_owned();
     // Walk the template once: `{name}` placeholders are replaced, everything else copied.
     // (Splitting rather than slicing by index: no slicing panic paths in the wasm.)
     let mut parts = template.split('{');
@@ -223,9 +229,16 @@ pub(crate) fn encode_query(v: &str) -> String {
 pub(crate) fn decode_query(v: &str) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
-        js_sys::decode_uri_component(&v.replace('+', " "))
-            .ok()
-            .map(String::from)
+        // `+` → space by splitting (already linked for the Link header), not `str::replace`,
+        // whose generic searcher is a separate function in the wasm.
+        let mut spaced = String::with_capacity(v.len());
+        for (i, part) in v.split('+').enumerate() {
+            if i > 0 {
+                spaced.push(' ');
+            }
+            spaced.push_str(part);
+        }
+        js_sys::decode_uri_component(&spaced).ok().map(String::from)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {

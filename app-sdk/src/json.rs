@@ -53,16 +53,20 @@ pub(crate) fn value_of(v: &JsValue) -> Result<Value, String> {
     if let Some(s) = v.as_string() {
         return Ok(Value::String(s));
     }
+    // Index loops rather than `Array::iter` + `collect::<Result<..>>`: the iterator adapters
+    // are separate functions in the wasm.
     if let Some(a) = v.dyn_ref::<Array>().filter(|_| Array::is_array(v)) {
-        return a
-            .iter()
-            .map(|x| value_of(&x))
-            .collect::<Result<_, _>>()
-            .map(Value::Array);
+        let mut items = Vec::new();
+        for i in 0..a.length() {
+            items.push(value_of(&a.get(i))?);
+        }
+        return Ok(Value::Array(items));
     }
     if v.is_object() && !v.is_function() {
         let mut map = serde_json::Map::new();
-        for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
+        let keys = Object::keys(v.unchecked_ref::<Object>());
+        for i in 0..keys.length() {
+            let key = keys.get(i);
             let k = key.as_string().unwrap_or_default();
             let x = Reflect::get(v, &key).map_err(|e| crate::error::js_text(&e))?;
             map.insert(k, value_of(&x)?);

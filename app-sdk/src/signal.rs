@@ -14,7 +14,18 @@ use std::{
 
 struct State<T> {
     value: Option<T>,
+    /// The value was moved out by [`Slot::take`]: the slot stays settled.
+    taken: bool,
     wakers: Vec<Waker>,
+}
+
+impl<T> State<T> {
+    /// Remembers `w` to wake when the value is set (once per task).
+    fn register(&mut self, w: &Waker) {
+        if !self.wakers.iter().any(|x| x.will_wake(w)) {
+            self.wakers.push(w.clone());
+        }
+    }
 }
 
 /// The shared cell. Clones refer to the same value.
@@ -36,6 +47,7 @@ impl<T: Clone> Slot<T> {
         Slot {
             state: Rc::new(RefCell::new(State {
                 value: None,
+                taken: false,
                 wakers: Vec::new(),
             })),
         }
@@ -47,15 +59,17 @@ impl<T: Clone> Slot<T> {
             let Ok(mut st) = self.state.try_borrow_mut() else {
                 return false;
             };
-            if st.value.is_some() {
+            if st.value.is_some() || st.taken {
                 return false;
             }
             st.value = Some(value);
             std::mem::take(&mut st.wakers)
         };
         // Wake outside the borrow: a waker may poll synchronously in some executors.
-        for w in wakers {
-            w.wake();
+        // By reference, not `for w in wakers`: `vec::IntoIter`'s drop links an `assert_eq!`
+        // (and its `Debug` printing) into the wasm.
+        for w in &wakers {
+            w.wake_by_ref();
         }
         true
     }
@@ -76,6 +90,34 @@ impl<T: Clone> Slot<T> {
             state: self.state.clone(),
         }
     }
+
+    /// A future resolving to the value itself, moved out of the slot: for a slot with a single
+    /// waiter, which then needs no clone of it (nor the clone code in the wasm). The slot stays
+    /// settled: later `set`s are refused and `get` is `None`.
+    pub(crate) fn take(&self) -> Take<T> {
+        Take {
+            state: self.state.clone(),
+        }
+    }
+}
+
+/// Future returned by [`Slot::take`].
+pub(crate) struct Take<T> {
+    state: Rc<RefCell<State<T>>>,
+}
+
+impl<T> Future for Take<T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<T> {
+        let mut st = self.state.borrow_mut();
+        if let Some(v) = st.value.take() {
+            st.taken = true;
+            return Poll::Ready(v);
+        }
+        st.register(cx.waker());
+        Poll::Pending
+    }
 }
 
 /// Future returned by [`Slot::wait`].
@@ -91,9 +133,7 @@ impl<T: Clone> Future for Wait<T> {
         if let Some(v) = &st.value {
             return Poll::Ready(v.clone());
         }
-        if !st.wakers.iter().any(|w| w.will_wake(cx.waker())) {
-            st.wakers.push(cx.waker().clone());
-        }
+        st.register(cx.waker());
         Poll::Pending
     }
 }
@@ -105,12 +145,31 @@ pub(crate) async fn wait_or<T: Clone + 'static>(
     after: Duration,
     on_timeout: T,
 ) -> T {
+    let _timer = timeout(slot, after, on_timeout);
+    slot.wait().await
+}
+
+/// [`wait_or`] for a slot with a single waiter: the value is moved out ([`Slot::take`]).
+pub(crate) async fn take_or<T: Clone + 'static>(
+    slot: &Slot<T>,
+    after: Duration,
+    on_timeout: T,
+) -> T {
+    let _timer = timeout(slot, after, on_timeout);
+    slot.take().await
+}
+
+/// Sets `slot` to `on_timeout` after `after`, unless the returned timer is dropped first.
+fn timeout<T: Clone + 'static>(
+    slot: &Slot<T>,
+    after: Duration,
+    on_timeout: T,
+) -> gloo_timers::callback::Timeout {
     let s = slot.clone();
     let millis = u32::try_from(after.as_millis()).unwrap_or(u32::MAX);
-    let _timer = gloo_timers::callback::Timeout::new(millis, move || {
+    gloo_timers::callback::Timeout::new(millis, move || {
         s.set(on_timeout);
-    });
-    slot.wait().await
+    })
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -134,6 +193,18 @@ mod tests {
         assert_eq!(poll_once(&mut a), Poll::Ready(1));
         assert_eq!(poll_once(&mut b), Poll::Ready(1));
         assert_eq!(slot.get(), Some(1));
+    }
+
+    #[test]
+    fn a_taken_value_leaves_the_slot_settled() {
+        let slot: Slot<String> = Slot::new();
+        let mut t = slot.take();
+        assert!(poll_once(&mut t).is_pending());
+        assert!(slot.set("a".to_owned()));
+        assert_eq!(poll_once(&mut t), Poll::Ready("a".to_owned()));
+        assert_eq!(slot.get(), None);
+        assert!(!slot.set("b".to_owned()));
+        assert_eq!(slot.get(), None);
     }
 
     #[test]
