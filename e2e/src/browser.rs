@@ -2,7 +2,12 @@
 //! one browser session with a fresh profile, and the waiting helpers the tests read well with.
 
 use crate::error::{Error, Result};
-use fantoccini::{Client, ClientBuilder, Locator, elements::Element, wd::Capabilities};
+use axum::http::Method;
+use fantoccini::{
+    Client, ClientBuilder, Locator,
+    elements::Element,
+    wd::{Capabilities, WebDriverCompatibleCommand},
+};
 use hyper_util::client::legacy::connect::HttpConnector;
 use serde_json::{Value, json};
 use std::{
@@ -137,6 +142,27 @@ impl Drop for Chromedriver {
     }
 }
 
+/// Chromedriver's (non-W3C) command that returns and clears the browser console log.
+#[derive(Debug)]
+struct BrowserLog;
+
+impl WebDriverCompatibleCommand for BrowserLog {
+    fn endpoint(
+        &self,
+        base_url: &url::Url,
+        session_id: Option<&str>,
+    ) -> std::result::Result<url::Url, url::ParseError> {
+        base_url.join(&format!(
+            "session/{}/se/log",
+            session_id.unwrap_or_default()
+        ))
+    }
+
+    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
+        (Method::POST, Some(r#"{"type":"browser"}"#.to_owned()))
+    }
+}
+
 /// One headless Chromium session with a fresh profile.
 #[derive(Debug)]
 pub struct Browser {
@@ -167,6 +193,8 @@ impl Browser {
             "goog:chromeOptions".into(),
             json!({ "binary": chromium, "args": args }),
         );
+        // Keep the console of every frame, for the artifacts of a failed test.
+        caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
         let client = ClientBuilder::new(HttpConnector::new())
             .capabilities(caps)
             .connect(driver.url())
@@ -382,7 +410,25 @@ impl Browser {
         Ok(())
     }
 
-    /// Saves a screenshot and the HTML of the top-level page and every frame into `dir`, for
+    /// The browser console (every frame) since the last call: `LEVEL message` per entry.
+    /// Chromedriver's log endpoint empties its buffer on each read.
+    pub async fn console(&self) -> Result<Vec<String>> {
+        let v = self.client.issue_cmd(BrowserLog).await?;
+        let entries = v.as_array().cloned().unwrap_or_default();
+        Ok(entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e["timestamp"].as_u64().unwrap_or_default(),
+                    e["level"].as_str().unwrap_or("?"),
+                    e["message"].as_str().unwrap_or_default()
+                )
+            })
+            .collect())
+    }
+
+    /// Saves a screenshot, the console and the HTML of the top-level page and every frame into `dir`, for
     /// a failed test. Best effort: a page that cannot be read is skipped.
     pub async fn save_artifacts(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir)?;
@@ -395,6 +441,9 @@ impl Browser {
         }
         if let Ok(html) = self.client.source().await {
             std::fs::write(dir.join("page.html"), html)?;
+        }
+        if let Ok(lines) = self.console().await {
+            std::fs::write(dir.join("console.log"), lines.join("\n"))?;
         }
         // Each first-level iframe, and the first iframe inside each (the host in a hostile
         // framing page contains the app).

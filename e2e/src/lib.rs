@@ -29,6 +29,7 @@ pub mod browser;
 pub mod demo;
 mod error;
 pub mod host_page;
+pub mod journal;
 pub mod stack;
 
 pub use browser::Browser;
@@ -37,7 +38,8 @@ pub use stack::Stack;
 
 use std::path::PathBuf;
 
-/// Where failed tests leave a screenshot and the HTML of each frame:
+/// Where failed tests leave a screenshot, the HTML of each frame and the stack's request
+/// journal (`requests.log`, see [`journal`]):
 /// `$APPFRAME_E2E_ARTIFACTS`, else `$CARGO_TARGET_DIR/e2e-artifacts`, else `<repo>/target/e2e-artifacts`.
 pub fn artifacts_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("APPFRAME_E2E_ARTIFACTS") {
@@ -69,7 +71,8 @@ pub async fn run(name: &str, test: impl AsyncFnOnce(&Stack, &Browser) -> Result<
         }
         Err(e) => {
             let dir = artifacts_dir().join(name);
-            let saved = browser.save_artifacts(&dir).await.is_ok();
+            let saved = browser.save_artifacts(&dir).await.is_ok()
+                && std::fs::write(dir.join("requests.log"), stack.journal.text()).is_ok();
             let _ = browser.close().await;
             fail(name, &e, saved.then_some(dir));
         }

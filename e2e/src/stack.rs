@@ -5,6 +5,7 @@
 use crate::{
     demo::{APPS, DemoApp},
     error::{Error, Result},
+    journal::Journal,
 };
 use appframe_server::{AppState, config::Config};
 use axum::Router;
@@ -68,6 +69,8 @@ pub struct Stack {
     pub fixtures: String,
     /// The server's state (store access for checks that the UI cannot show).
     pub state: AppState,
+    /// Every request the host origin received and how it ended (saved when a test fails).
+    pub journal: Journal,
     tasks: Vec<JoinHandle<()>>,
     _data_dir: tempfile::TempDir,
 }
@@ -125,10 +128,15 @@ impl Stack {
         let (fixtures_listener, fixtures) = bind().await?;
         let config = demo_config(data_dir.path(), &host, &apps, &dist);
         let state = appframe_server::build_state(config).await?;
+        let journal = Journal::default();
+        let j = journal.clone();
         let host_router = Router::new()
             .nest_service(HOST_FIXTURES, ServeDir::new(fixtures_dir()))
             .nest_service(HOST_BRIDGE, ServeDir::new(dist.join("host-bridge")))
-            .merge(appframe_server::app(state.clone()));
+            .merge(appframe_server::app(state.clone()))
+            .layer(axum::middleware::from_fn(move |req, next| {
+                j.clone().record(req, next)
+            }));
         let tasks = vec![
             spawn(host_listener, host_router),
             spawn(
@@ -145,6 +153,7 @@ impl Stack {
             apps,
             fixtures,
             state,
+            journal,
             tasks,
             _data_dir: data_dir,
         })
