@@ -95,6 +95,18 @@
 //! - `js`: the `#[wasm_bindgen]` facade for plain JS apps (above). It exports `subscribe` and
 //!   `liveAppData`, so the JS package always carries the live-update code.
 //!
+//! ## Size
+//!
+//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships 40.5 KB
+//! gzip of wasm and glue in a release build (`cargo xtask bench size`). Apps that care use a
+//! smaller global allocator than Rust's default, as the examples do with `talc`:
+//!
+//! ```ignore
+//! #[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+//! #[global_allocator]
+//! static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+//! ```
+//!
 //! ## Tests
 //!
 //! Native unit tests: `cargo test -p appframe-sdk`. Browser tests (headless Chromium through
