@@ -173,17 +173,13 @@ fn browser_now() -> time::OffsetDateTime {
 }
 
 #[cfg(feature = "standalone")]
-/// A random v4 id from `crypto.getRandomValues` (falls back to `Math.random` without crypto).
+/// A random v4 id for a standalone row from `Math.random` (52 random bits per call): the ids
+/// only need to be unique within one browser's mock database, not unguessable.
 fn browser_id() -> RowId {
     let mut bytes = [0u8; 16];
-    let filled = window()
-        .ok()
-        .and_then(|w| w.crypto().ok())
-        .is_some_and(|c| c.get_random_values_with_u8_array(&mut bytes).is_ok());
-    if !filled {
-        for b in &mut bytes {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
+    for chunk in bytes.chunks_mut(4) {
+        let n = (js_sys::Math::random() * 4_294_967_296.0) as u32;
+        chunk.copy_from_slice(&n.to_le_bytes());
     }
     RowId(uuid::Builder::from_random_bytes(bytes).into_uuid())
 }

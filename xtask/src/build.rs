@@ -197,6 +197,12 @@ fn clean(ws: &Workspace, bundle: &Bundle) -> Result<()> {
     Ok(())
 }
 
+/// wasm-opt passes for release bundles: `-Oz`, then control flow flattened and rebuilt by the
+/// relooper and `-Oz` again, repeated while the module shrinks. Against a plain `-Oz` this
+/// measured 0.25 KB gzip less on the size probe and 1.7 KB less on the host demo, for about
+/// three times the optimisation time (80 s instead of 24 s for the 600 KB host demo).
+pub const WASM_OPT_PASSES: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz", "--converge"];
+
 /// cargo build → wasm-bindgen → wasm-opt for one bundle.
 fn compile(
     ws: &Workspace,
@@ -246,7 +252,7 @@ fn compile(
     if release && let Some(wasm_opt) = &tools.wasm_opt {
         let bg = out_dir.join(format!("{stem}_bg.wasm"));
         let mut opt = ws.command(wasm_opt);
-        opt.arg("-Oz")
+        opt.args(WASM_OPT_PASSES)
             .args(&tools.wasm_opt_flags)
             .arg(&bg)
             .arg("-o")

@@ -18,6 +18,8 @@
 //! import name must appear in it exactly once (as its key in the imports object) and every
 //! renamed export only as `wasm.<name>`. Anything else fails the build with the reason (a newer
 //! wasm-bindgen whose glue this does not understand), rather than shipping a broken bundle.
+//! esbuild drops comments, wasm-bindgen's `@ts-self-types` hint among them; the `.d.ts` still sits
+//! next to the glue.
 
 use std::path::Path;
 
@@ -223,14 +225,6 @@ pub fn rewrite_dts(dts: &str, renames: &Renames) -> String {
     out
 }
 
-/// The first line of wasm-bindgen's glue when it is a `@ts-self-types` directive, which the
-/// minifier would drop as a comment.
-fn types_directive(js: &str) -> Option<&str> {
-    js.lines()
-        .next()
-        .filter(|l| l.starts_with("/* @ts-self-types="))
-}
-
 /// Renames and minifies the bundle `<stem>_bg.wasm` + `<stem>.js` (+ `.d.ts`) in `out_dir`.
 pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
     let wasm_path = out_dir.join(format!("{stem}_bg.wasm"));
@@ -259,12 +253,6 @@ pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
     let _ = std::fs::remove_file(&tmp);
     if !status.success() {
         bail!("esbuild failed on {} ({status})", js_path.display());
-    }
-    if let Some(directive) = types_directive(&js) {
-        let min = std::fs::read_to_string(&js_path)
-            .with_context(|| format!("reading {}", js_path.display()))?;
-        std::fs::write(&js_path, [directive, "\n", &min].concat())
-            .with_context(|| format!("writing {}", js_path.display()))?;
     }
     std::fs::write(&wasm_path, new_wasm)
         .with_context(|| format!("writing {}", wasm_path.display()))?;
@@ -456,14 +444,5 @@ mod tests {
         let out = rewrite_dts(dts, &renames());
         assert!(out.contains("readonly z: (a: number) => number;"));
         assert!(out.contains("readonly memory:"));
-    }
-
-    #[test]
-    fn the_types_directive_is_found() {
-        assert_eq!(
-            types_directive("/* @ts-self-types=\"./a.d.ts\" */\nexport function f() {}"),
-            Some("/* @ts-self-types=\"./a.d.ts\" */")
-        );
-        assert_eq!(types_directive("export function f() {}"), None);
     }
 }
