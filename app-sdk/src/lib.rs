@@ -97,7 +97,7 @@
 //!
 //! ## Size
 //!
-//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships 40.5 KB
+//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships 40.2 KB
 //! gzip of wasm and glue in a release build (`cargo xtask bench size`). Apps that care use a
 //! smaller global allocator than Rust's default, as the examples do with `talc`:
 //!

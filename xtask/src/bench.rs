@@ -93,7 +93,7 @@ pub fn probe_verdict(sizes: &Sizes, optimized: bool) -> String {
         "OVER target"
     };
     format!(
-        "size probe (minimal SDK app, wasm + glue, gzip, wasm-opt -Oz): {} ({} B) vs target {} ({} B): {verdict}",
+        "size probe (minimal SDK app, wasm + glue, gzip, release pipeline): {} ({} B) vs target {} ({} B): {verdict}",
         size::kb(total),
         total,
         size::kb(SIZE_PROBE_TARGET_BYTES),
@@ -111,7 +111,9 @@ fn bench_size(ws: &mut Workspace) -> Result<()> {
             include_bench_only: true,
         },
     )?;
-    println!("\n== bundle sizes (release: wasm-release profile, wasm-opt -Oz) ==");
+    println!(
+        "\n== bundle sizes (release: wasm-release profile, wasm-opt passes, short names, minified glue) =="
+    );
     let measured = size::print_bundle_table(&built)?;
     match measured.iter().find(|(b, _)| b.name == SIZE_PROBE) {
         Some((probe, sizes)) => println!("{}", probe_verdict(sizes, probe.optimized)),
