@@ -201,7 +201,7 @@ fn clean(ws: &Workspace, bundle: &Bundle) -> Result<()> {
 /// relooper and `-Oz` again, repeated while the module shrinks. Against a plain `-Oz` this
 /// measured 0.25 KB gzip less on the size probe and 1.7 KB less on the host demo, for about
 /// three times the optimisation time (80 s instead of 24 s for the 600 KB host demo).
-pub const WASM_OPT_PASSES: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz", "--converge"];
+const WASM_OPT_PASSES: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz", "--converge"];
 
 /// cargo build → wasm-bindgen → wasm-opt for one bundle.
 fn compile(

@@ -58,22 +58,6 @@ fn is_internal_export(name: &str) -> bool {
         .any(|p| name.starts_with(p))
 }
 
-/// The export names that stay as they are.
-fn kept_exports(wasm: &[u8]) -> Result<Vec<String>> {
-    let mut kept = Vec::new();
-    for payload in Parser::new(0).parse_all(wasm) {
-        if let Payload::ExportSection(reader) = payload.context("reading the wasm module")? {
-            for export in reader {
-                let export = export.context("reading an export")?;
-                if !is_internal_export(export.name) {
-                    kept.push(export.name.to_owned());
-                }
-            }
-        }
-    }
-    Ok(kept)
-}
-
 /// The import module name that replaces `./<stem>_bg.js` (written before every import name).
 const GLUE_MODULE: &str = "w";
 
@@ -83,9 +67,6 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
     let mut module = wasm_encoder::Module::new();
     let mut renames = Renames::default();
     let mut reencoder = RoundtripReencoder;
-    // Short export names must not take a name the module keeps (`memory`, the app's exports).
-    let kept = kept_exports(wasm)?;
-    let mut next_export = 0;
     for payload in Parser::new(0).parse_all(wasm) {
         let payload = payload.context("reading the wasm module")?;
         match &payload {
@@ -107,6 +88,16 @@ pub fn rename_wasm(wasm: &[u8], glue_module: &str) -> Result<(Vec<u8>, Renames)>
                 module.section(&section);
             }
             Payload::ExportSection(reader) => {
+                // Short names must not take a name the module keeps (`memory`, the app's
+                // exports): those are read first.
+                let mut kept = Vec::new();
+                for export in reader.clone() {
+                    let export = export.context("reading an export")?;
+                    if !is_internal_export(export.name) {
+                        kept.push(export.name.to_owned());
+                    }
+                }
+                let mut next_export = 0;
                 let mut section = wasm_encoder::ExportSection::new();
                 for export in reader.clone() {
                     let export = export.context("reading an export")?;
