@@ -48,15 +48,19 @@ struct PackageJson {
     dependencies: std::collections::BTreeMap<String, String>,
 }
 
+/// The version spec of npm dependency `name` in package.json.
+fn dependency(package_json: &str, name: &str) -> Result<String> {
+    let mut pkg: PackageJson =
+        serde_json::from_str(package_json).context("xtask/npm/package.json is not valid JSON")?;
+    pkg.dependencies
+        .remove(name)
+        .with_context(|| format!("xtask/npm/package.json does not depend on {name}"))
+}
+
 /// The major version of npm `binaryen` pinned in package.json (`"132.0.0"` → 132); wasm-opt
 /// reports it as `wasm-opt version 132`.
 pub fn binaryen_major(package_json: &str) -> Result<u32> {
-    let pkg: PackageJson =
-        serde_json::from_str(package_json).context("xtask/npm/package.json is not valid JSON")?;
-    let spec = pkg
-        .dependencies
-        .get("binaryen")
-        .context("xtask/npm/package.json does not depend on binaryen")?;
+    let spec = dependency(package_json, "binaryen")?;
     let digits: String = spec
         .trim_start_matches(['=', '^', '~', 'v'])
         .chars()
@@ -70,16 +74,11 @@ pub fn binaryen_major(package_json: &str) -> Result<u32> {
 /// The exact npm `esbuild` version pinned in package.json (`"0.25.12"`); `esbuild --version`
 /// prints it as it is.
 pub fn esbuild_version(package_json: &str) -> Result<String> {
-    let pkg: PackageJson =
-        serde_json::from_str(package_json).context("xtask/npm/package.json is not valid JSON")?;
-    let spec = pkg
-        .dependencies
-        .get("esbuild")
-        .context("xtask/npm/package.json does not depend on esbuild")?;
+    let spec = dependency(package_json, "esbuild")?;
     if spec.is_empty() || !spec.chars().all(|c| c.is_ascii_digit() || c == '.') {
         bail!("esbuild must be pinned to an exact version in package.json, not `{spec}`");
     }
-    Ok(spec.clone())
+    Ok(spec)
 }
 
 /// Whether `wasm-opt --version` output (`wasm-opt version 132 (version_132)`) is that major.

@@ -179,6 +179,7 @@ fn ensure_wasm_bindgen(ws: &Workspace, cargo_bin: &Path) -> Result<PathBuf> {
 }
 
 /// The npm build tools pinned in `xtask/npm/package.json`, each `None` when unavailable.
+#[derive(Default)]
 struct NpmTools {
     wasm_opt: Option<PathBuf>,
     esbuild: Option<PathBuf>,
@@ -209,10 +210,7 @@ fn ensure_npm_tools(ws: &mut Workspace) -> Result<NpmTools> {
             say(&format!(
                 "{what}: npm not found, bundles will not be optimised"
             ));
-            return Ok(NpmTools {
-                wasm_opt: None,
-                esbuild: None,
-            });
+            return Ok(NpmTools::default());
         }
         say(&format!("{what}: missing, running npm ci"));
         let mut npm = ws.command("npm");
@@ -222,10 +220,7 @@ fn ensure_npm_tools(ws: &mut Workspace) -> Result<NpmTools> {
             say(&format!(
                 "npm ci failed ({err:#}); bundles will not be optimised"
             ));
-            return Ok(NpmTools {
-                wasm_opt: None,
-                esbuild: None,
-            });
+            return Ok(NpmTools::default());
         }
     }
     let tools = NpmTools {
