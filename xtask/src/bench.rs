@@ -12,7 +12,7 @@ use crate::size::{self, Sizes};
 use crate::workspace::{Package, Workspace};
 
 /// Runs the chosen benchmark(s).
-pub fn bench(ws: &mut Workspace, what: BenchWhat) -> Result<()> {
+pub fn bench(ws: &mut Workspace, what: BenchWhat, bundle: Option<&str>) -> Result<()> {
     let all = what == BenchWhat::All;
     if all || what == BenchWhat::Server {
         bench_server(ws)?;
@@ -21,7 +21,7 @@ pub fn bench(ws: &mut Workspace, what: BenchWhat) -> Result<()> {
         run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[])?;
     }
     if all || what == BenchWhat::Size {
-        bench_size(ws)?;
+        bench_size(ws, bundle)?;
     }
     if all || what == BenchWhat::Browser {
         bench_browser(ws)?;
@@ -101,7 +101,7 @@ pub fn probe_verdict(sizes: &Sizes, optimized: bool) -> String {
     )
 }
 
-fn bench_size(ws: &mut Workspace) -> Result<()> {
+fn bench_size(ws: &mut Workspace, only: Option<&str>) -> Result<()> {
     let tools = setup::ensure(ws, setup::Needs { browser: false })?;
     let built: Vec<Built> = build::build_all(
         ws,
@@ -109,14 +109,22 @@ fn bench_size(ws: &mut Workspace) -> Result<()> {
         build::Options {
             release: true,
             include_bench_only: true,
+            only,
         },
     )?;
+    if let Some(part) = only
+        && built.is_empty()
+    {
+        bail!("no bundle name contains `{part}`");
+    }
     println!(
         "\n== bundle sizes (release: wasm-release profile, wasm-opt passes, short names, minified glue) =="
     );
     let measured = size::print_bundle_table(&built)?;
     match measured.iter().find(|(b, _)| b.name == SIZE_PROBE) {
         Some((probe, sizes)) => println!("{}", probe_verdict(sizes, probe.optimized)),
+        // Left out by `--bundle`: nothing to judge.
+        None if only.is_some() => {}
         None => {
             if built.is_empty() {
                 println!("no bundle crate exists yet; nothing to measure");

@@ -14,19 +14,22 @@ use crate::workspace::{Package, Workspace};
 
 /// Which bundles to build and how.
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
+pub struct Options<'a> {
     /// `wasm-release` profile + wasm-opt; otherwise the dev profile without wasm-opt.
     pub release: bool,
     /// Also build bench-only bundles (the SDK size probe).
     pub include_bench_only: bool,
+    /// Only bundles whose name contains this (all when `None`).
+    pub only: Option<&'a str>,
 }
 
-impl Options {
+impl Options<'_> {
     /// What `cargo xtask build [--release]` builds.
     pub fn for_build(release: bool) -> Self {
         Self {
             release,
             include_bench_only: false,
+            only: None,
         }
     }
 }
@@ -77,7 +80,7 @@ const FOLDER_EXCLUDES: &[&str] = &[
 ];
 
 /// Builds the selected bundles in table order; returns what was written.
-pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options) -> Result<Vec<Built>> {
+pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec<Built>> {
     if opts.release && tools.wasm_opt.is_none() {
         eprintln!(
             "xtask: warning: wasm-opt (npm binaryen) is unavailable; release bundles are NOT size-optimised"
@@ -89,6 +92,7 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options) -> Result<Vec<Bui
     for bundle in BUNDLES
         .iter()
         .filter(|b| b.in_build || opts.include_bench_only)
+        .filter(|b| opts.only.is_none_or(|part| b.name.contains(part)))
     {
         let Some(pkg) = ready_package(ws, bundle)? else {
             continue;

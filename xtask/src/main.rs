@@ -66,6 +66,10 @@ enum Command {
         /// Which benchmark.
         #[arg(value_enum, default_value_t = BenchWhat::All)]
         what: BenchWhat,
+        /// `size` only: build and measure just the bundles whose name contains this (e.g.
+        /// `probe` for the SDK size probe alone, a quick loop while cutting size).
+        #[arg(long)]
+        bundle: Option<String>,
     },
     /// `cargo fmt --check` and `cargo clippy -D warnings` on every crate (native and wasm).
     Check,
@@ -112,7 +116,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Serve { skip_build } => serve::serve(&mut ws, skip_build),
         Command::Test => suites::test(&mut ws),
-        Command::Bench { what } => bench::bench(&mut ws, what),
+        Command::Bench { what, bundle } => bench::bench(&mut ws, what, bundle.as_deref()),
         Command::Check => check::check(&ws),
     }
 }

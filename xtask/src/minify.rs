@@ -12,8 +12,9 @@
 //! The glue module itself (`./<stem>_bg.js`, written before each of its ~100 imports) becomes
 //! `w`, and custom sections (`producers`, `target_features`: for tools only) are dropped.
 //!
-//! Only names that are private to the bundle change: imports of the glue module and exports that are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`,
-//! `__externref_*`, `wasm_bindgen__*`). `memory` and the app's own exports keep their names, so
+//! Only names that are private to the bundle change: imports of the glue module and exports that
+//! are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`, `__externref_*`, `wasm_bindgen__*`,
+//! `__wasm_bindgen_*`). `memory` and the app's own exports keep their names, so
 //! what `init()` resolves to still has them. The glue is checked before it is rewritten: every
 //! import name must appear in it exactly once (as its key in the imports object) and every
 //! renamed export only as `wasm.<name>`. Anything else fails the build with the reason (a newer
@@ -53,9 +54,17 @@ fn short_name(n: usize) -> String {
 
 /// Whether an export is wasm-bindgen's ABI rather than something the app exports.
 fn is_internal_export(name: &str) -> bool {
-    ["__wbindgen_", "__wbg_", "__externref_", "wasm_bindgen__"]
-        .iter()
-        .any(|p| name.starts_with(p))
+    // `__wasm_bindgen_func_elem_<n>`: closure shims of a module without a name section (the
+    // release profile strips it); `wasm_bindgen__…`: the same shims when names are present.
+    [
+        "__wbindgen_",
+        "__wbg_",
+        "__externref_",
+        "wasm_bindgen__",
+        "__wasm_bindgen_",
+    ]
+    .iter()
+    .any(|p| name.starts_with(p))
 }
 
 /// The import module name that replaces `./<stem>_bg.js` (written before every import name).
@@ -185,11 +194,16 @@ pub fn rewrite_glue(js: &str, glue_module: &str, renames: &Renames) -> Result<St
         edits.push((at[0], old.len(), new));
     }
     for (old, new) in &renames.exports {
+        // A closure shim's JS wrapper may carry the export's name (`function <name>(…)
+        // { … wasm.<name>(…) … }`): bare uses then name that local function, which esbuild
+        // renames on its own, and only `wasm.<name>` is the export.
+        let local = js.contains(&["function ", old, "("].concat());
         for at in occurrences(js, old) {
-            if !js[..at].ends_with("wasm.") {
+            if js[..at].ends_with("wasm.") {
+                edits.push((at, old.len(), new));
+            } else if !local {
                 bail!("the glue uses the export `{old}` other than as `wasm.{old}`");
             }
-            edits.push((at, old.len(), new));
         }
     }
     edits.sort_unstable_by_key(|e| e.0);
@@ -303,6 +317,7 @@ mod tests {
             ExportKind::Func,
             3,
         );
+        exports.export("__wasm_bindgen_func_elem_42", ExportKind::Func, 3);
         m.section(&exports);
         let mut code = CodeSection::new();
         let mut f = Function::new([]);
@@ -351,7 +366,8 @@ mod tests {
                 ("./snippets/x/inline0.js".to_owned(), "helper".to_owned()),
             ]
         );
-        assert_eq!(exports, ["memory", "start", "a", "b"]);
+        assert_eq!(exports, ["memory", "start", "a", "b", "c"]);
+        assert_eq!(renames.exports[2].0, "__wasm_bindgen_func_elem_42");
         assert_eq!(renames.imports[0].0, "__wbg_log_0123456789abcdef");
         let mut customs = 0;
         for p in Parser::new(0).parse_all(&out) {
@@ -412,6 +428,18 @@ mod tests {
             out,
             "const i = { \"w\": { q: function(a) { console.log(a); } } };\n\
              let p = wasm.z(1); let q = wasm.__wbindgen_malloc_x;"
+        );
+    }
+
+    #[test]
+    fn a_local_wrapper_named_like_an_export_keeps_its_name() {
+        let js = "const i = { \"./app_bg.js\": { __wbg_log_01: function(a) { f(a, __wbindgen_malloc); } } };\n\
+                  function __wbindgen_malloc(n) { return wasm.__wbindgen_malloc(n); }";
+        let out = rewrite_glue(js, "./app_bg.js", &renames()).unwrap();
+        assert_eq!(
+            out,
+            "const i = { \"w\": { q: function(a) { f(a, __wbindgen_malloc); } } };\n\
+             function __wbindgen_malloc(n) { return wasm.z(n); }"
         );
     }
 
