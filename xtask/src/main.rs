@@ -11,6 +11,7 @@ mod cmd;
 mod lockfile;
 mod minify;
 mod project;
+mod reorder;
 mod serve;
 mod setup;
 mod size;

@@ -10,7 +10,8 @@
 //! Emscripten's `env` module), so this does it for wasm-bindgen's.
 //!
 //! The glue module itself (`./<stem>_bg.js`, written before each of its ~100 imports) becomes
-//! `w`, and custom sections (`producers`, `target_features`: for tools only) are dropped.
+//! `w`, and custom sections (`producers`, `target_features`: for tools only) are dropped. Then
+//! the function bodies are sorted for gzip ([`crate::reorder`]).
 //!
 //! Only names that are private to the bundle change: imports of the glue module and exports that
 //! are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`, `__externref_*`, `wasm_bindgen__*`,
@@ -242,6 +243,8 @@ pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
     let glue_module = format!("./{stem}_bg.js");
     let (new_wasm, renames) = rename_wasm(&wasm, &glue_module)
         .with_context(|| format!("renaming in {}", wasm_path.display()))?;
+    let new_wasm = crate::reorder::reorder_functions(&new_wasm)
+        .with_context(|| format!("reordering the functions of {}", wasm_path.display()))?;
     let new_js = rewrite_glue(&js, &glue_module, &renames)
         .with_context(|| format!("renaming in {}", js_path.display()))?;
 
