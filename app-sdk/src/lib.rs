@@ -97,8 +97,8 @@
 //!
 //! ## Size
 //!
-//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships 40.2 KB
-//! gzip of wasm and glue in a release build (`cargo xtask bench size`). Apps that care use a
+//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships 39.9 KB
+//! gzip of wasm and glue in a release build, within the 40 KB budget (`cargo xtask bench size`). Apps that care use a
 //! smaller global allocator than Rust's default, as the examples do with `talc`:
 //!
 //! ```ignore
