@@ -15,11 +15,12 @@
 //!
 //! Only names that are private to the bundle change: imports of the glue module and exports that
 //! are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`, `__externref_*`, `wasm_bindgen__*`,
-//! `__wasm_bindgen_*`). `memory` and the app's own exports keep their names, so
-//! what `init()` resolves to still has them. The glue is checked before it is rewritten: every
-//! import name must appear in it exactly once (as its key in the imports object) and every
-//! renamed export only as `wasm.<name>`. Anything else fails the build with the reason (a newer
-//! wasm-bindgen whose glue this does not understand), rather than shipping a broken bundle.
+//! `__wasm_bindgen_*`). `memory` and the app's own exports keep their names, so what `init()`
+//! resolves to still has them. The glue is checked before it is rewritten: every import name must
+//! appear in it exactly once (as its key in the imports object) and every renamed export only as
+//! `wasm.<name>` (bare uses only where the glue declares a JS wrapper function of that name: they
+//! are that function). Anything else fails the build with the reason (a newer wasm-bindgen whose
+//! glue this does not understand), rather than shipping a broken bundle.
 //! esbuild drops comments, wasm-bindgen's `@ts-self-types` hint among them; the `.d.ts` still sits
 //! next to the glue.
 
