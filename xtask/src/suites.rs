@@ -1,17 +1,20 @@
-//! `cargo xtask test`: set up (with the browser), build the bundles, run every suite of
-//! [`crate::project::SUITES`] in order, stop at the first failure, and print a summary table.
+//! `cargo xtask test`: set up (with the browser), build the bundles, check the size probe's
+//! budget, run every suite of [`crate::project::SUITES`] in order, stop at the first failing
+//! suite, and print a summary table.
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
-use crate::build;
+use crate::build::{self, Built};
 use crate::check;
 use crate::cmd;
-use crate::project::{LOCAL_PG_URL, PG_URL_VAR, SUITES, Suite, SuiteKind};
+use crate::project::{
+    LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind,
+};
 use crate::setup::{self, Tools, WASM_TARGET};
-use crate::size;
+use crate::size::{self, Sizes};
 use crate::workspace::Workspace;
 
 /// How a step ended.
@@ -98,6 +101,7 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
             rows.push(row("setup", Outcome::Failed(format!("{err:#}")), step));
             rows.push(row(LINT_STEP, Outcome::NotRun, Instant::now()));
             rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
+            rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
             mark_not_run(&mut rows, SUITES);
             return finish(rows, total);
         }
@@ -108,27 +112,45 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
     if let Err(err) = check::check(ws) {
         rows.push(row(LINT_STEP, Outcome::Failed(format!("{err:#}")), step));
         rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
+        rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
         mark_not_run(&mut rows, SUITES);
         return finish(rows, total);
     }
     rows.push(row(LINT_STEP, Outcome::Passed(None), step));
 
     let step = Instant::now();
-    match build::build_all(ws, &tools, build::Options::for_build(true))
-        .and_then(|built| size::print_bundle_table(&built).map(|_| built))
-    {
-        Ok(built) if built.is_empty() => rows.push(row(
+    // The size probe is built with the bundles so that its budget is checked on every run.
+    let opts = build::Options {
+        release: true,
+        include_bench_only: true,
+        only: None,
+    };
+    match build::build_all(ws, &tools, opts).and_then(|built| size::print_bundle_table(&built)) {
+        Ok(measured) if measured.is_empty() => rows.push(row(
             "build wasm bundles",
             Outcome::Skipped("no bundle crate exists yet".into()),
             step,
         )),
-        Ok(_) => rows.push(row("build wasm bundles", Outcome::Passed(None), step)),
+        Ok(measured) => {
+            rows.push(row("build wasm bundles", Outcome::Passed(None), step));
+            // Deterministic for a given toolchain (everything is pinned), so a gate rather than
+            // a benchmark; an overage does not stop the suites, which still say whether the
+            // change works, but the run fails.
+            let outcome = size_budget(&measured);
+            if let Outcome::Passed(_) | Outcome::Failed(_) = &outcome
+                && let Some((_, sizes)) = measured.iter().find(|(b, _)| b.name == SIZE_PROBE)
+            {
+                println!("{}", crate::bench::probe_verdict(sizes, true));
+            }
+            rows.push(row(SIZE_STEP, outcome, Instant::now()));
+        }
         Err(err) => {
             rows.push(row(
                 "build wasm bundles",
                 Outcome::Failed(format!("{err:#}")),
                 step,
             ));
+            rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
             mark_not_run(&mut rows, SUITES);
             return finish(rows, total);
         }
@@ -148,6 +170,25 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
         }
     }
     finish(rows, total)
+}
+
+/// The name of the size-budget step in the summary.
+const SIZE_STEP: &str = "size budget (sdk probe <= 40 KB gzip)";
+
+/// Whether the size probe, as the build measured it, is within its budget.
+pub fn size_budget(measured: &[(Built, Sizes)]) -> Outcome {
+    match measured.iter().find(|(b, _)| b.name == SIZE_PROBE) {
+        None => Outcome::Skipped("the size probe was not built".into()),
+        Some((b, _)) if !b.optimized => {
+            Outcome::Skipped("wasm-opt is unavailable, so the sizes are not comparable".into())
+        }
+        Some((_, s)) if s.total_gz() <= SIZE_PROBE_TARGET_BYTES => Outcome::Passed(None),
+        Some((_, s)) => Outcome::Failed(format!(
+            "the size probe is {} B gzip, over its budget of {SIZE_PROBE_TARGET_BYTES} B \
+             (`cargo xtask bench size --bundle probe` measures it alone)",
+            s.total_gz()
+        )),
+    }
 }
 
 fn row(name: &str, outcome: Outcome, started: Instant) -> Row {
@@ -264,6 +305,40 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+
+    fn built(name: &'static str, optimized: bool) -> Built {
+        Built {
+            name,
+            out_dir: std::path::PathBuf::from("dist/x"),
+            stem: "x".into(),
+            optimized,
+        }
+    }
+
+    fn sizes(total: u64) -> Sizes {
+        Sizes {
+            wasm_raw: 3 * total,
+            wasm_gz: total - 1_000,
+            js_raw: 9_000,
+            js_gz: 1_000,
+        }
+    }
+
+    #[test]
+    fn the_probe_fails_the_run_only_when_measured_over_its_budget() {
+        let at = vec![(built(SIZE_PROBE, true), sizes(SIZE_PROBE_TARGET_BYTES))];
+        assert_eq!(size_budget(&at), Outcome::Passed(None));
+        let over = vec![(built(SIZE_PROBE, true), sizes(SIZE_PROBE_TARGET_BYTES + 1))];
+        let Outcome::Failed(why) = size_budget(&over) else {
+            panic!("one byte over must fail");
+        };
+        assert!(why.contains("40001 B gzip"), "{why}");
+        // Without wasm-opt the figure means nothing; without the probe there is nothing to judge.
+        let raw = vec![(built(SIZE_PROBE, false), sizes(90_000))];
+        assert!(matches!(size_budget(&raw), Outcome::Skipped(_)));
+        let other = vec![(built("counter", true), sizes(90_000))];
+        assert!(matches!(size_budget(&other), Outcome::Skipped(_)));
+    }
 
     #[test]
     fn the_env_url_wins_then_the_local_server_then_nothing() {
