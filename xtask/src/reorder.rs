@@ -13,7 +13,8 @@
 //! Function indices change with the order, so every use is rewritten through `wasm-encoder`'s
 //! reencoder (calls, `ref.func`, element segments, exports, the start function); imported
 //! functions keep their indices. The result is validated before it is returned: a module this
-//! does not understand fails the build rather than shipping broken.
+//! does not understand fails the build rather than shipping broken. A module that does not
+//! compress better sorted is returned as it came.
 
 use anyhow::{Context, Result, anyhow};
 use wasm_encoder::reencode::{self, Reencode};
@@ -112,7 +113,8 @@ fn order_by_bytes(wasm: &[u8]) -> Result<(u32, Vec<u32>)> {
     Ok((imported, order))
 }
 
-/// Returns `wasm` with its defined functions sorted by body bytes (see the module docs).
+/// Returns `wasm` with its defined functions sorted by body bytes (see the module docs), or
+/// `wasm` as it was when that order compresses no better.
 pub fn reorder_functions(wasm: &[u8]) -> Result<Vec<u8>> {
     let (imported, order) = order_by_bytes(wasm)?;
     let mut new_of = vec![0u32; order.len()];
@@ -132,6 +134,10 @@ pub fn reorder_functions(wasm: &[u8]) -> Result<Vec<u8>> {
     wasmparser::Validator::new_with_features(wasmparser::WasmFeatures::all())
         .validate_all(&out)
         .context("the reordered module does not validate")?;
+    // The sort is a heuristic: a module it does not help keeps the compiler's order.
+    if crate::size::gzip_len(&out)? >= crate::size::gzip_len(wasm)? {
+        return Ok(wasm.to_vec());
+    }
     Ok(out)
 }
 
@@ -340,6 +346,47 @@ mod tests {
                 vec![Op::Const(100)]
             ]
         );
+    }
+
+    /// Two look-alike functions with another between them in byte order, each too large for
+    /// gzip's 32 KB window to reach across the one in between: sorting would part the pair.
+    fn module_sorting_hurts() -> Vec<u8> {
+        let mut m = Module::new();
+        let mut types = TypeSection::new();
+        types.ty().function([], []);
+        m.section(&types);
+        let mut funcs = FunctionSection::new();
+        for _ in 0..3 {
+            funcs.function(0);
+        }
+        m.section(&funcs);
+        let noise = |seed: u32, first: i32| {
+            let mut f = Function::new([]);
+            let mut x = seed;
+            let mut sink = f.instructions();
+            sink.i32_const(first).drop();
+            for _ in 0..4_000 {
+                x = x.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                sink.i32_const((x >> 1) as i32).drop();
+            }
+            sink.end();
+            f
+        };
+        let mut code = CodeSection::new();
+        // In byte order (by the first constant): 1, 3, 2; as emitted: 1, 2 (its twin), 3.
+        code.function(&noise(7, 1));
+        code.function(&noise(7, 3));
+        code.function(&noise(99, 2));
+        m.section(&code);
+        m.finish()
+    }
+
+    #[test]
+    fn a_module_the_sort_does_not_help_keeps_its_order() {
+        let before = module_sorting_hurts();
+        assert_eq!(reorder_functions(&before).unwrap(), before);
+        // The small test module, by contrast, is reordered (it compresses better sorted).
+        assert_ne!(reorder_functions(&module()).unwrap(), module());
     }
 
     #[test]
