@@ -82,12 +82,22 @@ fn bench_browser(ws: &mut Workspace) -> Result<()> {
     run_bench_program(ws, BROWSER_BENCH, "the browser benchmark", &env)
 }
 
+/// The size probe among measured bundles, if it was built.
+pub fn find_probe(measured: &[(Built, Sizes)]) -> Option<&(Built, Sizes)> {
+    measured.iter().find(|(b, _)| b.name == SIZE_PROBE)
+}
+
+/// Whether the probe's wasm + glue gzip size is within its budget.
+pub fn within_budget(sizes: &Sizes) -> bool {
+    sizes.total_gz() <= SIZE_PROBE_TARGET_BYTES
+}
+
 /// The verdict line for the size probe against the budget.
 pub fn probe_verdict(sizes: &Sizes, optimized: bool) -> String {
     let total = sizes.total_gz();
     let verdict = if !optimized {
         "NOT COMPARABLE: wasm-opt did not run"
-    } else if total <= SIZE_PROBE_TARGET_BYTES {
+    } else if within_budget(sizes) {
         "within target"
     } else {
         "OVER target"
@@ -121,7 +131,7 @@ fn bench_size(ws: &mut Workspace, only: Option<&str>) -> Result<()> {
         "\n== bundle sizes (release: wasm-release profile, wasm-opt passes, short names, minified glue) =="
     );
     let measured = size::print_bundle_table(&built)?;
-    match measured.iter().find(|(b, _)| b.name == SIZE_PROBE) {
+    match find_probe(&measured) {
         Some((probe, sizes)) => println!("{}", probe_verdict(sizes, probe.optimized)),
         // Left out by `--bundle`: nothing to judge.
         None if only.is_some() => {}

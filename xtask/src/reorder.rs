@@ -30,6 +30,26 @@ struct Reorder {
     order: Vec<u32>,
 }
 
+impl Reorder {
+    /// One entry per defined function (its type, its body), in the new order.
+    fn in_order<T: Clone>(
+        &self,
+        items: &[T],
+        section: &str,
+    ) -> Result<Vec<T>, reencode::Error<anyhow::Error>> {
+        self.order
+            .iter()
+            .map(|&old| {
+                items.get(old as usize).cloned().ok_or_else(|| {
+                    reencode::Error::UserError(anyhow!(
+                        "the {section} has fewer entries than the module has functions"
+                    ))
+                })
+            })
+            .collect()
+    }
+}
+
 impl Reencode for Reorder {
     type Error = anyhow::Error;
 
@@ -51,10 +71,7 @@ impl Reencode for Reorder {
         section: wasmparser::FunctionSectionReader<'_>,
     ) -> Result<(), reencode::Error<Self::Error>> {
         let types = section.into_iter().collect::<Result<Vec<u32>, _>>()?;
-        for old in self.order.clone() {
-            let ty = types.get(old as usize).copied().ok_or_else(|| {
-                reencode::Error::UserError(anyhow!("the function section is shorter than the code"))
-            })?;
+        for ty in self.in_order(&types, "function section")? {
             functions.function(self.type_index(ty)?);
         }
         Ok(())
@@ -68,12 +85,7 @@ impl Reencode for Reorder {
         let bodies = section
             .into_iter()
             .collect::<Result<Vec<FunctionBody<'_>>, _>>()?;
-        for old in self.order.clone() {
-            let body = bodies.get(old as usize).cloned().ok_or_else(|| {
-                reencode::Error::UserError(anyhow!(
-                    "the code section is shorter than the functions"
-                ))
-            })?;
+        for body in self.in_order(&bodies, "code section")? {
             self.parse_function_body(code, body)?;
         }
         Ok(())

@@ -7,12 +7,11 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
 
+use crate::bench;
 use crate::build::{self, Built};
 use crate::check;
 use crate::cmd;
-use crate::project::{
-    LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind,
-};
+use crate::project::{LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind};
 use crate::setup::{self, Tools, WASM_TARGET};
 use crate::size::{self, Sizes};
 use crate::workspace::Workspace;
@@ -136,13 +135,10 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
             // Deterministic for a given toolchain (everything is pinned), so a gate rather than
             // a benchmark; an overage does not stop the suites, which still say whether the
             // change works, but the run fails.
-            let outcome = size_budget(&measured);
-            if let Outcome::Passed(_) | Outcome::Failed(_) = &outcome
-                && let Some((_, sizes)) = measured.iter().find(|(b, _)| b.name == SIZE_PROBE)
-            {
-                println!("{}", crate::bench::probe_verdict(sizes, true));
+            if let Some((probe, sizes)) = bench::find_probe(&measured) {
+                println!("{}", bench::probe_verdict(sizes, probe.optimized));
             }
-            rows.push(row(SIZE_STEP, outcome, Instant::now()));
+            rows.push(row(SIZE_STEP, size_budget(&measured), Instant::now()));
         }
         Err(err) => {
             rows.push(row(
@@ -177,12 +173,12 @@ const SIZE_STEP: &str = "size budget (sdk probe <= 40 KB gzip)";
 
 /// Whether the size probe, as the build measured it, is within its budget.
 pub fn size_budget(measured: &[(Built, Sizes)]) -> Outcome {
-    match measured.iter().find(|(b, _)| b.name == SIZE_PROBE) {
+    match bench::find_probe(measured) {
         None => Outcome::Skipped("the size probe was not built".into()),
         Some((b, _)) if !b.optimized => {
             Outcome::Skipped("wasm-opt is unavailable, so the sizes are not comparable".into())
         }
-        Some((_, s)) if s.total_gz() <= SIZE_PROBE_TARGET_BYTES => Outcome::Passed(None),
+        Some((_, s)) if bench::within_budget(s) => Outcome::Passed(None),
         Some((_, s)) => Outcome::Failed(format!(
             "the size probe is {} B gzip, over its budget of {SIZE_PROBE_TARGET_BYTES} B \
              (`cargo xtask bench size --bundle probe` measures it alone)",
@@ -305,6 +301,7 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
+    use crate::project::SIZE_PROBE;
 
     fn built(name: &'static str, optimized: bool) -> Built {
         Built {
