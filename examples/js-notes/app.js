@@ -72,6 +72,8 @@ function merge(notes, op, row) {
     return true;
   }
   if (op !== 'patch') return false; // the echo of a note already shown
+  // An older version (a change replayed onto a fresher list) never replaces a newer one.
+  if (Date.parse(notes[i].updatedAt) > Date.parse(row.updatedAt)) return false;
   notes[i] = row;
   return true;
 }
@@ -82,42 +84,74 @@ function canDelete(note, ctx) {
   return owner !== undefined && owner === ctx.accountId;
 }
 
-function render(app, ctx, notes) {
-  listEl.replaceChildren(
-    ...notes.map((note) => {
-      const li = document.createElement('li');
-      li.className = 'note';
-      li.dataset.id = note.id;
-      const text = document.createElement('span');
-      text.className = 'text';
-      text.textContent = note.data?.text ?? '';
-      const meta = document.createElement('span');
-      meta.className = 'meta';
-      meta.textContent = `${(note.creator ?? note.account)?.name ?? '?'} · ${note.visibility}`;
-      li.append(text, meta);
-      if (canDelete(note, ctx)) {
-        const del = document.createElement('button');
-        del.type = 'button';
-        del.className = 'delete';
-        del.textContent = 'Delete';
-        del.addEventListener('click', async () => {
-          del.disabled = true;
-          try {
-            await app.deleteAppData(note.id);
-            const i = notes.indexOf(note);
-            if (i !== -1) notes.splice(i, 1);
-            li.remove();
-            clearError();
-          } catch (e) {
-            del.disabled = false;
-            showError(e);
-          }
-        });
-        li.append(del);
+/** What a note's card shows: a card is rebuilt only when this changes. */
+function cardKey(note, ctx) {
+  return JSON.stringify([note.updatedAt, note.data?.text, note.visibility, canDelete(note, ctx)]);
+}
+
+/** Cards by note id, with the key they were built for. */
+const cards = new Map();
+
+function card(view, note) {
+  const { app, ctx } = view;
+  const li = document.createElement('li');
+  li.className = 'note';
+  li.dataset.id = note.id;
+  const text = document.createElement('span');
+  text.className = 'text';
+  text.textContent = note.data?.text ?? '';
+  const meta = document.createElement('span');
+  meta.className = 'meta';
+  meta.textContent = `${(note.creator ?? note.account)?.name ?? '?'} · ${note.visibility}`;
+  li.append(text, meta);
+  if (canDelete(note, ctx)) {
+    const del = document.createElement('button');
+    del.type = 'button';
+    del.className = 'delete';
+    del.textContent = 'Delete';
+    del.addEventListener('click', async () => {
+      del.disabled = true;
+      try {
+        await app.deleteAppData(note.id);
+        view.change('delete', note);
+        clearError();
+      } catch (e) {
+        del.disabled = false;
+        showError(e);
       }
-      return li;
-    }),
-  );
+    });
+    li.append(del);
+  }
+  return li;
+}
+
+/** Shows `notes`, touching only the cards that changed: a card the user is clicking stays in the
+ * page (rebuilding every card on every update would swallow a click that lands mid-update). */
+function render(view) {
+  const { ctx, notes } = view;
+  const wanted = new Set(notes.map((n) => n.id));
+  for (const [id, c] of cards) {
+    if (!wanted.has(id)) {
+      c.li.remove();
+      cards.delete(id);
+    }
+  }
+  let at = listEl.firstChild;
+  for (const note of notes) {
+    const key = cardKey(note, ctx);
+    let c = cards.get(note.id);
+    if (c === undefined || c.key !== key) {
+      const li = card(view, note);
+      if (c !== undefined) c.li.replaceWith(li);
+      c = { li, key };
+      cards.set(note.id, c);
+    }
+    if (c.li === at) {
+      at = at.nextSibling;
+    } else {
+      listEl.insertBefore(c.li, at);
+    }
+  }
 }
 
 async function main() {
@@ -132,23 +166,42 @@ async function main() {
   const me = members.find((m) => m.id === ctx.accountId)?.name ?? 'anonymous';
   $('who').textContent = `${me} (${ctx.permission}, ${ctx.context})${app.isStandalone() ? ' · standalone mode' : ''}`;
   const notes = await listNotes(app);
-  render(app, ctx, notes);
+  const view = { app, ctx, notes, change: null };
 
   // Live updates: notes added, edited or deleted by others appear without a reload. The SDK
   // keeps one socket, reconnects by itself and says `resync` when updates may have been missed.
+  // A refetch (after a reconnect or a server `resync`) may answer with a list read before a
+  // change that arrived meanwhile (an echo, or the app's own write): such changes are kept and
+  // applied again to the refetched list, and only the newest refetch counts.
+  let fetching = 0;
+  let duringFetch = null;
+  const change = (op, row) => {
+    duringFetch?.push([op, row]);
+    if (merge(notes, op, row)) render(view);
+  };
+  view.change = change;
+  render(view);
   app.subscribe('app-data', (ev) => {
     if (ev.type === 'error') {
       showError(ev.error);
       return;
     }
     if (ev.type === 'resync') {
+      const mine = ++fetching;
+      duringFetch = [];
       listNotes(app).then((fresh) => {
+        if (mine !== fetching) return;
+        for (const [op, row] of duringFetch) merge(fresh, op, row);
+        duringFetch = null;
         notes.splice(0, notes.length, ...fresh);
-        render(app, ctx, notes);
-      }, showError);
+        render(view);
+      }, (e) => {
+        if (mine === fetching) duringFetch = null;
+        showError(e);
+      });
       return;
     }
-    if (merge(notes, ev.op, ev.appData)) render(app, ctx, notes);
+    change(ev.op, ev.appData);
   });
 
   $('new-note').addEventListener('submit', async (ev) => {
@@ -166,7 +219,7 @@ async function main() {
         visibility: $('note-visibility').value,
       });
       // The server's echo may have come first: merge, never push twice.
-      if (merge(notes, 'post', note)) render(app, ctx, notes);
+      change('post', note);
       textEl.value = '';
       clearError();
     } catch (e) {

@@ -62,6 +62,33 @@ pub fn run(cmd: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// [`run`], but the lines of its stderr that contain one of `expected` are left out (warnings the
+/// project has answered once and for all, which would otherwise repeat for every bundle). On
+/// failure everything is shown: the dropped lines may then matter.
+pub fn run_without(cmd: &mut Command, expected: &[&str]) -> Result<()> {
+    let line = describe(cmd);
+    eprintln!("$ {line}");
+    let out = cmd
+        .stderr(std::process::Stdio::piped())
+        .output()
+        .with_context(|| format!("could not start `{line}`"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    eprint!("{}", kept_lines(&stderr, expected, out.status.success()));
+    if !out.status.success() {
+        bail!("`{line}` failed ({})", out.status);
+    }
+    Ok(())
+}
+
+/// The lines of `text` to show: all of them after a failure, else those without an `expected`
+/// part.
+fn kept_lines(text: &str, expected: &[&str], success: bool) -> String {
+    text.lines()
+        .filter(|l| !success || !expected.iter().any(|e| l.contains(e)))
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
 /// Test counts summed over every `test result:` line a cargo test run printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct TestCounts {
@@ -199,6 +226,16 @@ mod tests {
             }
         );
         assert!(run_tests(Command::new("sh").args(["-c", "exit 101"])).is_err());
+    }
+
+    #[test]
+    fn only_expected_lines_are_left_out_and_only_after_success() {
+        let text = "warning: the `target_features` custom section is missing\nother\n";
+        assert_eq!(kept_lines(text, &["`target_features`"], true), "other\n");
+        assert_eq!(kept_lines(text, &["`target_features`"], false), text);
+        assert_eq!(kept_lines(text, &[], true), text);
+        assert!(run_without(Command::new("sh").args(["-c", "exit 3"]), &[]).is_err());
+        assert!(run_without(Command::new("sh").args(["-c", "echo x >&2"]), &["x"]).is_ok());
     }
 
     #[test]

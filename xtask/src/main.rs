@@ -61,7 +61,17 @@ enum Command {
         skip_build: bool,
     },
     /// Set up (including the browser), build, and run every test suite; fails fast.
-    Test,
+    Test {
+        /// Run only these suites (repeatable: `--only e2e --only server`): no lint, and the
+        /// bundles are built only for the end-to-end suite. Ids: xtask, protocol, server, sdk,
+        /// browser, postgres-api, postgres-ws, e2e.
+        #[arg(long, value_name = "SUITE")]
+        only: Vec<String>,
+        /// Run the chosen suites this many times; each round runs even when an earlier one
+        /// failed, and the run fails if any did (shows whether a suite is reliable).
+        #[arg(long, default_value_t = 1, value_name = "N")]
+        repeat: u32,
+    },
     /// Run a benchmark (not a timed test).
     Bench {
         /// Which benchmark.
@@ -116,7 +126,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Serve { skip_build } => serve::serve(&mut ws, skip_build),
-        Command::Test => suites::test(&mut ws),
+        Command::Test { only, repeat } => {
+            let plan = suites::Plan::new(&only, repeat)?;
+            suites::test(&mut ws, &plan)
+        }
         Command::Bench { what, bundle } => bench::bench(&mut ws, what, bundle.as_deref()),
         Command::Check => check::check(&ws),
     }

@@ -160,6 +160,8 @@ pub enum SuiteKind {
 /// One test suite of `cargo xtask test`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Suite {
+    /// Short name for `cargo xtask test --only <id>`.
+    pub id: &'static str,
     /// Name shown in the summary table.
     pub name: &'static str,
     /// How it runs.
@@ -183,6 +185,7 @@ pub struct Suite {
 /// Every test suite, in run order (cheap and foundational first, so failures come fast).
 pub const SUITES: &[Suite] = &[
     Suite {
+        id: "xtask",
         name: "xtask",
         kind: SuiteKind::Native,
         crate_dirs: &["xtask"],
@@ -193,6 +196,7 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "protocol",
         name: "protocol",
         kind: SuiteKind::Native,
         crate_dirs: &["protocol"],
@@ -203,6 +207,7 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "server",
         name: "server (SQLite)",
         kind: SuiteKind::Native,
         crate_dirs: &["server"],
@@ -214,6 +219,7 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "sdk",
         name: "sdk (native)",
         kind: SuiteKind::Native,
         crate_dirs: &["app-sdk"],
@@ -224,6 +230,7 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "browser",
         name: "sdk + host (Chromium)",
         kind: SuiteKind::WasmBrowser,
         crate_dirs: &["app-sdk", "host"],
@@ -234,6 +241,7 @@ pub const SUITES: &[Suite] = &[
         features: &["appframe-sdk/js", "appframe-host/js"],
     },
     Suite {
+        id: "postgres-api",
         name: "server API (PostgreSQL)",
         kind: SuiteKind::Postgres,
         crate_dirs: &["server"],
@@ -246,6 +254,7 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "postgres-ws",
         name: "server websockets (PostgreSQL)",
         kind: SuiteKind::Postgres,
         crate_dirs: &["server"],
@@ -258,6 +267,7 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "e2e",
         name: "end-to-end (Chromium)",
         kind: SuiteKind::EndToEnd,
         crate_dirs: &["e2e"],

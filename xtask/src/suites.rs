@@ -1,6 +1,7 @@
 //! `cargo xtask test`: set up (with the browser), build the bundles, check the size probe's
 //! budget, run every suite of [`crate::project::SUITES`] in order, stop at the first failing
-//! suite, and print a summary table.
+//! suite, and print a summary table. `--only <id>` runs some suites alone and `--repeat <n>`
+//! runs them n times (see [`Plan`]).
 
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -85,8 +86,70 @@ fn local_postgres_answers() -> bool {
 /// The name of the fmt + clippy step in the summary.
 const LINT_STEP: &str = "lint (fmt, clippy -D warnings)";
 
-/// Runs everything; returns an error (non-zero exit) if any step failed.
-pub fn test(ws: &mut Workspace) -> Result<()> {
+/// What `cargo xtask test` runs: every suite once by default; `--only` narrows it to some
+/// suites (a quick loop: no lint, and no bundle build unless a chosen suite serves the bundles),
+/// `--repeat` runs the chosen suites several times (to show that a suite is reliable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Plan {
+    /// The suites, in run order.
+    pub suites: Vec<&'static Suite>,
+    /// fmt + clippy first.
+    pub lint: bool,
+    /// Build the wasm bundles (and check the size probe's budget when everything runs).
+    pub build: bool,
+    /// The whole run, not a subset: the size budget applies.
+    pub full: bool,
+    /// How many times the suites run.
+    pub repeat: u32,
+}
+
+impl Plan {
+    /// The plan for `--only <ids>` (empty: everything) and `--repeat <n>`.
+    pub fn new(only: &[String], repeat: u32) -> Result<Plan> {
+        if repeat == 0 {
+            bail!("--repeat must be at least 1");
+        }
+        for id in only {
+            if !SUITES.iter().any(|s| s.id == id) {
+                let ids: Vec<&str> = SUITES.iter().map(|s| s.id).collect();
+                bail!("no suite `{id}`; the suites are: {}", ids.join(", "));
+            }
+        }
+        let full = only.is_empty();
+        let suites: Vec<&'static Suite> = SUITES
+            .iter()
+            .filter(|s| full || only.iter().any(|id| id == s.id))
+            .collect();
+        let build = full || suites.iter().any(|s| s.kind == SuiteKind::EndToEnd);
+        Ok(Plan {
+            suites,
+            lint: full,
+            build,
+            full,
+            repeat,
+        })
+    }
+
+    fn mark_not_run(&self, rows: &mut Vec<Row>) {
+        for round in 1..=self.repeat {
+            mark_not_run(rows, &self.suites, self.round_name(round));
+        }
+    }
+
+    /// How a suite's row is named in repetition `round` (plain when there is only one).
+    fn round_name(&self, round: u32) -> impl Fn(&Suite) -> String + '_ {
+        move |s| {
+            if self.repeat == 1 {
+                s.name.to_owned()
+            } else {
+                format!("{} #{round}/{}", s.name, self.repeat)
+            }
+        }
+    }
+}
+
+/// Runs the plan; returns an error (non-zero exit) if any step failed.
+pub fn test(ws: &mut Workspace, plan: &Plan) -> Result<()> {
     let mut rows: Vec<Row> = Vec::new();
     let total = Instant::now();
 
@@ -98,71 +161,92 @@ pub fn test(ws: &mut Workspace) -> Result<()> {
         }
         Err(err) => {
             rows.push(row("setup", Outcome::Failed(format!("{err:#}")), step));
-            rows.push(row(LINT_STEP, Outcome::NotRun, Instant::now()));
-            rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
-            rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
-            mark_not_run(&mut rows, SUITES);
+            if plan.lint {
+                rows.push(row(LINT_STEP, Outcome::NotRun, Instant::now()));
+            }
+            if plan.build {
+                rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
+            }
+            if plan.full {
+                rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
+            }
+            plan.mark_not_run(&mut rows);
             return finish(rows, total);
         }
     };
 
     // Lint first: a formatting or clippy slip fails in minutes, not after the browser suites.
-    let step = Instant::now();
-    if let Err(err) = check::check(ws) {
-        rows.push(row(LINT_STEP, Outcome::Failed(format!("{err:#}")), step));
-        rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
-        rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
-        mark_not_run(&mut rows, SUITES);
-        return finish(rows, total);
-    }
-    rows.push(row(LINT_STEP, Outcome::Passed(None), step));
-
-    let step = Instant::now();
-    // The size probe is built with the bundles so that its budget is checked on every run.
-    let opts = build::Options {
-        release: true,
-        include_bench_only: true,
-        only: None,
-    };
-    match build::build_all(ws, &tools, opts).and_then(|built| size::print_bundle_table(&built)) {
-        Ok(measured) if measured.is_empty() => rows.push(row(
-            "build wasm bundles",
-            Outcome::Skipped("no bundle crate exists yet".into()),
-            step,
-        )),
-        Ok(measured) => {
-            rows.push(row("build wasm bundles", Outcome::Passed(None), step));
-            // Deterministic for a given toolchain (everything is pinned), so a gate rather than
-            // a benchmark; an overage does not stop the suites, which still say whether the
-            // change works, but the run fails.
-            if let Some((probe, sizes)) = bench::find_probe(&measured) {
-                println!("{}", bench::probe_verdict(sizes, probe.optimized));
-            }
-            rows.push(row(SIZE_STEP, size_budget(&measured), Instant::now()));
-        }
-        Err(err) => {
-            rows.push(row(
-                "build wasm bundles",
-                Outcome::Failed(format!("{err:#}")),
-                step,
-            ));
+    if plan.lint {
+        let step = Instant::now();
+        if let Err(err) = check::check(ws) {
+            rows.push(row(LINT_STEP, Outcome::Failed(format!("{err:#}")), step));
+            rows.push(row("build wasm bundles", Outcome::NotRun, Instant::now()));
             rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
-            mark_not_run(&mut rows, SUITES);
+            plan.mark_not_run(&mut rows);
             return finish(rows, total);
         }
+        rows.push(row(LINT_STEP, Outcome::Passed(None), step));
     }
 
-    for (i, suite) in SUITES.iter().enumerate() {
+    if plan.build {
         let step = Instant::now();
-        let outcome = match run_suite(ws, &tools, suite) {
-            Ok(outcome) => outcome,
-            Err(err) => Outcome::Failed(format!("{err:#}")),
+        // The size probe is built with the bundles so that its budget is checked on every
+        // full run.
+        let opts = build::Options {
+            release: true,
+            include_bench_only: plan.full,
+            only: None,
         };
-        let failed = matches!(outcome, Outcome::Failed(_));
-        rows.push(row(suite.name, outcome, step));
-        if failed {
-            mark_not_run(&mut rows, &SUITES[i + 1..]);
-            break;
+        match build::build_all(ws, &tools, opts).and_then(|built| size::print_bundle_table(&built))
+        {
+            Ok(measured) if measured.is_empty() => rows.push(row(
+                "build wasm bundles",
+                Outcome::Skipped("no bundle crate exists yet".into()),
+                step,
+            )),
+            Ok(measured) => {
+                rows.push(row("build wasm bundles", Outcome::Passed(None), step));
+                // Deterministic for a given toolchain (everything is pinned), so a gate rather
+                // than a benchmark; an overage does not stop the suites, which still say whether
+                // the change works, but the run fails.
+                if plan.full {
+                    if let Some((probe, sizes)) = bench::find_probe(&measured) {
+                        println!("{}", bench::probe_verdict(sizes, probe.optimized));
+                    }
+                    rows.push(row(SIZE_STEP, size_budget(&measured), Instant::now()));
+                }
+            }
+            Err(err) => {
+                rows.push(row(
+                    "build wasm bundles",
+                    Outcome::Failed(format!("{err:#}")),
+                    step,
+                ));
+                if plan.full {
+                    rows.push(row(SIZE_STEP, Outcome::NotRun, Instant::now()));
+                }
+                plan.mark_not_run(&mut rows);
+                return finish(rows, total);
+            }
+        }
+    }
+
+    for round in 1..=plan.repeat {
+        let name = plan.round_name(round);
+        for (i, suite) in plan.suites.iter().enumerate() {
+            let step = Instant::now();
+            let outcome = match run_suite(ws, &tools, suite) {
+                Ok(outcome) => outcome,
+                Err(err) => Outcome::Failed(format!("{err:#}")),
+            };
+            let failed = matches!(outcome, Outcome::Failed(_));
+            rows.push(row(&name(suite), outcome, step));
+            if failed {
+                // This round stops at its first failure; the next round starts afresh, so that
+                // `--repeat` counts how often a suite fails.
+                mark_not_run(&mut rows, &plan.suites[i + 1..], &name);
+                break;
+            }
         }
     }
     finish(rows, total)
@@ -195,9 +279,9 @@ fn row(name: &str, outcome: Outcome, started: Instant) -> Row {
     }
 }
 
-fn mark_not_run(rows: &mut Vec<Row>, rest: &[Suite]) {
+fn mark_not_run(rows: &mut Vec<Row>, rest: &[&Suite], name: impl Fn(&Suite) -> String) {
     rows.extend(rest.iter().map(|s| Row {
-        name: s.name.to_owned(),
+        name: name(s),
         outcome: Outcome::NotRun,
         elapsed: Duration::ZERO,
     }));
@@ -211,7 +295,11 @@ fn finish(rows: Vec<Row>, total: Instant) -> Result<()> {
         _ => None,
     });
     if let Some((name, why)) = first_failure {
-        bail!("{name} failed: {why}");
+        let failed = rows
+            .iter()
+            .filter(|r| matches!(r.outcome, Outcome::Failed(_)))
+            .count();
+        bail!("{failed} step(s) failed; the first: {name} failed: {why}");
     }
     // The plain closing line, summed over every suite's `test result:` lines.
     let passed: u64 = rows
@@ -392,6 +480,44 @@ mod tests {
     }
 
     #[test]
+    fn a_plan_runs_everything_or_only_the_named_suites_as_often_as_asked() {
+        let all = Plan::new(&[], 1).unwrap();
+        assert_eq!(all.suites.len(), SUITES.len());
+        assert!(all.lint && all.build && all.full);
+
+        let e2e = Plan::new(&["e2e".into()], 5).unwrap();
+        let ids: Vec<&str> = e2e.suites.iter().map(|s| s.id).collect();
+        assert_eq!(ids, ["e2e"]);
+        assert!(!e2e.lint && e2e.build && !e2e.full && e2e.repeat == 5);
+        assert_eq!(
+            e2e.round_name(2)(e2e.suites[0]),
+            "end-to-end (Chromium) #2/5"
+        );
+
+        // Suites keep their run order whatever the order of --only; no bundles without e2e.
+        let two = Plan::new(&["postgres-api".into(), "protocol".into()], 1).unwrap();
+        let ids: Vec<&str> = two.suites.iter().map(|s| s.id).collect();
+        assert_eq!(ids, ["protocol", "postgres-api"]);
+        assert!(!two.build);
+        assert_eq!(two.round_name(1)(two.suites[0]), "protocol");
+
+        let err = Plan::new(&["e2f".into()], 1).unwrap_err().to_string();
+        assert!(
+            err.contains("no suite `e2f`") && err.contains("e2e"),
+            "{err}"
+        );
+        assert!(Plan::new(&[], 0).is_err());
+    }
+
+    #[test]
+    fn every_suite_has_its_own_id() {
+        let mut ids: Vec<&str> = SUITES.iter().map(|s| s.id).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        assert_eq!(ids.len(), SUITES.len());
+    }
+
+    #[test]
     fn finish_fails_when_any_row_failed() {
         let ok = vec![row("a", Outcome::Passed(None), Instant::now())];
         assert!(finish(ok, Instant::now()).is_ok());
@@ -401,5 +527,6 @@ mod tests {
         ];
         let err = finish(bad, Instant::now()).unwrap_err().to_string();
         assert!(err.contains("b failed: exit 101"), "{err}");
+        assert!(err.starts_with("1 step(s) failed"), "{err}");
     }
 }

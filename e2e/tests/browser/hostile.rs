@@ -12,9 +12,10 @@ use appframe_e2e::{
 use serde_json::{Value, json};
 use std::time::Duration;
 
-/// How long "no answer" is watched for after the last hostile message. The bridge answers a
-/// legitimate request within milliseconds, so a second is a wide margin.
-const SILENCE: Duration = Duration::from_millis(1500);
+/// A message the test posts after the hostile ones have been handled: messages from one window
+/// to another arrive in order, so once the fence has arrived, any answer the host could have
+/// sent to the hostile page before it has arrived too (no waiting for silence).
+const FENCE: &str = "__e2e_fence";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_window_of_another_origin_posting_get_context_to_the_host_is_ignored_and_logged() {
@@ -54,7 +55,24 @@ async fn a_window_of_another_origin_posting_get_context_to_the_host_is_ignored_a
             Ok((ignored.len() == 4).then_some(ignored))
         })
         .await?;
-        tokio::time::sleep(SILENCE).await;
+        // The fence goes from the host page's window to the attacker, the way an answer would.
+        b.js(
+            "window.parent.postMessage(arguments[0], '*');",
+            vec![json!(FENCE)],
+        )
+        .await?;
+        b.top().await?;
+        b.wait_until("the fence to reach the attacker", async |b| {
+            let fenced = b
+                .js(
+                    "return window.received.some(m => m.data === arguments[0]);",
+                    vec![json!(FENCE)],
+                )
+                .await?;
+            Ok((fenced == json!(true)).then_some(()))
+        })
+        .await?;
+        b.enter_frame("#host-frame").await?;
         let log = bridge_log(b).await?;
         ensure!(
             count(&log, "out", "GET_CONTEXT_SUCCESS") == contexts_before,
@@ -65,10 +83,12 @@ async fn a_window_of_another_origin_posting_get_context_to_the_host_is_ignored_a
             "the host sent a token to the foreign window: {log:?}"
         );
         b.top().await?;
-        let received = b.js("return window.received;", vec![]).await?;
+        let received = b
+            .js("return window.received.map(m => m.data);", vec![])
+            .await?;
         ensure!(
-            received == json!([]),
-            "the foreign window received {received}"
+            received == json!([FENCE]),
+            "the foreign window received more than the fence: {received}"
         );
         Ok(())
     })
@@ -109,11 +129,39 @@ async fn an_app_frame_navigated_to_an_unregistered_origin_gets_no_context_and_no
             Ok((report["directToken"] != json!("pending") && !report.is_null()).then_some(()))
         })
         .await?;
-        tokio::time::sleep(SILENCE).await;
-        let report = b.js("return window.report;", vec![]).await?;
+        // Once the host has refused all six requests, the fence goes from the host page's window
+        // to the rogue page, the way an answer would.
+        b.top().await?;
+        b.wait_until(
+            "the host to refuse the rogue page's six requests",
+            async |b| {
+                let refused = bridge_log(b)
+                    .await?
+                    .iter()
+                    .filter(|l| l.outcome == "ignored" && l.reason.contains("not registered"))
+                    .count();
+                Ok((refused >= 6).then_some(()))
+            },
+        )
+        .await?;
+        b.js(
+            "document.getElementById('app-frame').contentWindow.postMessage(arguments[0], '*');",
+            vec![json!(FENCE)],
+        )
+        .await?;
+        b.enter_app_frame().await?;
+        let report = b
+            .wait_until("the fence to reach the rogue page", async |b| {
+                let report = b.js("return window.report;", vec![]).await?;
+                let fenced = report["received"]
+                    .as_array()
+                    .is_some_and(|r| r.iter().any(|m| m == FENCE));
+                Ok(fenced.then_some(report))
+            })
+            .await?;
         ensure!(
-            report["received"] == json!([]),
-            "the rogue page received {report}"
+            report["received"] == json!([FENCE]),
+            "the rogue page received more than the fence: {report}"
         );
         ensure!(
             report["ports"] == json!(0),

@@ -88,3 +88,44 @@ async fn js_notes_of_one_member_appear_live_for_another_through_the_js_facade() 
     })
     .await;
 }
+
+/// js-notes re-renders only what changed: when another member's note arrives live, the cards
+/// already shown stay the same elements (a rebuilt card would swallow a click landing on its
+/// Delete button at that moment).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn js_notes_keeps_the_cards_it_shows_when_a_live_note_arrives() {
+    run("live_js_notes_cards_kept", async |stack, b| {
+        let bob = Browser::start().await?;
+        let outcome = async {
+            open_app(b, stack, JS_NOTES, "builder", ALICE).await?;
+            open_app(&bob, stack, JS_NOTES, "player", BOB).await?;
+            JS_NOTES_UI.add(b, "kept card", "item").await?;
+            let li = JS_NOTES_UI.note(b, "kept card").await?;
+            b.js(
+                "arguments[0].__e2eCard = 'kept';",
+                vec![serde_json::to_value(&li)?],
+            )
+            .await?;
+            JS_NOTES_UI.add(&bob, "arriving", "item").await?;
+            JS_NOTES_UI
+                .wait_texts(b, &["kept card", "arriving"])
+                .await?;
+            let kept = b
+                .js(
+                    "return Array.from(document.querySelectorAll('li.note'))
+                       .some(li => li.__e2eCard === 'kept');",
+                    vec![],
+                )
+                .await?;
+            ensure!(
+                kept == json!(true),
+                "the live note rebuilt the cards already shown"
+            );
+            Ok(())
+        }
+        .await;
+        let _ = bob.close().await;
+        outcome
+    })
+    .await;
+}

@@ -216,3 +216,140 @@ async fn the_iframe_grows_when_notes_are_added() {
     })
     .await;
 }
+
+/// Marks the element of the note showing `text`, so that [`same_card`] can tell whether the
+/// page rebuilt it.
+async fn mark_card(b: &Browser, text: &str) -> Result<()> {
+    let li = UI.note(b, text).await?;
+    b.js(
+        "arguments[0].__e2eCard = 'kept';",
+        vec![serde_json::to_value(&li)?],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Whether the element of note `id` is still the one [`mark_card`] marked.
+async fn same_card(b: &Browser, id: &str) -> Result<bool> {
+    let kept = b
+        .js(
+            "const li = document.querySelector(`li.note[data-id=\"${arguments[0]}\"]`);
+             return li ? li.__e2eCard === 'kept' : false;",
+            vec![json!(id)],
+        )
+        .await?;
+    Ok(kept == json!(true))
+}
+
+/// The inline background of note `id`.
+async fn card_background(b: &Browser, id: &str) -> Result<String> {
+    let v = b
+        .js(
+            "const li = document.querySelector(`li.note[data-id=\"${arguments[0]}\"]`);
+             return li ? li.style.background : '';",
+            vec![json!(id)],
+        )
+        .await?;
+    Ok(v.as_str().unwrap_or_default().to_owned())
+}
+
+/// The race of issue 11, forced: a live update of the very note being edited (its colour,
+/// changed by the same admin in another browser) arrives between "Edit" and "Save". The card
+/// must stay the same element with its editor and draft open, Save must reach the server, and
+/// the other tab's colour must survive (the editor only writes what the user changed).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_note_being_edited_keeps_its_editor_and_draft_through_a_live_update_of_itself() {
+    run("sticky_edit_through_live_update", async |stack, b| {
+        let other = Browser::start().await?;
+        let outcome = async {
+            open_app(b, stack, STICKY_NOTES, "builder", ALICE).await?;
+            UI.add(b, "race note", "item").await?;
+            UI.add(b, "bystander", "item").await?;
+            let li = UI.note(b, "race note").await?;
+            let id = li
+                .attr("data-id")
+                .await?
+                .ok_or_else(|| appframe_e2e::Error::Check("note without data-id".into()))?;
+            let before = card_background(b, &id).await?;
+            mark_card(b, "race note").await?;
+
+            // Alice opens the editor and types, but has not saved yet.
+            li.find(Locator::Css(".edit")).await?.click().await?;
+            let area = b.find("li.note textarea.edit-text").await?;
+            area.clear().await?;
+            area.send_keys("race note, mine").await?;
+
+            // Meanwhile, in another browser, she changes the note's colour and saves.
+            open_app(&other, stack, STICKY_NOTES, "builder", ALICE).await?;
+            let card = UI.note(&other, "race note").await?;
+            card.find(Locator::Css(".edit")).await?.click().await?;
+            let colours = palette(&other).await?;
+            let new_colour = colours
+                .iter()
+                .find(|c| !before.is_empty() && !colour_matches(&before, c))
+                .cloned()
+                .ok_or_else(|| appframe_e2e::Error::Check(format!("no other colour in {colours:?}")))?;
+            other.select("li.note select.edit-color", &new_colour).await?;
+            other.click("li.note .save").await?;
+            other
+                .wait_until("the other browser's save", async |o| {
+                    Ok((o.count("li.note textarea.edit-text").await? == 0).then_some(()))
+                })
+                .await?;
+
+            // The live update reaches the first browser: the card shows the new colour...
+            b.wait_until("the live colour change in the editing browser", async |b| {
+                let now = card_background(b, &id).await?;
+                Ok(colour_matches(&now, &new_colour).then_some(()))
+            })
+            .await?;
+            // ...and is the same element, its editor open with the draft as typed.
+            ensure!(
+                same_card(b, &id).await?,
+                "the live update rebuilt the card being edited"
+            );
+            let draft = b
+                .js(
+                    "const t = document.querySelector('li.note textarea.edit-text'); return t ? t.value : null;",
+                    vec![],
+                )
+                .await?;
+            ensure!(
+                draft == json!("race note, mine"),
+                "the editor's draft after the live update: {draft}"
+            );
+
+            b.click("li.note .save").await?;
+            UI.note(b, "race note, mine").await?;
+            let status = b.text("#status").await?;
+            ensure!(status == "ready", "after saving the app reads {status:?}");
+            // Saved as typed, in the colour the other tab chose; both browsers agree.
+            ensure!(
+                colour_matches(&card_background(b, &id).await?, &new_colour),
+                "saving the text reverted the other tab's colour"
+            );
+            UI.note(&other, "race note, mine").await?;
+            other
+                .wait_until("the other browser to show the colour", async |o| {
+                    Ok(colour_matches(&card_background(o, &id).await?, &new_colour).then_some(()))
+                })
+                .await?;
+            Ok(())
+        }
+        .await;
+        let _ = other.close().await;
+        outcome
+    })
+    .await;
+}
+
+/// Whether a CSS `background` value (the browser writes `rgb(r, g, b)`) is the hex colour
+/// `#rrggbb`.
+fn colour_matches(css: &str, hex: &str) -> bool {
+    let h = hex.trim_start_matches('#');
+    let channel = |i: usize| h.get(i..i + 2).and_then(|c| u8::from_str_radix(c, 16).ok());
+    match (channel(0), channel(2), channel(4)) {
+        (Some(r), Some(g), Some(b)) => css.contains(&format!("rgb({r}, {g}, {b})")),
+        _ => false,
+    }
+}

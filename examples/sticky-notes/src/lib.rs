@@ -311,8 +311,8 @@ fn StickyNotes() -> impl IntoView {
                 <ul class="notes">
                     <For
                         each=move || st.notes.get()
-                        key=|n| (n.id, n.updated_at)
-                        children=move |row| view! { <NoteCard st=st row=row/> }
+                        key=|n| n.id
+                        children=move |row| view! { <NoteCard st=st id=row.id/> }
                     />
                 </ul>
                 <Show when=move || st.ctx.get().as_ref().is_some_and(can_edit_settings)>
@@ -390,36 +390,63 @@ fn NewNote(st: State) -> impl IntoView {
 }
 
 /// One note, with its buttons when the user may change it.
+///
+/// The card lives as long as its note is in the list (the list is keyed by id): live updates of
+/// this note or of others change what it shows, never its state, so an open editor, its draft
+/// and a click in flight survive an echo or a refetch. What it shows is memoised, so an update
+/// that changes nothing visible touches nothing in the page.
 #[component]
-fn NoteCard(st: State, row: AppData) -> impl IntoView {
-    let note = Note::from_row(&row);
-    let id = note.id;
-    let may_modify = st
-        .ctx
-        .get_untracked()
-        .is_some_and(|c| can_modify(&row, c.account_id, c.permission));
+fn NoteCard(st: State, id: RowId) -> impl IntoView {
+    let row = Memo::new(move |_| st.notes.with(|ns| ns.iter().find(|n| n.id == id).cloned()));
+    let note = Memo::new(move |_| row.with(|r| r.as_ref().map(Note::from_row)));
+    let may_modify = Memo::new(move |_| {
+        let ctx = st.ctx.get();
+        row.with(|r| {
+            r.as_ref()
+                .zip(ctx)
+                .is_some_and(|(r, c)| can_modify(r, c.account_id, c.permission))
+        })
+    });
+    let shown = move |f: fn(&Note) -> String| move || note.with(|n| n.as_ref().map(f));
     let editing = RwSignal::new(false);
-    let draft = RwSignal::new(note.text.clone());
-    let draft_color = RwSignal::new(note.color.clone());
-    let data = StoredValue::new(row.data.clone());
+    let draft = RwSignal::new(String::new());
+    // The colour the user picked in the editor; until they pick one, the note's own (which
+    // another member may change while the editor is open).
+    let draft_color = RwSignal::new(None::<String>);
+    let shown_color = move || {
+        draft_color
+            .get()
+            .or_else(|| note.with(|n| n.as_ref().map(|n| n.color.clone())))
+            .unwrap_or_default()
+    };
 
+    let edit = move |_| {
+        // The draft starts from the note as it is now, not as it was when the card was built.
+        if let Some(n) = note.get_untracked() {
+            draft.set(n.text);
+        }
+        draft_color.set(None);
+        editing.set(true);
+    };
     let save = move |_| {
+        let text = draft.get_untracked();
+        let color = draft_color.get_untracked();
         st.run(async move {
-            let new = edited(
-                &data.get_value(),
-                &draft.get_untracked(),
-                &draft_color.get_untracked(),
-            )?;
+            // The row's latest data, so that fields changed meanwhile (an attachment added or the
+            // colour changed in another tab) are kept: a PATCH replaces the whole `data`.
+            let data = current_data(st, id)?;
+            let color = color.unwrap_or_else(|| color_of(&data));
+            let new = edited(&data, &text, &color)?;
             let app = st.app()?;
             let row = app.patch_app_data(id, new).await?;
-            editing.set(false);
+            // The card is gone when the note was deleted meanwhile: nothing left to close.
+            let _ = editing.try_set(false);
             st.replace_note(row);
             st.log(&app, "edit-note", id).await
         });
     };
-    let attachment = note.attachment.clone();
     let delete = move |_| {
-        let attachment = attachment.clone();
+        let attachment = note.with_untracked(|n| n.as_ref().and_then(|n| n.attachment.clone()));
         st.run(async move {
             let app = st.app()?;
             app.delete_app_data(id).await?;
@@ -438,7 +465,6 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
             st.log(&app, "delete-note", id).await
         });
     };
-    let previous = note.attachment.clone();
     let attach = move |ev: leptos::ev::Event| {
         let Some(input) = ev
             .target()
@@ -449,10 +475,6 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
         let Some(file) = input.files().and_then(|f| f.get(0)) else {
             return;
         };
-        let previous = previous.clone();
-        // Read now: a live update may replace this card (and dispose its stored value) while
-        // the upload runs, and reading a disposed value panics.
-        let current = data.get_value();
         st.run(async move {
             let app = st.app()?;
             let uploaded = app.upload_app_data_file(&file, &file.name()).await?;
@@ -461,8 +483,11 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
                 name: file.name(),
             };
             st.files.update(|fs| fs.push(uploaded.id));
+            // Read after the upload, which may take a while: the note as it is now.
+            let data = current_data(st, id)?;
+            let previous = attachment_of(&data);
             let row = app
-                .patch_app_data(id, with_attachment(&current, &attachment))
+                .patch_app_data(id, with_attachment(&data, &attachment))
                 .await?;
             st.replace_note(row);
             if let Some(old) = previous
@@ -475,74 +500,90 @@ fn NoteCard(st: State, row: AppData) -> impl IntoView {
         });
     };
 
-    let file_view = note.attachment.clone().map(|a| {
-        let visible = move || st.files.get().contains(&a.id);
-        let name = a.name.clone();
-        let link = move || st.links.get().into_iter().find(|(f, _)| *f == a.id).map(|(_, url)| url);
-        let download = move |_| {
-            st.run(async move {
-                let app = st.app()?;
-                let blob = app.download_app_data_file_url(a.id).await?;
-                let url = blob.url().to_owned();
-                st.blobs.update_value(|b| {
-                    // Drops (revokes) the previous URL of this file.
-                    b.retain(|(f, _)| *f != a.id);
-                    b.push((a.id, blob));
-                });
-                st.links.update(|l| {
-                    l.retain(|(f, _)| *f != a.id);
-                    l.push((a.id, url));
-                });
-                Ok(())
-            });
-        };
-        let name2 = name.clone();
-        view! {
-            <p class="attachment">
-                {move || {
-                    let name = name2.clone();
-                    if !visible() {
-                        view! { <span class="muted" title="Files are visible to their uploader and admins">{"📎 "}{name}</span> }.into_any()
-                    } else if let Some(url) = link() {
-                        let label = format!("💾 Save {name}");
-                        view! { <a class="file-link" href=url download=name>{label}</a> }.into_any()
-                    } else {
-                        view! { <button class="download" type="button" on:click=download>{"📎 "}{name}</button> }.into_any()
-                    }
-                }}
-            </p>
-        }
-    });
-
-    let color = note.color.clone();
-    let text = note.text.clone();
+    let attachment =
+        Memo::new(move |_| note.with(|n| n.as_ref().and_then(|n| n.attachment.clone())));
+    let color = shown(|n| format!("background:{}", n.color));
     view! {
-        <li class="note" data-id=id.to_string() style=format!("background:{color}")>
+        <li class="note" data-id=id.to_string() style=color>
             <Show
                 when=move || editing.get()
-                fallback=move || view! { <p class="note-text">{text.clone()}</p> }
+                fallback=move || view! { <p class="note-text">{shown(|n| n.text.clone())}</p> }
             >
                 <textarea class="edit-text" rows="3"
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
-                <select class="edit-color" on:change=move |ev| draft_color.set(event_target_value(&ev))>
-                    {color_options(st, move || draft_color.get())}
+                <select class="edit-color" on:change=move |ev| draft_color.set(Some(event_target_value(&ev)))>
+                    {color_options(st, shown_color)}
                 </select>
                 <button class="save" type="button" on:click=save>"Save"</button>
                 <button class="cancel" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
             </Show>
-            {file_view}
-            <p class="meta muted">{note.author.clone()}" · "{note.visibility}</p>
-            {may_modify.then(|| view! {
+            {move || attachment.get().map(|a| view! { <FileChip st=st file=a/> })}
+            <p class="meta muted">{shown(|n| n.author.clone())}" · "{shown(|n| n.visibility.to_owned())}</p>
+            <Show when=move || may_modify.get()>
                 <div class="row">
-                    <button class="edit" type="button" on:click=move |_| editing.set(true)>"Edit"</button>
+                    <button class="edit" type="button" on:click=edit>"Edit"</button>
                     <button class="delete" type="button" on:click=delete>"Delete"</button>
                     <label class="attach">"Attach file "
                         <input type="file" id=format!("attach-{id}") on:change=attach/>
                     </label>
                 </div>
-            })}
+            </Show>
         </li>
+    }
+}
+
+/// The `data` of note `id` as the list holds it now (the note may have been deleted meanwhile).
+fn current_data(st: State, id: RowId) -> Result<appframe_sdk::JsonObject, Error> {
+    st.notes
+        .with_untracked(|ns| ns.iter().find(|n| n.id == id).map(|n| n.data.clone()))
+        .ok_or_else(|| Error::Invalid("the note was deleted meanwhile".into()))
+}
+
+/// A note's attached file: its name, a button that downloads it when the user can see the file
+/// row, then a link to the downloaded copy.
+#[component]
+fn FileChip(st: State, file: Attachment) -> impl IntoView {
+    let Attachment { id, name } = file;
+    let visible = move || st.files.get().contains(&id);
+    let link = move || {
+        st.links
+            .get()
+            .into_iter()
+            .find(|(f, _)| *f == id)
+            .map(|(_, url)| url)
+    };
+    let download = move |_| {
+        st.run(async move {
+            let app = st.app()?;
+            let blob = app.download_app_data_file_url(id).await?;
+            let url = blob.url().to_owned();
+            st.blobs.update_value(|b| {
+                // Drops (revokes) the previous URL of this file.
+                b.retain(|(f, _)| *f != id);
+                b.push((id, blob));
+            });
+            st.links.update(|l| {
+                l.retain(|(f, _)| *f != id);
+                l.push((id, url));
+            });
+            Ok(())
+        });
+    };
+    view! {
+        <p class="attachment">
+            {move || {
+                let name = name.clone();
+                if !visible() {
+                    view! { <span class="muted" title="Files are visible to their uploader and admins"><i class="icon icon-clip"></i>{name}</span> }.into_any()
+                } else if let Some(url) = link() {
+                    let label = format!("Save {name}");
+                    view! { <a class="file-link" href=url download=name><i class="icon icon-save"></i>{label}</a> }.into_any()
+                } else {
+                    view! { <button class="download" type="button" on:click=download><i class="icon icon-clip"></i>{name}</button> }.into_any()
+                }
+            }}
+        </p>
     }
 }
 

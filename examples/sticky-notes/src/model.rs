@@ -52,17 +52,8 @@ impl Note {
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_owned();
-        let color = data
-            .get("color")
-            .and_then(Value::as_str)
-            .filter(|c| is_color(c))
-            .unwrap_or(DEFAULT_COLORS[0])
-            .to_owned();
-        let attachment = data.get("attachment").and_then(|a| {
-            let id = a.get("id")?.as_str()?.parse().ok()?;
-            let name = a.get("name")?.as_str()?.to_owned();
-            Some(Attachment { id, name })
-        });
+        let color = color_of(data);
+        let attachment = attachment_of(data);
         let author = row.creator.as_ref().unwrap_or(&row.account).name.clone();
         Note {
             id: row.id,
@@ -73,6 +64,23 @@ impl Note {
             visibility: row.visibility.as_str(),
         }
     }
+}
+
+/// A note's colour: its `color` when valid, else the default palette's first.
+pub fn color_of(data: &JsonObject) -> String {
+    data.get("color")
+        .and_then(Value::as_str)
+        .filter(|c| is_color(c))
+        .unwrap_or(DEFAULT_COLORS[0])
+        .to_owned()
+}
+
+/// The file attached to a note's `data`, if it names one well-formed.
+pub fn attachment_of(data: &JsonObject) -> Option<Attachment> {
+    let a = data.get("attachment")?;
+    let id = a.get("id")?.as_str()?.parse().ok()?;
+    let name = a.get("name")?.as_str()?.to_owned();
+    Some(Attachment { id, name })
 }
 
 /// The `data` of a new note.
