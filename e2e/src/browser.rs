@@ -39,6 +39,35 @@ const CHROMIUM_ARGS: &[&str] = &[
     "--window-size=1280,1000",
 ];
 
+/// [`Browser::actionable`]'s check, run in the page: "ok", "detached", or why not yet. Gives up
+/// on "the frame fits its content" after a second, for documents meant to scroll.
+const ACTIONABLE_JS: &str = r#"
+const [el, done] = arguments;
+if (!el.isConnected) return done('detached');
+el.scrollIntoView({ block: 'center' });
+const doc = document.documentElement;
+const snap = () => {
+  const r = el.getBoundingClientRect();
+  return [r.x, r.y, r.width, r.height, innerHeight, scrollY, doc.scrollHeight].join();
+};
+const start = performance.now();
+let last = snap(), still = 0;
+const tick = () => {
+  if (!el.isConnected) return done('detached');
+  const now = snap();
+  if (now === last) still++; else { still = 0; last = now; }
+  const fits = doc.scrollHeight <= innerHeight + 1 || performance.now() - start > 1000;
+  if (still >= 2 && fits) {
+    const r = el.getBoundingClientRect();
+    const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+    return done(hit && (hit === el || el.contains(hit)) ? 'ok' : 'covered');
+  }
+  if (performance.now() - start > 3000) return done('moving');
+  requestAnimationFrame(tick);
+};
+requestAnimationFrame(tick);
+"#;
+
 /// The wait limit of every helper.
 pub fn timeout() -> Duration {
     std::env::var("APPFRAME_E2E_TIMEOUT_SECS")
@@ -355,17 +384,56 @@ impl Browser {
             .map(drop)
     }
 
-    /// Clicks the first element matching `css` (waits for it).
+    /// Clicks the first element matching `css` (waits for it), once it is actionable (see
+    /// [`Browser::click_element`]); a match that is replaced meanwhile is looked up again.
     pub async fn click(&self, css: &str) -> Result<()> {
-        // Scroll first: a click outside the viewport is refused by chromedriver.
-        let el = self.find(css).await?;
-        self.client
-            .execute(
-                "arguments[0].scrollIntoView({block:'center'});",
-                vec![serde_json::to_value(&el)?],
-            )
+        let el = self
+            .wait_until(&format!("`{css}` to be clickable"), async |b| {
+                let Some(el) = b
+                    .client
+                    .find_all(Locator::Css(css))
+                    .await?
+                    .into_iter()
+                    .next()
+                else {
+                    return Ok(None);
+                };
+                // A match replaced meanwhile (`None`) is looked up again.
+                Ok(b.actionable(&el).await?.and_then(|ok| ok.then_some(el)))
+            })
             .await?;
         Ok(el.click().await?)
+    }
+
+    /// Clicks `el` as a person would, once it is actionable: in the page, scrolled into view,
+    /// not moving (the same box, viewport and document height for two animation frames), the
+    /// document not waiting for its frame to grow (an app frame grows shortly after its content
+    /// does, and a click aimed before that lands where the element was), and `el` the element
+    /// hit at its centre. A WebDriver click goes to coordinates: without these checks a click
+    /// during a re-render or a resize hits something else, and nothing says so.
+    pub async fn click_element(&self, el: &Element) -> Result<()> {
+        self.wait_until("an element to be clickable", async |b| {
+            match b.actionable(el).await? {
+                Some(ok) => Ok(ok.then_some(())),
+                None => Err(Error::Check("the element to click left the page".into())),
+            }
+        })
+        .await?;
+        Ok(el.click().await?)
+    }
+
+    /// One actionability check of `el` (see [`Browser::click_element`]): `Some(false)` while
+    /// it moves, is covered or waits for a resize, `None` once it left the page.
+    async fn actionable(&self, el: &Element) -> Result<Option<bool>> {
+        let v = self
+            .client
+            .execute_async(ACTIONABLE_JS, vec![serde_json::to_value(el)?])
+            .await?;
+        Ok(match v.as_str() {
+            Some("ok") => Some(true),
+            Some("detached") => None,
+            _ => Some(false),
+        })
     }
 
     /// Replaces the value of the input matching `css` with `text`, as typed keys.

@@ -90,6 +90,9 @@ fn default_ws_heartbeat() -> u64 {
 fn default_ws_idle() -> u64 {
     60
 }
+fn default_ws_close() -> u64 {
+    5
+}
 fn default_ws_queue() -> usize {
     256
 }
@@ -147,6 +150,10 @@ pub struct ServerConfig {
     /// `/api/ws`: a connection that sent nothing (not even a pong) for this long is closed.
     #[serde(default = "default_ws_idle")]
     pub ws_idle_secs: u64,
+    /// `/api/ws`: how long the server tries to deliver its `closing` message and close frame to
+    /// a peer it drops (a slow consumer may take a while to read them), before it hangs up.
+    #[serde(default = "default_ws_close")]
+    pub ws_close_secs: u64,
     /// `/api/ws`: messages queued for one connection before it is dropped as a slow consumer.
     #[serde(default = "default_ws_queue")]
     pub ws_queue_len: usize,
@@ -372,6 +379,7 @@ impl Config {
                 apps_addr: None,
                 ws_heartbeat_secs: default_ws_heartbeat(),
                 ws_idle_secs: default_ws_idle(),
+                ws_close_secs: default_ws_close(),
                 ws_queue_len: default_ws_queue(),
                 ws_max_subscriptions: default_ws_subscriptions(),
                 ws_max_message_bytes: default_ws_max_message(),
@@ -453,6 +461,9 @@ impl Config {
         if let Some(v) = var("APPFRAME_WS_IDLE_SECS") {
             s.ws_idle_secs = parse("APPFRAME_WS_IDLE_SECS", &v)?;
         }
+        if let Some(v) = var("APPFRAME_WS_CLOSE_SECS") {
+            s.ws_close_secs = parse("APPFRAME_WS_CLOSE_SECS", &v)?;
+        }
         if let Some(v) = var("APPFRAME_WS_QUEUE_LEN") {
             s.ws_queue_len = parse("APPFRAME_WS_QUEUE_LEN", &v)?;
         }
@@ -490,6 +501,9 @@ impl Config {
             return bad(
                 "server.ws_heartbeat_secs must be at least 1 and below server.ws_idle_secs".into(),
             );
+        }
+        if s.ws_close_secs == 0 {
+            return bad("server.ws_close_secs must be at least 1".into());
         }
         if s.ws_queue_len == 0 || s.ws_max_subscriptions == 0 || s.ws_max_message_bytes < 1024 {
             return bad("server.ws_queue_len and ws_max_subscriptions must be positive, ws_max_message_bytes at least 1024".into());

@@ -116,7 +116,8 @@ impl NotesUi {
     /// Deletes the note showing `text` and waits until it is gone.
     pub async fn delete(&self, b: &Browser, text: &str) -> Result<()> {
         let li = self.note(b, text).await?;
-        li.find(Locator::Css(self.delete)).await?.click().await?;
+        b.click_element(&li.find(Locator::Css(self.delete)).await?)
+            .await?;
         b.wait_until(&format!("the note {text:?} to go"), async |b| {
             Ok((!self.texts(b).await?.iter().any(|t| t == text)).then_some(()))
         })

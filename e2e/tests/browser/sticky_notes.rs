@@ -14,7 +14,8 @@ use serde_json::json;
 /// Edits the note showing `from` to read `to` (textarea, Save) and waits for the new text.
 async fn edit(b: &Browser, from: &str, to: &str) -> Result<()> {
     let li = UI.note(b, from).await?;
-    li.find(Locator::Css(".edit")).await?.click().await?;
+    b.click_element(&li.find(Locator::Css(".edit")).await?)
+        .await?;
     let area = b.find("li.note textarea.edit-text").await?;
     area.clear().await?;
     area.send_keys(to).await?;
@@ -274,7 +275,8 @@ async fn a_note_being_edited_keeps_its_editor_and_draft_through_a_live_update_of
             mark_card(b, "race note").await?;
 
             // Alice opens the editor and types, but has not saved yet.
-            li.find(Locator::Css(".edit")).await?.click().await?;
+            b.click_element(&li.find(Locator::Css(".edit")).await?)
+        .await?;
             let area = b.find("li.note textarea.edit-text").await?;
             area.clear().await?;
             area.send_keys("race note, mine").await?;
@@ -282,7 +284,9 @@ async fn a_note_being_edited_keeps_its_editor_and_draft_through_a_live_update_of
             // Meanwhile, in another browser, she changes the note's colour and saves.
             open_app(&other, stack, STICKY_NOTES, "builder", ALICE).await?;
             let card = UI.note(&other, "race note").await?;
-            card.find(Locator::Css(".edit")).await?.click().await?;
+            other
+                .click_element(&card.find(Locator::Css(".edit")).await?)
+                .await?;
             let colours = palette(&other).await?;
             let new_colour = colours
                 .iter()

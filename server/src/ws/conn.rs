@@ -21,9 +21,6 @@ use std::{
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// How long the server tries to write its closing message to a peer that does not read.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(5);
-
 /// How a connection ends: close code, `closing` reason (none for a client's disconnect).
 struct Ending {
     code: u16,
@@ -120,7 +117,8 @@ pub(super) async fn run(state: AppState, principal: Principal, mut socket: WebSo
     };
     drop(_registered);
     if let Some(end) = ending {
-        let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        // Bounded: a peer that does not read must not hold the connection's task forever.
+        let _ = tokio::time::timeout(Duration::from_secs(cfg.ws_close_secs), async {
             if let Some(reason) = end.reason {
                 socket.send(text(&ServerMessage::closing(reason))).await?;
             }
