@@ -8,6 +8,7 @@
 
 mod common;
 
+use appframe_server::config::Config;
 use common::*;
 use reqwest::{Method, StatusCode, header, multipart};
 use serde_json::{Value, json};
@@ -1545,6 +1546,244 @@ api_tests! {
         ] {
             assert!(paths.contains(p), "OpenAPI lacks {p}; has {paths:?}");
         }
+    }
+
+    /// API keys and session ids are kept as SHA-256 digests: the database never holds a
+    /// secret a client presents.
+    async fn api_keys_and_session_ids_are_stored_only_as_their_digests(t) {
+        let r = cookie_client().post(t.url("/api/login")).json(&json!({"memberId": ALICE})).send().await.unwrap();
+        let set_cookie = header_str(&r, "set-cookie");
+        let session = set_cookie.trim_start_matches("appframe_session=").split(';').next().unwrap().to_owned();
+        let keys = t.db_texts("SELECT key_hash FROM api_keys").await;
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        for secret in [API_KEY, READ_API_KEY] {
+            assert!(!keys.iter().any(|k| k.contains(secret)), "plaintext key at rest: {keys:?}");
+            assert!(keys.contains(&appframe_server::secret::digest(secret)), "{keys:?}");
+        }
+        let sessions = t.db_texts("SELECT id FROM sessions").await;
+        assert!(!sessions.contains(&session), "plaintext session id at rest");
+        assert!(sessions.contains(&appframe_server::secret::digest(&session)), "{sessions:?}");
+    }
+
+    /// Removing an `[[api_keys]]` entry and restarting revokes the key; the others keep working.
+    async fn a_start_without_an_api_key_in_the_config_revokes_it(t) {
+        t.restart(|c| c.api_keys.retain(|k| k.name != "demo-integration")).await;
+        let r = t.http.get(t.url("/api/admin/members")).bearer_auth(API_KEY).send().await.unwrap();
+        expect_error(r, 401, None).await;
+        let r = t.http.get(t.url("/api/admin/members")).bearer_auth(READ_API_KEY).send().await.unwrap();
+        json_ok(r).await;
+    }
+
+    /// Removing an origin from a publisher revokes it: no token, no CORS for it.
+    async fn a_start_without_a_publisher_origin_in_the_config_revokes_it(t) {
+        t.restart(|c| c.publishers.iter_mut().filter(|p| p.name == "local").for_each(|p| p.origins.retain(|o| o != APP_ORIGIN_2))).await;
+        let session = t.login(BOB).await;
+        let r = session
+            .post(t.url(&format!("/api/app-items/{COUNTER_ITEM}/api-access-token")))
+            .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN_2}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 403, Some("GAERR002")).await;
+        t.token_with(&session, COUNTER_ITEM, COUNTER_KEY, APP_ORIGIN).await;
+        let r = t
+            .http
+            .request(Method::OPTIONS, t.url(&format!("/api/app-items/{COUNTER_ITEM}/app-data")))
+            .header(header::ORIGIN, APP_ORIGIN_2)
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header_str(&r, "access-control-allow-origin"), "", "no CORS for a revoked origin");
+    }
+
+    /// A publisher the file no longer declares loses every origin; its app and item stay.
+    async fn a_start_without_a_publisher_in_the_config_revokes_all_its_origins(t) {
+        let before = t.token_for(ALICE, FOREIGN_ITEM).await;
+        t.restart(|c| {
+            c.publishers.retain(|p| p.name != "elsewhere");
+            c.apps.retain(|a| a.name != "foreign");
+            c.items.retain(|i| i.id.to_string() != FOREIGN_ITEM);
+            c.memberships.retain(|m| m.item.to_string() != FOREIGN_ITEM);
+        })
+        .await;
+        let publishers = json_ok(t.http.get(t.url("/api/admin/publishers")).bearer_auth(API_KEY).send().await.unwrap()).await;
+        let elsewhere = publishers.as_array().unwrap().iter().find(|p| p["name"] == "elsewhere").cloned();
+        assert_eq!(elsewhere.map(|p| p["origins"].clone()), Some(json!([])), "{publishers}");
+        let mut app = t.app(&before);
+        app.origin = FOREIGN_ORIGIN.to_owned();
+        let r = app.req(Method::GET, &format!("/app-items/{FOREIGN_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 404, None).await;
+    }
+
+    /// Removing a membership revokes it, also for the token it granted before.
+    async fn a_start_without_a_membership_in_the_config_revokes_it_and_the_tokens_it_granted(t) {
+        let before = t.token_for(CAROL, COUNTER_ITEM).await;
+        t.restart(|c| c.memberships.retain(|m| !(m.member.to_string() == CAROL && m.item.to_string() == COUNTER_ITEM))).await;
+        let r = t.app(&before).req(Method::GET, &format!("/app-items/{COUNTER_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 403, Some("GERR016")).await;
+        let session = t.login(CAROL).await;
+        let r = session
+            .post(t.url(&format!("/api/app-items/{COUNTER_ITEM}/api-access-token")))
+            .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 403, Some("GERR016")).await;
+        t.app_for(CAROL, NOTES_ITEM).await.app_data(NOTES_ITEM).await;
+    }
+
+    /// A member the file no longer declares can do nothing (no login, session, token or
+    /// membership), but their app data stays, and comes back with them.
+    async fn a_start_without_a_member_in_the_config_deactivates_them_and_keeps_their_data(t) {
+        let bob = t.login(BOB).await;
+        let token = t.token_with(&bob, COUNTER_ITEM, COUNTER_KEY, APP_ORIGIN).await;
+        let row = t.app(&token).post_data(COUNTER_ITEM, json!({"type": "note", "data": {"by": "bob"}, "visibility": "item"})).await;
+        let original = t.config.clone();
+        t.restart(|c| {
+            c.members.retain(|m| m.id.to_string() != BOB);
+            c.memberships.retain(|m| m.member.to_string() != BOB);
+        })
+        .await;
+        expect_error(bob.get(t.url("/api/me")).send().await.unwrap(), 401, None).await;
+        let r = cookie_client().post(t.url("/api/login")).json(&json!({"memberId": BOB})).send().await.unwrap();
+        expect_error(r, 404, None).await;
+        let r = t.app(&token).req(Method::GET, &format!("/app-items/{COUNTER_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 401, None).await;
+        let r = t.http.post(t.url("/api/admin/sessions")).bearer_auth(API_KEY).json(&json!({"memberId": BOB})).send().await.unwrap();
+        expect_error(r, 404, None).await;
+        let members = json_ok(t.http.get(t.url("/api/members")).send().await.unwrap()).await;
+        assert!(!members.as_array().unwrap().iter().any(|m| m["id"] == BOB), "{members}");
+        let alice = t.app_for(ALICE, COUNTER_ITEM).await;
+        let context = alice.list_or_object(&format!("/app-items/{COUNTER_ITEM}/context")).await;
+        assert!(!context["members"].as_array().unwrap().iter().any(|m| m["id"] == BOB), "{context}");
+        assert!(ids(&alice.app_data(COUNTER_ITEM).await).contains(row["id"].as_str().unwrap()), "Bob's data is kept");
+
+        t.restart(move |c| *c = Config { server: c.server.clone(), ..original }).await;
+        let bob = t.app_for(BOB, COUNTER_ITEM).await;
+        assert!(ids(&bob.app_data(COUNTER_ITEM).await).contains(row["id"].as_str().unwrap()));
+    }
+
+    /// An item the file no longer declares is not found by anyone; its data comes back with it.
+    async fn a_start_without_an_item_in_the_config_deactivates_it_and_keeps_its_data(t) {
+        let token = t.token_for(ALICE, JS_ITEM).await;
+        let row = t.app(&token).post_data(JS_ITEM, json!({"type": "note", "data": {}})).await;
+        let original = t.config.clone();
+        t.restart(|c| {
+            c.items.retain(|i| i.id.to_string() != JS_ITEM);
+            c.memberships.retain(|m| m.item.to_string() != JS_ITEM);
+        })
+        .await;
+        let r = t.app(&token).req(Method::GET, &format!("/app-items/{JS_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 404, Some("GERR002")).await;
+        let session = t.login(ALICE).await;
+        let items = json_ok(session.get(t.url("/api/items")).send().await.unwrap()).await;
+        assert!(!items.as_array().unwrap().iter().any(|i| i["id"] == JS_ITEM), "{items}");
+        let r = session
+            .post(t.url(&format!("/api/app-items/{JS_ITEM}/api-access-token")))
+            .json(&json!({"key": key_of(JS_ITEM), "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 404, None).await;
+
+        t.restart(move |c| *c = Config { server: c.server.clone(), ..original }).await;
+        let alice = t.app_for(ALICE, JS_ITEM).await;
+        assert_eq!(ids(&alice.app_data(JS_ITEM).await), BTreeSet::from([row["id"].as_str().unwrap().to_owned()]));
+    }
+
+    /// An app the file no longer declares leaves the app list, and items made for it through
+    /// the integration API grant nothing.
+    async fn a_start_without_an_app_in_the_config_deactivates_it_and_its_items(t) {
+        let item = random_id();
+        let admin = |req: reqwest::RequestBuilder| req.bearer_auth(API_KEY);
+        json_created(admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": item, "name": "More JS notes", "app": "js-notes"})).send().await.unwrap()).await;
+        json_created(admin(t.http.post(t.url("/api/admin/memberships"))).json(&json!({"member": ALICE, "item": item, "permission": "admin"})).send().await.unwrap()).await;
+        t.restart(|c| {
+            c.apps.retain(|a| a.name != "js-notes");
+            c.items.retain(|i| i.id.to_string() != JS_ITEM);
+            c.memberships.retain(|m| m.item.to_string() != JS_ITEM);
+        })
+        .await;
+        let apps = json_ok(t.http.get(t.url("/api/app-items/list")).send().await.unwrap()).await;
+        assert!(!apps.as_array().unwrap().iter().any(|a| a["name"] == "js-notes"), "{apps}");
+        let session = t.login(ALICE).await;
+        let r = session
+            .post(t.url(&format!("/api/app-items/{item}/api-access-token")))
+            .json(&json!({"key": key_of(JS_ITEM), "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 404, None).await;
+    }
+
+    /// What the integration API created is not the file's: a start that does not declare it
+    /// keeps it.
+    async fn entries_created_through_the_integration_api_survive_a_start_that_does_not_declare_them(t) {
+        let erin = random_id();
+        let item = random_id();
+        let admin = |req: reqwest::RequestBuilder| req.bearer_auth(API_KEY);
+        json_created(admin(t.http.post(t.url("/api/admin/members"))).json(&json!({"id": erin, "name": "Erin"})).send().await.unwrap()).await;
+        json_created(admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": item, "name": "Erin's", "app": "counter"})).send().await.unwrap()).await;
+        json_created(admin(t.http.post(t.url("/api/admin/memberships"))).json(&json!({"member": erin, "item": item, "permission": "write"})).send().await.unwrap()).await;
+        json_ok(admin(t.http.post(t.url("/api/admin/publishers"))).json(&json!({"name": "partner", "origins": ["http://127.0.0.1:7777"]})).send().await.unwrap()).await;
+        let key = json_created(admin(t.http.post(t.url("/api/admin/api-keys"))).json(&json!({"name": "integration", "scopes": ["read"]})).send().await.unwrap()).await;
+        t.restart(|_| {}).await;
+        let session = t.login(&erin).await;
+        t.token_with(&session, &item, COUNTER_KEY, APP_ORIGIN).await;
+        let publishers = json_ok(t.http.get(t.url("/api/admin/publishers")).bearer_auth(key["key"].as_str().unwrap()).send().await.unwrap()).await;
+        let partner = publishers.as_array().unwrap().iter().find(|p| p["name"] == "partner").cloned().unwrap();
+        assert_eq!(partner["origins"], json!(["http://127.0.0.1:7777"]));
+    }
+
+    /// The integration API lists keys without their secrets, creates keys (the secret shown
+    /// once) and revokes them by id at once.
+    async fn api_keys_are_listed_without_secrets_created_and_revoked_by_id(t) {
+        let list = |key: &'static str| t.http.get(t.url("/api/admin/api-keys")).bearer_auth(key).send();
+        let r = list(READ_API_KEY).await.unwrap();
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(API_KEY) && !text.contains(READ_API_KEY), "secrets in the list: {text}");
+        let keys: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let names: BTreeSet<&str> = keys.iter().map(|k| k["name"].as_str().unwrap()).collect();
+        assert_eq!(names, BTreeSet::from(["demo-integration", "read-only"]));
+        for k in &keys {
+            assert!(k["id"].is_string() && is_rfc3339(k["createdAt"].as_str().unwrap()) && k["fromConfig"] == true, "{k}");
+            assert!(k.get("key").is_none() && k.get("keyHash").is_none(), "{k}");
+        }
+        let r = t.http.post(t.url("/api/admin/api-keys")).bearer_auth(READ_API_KEY).json(&json!({"name": "x", "scopes": ["read"]})).send().await.unwrap();
+        expect_error(r, 403, None).await;
+        let created = json_created(t.http.post(t.url("/api/admin/api-keys")).bearer_auth(API_KEY).json(&json!({"name": "ci", "scopes": ["read", "write"]})).send().await.unwrap()).await;
+        let secret = created["key"].as_str().unwrap().to_owned();
+        assert_eq!(created["fromConfig"], false);
+        json_ok(t.http.get(t.url("/api/admin/members")).bearer_auth(&secret).send().await.unwrap()).await;
+        let r = t.http.post(t.url("/api/admin/api-keys")).bearer_auth(API_KEY).json(&json!({"name": "ci", "scopes": ["read"]})).send().await.unwrap();
+        expect_error(r, 409, None).await;
+        let id = created["id"].as_str().unwrap();
+        let r = t.http.delete(t.url(&format!("/api/admin/api-keys/{id}"))).bearer_auth(API_KEY).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let r = t.http.get(t.url("/api/admin/members")).bearer_auth(&secret).send().await.unwrap();
+        expect_error(r, 401, None).await;
+        let r = t.http.delete(t.url(&format!("/api/admin/api-keys/{id}"))).bearer_auth(API_KEY).send().await.unwrap();
+        expect_error(r, 404, None).await;
+        let v = json_ok(t.http.get(t.url("/api/openapi.json")).send().await.unwrap()).await;
+        assert!(v["paths"]["/api/admin/api-keys"]["get"].is_object() && v["paths"]["/api/admin/api-keys"]["post"].is_object(), "OpenAPI documents the key routes");
+        assert!(v["paths"]["/api/admin/api-keys/{id}"]["delete"].is_object());
+    }
+
+    /// The plan of a start lists what another file would change, and changes nothing.
+    async fn the_plan_lists_what_a_start_would_revoke_without_changing_anything(t) {
+        let same = appframe_server::reconcile::preview(&t.config).await.unwrap();
+        assert_eq!(same, vec![], "the running file changes nothing");
+        let mut other = t.config.clone();
+        other.api_keys.retain(|k| k.name != "demo-integration");
+        other.memberships.retain(|m| m.member.to_string() != CAROL);
+        other.members.retain(|m| m.id.to_string() != CAROL);
+        let lines: Vec<String> = appframe_server::reconcile::preview(&other).await.unwrap().iter().map(|c| c.to_string()).collect();
+        assert!(lines.contains(&"revoke api key \"demo-integration\"".to_owned()), "{lines:?}");
+        assert!(lines.contains(&format!("deactivate member {CAROL} (its app data is kept)")), "{lines:?}");
+        assert_eq!(lines.len(), 1 + 1 + 3, "{lines:?}");
+        json_ok(t.http.get(t.url("/api/admin/members")).bearer_auth(API_KEY).send().await.unwrap()).await;
+        t.app_for(CAROL, COUNTER_ITEM).await;
     }
 
     /// Member list for the demo switcher exists in dev mode only.

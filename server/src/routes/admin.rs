@@ -47,6 +47,11 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{name}", get(get_app).delete(delete_app))
         .route("/sessions", post(create_session))
         .route("/app-tokens", post(create_app_token))
+        .route(
+            "/api-keys",
+            get(super::admin_keys::list).post(super::admin_keys::create),
+        )
+        .route("/api-keys/{id}", delete(super::admin_keys::revoke))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_api_key,
