@@ -185,6 +185,9 @@ pub async fn apply_config(store: &dyn Store, config: &Config) -> Result<()> {
 /// migrations, upserts the config, and loads or generates the token secret.
 pub async fn build_state(config: Config) -> Result<AppState> {
     config.validate()?;
+    if config.server.dev {
+        tracing::warn!("{}", config.dev_login_warning());
+    }
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir)?;
     let store = open_store(&config).await?;

@@ -1801,3 +1801,260 @@ impl AppClient {
         json_ok(r).await
     }
 }
+
+/// The database as the previous release left it on `database_url` (or a SQLite file in `dir`):
+/// the migrations before this change only, plaintext API keys (one the file still declares,
+/// one it dropped) and a plaintext session.
+async fn old_release_database(dir: &std::path::Path, database_url: Option<&str>) {
+    use sqlx::Connection;
+    let backend = if database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let path = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    let mut m = sqlx::migrate::Migrator::new(std::path::Path::new(&path))
+        .await
+        .unwrap();
+    m.migrations = m
+        .migrations
+        .iter()
+        .filter(|x| x.version < 20261206100000)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let alice: uuid::Uuid = ALICE.parse().unwrap();
+    let statements = [
+        "INSERT INTO accounts (id, name, kind, created_at) VALUES ($1, 'Alice', 'member', 0)",
+        "INSERT INTO sessions (id, account_id, expires_at) VALUES ('plain-session-id', $1, 9000000000000000)",
+    ];
+    let keys = [
+        "INSERT INTO api_keys (name, key, scopes) VALUES ('demo-integration', 'demo-integration-key-change-me', '[\"read\",\"write\"]')",
+        "INSERT INTO api_keys (name, key, scopes) VALUES ('dropped', 'dropped-plaintext-key-0123456789', '[\"read\"]')",
+    ];
+    macro_rules! seed {
+        ($c:expr) => {{
+            m.run(&mut $c).await.unwrap();
+            for s in statements {
+                sqlx::query(s).bind(alice).execute(&mut $c).await.unwrap();
+            }
+            for s in keys {
+                sqlx::query(s).execute(&mut $c).await.unwrap();
+            }
+        }};
+    }
+    match database_url {
+        Some(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            seed!(c);
+        }
+        None => {
+            let url = format!("sqlite://{}?mode=rwc", dir.join("appframe.db").display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            seed!(c);
+        }
+    }
+}
+
+/// Upgrading: the migration leaves no plaintext secret; the first start stores the digest of
+/// every key the file still declares and revokes the key it dropped; old sessions are ended.
+async fn upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive(
+    database_url: Option<String>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    old_release_database(dir.path(), database_url.as_deref()).await;
+    let mut config = test_config();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = database_url;
+    let state = appframe_server::build_state(config).await.unwrap();
+    let store = state.store();
+    assert!(
+        store.find_api_key(API_KEY).await.unwrap().is_some(),
+        "the declared key works"
+    );
+    assert!(
+        store
+            .find_api_key("dropped-plaintext-key-0123456789")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let names: BTreeSet<String> = store
+        .list_api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["demo-integration".to_owned(), "read-only".to_owned()])
+    );
+    assert!(
+        store
+            .session_account("plain-session-id", time::OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+mod upgrade {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive() {
+        upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive(None).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive() {
+        let Some(Backend::Postgres(url)) = Backend::postgres_from_env() else {
+            eprintln!("skipped: set APPFRAME_TEST_DATABASE_URL to run on Postgres");
+            return;
+        };
+        let (_db, url) = PgDatabase::create(&url).await;
+        upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive(Some(url)).await;
+    }
+}
+
+/// Dev login (anyone logs in as anyone) on an address the network can reach is refused at
+/// start, unless the operator says so explicitly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_mode_config_on_a_network_address_refuses_to_start_unless_explicitly_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = None;
+    config.server.addr = "0.0.0.0:8080".into();
+    let e = appframe_server::build_state(config.clone())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("0.0.0.0:8080") && e.contains("allow_dev_login_on_network"),
+        "{e}"
+    );
+    assert!(
+        !dir.path().join("appframe.db").exists(),
+        "refused before opening anything"
+    );
+    config.server.allow_dev_login_on_network = true;
+    appframe_server::build_state(config).await.unwrap();
+}
+
+/// The binary, with the environment of `serve` cleared so the file alone decides.
+fn server_command(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_appframe-server"));
+    cmd.args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("APPFRAME_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Writes the test config (SQLite in `dir`, listening on `addr`) to a file.
+fn config_file(
+    dir: &std::path::Path,
+    name: &str,
+    addr: &str,
+    change: impl FnOnce(&mut Config),
+) -> std::path::PathBuf {
+    let mut config = test_config();
+    config.server.addr = addr.to_owned();
+    config.server.data_dir = dir.to_path_buf();
+    config.server.database_url = None;
+    change(&mut config);
+    let file = dir.join(name);
+    std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
+    file
+}
+
+/// `serve` with dev login on says so on stderr, and refuses a network address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_dev_login_warns_on_stderr_and_refuses_a_network_address() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let public = config_file(dir.path(), "public.toml", "0.0.0.0:0", |_| {});
+    let out = server_command(&["serve", "--config", public.to_str().unwrap()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("allow_dev_login_on_network"), "{stderr}");
+
+    let local = config_file(dir.path(), "local.toml", "127.0.0.1:0", |_| {});
+    let mut child = server_command(&["serve", "--config", local.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let warned = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+            Ok(line) if line.contains("WARNING: DEV MODE") => break Some(line),
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = warned.expect("a dev-mode warning on stderr");
+    assert!(
+        line.contains("anyone") && line.contains("log in as any member"),
+        "{line}"
+    );
+}
+
+/// `check-config FILE --plan` prints what a start with FILE would change against the
+/// database `serve` would use, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_plan_prints_what_a_start_would_change_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let current = config_file(dir.path(), "current.toml", "127.0.0.1:0", |_| {});
+    let next = config_file(dir.path(), "next.toml", "127.0.0.1:0", |c| {
+        c.api_keys.retain(|k| k.name != "demo-integration")
+    });
+    let plan = |file: &std::path::Path| {
+        let out = server_command(&["check-config", file.to_str().unwrap(), "--plan"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fresh = plan(&current);
+    assert!(
+        fresh.lines().all(|l| l.starts_with("add "))
+            && fresh.contains("add api key \"demo-integration\""),
+        "{fresh}"
+    );
+    assert!(
+        !dir.path().join("appframe.db").exists(),
+        "planning against no database creates none"
+    );
+
+    let config = appframe_server::config::Config::load(Some(&current)).unwrap();
+    let state = appframe_server::build_state(config).await.unwrap();
+    drop(state);
+    assert_eq!(plan(&current).trim(), "no changes");
+    let first = plan(&next);
+    assert_eq!(first.trim(), "revoke api key \"demo-integration\"");
+    assert_eq!(plan(&next), first, "planning changed nothing");
+}
