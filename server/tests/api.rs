@@ -1654,6 +1654,8 @@ api_tests! {
         expect_error(r, 404, None).await;
         let members = json_ok(t.http.get(t.url("/api/members")).send().await.unwrap()).await;
         assert!(!members.as_array().unwrap().iter().any(|m| m["id"] == BOB), "{members}");
+        let r = t.http.post(t.url("/api/admin/members")).bearer_auth(API_KEY).json(&json!({"id": BOB, "name": "Bob again"})).send().await.unwrap();
+        expect_error(r, 409, None).await;
         let alice = t.app_for(ALICE, COUNTER_ITEM).await;
         let context = alice.list_or_object(&format!("/app-items/{COUNTER_ITEM}/context")).await;
         assert!(!context["members"].as_array().unwrap().iter().any(|m| m["id"] == BOB), "{context}");
@@ -1686,6 +1688,8 @@ api_tests! {
             .await
             .unwrap();
         expect_error(r, 404, None).await;
+        let r = t.http.post(t.url("/api/admin/items")).bearer_auth(API_KEY).json(&json!({"id": JS_ITEM, "name": "x", "app": "js-notes"})).send().await.unwrap();
+        expect_error(r, 409, None).await;
 
         t.restart(move |c| *c = Config { server: c.server.clone(), ..original }).await;
         let alice = t.app_for(ALICE, JS_ITEM).await;

@@ -440,6 +440,8 @@ pub trait Store: Send + Sync + 'static {
     /// deleted, a publisher loses its origins, apps, members and items are deactivated (their
     /// data is kept; a member's sessions end). False when the entry does not exist.
     async fn revoke(&self, entry: &Entry) -> Result<bool>;
+    /// Whether an app, member or item exists but was deactivated by the configuration.
+    async fn deactivated(&self, entry: &Entry) -> Result<bool>;
 
     /// Stores a host session (only the digest of `id` is kept).
     async fn create_session(

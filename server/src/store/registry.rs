@@ -197,6 +197,21 @@ macro_rules! registry_impl {
                 Ok(done > 0)
             }
 
+            pub(in crate::store) async fn deactivated_impl(&self, entry: &Entry) -> Result<bool> {
+                let sql = match entry {
+                    Entry::App(_) => "SELECT active FROM apps WHERE name = $1",
+                    Entry::Member(_) => "SELECT active FROM accounts WHERE id = $1",
+                    Entry::Item(_) => "SELECT active FROM items WHERE id = $1",
+                    _ => return Ok(false),
+                };
+                let q = bind_entry(sqlx::query(sql), entry);
+                let row = q.fetch_optional(&self.read).await?;
+                Ok(match row {
+                    Some(r) => !sqlx::Row::try_get::<bool, _>(&r, 0)?,
+                    None => false,
+                })
+            }
+
             pub(in crate::store) async fn upsert_api_key_impl(
                 &self,
                 name: &str,

@@ -957,6 +957,10 @@ macro_rules! store_impl {
                 self.revoke_impl(entry).await
             }
 
+            async fn deactivated(&self, entry: &Entry) -> Result<bool> {
+                self.deactivated_impl(entry).await
+            }
+
             async fn create_session(
                 &self,
                 id: &str,
