@@ -7,6 +7,7 @@
 //! cargo run -p appframe-server -- serve                      # demo config, 127.0.0.1:8080
 //! cargo run -p appframe-server -- serve --config appframe.toml --addr 127.0.0.1:9000
 //! cargo run -p appframe-server -- check-config appframe.toml # OK, or the error with its line
+//! cargo run -p appframe-server -- check-config appframe.toml --plan # what a start would change
 //! ```
 //!
 //! `DATABASE_URL=postgres://...` switches to Postgres; `APPFRAME_*` variables override the
@@ -182,7 +183,8 @@ pub async fn apply_config(store: &dyn Store, config: &Config) -> Result<()> {
 }
 
 /// Validates the config, opens the store (creating the SQLite file on first run), runs the
-/// migrations, upserts the config, and loads or generates the token secret.
+/// migrations, applies the config (revoking what it no longer declares, see [`reconcile`]),
+/// and loads or generates the token secret.
 pub async fn build_state(config: Config) -> Result<AppState> {
     config.validate()?;
     if config.server.dev {
