@@ -370,27 +370,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts or updates an app by name.
     async fn upsert_app(&self, a: &AppRecord) -> Result<()>;
-    /// All apps.
+    /// All active apps (the configuration deactivates the apps it stops declaring).
     async fn list_apps(&self) -> Result<Vec<AppRecord>>;
-    /// One app by name.
+    /// One active app by name.
     async fn get_app(&self, name: &str) -> Result<Option<AppRecord>>;
     /// Deletes an app (and its items); false when unknown.
     async fn delete_app(&self, name: &str) -> Result<bool>;
 
     /// Inserts or updates an account.
     async fn upsert_account(&self, a: &Account) -> Result<()>;
-    /// One account.
+    /// One active account.
     async fn get_account(&self, id: Uuid) -> Result<Option<Account>>;
-    /// All accounts.
+    /// All active accounts.
     async fn list_accounts(&self) -> Result<Vec<Account>>;
     /// Deletes an account and everything it owns; false when unknown.
     async fn delete_account(&self, id: Uuid) -> Result<bool>;
 
     /// Inserts or updates an item (keeps `created_at` on update).
     async fn upsert_item(&self, i: &ItemRecord) -> Result<()>;
-    /// One item.
+    /// One active item of an active app.
     async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>>;
-    /// All items.
+    /// All active items of active apps.
     async fn list_items(&self) -> Result<Vec<ItemRecord>>;
     /// Deletes an item and its rows; false when unknown.
     async fn delete_item(&self, id: Uuid) -> Result<bool>;
@@ -399,22 +399,23 @@ pub trait Store: Send + Sync + 'static {
     async fn set_membership(&self, m: &MembershipRecord) -> Result<()>;
     /// Removes a membership; false when absent.
     async fn delete_membership(&self, member: Uuid, item: Uuid) -> Result<bool>;
-    /// The permission of an account on an item.
+    /// The permission of an account on an item (none unless account, item and app are active).
     async fn permission(&self, member: Uuid, item: Uuid) -> Result<Option<Permission>>;
-    /// Memberships, optionally filtered by item and/or member.
+    /// Memberships of active accounts on active items, optionally filtered by item and/or member.
     async fn list_memberships(
         &self,
         item: Option<Uuid>,
         member: Option<Uuid>,
     ) -> Result<Vec<MembershipRecord>>;
-    /// In one query: the item, the account (when given and existing) and its permission on
-    /// the item. `None` when the item does not exist. (The per-request check of app routes.)
+    /// In one query: the item, the account (when given, existing and active) and its
+    /// permission on the item. `None` when the item does not exist or is deactivated (or its
+    /// app is). (The per-request check of app routes.)
     async fn item_access(
         &self,
         item: Uuid,
         account: Option<Uuid>,
     ) -> Result<Option<(ItemRecord, Option<Account>, Option<Permission>)>>;
-    /// Accounts holding a membership on an item.
+    /// Active accounts holding a membership on an item.
     async fn item_members(&self, item: Uuid) -> Result<Vec<Member>>;
 
     /// Inserts or updates an API key by name; only the digest of `key` is stored.
