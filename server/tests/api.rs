@@ -1990,6 +1990,21 @@ async fn serve_with_dev_login_warns_on_stderr_and_refuses_a_network_address() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("allow_dev_login_on_network"), "{stderr}");
+    // The opt-in from the environment, checked through the plan (which applies the environment
+    // as serve does) so that nothing listens on the network.
+    let out = server_command(&["check-config", public.to_str().unwrap(), "--plan"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "refused without the opt-in");
+    let out = server_command(&["check-config", public.to_str().unwrap(), "--plan"])
+        .env("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 
     let local = config_file(dir.path(), "local.toml", "127.0.0.1:0", |_| {});
     let mut child = server_command(&["serve", "--config", local.to_str().unwrap()])
