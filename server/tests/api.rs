@@ -1984,9 +1984,22 @@ async fn serve_with_dev_login_warns_on_stderr_and_refuses_a_network_address() {
     use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let public = config_file(dir.path(), "public.toml", "0.0.0.0:0", |_| {});
-    let out = server_command(&["serve", "--config", public.to_str().unwrap()])
-        .output()
+    // Bounded, so a server that wrongly starts fails the test instead of hanging it.
+    let mut child = server_command(&["serve", "--config", public.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
         .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve started dev login on 0.0.0.0");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(stderr.contains("allow_dev_login_on_network"), "{stderr}");
