@@ -76,12 +76,13 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
         .clone()
         .zip(cfg.server.apps_addr.clone());
     let addr = cfg.server.addr.clone();
-    let dev_warning = cfg.server.dev.then(|| cfg.dev_login_warning());
-    let state = build_state(cfg).await.map_err(|e| e.to_string())?;
-    if let Some(w) = dev_warning {
-        // Also on stderr, where an operator looks first, whatever the log filter.
-        eprintln!("WARNING: {w}");
+    cfg.validate().map_err(|e| e.to_string())?;
+    if cfg.server.dev {
+        // Also on stderr, where an operator looks first, whatever the log filter; before the
+        // database is opened, so it is the first thing a dev-mode start says.
+        eprintln!("WARNING: {}", cfg.dev_login_warning());
     }
+    let state = build_state(cfg).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;

@@ -1990,7 +1990,7 @@ async fn serve_with_dev_login_warns_on_stderr_and_refuses_a_network_address() {
         .stderr(std::process::Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
     while child.try_wait().unwrap().is_none() {
         if std::time::Instant::now() > deadline {
             let _ = child.kill();
@@ -2036,7 +2036,7 @@ async fn serve_with_dev_login_warns_on_stderr_and_refuses_a_network_address() {
         }
     });
     let warned = loop {
-        match rx.recv_timeout(std::time::Duration::from_secs(60)) {
+        match rx.recv_timeout(std::time::Duration::from_secs(120)) {
             Ok(line) if line.contains("WARNING: DEV MODE") => break Some(line),
             Ok(_) => {}
             Err(_) => break None,
