@@ -120,6 +120,10 @@ pub struct ServerConfig {
     /// Development mode: enables `POST /api/login` and `GET /api/members`.
     #[serde(default)]
     pub dev: bool,
+    /// Dev login lets anyone log in as anyone, so dev mode only starts on a loopback address
+    /// unless this says the operator means it.
+    #[serde(default)]
+    pub allow_dev_login_on_network: bool,
     /// `postgres://...` to use Postgres instead of the SQLite file.
     #[serde(default)]
     pub database_url: Option<String>,
@@ -304,6 +308,17 @@ fn line_col(s: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// Whether a listen address (`host:port`) only accepts connections from this machine: a
+/// loopback IP or `localhost`. Anything else (`0.0.0.0`, a LAN address, a host name) may be
+/// reachable from the network.
+pub fn is_loopback_addr(addr: &str) -> bool {
+    if let Ok(a) = addr.parse::<std::net::SocketAddr>() {
+        return a.ip().is_loopback();
+    }
+    addr.rsplit_once(':')
+        .is_some_and(|(host, _)| host.eq_ignore_ascii_case("localhost"))
+}
+
 /// Whether `s` is a bare origin: `http(s)://host[:port]`, no path, query or trailing slash.
 pub fn is_origin(s: &str) -> bool {
     let rest = match s
@@ -369,6 +384,7 @@ impl Config {
                 public_url: "http://127.0.0.1:8080".into(),
                 data_dir: default_data_dir(),
                 dev: true,
+                allow_dev_login_on_network: false,
                 database_url: None,
                 jwt_secret: None,
                 token_ttl_secs: default_token_ttl(),
@@ -422,17 +438,21 @@ impl Config {
         if let Some(v) = var("APPFRAME_DATA_DIR") {
             s.data_dir = PathBuf::from(v);
         }
+        fn parse_bool(name: &'static str, v: &str) -> Result<bool, ConfigError> {
+            match v {
+                "1" | "true" | "yes" | "on" => Ok(true),
+                "0" | "false" | "no" | "off" => Ok(false),
+                _ => Err(ConfigError::Env {
+                    name,
+                    message: format!("expected true/false, got {v:?}"),
+                }),
+            }
+        }
         if let Some(v) = var("APPFRAME_DEV") {
-            s.dev = match v.as_str() {
-                "1" | "true" | "yes" | "on" => true,
-                "0" | "false" | "no" | "off" => false,
-                _ => {
-                    return Err(ConfigError::Env {
-                        name: "APPFRAME_DEV",
-                        message: format!("expected true/false, got {v:?}"),
-                    });
-                }
-            };
+            s.dev = parse_bool("APPFRAME_DEV", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK") {
+            s.allow_dev_login_on_network = parse_bool("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK", &v)?;
         }
         if let Some(v) = var("APPFRAME_JWT_SECRET") {
             s.jwt_secret = Some(v);
@@ -484,10 +504,28 @@ impl Config {
         format!("{}/api", self.server.public_url.trim_end_matches('/'))
     }
 
+    /// What start-up says whenever dev login is on.
+    pub fn dev_login_warning(&self) -> String {
+        format!(
+            "DEV MODE: dev login is on (server.dev = true): anyone who reaches {} can log in as \
+             any member, without a password. Never use it with real users.",
+            self.server.addr
+        )
+    }
+
     /// Checks references and values that TOML types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |m: String| Err(ConfigError::Invalid(m));
         let s = &self.server;
+        if s.dev && !s.allow_dev_login_on_network && !is_loopback_addr(&s.addr) {
+            return bad(format!(
+                "server.dev = true enables dev login (anyone logs in as anyone), and server.addr \
+                 {:?} is not a loopback address. Listen on 127.0.0.1, [::1] or localhost, turn dev \
+                 off, or set server.allow_dev_login_on_network = true (environment: \
+                 APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK=true) if that is really what you want",
+                s.addr
+            ));
+        }
         if origin_of(&s.public_url).is_none() {
             return bad(format!(
                 "server.public_url {:?} is not an absolute http(s) URL",
@@ -669,6 +707,41 @@ mod tests {
         let mut c = Config::demo();
         c.memberships[0].item = Uuid::nil();
         assert!(c.validate().is_err());
+    }
+
+    #[test]
+    fn only_loopback_listen_addresses_count_as_loopback() {
+        for a in [
+            "127.0.0.1:8080",
+            "127.0.0.2:1",
+            "[::1]:8080",
+            "localhost:8080",
+        ] {
+            assert!(is_loopback_addr(a), "{a}");
+        }
+        for a in [
+            "0.0.0.0:8080",
+            "[::]:8080",
+            "192.168.1.2:80",
+            "example.org:80",
+            "8080",
+            "",
+        ] {
+            assert!(!is_loopback_addr(a), "{a}");
+        }
+    }
+
+    #[test]
+    fn dev_mode_on_a_network_address_is_refused_unless_explicitly_allowed() {
+        let mut c = Config::demo();
+        c.server.addr = "0.0.0.0:8080".into();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("allow_dev_login_on_network"), "{e}");
+        c.server.allow_dev_login_on_network = true;
+        c.validate().unwrap();
+        c.server.allow_dev_login_on_network = false;
+        c.server.dev = false;
+        c.validate().unwrap();
     }
 
     #[test]

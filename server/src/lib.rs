@@ -7,6 +7,7 @@
 //! cargo run -p appframe-server -- serve                      # demo config, 127.0.0.1:8080
 //! cargo run -p appframe-server -- serve --config appframe.toml --addr 127.0.0.1:9000
 //! cargo run -p appframe-server -- check-config appframe.toml # OK, or the error with its line
+//! cargo run -p appframe-server -- check-config appframe.toml --plan # what a start would change
 //! ```
 //!
 //! `DATABASE_URL=postgres://...` switches to Postgres; `APPFRAME_*` variables override the
@@ -29,7 +30,9 @@ pub mod cache;
 pub mod config;
 mod error;
 pub mod extract;
+pub mod reconcile;
 pub mod routes;
+pub mod secret;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -40,7 +43,7 @@ pub use error::{Error, Result};
 use crate::{
     auth::Jwt,
     config::Config,
-    store::{Account, ItemRecord, MembershipRecord, PgStore, Publisher, SqliteStore, Store},
+    store::{PgStore, SqliteStore, Store},
 };
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderName};
 use object_store::{ObjectStore, local::LocalFileSystem};
@@ -151,9 +154,12 @@ impl AppState {
     }
 }
 
+/// The SQLite database file in `data_dir` when no `database_url` is set.
+pub const SQLITE_FILE: &str = "appframe.db";
+
 /// Opens the store named by the config: Postgres for `postgres://` URLs, a SQLite URL, or the
 /// SQLite file `data_dir/appframe.db`.
-async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
+pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
     let s = &config.server;
     match s.database_url.as_deref() {
         Some(url) if url.starts_with("postgres://") || url.starts_with("postgresql://") => {
@@ -165,76 +171,25 @@ async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
             url.split(':').next().unwrap_or_default()
         ))),
         None => Ok(Arc::new(
-            SqliteStore::open(&s.data_dir.join("appframe.db")).await?,
+            SqliteStore::open(&s.data_dir.join(SQLITE_FILE)).await?,
         )),
     }
 }
 
-/// Writes the config's registry into the store; running it twice changes nothing.
+/// Writes the config's registry into the store and takes back what the file no longer
+/// declares (see [`reconcile`]); running it twice changes nothing.
 pub async fn apply_config(store: &dyn Store, config: &Config) -> Result<()> {
-    for p in &config.publishers {
-        store
-            .upsert_publisher(&Publisher {
-                name: p.name.clone(),
-                origins: p.origins.clone(),
-            })
-            .await?;
-    }
-    for a in &config.apps {
-        store
-            .upsert_app(&store::AppRecord {
-                name: a.name.clone(),
-                key: a.key,
-                url: a.url.clone(),
-                publisher: a.publisher.clone(),
-                description: a.description.clone(),
-                thumbnail: a.thumbnail.clone(),
-            })
-            .await?;
-    }
-    for m in &config.members {
-        store
-            .upsert_account(&Account {
-                id: m.id,
-                name: m.name.clone(),
-                kind: m.kind,
-            })
-            .await?;
-    }
-    let now = store::now();
-    for i in &config.items {
-        store
-            .upsert_item(&ItemRecord {
-                id: i.id,
-                name: i.name.clone(),
-                app: i.app.clone(),
-                description: i.description.clone(),
-                lang: i.lang.clone().unwrap_or_else(|| "en".into()),
-                settings: i.settings.clone().unwrap_or_default(),
-                created_at: now,
-                updated_at: now,
-            })
-            .await?;
-    }
-    for m in &config.memberships {
-        store
-            .set_membership(&MembershipRecord {
-                member: m.member,
-                item: m.item,
-                permission: m.permission,
-            })
-            .await?;
-    }
-    for k in &config.api_keys {
-        store.upsert_api_key(&k.name, &k.key, &k.scopes).await?;
-    }
-    Ok(())
+    reconcile::apply(store, config).await.map(drop)
 }
 
 /// Validates the config, opens the store (creating the SQLite file on first run), runs the
-/// migrations, upserts the config, and loads or generates the token secret.
+/// migrations, applies the config (revoking what it no longer declares, see [`reconcile`]),
+/// and loads or generates the token secret.
 pub async fn build_state(config: Config) -> Result<AppState> {
     config.validate()?;
+    if config.server.dev {
+        tracing::warn!("{}", config.dev_login_warning());
+    }
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir)?;
     let store = open_store(&config).await?;

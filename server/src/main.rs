@@ -1,6 +1,7 @@
-//! `appframe-server serve [--config FILE] [--addr ADDR]` and `appframe-server check-config FILE`.
+//! `appframe-server serve [--config FILE] [--addr ADDR]` and
+//! `appframe-server check-config FILE [--plan]`.
 
-use appframe_server::{build_state, config::Config, serve, static_apps_router};
+use appframe_server::{build_state, config::Config, reconcile, serve, static_apps_router};
 use clap::{Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
 use tracing_subscriber::EnvFilter;
@@ -27,6 +28,10 @@ enum Command {
     CheckConfig {
         /// Configuration file.
         file: PathBuf,
+        /// Also print what a start with FILE would change in the database `serve` would use
+        /// (DATABASE_URL, APPFRAME_DATA_DIR or the file's data_dir), without changing it.
+        #[arg(long)]
+        plan: bool,
     },
 }
 
@@ -71,6 +76,12 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
         .clone()
         .zip(cfg.server.apps_addr.clone());
     let addr = cfg.server.addr.clone();
+    cfg.validate().map_err(|e| e.to_string())?;
+    if cfg.server.dev {
+        // Also on stderr, where an operator looks first, whatever the log filter; before the
+        // database is opened, so it is the first thing a dev-mode start says.
+        eprintln!("WARNING: {}", cfg.dev_login_warning());
+    }
     let state = build_state(cfg).await.map_err(|e| e.to_string())?;
     let listener = tokio::net::TcpListener::bind(&addr)
         .await
@@ -118,6 +129,20 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
     Ok(())
 }
 
+/// Prints one line per change a start with `file` would make, or that there is none.
+async fn run_plan(file: &std::path::Path) -> Result<(), String> {
+    let mut cfg = Config::load(Some(file)).map_err(|e| e.to_string())?;
+    cfg.try_apply_env().map_err(|e| e.to_string())?;
+    let changes = reconcile::preview(&cfg).await.map_err(|e| e.to_string())?;
+    if changes.is_empty() {
+        println!("no changes");
+    }
+    for c in changes {
+        println!("{c}");
+    }
+    Ok(())
+}
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
@@ -127,12 +152,28 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
-        Command::CheckConfig { file } => {
+        Command::CheckConfig { file, plan: false } => {
             match Config::load(Some(&file)).and_then(|c| c.validate().map(|()| c)) {
                 Ok(_) => {
                     println!("OK");
                     ExitCode::SUCCESS
                 }
+                Err(e) => {
+                    eprintln!("{}: {e}", file.display());
+                    ExitCode::FAILURE
+                }
+            }
+        }
+        Command::CheckConfig { file, plan: true } => {
+            let rt = match tokio::runtime::Runtime::new() {
+                Ok(rt) => rt,
+                Err(e) => {
+                    eprintln!("cannot start the runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match rt.block_on(run_plan(&file)) {
+                Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("{}: {e}", file.display());
                     ExitCode::FAILURE

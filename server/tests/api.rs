@@ -8,6 +8,7 @@
 
 mod common;
 
+use appframe_server::config::Config;
 use common::*;
 use reqwest::{Method, StatusCode, header, multipart};
 use serde_json::{Value, json};
@@ -1548,6 +1549,248 @@ api_tests! {
         }
     }
 
+    /// API keys and session ids are kept as SHA-256 digests: the database never holds a
+    /// secret a client presents.
+    async fn api_keys_and_session_ids_are_stored_only_as_their_digests(t) {
+        let r = cookie_client().post(t.url("/api/login")).json(&json!({"memberId": ALICE})).send().await.unwrap();
+        let set_cookie = header_str(&r, "set-cookie");
+        let session = set_cookie.trim_start_matches("appframe_session=").split(';').next().unwrap().to_owned();
+        let keys = t.db_texts("SELECT key_hash FROM api_keys").await;
+        assert_eq!(keys.len(), 2, "{keys:?}");
+        for secret in [API_KEY, READ_API_KEY] {
+            assert!(!keys.iter().any(|k| k.contains(secret)), "plaintext key at rest: {keys:?}");
+            assert!(keys.contains(&appframe_server::secret::digest(secret)), "{keys:?}");
+        }
+        let sessions = t.db_texts("SELECT id FROM sessions").await;
+        assert!(!sessions.contains(&session), "plaintext session id at rest");
+        assert!(sessions.contains(&appframe_server::secret::digest(&session)), "{sessions:?}");
+    }
+
+    /// Removing an `[[api_keys]]` entry and restarting revokes the key; the others keep working.
+    async fn a_start_without_an_api_key_in_the_config_revokes_it(t) {
+        t.restart(|c| c.api_keys.retain(|k| k.name != "demo-integration")).await;
+        let r = t.http.get(t.url("/api/admin/members")).bearer_auth(API_KEY).send().await.unwrap();
+        expect_error(r, 401, None).await;
+        let r = t.http.get(t.url("/api/admin/members")).bearer_auth(READ_API_KEY).send().await.unwrap();
+        json_ok(r).await;
+    }
+
+    /// Removing an origin from a publisher revokes it: no token, no CORS for it.
+    async fn a_start_without_a_publisher_origin_in_the_config_revokes_it(t) {
+        t.restart(|c| c.publishers.iter_mut().filter(|p| p.name == "local").for_each(|p| p.origins.retain(|o| o != APP_ORIGIN_2))).await;
+        let session = t.login(BOB).await;
+        let r = session
+            .post(t.url(&format!("/api/app-items/{COUNTER_ITEM}/api-access-token")))
+            .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN_2}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 403, Some("GAERR002")).await;
+        t.token_with(&session, COUNTER_ITEM, COUNTER_KEY, APP_ORIGIN).await;
+        let r = t
+            .http
+            .request(Method::OPTIONS, t.url(&format!("/api/app-items/{COUNTER_ITEM}/app-data")))
+            .header(header::ORIGIN, APP_ORIGIN_2)
+            .header("access-control-request-method", "GET")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(header_str(&r, "access-control-allow-origin"), "", "no CORS for a revoked origin");
+    }
+
+    /// A publisher the file no longer declares loses every origin; its app and item stay.
+    async fn a_start_without_a_publisher_in_the_config_revokes_all_its_origins(t) {
+        let before = t.token_for(ALICE, FOREIGN_ITEM).await;
+        t.restart(|c| {
+            c.publishers.retain(|p| p.name != "elsewhere");
+            c.apps.retain(|a| a.name != "foreign");
+            c.items.retain(|i| i.id.to_string() != FOREIGN_ITEM);
+            c.memberships.retain(|m| m.item.to_string() != FOREIGN_ITEM);
+        })
+        .await;
+        let publishers = json_ok(t.http.get(t.url("/api/admin/publishers")).bearer_auth(API_KEY).send().await.unwrap()).await;
+        let elsewhere = publishers.as_array().unwrap().iter().find(|p| p["name"] == "elsewhere").cloned();
+        assert_eq!(elsewhere.map(|p| p["origins"].clone()), Some(json!([])), "{publishers}");
+        let mut app = t.app(&before);
+        app.origin = FOREIGN_ORIGIN.to_owned();
+        let r = app.req(Method::GET, &format!("/app-items/{FOREIGN_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 404, None).await;
+    }
+
+    /// Removing a membership revokes it, also for the token it granted before.
+    async fn a_start_without_a_membership_in_the_config_revokes_it_and_the_tokens_it_granted(t) {
+        let before = t.token_for(CAROL, COUNTER_ITEM).await;
+        t.restart(|c| c.memberships.retain(|m| !(m.member.to_string() == CAROL && m.item.to_string() == COUNTER_ITEM))).await;
+        let r = t.app(&before).req(Method::GET, &format!("/app-items/{COUNTER_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 403, Some("GERR016")).await;
+        let session = t.login(CAROL).await;
+        let r = session
+            .post(t.url(&format!("/api/app-items/{COUNTER_ITEM}/api-access-token")))
+            .json(&json!({"key": COUNTER_KEY, "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 403, Some("GERR016")).await;
+        t.app_for(CAROL, NOTES_ITEM).await.app_data(NOTES_ITEM).await;
+    }
+
+    /// A member the file no longer declares can do nothing (no login, session, token or
+    /// membership), but their app data stays, and comes back with them.
+    async fn a_start_without_a_member_in_the_config_deactivates_them_and_keeps_their_data(t) {
+        let bob = t.login(BOB).await;
+        let token = t.token_with(&bob, COUNTER_ITEM, COUNTER_KEY, APP_ORIGIN).await;
+        let row = t.app(&token).post_data(COUNTER_ITEM, json!({"type": "note", "data": {"by": "bob"}, "visibility": "item"})).await;
+        let original = t.config.clone();
+        t.restart(|c| {
+            c.members.retain(|m| m.id.to_string() != BOB);
+            c.memberships.retain(|m| m.member.to_string() != BOB);
+        })
+        .await;
+        expect_error(bob.get(t.url("/api/me")).send().await.unwrap(), 401, None).await;
+        let r = cookie_client().post(t.url("/api/login")).json(&json!({"memberId": BOB})).send().await.unwrap();
+        expect_error(r, 404, None).await;
+        let r = t.app(&token).req(Method::GET, &format!("/app-items/{COUNTER_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 401, None).await;
+        let r = t.http.post(t.url("/api/admin/sessions")).bearer_auth(API_KEY).json(&json!({"memberId": BOB})).send().await.unwrap();
+        expect_error(r, 404, None).await;
+        let members = json_ok(t.http.get(t.url("/api/members")).send().await.unwrap()).await;
+        assert!(!members.as_array().unwrap().iter().any(|m| m["id"] == BOB), "{members}");
+        let r = t.http.post(t.url("/api/admin/members")).bearer_auth(API_KEY).json(&json!({"id": BOB, "name": "Bob again"})).send().await.unwrap();
+        expect_error(r, 409, None).await;
+        let alice = t.app_for(ALICE, COUNTER_ITEM).await;
+        let context = alice.list_or_object(&format!("/app-items/{COUNTER_ITEM}/context")).await;
+        assert!(!context["members"].as_array().unwrap().iter().any(|m| m["id"] == BOB), "{context}");
+        assert!(ids(&alice.app_data(COUNTER_ITEM).await).contains(row["id"].as_str().unwrap()), "Bob's data is kept");
+
+        t.restart(move |c| *c = Config { server: c.server.clone(), ..original }).await;
+        let bob = t.app_for(BOB, COUNTER_ITEM).await;
+        assert!(ids(&bob.app_data(COUNTER_ITEM).await).contains(row["id"].as_str().unwrap()));
+    }
+
+    /// An item the file no longer declares is not found by anyone; its data comes back with it.
+    async fn a_start_without_an_item_in_the_config_deactivates_it_and_keeps_its_data(t) {
+        let token = t.token_for(ALICE, JS_ITEM).await;
+        let row = t.app(&token).post_data(JS_ITEM, json!({"type": "note", "data": {}})).await;
+        let original = t.config.clone();
+        t.restart(|c| {
+            c.items.retain(|i| i.id.to_string() != JS_ITEM);
+            c.memberships.retain(|m| m.item.to_string() != JS_ITEM);
+        })
+        .await;
+        let r = t.app(&token).req(Method::GET, &format!("/app-items/{JS_ITEM}/app-data")).send().await.unwrap();
+        expect_error(r, 404, Some("GERR002")).await;
+        let session = t.login(ALICE).await;
+        let items = json_ok(session.get(t.url("/api/items")).send().await.unwrap()).await;
+        assert!(!items.as_array().unwrap().iter().any(|i| i["id"] == JS_ITEM), "{items}");
+        let r = session
+            .post(t.url(&format!("/api/app-items/{JS_ITEM}/api-access-token")))
+            .json(&json!({"key": key_of(JS_ITEM), "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 404, None).await;
+        let r = t.http.post(t.url("/api/admin/items")).bearer_auth(API_KEY).json(&json!({"id": JS_ITEM, "name": "x", "app": "js-notes"})).send().await.unwrap();
+        expect_error(r, 409, None).await;
+
+        t.restart(move |c| *c = Config { server: c.server.clone(), ..original }).await;
+        let alice = t.app_for(ALICE, JS_ITEM).await;
+        assert_eq!(ids(&alice.app_data(JS_ITEM).await), BTreeSet::from([row["id"].as_str().unwrap().to_owned()]));
+    }
+
+    /// An app the file no longer declares leaves the app list, and items made for it through
+    /// the integration API grant nothing.
+    async fn a_start_without_an_app_in_the_config_deactivates_it_and_its_items(t) {
+        let item = random_id();
+        let admin = |req: reqwest::RequestBuilder| req.bearer_auth(API_KEY);
+        json_created(admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": item, "name": "More JS notes", "app": "js-notes"})).send().await.unwrap()).await;
+        json_created(admin(t.http.post(t.url("/api/admin/memberships"))).json(&json!({"member": ALICE, "item": item, "permission": "admin"})).send().await.unwrap()).await;
+        t.restart(|c| {
+            c.apps.retain(|a| a.name != "js-notes");
+            c.items.retain(|i| i.id.to_string() != JS_ITEM);
+            c.memberships.retain(|m| m.item.to_string() != JS_ITEM);
+        })
+        .await;
+        let apps = json_ok(t.http.get(t.url("/api/app-items/list")).send().await.unwrap()).await;
+        assert!(!apps.as_array().unwrap().iter().any(|a| a["name"] == "js-notes"), "{apps}");
+        let session = t.login(ALICE).await;
+        let r = session
+            .post(t.url(&format!("/api/app-items/{item}/api-access-token")))
+            .json(&json!({"key": key_of(JS_ITEM), "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 404, None).await;
+    }
+
+    /// What the integration API created is not the file's: a start that does not declare it
+    /// keeps it.
+    async fn entries_created_through_the_integration_api_survive_a_start_that_does_not_declare_them(t) {
+        let erin = random_id();
+        let item = random_id();
+        let admin = |req: reqwest::RequestBuilder| req.bearer_auth(API_KEY);
+        json_created(admin(t.http.post(t.url("/api/admin/members"))).json(&json!({"id": erin, "name": "Erin"})).send().await.unwrap()).await;
+        json_created(admin(t.http.post(t.url("/api/admin/items"))).json(&json!({"id": item, "name": "Erin's", "app": "counter"})).send().await.unwrap()).await;
+        json_created(admin(t.http.post(t.url("/api/admin/memberships"))).json(&json!({"member": erin, "item": item, "permission": "write"})).send().await.unwrap()).await;
+        json_ok(admin(t.http.post(t.url("/api/admin/publishers"))).json(&json!({"name": "partner", "origins": ["http://127.0.0.1:7777"]})).send().await.unwrap()).await;
+        let key = json_created(admin(t.http.post(t.url("/api/admin/api-keys"))).json(&json!({"name": "integration", "scopes": ["read"]})).send().await.unwrap()).await;
+        t.restart(|_| {}).await;
+        let session = t.login(&erin).await;
+        t.token_with(&session, &item, COUNTER_KEY, APP_ORIGIN).await;
+        let publishers = json_ok(t.http.get(t.url("/api/admin/publishers")).bearer_auth(key["key"].as_str().unwrap()).send().await.unwrap()).await;
+        let partner = publishers.as_array().unwrap().iter().find(|p| p["name"] == "partner").cloned().unwrap();
+        assert_eq!(partner["origins"], json!(["http://127.0.0.1:7777"]));
+    }
+
+    /// The integration API lists keys without their secrets, creates keys (the secret shown
+    /// once) and revokes them by id at once.
+    async fn api_keys_are_listed_without_secrets_created_and_revoked_by_id(t) {
+        let list = |key: &'static str| t.http.get(t.url("/api/admin/api-keys")).bearer_auth(key).send();
+        let r = list(READ_API_KEY).await.unwrap();
+        let text = r.text().await.unwrap();
+        assert!(!text.contains(API_KEY) && !text.contains(READ_API_KEY), "secrets in the list: {text}");
+        let keys: Vec<Value> = serde_json::from_str(&text).unwrap();
+        let names: BTreeSet<&str> = keys.iter().map(|k| k["name"].as_str().unwrap()).collect();
+        assert_eq!(names, BTreeSet::from(["demo-integration", "read-only"]));
+        for k in &keys {
+            assert!(k["id"].is_string() && is_rfc3339(k["createdAt"].as_str().unwrap()) && k["fromConfig"] == true, "{k}");
+            assert!(k.get("key").is_none() && k.get("keyHash").is_none(), "{k}");
+        }
+        let r = t.http.post(t.url("/api/admin/api-keys")).bearer_auth(READ_API_KEY).json(&json!({"name": "x", "scopes": ["read"]})).send().await.unwrap();
+        expect_error(r, 403, None).await;
+        let created = json_created(t.http.post(t.url("/api/admin/api-keys")).bearer_auth(API_KEY).json(&json!({"name": "ci", "scopes": ["read", "write"]})).send().await.unwrap()).await;
+        let secret = created["key"].as_str().unwrap().to_owned();
+        assert_eq!(created["fromConfig"], false);
+        json_ok(t.http.get(t.url("/api/admin/members")).bearer_auth(&secret).send().await.unwrap()).await;
+        let r = t.http.post(t.url("/api/admin/api-keys")).bearer_auth(API_KEY).json(&json!({"name": "ci", "scopes": ["read"]})).send().await.unwrap();
+        expect_error(r, 409, None).await;
+        let id = created["id"].as_str().unwrap();
+        let r = t.http.delete(t.url(&format!("/api/admin/api-keys/{id}"))).bearer_auth(API_KEY).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NO_CONTENT);
+        let r = t.http.get(t.url("/api/admin/members")).bearer_auth(&secret).send().await.unwrap();
+        expect_error(r, 401, None).await;
+        let r = t.http.delete(t.url(&format!("/api/admin/api-keys/{id}"))).bearer_auth(API_KEY).send().await.unwrap();
+        expect_error(r, 404, None).await;
+        let v = json_ok(t.http.get(t.url("/api/openapi.json")).send().await.unwrap()).await;
+        assert!(v["paths"]["/api/admin/api-keys"]["get"].is_object() && v["paths"]["/api/admin/api-keys"]["post"].is_object(), "OpenAPI documents the key routes");
+        assert!(v["paths"]["/api/admin/api-keys/{id}"]["delete"].is_object());
+    }
+
+    /// The plan of a start lists what another file would change, and changes nothing.
+    async fn the_plan_lists_what_a_start_would_revoke_without_changing_anything(t) {
+        let same = appframe_server::reconcile::preview(&t.config).await.unwrap();
+        assert_eq!(same, vec![], "the running file changes nothing");
+        let mut other = t.config.clone();
+        other.api_keys.retain(|k| k.name != "demo-integration");
+        other.memberships.retain(|m| m.member.to_string() != CAROL);
+        other.members.retain(|m| m.id.to_string() != CAROL);
+        let lines: Vec<String> = appframe_server::reconcile::preview(&other).await.unwrap().iter().map(|c| c.to_string()).collect();
+        assert!(lines.contains(&"revoke api key \"demo-integration\"".to_owned()), "{lines:?}");
+        assert!(lines.contains(&format!("deactivate member {CAROL} (its app data is kept)")), "{lines:?}");
+        assert_eq!(lines.len(), 1 + 1 + 3, "{lines:?}");
+        json_ok(t.http.get(t.url("/api/admin/members")).bearer_auth(API_KEY).send().await.unwrap()).await;
+        t.app_for(CAROL, COUNTER_ITEM).await;
+    }
+
     /// Member list for the demo switcher exists in dev mode only.
     async fn dev_member_list_names_every_member(t) {
         let v = json_ok(t.http.get(t.url("/api/members")).send().await.unwrap()).await;
@@ -1562,4 +1805,289 @@ impl AppClient {
         let r = self.req(Method::GET, path).send().await.unwrap();
         json_ok(r).await
     }
+}
+
+/// The database as the previous release left it on `database_url` (or a SQLite file in `dir`):
+/// the migrations before this change only, plaintext API keys (one the file still declares,
+/// one it dropped) and a plaintext session.
+async fn old_release_database(dir: &std::path::Path, database_url: Option<&str>) {
+    use sqlx::Connection;
+    let backend = if database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    let path = format!("{}/migrations/{backend}", env!("CARGO_MANIFEST_DIR"));
+    let mut m = sqlx::migrate::Migrator::new(std::path::Path::new(&path))
+        .await
+        .unwrap();
+    m.migrations = m
+        .migrations
+        .iter()
+        .filter(|x| x.version < 20261206100000)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let alice: uuid::Uuid = ALICE.parse().unwrap();
+    let statements = [
+        "INSERT INTO accounts (id, name, kind, created_at) VALUES ($1, 'Alice', 'member', 0)",
+        "INSERT INTO sessions (id, account_id, expires_at) VALUES ('plain-session-id', $1, 9000000000000000)",
+    ];
+    let keys = [
+        "INSERT INTO api_keys (name, key, scopes) VALUES ('demo-integration', 'demo-integration-key-change-me', '[\"read\",\"write\"]')",
+        "INSERT INTO api_keys (name, key, scopes) VALUES ('dropped', 'dropped-plaintext-key-0123456789', '[\"read\"]')",
+    ];
+    macro_rules! seed {
+        ($c:expr) => {{
+            m.run(&mut $c).await.unwrap();
+            for s in statements {
+                sqlx::query(s).bind(alice).execute(&mut $c).await.unwrap();
+            }
+            for s in keys {
+                sqlx::query(s).execute(&mut $c).await.unwrap();
+            }
+        }};
+    }
+    match database_url {
+        Some(url) => {
+            let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+            seed!(c);
+        }
+        None => {
+            let url = format!("sqlite://{}?mode=rwc", dir.join("appframe.db").display());
+            let mut c = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            seed!(c);
+        }
+    }
+}
+
+/// Upgrading: the migration leaves no plaintext secret; the first start stores the digest of
+/// every key the file still declares and revokes the key it dropped; old sessions are ended.
+async fn upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive(
+    database_url: Option<String>,
+) {
+    let dir = tempfile::tempdir().unwrap();
+    old_release_database(dir.path(), database_url.as_deref()).await;
+    let mut config = test_config();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = database_url;
+    let state = appframe_server::build_state(config).await.unwrap();
+    let store = state.store();
+    assert!(
+        store.find_api_key(API_KEY).await.unwrap().is_some(),
+        "the declared key works"
+    );
+    assert!(
+        store
+            .find_api_key("dropped-plaintext-key-0123456789")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    let names: BTreeSet<String> = store
+        .list_api_keys()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|k| k.name)
+        .collect();
+    assert_eq!(
+        names,
+        BTreeSet::from(["demo-integration".to_owned(), "read-only".to_owned()])
+    );
+    assert!(
+        store
+            .session_account("plain-session-id", time::OffsetDateTime::now_utc())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+mod upgrade {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite_upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive() {
+        upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive(None).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn postgres_upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive() {
+        let Some(Backend::Postgres(url)) = Backend::postgres_from_env() else {
+            eprintln!("skipped: set APPFRAME_TEST_DATABASE_URL to run on Postgres");
+            return;
+        };
+        let (_db, url) = PgDatabase::create(&url).await;
+        upgrade_keeps_no_plaintext_and_the_file_decides_which_keys_survive(Some(url)).await;
+    }
+}
+
+/// Dev login (anyone logs in as anyone) on an address the network can reach is refused at
+/// start, unless the operator says so explicitly.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dev_mode_config_on_a_network_address_refuses_to_start_unless_explicitly_allowed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.server.data_dir = dir.path().to_path_buf();
+    config.server.database_url = None;
+    config.server.addr = "0.0.0.0:8080".into();
+    let e = appframe_server::build_state(config.clone())
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("0.0.0.0:8080") && e.contains("allow_dev_login_on_network"),
+        "{e}"
+    );
+    assert!(
+        !dir.path().join("appframe.db").exists(),
+        "refused before opening anything"
+    );
+    config.server.allow_dev_login_on_network = true;
+    appframe_server::build_state(config).await.unwrap();
+}
+
+/// The binary, with the environment of `serve` cleared so the file alone decides.
+fn server_command(args: &[&str]) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_appframe-server"));
+    cmd.args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("DATABASE_URL");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("APPFRAME_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd
+}
+
+/// Writes the test config (SQLite in `dir`, listening on `addr`) to a file.
+fn config_file(
+    dir: &std::path::Path,
+    name: &str,
+    addr: &str,
+    change: impl FnOnce(&mut Config),
+) -> std::path::PathBuf {
+    let mut config = test_config();
+    config.server.addr = addr.to_owned();
+    config.server.data_dir = dir.to_path_buf();
+    config.server.database_url = None;
+    change(&mut config);
+    let file = dir.join(name);
+    std::fs::write(&file, toml::to_string(&config).unwrap()).unwrap();
+    file
+}
+
+/// `serve` with dev login on says so on stderr, and refuses a network address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_with_dev_login_warns_on_stderr_and_refuses_a_network_address() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let public = config_file(dir.path(), "public.toml", "0.0.0.0:0", |_| {});
+    // Bounded, so a server that wrongly starts fails the test instead of hanging it.
+    let mut child = server_command(&["serve", "--config", public.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while child.try_wait().unwrap().is_none() {
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("serve started dev login on 0.0.0.0");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(stderr.contains("allow_dev_login_on_network"), "{stderr}");
+    // The opt-in from the environment, checked through the plan (which applies the environment
+    // as serve does) so that nothing listens on the network.
+    let out = server_command(&["check-config", public.to_str().unwrap(), "--plan"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "refused without the opt-in");
+    let out = server_command(&["check-config", public.to_str().unwrap(), "--plan"])
+        .env("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK", "true")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let local = config_file(dir.path(), "local.toml", "127.0.0.1:0", |_| {});
+    let mut child = server_command(&["serve", "--config", local.to_str().unwrap()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(line);
+        }
+    });
+    let warned = loop {
+        match rx.recv_timeout(std::time::Duration::from_secs(120)) {
+            Ok(line) if line.contains("WARNING: DEV MODE") => break Some(line),
+            Ok(_) => {}
+            Err(_) => break None,
+        }
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    let line = warned.expect("a dev-mode warning on stderr");
+    assert!(
+        line.contains("anyone") && line.contains("log in as any member"),
+        "{line}"
+    );
+}
+
+/// `check-config FILE --plan` prints what a start with FILE would change against the
+/// database `serve` would use, and changes nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_config_plan_prints_what_a_start_would_change_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let current = config_file(dir.path(), "current.toml", "127.0.0.1:0", |_| {});
+    let next = config_file(dir.path(), "next.toml", "127.0.0.1:0", |c| {
+        c.api_keys.retain(|k| k.name != "demo-integration")
+    });
+    let plan = |file: &std::path::Path| {
+        let out = server_command(&["check-config", file.to_str().unwrap(), "--plan"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let fresh = plan(&current);
+    assert!(
+        fresh.lines().all(|l| l.starts_with("add "))
+            && fresh.contains("add api key \"demo-integration\""),
+        "{fresh}"
+    );
+    assert!(
+        !dir.path().join("appframe.db").exists(),
+        "planning against no database creates none"
+    );
+
+    let config = appframe_server::config::Config::load(Some(&current)).unwrap();
+    let state = appframe_server::build_state(config).await.unwrap();
+    drop(state);
+    assert_eq!(plan(&current).trim(), "no changes");
+    let first = plan(&next);
+    assert_eq!(first.trim(), "revoke api key \"demo-integration\"");
+    assert_eq!(plan(&next), first, "planning changed nothing");
 }

@@ -9,7 +9,9 @@ use crate::{
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, read_body},
     routes::{app_action, app_data, app_items::mint_token, files::delete_item_files},
-    store::{Account, AppRecord, ItemRecord, MembershipRecord, Page, Publisher, now, to_micros},
+    store::{
+        Account, AppRecord, Entry, ItemRecord, MembershipRecord, Page, Publisher, now, to_micros,
+    },
 };
 use appframe_protocol::{JsonObject, TokenResponse};
 use axum::{
@@ -47,6 +49,11 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{name}", get(get_app).delete(delete_app))
         .route("/sessions", post(create_session))
         .route("/app-tokens", post(create_app_token))
+        .route(
+            "/api-keys",
+            get(super::admin_keys::list).post(super::admin_keys::create),
+        )
+        .route("/api-keys/{id}", delete(super::admin_keys::revoke))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             require_api_key,
@@ -171,6 +178,18 @@ pub struct PatchMember {
     pub kind: Option<AccountKind>,
 }
 
+/// 409 for an entry the configuration deactivated: writing it here would leave it inert, and
+/// only the file may bring it back.
+async fn refuse_deactivated(state: &AppState, entry: Entry) -> Result<()> {
+    if state.store().deactivated(&entry).await? {
+        return Err(Error::Conflict(format!(
+            "{entry} was deactivated because appframe.toml no longer declares it; declare it \
+             there again to restore it (its data was kept)"
+        )));
+    }
+    Ok(())
+}
+
 fn nonempty(field: &str, s: &str) -> Result<()> {
     if s.trim().is_empty() || s.chars().count() > 300 {
         return Err(Error::BadRequest(format!(
@@ -194,6 +213,7 @@ pub async fn create_member(
 ) -> Result<Response> {
     nonempty("name", &b.name)?;
     let id = b.id.unwrap_or_else(Uuid::new_v4);
+    refuse_deactivated(&state, Entry::Member(id)).await?;
     if state.store().get_account(id).await?.is_some() {
         return Err(Error::Conflict(format!("member {id} already exists")));
     }
@@ -358,6 +378,7 @@ pub async fn create_item(
     nonempty("name", &b.name)?;
     require_app(&state, &b.app).await?;
     let id = b.id.unwrap_or_else(Uuid::new_v4);
+    refuse_deactivated(&state, Entry::Item(id)).await?;
     if state.store().get_item(id).await?.is_some() {
         return Err(Error::Conflict(format!("item {id} already exists")));
     }
@@ -583,6 +604,7 @@ pub async fn put_app(
             a.publisher
         )));
     }
+    refuse_deactivated(&state, Entry::App(a.name.clone())).await?;
     state.store().upsert_app(&a).await?;
     Ok(Json(a))
 }

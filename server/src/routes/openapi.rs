@@ -1,7 +1,9 @@
 //! The OpenAPI document (generated from the handlers' `#[utoipa::path]` annotations) at
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
-use crate::routes::{admin, app_action, app_data, app_items, app_settings, files, host};
+use crate::routes::{
+    admin, admin_keys, app_action, app_data, app_items, app_settings, files, host,
+};
 use axum::Router;
 use utoipa::{
     Modify, OpenApi,
@@ -48,6 +50,7 @@ impl Modify for Security {
         admin::list_publishers, admin::put_publisher, admin::delete_publisher,
         admin::list_apps, admin::get_app, admin::put_app, admin::delete_app,
         admin::create_session, admin::create_app_token,
+        admin_keys::list, admin_keys::create, admin_keys::revoke,
         crate::ws::upgrade,
     ),
     components(schemas(appframe_protocol::ErrorBody)),

@@ -4,6 +4,7 @@
 //! orders identically on both databases and keyset pagination walks the
 //! `(item_id, created_at, id)` index.
 
+mod registry;
 mod sql;
 
 pub use sql::{PgStore, SqliteStore};
@@ -115,6 +116,73 @@ pub struct ApiKeyRecord {
     pub name: String,
     /// Scopes.
     pub scopes: Vec<Scope>,
+}
+
+/// An integration API key as listed: everything but the secret (which is not stored).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiKeyInfo {
+    /// Id (what revocation names).
+    pub id: Uuid,
+    /// Unique name.
+    pub name: String,
+    /// Scopes.
+    #[schema(value_type = Vec<String>)]
+    pub scopes: Vec<Scope>,
+    /// Whether `appframe.toml` declares it (it is then re-created at the next start).
+    pub from_config: bool,
+    /// Creation time (RFC 3339).
+    #[serde(with = "appframe_protocol::timestamp")]
+    #[schema(value_type = String)]
+    pub created_at: OffsetDateTime,
+}
+
+/// Prefix of the marker the hashing migration stored instead of a digest: the old rows held
+/// plaintext keys, which SQLite cannot hash in SQL. Such a row matches no key (a digest is hex)
+/// until the configuration declares the key again, at the start that ran the migration.
+pub const UNHASHED_PREFIX: &str = "unhashed:";
+
+/// One entry of the registry that `appframe.toml` can declare.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Entry {
+    /// An integration API key, by name.
+    ApiKey(String),
+    /// A publisher, by name.
+    Publisher(String),
+    /// An app, by name.
+    App(String),
+    /// A member or guest account.
+    Member(Uuid),
+    /// An app item.
+    Item(Uuid),
+    /// A membership of a member on an item.
+    Membership {
+        /// The account.
+        member: Uuid,
+        /// The item.
+        item: Uuid,
+    },
+}
+
+/// What the store holds about one registry entry, for comparing it with the configuration.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EntryState {
+    /// The entry.
+    pub entry: Entry,
+    /// Declared by the configuration file (as opposed to created through the integration API).
+    pub managed: bool,
+    /// False once the configuration stopped declaring it (apps, members, items; the others
+    /// are removed instead).
+    pub active: bool,
+    /// Publishers: their origins. Memberships: the permission. API keys: the secret's digest.
+    pub detail: Vec<String>,
+}
+
+/// Every registry entry with its ownership, as read at one moment.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegistryState {
+    /// The entries.
+    pub entries: Vec<EntryState>,
 }
 
 /// An app-data row with its item and account names.
@@ -302,27 +370,27 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts or updates an app by name.
     async fn upsert_app(&self, a: &AppRecord) -> Result<()>;
-    /// All apps.
+    /// All active apps (the configuration deactivates the apps it stops declaring).
     async fn list_apps(&self) -> Result<Vec<AppRecord>>;
-    /// One app by name.
+    /// One active app by name.
     async fn get_app(&self, name: &str) -> Result<Option<AppRecord>>;
     /// Deletes an app (and its items); false when unknown.
     async fn delete_app(&self, name: &str) -> Result<bool>;
 
     /// Inserts or updates an account.
     async fn upsert_account(&self, a: &Account) -> Result<()>;
-    /// One account.
+    /// One active account.
     async fn get_account(&self, id: Uuid) -> Result<Option<Account>>;
-    /// All accounts.
+    /// All active accounts.
     async fn list_accounts(&self) -> Result<Vec<Account>>;
     /// Deletes an account and everything it owns; false when unknown.
     async fn delete_account(&self, id: Uuid) -> Result<bool>;
 
     /// Inserts or updates an item (keeps `created_at` on update).
     async fn upsert_item(&self, i: &ItemRecord) -> Result<()>;
-    /// One item.
+    /// One active item of an active app.
     async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>>;
-    /// All items.
+    /// All active items of active apps.
     async fn list_items(&self) -> Result<Vec<ItemRecord>>;
     /// Deletes an item and its rows; false when unknown.
     async fn delete_item(&self, id: Uuid) -> Result<bool>;
@@ -331,37 +399,59 @@ pub trait Store: Send + Sync + 'static {
     async fn set_membership(&self, m: &MembershipRecord) -> Result<()>;
     /// Removes a membership; false when absent.
     async fn delete_membership(&self, member: Uuid, item: Uuid) -> Result<bool>;
-    /// The permission of an account on an item.
+    /// The permission of an account on an item (none unless account, item and app are active).
     async fn permission(&self, member: Uuid, item: Uuid) -> Result<Option<Permission>>;
-    /// Memberships, optionally filtered by item and/or member.
+    /// Memberships of active accounts on active items, optionally filtered by item and/or member.
     async fn list_memberships(
         &self,
         item: Option<Uuid>,
         member: Option<Uuid>,
     ) -> Result<Vec<MembershipRecord>>;
-    /// In one query: the item, the account (when given and existing) and its permission on
-    /// the item. `None` when the item does not exist. (The per-request check of app routes.)
+    /// In one query: the item, the account (when given, existing and active) and its
+    /// permission on the item. `None` when the item does not exist or is deactivated (or its
+    /// app is). (The per-request check of app routes.)
     async fn item_access(
         &self,
         item: Uuid,
         account: Option<Uuid>,
     ) -> Result<Option<(ItemRecord, Option<Account>, Option<Permission>)>>;
-    /// Accounts holding a membership on an item.
+    /// Active accounts holding a membership on an item.
     async fn item_members(&self, item: Uuid) -> Result<Vec<Member>>;
 
-    /// Inserts or updates an API key.
+    /// Inserts or updates an API key by name; only the digest of `key` is stored.
     async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()>;
-    /// Looks up an API key by its secret.
+    /// Creates an API key (409 when the name is taken); only the digest of `key` is stored.
+    async fn create_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<ApiKeyInfo>;
+    /// Looks up an API key by its secret (by digest, confirmed in constant time).
     async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>>;
+    /// Every API key, without secrets.
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>>;
+    /// Deletes an API key by id; false when unknown.
+    async fn delete_api_key(&self, id: Uuid) -> Result<bool>;
 
-    /// Stores a host session.
+    /// Every registry entry with its ownership (for reconciling with the configuration).
+    async fn registry_state(&self) -> Result<RegistryState>;
+    /// [`Store::registry_state`] as it would be after this binary's migrations, without
+    /// changing the database: pending migrations run inside a transaction that is rolled back.
+    async fn preview_registry_state(&self) -> Result<RegistryState>;
+    /// Records that the configuration declares an entry: it becomes managed, and active again
+    /// if it had been deactivated. False when the entry does not exist.
+    async fn mark_declared(&self, entry: &Entry) -> Result<bool>;
+    /// Takes back what the configuration no longer declares: API keys and memberships are
+    /// deleted, a publisher loses its origins, apps, members and items are deactivated (their
+    /// data is kept; a member's sessions end). False when the entry does not exist.
+    async fn revoke(&self, entry: &Entry) -> Result<bool>;
+    /// Whether an app, member or item exists but was deactivated by the configuration.
+    async fn deactivated(&self, entry: &Entry) -> Result<bool>;
+
+    /// Stores a host session (only the digest of `id` is kept).
     async fn create_session(
         &self,
         id: &str,
         account: Uuid,
         expires_at: OffsetDateTime,
     ) -> Result<()>;
-    /// The account of a live session.
+    /// The account of a live session of an active member.
     async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>>;
     /// Ends a session.
     async fn delete_session(&self, id: &str) -> Result<()>;

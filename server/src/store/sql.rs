@@ -4,7 +4,7 @@
 //! against that backend's encoders.
 
 use super::*;
-use crate::error::Error;
+use crate::{error::Error, secret};
 use sqlx::{
     QueryBuilder,
     postgres::{PgPool, PgPoolOptions},
@@ -28,8 +28,8 @@ use tokio::sync::{mpsc, oneshot};
 /// in-memory caches rely on.
 #[derive(Clone)]
 pub struct SqliteStore {
-    read: SqlitePool,
-    write: SqlitePool,
+    pub(super) read: SqlitePool,
+    pub(super) write: SqlitePool,
     batch: mpsc::Sender<Job>,
     stamps: Arc<Stamps>,
 }
@@ -212,8 +212,8 @@ async fn batch_loop(pool: SqlitePool, stamps: Arc<Stamps>, mut rx: mpsc::Receive
 /// Postgres store: one pool for reads and writes.
 #[derive(Clone)]
 pub struct PgStore {
-    read: PgPool,
-    write: PgPool,
+    pub(super) read: PgPool,
+    pub(super) write: PgPool,
 }
 
 impl SqliteStore {
@@ -272,7 +272,7 @@ impl SqliteStore {
         Some(&self.stamps)
     }
 
-    fn registry_changed(&self) {
+    pub(super) fn registry_changed(&self) {
         self.stamps.registry_changed();
     }
 
@@ -293,7 +293,7 @@ impl PgStore {
         None
     }
 
-    fn registry_changed(&self) {}
+    pub(super) fn registry_changed(&self) {}
 
     fn data_changed(&self, _item: Uuid) {}
 
@@ -447,9 +447,11 @@ impl FromTuple for MembershipRecord {
     }
 }
 
-/// Columns of [`ItemRecord`] (`i` is the `items` alias).
+/// Columns of [`ItemRecord`] (`i` is the `items` alias), of active items of active apps only:
+/// what the configuration deactivated is invisible until it declares it again. Callers add
+/// `AND ...` conditions.
 const ITEM_SELECT: &str = "SELECT i.id, i.name, i.app, i.description, i.lang, i.settings, i.created_at, i.updated_at \
-     FROM items i";
+     FROM items i JOIN apps p ON p.name = i.app WHERE i.active AND p.active";
 
 impl FromTuple for ItemRecord {
     type Tuple = (
@@ -573,6 +575,12 @@ impl FromTuple for FileRecord {
     }
 }
 
+/// `FROM` and `WHERE` of the memberships that grant something: of active members on active
+/// items of active apps (`m` is the `memberships` alias). Callers add `AND ...` conditions.
+const LIVE_MEMBERSHIPS: &str = "FROM memberships m JOIN accounts a ON a.id = m.account_id \
+     JOIN items i ON i.id = m.item_id JOIN apps p ON p.name = i.app \
+     WHERE a.active AND i.active AND p.active";
+
 macro_rules! store_impl {
     ($Store:ident, $Db:ty, $backend:literal, $migrations:literal) => {
         /// The record of the row `sql` selects with `key` as `$1`, if any.
@@ -689,7 +697,9 @@ macro_rules! store_impl {
             async fn list_apps(&self) -> Result<Vec<AppRecord>> {
                 fetch_list(
                     &self.read,
-                    QueryBuilder::new(format!("SELECT {APP_COLUMNS} FROM apps ORDER BY name")),
+                    QueryBuilder::new(format!(
+                        "SELECT {APP_COLUMNS} FROM apps WHERE active ORDER BY name"
+                    )),
                 )
                 .await
             }
@@ -697,7 +707,7 @@ macro_rules! store_impl {
             async fn get_app(&self, name: &str) -> Result<Option<AppRecord>> {
                 fetch_opt(
                     &self.read,
-                    &format!("SELECT {APP_COLUMNS} FROM apps WHERE name = $1"),
+                    &format!("SELECT {APP_COLUMNS} FROM apps WHERE active AND name = $1"),
                     name,
                 )
                 .await
@@ -730,13 +740,20 @@ macro_rules! store_impl {
             }
 
             async fn get_account(&self, id: Uuid) -> Result<Option<Account>> {
-                fetch_opt(&self.read, "SELECT id, name, kind FROM accounts WHERE id = $1", id).await
+                fetch_opt(
+                    &self.read,
+                    "SELECT id, name, kind FROM accounts WHERE active AND id = $1",
+                    id,
+                )
+                .await
             }
 
             async fn list_accounts(&self) -> Result<Vec<Account>> {
                 fetch_list(
                     &self.read,
-                    QueryBuilder::new("SELECT id, name, kind FROM accounts ORDER BY name, id"),
+                    QueryBuilder::new(
+                        "SELECT id, name, kind FROM accounts WHERE active ORDER BY name, id",
+                    ),
                 )
                 .await
             }
@@ -779,7 +796,7 @@ macro_rules! store_impl {
             }
 
             async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>> {
-                fetch_opt(&self.read, &format!("{ITEM_SELECT} WHERE i.id = $1"), id).await
+                fetch_opt(&self.read, &format!("{ITEM_SELECT} AND i.id = $1"), id).await
             }
 
             async fn list_items(&self) -> Result<Vec<ItemRecord>> {
@@ -829,9 +846,9 @@ macro_rules! store_impl {
             }
 
             async fn permission(&self, member: Uuid, item: Uuid) -> Result<Option<Permission>> {
-                let row: Option<(String,)> = sqlx::query_as(
-                    "SELECT permission FROM memberships WHERE account_id = $1 AND item_id = $2",
-                )
+                let row: Option<(String,)> = sqlx::query_as(&format!(
+                    "SELECT m.permission {LIVE_MEMBERSHIPS} AND m.account_id = $1 AND m.item_id = $2"
+                ))
                 .bind(member)
                 .bind(item)
                 .fetch_optional(&self.read)
@@ -844,16 +861,16 @@ macro_rules! store_impl {
                 item: Option<Uuid>,
                 member: Option<Uuid>,
             ) -> Result<Vec<MembershipRecord>> {
-                let mut qb = QueryBuilder::<$Db>::new(
-                    "SELECT account_id, item_id, permission FROM memberships WHERE 1 = 1",
-                );
+                let mut qb = QueryBuilder::<$Db>::new(format!(
+                    "SELECT m.account_id, m.item_id, m.permission {LIVE_MEMBERSHIPS}"
+                ));
                 if let Some(i) = item {
-                    qb.push(" AND item_id = ").push_bind(i);
+                    qb.push(" AND m.item_id = ").push_bind(i);
                 }
                 if let Some(m) = member {
-                    qb.push(" AND account_id = ").push_bind(m);
+                    qb.push(" AND m.account_id = ").push_bind(m);
                 }
-                qb.push(" ORDER BY created_at, account_id, item_id");
+                qb.push(" ORDER BY m.created_at, m.account_id, m.item_id");
                 fetch_list(&self.read, qb).await
             }
 
@@ -869,9 +886,10 @@ macro_rules! store_impl {
                 let row: Option<Row> = sqlx::query_as(
                     "SELECT i.id, i.name, i.app, i.description, i.lang, i.settings, i.created_at, \
                      i.updated_at, a.id, a.name, a.kind, m.permission FROM items i \
-                     LEFT JOIN accounts a ON a.id = $2 \
-                     LEFT JOIN memberships m ON m.item_id = i.id AND m.account_id = $2 \
-                     WHERE i.id = $1",
+                     JOIN apps p ON p.name = i.app AND p.active \
+                     LEFT JOIN accounts a ON a.id = $2 AND a.active \
+                     LEFT JOIN memberships m ON m.item_id = i.id AND m.account_id = a.id \
+                     WHERE i.id = $1 AND i.active",
                 )
                 .bind(item)
                 .bind(account)
@@ -890,7 +908,7 @@ macro_rules! store_impl {
             async fn item_members(&self, item: Uuid) -> Result<Vec<Member>> {
                 let rows: Vec<(Uuid, String)> = sqlx::query_as(
                     "SELECT a.id, a.name FROM memberships m JOIN accounts a ON a.id = m.account_id \
-                     WHERE m.item_id = $1 ORDER BY a.name, a.id",
+                     WHERE a.active AND m.item_id = $1 ORDER BY a.name, a.id",
                 )
                 .bind(item)
                 .fetch_all(&self.read)
@@ -899,26 +917,48 @@ macro_rules! store_impl {
             }
 
             async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO api_keys (name, key, scopes) VALUES ($1, $2, $3) \
-                     ON CONFLICT (name) DO UPDATE SET key = excluded.key, scopes = excluded.scopes",
-                )
-                .bind(name)
-                .bind(key)
-                .bind(Json(scopes))
-                .execute(&self.write)
-                .await
-                .map_err(db)?;
-                Ok(())
+                self.upsert_api_key_impl(name, key, scopes).await
+            }
+
+            async fn create_api_key(
+                &self,
+                name: &str,
+                key: &str,
+                scopes: &[Scope],
+            ) -> Result<ApiKeyInfo> {
+                self.create_api_key_impl(name, key, scopes).await
             }
 
             async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>> {
-                let row: Option<(String, Json<Vec<Scope>>)> =
-                    sqlx::query_as("SELECT name, scopes FROM api_keys WHERE key = $1")
-                        .bind(key)
-                        .fetch_optional(&self.read)
-                        .await?;
-                Ok(row.map(|(name, s)| ApiKeyRecord { name, scopes: s.0 }))
+                self.find_api_key_impl(key).await
+            }
+
+            async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>> {
+                self.list_api_keys_impl().await
+            }
+
+            async fn delete_api_key(&self, id: Uuid) -> Result<bool> {
+                self.delete_api_key_impl(id).await
+            }
+
+            async fn registry_state(&self) -> Result<RegistryState> {
+                self.registry_state_impl().await
+            }
+
+            async fn preview_registry_state(&self) -> Result<RegistryState> {
+                self.preview_registry_state_impl().await
+            }
+
+            async fn mark_declared(&self, entry: &Entry) -> Result<bool> {
+                self.mark_declared_impl(entry).await
+            }
+
+            async fn revoke(&self, entry: &Entry) -> Result<bool> {
+                self.revoke_impl(entry).await
+            }
+
+            async fn deactivated(&self, entry: &Entry) -> Result<bool> {
+                self.deactivated_impl(entry).await
             }
 
             async fn create_session(
@@ -928,7 +968,7 @@ macro_rules! store_impl {
                 expires_at: OffsetDateTime,
             ) -> Result<()> {
                 sqlx::query("INSERT INTO sessions (id, account_id, expires_at) VALUES ($1, $2, $3)")
-                    .bind(id)
+                    .bind(secret::digest(id))
                     .bind(account)
                     .bind(to_micros(expires_at))
                     .execute(&self.write)
@@ -940,9 +980,9 @@ macro_rules! store_impl {
             async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>> {
                 let row: Option<<Account as FromTuple>::Tuple> = sqlx::query_as(
                     "SELECT a.id, a.name, a.kind FROM sessions s JOIN accounts a ON a.id = s.account_id \
-                     WHERE s.id = $1 AND s.expires_at > $2",
+                     WHERE s.id = $1 AND s.expires_at > $2 AND a.active",
                 )
-                .bind(id)
+                .bind(secret::digest(id))
                 .bind(to_micros(now))
                 .fetch_optional(&self.read)
                 .await?;
@@ -951,7 +991,7 @@ macro_rules! store_impl {
 
             async fn delete_session(&self, id: &str) -> Result<()> {
                 sqlx::query("DELETE FROM sessions WHERE id = $1")
-                    .bind(id)
+                    .bind(secret::digest(id))
                     .execute(&self.write)
                     .await?;
                 Ok(())

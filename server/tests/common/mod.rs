@@ -236,37 +236,7 @@ impl TestServer {
             }
         };
         tweak(&mut config);
-        let state = appframe_server::build_state(config.clone())
-            .await
-            .unwrap_or_else(|e| panic!("build_state on {name}: {e}"));
-        let (tx, rx) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            let shutdown = async move {
-                let _ = rx.await;
-            };
-            if let Err(e) = appframe_server::serve(listener, state, shutdown).await {
-                eprintln!("server stopped with error: {e}");
-            }
-        });
-        // Wait until it answers, and report a server that died while starting (e.g. a router
-        // that panics) instead of letting every request fail with "connection reset".
-        let probe = plain_client();
-        let mut task = task;
-        for attempt in 0.. {
-            if task.is_finished() {
-                match (&mut task).await {
-                    Err(e) if e.is_panic() => {
-                        std::panic::resume_unwind(e.into_panic());
-                    }
-                    other => panic!("the {name} server stopped while starting: {other:?}"),
-                }
-            }
-            match probe.get(format!("{base}/api/app-items/list")).send().await {
-                Ok(_) => break,
-                Err(e) if attempt > 200 => panic!("the {name} server does not answer: {e}"),
-                Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
-            }
-        }
+        let (task, tx) = launch(listener, &config, name).await;
         TestServer {
             api: format!("{base}/api"),
             base,
@@ -280,14 +250,105 @@ impl TestServer {
         }
     }
 
-    /// Stops the server gracefully and waits for it (the database is dropped afterwards).
-    pub async fn stop(mut self) {
+    /// Stops the server and starts it again on the same data dir and database with its config
+    /// changed by `change`: an operator editing `appframe.toml` and restarting. The server gets
+    /// a new port, so app clients made before must be made again.
+    pub async fn restart(&mut self, change: impl FnOnce(&mut Config)) {
+        self.stop_in_place().await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let base = format!("http://{addr}");
+        let mut config = self.config.clone();
+        config.server.addr = addr.to_string();
+        config.server.public_url = base.clone();
+        change(&mut config);
+        let (task, tx) = launch(listener, &config, self.backend).await;
+        self.api = format!("{base}/api");
+        self.base = base;
+        self.config = config;
+        self.shutdown = Some(tx);
+        self.task = Some(task);
+    }
+
+    async fn stop_in_place(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
         if let Some(task) = self.task.take() {
             let _ = tokio::time::timeout(std::time::Duration::from_secs(10), task).await;
         }
+    }
+
+    /// The first column of every row `sql` selects, as text, read straight from the server's
+    /// database (to look at what is stored at rest).
+    pub async fn db_texts(&self, sql: &str) -> Vec<String> {
+        use sqlx::Connection;
+        match &self.config.server.database_url {
+            Some(url) => {
+                let mut c = sqlx::PgConnection::connect(url).await.unwrap();
+                let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&mut c).await.unwrap();
+                rows.into_iter().map(|r| r.0).collect()
+            }
+            None => {
+                let file = self.dir.path().join("appframe.db");
+                let mut c =
+                    sqlx::SqliteConnection::connect(&format!("sqlite://{}", file.display()))
+                        .await
+                        .unwrap();
+                let rows: Vec<(String,)> = sqlx::query_as(sql).fetch_all(&mut c).await.unwrap();
+                rows.into_iter().map(|r| r.0).collect()
+            }
+        }
+    }
+}
+
+/// Builds the state for `config`, serves it on `listener` and waits until it answers.
+async fn launch(
+    listener: tokio::net::TcpListener,
+    config: &Config,
+    name: &str,
+) -> (tokio::task::JoinHandle<()>, oneshot::Sender<()>) {
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let state = appframe_server::build_state(config.clone())
+        .await
+        .unwrap_or_else(|e| panic!("build_state on {name}: {e}"));
+    let (tx, rx) = oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        let shutdown = async move {
+            let _ = rx.await;
+        };
+        if let Err(e) = appframe_server::serve(listener, state, shutdown).await {
+            eprintln!("server stopped with error: {e}");
+        }
+    });
+    // Wait until it answers, and report a server that died while starting (e.g. a router
+    // that panics) instead of letting every request fail with "connection reset".
+    let probe = plain_client();
+    let mut task = task;
+    for attempt in 0.. {
+        if task.is_finished() {
+            match (&mut task).await {
+                Err(e) if e.is_panic() => {
+                    std::panic::resume_unwind(e.into_panic());
+                }
+                other => panic!("the {name} server stopped while starting: {other:?}"),
+            }
+        }
+        match probe.get(format!("{base}/api/app-items/list")).send().await {
+            Ok(_) => break,
+            Err(e) if attempt > 200 => panic!("the {name} server does not answer: {e}"),
+            Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
+        }
+    }
+    (task, tx)
+}
+
+impl TestServer {
+    /// Stops the server gracefully and waits for it (the database is dropped afterwards).
+    pub async fn stop(mut self) {
+        self.stop_in_place().await;
     }
 
     /// The data dir of this server.
@@ -618,24 +679,25 @@ pub fn header_str(r: &Response, name: &str) -> String {
 
 /// Writes each test once and runs it on SQLite (`sqlite::<name>`) and Postgres
 /// (`postgres::<name>`, which reports itself skipped without `APPFRAME_TEST_DATABASE_URL`).
-/// `with(|c| ...)` before a test changes its server's config.
+/// `with(|c| ...)` before a test changes its server's config. A test gets its server mutably, so
+/// it can [`TestServer::restart`] it.
 #[macro_export]
 macro_rules! api_tests {
     ($( $(#[doc = $doc:literal])* $(with($tweak:expr))? async fn $name:ident($t:ident) $body:block )*) => {
         $(
             $(#[doc = $doc])*
-            async fn $name($t: &$crate::common::TestServer) $body
+            async fn $name($t: &mut $crate::common::TestServer) $body
         )*
 
         mod sqlite {
             $(
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn $name() {
-                    let t = $crate::common::TestServer::start(
+                    let mut t = $crate::common::TestServer::start(
                         $crate::common::Backend::Sqlite,
                         $crate::api_tests!(@tweak $($tweak)?),
                     ).await;
-                    super::$name(&t).await;
+                    super::$name(&mut t).await;
                     t.stop().await;
                 }
             )*
@@ -649,11 +711,11 @@ macro_rules! api_tests {
                         eprintln!("skipped: set APPFRAME_TEST_DATABASE_URL to run on Postgres");
                         return;
                     };
-                    let t = $crate::common::TestServer::start(
+                    let mut t = $crate::common::TestServer::start(
                         backend,
                         $crate::api_tests!(@tweak $($tweak)?),
                     ).await;
-                    super::$name(&t).await;
+                    super::$name(&mut t).await;
                     t.stop().await;
                 }
             )*

@@ -1,0 +1,85 @@
+//! Integration API keys through the integration API: list (never the secret, which is not
+//! stored), create (the secret is shown once) and revoke by id. Mounted by [`super::admin`]
+//! behind its API-key check.
+
+use crate::{
+    AppState,
+    config::Scope,
+    error::{Error, Result},
+    extract::{ApiJson, ApiPath},
+    secret,
+    store::ApiKeyInfo,
+};
+use axum::{
+    Json,
+    extract::State,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+/// Body of `POST /api/admin/api-keys`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewApiKey {
+    /// Unique name.
+    pub name: String,
+    /// Scopes (`read`, `write`).
+    pub scopes: Vec<Scope>,
+}
+
+/// A created key: its listing plus the secret, which cannot be read again.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct CreatedApiKey {
+    /// What the list shows.
+    #[serde(flatten)]
+    pub info: ApiKeyInfo,
+    /// The secret (only the SHA-256 digest is stored).
+    pub key: String,
+}
+
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/api-keys", tag = "admin", responses((status = 200, description = "Every API key as `{id, name, scopes, fromConfig, createdAt}`; secrets are never returned (only their digests are stored)", body = [ApiKeyInfo]), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ApiKeyInfo>>> {
+    Ok(Json(state.store().list_api_keys().await?))
+}
+
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(post, path = "/api/admin/api-keys", tag = "admin", responses((status = 201, description = "Create a key `{name, scopes}` → `{id, name, scopes, fromConfig, createdAt, key}`; the secret `key` is shown only here", body = CreatedApiKey), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope"), (status = 409, description = "Name taken")), security(("apiKey" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(b): ApiJson<NewApiKey>,
+) -> Result<Response> {
+    if b.name.trim().is_empty() || b.name.chars().count() > 300 {
+        return Err(Error::BadRequest(
+            "body/name must be 1–300 characters".into(),
+        ));
+    }
+    let key = secret::random();
+    let info = state
+        .store()
+        .create_api_key(&b.name, &key, &b.scopes)
+        .await?;
+    tracing::info!(
+        "integration API: created api key {:?} ({})",
+        info.name,
+        info.id
+    );
+    Ok((StatusCode::CREATED, Json(CreatedApiKey { info, key })).into_response())
+}
+
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(delete, path = "/api/admin/api-keys/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 204, description = "Revoke a key at once (a key declared in appframe.toml comes back at the next start unless removed there)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope"), (status = 404, description = "Unknown id")), security(("apiKey" = [])))]
+pub async fn revoke(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode> {
+    if state.store().delete_api_key(id).await? {
+        tracing::info!("integration API: revoked api key {id}");
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(Error::NotFound(format!("no API key {id}")))
+    }
+}
