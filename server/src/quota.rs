@@ -339,6 +339,23 @@ mod tests {
     }
 
     #[test]
+    fn a_config_whose_item_row_quota_exceeds_one_unpaged_list_is_refused_at_load() {
+        let mut c = crate::config::Config::demo();
+        c.validate().unwrap();
+        c.server.item_data_rows = u64::try_from(MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_data_rows"), "{e}");
+        c.server.item_data_rows = 10;
+        c.server.member_file_bytes = 0;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("member_file_bytes")
+        );
+    }
+
+    #[test]
     fn file_room_is_the_smaller_remainder_or_the_count_limit() {
         let l = limits();
         let u = Usage {
