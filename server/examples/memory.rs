@@ -56,7 +56,8 @@ fn member_id(i: usize) -> String {
 
 /// The demo config plus the bench item and its read members, with default quotas.
 fn config(dir: &std::path::Path, addr: &str) -> Config {
-    let mut extra = format!("\n[[items]]\nid = \"{ITEM}\"\nname = \"memory bench\"\napp = \"counter\"\n");
+    let mut extra =
+        format!("\n[[items]]\nid = \"{ITEM}\"\nname = \"memory bench\"\napp = \"counter\"\n");
     for i in 0..FILLERS.max(VIEWERS) {
         let id = member_id(i);
         extra.push_str(&format!(
@@ -183,7 +184,10 @@ async fn main() {
         .await
         .is_err()
     {
-        assert!(t0.elapsed() < Duration::from_secs(30), "the server does not answer");
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the server does not answer"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     let s = &cfg.server;
@@ -228,7 +232,9 @@ async fn main() {
             let body: serde_json::Value = r.json().await.expect("error body");
             assert_eq!(status, StatusCode::FORBIDDEN, "refusal: {body}");
             refused += 1;
-            *codes.entry(body["code"].as_str().unwrap_or("?").to_owned()).or_default() += 1;
+            *codes
+                .entry(body["code"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
             break;
         }
     }
@@ -265,7 +271,8 @@ async fn main() {
                     .expect("GET");
                 assert_eq!(r.status(), StatusCode::OK);
                 let body = r.bytes().await.expect("list body");
-                let rows: Vec<serde_json::Value> = serde_json::from_slice(&body).expect("list JSON");
+                let rows: Vec<serde_json::Value> =
+                    serde_json::from_slice(&body).expect("list JSON");
                 (rows.len(), body.len())
             }));
         }
@@ -288,7 +295,9 @@ async fn main() {
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (idle, hwm) = rss(pid);
 
-    println!("\n== server memory, hostile reads (SQLite, default quotas, real server process) ==\n");
+    println!(
+        "\n== server memory, hostile reads (SQLite, default quotas, real server process) ==\n"
+    );
     println!("| phase | RSS start | RSS peak | RSS end | |");
     println!("|---|---:|---:|---:|---|");
     for p in &phases {

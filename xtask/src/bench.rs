@@ -83,7 +83,15 @@ fn bench_memory(ws: &mut Workspace) -> Result<()> {
         return Ok(());
     };
     let mut cargo = ws.cargo();
-    cargo.args(["build", "--locked", "--release", "-p", &pkg.name, "--bin", bin]);
+    cargo.args([
+        "build",
+        "--locked",
+        "--release",
+        "-p",
+        &pkg.name,
+        "--bin",
+        bin,
+    ]);
     cmd::run(&mut cargo)?;
     run_bench_program(ws, MEMORY_BENCH, "the memory benchmark", &[])
 }
