@@ -23,11 +23,14 @@ use uuid::Uuid;
 /// Most `(item, account)` permission entries kept; past this the map starts over (an entry
 /// costs one query to rebuild, so a crude bound is enough).
 const MAX_ACCESS_ENTRIES: usize = 16_384;
-/// Items with more app-data rows than this are not cached (their lists are paged from the
-/// index instead); also the most rows kept over all items.
+/// Items with more app-data rows than this are not cached (their lists are streamed from the
+/// store instead).
 pub const MAX_ITEM_ROWS: usize = 10_000;
-/// Most rows cached over all items.
-const MAX_TOTAL_ROWS: usize = 200_000;
+/// Lists up to this size are also kept as whole response bodies (one `Bytes` clone per
+/// request); larger ones are streamed out row by row from the cached rows.
+const ASSEMBLED_MAX_BYTES: usize = 256 * 1024;
+/// Bytes of assembled bodies a snapshot keeps, as a multiple of its rows' bytes.
+const BODIES_PER_ROWS: usize = 4;
 
 /// `(item, account)` → what [`crate::store::Store::item_access`] answered, with its stamp.
 type AccessEntry = (u64, Arc<Access>);
@@ -100,14 +103,36 @@ type BodyKey = (Option<Box<str>>, Option<Uuid>);
 pub struct ItemRows {
     /// Stamp read before the rows were queried.
     pub stamp: u64,
-    /// Rows, or `None` when the item has more than [`MAX_ITEM_ROWS`].
+    /// Rows, or `None` when the item has more than [`MAX_ITEM_ROWS`] or more bytes than one
+    /// item may take of the cache.
     pub rows: Option<Vec<CachedRow>>,
+    /// Bytes of the rows' JSON.
+    bytes: usize,
     /// Whole response bodies already assembled from `rows`, per `(type filter, viewer)`:
     /// every member of an item polls the same list, so most requests only clone a `Bytes`.
-    bodies: Mutex<HashMap<BodyKey, Bytes>>,
+    /// Only for small lists, and at most [`BODIES_PER_ROWS`] × `bytes` in all.
+    bodies: Mutex<(HashMap<BodyKey, Bytes>, usize)>,
 }
 
 impl ItemRows {
+    /// Whether lists of this item are served as assembled bodies ([`ItemRows::body`]) rather
+    /// than streamed from the rows.
+    pub fn assembled(&self) -> bool {
+        self.bytes <= ASSEMBLED_MAX_BYTES
+    }
+
+    /// What the snapshot may cost in memory: its rows plus the bodies it may keep.
+    fn cost(&self) -> usize {
+        let bodies = if self.assembled() {
+            BODIES_PER_ROWS * self.bytes
+        } else {
+            0
+        };
+        // Per-row bookkeeping (`CachedRow` fields, `Bytes` header) beside the JSON.
+        let rows = self.rows.as_ref().map_or(0, |r| r.len() * 128);
+        self.bytes + bodies + rows
+    }
+
     /// The body for `(ty, viewer)`, built by `build` on first use.
     pub fn body(
         &self,
@@ -120,16 +145,20 @@ impl ItemRows {
             .bodies
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
+            .0
             .get(&key)
         {
             return b.clone();
         }
         let body = build();
         let mut bodies = self.bodies.lock().unwrap_or_else(PoisonError::into_inner);
-        if bodies.len() >= MAX_BODIES {
-            bodies.clear();
+        let (map, used) = &mut *bodies;
+        if map.len() >= MAX_BODIES || *used + body.len() > BODIES_PER_ROWS * self.bytes.max(1) {
+            map.clear();
+            *used = 0;
         }
-        bodies.insert(key, body.clone());
+        *used += body.len();
+        map.insert(key, body.clone());
         body
     }
 }
@@ -142,13 +171,29 @@ struct Slot {
     load: tokio::sync::Mutex<()>,
 }
 
-/// Cache of whole app-data lists per item.
-#[derive(Debug, Default)]
+/// Cache of whole app-data lists per item, bounded in bytes.
+#[derive(Debug)]
 pub struct DataCache {
     slots: Mutex<HashMap<Uuid, Arc<Slot>>>,
+    /// Bytes all snapshots may cost together.
+    budget: usize,
 }
 
 impl DataCache {
+    /// A cache whose snapshots cost at most `budget` bytes together.
+    pub fn new(budget: u64) -> DataCache {
+        DataCache {
+            slots: Mutex::default(),
+            budget: usize::try_from(budget).unwrap_or(usize::MAX),
+        }
+    }
+
+    /// Most bytes of row JSON one item's snapshot may hold: half the budget, so one large
+    /// item cannot push every other item out (a larger item is streamed from the store).
+    pub fn item_budget(&self) -> usize {
+        self.budget / 2
+    }
+
     fn slot(&self, item: Uuid) -> Arc<Slot> {
         self.slots
             .lock()
@@ -167,7 +212,7 @@ impl DataCache {
         load: F,
     ) -> Result<Arc<ItemRows>, E>
     where
-        F: FnOnce() -> Fut,
+        F: FnOnce(usize) -> Fut,
         Fut: Future<Output = Result<Option<Vec<CachedRow>>, E>>,
     {
         let slot = self.slot(item);
@@ -189,17 +234,21 @@ impl DataCache {
         }
         // Re-read: writes committed while waiting for the lock are in what `load` reads.
         let stamp = stamps.item_data(item);
-        let rows = load().await?;
+        let rows = load(self.item_budget()).await?;
+        let bytes = rows
+            .as_ref()
+            .map_or(0, |r| r.iter().map(|r| r.json.len()).sum());
         let snapshot = Arc::new(ItemRows {
             stamp,
             rows,
+            bytes,
             bodies: Mutex::default(),
         });
         self.store(&slot, snapshot.clone());
         Ok(snapshot)
     }
 
-    /// Installs a snapshot, dropping the others when the total row budget is exceeded.
+    /// Installs a snapshot, dropping the others when the byte budget is exceeded.
     fn store(&self, slot: &Slot, snapshot: Arc<ItemRows>) {
         *slot.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(snapshot.clone());
         let slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
@@ -210,10 +259,10 @@ impl DataCache {
                     .lock()
                     .unwrap_or_else(PoisonError::into_inner)
                     .as_ref()
-                    .and_then(|r| r.rows.as_ref().map(Vec::len))
+                    .map(|r| r.cost())
             })
             .sum();
-        if total > MAX_TOTAL_ROWS {
+        if total > self.budget {
             for s in slots.values() {
                 let mut cur = s.current.lock().unwrap_or_else(PoisonError::into_inner);
                 if !cur.as_ref().is_some_and(|c| Arc::ptr_eq(c, &snapshot)) {

@@ -167,6 +167,33 @@ pub struct ServerConfig {
     /// `/api/ws`: largest message (and frame) a client may send, in bytes.
     #[serde(default = "default_ws_max_message")]
     pub ws_max_message_bytes: usize,
+    /// App-data rows one item may hold (at most the rows of one unpaged list).
+    #[serde(default = "crate::quota::defaults::item_data_rows")]
+    pub item_data_rows: u64,
+    /// Bytes of app data (`data` as JSON) one item may hold.
+    #[serde(default = "crate::quota::defaults::item_data_bytes")]
+    pub item_data_bytes: u64,
+    /// App-data rows one member may create in one item.
+    #[serde(default = "crate::quota::defaults::member_data_rows")]
+    pub member_data_rows: u64,
+    /// Bytes of app data one member may create in one item.
+    #[serde(default = "crate::quota::defaults::member_data_bytes")]
+    pub member_data_bytes: u64,
+    /// Files (app data and settings) one item may hold.
+    #[serde(default = "crate::quota::defaults::item_files")]
+    pub item_files: u64,
+    /// Bytes of files one item may hold.
+    #[serde(default = "crate::quota::defaults::item_file_bytes")]
+    pub item_file_bytes: u64,
+    /// Files one member may upload to one item.
+    #[serde(default = "crate::quota::defaults::member_files")]
+    pub member_files: u64,
+    /// Bytes of files one member may upload to one item.
+    #[serde(default = "crate::quota::defaults::member_file_bytes")]
+    pub member_file_bytes: u64,
+    /// Memory the app-data list cache may use, in bytes.
+    #[serde(default = "crate::quota::defaults::data_cache_bytes")]
+    pub data_cache_bytes: u64,
 }
 
 /// `[[publishers]]`.
@@ -399,6 +426,15 @@ impl Config {
                 ws_queue_len: default_ws_queue(),
                 ws_max_subscriptions: default_ws_subscriptions(),
                 ws_max_message_bytes: default_ws_max_message(),
+                item_data_rows: crate::quota::defaults::item_data_rows(),
+                item_data_bytes: crate::quota::defaults::item_data_bytes(),
+                member_data_rows: crate::quota::defaults::member_data_rows(),
+                member_data_bytes: crate::quota::defaults::member_data_bytes(),
+                item_files: crate::quota::defaults::item_files(),
+                item_file_bytes: crate::quota::defaults::item_file_bytes(),
+                member_files: crate::quota::defaults::member_files(),
+                member_file_bytes: crate::quota::defaults::member_file_bytes(),
+                data_cache_bytes: crate::quota::defaults::data_cache_bytes(),
             },
             publishers: vec![],
             apps: vec![],
@@ -549,6 +585,7 @@ impl Config {
         if s.max_body_bytes == 0 || s.max_file_bytes == 0 {
             return bad("server.max_body_bytes and max_file_bytes must be positive".into());
         }
+        crate::quota::validate(s)?;
         if s.apps_dir.is_some() != s.apps_addr.is_some() {
             return bad("server.apps_dir and server.apps_addr go together".into());
         }

@@ -70,6 +70,9 @@ pub enum Error {
     /// Anything else not found (404).
     #[error("{0}")]
     NotFound(String),
+    /// A quota of `[server]` would be passed (403, code AFERR011–AFERR018 naming the limit).
+    #[error("{0}")]
+    Quota(crate::quota::Exceeded),
     /// Uniqueness or reference conflict (409).
     #[error("{0}")]
     Conflict(String),
@@ -210,6 +213,13 @@ impl Error {
                 "FST_ERR_NOT_FOUND",
                 None,
             ),
+            // 403, not 413 or 409: the request is well-formed and no smaller body or retry
+            // after a refetch gets it stored; the item (or the member's share of it) is full
+            // until something is deleted, a refusal like GERR003's "cannot write".
+            Quota(e) => {
+                let (name, code, _) = e.limit.parts();
+                (StatusCode::FORBIDDEN, name, code, None)
+            }
             Conflict(_) => (StatusCode::CONFLICT, "CONFLICT", "AFERR009", None),
             Db(_) | Migrate(_) | Files(_) | Config(_) | Io(_) | Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -30,6 +30,7 @@ pub mod cache;
 pub mod config;
 mod error;
 pub mod extract;
+pub mod quota;
 pub mod reconcile;
 pub mod routes;
 pub mod secret;
@@ -202,6 +203,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
     std::fs::create_dir_all(&files_dir)?;
     let files: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&files_dir)?);
     let ws = ws::start(&config, store.clone()).await?;
+    let data_cache = cache::DataCache::new(config.server.data_cache_bytes);
     let state = AppState {
         inner: Arc::new(Inner {
             config,
@@ -210,7 +212,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             files,
             origins: RwLock::new(Arc::new(HashSet::new())),
             access_cache: cache::AccessCache::default(),
-            data_cache: cache::DataCache::default(),
+            data_cache,
             ws,
         }),
     };

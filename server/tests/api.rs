@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
+#[path = "api/quota.rs"]
+mod quota;
 
 use appframe_server::config::Config;
 use common::*;

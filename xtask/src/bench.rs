@@ -1,4 +1,4 @@
-//! `cargo xtask bench [server|ws|browser|size|all]`: measurements, not timed tests. Each prints
+//! `cargo xtask bench [server|ws|memory|browser|size|all]`: measurements, not timed tests. Each prints
 //! its own table.
 
 use anyhow::{Result, bail};
@@ -6,7 +6,10 @@ use anyhow::{Result, bail};
 use crate::BenchWhat;
 use crate::build::{self, Built};
 use crate::cmd;
-use crate::project::{BROWSER_BENCH, SERVER_BENCH, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES, WS_BENCH};
+use crate::project::{
+    BROWSER_BENCH, MEMORY_BENCH, SERVER_BENCH, SERVER_BIN, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES,
+    WS_BENCH,
+};
 use crate::setup;
 use crate::size::{self, Sizes};
 use crate::workspace::{Package, Workspace};
@@ -19,6 +22,9 @@ pub fn bench(ws: &mut Workspace, what: BenchWhat, bundle: Option<&str>) -> Resul
     }
     if all || what == BenchWhat::Ws {
         run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[])?;
+    }
+    if all || what == BenchWhat::Memory {
+        bench_memory(ws)?;
     }
     if all || what == BenchWhat::Size {
         bench_size(ws, bundle)?;
@@ -67,6 +73,27 @@ fn run_bench_program(
 
 fn bench_server(ws: &mut Workspace) -> Result<()> {
     run_bench_program(ws, SERVER_BENCH, "the server benchmark", &[])
+}
+
+/// Builds the release server binary, then runs the memory example, which starts that binary as
+/// its own process (so the RSS it reads is the server's alone).
+fn bench_memory(ws: &mut Workspace) -> Result<()> {
+    let (dir, bin) = SERVER_BIN;
+    let Some(pkg) = ws.package(dir, false, "the memory benchmark")? else {
+        return Ok(());
+    };
+    let mut cargo = ws.cargo();
+    cargo.args([
+        "build",
+        "--locked",
+        "--release",
+        "-p",
+        &pkg.name,
+        "--bin",
+        bin,
+    ]);
+    cmd::run(&mut cargo)?;
+    run_bench_program(ws, MEMORY_BENCH, "the memory benchmark", &[])
 }
 
 fn bench_browser(ws: &mut Workspace) -> Result<()> {

@@ -93,6 +93,9 @@ enum BenchWhat {
     Server,
     /// WebSocket fan-out latency, 1,000 subscribers (the server's `ws_bench` example).
     Ws,
+    /// Server RSS under hostile reads: an item filled to quota with 1 MB rows, 4 viewers
+    /// (the server's `memory` example, driving the release server binary).
+    Memory,
     /// Browser handshake timings (the e2e crate's `bench` binary).
     Browser,
     /// Gzip sizes of the SDK size probe and every bundle.

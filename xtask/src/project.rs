@@ -291,6 +291,12 @@ pub const SERVER_BENCH: (&str, &str) = ("server", "bench");
 /// Where the websocket fan-out benchmark lives: crate folder and example name.
 pub const WS_BENCH: (&str, &str) = ("server", "ws_bench");
 
+/// Where the memory benchmark lives: crate folder and example name.
+pub const MEMORY_BENCH: (&str, &str) = ("server", "memory");
+
+/// The server binary the memory benchmark runs as its own process: crate folder and bin name.
+pub const SERVER_BIN: (&str, &str) = ("server", "appframe-server");
+
 /// Where the browser benchmark lives: crate folder and binary (or example) name.
 pub const BROWSER_BENCH: (&str, &str) = ("e2e", "browser-bench");
 

@@ -23,6 +23,11 @@ pub struct BenchServer {
 /// Starts the server on loopback with the demo config plus `extra_toml`, dev login on, SQLite in
 /// a fresh temporary dir, no host page or app bundles.
 pub async fn start_server(extra_toml: &str) -> BenchServer {
+    start_server_with(extra_toml, |_| {}).await
+}
+
+/// [`start_server`] with the config changed by `tweak` first.
+pub async fn start_server_with(extra_toml: &str, tweak: fn(&mut Config)) -> BenchServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -38,6 +43,7 @@ pub async fn start_server(extra_toml: &str) -> BenchServer {
     config.server.host_dir = None;
     config.server.apps_dir = None;
     config.server.apps_addr = None;
+    tweak(&mut config);
     let state = appframe_server::build_state(config)
         .await
         .expect("build_state");

@@ -8,7 +8,7 @@ use crate::{
     config::{AccountKind, is_origin, origin_of},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, read_body},
-    routes::{app_action, app_data, app_items::mint_token, files::delete_item_files},
+    routes::{app_items::mint_token, files::delete_item_files},
     store::{
         Account, AppRecord, Entry, ItemRecord, MembershipRecord, Page, Publisher, now, to_micros,
     },
@@ -701,17 +701,6 @@ pub struct ExportQuery {
     pub what: Option<String>,
 }
 
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_owned()
-    }
-}
-
-/// Rows fetched per query while exporting.
-const EXPORT_CHUNK: i64 = 1000;
-
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Export app data or actions: `?format=jsonl|csv&what=app-data|app-actions`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn export(
@@ -732,111 +721,8 @@ pub async fn export(
     if state.store().get_item(id).await?.is_none() {
         return Err(Error::ItemNotFound);
     }
-    let ts = appframe_protocol::timestamp::format;
-    let mut out = String::new();
-    let mut after = None;
-    match what.as_str() {
-        "app-data" => {
-            if csv {
-                out.push_str(
-                    "id,type,visibility,accountId,accountName,creatorId,data,createdAt,updatedAt\n",
-                );
-            }
-            loop {
-                let rows = state
-                    .store()
-                    .list_app_data(
-                        id,
-                        None,
-                        None,
-                        Page {
-                            after,
-                            limit: EXPORT_CHUNK,
-                        },
-                    )
-                    .await?;
-                let Some(last) = rows.last() else { break };
-                after = Some((to_micros(last.created_at), last.id));
-                let n = rows.len();
-                for r in rows {
-                    if csv {
-                        let data = serde_json::to_string(&r.data).unwrap_or_default();
-                        out.push_str(&format!(
-                            "{},{},{},{},{},{},{},{},{}\n",
-                            r.id,
-                            csv_field(&r.ty),
-                            r.visibility.as_str(),
-                            r.account.id,
-                            csv_field(&r.account.name),
-                            r.creator
-                                .as_ref()
-                                .map(|c| c.id.to_string())
-                                .unwrap_or_default(),
-                            csv_field(&data),
-                            ts(&r.created_at),
-                            ts(&r.updated_at)
-                        ));
-                    } else {
-                        out.push_str(
-                            &serde_json::to_string(&app_data::to_wire(r)).unwrap_or_default(),
-                        );
-                        out.push('\n');
-                    }
-                }
-                if i64::try_from(n).unwrap_or(0) < EXPORT_CHUNK {
-                    break;
-                }
-            }
-        }
-        "app-actions" => {
-            if csv {
-                out.push_str("id,type,accountId,accountName,data,createdAt\n");
-            }
-            loop {
-                let rows = state
-                    .store()
-                    .list_app_actions(
-                        id,
-                        None,
-                        Page {
-                            after,
-                            limit: EXPORT_CHUNK,
-                        },
-                    )
-                    .await?;
-                let Some(last) = rows.last() else { break };
-                after = Some((to_micros(last.created_at), last.id));
-                let n = rows.len();
-                for r in rows {
-                    if csv {
-                        let data = serde_json::to_string(&r.data).unwrap_or_default();
-                        out.push_str(&format!(
-                            "{},{},{},{},{},{}\n",
-                            r.id,
-                            csv_field(&r.ty),
-                            r.account.id,
-                            csv_field(&r.account.name),
-                            csv_field(&data),
-                            ts(&r.created_at)
-                        ));
-                    } else {
-                        out.push_str(
-                            &serde_json::to_string(&app_action::to_wire(r)).unwrap_or_default(),
-                        );
-                        out.push('\n');
-                    }
-                }
-                if i64::try_from(n).unwrap_or(0) < EXPORT_CHUNK {
-                    break;
-                }
-            }
-        }
-        other => {
-            return Err(Error::BadRequest(format!(
-                "querystring/what must be app-data or app-actions, got {other:?}"
-            )));
-        }
-    }
+    // Streamed row by row (`routes/export.rs`): an export never holds the item in memory.
+    let body = super::export::body(&state, id, &what, csv)?;
     let ctype = if csv {
         "text/csv; charset=utf-8"
     } else {
@@ -844,7 +730,7 @@ pub async fn export(
     };
     let ext = if csv { "csv" } else { "jsonl" };
     let disposition = format!("attachment; filename=\"{id}-{what}.{ext}\"");
-    let mut res = out.into_response();
+    let mut res = body.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     if let Ok(v) = HeaderValue::from_str(&disposition) {
@@ -867,6 +753,7 @@ mod tests {
 
     #[test]
     fn csv_fields_are_quoted_when_needed() {
+        use crate::routes::export::csv_field;
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");

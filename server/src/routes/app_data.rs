@@ -20,8 +20,9 @@ use crate::{
     cache::{CachedRow, MAX_ITEM_ROWS},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, paginate},
-    routes::{files::delete_row_file, json_array, json_page, json_response, text},
-    store::{AppDataRow, Page, now, to_micros},
+    quota::Limits,
+    routes::{files::delete_row_file, json_array, json_array_stream, json_response, text},
+    store::{AppDataRow, DataQuery, from_micros, now, to_micros},
 };
 use appframe_protocol::{
     AppData, CreateAppData, ItemRef, PatchData, Visibility,
@@ -34,6 +35,8 @@ use axum::{
     response::Response,
     routing::{get, patch},
 };
+use bytes::Bytes;
+use futures::StreamExt;
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -140,60 +143,112 @@ pub async fn list(
     if let Some(stamps) = state.store().stamps().filter(|_| unpaged) {
         let snapshot = state
             .data_cache()
-            .rows(stamps, item_id, || load_item_rows(&state, item_id))
+            .rows(stamps, item_id, |max_bytes| {
+                load_item_rows(&state, item_id, max_bytes)
+            })
             .await?;
         // A cached item has at most MAX_ITEM_ROWS ≤ MAX_UNPAGED rows, so an unpaged list of
         // it is always complete: no `Link` header, and the body depends only on the filters.
         const _: () = assert!(MAX_ITEM_ROWS as i64 <= MAX_UNPAGED);
-        if let Some(all) = &snapshot.rows {
-            let body = snapshot.body(q.ty.as_deref(), viewer, || {
-                json_array(
-                    all.iter()
-                        .filter(|r| q.ty.as_deref().is_none_or(|t| *r.ty == *t))
-                        .filter(|r| viewer.is_none_or(|v| r.visible_to(v)))
-                        .map(|r| &r.json[..]),
-                )
-            });
-            return Ok(json_response(body));
+        if snapshot.rows.is_some() {
+            let ty = q.ty.clone();
+            let keep = move |r: &CachedRow| {
+                ty.as_deref().is_none_or(|t| *r.ty == *t) && viewer.is_none_or(|v| r.visible_to(v))
+            };
+            if snapshot.assembled() {
+                let all = snapshot.rows.as_deref().unwrap_or_default();
+                let body = snapshot.body(q.ty.as_deref(), viewer, || {
+                    json_array(all.iter().filter(|r| keep(r)).map(|r| &r.json[..]))
+                });
+                return Ok(json_response(body));
+            }
+            // A large list goes out row by row from the shared rows: each request only holds
+            // the snapshot's `Arc`, never a copy of the list.
+            let rows = snapshot.clone();
+            let n = snapshot.rows.as_ref().map_or(0, Vec::len);
+            let elements = futures::stream::iter((0..n).filter_map(move |i| {
+                let r = rows.rows.as_ref()?.get(i)?;
+                keep(r).then(|| Ok(r.json.clone()))
+            }));
+            return Ok(json_array_stream(elements, None));
         }
     }
-    let rows = state
-        .store()
-        .list_app_data(item_id, q.ty.as_deref(), viewer, page)
-        .await?;
-    let (rows, link) = paginate(rows, page, &state.config().server.public_url, &uri, |r| {
-        (r.created_at, r.id)
+    // From the store: first where the page ends (positions only, no data), then the rows up
+    // to there in one streamed query, serialized one at a time as the client reads.
+    let mut dq = DataQuery {
+        item: item_id,
+        ty: q.ty,
+        viewer,
+        after: page.after,
+        upto: None,
+    };
+    let positions = state.store().app_data_positions(&dq, page.limit).await?;
+    if positions.is_empty() {
+        return Ok(json_response(Bytes::from_static(b"[]")));
+    }
+    let (positions, link) = paginate(
+        positions,
+        page,
+        &state.config().server.public_url,
+        &uri,
+        |&(at, id)| (from_micros(at), id),
+    );
+    if link.is_some() {
+        dq.upto = positions.last().copied();
+    }
+    let elements = state.store().stream_app_data(dq).map(|r| {
+        r.and_then(|row| {
+            serde_json::to_vec(&to_wire(row))
+                .map(Bytes::from)
+                .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))
+        })
     });
-    let wire: Vec<AppData> = rows.into_iter().map(to_wire).collect();
-    Ok(json_page(wire, link))
+    Ok(json_array_stream(elements, link))
 }
 
-/// Every row of an item as cached rows, or `None` when it has more than the cache takes.
-async fn load_item_rows(state: &AppState, item_id: Uuid) -> Result<Option<Vec<CachedRow>>> {
-    let limit = i64::try_from(MAX_ITEM_ROWS).unwrap_or(i64::MAX) + 1;
-    let rows = state
-        .store()
-        .list_app_data(item_id, None, None, Page { after: None, limit })
-        .await?;
-    if rows.len() > MAX_ITEM_ROWS {
-        return Ok(None);
+/// Every row of an item as cached rows, or `None` when it has more than the cache takes
+/// (rows or `max_bytes`; the query stops there).
+async fn load_item_rows(
+    state: &AppState,
+    item_id: Uuid,
+    max_bytes: usize,
+) -> Result<Option<Vec<CachedRow>>> {
+    let mut rows = state.store().stream_app_data(DataQuery {
+        item: item_id,
+        ..DataQuery::default()
+    });
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(r) = rows.next().await {
+        let r = r?;
+        let (at, id, ty, visibility) = (
+            to_micros(r.created_at),
+            r.id,
+            r.ty.as_str().into(),
+            r.visibility,
+        );
+        let (account, creator) = (
+            r.account.id.as_uuid(),
+            r.creator.as_ref().map(|c| c.id.as_uuid()),
+        );
+        let json: Bytes = serde_json::to_vec(&to_wire(r))
+            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
+            .into();
+        bytes += json.len();
+        if out.len() >= MAX_ITEM_ROWS || bytes > max_bytes {
+            return Ok(None);
+        }
+        out.push(CachedRow {
+            at,
+            id,
+            ty,
+            visibility,
+            account,
+            creator,
+            json,
+        });
     }
-    rows.into_iter()
-        .map(|r| {
-            Ok(CachedRow {
-                at: to_micros(r.created_at),
-                id: r.id,
-                ty: r.ty.as_str().into(),
-                visibility: r.visibility,
-                account: r.account.id.as_uuid(),
-                creator: r.creator.as_ref().map(|c| c.id.as_uuid()),
-                json: serde_json::to_vec(&to_wire(r))
-                    .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
-                    .into(),
-            })
-        })
-        .collect::<Result<Vec<_>>>()
-        .map(Some)
+    Ok(Some(out))
 }
 
 /// `POST /api/app-items/{itemId}/app-data` → 200 with the row.
@@ -232,7 +287,8 @@ pub async fn create(
         created_at: at,
         updated_at: at,
     };
-    state.store().insert_app_data(&row).await?;
+    let limits = Limits::of(&state.config().server);
+    state.store().insert_app_data(&row, &limits).await?;
     let wire = to_wire(row);
     publish(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
@@ -267,7 +323,12 @@ pub async fn update(
         return Err(Error::CannotPatchFile);
     }
     let at = now();
-    if !state.store().update_app_data(id, &body.data, at).await? {
+    let limits = Limits::of(&state.config().server);
+    if !state
+        .store()
+        .update_app_data(id, &body.data, at, &limits)
+        .await?
+    {
         return Err(Error::AppDataNotFound);
     }
     row.data = body.data;

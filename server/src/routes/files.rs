@@ -5,14 +5,21 @@
 //! storage under `apps/app-data/<itemId>/<rowId>` or `apps/app-setting/<itemId>/<rowId>`.
 //! Downloads answer with a signed, expiring URL as text (never a redirect), and that URL
 //! serves the bytes without credentials.
+//!
+//! Bytes are never held whole in memory: an upload is written to storage chunk by chunk as it
+//! arrives (a multipart upload, at most a few parts buffered) and stopped at the first byte past
+//! the file size limit or the item's or member's file quota; a download streams from storage.
+//! The row and the file record are stored in one quota-checked transaction after the bytes, and
+//! the bytes are deleted again if that is refused.
 
 use crate::{
     AppState,
     auth::AppToken,
     error::{Error, Result},
     extract::ApiPath,
+    quota::{Exceeded, Limits},
     routes::{app_data, app_settings, text},
-    store::{AppDataRow, AppSettingRow, FileRecord, now},
+    store::{AppDataRow, AppSettingRow, FileOwner, FileRecord, now},
 };
 use appframe_protocol::{
     AppData, AppSetting, JsonObject, Visibility,
@@ -30,7 +37,8 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use object_store::{PutPayload, path::Path as ObjectPath};
+use futures::TryStreamExt;
+use object_store::{WriteMultipart, path::Path as ObjectPath};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -69,7 +77,21 @@ struct Upload {
     name: Option<String>,
     file_name: String,
     mimetype: String,
-    bytes: Vec<u8>,
+    size: i64,
+}
+
+/// Upload parts in flight to storage at once (each up to object_store's 5 MiB part size).
+const PARTS_IN_FLIGHT: usize = 2;
+
+/// How large the file of an upload may be, and what refuses more.
+#[derive(Clone, Copy)]
+struct Room {
+    /// `max_file_bytes`.
+    max_file: usize,
+    /// Bytes left under the item's and the member's file quotas...
+    quota: i64,
+    /// ...and the quota a larger file would pass.
+    passed: Exceeded,
 }
 
 fn multipart_err(e: impl std::fmt::Display + HasStatus) -> Error {
@@ -94,15 +116,38 @@ impl HasStatus for axum::extract::multipart::MultipartError {
     }
 }
 
-/// Reads the multipart body: an optional `name` text field and exactly one file, counting
-/// bytes as they arrive so an oversized file is refused (413) without being buffered whole.
+/// Reads the multipart body: an optional `name` text field and exactly one file, whose bytes
+/// are written to `path` in storage as they arrive. Past `room` the upload stops: 413 for the
+/// file size limit, 403 for a quota. On any error nothing is left in storage.
 async fn read_upload(
+    state: &AppState,
     mp: std::result::Result<Multipart, MultipartRejection>,
-    max: usize,
+    path: &ObjectPath,
+    room: Room,
 ) -> Result<Upload> {
+    let mut file: Option<Upload> = None;
+    let r = read_fields(state, mp, path, room, &mut file).await;
+    if r.is_err() && file.is_some() {
+        // The bytes were stored before a later field turned out bad.
+        let _ = state.files().delete(path).await;
+    }
+    let name = r?;
+    let mut up =
+        file.ok_or_else(|| Error::BadRequest("multipart: no file in the upload".into()))?;
+    up.name = name;
+    Ok(up)
+}
+
+/// The fields of [`read_upload`]; sets `file` once its bytes are stored; returns `name`.
+async fn read_fields(
+    state: &AppState,
+    mp: std::result::Result<Multipart, MultipartRejection>,
+    path: &ObjectPath,
+    room: Room,
+    file: &mut Option<Upload>,
+) -> Result<Option<String>> {
     let mut mp = mp.map_err(multipart_err)?;
     let mut name = None;
-    let mut file: Option<Upload> = None;
     let mut fields = 0;
     while let Some(mut field) = mp.next_field().await.map_err(multipart_err)? {
         fields += 1;
@@ -126,45 +171,88 @@ async fn read_upload(
                     .content_type()
                     .unwrap_or("application/octet-stream")
                     .to_owned();
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
-                    if bytes.len() + chunk.len() > max {
-                        return Err(Error::PayloadTooLarge(format!(
-                            "the file is larger than {max} bytes"
-                        )));
+                let upload = state.files().put_multipart(path).await?;
+                let mut out = WriteMultipart::new(upload);
+                match write_field(&mut field, &mut out, room).await {
+                    Ok(size) => {
+                        out.finish().await?;
+                        *file = Some(Upload {
+                            name: None,
+                            file_name,
+                            mimetype,
+                            size,
+                        });
                     }
-                    bytes.extend_from_slice(&chunk);
+                    Err(e) => {
+                        let _ = out.abort().await;
+                        return Err(e);
+                    }
                 }
-                file = Some(Upload {
-                    name: None,
-                    file_name,
-                    mimetype,
-                    bytes,
-                });
             }
         }
     }
-    let mut up =
-        file.ok_or_else(|| Error::BadRequest("multipart: no file in the upload".into()))?;
-    up.name = name;
-    Ok(up)
+    Ok(name)
+}
+
+/// Copies a file field into storage, counting bytes against `room`; its size.
+async fn write_field(
+    field: &mut axum::extract::multipart::Field<'_>,
+    out: &mut WriteMultipart,
+    room: Room,
+) -> Result<i64> {
+    let mut size = 0usize;
+    while let Some(chunk) = field.chunk().await.map_err(multipart_err)? {
+        size += chunk.len();
+        if size > room.max_file {
+            return Err(Error::PayloadTooLarge(format!(
+                "the file is larger than {} bytes",
+                room.max_file
+            )));
+        }
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        if size > room.quota {
+            return Err(Error::Quota(room.passed));
+        }
+        out.wait_for_capacity(PARTS_IN_FLIGHT).await?;
+        out.write(&chunk);
+    }
+    Ok(i64::try_from(size).unwrap_or(i64::MAX))
 }
 
 fn file_data(path: &str, up: &Upload) -> JsonObject {
     let mut m = JsonObject::new();
     m.insert(
         "file".into(),
-        json!({ "path": path, "name": up.file_name, "mimetype": up.mimetype, "size": up.bytes.len() }),
+        json!({ "path": path, "name": up.file_name, "mimetype": up.mimetype, "size": up.size }),
     );
     m
 }
 
-/// Stores the bytes and their metadata; removes the bytes again if the metadata fails.
-async fn store_file(state: &AppState, rec: &FileRecord, bytes: Vec<u8>) -> Result<()> {
-    let path = ObjectPath::from(rec.path.as_str());
-    state.files().put(&path, PutPayload::from(bytes)).await?;
-    if let Err(e) = state.store().insert_file(rec).await {
-        let _ = state.files().delete(&path).await;
+/// Refuses at once when the item or `account` has no file left, else the room for one more.
+async fn room_for(state: &AppState, item: Uuid, account: Uuid, limits: &Limits) -> Result<Room> {
+    let usage = state.store().file_usage(item, account).await?;
+    let (quota, passed) = limits.file_room(usage).map_err(Error::Quota)?;
+    Ok(Room {
+        max_file: state.config().server.max_file_bytes,
+        quota,
+        passed,
+    })
+}
+
+/// Stores the row and the file record (quota-checked, one transaction); deletes the bytes
+/// again if that fails.
+async fn record_file(
+    state: &AppState,
+    owner: FileOwner<'_>,
+    rec: &FileRecord,
+    account: Uuid,
+    limits: &Limits,
+) -> Result<()> {
+    if let Err(e) = state.store().insert_file(owner, rec, account, limits).await {
+        let _ = state
+            .files()
+            .delete(&ObjectPath::from(rec.path.as_str()))
+            .await;
         return Err(e);
     }
     Ok(())
@@ -183,9 +271,12 @@ pub async fn upload_app_data(
     let item_id = token.item_id();
     let access = token.access(&state, item_id, true).await?;
     let me = access.account()?.member();
-    let up = read_upload(mp, state.config().server.max_file_bytes).await?;
+    let me_id = me.id.as_uuid();
+    let limits = Limits::of(&state.config().server);
+    let room = room_for(&state, item_id, me_id, &limits).await?;
     let id = Uuid::new_v4();
     let path = format!("apps/app-data/{item_id}/{id}");
+    let up = read_upload(&state, mp, &ObjectPath::from(path.as_str()), room).await?;
     let at = now();
     let row = AppDataRow {
         id,
@@ -198,20 +289,15 @@ pub async fn upload_app_data(
         created_at: at,
         updated_at: at,
     };
-    // The row first (it is what the file belongs to), then the bytes; undo the row if they fail.
-    state.store().insert_app_data(&row).await?;
     let rec = FileRecord {
         row_id: id,
         item_id,
         path,
         name: up.file_name.clone(),
         mimetype: up.mimetype.clone(),
-        size: i64::try_from(up.bytes.len()).unwrap_or(i64::MAX),
+        size: up.size,
     };
-    if let Err(e) = store_file(&state, &rec, up.bytes).await {
-        let _ = state.store().delete_app_data(id).await;
-        return Err(e);
-    }
+    record_file(&state, FileOwner::Data(&row), &rec, me_id, &limits).await?;
     let wire = app_data::to_wire(row);
     app_data::publish(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
@@ -234,9 +320,12 @@ pub async fn upload_app_setting(
         return Err(Error::CannotAdmin);
     }
     let me = access.account()?.member();
-    let up = read_upload(mp, state.config().server.max_file_bytes).await?;
+    let me_id = me.id.as_uuid();
+    let limits = Limits::of(&state.config().server);
+    let room = room_for(&state, item_id, me_id, &limits).await?;
     let id = Uuid::new_v4();
     let path = format!("apps/app-setting/{item_id}/{id}");
+    let up = read_upload(&state, mp, &ObjectPath::from(path.as_str()), room).await?;
     let at = now();
     let name = up
         .name
@@ -252,19 +341,15 @@ pub async fn upload_app_setting(
         created_at: at,
         updated_at: at,
     };
-    state.store().insert_app_setting(&row).await?;
     let rec = FileRecord {
         row_id: id,
         item_id,
         path,
         name: up.file_name.clone(),
         mimetype: up.mimetype.clone(),
-        size: i64::try_from(up.bytes.len()).unwrap_or(i64::MAX),
+        size: up.size,
     };
-    if let Err(e) = store_file(&state, &rec, up.bytes).await {
-        let _ = state.store().delete_app_setting(id).await;
-        return Err(e);
-    }
+    record_file(&state, FileOwner::Setting(&row), &rec, me_id, &limits).await?;
     let wire = app_settings::to_wire(row);
     app_settings::publish(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
@@ -373,7 +458,9 @@ pub async fn serve_file(
         }
         Err(e) => return Err(e.into()),
     };
-    let bytes = got.bytes().await?;
+    let size = got.meta.size;
+    // Streamed from storage as the client reads; never read whole into memory.
+    let body = Body::from_stream(got.into_stream().map_err(Error::from));
     let mime = HeaderValue::from_str(&rec.mimetype)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
     Ok((
@@ -399,7 +486,8 @@ pub async fn serve_file(
                 HeaderValue::from_static("private, max-age=300"),
             ),
         ],
-        Body::from(bytes),
+        [(header::CONTENT_LENGTH, HeaderValue::from(size))],
+        body,
     )
         .into_response())
 }

@@ -6,6 +6,7 @@ pub mod app_action;
 pub mod app_data;
 pub mod app_items;
 pub mod app_settings;
+pub mod export;
 pub mod files;
 pub mod host;
 pub mod openapi;
@@ -153,5 +154,35 @@ pub(crate) fn json_response(body: bytes::Bytes) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),
     );
+    res
+}
+
+/// A `200 application/json` response whose body is a JSON array streamed element by element
+/// (each element already serialized), so a list is never assembled in memory. An error while
+/// streaming ends the body early (the client sees a truncated response, and it is logged).
+pub(crate) fn json_array_stream<S>(elements: S, link: Option<HeaderValue>) -> Response
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, Error>> + Send + 'static,
+{
+    use futures::StreamExt;
+    const COMMA: bytes::Bytes = bytes::Bytes::from_static(b",");
+    let open = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"[")) });
+    let close = futures::stream::once(async { Ok(bytes::Bytes::from_static(b"]")) });
+    let body = elements.enumerate().flat_map(|(i, e)| {
+        let e = e.inspect_err(|err| tracing::error!(error = %err, "list stream failed"));
+        futures::stream::iter(match e {
+            Ok(b) if i > 0 => vec![Ok(COMMA), Ok(b)],
+            other => vec![other],
+        })
+    });
+    let mut res = Response::new(axum::body::Body::from_stream(open.chain(body).chain(close)));
+    *res.headers_mut() = axum::http::HeaderMap::with_capacity(8);
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(l) = link {
+        res.headers_mut().insert(header::LINK, l);
+    }
     res
 }

@@ -12,6 +12,7 @@ pub use sql::{PgStore, SqliteStore};
 use crate::{
     config::{AccountKind, Scope},
     error::Result,
+    quota::{Limits, Usage},
 };
 use appframe_protocol::{JsonObject, Member, Permission, Visibility};
 use std::{
@@ -270,6 +271,34 @@ pub struct Page {
     pub limit: i64,
 }
 
+/// An app-data list to stream: an item's rows in `(created_at, id)` order, strictly after
+/// `after` and up to `upto` included.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DataQuery {
+    /// Item id.
+    pub item: Uuid,
+    /// Exact type filter.
+    pub ty: Option<String>,
+    /// A non-admin viewer: only item-visible rows and rows addressed to or created by them.
+    pub viewer: Option<Uuid>,
+    /// `(created_at in µs, id)` the list starts after.
+    pub after: Option<(i64, Uuid)>,
+    /// `(created_at in µs, id)` of the last row of the list.
+    pub upto: Option<(i64, Uuid)>,
+}
+
+/// Rows read one at a time, so a list of large rows is never held whole in memory.
+pub type RowStream = futures::stream::BoxStream<'static, Result<AppDataRow>>;
+
+/// The row an uploaded file belongs to, stored with it in one transaction.
+#[derive(Debug, Clone, Copy)]
+pub enum FileOwner<'a> {
+    /// An app-data row (`type: file`).
+    Data(&'a AppDataRow),
+    /// An app setting.
+    Setting(&'a AppSettingRow),
+}
+
 /// Microseconds since the epoch (the stored form of timestamps).
 pub fn to_micros(t: OffsetDateTime) -> i64 {
     i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX)
@@ -458,8 +487,10 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes expired sessions.
     async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64>;
 
-    /// Inserts an app-data row (names in `account`/`creator` are not stored).
-    async fn insert_app_data(&self, row: &AppDataRow) -> Result<()>;
+    /// Inserts an app-data row (names in `account`/`creator` are not stored) unless it would
+    /// pass a data quota of `limits` (then `Error::Quota`, nothing stored); the check and the
+    /// insert are atomic with respect to other writers.
+    async fn insert_app_data(&self, row: &AppDataRow, limits: &Limits) -> Result<()>;
     /// One app-data row.
     async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>>;
     /// App data of an item in `(created_at, id)` order; `viewer` limits to what a non-admin
@@ -471,13 +502,20 @@ pub trait Store: Send + Sync + 'static {
         viewer: Option<Uuid>,
         page: Page,
     ) -> Result<Vec<AppDataRow>>;
-    /// Replaces the data of a row; false when unknown.
+    /// Replaces the data of a row unless the growth would pass a data quota of `limits`
+    /// (checked atomically, charged to the row's creator); false when unknown.
     async fn update_app_data(
         &self,
         id: Uuid,
         data: &JsonObject,
         at: OffsetDateTime,
+        limits: &Limits,
     ) -> Result<bool>;
+    /// Streams the rows of a list (one query, so one consistent snapshot of the item).
+    fn stream_app_data(&self, q: DataQuery) -> RowStream;
+    /// `(created_at in µs, id)` of at most `limit` rows of a list, in order (`q.upto` ignored):
+    /// where a page ends, read without the rows' data.
+    async fn app_data_positions(&self, q: &DataQuery, limit: i64) -> Result<Vec<(i64, Uuid)>>;
     /// Deletes a row; false when unknown.
     async fn delete_app_data(&self, id: Uuid) -> Result<bool>;
 
@@ -512,8 +550,18 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes a setting; false when unknown.
     async fn delete_app_setting(&self, id: Uuid) -> Result<bool>;
 
-    /// Records an uploaded file.
-    async fn insert_file(&self, f: &FileRecord) -> Result<()>;
+    /// Files of an item and of the files `account` uploaded to it, with their bytes.
+    async fn file_usage(&self, item: Uuid, account: Uuid) -> Result<Usage>;
+    /// Records an uploaded file uploaded by `account` together with the row it belongs to,
+    /// in one transaction, unless a file quota (or, for an app-data row, a data quota) of
+    /// `limits` would be passed: then `Error::Quota` and nothing is stored.
+    async fn insert_file(
+        &self,
+        owner: FileOwner<'_>,
+        f: &FileRecord,
+        account: Uuid,
+        limits: &Limits,
+    ) -> Result<()>;
     /// The file of a row.
     async fn get_file(&self, row_id: Uuid) -> Result<Option<FileRecord>>;
     /// Forgets the file of a row.

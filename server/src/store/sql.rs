@@ -15,6 +15,10 @@ use sqlx::{
 };
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 use tokio::sync::{mpsc, oneshot};
+use usage::SizedRow;
+
+#[path = "usage.rs"]
+mod usage;
 
 /// SQLite store: one writer connection (SQLite serializes writers anyway; a single connection
 /// avoids busy-waiting and lock-upgrade deadlocks) and a pool of reader connections, WAL journal,
@@ -36,7 +40,7 @@ pub struct SqliteStore {
 
 /// A row waiting for the group commit, and where to report its outcome.
 enum Job {
-    Data(AppDataRow, oneshot::Sender<Result<()>>),
+    Data(AppDataRow, Limits, oneshot::Sender<Result<()>>),
     Action(AppActionRow, oneshot::Sender<Result<()>>),
 }
 
@@ -45,22 +49,22 @@ const MAX_BATCH: usize = 256;
 
 /// Rows per multi-row `INSERT` of a batch. Each statement is one round trip to the SQLite
 /// worker thread, so a batch of n rows costs a few statements instead of n; the fixed sizes
-/// keep the number of distinct (cached, prepared) statements small. 64 × 9 parameters stays
+/// keep the number of distinct (cached, prepared) statements small. 64 × 10 parameters stays
 /// far below SQLite's limit of 32766.
 const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
 const INSERT_DATA: &str = "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
-     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)";
+     created_at, updated_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 const INSERT_ACTION: &str = "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) \
      VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// Inserts app-data rows with one statement.
-async fn exec_insert_data(c: &mut sqlx::SqliteConnection, rows: &[&AppDataRow]) -> Result<()> {
+async fn exec_insert_data(c: &mut sqlx::SqliteConnection, rows: &[&SizedRow]) -> Result<()> {
     let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
         "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
-         created_at, updated_at) ",
+         created_at, updated_at, bytes) ",
     );
-    qb.push_values(rows, |mut b, row| {
+    qb.push_values(rows, |mut b, SizedRow { row, bytes }| {
         b.push_bind(row.id)
             .push_bind(row.item_id)
             .push_bind(row.account.id.as_uuid())
@@ -69,7 +73,8 @@ async fn exec_insert_data(c: &mut sqlx::SqliteConnection, rows: &[&AppDataRow]) 
             .push_bind(row.visibility.as_str())
             .push_bind(Json(&row.data))
             .push_bind(to_micros(row.created_at))
-            .push_bind(to_micros(row.updated_at));
+            .push_bind(to_micros(row.updated_at))
+            .push_bind(*bytes);
     });
     qb.build().execute(c).await.map_err(db)?;
     Ok(())
@@ -98,7 +103,7 @@ trait BatchRow: Sized {
     async fn insert(c: &mut sqlx::SqliteConnection, rows: &[&Self]) -> Result<()>;
 }
 
-impl BatchRow for AppDataRow {
+impl BatchRow for SizedRow {
     async fn insert(c: &mut sqlx::SqliteConnection, rows: &[&Self]) -> Result<()> {
         exec_insert_data(c, rows).await
     }
@@ -150,8 +155,8 @@ async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
     let mut action_replies = Vec::new();
     for job in jobs {
         match job {
-            Job::Data(row, reply) => {
-                data.push(row);
+            Job::Data(row, limits, reply) => {
+                data.push((row, limits));
                 data_replies.push(reply);
             }
             Job::Action(row, reply) => {
@@ -160,22 +165,25 @@ async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
             }
         }
     }
-    let replies = data_replies.into_iter().chain(action_replies);
     let mut tx = match pool.begin().await {
         Ok(tx) => tx,
         Err(e) => {
             let msg = e.to_string();
-            for reply in replies {
+            for reply in data_replies.into_iter().chain(action_replies) {
                 let _ = reply.send(Err(Error::Internal(format!("cannot begin: {msg}"))));
             }
             return;
         }
     };
+    // The quota check runs on the one writer connection inside this transaction, so no other
+    // write can come between it and the inserts; refused rows are answered now, stored never.
+    let (data, data_replies) = usage::admit(&mut tx, data, data_replies).await;
+    let replies = data_replies.into_iter().chain(action_replies);
     let mut results = insert_chunked(&mut tx, &data).await;
     results.extend(insert_chunked(&mut tx, &actions).await);
     match tx.commit().await {
         Ok(()) => {
-            let mut items: Vec<Uuid> = data.iter().map(|r| r.item_id).collect();
+            let mut items: Vec<Uuid> = data.iter().map(|r| r.row.item_id).collect();
             items.sort_unstable();
             items.dedup();
             for item in items {
@@ -230,9 +238,11 @@ impl SqliteStore {
             .max_connections(1)
             .connect_with(opts.clone())
             .await?;
+        // Rows a reader prefetches per query: few, because a row may be 1 MiB and several
+        // streamed lists may be in flight (sqlx's default is 50).
         let read = SqlitePoolOptions::new()
             .max_connections(8)
-            .connect_with(opts)
+            .connect_with(opts.row_buffer_size(8))
             .await?;
         let (batch, rx) = mpsc::channel(4 * MAX_BATCH);
         let stamps = Arc::new(Stamps::default());
@@ -263,9 +273,10 @@ impl SqliteStore {
             .map_err(|_| Error::Internal("the write task dropped a row".into()))?
     }
 
-    async fn insert_app_data_row(&self, row: &AppDataRow) -> Result<()> {
+    async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
         let row = row.clone();
-        self.enqueue(|tx| Job::Data(row, tx)).await
+        let limits = *limits;
+        self.enqueue(|tx| Job::Data(row, limits, tx)).await
     }
 
     fn stamps_if_exclusive(&self) -> Option<&Stamps> {
@@ -297,20 +308,28 @@ impl PgStore {
 
     fn data_changed(&self, _item: Uuid) {}
 
-    async fn insert_app_data_row(&self, row: &AppDataRow) -> Result<()> {
+    async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
+        let bytes = usage::json_len(&row.data);
+        let mut tx = self.write.begin().await?;
+        Self::lock_item(&mut tx, row.item_id).await?;
+        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
+        let u = Self::data_usage(&mut tx, row.item_id, creator).await?;
+        limits.check_data(u, 1, bytes).map_err(Error::Quota)?;
         sqlx::query(INSERT_DATA)
             .bind(row.id)
             .bind(row.item_id)
             .bind(row.account.id.as_uuid())
-            .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+            .bind(creator)
             .bind(&row.ty)
             .bind(row.visibility.as_str())
             .bind(Json(&row.data))
             .bind(to_micros(row.created_at))
             .bind(to_micros(row.updated_at))
-            .execute(&self.write)
+            .bind(bytes)
+            .execute(&mut *tx)
             .await
             .map_err(db)?;
+        tx.commit().await?;
         Ok(())
     }
 
@@ -1005,8 +1024,8 @@ macro_rules! store_impl {
                 Ok(r.rows_affected())
             }
 
-            async fn insert_app_data(&self, row: &AppDataRow) -> Result<()> {
-                self.insert_app_data_row(row).await
+            async fn insert_app_data(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
+                self.insert_app_data_row(row, limits).await
             }
 
             async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>> {
@@ -1041,21 +1060,26 @@ macro_rules! store_impl {
                 id: Uuid,
                 data: &JsonObject,
                 at: OffsetDateTime,
+                limits: &Limits,
             ) -> Result<bool> {
-                // RETURNING names the item whose cached list this write makes stale.
-                let r: Option<(Uuid,)> = sqlx::query_as(
-                    "UPDATE app_data SET data = $1, updated_at = $2 WHERE id = $3 RETURNING item_id",
-                )
-                .bind(Json(data))
-                .bind(to_micros(at))
-                .bind(id)
-                .fetch_optional(&self.write)
-                .await
-                .map_err(db)?;
-                if let Some((item,)) = r {
+                let item = self.update_data_limited(id, data, at, limits).await?;
+                if let Some(item) = item {
+                    // The item whose cached list this write makes stale.
                     self.data_changed(item);
                 }
-                Ok(r.is_some())
+                Ok(item.is_some())
+            }
+
+            fn stream_app_data(&self, q: DataQuery) -> RowStream {
+                self.stream_data(q)
+            }
+
+            async fn app_data_positions(
+                &self,
+                q: &DataQuery,
+                limit: i64,
+            ) -> Result<Vec<(i64, Uuid)>> {
+                self.data_positions(q, limit).await
             }
 
             async fn delete_app_data(&self, id: Uuid) -> Result<bool> {
@@ -1152,21 +1176,22 @@ macro_rules! store_impl {
                 Ok(r.rows_affected() > 0)
             }
 
-            async fn insert_file(&self, f: &FileRecord) -> Result<()> {
-                sqlx::query(
-                    "INSERT INTO files (row_id, item_id, path, name, mimetype, size, created_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7)",
-                )
-                .bind(f.row_id)
-                .bind(f.item_id)
-                .bind(&f.path)
-                .bind(&f.name)
-                .bind(&f.mimetype)
-                .bind(f.size)
-                .bind(to_micros(now()))
-                .execute(&self.write)
-                .await
-                .map_err(db)?;
+            async fn file_usage(&self, item: Uuid, account: Uuid) -> Result<Usage> {
+                let mut c = self.read.acquire().await?;
+                Self::files_usage(&mut c, item, Some(account)).await
+            }
+
+            async fn insert_file(
+                &self,
+                owner: FileOwner<'_>,
+                f: &FileRecord,
+                account: Uuid,
+                limits: &Limits,
+            ) -> Result<()> {
+                self.insert_file_limited(owner, f, account, limits).await?;
+                if let FileOwner::Data(row) = owner {
+                    self.data_changed(row.item_id);
+                }
                 Ok(())
             }
 

@@ -1,0 +1,320 @@
+//! Memory benchmark: the hostile-reads scenario of DESIGN.md ("RSS ≤ 256 MB: an item filled to
+//! quota, 4 viewers"), against the real `appframe-server` binary in its own process, so the RSS
+//! read from `/proc/<pid>/status` is the server's alone.
+//!
+//! ```text
+//! cargo xtask bench memory
+//! # or, by hand:
+//! cargo build --release -p appframe-server --bin appframe-server
+//! cargo run --release -p appframe-server --example memory
+//! ```
+//!
+//! Scenario, with the default quotas of `[server]` and SQLite in a temporary data dir:
+//! 1. fill: members with **read** permission post rows of ~1 MB to one item, each until refused
+//!    (their member quota), until the item itself refuses (its quota);
+//! 2. list: 4 members GET the unpaged list at once and read it whole; 3 rounds.
+//!
+//! It prints start / peak / end RSS of each phase (peak = the largest VmRSS sampled every 10 ms
+//! and the kernel's VmHWM), the rows stored and the refusals. `APPFRAME_SERVER_BIN` overrides
+//! where the server binary is looked for (default: next to this example's directory).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+#[path = "support/mod.rs"]
+mod support;
+
+use appframe_server::config::{Config, DEMO_TOML};
+use reqwest::StatusCode;
+use serde_json::json;
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+use support::{app_token, login};
+
+/// The bench item (app `counter`).
+const ITEM: &str = "b0000000-0000-4000-8000-00000000fe11";
+/// Read members filling the item; more than item quota / member quota, so the item fills.
+const FILLERS: usize = 8;
+/// Concurrent viewers per round.
+const VIEWERS: usize = 4;
+/// Rounds of concurrent lists.
+const ROUNDS: usize = 3;
+/// Bytes of data per row (the JSON body stays under `max_body_bytes`, 1 MiB).
+const ROW_BYTES: usize = 1_000_000;
+/// DESIGN.md target.
+const TARGET_MB: f64 = 256.0;
+
+fn member_id(i: usize) -> String {
+    format!("b0000000-0000-4000-8000-0000000f{i:04x}")
+}
+
+/// The demo config plus the bench item and its read members, with default quotas.
+fn config(dir: &std::path::Path, addr: &str) -> Config {
+    let mut extra =
+        format!("\n[[items]]\nid = \"{ITEM}\"\nname = \"memory bench\"\napp = \"counter\"\n");
+    for i in 0..FILLERS.max(VIEWERS) {
+        let id = member_id(i);
+        extra.push_str(&format!(
+            "\n[[members]]\nid = \"{id}\"\nname = \"Reader {i}\"\n\
+             \n[[memberships]]\nmember = \"{id}\"\nitem = \"{ITEM}\"\npermission = \"read\"\n"
+        ));
+    }
+    let mut c = Config::from_toml_str(&format!("{DEMO_TOML}\n{extra}")).expect("config");
+    c.server.addr = addr.to_owned();
+    c.server.public_url = format!("http://{addr}");
+    c.server.data_dir = dir.to_path_buf();
+    c.server.database_url = None;
+    c.server.dev = true;
+    c.server.host_dir = None;
+    c.server.apps_dir = None;
+    c.server.apps_addr = None;
+    c
+}
+
+fn server_bin() -> PathBuf {
+    if let Ok(p) = std::env::var("APPFRAME_SERVER_BIN") {
+        return p.into();
+    }
+    let exe = std::env::current_exe().expect("current exe");
+    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    dir.join("appframe-server")
+}
+
+/// `(VmRSS, VmHWM)` of a process in bytes.
+fn rss(pid: u32) -> (u64, u64) {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<u64>().ok())
+            .map_or(0, |kb| kb * 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn mb(b: u64) -> f64 {
+    b as f64 / 1e6
+}
+
+/// Samples VmRSS every 10 ms while a phase runs; the largest sample.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Sampler {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(rss(pid).0));
+        let (s, p) = (stop.clone(), peak.clone());
+        let task = tokio::spawn(async move {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss(pid).0, Ordering::Relaxed);
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        Sampler { stop, peak, task }
+    }
+
+    async fn finish(self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        let _ = self.task.await;
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+struct Phase {
+    name: String,
+    start: u64,
+    peak: u64,
+    end: u64,
+    note: String,
+}
+
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::main]
+async fn main() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let addr = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        l.local_addr().expect("addr").to_string()
+    };
+    let cfg = config(dir.path(), &addr);
+    let cfg_path = dir.path().join("appframe.toml");
+    std::fs::write(&cfg_path, toml::to_string(&cfg).expect("toml")).expect("write config");
+    let bin = server_bin();
+    assert!(
+        bin.exists(),
+        "{} is missing: run `cargo build --release -p appframe-server --bin appframe-server` (cargo xtask bench memory does)",
+        bin.display()
+    );
+    let child = Command::new(&bin)
+        .args(["serve", "--config"])
+        .arg(&cfg_path)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("start the server");
+    let server = Server(child);
+    let pid = server.0.id();
+    let api = format!("http://{addr}/api");
+    let probe = reqwest::Client::new();
+    let t0 = Instant::now();
+    while probe
+        .get(format!("{api}/app-items/list"))
+        .send()
+        .await
+        .is_err()
+    {
+        assert!(
+            t0.elapsed() < Duration::from_secs(30),
+            "the server does not answer"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let s = &cfg.server;
+    eprintln!(
+        "server pid {pid}; quotas: item {} rows / {} MiB, member {} rows / {} MiB; list cache {} MiB",
+        s.item_data_rows,
+        s.item_data_bytes >> 20,
+        s.member_data_rows,
+        s.member_data_bytes >> 20,
+        s.data_cache_bytes >> 20
+    );
+    let mut tokens = Vec::new();
+    for i in 0..FILLERS.max(VIEWERS) {
+        let session = login(&api, &member_id(i)).await;
+        tokens.push(app_token(&session, &api, ITEM).await);
+    }
+    let client = reqwest::Client::new();
+    let url = format!("{api}/app-items/{ITEM}/app-data");
+    let mut phases = Vec::new();
+
+    // 1. Fill the item with ~1 MB rows, each read member until refused.
+    let start = rss(pid).0;
+    let sampler = Sampler::start(pid);
+    let (mut stored, mut refused) = (0usize, 0usize);
+    let text = "m".repeat(ROW_BYTES);
+    let mut codes = std::collections::BTreeMap::<String, usize>::new();
+    for token in tokens.iter().take(FILLERS) {
+        loop {
+            let r = client
+                .post(&url)
+                .bearer_auth(token)
+                .header("origin", support::APP_ORIGIN)
+                .json(&json!({"type": "blob", "visibility": "item", "data": {"text": text}}))
+                .send()
+                .await
+                .expect("POST");
+            if r.status() == StatusCode::OK {
+                stored += 1;
+                continue;
+            }
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.expect("error body");
+            assert_eq!(status, StatusCode::FORBIDDEN, "refusal: {body}");
+            refused += 1;
+            *codes
+                .entry(body["code"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            break;
+        }
+    }
+    let peak = sampler.finish().await;
+    phases.push(Phase {
+        name: format!("fill: {FILLERS} read members post 1 MB rows until refused"),
+        start,
+        peak,
+        end: rss(pid).0,
+        note: format!(
+            "{stored} rows stored, {refused} refused ({})",
+            codes
+                .iter()
+                .map(|(c, n)| format!("{c} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
+
+    // 2. Four viewers list the whole item at once, three times.
+    for round in 1..=ROUNDS {
+        let start = rss(pid).0;
+        let sampler = Sampler::start(pid);
+        let mut tasks = Vec::new();
+        for token in tokens.iter().take(VIEWERS) {
+            let (client, url, token) = (client.clone(), url.clone(), token.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .header("origin", support::APP_ORIGIN)
+                    .send()
+                    .await
+                    .expect("GET");
+                assert_eq!(r.status(), StatusCode::OK);
+                let body = r.bytes().await.expect("list body");
+                let rows: Vec<serde_json::Value> =
+                    serde_json::from_slice(&body).expect("list JSON");
+                (rows.len(), body.len())
+            }));
+        }
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.expect("viewer"));
+        }
+        let peak = sampler.finish().await;
+        for (rows, _) in &seen {
+            assert_eq!(*rows, stored, "an unpaged list returns every row");
+        }
+        phases.push(Phase {
+            name: format!("list round {round}: {VIEWERS} viewers at once"),
+            start,
+            peak,
+            end: rss(pid).0,
+            note: format!("{} rows, {:.1} MB each", seen[0].0, mb(seen[0].1 as u64)),
+        });
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (idle, hwm) = rss(pid);
+
+    println!(
+        "\n== server memory, hostile reads (SQLite, default quotas, real server process) ==\n"
+    );
+    println!("| phase | RSS start | RSS peak | RSS end | |");
+    println!("|---|---:|---:|---:|---|");
+    for p in &phases {
+        println!(
+            "| {} | {:.0} MB | {:.0} MB | {:.0} MB | {} |",
+            p.name,
+            mb(p.start),
+            mb(p.peak),
+            mb(p.end),
+            p.note
+        );
+    }
+    println!("| after 1 s idle | | | {:.0} MB | |", mb(idle));
+    let verdict = if mb(hwm) <= TARGET_MB { "PASS" } else { "MISS" };
+    println!(
+        "\nVmHWM (kernel peak RSS) {:.0} MB vs target ≤ {TARGET_MB:.0} MB: {verdict}; refusals: {refused}",
+        mb(hwm)
+    );
+    drop(server);
+}

@@ -1,0 +1,375 @@
+//! Storage quotas: how many app-data rows and bytes, and how many files and file bytes, one item
+//! and one member (per item) may hold. Every write that adds to them is checked by the store in
+//! the same transaction as the write, so concurrent writers cannot overshoot and a refused write
+//! stores nothing.
+//!
+//! A member's usage is what they *created* (`creator_id`): a row addressed to someone else is
+//! still charged to the member who posted it, who spent the space.
+
+use crate::config::{ConfigError, ServerConfig};
+use crate::extract::MAX_UNPAGED;
+
+/// Defaults of the `[server]` quota keys (see the README's configuration section for why).
+pub mod defaults {
+    const MIB: u64 = 1024 * 1024;
+    /// `item_data_rows`.
+    pub fn item_data_rows() -> u64 {
+        1_000
+    }
+    /// `item_data_bytes`.
+    pub fn item_data_bytes() -> u64 {
+        64 * MIB
+    }
+    /// `member_data_rows`.
+    pub fn member_data_rows() -> u64 {
+        250
+    }
+    /// `member_data_bytes`.
+    pub fn member_data_bytes() -> u64 {
+        16 * MIB
+    }
+    /// `item_files`.
+    pub fn item_files() -> u64 {
+        200
+    }
+    /// `item_file_bytes`.
+    pub fn item_file_bytes() -> u64 {
+        1024 * MIB
+    }
+    /// `member_files`.
+    pub fn member_files() -> u64 {
+        50
+    }
+    /// `member_file_bytes`.
+    pub fn member_file_bytes() -> u64 {
+        256 * MIB
+    }
+    /// `data_cache_bytes`.
+    pub fn data_cache_bytes() -> u64 {
+        96 * MIB
+    }
+}
+
+/// One limit, named by its stable error code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    /// `item_data_rows` (AFERR011).
+    ItemDataRows,
+    /// `item_data_bytes` (AFERR012).
+    ItemDataBytes,
+    /// `member_data_rows` (AFERR013).
+    MemberDataRows,
+    /// `member_data_bytes` (AFERR014).
+    MemberDataBytes,
+    /// `item_files` (AFERR015).
+    ItemFiles,
+    /// `item_file_bytes` (AFERR016).
+    ItemFileBytes,
+    /// `member_files` (AFERR017).
+    MemberFiles,
+    /// `member_file_bytes` (AFERR018).
+    MemberFileBytes,
+}
+
+impl Limit {
+    /// `(name, code, what is limited)` of the error body.
+    pub fn parts(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            Limit::ItemDataRows => (
+                "ITEM_APP_DATA_ROWS_EXCEEDED",
+                "AFERR011",
+                "app-data rows in this item",
+            ),
+            Limit::ItemDataBytes => (
+                "ITEM_APP_DATA_BYTES_EXCEEDED",
+                "AFERR012",
+                "bytes of app data in this item",
+            ),
+            Limit::MemberDataRows => (
+                "MEMBER_APP_DATA_ROWS_EXCEEDED",
+                "AFERR013",
+                "app-data rows created by this member in this item",
+            ),
+            Limit::MemberDataBytes => (
+                "MEMBER_APP_DATA_BYTES_EXCEEDED",
+                "AFERR014",
+                "bytes of app data created by this member in this item",
+            ),
+            Limit::ItemFiles => ("ITEM_FILES_EXCEEDED", "AFERR015", "files in this item"),
+            Limit::ItemFileBytes => (
+                "ITEM_FILE_BYTES_EXCEEDED",
+                "AFERR016",
+                "bytes of files in this item",
+            ),
+            Limit::MemberFiles => (
+                "MEMBER_FILES_EXCEEDED",
+                "AFERR017",
+                "files uploaded by this member in this item",
+            ),
+            Limit::MemberFileBytes => (
+                "MEMBER_FILE_BYTES_EXCEEDED",
+                "AFERR018",
+                "bytes of files uploaded by this member in this item",
+            ),
+        }
+    }
+}
+
+/// A refused write: which limit, and its value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exceeded {
+    /// The limit.
+    pub limit: Limit,
+    /// Its configured value.
+    pub max: i64,
+}
+
+impl std::fmt::Display for Exceeded {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let (_, _, what) = self.limit.parts();
+        write!(f, "quota exceeded: at most {} {what}", self.max)
+    }
+}
+
+/// What an item holds and what one member created in it: rows (or files) and bytes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Usage {
+    /// Rows (files) of the item.
+    pub item_count: i64,
+    /// Bytes of the item.
+    pub item_bytes: i64,
+    /// Rows (files) of the member in the item.
+    pub member_count: i64,
+    /// Bytes of the member in the item.
+    pub member_bytes: i64,
+}
+
+/// The quota values, as the store checks them (signed: SQL sums are signed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Rows per item.
+    pub item_data_rows: i64,
+    /// Data bytes per item.
+    pub item_data_bytes: i64,
+    /// Rows per member per item.
+    pub member_data_rows: i64,
+    /// Data bytes per member per item.
+    pub member_data_bytes: i64,
+    /// Files per item.
+    pub item_files: i64,
+    /// File bytes per item.
+    pub item_file_bytes: i64,
+    /// Files per member per item.
+    pub member_files: i64,
+    /// File bytes per member per item.
+    pub member_file_bytes: i64,
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+impl Limits {
+    /// The limits of a server configuration.
+    pub fn of(s: &ServerConfig) -> Limits {
+        Limits {
+            item_data_rows: signed(s.item_data_rows),
+            item_data_bytes: signed(s.item_data_bytes),
+            member_data_rows: signed(s.member_data_rows),
+            member_data_bytes: signed(s.member_data_bytes),
+            item_files: signed(s.item_files),
+            item_file_bytes: signed(s.item_file_bytes),
+            member_files: signed(s.member_files),
+            member_file_bytes: signed(s.member_file_bytes),
+        }
+    }
+
+    /// Whether `rows` more rows of `bytes` may join app data already at `u`; `rows` is 0 for
+    /// an update, whose `bytes` is then the growth (may be negative).
+    pub fn check_data(&self, u: Usage, rows: i64, bytes: i64) -> Result<(), Exceeded> {
+        check(
+            u,
+            rows,
+            bytes,
+            [
+                (Limit::ItemDataRows, self.item_data_rows),
+                (Limit::ItemDataBytes, self.item_data_bytes),
+                (Limit::MemberDataRows, self.member_data_rows),
+                (Limit::MemberDataBytes, self.member_data_bytes),
+            ],
+        )
+    }
+
+    /// Whether one more file of `bytes` may join files already at `u`.
+    pub fn check_file(&self, u: Usage, bytes: i64) -> Result<(), Exceeded> {
+        check(
+            u,
+            1,
+            bytes,
+            [
+                (Limit::ItemFiles, self.item_files),
+                (Limit::ItemFileBytes, self.item_file_bytes),
+                (Limit::MemberFiles, self.member_files),
+                (Limit::MemberFileBytes, self.member_file_bytes),
+            ],
+        )
+    }
+
+    /// The most bytes one more file may have, given the files already at `u` (so an upload
+    /// can stop as soon as it passes this, without storing the rest).
+    /// Also returns the limit a larger file would pass.
+    pub fn file_room(&self, u: Usage) -> Result<(i64, Exceeded), Exceeded> {
+        self.check_file(u, 0)?;
+        let item = self.item_file_bytes - u.item_bytes;
+        let member = self.member_file_bytes - u.member_bytes;
+        Ok(if item <= member {
+            (
+                item,
+                Exceeded {
+                    limit: Limit::ItemFileBytes,
+                    max: self.item_file_bytes,
+                },
+            )
+        } else {
+            (
+                member,
+                Exceeded {
+                    limit: Limit::MemberFileBytes,
+                    max: self.member_file_bytes,
+                },
+            )
+        })
+    }
+}
+
+/// `[item count, item bytes, member count, member bytes]` limits against usage plus an addition.
+fn check(u: Usage, count: i64, bytes: i64, limits: [(Limit, i64); 4]) -> Result<(), Exceeded> {
+    let after = [
+        (u.item_count, count),
+        (u.item_bytes, bytes),
+        (u.member_count, count),
+        (u.member_bytes, bytes),
+    ];
+    for ((limit, max), (now, add)) in limits.into_iter().zip(after) {
+        // Only a write that adds is refused: lowering a quota never blocks shrinking a row.
+        if add > 0 && now.saturating_add(add) > max {
+            return Err(Exceeded { limit, max });
+        }
+    }
+    Ok(())
+}
+
+/// Checks the quota keys of `[server]`: every quota positive, and an item never holding more
+/// rows than one unpaged list returns (the Graasp client cannot page, so an unpaged GET must
+/// always return everything).
+pub fn validate(s: &ServerConfig) -> Result<(), ConfigError> {
+    let all = [
+        ("item_data_rows", s.item_data_rows),
+        ("item_data_bytes", s.item_data_bytes),
+        ("member_data_rows", s.member_data_rows),
+        ("member_data_bytes", s.member_data_bytes),
+        ("item_files", s.item_files),
+        ("item_file_bytes", s.item_file_bytes),
+        ("member_files", s.member_files),
+        ("member_file_bytes", s.member_file_bytes),
+    ];
+    if let Some((name, _)) = all.iter().find(|(_, v)| *v == 0) {
+        return Err(ConfigError::Invalid(format!(
+            "server.{name} must be at least 1"
+        )));
+    }
+    let unpaged = u64::try_from(MAX_UNPAGED).unwrap_or(u64::MAX);
+    if s.item_data_rows > unpaged {
+        return Err(ConfigError::Invalid(format!(
+            "server.item_data_rows ({}) must not exceed {unpaged}, the rows one unpaged list \
+             returns: Graasp clients cannot page, so an item must always fit in one list",
+            s.item_data_rows
+        )));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn limits() -> Limits {
+        Limits {
+            item_data_rows: 3,
+            item_data_bytes: 100,
+            member_data_rows: 2,
+            member_data_bytes: 60,
+            item_files: 2,
+            item_file_bytes: 1000,
+            member_files: 1,
+            member_file_bytes: 500,
+        }
+    }
+
+    #[test]
+    fn each_data_limit_refuses_the_write_that_would_pass_it() {
+        let l = limits();
+        let u = Usage {
+            item_count: 2,
+            item_bytes: 50,
+            member_count: 1,
+            member_bytes: 10,
+        };
+        assert_eq!(l.check_data(u, 1, 50), Ok(()));
+        let e = Err::<(), Limit>;
+        let got = |r: Result<(), Exceeded>| r.map_err(|x| x.limit);
+        assert_eq!(got(l.check_data(u, 1, 51)), e(Limit::ItemDataBytes));
+        let full = Usage { item_count: 3, ..u };
+        assert_eq!(got(l.check_data(full, 1, 1)), e(Limit::ItemDataRows));
+        let mine = Usage {
+            member_count: 2,
+            ..u
+        };
+        assert_eq!(got(l.check_data(mine, 1, 1)), e(Limit::MemberDataRows));
+        assert_eq!(got(l.check_data(u, 0, 49)), Ok(()));
+        assert_eq!(got(l.check_data(u, 0, 50)), Ok(()));
+        let heavy = Usage {
+            member_bytes: 60,
+            ..u
+        };
+        assert_eq!(got(l.check_data(heavy, 0, 1)), e(Limit::MemberDataBytes));
+        // Shrinking is always allowed, even above a lowered quota.
+        assert_eq!(got(l.check_data(heavy, 0, -5)), Ok(()));
+    }
+
+    #[test]
+    fn a_config_whose_item_row_quota_exceeds_one_unpaged_list_is_refused_at_load() {
+        let mut c = crate::config::Config::demo();
+        c.validate().unwrap();
+        c.server.item_data_rows = u64::try_from(MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_data_rows"), "{e}");
+        c.server.item_data_rows = 10;
+        c.server.member_file_bytes = 0;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("member_file_bytes")
+        );
+    }
+
+    #[test]
+    fn file_room_is_the_smaller_remainder_or_the_count_limit() {
+        let l = limits();
+        let u = Usage {
+            item_count: 1,
+            item_bytes: 700,
+            member_count: 0,
+            member_bytes: 0,
+        };
+        let (room, passed) = l.file_room(u).unwrap();
+        assert_eq!((room, passed.limit), (300, Limit::ItemFileBytes));
+        let e = l.file_room(Usage {
+            member_count: 1,
+            ..u
+        });
+        assert_eq!(e.unwrap_err().limit, Limit::MemberFiles);
+    }
+}

@@ -1,0 +1,412 @@
+//! The SQL of quotas and of streamed lists, shared by both backends like the rest of `sql.rs`.
+//!
+//! A quota is checked and the write done in one transaction. On SQLite that is enough: one
+//! connection writes, so nothing can come between the check and the write. On Postgres,
+//! concurrent transactions would each see the usage before the others' inserts, so every write
+//! that adds to an item's usage first locks the item's row (`FOR NO KEY UPDATE`: writers of
+//! one item queue, foreign-key checks of other inserts are not blocked).
+//!
+//! Usage is summed from the `(item_id, creator_id, bytes)` and `(item_id, account_id, size)`
+//! indexes, which a quota keeps small (at most `item_data_rows` entries per item).
+
+use super::*;
+use crate::quota::Exceeded;
+use futures::StreamExt;
+use std::collections::HashMap;
+
+/// An app-data row with the size of its data as JSON (what the byte quotas count).
+pub struct SizedRow {
+    /// The row.
+    pub row: AppDataRow,
+    /// `data` serialized, in bytes.
+    pub bytes: i64,
+}
+
+/// Length of a JSON object as stored, without building the string.
+pub fn json_len(data: &JsonObject) -> i64 {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            self.0 += b.len();
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut n = Count(0);
+    // Writing to a counter cannot fail, and a map with string keys always serializes.
+    let _ = serde_json::to_writer(&mut n, data);
+    i64::try_from(n.0).unwrap_or(i64::MAX)
+}
+
+/// Rows, then bytes, of the item and of one member in it (`$2`; NULL matches nobody).
+const DATA_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(bytes), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN creator_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN creator_id = $2 THEN bytes ELSE 0 END), 0) AS BIGINT) \
+     FROM app_data WHERE item_id = $1";
+
+/// Files, then bytes, of the item and of one uploader in it.
+const FILE_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN size ELSE 0 END), 0) AS BIGINT) \
+     FROM files WHERE item_id = $1";
+
+const INSERT_SETTING: &str = "INSERT INTO app_setting (id, item_id, creator_id, name, data, \
+     created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+
+const INSERT_FILE: &str = "INSERT INTO files (row_id, item_id, path, name, mimetype, size, \
+     created_at, account_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+
+/// Rows buffered between a streaming query and the response body.
+const STREAM_BUFFER: usize = 2;
+
+/// What an item holds, per creator, while a group commit admits rows.
+#[derive(Default)]
+struct ItemUsage {
+    count: i64,
+    bytes: i64,
+    members: HashMap<Uuid, (i64, i64)>,
+}
+
+impl ItemUsage {
+    fn of(&self, creator: Option<Uuid>) -> Usage {
+        let (member_count, member_bytes) = creator
+            .and_then(|c| self.members.get(&c).copied())
+            .unwrap_or_default();
+        Usage {
+            item_count: self.count,
+            item_bytes: self.bytes,
+            member_count,
+            member_bytes,
+        }
+    }
+
+    fn add(&mut self, creator: Option<Uuid>, bytes: i64) {
+        self.count += 1;
+        self.bytes += bytes;
+        if let Some(c) = creator {
+            let m = self.members.entry(c).or_default();
+            m.0 += 1;
+            m.1 += bytes;
+        }
+    }
+}
+
+/// Group commit (SQLite): reads the usage of every item of the batch once, then admits rows in
+/// arrival order while counting the admitted ones, answering refused rows at once. Returns the
+/// admitted rows and their reply channels.
+pub async fn admit(
+    c: &mut sqlx::SqliteConnection,
+    data: Vec<(AppDataRow, Limits)>,
+    replies: Vec<oneshot::Sender<Result<()>>>,
+) -> (Vec<SizedRow>, Vec<oneshot::Sender<Result<()>>>) {
+    let mut usage: HashMap<Uuid, std::result::Result<ItemUsage, String>> = HashMap::new();
+    for (row, _) in &data {
+        if usage.contains_key(&row.item_id) {
+            continue;
+        }
+        let per_creator: std::result::Result<Vec<(Option<Uuid>, i64, i64)>, _> = sqlx::query_as(
+            "SELECT creator_id, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) \
+                 FROM app_data WHERE item_id = $1 GROUP BY creator_id",
+        )
+        .bind(row.item_id)
+        .fetch_all(&mut *c)
+        .await;
+        let entry = per_creator
+            .map(|groups| {
+                let mut u = ItemUsage::default();
+                for (creator, count, bytes) in groups {
+                    u.count += count;
+                    u.bytes += bytes;
+                    if let Some(creator) = creator {
+                        u.members.insert(creator, (count, bytes));
+                    }
+                }
+                u
+            })
+            .map_err(|e| e.to_string());
+        usage.insert(row.item_id, entry);
+    }
+    let mut admitted = Vec::with_capacity(data.len());
+    let mut admitted_replies = Vec::with_capacity(data.len());
+    for ((row, limits), reply) in data.into_iter().zip(replies) {
+        let bytes = json_len(&row.data);
+        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
+        let verdict = match usage.get_mut(&row.item_id) {
+            Some(Ok(u)) => match limits.check_data(u.of(creator), 1, bytes) {
+                Ok(()) => {
+                    u.add(creator, bytes);
+                    Ok(())
+                }
+                Err(e) => Err(Error::Quota(e)),
+            },
+            Some(Err(msg)) => Err(Error::Internal(format!("cannot read usage: {msg}"))),
+            None => Err(Error::Internal("usage not read".into())),
+        };
+        match verdict {
+            Ok(()) => {
+                admitted.push(SizedRow { row, bytes });
+                admitted_replies.push(reply);
+            }
+            Err(e) => {
+                let _ = reply.send(Err(e));
+            }
+        }
+    }
+    (admitted, admitted_replies)
+}
+
+fn refuse(e: Exceeded) -> Error {
+    Error::Quota(e)
+}
+
+macro_rules! usage_impl {
+    ($Store:ident, $Db:ty, $lock:expr) => {
+        /// Appends the filters of a list (everything but `upto`).
+        fn push_filters(qb: &mut QueryBuilder<'_, $Db>, q: &DataQuery) {
+            qb.push(" WHERE d.item_id = ").push_bind(q.item);
+            if let Some(t) = &q.ty {
+                qb.push(" AND d.type = ").push_bind(t.clone());
+            }
+            if let Some(v) = q.viewer {
+                qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
+                    .push_bind(v)
+                    .push(" OR d.creator_id = ")
+                    .push_bind(v)
+                    .push(")");
+            }
+            if let Some((at, id)) = q.after {
+                qb.push(" AND (d.created_at, d.id) > (")
+                    .push_bind(at)
+                    .push(", ")
+                    .push_bind(id)
+                    .push(")");
+            }
+        }
+
+        /// The usage of `item` (and of `member` in it) by a usage query.
+        async fn usage_of(
+            c: &mut <$Db as sqlx::Database>::Connection,
+            sql: &str,
+            item: Uuid,
+            member: Option<Uuid>,
+        ) -> Result<Usage> {
+            let (item_count, item_bytes, member_count, member_bytes): (i64, i64, i64, i64) =
+                sqlx::query_as(sql)
+                    .bind(item)
+                    .bind(member)
+                    .fetch_one(&mut *c)
+                    .await?;
+            Ok(Usage {
+                item_count,
+                item_bytes,
+                member_count,
+                member_bytes,
+            })
+        }
+
+        impl $Store {
+            /// Serializes the quota-checked writes of one item until the transaction ends
+            /// (a no-op where one connection writes).
+            pub(crate) async fn lock_item(
+                c: &mut <$Db as sqlx::Database>::Connection,
+                item: Uuid,
+            ) -> Result<()> {
+                let lock: Option<&str> = $lock;
+                if let Some(sql) = lock {
+                    sqlx::query(sql).bind(item).execute(&mut *c).await?;
+                }
+                Ok(())
+            }
+
+            /// App-data usage of an item and of `creator` in it.
+            pub(crate) async fn data_usage(
+                c: &mut <$Db as sqlx::Database>::Connection,
+                item: Uuid,
+                creator: Option<Uuid>,
+            ) -> Result<Usage> {
+                usage_of(c, DATA_USAGE, item, creator).await
+            }
+
+            /// File usage of an item and of `account` in it.
+            pub(crate) async fn files_usage(
+                c: &mut <$Db as sqlx::Database>::Connection,
+                item: Uuid,
+                account: Option<Uuid>,
+            ) -> Result<Usage> {
+                usage_of(c, FILE_USAGE, item, account).await
+            }
+
+            /// Replaces a row's data within the quotas; the row's item, or `None` when the row
+            /// is unknown.
+            pub(crate) async fn update_data_limited(
+                &self,
+                id: Uuid,
+                data: &JsonObject,
+                at: OffsetDateTime,
+                limits: &Limits,
+            ) -> Result<Option<Uuid>> {
+                let bytes = json_len(data);
+                let mut tx = self.write.begin().await?;
+                let item: Option<(Uuid,)> =
+                    sqlx::query_as("SELECT item_id FROM app_data WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((item,)) = item else {
+                    return Ok(None);
+                };
+                Self::lock_item(&mut tx, item).await?;
+                // Read again under the lock: the size may have changed meanwhile.
+                let row: Option<(Option<Uuid>, i64)> =
+                    sqlx::query_as("SELECT creator_id, bytes FROM app_data WHERE id = $1")
+                        .bind(id)
+                        .fetch_optional(&mut *tx)
+                        .await?;
+                let Some((creator, old)) = row else {
+                    return Ok(None);
+                };
+                let u = Self::data_usage(&mut tx, item, creator).await?;
+                limits.check_data(u, 0, bytes - old).map_err(refuse)?;
+                sqlx::query(
+                    "UPDATE app_data SET data = $1, updated_at = $2, bytes = $3 WHERE id = $4",
+                )
+                .bind(Json(data))
+                .bind(to_micros(at))
+                .bind(bytes)
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db)?;
+                tx.commit().await?;
+                Ok(Some(item))
+            }
+
+            /// Inserts a file's row and record within the quotas, in one transaction.
+            pub(crate) async fn insert_file_limited(
+                &self,
+                owner: FileOwner<'_>,
+                f: &FileRecord,
+                account: Uuid,
+                limits: &Limits,
+            ) -> Result<()> {
+                let mut tx = self.write.begin().await?;
+                Self::lock_item(&mut tx, f.item_id).await?;
+                let u = Self::files_usage(&mut tx, f.item_id, Some(account)).await?;
+                limits.check_file(u, f.size).map_err(refuse)?;
+                match owner {
+                    FileOwner::Data(row) => {
+                        let bytes = json_len(&row.data);
+                        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
+                        let u = Self::data_usage(&mut tx, row.item_id, creator).await?;
+                        limits.check_data(u, 1, bytes).map_err(refuse)?;
+                        sqlx::query(INSERT_DATA)
+                            .bind(row.id)
+                            .bind(row.item_id)
+                            .bind(row.account.id.as_uuid())
+                            .bind(creator)
+                            .bind(&row.ty)
+                            .bind(row.visibility.as_str())
+                            .bind(Json(&row.data))
+                            .bind(to_micros(row.created_at))
+                            .bind(to_micros(row.updated_at))
+                            .bind(bytes)
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
+                    }
+                    FileOwner::Setting(row) => {
+                        sqlx::query(INSERT_SETTING)
+                            .bind(row.id)
+                            .bind(row.item_id)
+                            .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+                            .bind(&row.name)
+                            .bind(Json(&row.data))
+                            .bind(to_micros(row.created_at))
+                            .bind(to_micros(row.updated_at))
+                            .execute(&mut *tx)
+                            .await
+                            .map_err(db)?;
+                    }
+                }
+                sqlx::query(INSERT_FILE)
+                    .bind(f.row_id)
+                    .bind(f.item_id)
+                    .bind(&f.path)
+                    .bind(&f.name)
+                    .bind(&f.mimetype)
+                    .bind(f.size)
+                    .bind(to_micros(now()))
+                    .bind(account)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            /// One query on a reader, fed row by row into a small channel: the response body
+            /// pulls rows as the client reads, so a slow client holds a few rows, not the list.
+            pub(crate) fn stream_data(&self, q: DataQuery) -> RowStream {
+                let pool = self.read.clone();
+                let (tx, rx) = mpsc::channel::<Result<AppDataRow>>(STREAM_BUFFER);
+                tokio::spawn(async move {
+                    let mut qb = QueryBuilder::<$Db>::new(DATA_SELECT);
+                    push_filters(&mut qb, &q);
+                    if let Some((at, id)) = q.upto {
+                        qb.push(" AND (d.created_at, d.id) <= (")
+                            .push_bind(at)
+                            .push(", ")
+                            .push_bind(id)
+                            .push(")");
+                    }
+                    qb.push(" ORDER BY d.created_at, d.id");
+                    let mut rows = qb
+                        .build_query_as::<<AppDataRow as FromTuple>::Tuple>()
+                        .fetch(&pool);
+                    while let Some(r) = rows.next().await {
+                        let r = r.map(AppDataRow::from_tuple).map_err(Error::from);
+                        let failed = r.is_err();
+                        // A closed channel means the client went away: stop reading.
+                        if tx.send(r).await.is_err() || failed {
+                            break;
+                        }
+                    }
+                });
+                futures::stream::unfold(
+                    rx,
+                    |mut rx| async move { rx.recv().await.map(|r| (r, rx)) },
+                )
+                .boxed()
+            }
+
+            /// Positions of the first `limit` rows of a list.
+            pub(crate) async fn data_positions(
+                &self,
+                q: &DataQuery,
+                limit: i64,
+            ) -> Result<Vec<(i64, Uuid)>> {
+                let mut qb = QueryBuilder::<$Db>::new("SELECT d.created_at, d.id FROM app_data d");
+                push_filters(&mut qb, q);
+                qb.push(" ORDER BY d.created_at, d.id LIMIT ")
+                    .push_bind(limit);
+                Ok(qb.build_query_as().fetch_all(&self.read).await?)
+            }
+        }
+    };
+}
+
+mod sqlite_usage {
+    use super::*;
+    usage_impl!(SqliteStore, sqlx::Sqlite, None);
+}
+
+mod pg_usage {
+    use super::*;
+    usage_impl!(
+        PgStore,
+        sqlx::Postgres,
+        Some("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE")
+    );
+}
