@@ -9,9 +9,7 @@ use crate::{
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, read_body},
     routes::{app_items::mint_token, files::delete_item_files},
-    store::{
-        Account, AppRecord, Entry, ItemRecord, MembershipRecord, Page, Publisher, now, to_micros,
-    },
+    store::{Account, AppRecord, Entry, ItemRecord, MembershipRecord, Publisher, now},
 };
 use appframe_protocol::{JsonObject, TokenResponse};
 use axum::{
