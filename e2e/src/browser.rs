@@ -308,14 +308,18 @@ impl Browser {
 
     /// Waits for an element matching `css` in the current frame.
     pub async fn find(&self, css: &str) -> Result<Element> {
-        self.wait_until(&format!("an element `{css}`"), async |b| {
-            Ok(b.client
-                .find_all(Locator::Css(css))
-                .await?
-                .into_iter()
-                .next())
-        })
-        .await
+        self.wait_until(&format!("an element `{css}`"), async |b| b.first(css).await)
+            .await
+    }
+
+    /// The first element matching `css` now, if any (no wait).
+    async fn first(&self, css: &str) -> Result<Option<Element>> {
+        Ok(self
+            .client
+            .find_all(Locator::Css(css))
+            .await?
+            .into_iter()
+            .next())
     }
 
     /// Every element matching `css` now (no wait).
@@ -353,13 +357,7 @@ impl Browser {
         let mut last = String::from("(no element)");
         let r = self
             .wait_until(&format!("`{css}` to read {what}"), async |b| {
-                let Some(el) = b
-                    .client
-                    .find_all(Locator::Css(css))
-                    .await?
-                    .into_iter()
-                    .next()
-                else {
+                let Some(el) = b.first(css).await? else {
                     return Ok(None);
                 };
                 let t = el.text().await?.trim().to_owned();
@@ -389,13 +387,7 @@ impl Browser {
     pub async fn click(&self, css: &str) -> Result<()> {
         let el = self
             .wait_until(&format!("`{css}` to be clickable"), async |b| {
-                let Some(el) = b
-                    .client
-                    .find_all(Locator::Css(css))
-                    .await?
-                    .into_iter()
-                    .next()
-                else {
+                let Some(el) = b.first(css).await? else {
                     return Ok(None);
                 };
                 // A match replaced meanwhile (`None`) is looked up again.
