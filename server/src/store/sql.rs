@@ -309,26 +309,9 @@ impl PgStore {
     fn data_changed(&self, _item: Uuid) {}
 
     async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
-        let bytes = usage::json_len(&row.data);
         let mut tx = self.write.begin().await?;
         Self::lock_item(&mut tx, row.item_id).await?;
-        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
-        let u = Self::data_usage(&mut tx, row.item_id, creator).await?;
-        limits.check_data(u, 1, bytes).map_err(Error::Quota)?;
-        sqlx::query(INSERT_DATA)
-            .bind(row.id)
-            .bind(row.item_id)
-            .bind(row.account.id.as_uuid())
-            .bind(creator)
-            .bind(&row.ty)
-            .bind(row.visibility.as_str())
-            .bind(Json(&row.data))
-            .bind(to_micros(row.created_at))
-            .bind(to_micros(row.updated_at))
-            .bind(bytes)
-            .execute(&mut *tx)
-            .await
-            .map_err(db)?;
+        Self::insert_data_within(&mut tx, row, limits).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -220,6 +220,34 @@ macro_rules! usage_impl {
                 Ok(())
             }
 
+            /// Inserts an app-data row on `c` (inside the caller's transaction, after
+            /// [`Self::lock_item`]) unless it would pass a data quota of `limits`.
+            pub(crate) async fn insert_data_within(
+                c: &mut <$Db as sqlx::Database>::Connection,
+                row: &AppDataRow,
+                limits: &Limits,
+            ) -> Result<()> {
+                let bytes = json_len(&row.data);
+                let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
+                let u = Self::data_usage(c, row.item_id, creator).await?;
+                limits.check_data(u, 1, bytes).map_err(refuse)?;
+                sqlx::query(INSERT_DATA)
+                    .bind(row.id)
+                    .bind(row.item_id)
+                    .bind(row.account.id.as_uuid())
+                    .bind(creator)
+                    .bind(&row.ty)
+                    .bind(row.visibility.as_str())
+                    .bind(Json(&row.data))
+                    .bind(to_micros(row.created_at))
+                    .bind(to_micros(row.updated_at))
+                    .bind(bytes)
+                    .execute(&mut *c)
+                    .await
+                    .map_err(db)?;
+                Ok(())
+            }
+
             /// App-data usage of an item and of `creator` in it.
             pub(crate) async fn data_usage(
                 c: &mut <$Db as sqlx::Database>::Connection,
@@ -296,26 +324,7 @@ macro_rules! usage_impl {
                 let u = Self::files_usage(&mut tx, f.item_id, Some(account)).await?;
                 limits.check_file(u, f.size).map_err(refuse)?;
                 match owner {
-                    FileOwner::Data(row) => {
-                        let bytes = json_len(&row.data);
-                        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
-                        let u = Self::data_usage(&mut tx, row.item_id, creator).await?;
-                        limits.check_data(u, 1, bytes).map_err(refuse)?;
-                        sqlx::query(INSERT_DATA)
-                            .bind(row.id)
-                            .bind(row.item_id)
-                            .bind(row.account.id.as_uuid())
-                            .bind(creator)
-                            .bind(&row.ty)
-                            .bind(row.visibility.as_str())
-                            .bind(Json(&row.data))
-                            .bind(to_micros(row.created_at))
-                            .bind(to_micros(row.updated_at))
-                            .bind(bytes)
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db)?;
-                    }
+                    FileOwner::Data(row) => Self::insert_data_within(&mut tx, row, limits).await?,
                     FileOwner::Setting(row) => {
                         sqlx::query(INSERT_SETTING)
                             .bind(row.id)
