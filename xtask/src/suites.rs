@@ -93,8 +93,6 @@ const LINT_STEP: &str = "lint (fmt, clippy -D warnings)";
 pub struct Plan {
     /// The suites, in run order.
     pub suites: Vec<&'static Suite>,
-    /// fmt + clippy first.
-    pub lint: bool,
     /// Build the wasm bundles (and check the size probe's budget when everything runs).
     pub build: bool,
     /// The whole run, not a subset: the size budget applies.
@@ -123,11 +121,15 @@ impl Plan {
         let build = full || suites.iter().any(|s| s.kind == SuiteKind::EndToEnd);
         Ok(Plan {
             suites,
-            lint: full,
             build,
             full,
             repeat,
         })
+    }
+
+    /// fmt + clippy first: on a full run only (a subset is a quick loop).
+    pub fn lint(&self) -> bool {
+        self.full
     }
 
     fn mark_not_run(&self, rows: &mut Vec<Row>) {
@@ -161,7 +163,7 @@ pub fn test(ws: &mut Workspace, plan: &Plan) -> Result<()> {
         }
         Err(err) => {
             rows.push(row("setup", Outcome::Failed(format!("{err:#}")), step));
-            if plan.lint {
+            if plan.lint() {
                 rows.push(row(LINT_STEP, Outcome::NotRun, Instant::now()));
             }
             if plan.build {
@@ -176,7 +178,7 @@ pub fn test(ws: &mut Workspace, plan: &Plan) -> Result<()> {
     };
 
     // Lint first: a formatting or clippy slip fails in minutes, not after the browser suites.
-    if plan.lint {
+    if plan.lint() {
         let step = Instant::now();
         if let Err(err) = check::check(ws) {
             rows.push(row(LINT_STEP, Outcome::Failed(format!("{err:#}")), step));
@@ -483,12 +485,12 @@ mod tests {
     fn a_plan_runs_everything_or_only_the_named_suites_as_often_as_asked() {
         let all = Plan::new(&[], 1).unwrap();
         assert_eq!(all.suites.len(), SUITES.len());
-        assert!(all.lint && all.build && all.full);
+        assert!(all.lint() && all.build && all.full);
 
         let e2e = Plan::new(&["e2e".into()], 5).unwrap();
         let ids: Vec<&str> = e2e.suites.iter().map(|s| s.id).collect();
         assert_eq!(ids, ["e2e"]);
-        assert!(!e2e.lint && e2e.build && !e2e.full && e2e.repeat == 5);
+        assert!(!e2e.lint() && e2e.build && !e2e.full && e2e.repeat == 5);
         assert_eq!(
             e2e.round_name(2)(e2e.suites[0]),
             "end-to-end (Chromium) #2/5"

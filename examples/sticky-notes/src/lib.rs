@@ -407,6 +407,8 @@ fn NoteCard(st: State, id: RowId) -> impl IntoView {
                 .is_some_and(|(r, c)| can_modify(r, c.account_id, c.permission))
         })
     });
+    let attachment =
+        Memo::new(move |_| note.with(|n| n.as_ref().and_then(|n| n.attachment.clone())));
     let shown = move |f: fn(&Note) -> String| move || note.with(|n| n.as_ref().map(f));
     let editing = RwSignal::new(false);
     let draft = RwSignal::new(String::new());
@@ -446,7 +448,7 @@ fn NoteCard(st: State, id: RowId) -> impl IntoView {
         });
     };
     let delete = move |_| {
-        let attachment = note.with_untracked(|n| n.as_ref().and_then(|n| n.attachment.clone()));
+        let attachment = attachment.get_untracked();
         st.run(async move {
             let app = st.app()?;
             app.delete_app_data(id).await?;
@@ -500,8 +502,6 @@ fn NoteCard(st: State, id: RowId) -> impl IntoView {
         });
     };
 
-    let attachment =
-        Memo::new(move |_| note.with(|n| n.as_ref().and_then(|n| n.attachment.clone())));
     let color = shown(|n| format!("background:{}", n.color));
     view! {
         <li class="note" data-id=id.to_string() style=color>
