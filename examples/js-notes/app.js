@@ -84,9 +84,14 @@ function canDelete(note, ctx) {
   return owner !== undefined && owner === ctx.accountId;
 }
 
-/** What a note's card shows: a card is rebuilt only when this changes. */
+/** What a note's card shows: a card is rebuilt only when this changes (an update of fields it
+ * does not show leaves it alone). */
 function cardKey(note, ctx) {
-  return JSON.stringify([note.updatedAt, note.data?.text, note.visibility, canDelete(note, ctx)]);
+  return JSON.stringify([note.data?.text, metaText(note), canDelete(note, ctx)]);
+}
+
+function metaText(note) {
+  return `${(note.creator ?? note.account)?.name ?? '?'} · ${note.visibility}`;
 }
 
 /** Cards by note id, with the key they were built for. */
@@ -102,7 +107,7 @@ function card(view, note) {
   text.textContent = note.data?.text ?? '';
   const meta = document.createElement('span');
   meta.className = 'meta';
-  meta.textContent = `${(note.creator ?? note.account)?.name ?? '?'} · ${note.visibility}`;
+  meta.textContent = metaText(note);
   li.append(text, meta);
   if (canDelete(note, ctx)) {
     const del = document.createElement('button');
