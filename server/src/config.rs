@@ -191,6 +191,18 @@ pub struct ServerConfig {
     /// Bytes of files one member may upload to one item.
     #[serde(default = "crate::quota::defaults::member_file_bytes")]
     pub member_file_bytes: u64,
+    /// App actions one item may hold (at most the rows of one unpaged list).
+    #[serde(default = "crate::quota::defaults::item_action_rows")]
+    pub item_action_rows: u64,
+    /// Bytes of app-action data one item may hold.
+    #[serde(default = "crate::quota::defaults::item_action_bytes")]
+    pub item_action_bytes: u64,
+    /// App actions one member may post in one item.
+    #[serde(default = "crate::quota::defaults::member_action_rows")]
+    pub member_action_rows: u64,
+    /// Bytes of app-action data one member may post in one item.
+    #[serde(default = "crate::quota::defaults::member_action_bytes")]
+    pub member_action_bytes: u64,
     /// Memory the app-data list cache may use, in bytes.
     #[serde(default = "crate::quota::defaults::data_cache_bytes")]
     pub data_cache_bytes: u64,
@@ -434,6 +446,10 @@ impl Config {
                 item_file_bytes: crate::quota::defaults::item_file_bytes(),
                 member_files: crate::quota::defaults::member_files(),
                 member_file_bytes: crate::quota::defaults::member_file_bytes(),
+                item_action_rows: crate::quota::defaults::item_action_rows(),
+                item_action_bytes: crate::quota::defaults::item_action_bytes(),
+                member_action_rows: crate::quota::defaults::member_action_rows(),
+                member_action_bytes: crate::quota::defaults::member_action_bytes(),
                 data_cache_bytes: crate::quota::defaults::data_cache_bytes(),
             },
             publishers: vec![],

@@ -168,6 +168,13 @@ pub fn paginate<T>(
         return (rows, None);
     };
     let (at, id) = pos(last);
+    let link = next_link(public_url, uri, at, id);
+    (rows, link)
+}
+
+/// The `Link: <...>; rel="next"` header value of a page whose last row is at `(at, id)`: the
+/// request's URL with its cursor replaced (other filters kept).
+pub fn next_link(public_url: &str, uri: &Uri, at: OffsetDateTime, id: Uuid) -> Option<HeaderValue> {
     let cursor = encode_cursor(at, id);
     let mut query: Vec<&str> = uri
         .query()
@@ -183,8 +190,7 @@ pub fn paginate<T>(
         uri.path(),
         query.join("&")
     );
-    let link = HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")).ok();
-    (rows, link)
+    HeaderValue::from_str(&format!("<{url}>; rel=\"next\"")).ok()
 }
 
 #[cfg(test)]

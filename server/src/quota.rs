@@ -44,6 +44,22 @@ pub mod defaults {
     pub fn member_file_bytes() -> u64 {
         256 * MIB
     }
+    /// `item_action_rows`.
+    pub fn item_action_rows() -> u64 {
+        10_000
+    }
+    /// `item_action_bytes`.
+    pub fn item_action_bytes() -> u64 {
+        64 * MIB
+    }
+    /// `member_action_rows`.
+    pub fn member_action_rows() -> u64 {
+        2_500
+    }
+    /// `member_action_bytes`.
+    pub fn member_action_bytes() -> u64 {
+        16 * MIB
+    }
     /// `data_cache_bytes`.
     pub fn data_cache_bytes() -> u64 {
         96 * MIB
@@ -69,6 +85,14 @@ pub enum Limit {
     MemberFiles,
     /// `member_file_bytes` (AFERR018).
     MemberFileBytes,
+    /// `item_action_rows` (AFERR030).
+    ItemActionRows,
+    /// `item_action_bytes` (AFERR031).
+    ItemActionBytes,
+    /// `member_action_rows` (AFERR032).
+    MemberActionRows,
+    /// `member_action_bytes` (AFERR033).
+    MemberActionBytes,
 }
 
 impl Limit {
@@ -110,6 +134,26 @@ impl Limit {
                 "MEMBER_FILE_BYTES_EXCEEDED",
                 "AFERR018",
                 "bytes of files uploaded by this member in this item",
+            ),
+            Limit::ItemActionRows => (
+                "ITEM_APP_ACTIONS_EXCEEDED",
+                "AFERR030",
+                "app actions in this item",
+            ),
+            Limit::ItemActionBytes => (
+                "ITEM_APP_ACTION_BYTES_EXCEEDED",
+                "AFERR031",
+                "bytes of app actions in this item",
+            ),
+            Limit::MemberActionRows => (
+                "MEMBER_APP_ACTIONS_EXCEEDED",
+                "AFERR032",
+                "app actions posted by this member in this item",
+            ),
+            Limit::MemberActionBytes => (
+                "MEMBER_APP_ACTION_BYTES_EXCEEDED",
+                "AFERR033",
+                "bytes of app actions posted by this member in this item",
             ),
         }
     }
@@ -163,6 +207,14 @@ pub struct Limits {
     pub member_files: i64,
     /// File bytes per member per item.
     pub member_file_bytes: i64,
+    /// Actions per item.
+    pub item_action_rows: i64,
+    /// Action data bytes per item.
+    pub item_action_bytes: i64,
+    /// Actions per member per item.
+    pub member_action_rows: i64,
+    /// Action data bytes per member per item.
+    pub member_action_bytes: i64,
 }
 
 fn signed(v: u64) -> i64 {
@@ -181,6 +233,10 @@ impl Limits {
             item_file_bytes: signed(s.item_file_bytes),
             member_files: signed(s.member_files),
             member_file_bytes: signed(s.member_file_bytes),
+            item_action_rows: signed(s.item_action_rows),
+            item_action_bytes: signed(s.item_action_bytes),
+            member_action_rows: signed(s.member_action_rows),
+            member_action_bytes: signed(s.member_action_bytes),
         }
     }
 
@@ -196,6 +252,21 @@ impl Limits {
                 (Limit::ItemDataBytes, self.item_data_bytes),
                 (Limit::MemberDataRows, self.member_data_rows),
                 (Limit::MemberDataBytes, self.member_data_bytes),
+            ],
+        )
+    }
+
+    /// Whether one more action of `bytes` may join the actions already at `u`.
+    pub fn check_action(&self, u: Usage, bytes: i64) -> Result<(), Exceeded> {
+        check(
+            u,
+            1,
+            bytes,
+            [
+                (Limit::ItemActionRows, self.item_action_rows),
+                (Limit::ItemActionBytes, self.item_action_bytes),
+                (Limit::MemberActionRows, self.member_action_rows),
+                (Limit::MemberActionBytes, self.member_action_bytes),
             ],
         )
     }
@@ -272,6 +343,10 @@ pub fn validate(s: &ServerConfig) -> Result<(), ConfigError> {
         ("item_file_bytes", s.item_file_bytes),
         ("member_files", s.member_files),
         ("member_file_bytes", s.member_file_bytes),
+        ("item_action_rows", s.item_action_rows),
+        ("item_action_bytes", s.item_action_bytes),
+        ("member_action_rows", s.member_action_rows),
+        ("member_action_bytes", s.member_action_bytes),
     ];
     if let Some((name, _)) = all.iter().find(|(_, v)| *v == 0) {
         return Err(ConfigError::Invalid(format!(
@@ -279,12 +354,16 @@ pub fn validate(s: &ServerConfig) -> Result<(), ConfigError> {
         )));
     }
     let unpaged = u64::try_from(MAX_UNPAGED).unwrap_or(u64::MAX);
-    if s.item_data_rows > unpaged {
-        return Err(ConfigError::Invalid(format!(
-            "server.item_data_rows ({}) must not exceed {unpaged}, the rows one unpaged list \
-             returns: Graasp clients cannot page, so an item must always fit in one list",
-            s.item_data_rows
-        )));
+    for (name, rows) in [
+        ("item_data_rows", s.item_data_rows),
+        ("item_action_rows", s.item_action_rows),
+    ] {
+        if rows > unpaged {
+            return Err(ConfigError::Invalid(format!(
+                "server.{name} ({rows}) must not exceed {unpaged}, the rows one unpaged list \
+                 returns: Graasp clients cannot page, so an item must always fit in one list"
+            )));
+        }
     }
     Ok(())
 }
@@ -304,6 +383,10 @@ mod tests {
             item_file_bytes: 1000,
             member_files: 1,
             member_file_bytes: 500,
+            item_action_rows: 3,
+            item_action_bytes: 100,
+            member_action_rows: 2,
+            member_action_bytes: 60,
         }
     }
 
@@ -339,6 +422,32 @@ mod tests {
     }
 
     #[test]
+    fn each_action_limit_refuses_the_action_that_would_pass_it() {
+        let l = limits();
+        let u = Usage {
+            item_count: 2,
+            item_bytes: 50,
+            member_count: 1,
+            member_bytes: 10,
+        };
+        let got = |r: Result<(), Exceeded>| r.map_err(|x| x.limit);
+        assert_eq!(got(l.check_action(u, 50)), Ok(()));
+        assert_eq!(got(l.check_action(u, 51)), Err(Limit::ItemActionBytes));
+        let full = Usage { item_count: 3, ..u };
+        assert_eq!(got(l.check_action(full, 1)), Err(Limit::ItemActionRows));
+        let mine = Usage {
+            member_count: 2,
+            ..u
+        };
+        assert_eq!(got(l.check_action(mine, 1)), Err(Limit::MemberActionRows));
+        let heavy = Usage {
+            member_bytes: 60,
+            ..u
+        };
+        assert_eq!(got(l.check_action(heavy, 1)), Err(Limit::MemberActionBytes));
+    }
+
+    #[test]
     fn a_config_whose_item_row_quota_exceeds_one_unpaged_list_is_refused_at_load() {
         let mut c = crate::config::Config::demo();
         c.validate().unwrap();
@@ -346,6 +455,10 @@ mod tests {
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("item_data_rows"), "{e}");
         c.server.item_data_rows = 10;
+        c.server.item_action_rows = u64::try_from(MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_action_rows"), "{e}");
+        c.server.item_action_rows = 10;
         c.server.member_file_bytes = 0;
         assert!(
             c.validate()

@@ -6,6 +6,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "api/action_quota.rs"]
+mod action_quota;
 mod common;
 #[path = "api/quota.rs"]
 mod quota;

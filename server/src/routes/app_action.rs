@@ -7,9 +7,10 @@ use crate::{
     AppState,
     auth::AppToken,
     error::{Error, Result},
-    extract::{ApiJson, ApiPath, ApiQuery, PageQuery, paginate},
-    routes::json_page,
-    store::{AppActionRow, now},
+    extract::{ApiJson, ApiPath, ApiQuery, PageQuery, next_link},
+    quota::Limits,
+    routes::json_array_stream,
+    store::{AppActionRow, Page, from_micros, now, to_micros},
 };
 use appframe_protocol::{
     AppAction, CreateAppAction,
@@ -18,11 +19,13 @@ use appframe_protocol::{
 };
 use axum::{
     Router,
+    body::Bytes,
     extract::{OriginalUri, State},
     http::StatusCode,
     response::{IntoResponse, Response},
     routing::get,
 };
+use futures::{Stream, StreamExt, TryStreamExt, stream};
 use serde::Deserialize;
 use uuid::Uuid;
 
@@ -88,15 +91,68 @@ pub async fn list(
         cursor: q.cursor,
     }
     .page()?;
-    let rows = state
+    // Where the page ends is read from the index first (the `Link` header goes out before
+    // the body); the rows then stream a few at a time, so a full item costs a few rows of
+    // memory per request, not the list.
+    let end = state
         .store()
-        .list_app_actions(item_id, account, page)
+        .app_action_page_end(item_id, account, page)
         .await?;
-    let (rows, link) = paginate(rows, page, &state.config().server.public_url, &uri, |r| {
-        (r.created_at, r.id)
+    let link = end.and_then(|(at, id)| {
+        next_link(&state.config().server.public_url, &uri, from_micros(at), id)
     });
-    let wire: Vec<AppAction> = rows.into_iter().map(to_wire).collect();
-    Ok(json_page(wire, link))
+    let size = usize::try_from(page.limit - 1).unwrap_or(usize::MAX);
+    let elements = stream(state, item_id, account, page.after, end)
+        .take(size)
+        .map(|r| {
+            r.and_then(|row| {
+                serde_json::to_vec(&to_wire(row))
+                    .map(Bytes::from)
+                    .map_err(|e| Error::Internal(format!("cannot serialize an action: {e}")))
+            })
+        });
+    Ok(json_array_stream(elements, link))
+}
+
+/// Actions read per query while a list or an export streams: an action may be up to
+/// `max_body_bytes`, so few at a time.
+const CHUNK: i64 = 16;
+
+/// The actions of `item` (of `account` only, when given) after `after` and up to `upto`
+/// included (to the last when `None`), in `(created_at, id)` order, read a few rows per query.
+pub fn stream(
+    state: AppState,
+    item: Uuid,
+    account: Option<Uuid>,
+    after: Option<(i64, Uuid)>,
+    upto: Option<(i64, Uuid)>,
+) -> impl Stream<Item = Result<AppActionRow>> + Send {
+    stream::try_unfold(Some(after), move |cursor| {
+        let state = state.clone();
+        async move {
+            let Some(after) = cursor else {
+                return Ok(None);
+            };
+            let page = Page {
+                after,
+                limit: CHUNK,
+            };
+            let mut rows = state.store().list_app_actions(item, account, page).await?;
+            let full = i64::try_from(rows.len()).unwrap_or(0) >= CHUNK;
+            let read = rows.len();
+            if let Some(end) = upto {
+                rows.retain(|r| (to_micros(r.created_at), r.id) <= end);
+            }
+            let next = match rows.last() {
+                Some(last) if full && rows.len() == read => {
+                    Some(Some((to_micros(last.created_at), last.id)))
+                }
+                _ => None,
+            };
+            Ok::<_, Error>(Some((stream::iter(rows.into_iter().map(Ok)), next)))
+        }
+    })
+    .try_flatten()
 }
 
 /// `POST /api/app-items/{itemId}/app-action` → 204 with no body.
@@ -121,7 +177,8 @@ pub async fn create(
         data: body.data,
         created_at: now(),
     };
-    state.store().insert_app_action(&row).await?;
+    let limits = Limits::of(&state.config().server);
+    state.store().insert_app_action(&row, &limits).await?;
     state.ws().publish(
         item_id,
         Op::Post,

@@ -6,15 +6,12 @@ use crate::{
     AppState,
     error::{Error, Result},
     routes::{app_action, app_data},
-    store::{AppActionRow, AppDataRow, DataQuery, Page, to_micros},
+    store::{AppActionRow, AppDataRow, DataQuery},
 };
 use axum::body::Body;
 use bytes::Bytes;
-use futures::{Stream, StreamExt, TryStreamExt, stream};
+use futures::{StreamExt, TryStreamExt, stream};
 use uuid::Uuid;
-
-/// Actions fetched per query: an action may be up to `max_body_bytes`, so few at a time.
-const ACTION_CHUNK: i64 = 16;
 
 /// A CSV field, quoted when needed (RFC 4180).
 pub fn csv_field(s: &str) -> String {
@@ -76,31 +73,6 @@ fn action_line(r: AppActionRow, csv: bool) -> Result<Bytes> {
     Ok(line.into())
 }
 
-/// Every action of an item, a few rows per query.
-fn actions(state: AppState, item: Uuid) -> impl Stream<Item = Result<AppActionRow>> + Send {
-    stream::try_unfold(Some(None), move |after| {
-        let state = state.clone();
-        async move {
-            let Some(after) = after else {
-                return Ok(None);
-            };
-            let page = Page {
-                after,
-                limit: ACTION_CHUNK,
-            };
-            let rows = state.store().list_app_actions(item, None, page).await?;
-            let next = match rows.last() {
-                Some(last) if i64::try_from(rows.len()).unwrap_or(0) >= ACTION_CHUNK => {
-                    Some(Some((to_micros(last.created_at), last.id)))
-                }
-                _ => None,
-            };
-            Ok::<_, Error>(Some((stream::iter(rows.into_iter().map(Ok)), next)))
-        }
-    })
-    .try_flatten()
-}
-
 /// The export body of `what` (`app-data` or `app-actions`) of an item.
 pub fn body(state: &AppState, item: Uuid, what: &str, csv: bool) -> Result<Body> {
     let (header, lines): (&'static str, stream::BoxStream<'static, Result<Bytes>>) = match what {
@@ -118,7 +90,7 @@ pub fn body(state: &AppState, item: Uuid, what: &str, csv: bool) -> Result<Body>
         ),
         "app-actions" => (
             "id,type,accountId,accountName,data,createdAt\n",
-            actions(state.clone(), item)
+            app_action::stream(state.clone(), item, None, None, None)
                 .map(move |r| r.and_then(|r| action_line(r, csv)))
                 .boxed(),
         ),

@@ -520,7 +520,7 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_app_data(&self, id: Uuid) -> Result<bool>;
 
     /// Inserts an action.
-    async fn insert_app_action(&self, row: &AppActionRow) -> Result<()>;
+    async fn insert_app_action(&self, row: &AppActionRow, limits: &Limits) -> Result<()>;
     /// Actions of an item, optionally of one account.
     async fn list_app_actions(
         &self,
@@ -528,6 +528,14 @@ pub trait Store: Send + Sync + 'static {
         account: Option<Uuid>,
         page: Page,
     ) -> Result<Vec<AppActionRow>>;
+    /// Where a page of actions ends when more rows follow it: the position of its last row
+    /// (`page.limit` is the page size plus one, as [`Page`] always is), else `None`.
+    async fn app_action_page_end(
+        &self,
+        item: Uuid,
+        account: Option<Uuid>,
+        page: Page,
+    ) -> Result<Option<(i64, Uuid)>>;
 
     /// Inserts a setting.
     async fn insert_app_setting(&self, row: &AppSettingRow) -> Result<()>;

@@ -41,7 +41,7 @@ pub struct SqliteStore {
 /// A row waiting for the group commit, and where to report its outcome.
 enum Job {
     Data(AppDataRow, Limits, oneshot::Sender<Result<()>>),
-    Action(AppActionRow, oneshot::Sender<Result<()>>),
+    Action(AppActionRow, Limits, oneshot::Sender<Result<()>>),
 }
 
 /// Most rows written in one group-commit transaction.
@@ -55,8 +55,6 @@ const CHUNKS: [usize; 4] = [64, 16, 4, 1];
 
 const INSERT_DATA: &str = "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
      created_at, updated_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
-const INSERT_ACTION: &str = "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6)";
 
 /// Inserts app-data rows with one statement.
 async fn exec_insert_data(c: &mut sqlx::SqliteConnection, rows: &[&SizedRow]) -> Result<()> {
@@ -81,17 +79,21 @@ async fn exec_insert_data(c: &mut sqlx::SqliteConnection, rows: &[&SizedRow]) ->
 }
 
 /// Inserts app-action rows with one statement.
-async fn exec_insert_action(c: &mut sqlx::SqliteConnection, rows: &[&AppActionRow]) -> Result<()> {
+async fn exec_insert_action(
+    c: &mut sqlx::SqliteConnection,
+    rows: &[&SizedRow<AppActionRow>],
+) -> Result<()> {
     let mut qb = QueryBuilder::<sqlx::Sqlite>::new(
-        "INSERT INTO app_action (id, item_id, account_id, type, data, created_at) ",
+        "INSERT INTO app_action (id, item_id, account_id, type, data, created_at, bytes) ",
     );
-    qb.push_values(rows, |mut b, row| {
+    qb.push_values(rows, |mut b, SizedRow { row, bytes }| {
         b.push_bind(row.id)
             .push_bind(row.item_id)
             .push_bind(row.account.id.as_uuid())
             .push_bind(row.ty.as_str())
             .push_bind(Json(&row.data))
-            .push_bind(to_micros(row.created_at));
+            .push_bind(to_micros(row.created_at))
+            .push_bind(*bytes);
     });
     qb.build().execute(c).await.map_err(db)?;
     Ok(())
@@ -109,7 +111,7 @@ impl BatchRow for SizedRow {
     }
 }
 
-impl BatchRow for AppActionRow {
+impl BatchRow for SizedRow<AppActionRow> {
     async fn insert(c: &mut sqlx::SqliteConnection, rows: &[&Self]) -> Result<()> {
         exec_insert_action(c, rows).await
     }
@@ -159,8 +161,8 @@ async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
                 data.push((row, limits));
                 data_replies.push(reply);
             }
-            Job::Action(row, reply) => {
-                actions.push(row);
+            Job::Action(row, limits, reply) => {
+                actions.push((row, limits));
                 action_replies.push(reply);
             }
         }
@@ -178,6 +180,7 @@ async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
     // The quota check runs on the one writer connection inside this transaction, so no other
     // write can come between it and the inserts; refused rows are answered now, stored never.
     let (data, data_replies) = usage::admit(&mut tx, data, data_replies).await;
+    let (actions, action_replies) = usage::admit(&mut tx, actions, action_replies).await;
     let replies = data_replies.into_iter().chain(action_replies);
     let mut results = insert_chunked(&mut tx, &data).await;
     results.extend(insert_chunked(&mut tx, &actions).await);
@@ -291,9 +294,9 @@ impl SqliteStore {
         self.stamps.data_changed(item);
     }
 
-    async fn insert_app_action_row(&self, row: &AppActionRow) -> Result<()> {
-        let row = row.clone();
-        self.enqueue(|tx| Job::Action(row, tx)).await
+    async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
+        let (row, limits) = (row.clone(), *limits);
+        self.enqueue(|tx| Job::Action(row, limits, tx)).await
     }
 }
 
@@ -316,17 +319,11 @@ impl PgStore {
         Ok(())
     }
 
-    async fn insert_app_action_row(&self, row: &AppActionRow) -> Result<()> {
-        sqlx::query(INSERT_ACTION)
-            .bind(row.id)
-            .bind(row.item_id)
-            .bind(row.account.id.as_uuid())
-            .bind(&row.ty)
-            .bind(Json(&row.data))
-            .bind(to_micros(row.created_at))
-            .execute(&self.write)
-            .await
-            .map_err(db)?;
+    async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        Self::lock_item(&mut tx, row.item_id).await?;
+        Self::insert_action_within(&mut tx, row, limits).await?;
+        tx.commit().await?;
         Ok(())
     }
 }
@@ -1078,8 +1075,8 @@ macro_rules! store_impl {
                 Ok(r.is_some())
             }
 
-            async fn insert_app_action(&self, row: &AppActionRow) -> Result<()> {
-                self.insert_app_action_row(row).await
+            async fn insert_app_action(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
+                self.insert_app_action_row(row, limits).await
             }
 
             async fn list_app_actions(
@@ -1095,6 +1092,28 @@ macro_rules! store_impl {
                 }
                 push_page(&mut qb, "x", page);
                 fetch_list(&self.read, qb).await
+            }
+
+            async fn app_action_page_end(
+                &self,
+                item: Uuid,
+                account: Option<Uuid>,
+                page: Page,
+            ) -> Result<Option<(i64, Uuid)>> {
+                // The page's last row and the one after it, read from the index: two rows
+                // mean the page is followed by more.
+                let mut qb = QueryBuilder::<$Db>::new(
+                    "SELECT x.created_at, x.id FROM app_action x WHERE x.item_id = ",
+                );
+                qb.push_bind(item);
+                if let Some(a) = account {
+                    qb.push(" AND x.account_id = ").push_bind(a);
+                }
+                let size = (page.limit - 1).max(1);
+                push_page(&mut qb, "x", Page { limit: 2, ..page });
+                qb.push(" OFFSET ").push_bind(size - 1);
+                let rows: Vec<(i64, Uuid)> = qb.build_query_as().fetch_all(&self.read).await?;
+                Ok(if rows.len() == 2 { rows.first().copied() } else { None })
             }
 
             async fn insert_app_setting(&self, row: &AppSettingRow) -> Result<()> {

@@ -14,12 +14,63 @@ use crate::quota::Exceeded;
 use futures::StreamExt;
 use std::collections::HashMap;
 
-/// An app-data row with the size of its data as JSON (what the byte quotas count).
-pub struct SizedRow {
+/// A row with the size of its data as JSON (what the byte quotas count).
+pub struct SizedRow<R = AppDataRow> {
     /// The row.
-    pub row: AppDataRow,
+    pub row: R,
     /// `data` serialized, in bytes.
     pub bytes: i64,
+}
+
+/// A row the group commit admits against its quotas: app data (charged to its creator) or an
+/// app action (charged to who acted).
+pub trait Charged {
+    /// `(account, rows, bytes)` of one item (`$1`), per charged account.
+    const USAGE_BY_ACCOUNT: &'static str;
+    /// The item the row joins.
+    fn item(&self) -> Uuid;
+    /// The member the row is charged to.
+    fn charged(&self) -> Option<Uuid>;
+    /// The row's data.
+    fn data(&self) -> &JsonObject;
+    /// Whether one more such row of `bytes` fits.
+    fn check(limits: &Limits, u: Usage, bytes: i64) -> std::result::Result<(), Exceeded>;
+}
+
+impl Charged for AppDataRow {
+    const USAGE_BY_ACCOUNT: &'static str = "SELECT creator_id, CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM app_data WHERE item_id = $1 \
+         GROUP BY creator_id";
+    fn item(&self) -> Uuid {
+        self.item_id
+    }
+    fn charged(&self) -> Option<Uuid> {
+        self.creator.as_ref().map(|c| c.id.as_uuid())
+    }
+    fn data(&self) -> &JsonObject {
+        &self.data
+    }
+    fn check(limits: &Limits, u: Usage, bytes: i64) -> std::result::Result<(), Exceeded> {
+        limits.check_data(u, 1, bytes)
+    }
+}
+
+impl Charged for AppActionRow {
+    const USAGE_BY_ACCOUNT: &'static str = "SELECT account_id, CAST(COUNT(*) AS BIGINT), \
+         CAST(COALESCE(SUM(bytes), 0) AS BIGINT) FROM app_action WHERE item_id = $1 \
+         GROUP BY account_id";
+    fn item(&self) -> Uuid {
+        self.item_id
+    }
+    fn charged(&self) -> Option<Uuid> {
+        Some(self.account.id.as_uuid())
+    }
+    fn data(&self) -> &JsonObject {
+        &self.data
+    }
+    fn check(limits: &Limits, u: Usage, bytes: i64) -> std::result::Result<(), Exceeded> {
+        limits.check_action(u, bytes)
+    }
 }
 
 /// Length of a JSON object as stored, without building the string.
@@ -45,6 +96,12 @@ const DATA_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(byt
      CAST(COALESCE(SUM(CASE WHEN creator_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
      CAST(COALESCE(SUM(CASE WHEN creator_id = $2 THEN bytes ELSE 0 END), 0) AS BIGINT) \
      FROM app_data WHERE item_id = $1";
+
+/// Actions, then bytes, of the item and of one member in it.
+const ACTION_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(bytes), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+     CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN bytes ELSE 0 END), 0) AS BIGINT) \
+     FROM app_action WHERE item_id = $1";
 
 /// Files, then bytes, of the item and of one uploader in it.
 const FILE_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT), \
@@ -96,47 +153,45 @@ impl ItemUsage {
 /// Group commit (SQLite): reads the usage of every item of the batch once, then admits rows in
 /// arrival order while counting the admitted ones, answering refused rows at once. Returns the
 /// admitted rows and their reply channels.
-pub async fn admit(
+pub async fn admit<R: Charged>(
     c: &mut sqlx::SqliteConnection,
-    data: Vec<(AppDataRow, Limits)>,
+    rows: Vec<(R, Limits)>,
     replies: Vec<oneshot::Sender<Result<()>>>,
-) -> (Vec<SizedRow>, Vec<oneshot::Sender<Result<()>>>) {
+) -> (Vec<SizedRow<R>>, Vec<oneshot::Sender<Result<()>>>) {
     let mut usage: HashMap<Uuid, std::result::Result<ItemUsage, String>> = HashMap::new();
-    for (row, _) in &data {
-        if usage.contains_key(&row.item_id) {
+    for (row, _) in &rows {
+        if usage.contains_key(&row.item()) {
             continue;
         }
-        let per_creator: std::result::Result<Vec<(Option<Uuid>, i64, i64)>, _> = sqlx::query_as(
-            "SELECT creator_id, CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(bytes), 0) AS BIGINT) \
-                 FROM app_data WHERE item_id = $1 GROUP BY creator_id",
-        )
-        .bind(row.item_id)
-        .fetch_all(&mut *c)
-        .await;
-        let entry = per_creator
+        let per_account: std::result::Result<Vec<(Option<Uuid>, i64, i64)>, _> =
+            sqlx::query_as(R::USAGE_BY_ACCOUNT)
+                .bind(row.item())
+                .fetch_all(&mut *c)
+                .await;
+        let entry = per_account
             .map(|groups| {
                 let mut u = ItemUsage::default();
-                for (creator, count, bytes) in groups {
+                for (account, count, bytes) in groups {
                     u.count += count;
                     u.bytes += bytes;
-                    if let Some(creator) = creator {
-                        u.members.insert(creator, (count, bytes));
+                    if let Some(account) = account {
+                        u.members.insert(account, (count, bytes));
                     }
                 }
                 u
             })
             .map_err(|e| e.to_string());
-        usage.insert(row.item_id, entry);
+        usage.insert(row.item(), entry);
     }
-    let mut admitted = Vec::with_capacity(data.len());
-    let mut admitted_replies = Vec::with_capacity(data.len());
-    for ((row, limits), reply) in data.into_iter().zip(replies) {
-        let bytes = json_len(&row.data);
-        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
-        let verdict = match usage.get_mut(&row.item_id) {
-            Some(Ok(u)) => match limits.check_data(u.of(creator), 1, bytes) {
+    let mut admitted = Vec::with_capacity(rows.len());
+    let mut admitted_replies = Vec::with_capacity(rows.len());
+    for ((row, limits), reply) in rows.into_iter().zip(replies) {
+        let bytes = json_len(row.data());
+        let charged = row.charged();
+        let verdict = match usage.get_mut(&row.item()) {
+            Some(Ok(u)) => match R::check(&limits, u.of(charged), bytes) {
                 Ok(()) => {
-                    u.add(creator, bytes);
+                    u.add(charged, bytes);
                     Ok(())
                 }
                 Err(e) => Err(Error::Quota(e)),
@@ -418,4 +473,35 @@ mod pg_usage {
         sqlx::Postgres,
         Some("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE")
     );
+
+    // SQLite inserts actions in its group commit (`usage::admit`); Postgres one at a time.
+    impl PgStore {
+        /// Inserts an app action on `c` (inside the caller's transaction, after
+        /// [`Self::lock_item`]) unless it would pass an action quota of `limits`.
+        pub(crate) async fn insert_action_within(
+            c: &mut sqlx::PgConnection,
+            row: &AppActionRow,
+            limits: &Limits,
+        ) -> Result<()> {
+            let bytes = json_len(&row.data);
+            let account = row.account.id.as_uuid();
+            let u = usage_of(c, ACTION_USAGE, row.item_id, Some(account)).await?;
+            limits.check_action(u, bytes).map_err(refuse)?;
+            sqlx::query(
+                "INSERT INTO app_action (id, item_id, account_id, type, data, created_at, \
+             bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(row.id)
+            .bind(row.item_id)
+            .bind(account)
+            .bind(&row.ty)
+            .bind(Json(&row.data))
+            .bind(to_micros(row.created_at))
+            .bind(bytes)
+            .execute(&mut *c)
+            .await
+            .map_err(db)?;
+            Ok(())
+        }
+    }
 }
