@@ -12,7 +12,9 @@
 //! Scenario, with the default quotas of `[server]` and SQLite in a temporary data dir:
 //! 1. fill: members with **read** permission post rows of ~1 MB to one item, each until refused
 //!    (their member quota), until the item itself refuses (its quota);
-//! 2. list: 4 members GET the unpaged list at once and read it whole; 3 rounds.
+//! 2. list: 4 members GET the unpaged list at once and read it whole; 3 rounds;
+//! 3. actions: the same members post ~1 MB app actions until refused (action quotas), then 4
+//!    requests of the item's admin list every action at once (unpaged), 3 rounds.
 //!
 //! It prints start / peak / end RSS of each phase (peak = the largest VmRSS sampled every 10 ms
 //! and the kernel's VmHWM), the rows stored and the refusals. `APPFRAME_SERVER_BIN` overrides
@@ -50,6 +52,9 @@ const ROW_BYTES: usize = 1_000_000;
 /// DESIGN.md target.
 const TARGET_MB: f64 = 256.0;
 
+/// The item's admin, who lists every member's actions (index after the readers).
+const ADMIN: usize = 64;
+
 fn member_id(i: usize) -> String {
     format!("b0000000-0000-4000-8000-0000000f{i:04x}")
 }
@@ -65,6 +70,11 @@ fn config(dir: &std::path::Path, addr: &str) -> Config {
              \n[[memberships]]\nmember = \"{id}\"\nitem = \"{ITEM}\"\npermission = \"read\"\n"
         ));
     }
+    let admin = member_id(ADMIN);
+    extra.push_str(&format!(
+        "\n[[members]]\nid = \"{admin}\"\nname = \"Admin\"\n\
+         \n[[memberships]]\nmember = \"{admin}\"\nitem = \"{ITEM}\"\npermission = \"admin\"\n"
+    ));
     let mut c = Config::from_toml_str(&format!("{DEMO_TOML}\n{extra}")).expect("config");
     c.server.addr = addr.to_owned();
     c.server.public_url = format!("http://{addr}");
@@ -204,6 +214,7 @@ async fn main() {
         let session = login(&api, &member_id(i)).await;
         tokens.push(app_token(&session, &api, ITEM).await);
     }
+    let admin_token = app_token(&login(&api, &member_id(ADMIN)).await, &api, ITEM).await;
     let client = reqwest::Client::new();
     let url = format!("{api}/app-items/{ITEM}/app-data");
     let mut phases = Vec::new();
@@ -290,6 +301,89 @@ async fn main() {
             peak,
             end: rss(pid).0,
             note: format!("{} rows, {:.1} MB each", seen[0].0, mb(seen[0].1 as u64)),
+        });
+    }
+    // 3. The same with app actions: fill to the action quotas, then the admin lists them all.
+    let actions_url = format!("{api}/app-items/{ITEM}/app-action");
+    let start = rss(pid).0;
+    let sampler = Sampler::start(pid);
+    let (mut acted, mut action_refusals) = (0usize, 0usize);
+    let mut action_codes = std::collections::BTreeMap::<String, usize>::new();
+    for token in tokens.iter().take(FILLERS) {
+        loop {
+            let r = client
+                .post(&actions_url)
+                .bearer_auth(token)
+                .header("origin", support::APP_ORIGIN)
+                .json(&json!({"type": "blob", "data": {"text": text}}))
+                .send()
+                .await
+                .expect("POST action");
+            if r.status() == StatusCode::NO_CONTENT {
+                acted += 1;
+                continue;
+            }
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.expect("error body");
+            assert_eq!(status, StatusCode::FORBIDDEN, "refusal: {body}");
+            action_refusals += 1;
+            *action_codes
+                .entry(body["code"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            break;
+        }
+    }
+    refused += action_refusals;
+    let peak = sampler.finish().await;
+    phases.push(Phase {
+        name: format!("fill actions: {FILLERS} read members post 1 MB actions until refused"),
+        start,
+        peak,
+        end: rss(pid).0,
+        note: format!(
+            "{acted} actions stored, {action_refusals} refused ({})",
+            action_codes
+                .iter()
+                .map(|(c, n)| format!("{c} ×{n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    });
+    for round in 1..=ROUNDS {
+        let start = rss(pid).0;
+        let sampler = Sampler::start(pid);
+        let mut tasks = Vec::new();
+        for _ in 0..VIEWERS {
+            let (client, url, token) = (client.clone(), actions_url.clone(), admin_token.clone());
+            tasks.push(tokio::spawn(async move {
+                let r = client
+                    .get(&url)
+                    .bearer_auth(&token)
+                    .header("origin", support::APP_ORIGIN)
+                    .send()
+                    .await
+                    .expect("GET actions");
+                assert_eq!(r.status(), StatusCode::OK);
+                let body = r.bytes().await.expect("list body");
+                let rows: Vec<serde_json::Value> =
+                    serde_json::from_slice(&body).expect("list JSON");
+                (rows.len(), body.len())
+            }));
+        }
+        let mut seen = Vec::new();
+        for t in tasks {
+            seen.push(t.await.expect("admin viewer"));
+        }
+        let peak = sampler.finish().await;
+        for (rows, _) in &seen {
+            assert_eq!(*rows, acted, "an unpaged action list returns every action");
+        }
+        phases.push(Phase {
+            name: format!("list actions round {round}: {VIEWERS} admin requests at once"),
+            start,
+            peak,
+            end: rss(pid).0,
+            note: format!("{} actions, {:.1} MB each", seen[0].0, mb(seen[0].1 as u64)),
         });
     }
     tokio::time::sleep(Duration::from_secs(1)).await;

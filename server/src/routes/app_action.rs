@@ -116,7 +116,7 @@ pub async fn list(
 
 /// Actions read per query while a list or an export streams: an action may be up to
 /// `max_body_bytes`, so few at a time.
-const CHUNK: i64 = 16;
+const CHUNK: i64 = 8;
 
 /// The actions of `item` (of `account` only, when given) after `after` and up to `upto`
 /// included (to the last when `None`), in `(created_at, id)` order, read a few rows per query.
