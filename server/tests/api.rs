@@ -9,6 +9,8 @@
 mod common;
 #[path = "api/quota.rs"]
 mod quota;
+#[path = "api/tokens.rs"]
+mod tokens;
 
 use appframe_server::config::Config;
 use common::*;
@@ -1115,9 +1117,10 @@ api_tests! {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), StatusCode::OK, "the token still works (CORS is the browser's job)");
+            // The token is bound to its origin: refused here, and without CORS headers.
             assert_eq!(header_str(&r, "access-control-allow-origin"), "", "GET from {origin}");
             assert_ne!(header_str(&r, "access-control-allow-credentials"), "true", "GET from {origin}");
+            expect_error(r, 401, Some("AFERR019")).await;
         }
     }
 
