@@ -125,6 +125,19 @@ api_tests! {
         expect_ok(get_data(t, &admin, Some(APP_ORIGIN)).await).await;
     }
 
+    /// A session past its expiry (not yet purged) revokes its tokens too.
+    async fn an_expired_session_revokes_its_tokens(t) {
+        let session = t.login(BOB).await;
+        let token = t.token_with(&session, NOTES_ITEM, NOTES_KEY, APP_ORIGIN).await;
+        let other = t.token_for(BOB, NOTES_ITEM).await;
+        // Expire Bob's first session in the database, before the token's first use.
+        let expired = t.db_texts("UPDATE sessions SET expires_at = 1 WHERE id = \
+            (SELECT id FROM sessions ORDER BY expires_at LIMIT 1) RETURNING id").await;
+        assert_eq!(expired.len(), 1);
+        expect_error(get_data(t, &token, Some(APP_ORIGIN)).await, 401, Some("AFERR020")).await;
+        expect_ok(get_data(t, &other, Some(APP_ORIGIN)).await).await;
+    }
+
     /// The token names its session by a handle that is neither the session id (the cookie)
     /// nor its stored digest: an app can read its token.
     async fn a_token_does_not_reveal_its_session_id_or_digest(t) {
