@@ -25,6 +25,7 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod config;
