@@ -120,13 +120,19 @@ pub fn demo_config(data_dir: &Path, host: &str, apps: &str, dist: &Path) -> Conf
 impl Stack {
     /// Checks `dist/`, then starts the three origins on fresh ports with a fresh SQLite file.
     pub async fn start() -> Result<Stack> {
+        Self::start_with(|_| {}).await
+    }
+
+    /// [`Stack::start`] with the server's config changed by `tweak`.
+    pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Result<Stack> {
         let dist = dist_dir();
         check_dist(&dist)?;
         let data_dir = tempfile::Builder::new().prefix("appframe-e2e-").tempdir()?;
         let (host_listener, host) = bind().await?;
         let (apps_listener, apps) = bind().await?;
         let (fixtures_listener, fixtures) = bind().await?;
-        let config = demo_config(data_dir.path(), &host, &apps, &dist);
+        let mut config = demo_config(data_dir.path(), &host, &apps, &dist);
+        tweak(&mut config);
         let state = appframe_server::build_state(config).await?;
         let journal = Journal::default();
         let j = journal.clone();

@@ -5,8 +5,8 @@ use crate::{
     error::{Error, js_message},
     log::{Channel, Direction, LogEntry, LogFn, NOT_PROTOCOL, Outcome, clip, raw_type},
     token::{
-        AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH, TOKEN_TIMEOUT,
-        TokenProvider,
+        AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH,
+        TOKEN_RATE_LIMITED, TOKEN_TIMEOUT, TokenBucket, TokenProvider,
     },
 };
 use appframe_protocol::{
@@ -40,6 +40,10 @@ pub const DEFAULT_MIN_HEIGHT: f64 = 50.0;
 pub const DEFAULT_MAX_HEIGHT: f64 = 20_000.0;
 /// Default time the token provider has before the app gets `TOKEN_TIMEOUT`.
 pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default GET_AUTH_TOKEN requests of one frame relayed at once to the token provider.
+pub const DEFAULT_TOKEN_BURST: u32 = 5;
+/// Default time after which one more GET_AUTH_TOKEN of a frame is relayed, past the burst.
+pub const DEFAULT_TOKEN_REFILL: Duration = Duration::from_secs(10);
 /// Least time between two applied auto-resizes; a burst is coalesced into its last height.
 pub const RESIZE_INTERVAL_MS: f64 = 50.0;
 /// Most ports kept per bridge: an app that re-handshakes endlessly cannot grow memory without
@@ -96,6 +100,11 @@ pub struct BridgeOptions {
     pub max_height: f64,
     /// How long the token provider may take before the app gets `TOKEN_TIMEOUT`.
     pub token_timeout: Duration,
+    /// GET_AUTH_TOKEN requests of this frame relayed at once; past them the app gets
+    /// `TOKEN_RATE_LIMITED` and the provider is not called.
+    pub token_burst: u32,
+    /// After the burst, one more request is relayed per this much time.
+    pub token_refill: Duration,
     /// Extensions of the platform's server, advertised after the bridge's own [`FEATURES`]
     /// (e.g. `"ws"`: `/api/ws` takes the app token and sends heartbeats). Empty by default:
     /// only a host whose apps talk to an appframe server may claim them.
@@ -120,8 +129,19 @@ impl BridgeOptions {
             min_height: DEFAULT_MIN_HEIGHT,
             max_height: DEFAULT_MAX_HEIGHT,
             token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            token_burst: DEFAULT_TOKEN_BURST,
+            token_refill: DEFAULT_TOKEN_REFILL,
             server_features: Vec::new(),
         }
+    }
+
+    /// Relays at most `burst` GET_AUTH_TOKEN requests of the frame at once, then one per
+    /// `refill` (a token bucket); the others get `TOKEN_RATE_LIMITED` without reaching the
+    /// provider. An app caches its token, so a frame asking more often is broken or hostile.
+    pub fn token_rate_limit(mut self, burst: u32, refill: Duration) -> Self {
+        self.token_burst = burst;
+        self.token_refill = refill;
+        self
     }
 
     /// Uses this token provider.
@@ -187,6 +207,8 @@ struct Inner {
     min_height: f64,
     max_height: f64,
     token_timeout: Duration,
+    /// GET_AUTH_TOKEN requests this frame may still have relayed.
+    token_bucket: Cell<TokenBucket>,
     server_features: Vec<String>,
     detached: Cell<bool>,
     state: RefCell<State>,
@@ -301,6 +323,11 @@ impl Bridge {
             min_height: opts.min_height,
             max_height: opts.max_height,
             token_timeout: opts.token_timeout,
+            token_bucket: Cell::new(TokenBucket::new(
+                opts.token_burst,
+                opts.token_refill.as_secs_f64() * 1000.0,
+                now_ms(),
+            )),
             server_features: opts.server_features,
             detached: Cell::new(false),
             state: RefCell::new(State::default()),
@@ -715,6 +742,20 @@ impl Inner {
                 return;
             }
         };
+        let mut bucket = self.token_bucket.get();
+        let allowed = bucket.take(now_ms());
+        self.token_bucket.set(bucket);
+        if let Err(wait_ms) = allowed {
+            let error = FailurePayload {
+                code: TOKEN_RATE_LIMITED.into(),
+                message: format!(
+                    "too many token requests from this frame; retry in {} s",
+                    (wait_ms / 1000.0).ceil().max(1.0)
+                ),
+            };
+            self.send(&reply, &fail(error), None);
+            return;
+        }
         let request = AppTokenRequest {
             item_id: self.item_id,
             key: payload.key,

@@ -69,6 +69,11 @@ export interface AttachAppOptions {
   maxHeight?: number;
   /** Time the token source has before the app gets TOKEN_TIMEOUT (default 20000). */
   tokenTimeoutMs?: number;
+  /** GET_AUTH_TOKEN requests of the frame relayed at once (default 5); past them the app gets
+   * TOKEN_RATE_LIMITED without the token source being asked. */
+  tokenBurst?: number;
+  /** After the burst, one more request is relayed per this many ms (default 10000). */
+  tokenRefillMs?: number;
   /** Extensions of your appframe server to advertise to the app, e.g. `['ws']` (its `/api/ws`
    * takes the app token and sends heartbeats). Leave empty in front of a Graasp server. */
   serverFeatures?: string[];
@@ -221,6 +226,15 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
         return Err(bad("tokenTimeoutMs must be a positive number"));
     }
     opts = opts.token_timeout(Duration::from_millis(timeout as u64));
+    let burst = opt_number(obj, "tokenBurst", f64::from(opts.token_burst))?;
+    let refill = opt_number(obj, "tokenRefillMs", opts.token_refill.as_millis() as f64)?;
+    if !(burst.is_finite() && burst >= 1.0 && refill.is_finite() && refill > 0.0) {
+        return Err(bad(
+            "tokenBurst must be at least 1 and tokenRefillMs a positive number",
+        ));
+    }
+    // Saturating casts: a huge burst means "no limit in practice".
+    opts = opts.token_rate_limit(burst as u32, Duration::from_millis(refill as u64));
     let features = get(obj, "serverFeatures");
     if !features.is_undefined() && !features.is_null() {
         if !js_sys::Array::is_array(&features) {

@@ -55,7 +55,8 @@
 //! What the bridge guarantees: `GET_CONTEXT_<itemId>` is answered only when `event.source` is
 //! the iframe's window and `event.origin` is registered, posted to that exact origin with a new
 //! `MessageChannel` port each time (older ports keep working); `GET_AUTH_TOKEN_<itemId>` always
-//! gets SUCCESS or FAILURE with a reason; auto-resize heights are rounded up, bounded and rate
+//! gets SUCCESS or FAILURE with a reason, and reaches the token provider at most
+//! [`DEFAULT_TOKEN_BURST`] times at once per frame (then one per [`DEFAULT_TOKEN_REFILL`]); auto-resize heights are rounded up, bounded and rate
 //! limited; everything else is ignored and logged.
 
 mod bridge;
@@ -67,14 +68,14 @@ mod token;
 
 pub use bridge::{
     ALLOW, BRIDGE_VERSION, Bridge, BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT,
-    DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_TIMEOUT, FEATURES, MAX_PORTS, RESIZE_INTERVAL_MS, SANDBOX,
-    app_src, bounded_height,
+    DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_BURST, DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT, FEATURES,
+    MAX_PORTS, RESIZE_INTERVAL_MS, SANDBOX, app_src, bounded_height,
 };
 pub use error::Error;
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};
 pub use log::{Channel, Direction, LogEntry, LogFn, Outcome};
 pub use token::{
-    AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH,
+    AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH, TOKEN_RATE_LIMITED,
     TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, TokenFuture, TokenProvider,
 };

@@ -15,6 +15,46 @@ pub const TOKEN_TIMEOUT: &str = "TOKEN_TIMEOUT";
 pub const ORIGIN_MISMATCH: &str = "ORIGIN_MISMATCH";
 /// Failure code: the context provider refused or produced an unusable context.
 pub const CONTEXT_UNAVAILABLE: &str = "CONTEXT_UNAVAILABLE";
+/// Failure code: the frame asked for tokens too often (the bridge's own limit, see
+/// `BridgeOptions::token_rate_limit`), or the server refused with 429; the message says when
+/// to try again.
+pub const TOKEN_RATE_LIMITED: &str = "TOKEN_RATE_LIMITED";
+
+/// A token bucket over a millisecond clock: `burst` requests at once, then one more every
+/// `refill_ms`.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) struct TokenBucket {
+    burst: f64,
+    refill_ms: f64,
+    tokens: f64,
+    at_ms: f64,
+}
+
+impl TokenBucket {
+    /// A full bucket (`burst` at least 1, `refill_ms` at least 1 ms).
+    pub(crate) fn new(burst: u32, refill_ms: f64, now_ms: f64) -> Self {
+        let burst = f64::from(burst.max(1));
+        TokenBucket {
+            burst,
+            refill_ms: refill_ms.max(1.0),
+            tokens: burst,
+            at_ms: now_ms,
+        }
+    }
+
+    /// Takes one request at `now_ms`, or says how many ms until one is allowed.
+    pub(crate) fn take(&mut self, now_ms: f64) -> Result<(), f64> {
+        let elapsed = (now_ms - self.at_ms).max(0.0);
+        self.tokens = (self.tokens + elapsed / self.refill_ms).min(self.burst);
+        self.at_ms = now_ms;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err((1.0 - self.tokens) * self.refill_ms)
+        }
+    }
+}
 
 /// What the app asked for: a token for this item, this app key and this origin.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -119,9 +159,38 @@ async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePaylo
         let reason = serde_json::from_str::<ErrorBody>(&text)
             .map(|b| format!("{} ({})", b.message, b.code))
             .unwrap_or_else(|_| text.chars().take(200).collect());
-        return Err(failed(format!("HTTP {}: {reason}", response.status())));
+        let mut failure = failed(format!("HTTP {}: {reason}", response.status()));
+        if response.status() == 429 {
+            failure.code = TOKEN_RATE_LIMITED.to_owned();
+            if let Ok(Some(secs)) = response.headers().get("retry-after") {
+                failure.message = format!("{}; retry after {secs} s", failure.message);
+            }
+        }
+        return Err(failure);
     }
     serde_json::from_str::<TokenResponse>(&text)
         .map(|r| r.token)
         .map_err(|e| failed(format!("bad token response: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_one_per_refill() {
+        let mut b = TokenBucket::new(5, 10_000.0, 0.0);
+        for _ in 0..5 {
+            assert_eq!(b.take(0.0), Ok(()));
+        }
+        assert_eq!(b.take(0.0), Err(10_000.0));
+        assert_eq!(b.take(4_000.0), Err(6_000.0));
+        assert_eq!(b.take(10_000.0), Ok(()));
+        assert!(b.take(10_000.0).is_err());
+        // Long idle refills to the burst, no more.
+        for _ in 0..5 {
+            assert_eq!(b.take(1_000_000.0), Ok(()));
+        }
+        assert!(b.take(1_000_000.0).is_err());
+    }
 }

@@ -168,3 +168,45 @@ fn attach_app_throws_an_error_with_a_code_on_bad_options() {
         "OriginNotRegistered"
     );
 }
+
+#[wasm_bindgen_test]
+async fn token_burst_limits_the_get_token_calls_of_a_frame() {
+    let id = item(20);
+    let iframe = new_frame();
+    let opts = options(
+        id,
+        "window.__tokenCalls = (window.__tokenCalls || 0) + 1; return Promise.resolve('t')",
+    );
+    Reflect::set(&opts, &"tokenBurst".into(), &2.into()).unwrap();
+    Reflect::set(&opts, &"tokenRefillMs".into(), &60_000.into()).unwrap();
+    Reflect::set(&window(), &"__tokenCalls".into(), &0.into()).unwrap();
+    let _handle = attach_app(iframe.clone(), opts.unchecked_into::<AttachAppOptions>()).unwrap();
+    let win = mount(&iframe).await;
+    send(&win, &get_context(id));
+    received_at_least(&win, 1).await;
+    for _ in 0..4 {
+        send_on_port(&win, 0, &get_token(id, &page_origin()));
+    }
+    let got = received_at_least(&win, 5).await;
+    let limited = got[1..]
+        .iter()
+        .filter(|r| {
+            matches!(r.message(), Message::GetAuthTokenFailure { error, .. }
+                if error.code == appframe_host::TOKEN_RATE_LIMITED)
+        })
+        .count();
+    assert_eq!(limited, 2);
+    let calls = Reflect::get(&window(), &"__tokenCalls".into()).unwrap();
+    assert_eq!(calls.as_f64(), Some(2.0));
+    let bad = options(item(21), "return 'x'");
+    Reflect::set(&bad, &"tokenBurst".into(), &0.into()).unwrap();
+    let err = attach_app(new_frame(), bad.unchecked_into::<AttachAppOptions>()).unwrap_err();
+    assert_eq!(
+        Reflect::get(&err, &"code".into())
+            .unwrap()
+            .as_string()
+            .unwrap(),
+        "BadOptions"
+    );
+    remove(&iframe);
+}

@@ -6,7 +6,7 @@ mod common;
 
 use appframe_host::{
     Bridge, BridgeOptions, ContextProvider, Error, LogEntry, ORIGIN_MISMATCH, Outcome,
-    TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, app_src,
+    TOKEN_RATE_LIMITED, TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, app_src,
 };
 use appframe_protocol::{
     Context, FailurePayload, ItemId, LocalContext, Message, Permission, TokenPayload,
@@ -554,4 +554,96 @@ fn attach_rejects_an_app_url_outside_the_registered_origins() {
     )
     .unwrap_err();
     assert_eq!(err.code(), "BadOptions");
+}
+
+#[wasm_bindgen_test]
+async fn a_frame_asking_for_tokens_fifty_times_reaches_the_provider_at_most_burst_times() {
+    let id = item(50);
+    let calls = Rc::new(std::cell::Cell::new(0u32));
+    let counted = calls.clone();
+    let fx = fixture_with(id, move |o| {
+        o.token_provider(move |_req: appframe_host::AppTokenRequest| {
+            counted.set(counted.get() + 1);
+            async move { Ok("t".to_owned()) }
+        })
+    })
+    .await;
+    fx.handshake(id).await;
+    for _ in 0..50 {
+        send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    }
+    let got = received_at_least(&fx.win, 51).await;
+    let answers: Vec<Message> = got[1..].iter().map(|r| r.message()).collect();
+    let ok = answers
+        .iter()
+        .filter(|m| matches!(m, Message::GetAuthTokenSuccess { .. }))
+        .count();
+    let limited = answers
+        .iter()
+        .filter(|m| matches!(m, Message::GetAuthTokenFailure { error, .. } if error.code == TOKEN_RATE_LIMITED))
+        .count();
+    assert_eq!(
+        calls.get(),
+        appframe_host::DEFAULT_TOKEN_BURST,
+        "the provider is called for the burst only"
+    );
+    assert_eq!((ok, limited), (5, 45), "{answers:?}");
+}
+
+#[wasm_bindgen_test]
+async fn the_token_rate_limit_is_configurable_and_refills() {
+    let id = item(51);
+    let fx = fixture_with(id, |o| o.token_rate_limit(1, Duration::from_millis(300))).await;
+    fx.handshake(id).await;
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 3).await;
+    assert!(matches!(
+        got[1].message(),
+        Message::GetAuthTokenSuccess { .. }
+    ));
+    assert!(
+        matches!(got[2].message(), Message::GetAuthTokenFailure { error, .. } if error.code == TOKEN_RATE_LIMITED)
+    );
+    sleep(350).await;
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 4).await;
+    assert!(matches!(
+        got[3].message(),
+        Message::GetAuthTokenSuccess { .. }
+    ));
+}
+
+#[wasm_bindgen_test]
+async fn a_server_429_reaches_the_app_as_token_rate_limited() {
+    let id = item(52);
+    let win = window();
+    let real_fetch = js_sys::Reflect::get(&win, &"fetch".into()).unwrap();
+    let fake = js_sys::Function::new_no_args(
+        "return Promise.resolve(new Response(JSON.stringify({name: 'TOKEN_RATE_LIMITED', \
+         code: 'AFERR021', message: 'too many app tokens requested', statusCode: 429}), \
+         {status: 429, headers: {'Retry-After': '7', 'content-type': 'application/json'}}));",
+    );
+    js_sys::Reflect::set(&win, &"fetch".into(), &fake).unwrap();
+    let fx = fixture_with(id, |o| {
+        o.token_provider(appframe_host::FetchTokenProvider::with_url(format!(
+            "{}/api/app-items/{id}/api-access-token",
+            page_origin()
+        )))
+    })
+    .await;
+    fx.handshake(id).await;
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 2).await;
+    js_sys::Reflect::set(&win, &"fetch".into(), &real_fetch).unwrap();
+    let Message::GetAuthTokenFailure { error, .. } = got[1].message() else {
+        panic!("expected FAILURE, got {}", got[1].data);
+    };
+    assert_eq!(error.code, TOKEN_RATE_LIMITED);
+    assert!(error.message.contains("AFERR021"), "{}", error.message);
+    assert!(
+        error.message.contains("retry after 7 s"),
+        "{}",
+        error.message
+    );
 }

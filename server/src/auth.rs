@@ -5,9 +5,8 @@ use crate::{
     AppState,
     config::Scope,
     error::{Error, Result},
-    store::{Account, ItemRecord, now},
+    store::{Account, now},
 };
-use appframe_protocol::Permission;
 use axum::{
     extract::{FromRequestParts, OptionalFromRequestParts},
     http::{HeaderMap, Method, header, request::Parts},
@@ -50,6 +49,11 @@ pub struct TokenSubject {
 pub struct AppClaims {
     /// Subject.
     pub sub: TokenSubject,
+    /// The handle of the host session the token was minted from (a random value of its own,
+    /// not the session id nor its stored digest: the app can read its token). The token is
+    /// revoked when that session ends. Absent on tokens of the integration API.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Issued at (seconds).
     pub iat: u64,
     /// Expiry (seconds).
@@ -113,16 +117,28 @@ impl Jwt {
         self.ttl_secs
     }
 
-    /// Signs an app token for a subject, valid for the configured lifetime.
+    /// Signs an app token for a subject, valid for the configured lifetime, bound to no
+    /// session.
     pub fn sign(&self, sub: TokenSubject) -> Result<String> {
-        self.sign_with_ttl(sub, self.ttl_secs)
+        self.sign_with_ttl(sub, None, self.ttl_secs)
+    }
+
+    /// Signs an app token bound to the host session of handle `sid`.
+    pub fn sign_for_session(&self, sub: TokenSubject, sid: &str) -> Result<String> {
+        self.sign_with_ttl(sub, Some(sid.to_owned()), self.ttl_secs)
     }
 
     /// Signs an app token with an explicit lifetime (tests use 0 to get an expired token).
-    pub fn sign_with_ttl(&self, sub: TokenSubject, ttl_secs: u64) -> Result<String> {
+    pub fn sign_with_ttl(
+        &self,
+        sub: TokenSubject,
+        sid: Option<String>,
+        ttl_secs: u64,
+    ) -> Result<String> {
         let iat = unix_now();
         let claims = AppClaims {
             sub,
+            sid,
             iat,
             exp: iat + ttl_secs,
         };
@@ -297,9 +313,10 @@ pub async fn create_session(state: &AppState, account: Uuid) -> Result<(String, 
     Ok((id, expires))
 }
 
-/// The member of a valid host session cookie (proves the host page's user).
+/// The member of a valid host session cookie (proves the host page's user), and the handle
+/// that tokens minted from the session carry.
 #[derive(Debug, Clone)]
-pub struct Session(pub Account);
+pub struct Session(pub Account, pub String);
 
 impl FromRequestParts<AppState> for Session {
     type Rejection = Error;
@@ -307,11 +324,45 @@ impl FromRequestParts<AppState> for Session {
         let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(Error::NotAuthenticated)?;
         state
             .store()
-            .session_account(id, OffsetDateTime::now_utc())
+            .session(id, OffsetDateTime::now_utc())
             .await?
-            .map(Session)
+            .map(|s| Session(s.account, s.handle))
             .ok_or(Error::NotAuthenticated)
     }
+}
+
+/// What token minting is rate-limited by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum MintKey {
+    /// A host session (by its handle) and an item.
+    Session(Box<str>, Uuid),
+    /// An integration API key (by name) and an item.
+    ApiKey(Box<str>, Uuid),
+}
+
+/// Takes one mint of `key`'s budget (`[server] token_mint_*`), else 429 with `Retry-After`.
+pub fn limit_mint(state: &AppState, key: &MintKey) -> Result<()> {
+    state
+        .mint_limiter()
+        .check(key, std::time::Instant::now())
+        .map_err(|wait| Error::TokenRateLimited(crate::ratelimit::retry_after_secs(wait)))
+}
+
+/// Refuses a request whose `Origin` is not the origin the token was minted for (401
+/// AFERR019). A request without `Origin` (a native client) is judged by the token alone;
+/// `Origin: null` (a sandboxed or opaque context) is an origin, and no token is minted for it.
+pub fn check_token_origin(headers: &HeaderMap, claims: &AppClaims) -> Result<()> {
+    let mut all = headers.get_all(header::ORIGIN).iter();
+    let Some(first) = all.next() else {
+        return Ok(());
+    };
+    if all.next().is_none() && first.to_str().is_ok_and(|o| o == claims.sub.origin) {
+        return Ok(());
+    }
+    Err(Error::TokenOriginMismatch(format!(
+        "the request's Origin {:?} is not the origin this app token was issued for",
+        String::from_utf8_lossy(first.as_bytes())
+    )))
 }
 
 impl OptionalFromRequestParts<AppState> for Session {
@@ -343,32 +394,14 @@ impl FromRequestParts<AppState> for AppToken {
             .strip_prefix("Bearer ")
             .or_else(|| value.strip_prefix("bearer "))
             .ok_or_else(|| Error::InvalidToken("expected a Bearer token".into()))?;
-        Ok(AppToken(state.jwt().verify_cached(token.trim())?))
+        let claims = state.jwt().verify_cached(token.trim())?;
+        check_token_origin(&parts.headers, &claims)?;
+        Ok(AppToken(claims))
     }
 }
 
-/// What a token grants on its item once checked against the store.
-#[derive(Debug, Clone)]
-pub struct Access {
-    /// The caller; `None` only on optional-auth routes with an anonymous token.
-    pub account: Option<Account>,
-    /// The item.
-    pub item: ItemRecord,
-    /// The caller's permission (`None` for anonymous).
-    pub permission: Option<Permission>,
-}
-
-impl Access {
-    /// The caller, required on strict routes.
-    pub fn account(&self) -> Result<&Account> {
-        self.account.as_ref().ok_or(Error::NotAuthenticated)
-    }
-
-    /// Whether the caller is an admin of the item.
-    pub fn is_admin(&self) -> bool {
-        self.permission == Some(Permission::Admin)
-    }
-}
+use crate::access::load_access;
+pub use crate::access::{Access, check_not_revoked};
 
 impl AppToken {
     /// The item id the token is bound to.
@@ -377,7 +410,9 @@ impl AppToken {
     }
 
     /// Checks the token against the URL's item (401 GAERR003 on mismatch), loads the account
-    /// (strict: it must exist) and the item, and requires a membership (403 GERR016).
+    /// (strict: it must exist) and the item, refuses a revoked token (401 AFERR020: its
+    /// session ended, the app key changed or its origin was removed), and requires a
+    /// membership (403 GERR016).
     ///
     /// The answer is shared (`Arc`): with the SQLite store it comes from the permission cache,
     /// and most requests only read it.
@@ -394,42 +429,14 @@ impl AppToken {
         if strict && sub.account_id.is_none() {
             return Err(Error::InvalidToken("this route needs an account".into()));
         }
-        let load = || async {
-            state
-                .store()
-                .item_access(url_item, sub.account_id)
-                .await?
-                .map(|(item, account, permission)| {
-                    Arc::new(Access {
-                        account,
-                        item,
-                        permission,
-                    })
-                })
-                .ok_or(Error::ItemNotFound)
-        };
-        let access = match state.store().stamps() {
-            // Every request checks the same few (item, account) pairs: serve them from memory
-            // while no registry write happened since they were read.
-            Some(stamps) => {
-                let stamp = stamps.registry();
-                match state.access_cache().get(url_item, sub.account_id, stamp) {
-                    Some(a) => a,
-                    None => {
-                        let found = load().await?;
-                        state
-                            .access_cache()
-                            .put(url_item, sub.account_id, stamp, found.clone());
-                        found
-                    }
-                }
-            }
-            None => load().await?,
-        };
+        let access = load_access(state, url_item, &self.0).await?;
         if sub.account_id.is_some() && access.account.is_none() {
             return Err(Error::InvalidToken(
                 "the token's account no longer exists".into(),
             ));
+        }
+        if let Some(why) = access.revoked(&self.0) {
+            return Err(Error::TokenRevoked(why.into()));
         }
         // Anonymous tokens are only minted for items the viewer may read; there are no public
         // items yet, so they carry no permission. A member needs a membership.
@@ -519,7 +526,7 @@ mod tests {
     #[test]
     fn an_expired_token_is_rejected() {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
-        let mut t = jwt.sign_with_ttl(sub(), 0).unwrap();
+        let mut t = jwt.sign_with_ttl(sub(), None, 0).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(1100));
         assert!(matches!(jwt.verify(&t), Err(Error::InvalidToken(_))));
         t.push('x');
@@ -529,7 +536,7 @@ mod tests {
     #[test]
     fn a_cached_token_is_refused_once_it_expires() {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
-        let t = jwt.sign_with_ttl(sub(), 2).unwrap();
+        let t = jwt.sign_with_ttl(sub(), None, 2).unwrap();
         let first = jwt.verify_cached(&t).unwrap();
         // The second check is served from the cache and gives the same claims.
         assert_eq!(jwt.verify_cached(&t).unwrap(), first);
@@ -557,6 +564,33 @@ mod tests {
         ));
         let other = Jwt::new(b"fedcba9876543210fedcba9876543210", 900);
         assert!(other.verify_cached(&t).is_err());
+    }
+
+    #[test]
+    fn the_token_origin_is_compared_exactly_and_absent_passes() {
+        let claims = AppClaims {
+            sub: sub(),
+            sid: None,
+            iat: 0,
+            exp: u64::MAX,
+        };
+        let mut h = HeaderMap::new();
+        assert!(check_token_origin(&h, &claims).is_ok());
+        h.insert(header::ORIGIN, claims.sub.origin.parse().unwrap());
+        assert!(check_token_origin(&h, &claims).is_ok());
+        for other in ["null", "http://127.0.0.1:8081/", "http://127.0.0.1:8082"] {
+            h.insert(header::ORIGIN, other.parse().unwrap());
+            assert!(matches!(
+                check_token_origin(&h, &claims),
+                Err(Error::TokenOriginMismatch(_))
+            ));
+        }
+        h.insert(header::ORIGIN, claims.sub.origin.parse().unwrap());
+        h.append(header::ORIGIN, claims.sub.origin.parse().unwrap());
+        assert!(
+            check_token_origin(&h, &claims).is_err(),
+            "two Origin headers"
+        );
     }
 
     #[test]

@@ -32,30 +32,35 @@ const ASSEMBLED_MAX_BYTES: usize = 256 * 1024;
 /// Bytes of assembled bodies a snapshot keeps, as a multiple of its rows' bytes.
 const BODIES_PER_ROWS: usize = 4;
 
-/// `(item, account)` → what [`crate::store::Store::item_access`] answered, with its stamp.
+/// `(item, account, session handle)` → what [`crate::store::Store::item_access`] answered,
+/// with its stamp ([`Stamps::access`]: registry and sessions).
 type AccessEntry = (u64, Arc<Access>);
+
+/// What an app token's check depends on: its item, its account and the session it was minted
+/// from.
+pub type AccessKey = (Uuid, Option<Uuid>, Option<Box<str>>);
 
 /// Cache of permission checks.
 #[derive(Debug, Default)]
 pub struct AccessCache {
-    map: Mutex<HashMap<(Uuid, Option<Uuid>), AccessEntry>>,
+    map: Mutex<HashMap<AccessKey, AccessEntry>>,
 }
 
 impl AccessCache {
-    /// The cached answer for `(item, account)` if it is still current at `stamp`.
-    pub fn get(&self, item: Uuid, account: Option<Uuid>, stamp: u64) -> Option<Arc<Access>> {
+    /// The cached answer for `key` if it is still current at `stamp`.
+    pub fn get(&self, key: &AccessKey, stamp: u64) -> Option<Arc<Access>> {
         let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let (at, v) = map.get(&(item, account))?;
+        let (at, v) = map.get(key)?;
         (*at == stamp).then(|| v.clone())
     }
 
     /// Remembers an answer read at `stamp`.
-    pub fn put(&self, item: Uuid, account: Option<Uuid>, stamp: u64, value: Arc<Access>) {
+    pub fn put(&self, key: AccessKey, stamp: u64, value: Arc<Access>) {
         let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
         if map.len() >= MAX_ACCESS_ENTRIES {
             map.clear();
         }
-        map.insert((item, account), (stamp, value));
+        map.insert(key, (stamp, value));
     }
 }
 

@@ -78,6 +78,12 @@ pub struct Config {
 fn default_token_ttl() -> u64 {
     900
 }
+fn default_token_mint_burst() -> u32 {
+    10
+}
+fn default_token_mint_per_minute() -> u32 {
+    10
+}
 fn default_max_body() -> usize {
     1024 * 1024
 }
@@ -133,6 +139,14 @@ pub struct ServerConfig {
     /// App token lifetime in seconds.
     #[serde(default = "default_token_ttl")]
     pub token_ttl_secs: u64,
+    /// App tokens one host session may mint for one item in a burst (and one API key through
+    /// `POST /api/admin/app-tokens`); past it 429 `AFERR021` with `Retry-After`. Counted per
+    /// server instance.
+    #[serde(default = "default_token_mint_burst")]
+    pub token_mint_burst: u32,
+    /// How many of those tokens come back per minute (a token bucket).
+    #[serde(default = "default_token_mint_per_minute")]
+    pub token_mint_per_minute: u32,
     /// Maximum JSON body size in bytes.
     #[serde(default = "default_max_body")]
     pub max_body_bytes: usize,
@@ -427,6 +441,8 @@ impl Config {
                 database_url: None,
                 jwt_secret: None,
                 token_ttl_secs: default_token_ttl(),
+                token_mint_burst: default_token_mint_burst(),
+                token_mint_per_minute: default_token_mint_per_minute(),
                 max_body_bytes: default_max_body(),
                 max_file_bytes: default_max_file(),
                 host_dir: None,
@@ -512,6 +528,12 @@ impl Config {
         if let Some(v) = var("APPFRAME_TOKEN_TTL_SECS") {
             s.token_ttl_secs = parse("APPFRAME_TOKEN_TTL_SECS", &v)?;
         }
+        if let Some(v) = var("APPFRAME_TOKEN_MINT_BURST") {
+            s.token_mint_burst = parse("APPFRAME_TOKEN_MINT_BURST", &v)?;
+        }
+        if let Some(v) = var("APPFRAME_TOKEN_MINT_PER_MINUTE") {
+            s.token_mint_per_minute = parse("APPFRAME_TOKEN_MINT_PER_MINUTE", &v)?;
+        }
         if let Some(v) = var("APPFRAME_MAX_BODY_BYTES") {
             s.max_body_bytes = parse("APPFRAME_MAX_BODY_BYTES", &v)?;
         }
@@ -586,6 +608,12 @@ impl Config {
         }
         if s.token_ttl_secs == 0 {
             return bad("server.token_ttl_secs must be at least 1".into());
+        }
+        if s.token_mint_burst == 0 || s.token_mint_per_minute == 0 {
+            return bad(
+                "server.token_mint_burst and server.token_mint_per_minute must be at least 1"
+                    .into(),
+            );
         }
         if s.ws_heartbeat_secs == 0 || s.ws_idle_secs <= s.ws_heartbeat_secs {
             return bad(
@@ -700,6 +728,25 @@ impl Config {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn token_mint_limits_default_to_ten_a_minute_and_must_be_positive() {
+        let c = Config::from_toml_str(DEMO_TOML).unwrap();
+        assert_eq!(
+            (c.server.token_mint_burst, c.server.token_mint_per_minute),
+            (10, 10)
+        );
+        for zero in [
+            |c: &mut Config| c.server.token_mint_burst = 0,
+            |c: &mut Config| c.server.token_mint_per_minute = 0,
+        ] {
+            let mut bad = c.clone();
+            zero(&mut bad);
+            assert!(
+                matches!(bad.validate(), Err(ConfigError::Invalid(m)) if m.contains("token_mint"))
+            );
+        }
+    }
 
     #[test]
     fn the_demo_config_parses_and_validates() {

@@ -27,11 +27,23 @@ pub enum Error {
     /// The token's item is not the URL's item (401 GAERR003).
     #[error("the token's item does not match the requested item")]
     TokenItemMismatch,
+    /// A request whose `Origin` is not the origin its app token was minted for (401 AFERR019);
+    /// on REST and at the websocket upgrade alike.
+    #[error("{0}")]
+    TokenOriginMismatch(String),
+    /// The token was valid but what it was minted from is gone: its host session ended, the
+    /// app's key changed, or its origin is no longer registered (401 AFERR020).
+    #[error("the app token was revoked: {0}")]
+    TokenRevoked(String),
+    /// Too many tokens asked for one (session, item) or (API key, item) (429 AFERR021, with
+    /// `Retry-After` in whole seconds).
+    #[error("too many app tokens requested; retry in {0} s")]
+    TokenRateLimited(u64),
     /// The app key/origin pair is not registered for this item's app (403 GAERR002).
     #[error("invalid app origin or key")]
     InvalidAppOrigin,
-    /// A WebSocket upgrade from an origin that is neither the host page nor a registered
-    /// publisher, or whose `Origin` differs from its token's (403 AFERR010).
+    /// A WebSocket upgrade with the session cookie from an origin that is neither the host page
+    /// nor a registered publisher (403 AFERR010).
     #[error("{0}")]
     OriginNotAllowed(String),
     /// No membership on the item (403 GERR016).
@@ -135,6 +147,19 @@ impl Error {
                 "TOKEN_ITEM_ID_MISMATCH",
                 "GAERR003",
                 APPS,
+            ),
+            TokenOriginMismatch(_) => (
+                StatusCode::UNAUTHORIZED,
+                "TOKEN_ORIGIN_MISMATCH",
+                "AFERR019",
+                None,
+            ),
+            TokenRevoked(_) => (StatusCode::UNAUTHORIZED, "TOKEN_REVOKED", "AFERR020", None),
+            TokenRateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "TOKEN_RATE_LIMITED",
+                "AFERR021",
+                None,
             ),
             InvalidAppOrigin => (
                 StatusCode::FORBIDDEN,
@@ -268,6 +293,10 @@ impl IntoResponse for Error {
         }
         let body = serde_json::to_vec(&self.body()).unwrap_or_default();
         let mut res = (status, body).into_response();
+        if let Error::TokenRateLimited(secs) = self {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
         res.headers_mut().insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/json; charset=utf-8"),

@@ -25,12 +25,14 @@
 //! # }
 //! ```
 
+pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod config;
 mod error;
 pub mod extract;
 pub mod quota;
+pub mod ratelimit;
 pub mod reconcile;
 pub mod routes;
 pub mod secret;
@@ -78,6 +80,8 @@ struct Inner {
     data_cache: cache::DataCache,
     /// Websocket subscriptions and the fan-out of committed writes.
     ws: Arc<ws::Hub>,
+    /// Token minting per (host session, item) and per (API key, item).
+    mint_limiter: ratelimit::RateLimiter<auth::MintKey>,
 }
 
 /// Shared state of every handler: config, store, signing keys, file storage.
@@ -118,6 +122,11 @@ impl AppState {
     /// Cache of app-data lists.
     pub fn data_cache(&self) -> &cache::DataCache {
         &self.inner.data_cache
+    }
+
+    /// The rate limit of token minting.
+    pub fn mint_limiter(&self) -> &ratelimit::RateLimiter<auth::MintKey> {
+        &self.inner.mint_limiter
     }
 
     /// The websocket hub (publish committed writes with [`ws::Hub::publish`]).
@@ -204,6 +213,10 @@ pub async fn build_state(config: Config) -> Result<AppState> {
     let files: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&files_dir)?);
     let ws = ws::start(&config, store.clone()).await?;
     let data_cache = cache::DataCache::new(config.server.data_cache_bytes);
+    let mint_limiter = ratelimit::RateLimiter::new(
+        config.server.token_mint_burst,
+        config.server.token_mint_per_minute,
+    );
     let state = AppState {
         inner: Arc::new(Inner {
             config,
@@ -214,6 +227,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             access_cache: cache::AccessCache::default(),
             data_cache,
             ws,
+            mint_limiter,
         }),
     };
     state.refresh_origins().await?;

@@ -11,6 +11,8 @@ mod action_quota;
 mod common;
 #[path = "api/quota.rs"]
 mod quota;
+#[path = "api/tokens.rs"]
+mod tokens;
 
 use appframe_server::config::Config;
 use common::*;
@@ -1117,9 +1119,10 @@ api_tests! {
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(r.status(), StatusCode::OK, "the token still works (CORS is the browser's job)");
+            // The token is bound to its origin: refused here, and without CORS headers.
             assert_eq!(header_str(&r, "access-control-allow-origin"), "", "GET from {origin}");
             assert_ne!(header_str(&r, "access-control-allow-credentials"), "true", "GET from {origin}");
+            expect_error(r, 401, Some("AFERR019")).await;
         }
     }
 

@@ -337,18 +337,49 @@ api_tests! {
     }
 
     /// Cross-site WebSocket hijacking guard: a session cookie is honoured only from the host
-    /// page's origin or a registered publisher origin; a token only from its own origin.
-    async fn an_upgrade_from_a_foreign_origin_or_another_origin_than_the_tokens_is_refused_with_403(t) {
+    /// page's origin or a registered publisher origin (else 403 AFERR010); a token only from
+    /// its own origin (else 401 AFERR019, as on REST: the token is not valid for this caller).
+    async fn an_upgrade_from_a_foreign_origin_or_another_origin_than_the_tokens_is_refused(t) {
         let cookie = session_cookie(t, BOB).await;
         let evil = Auth { origin: Some(EVIL_ORIGIN.into()), ..cookie_auth(cookie.clone()) };
         assert_eq!(try_connect(&t.base, &evil).await.err(), Some(403));
         let publisher = Auth { origin: Some(APP_ORIGIN.into()), ..cookie_auth(cookie.clone()) };
         assert!(try_connect(&t.base, &publisher).await.is_ok());
         let token = t.token_for(BOB, NOTES_ITEM).await;
-        let elsewhere = Auth { origin: Some(APP_ORIGIN_2.into()), ..token_auth(token.clone()) };
-        assert_eq!(try_connect(&t.base, &elsewhere).await.err(), Some(403), "token origin mismatch");
-        let evil_token = Auth { origin: Some(EVIL_ORIGIN.into()), ..token_auth(token) };
-        assert_eq!(try_connect(&t.base, &evil_token).await.err(), Some(403));
+        for origin in [APP_ORIGIN_2, EVIL_ORIGIN, "null"] {
+            let other = Auth { origin: Some(origin.into()), ..token_auth(token.clone()) };
+            assert_eq!(try_connect(&t.base, &other).await.err(), Some(401), "token origin mismatch {origin}");
+        }
+        let r = t.http.get(t.url("/api/ws")).header(header::ORIGIN, EVIL_ORIGIN)
+            .header(header::SEC_WEBSOCKET_PROTOCOL, format!("appframe.v1, appframe.token.{token}"))
+            .send().await.unwrap();
+        expect_error(r, 401, Some("AFERR019")).await;
+    }
+
+    /// A token connection is closed at the next heartbeat once its host session logged out
+    /// (`token-revoked`, 4001), and the revoked token opens no new one (401 AFERR020).
+    with(|c| c.server.ws_heartbeat_secs = 1)
+    async fn a_token_connection_is_closed_when_the_session_it_was_minted_in_ends(t) {
+        let cookie = session_cookie(t, BOB).await;
+        let r = t.http.post(t.url(&format!("/api/app-items/{NOTES_ITEM}/api-access-token")))
+            .header(header::COOKIE, &cookie)
+            .json(&json!({"key": NOTES_KEY, "origin": APP_ORIGIN})).send().await.unwrap();
+        let token = json_ok(r).await["token"].as_str().unwrap().to_owned();
+        let mut ws = connect(t, &token_auth(token.clone())).await;
+        ws.subscribe("app-data", NOTES_ITEM).await;
+        let mut other = connect(t, &token_auth(t.token_for(BOB, NOTES_ITEM).await)).await;
+        other.subscribe("app-data", NOTES_ITEM).await;
+        let r = t.http.post(t.url("/api/logout")).header(header::COOKIE, &cookie).send().await.unwrap();
+        assert!(r.status().is_success(), "logout: {}", r.status());
+        ws.closed_with("token-revoked", 4001).await;
+        assert_eq!(try_connect(&t.base, &token_auth(token.clone())).await.err(), Some(401));
+        let r = t.http.get(t.url("/api/ws")).header(header::ORIGIN, APP_ORIGIN)
+            .header(header::SEC_WEBSOCKET_PROTOCOL, format!("appframe.v1, appframe.token.{token}"))
+            .send().await.unwrap();
+        expect_error(r, 401, Some("AFERR020")).await;
+        // The token of another session is still served.
+        let posted = t.app_for(ALICE, NOTES_ITEM).await.post_data(NOTES_ITEM, note("still here")).await;
+        assert_eq!(other.update("app-data", NOTES_ITEM, "post").await, posted);
     }
 
     /// A cookie connection opened by a publisher's page may only subscribe to that
@@ -830,6 +861,70 @@ mod postgres_only {
             private
         );
         carol.quiet().await;
+        drop((a, b));
+    }
+
+    /// Two instances on one Postgres database: a logout through A revokes, at B, the tokens
+    /// minted in that session (no instance caches what a token's check reads).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_logout_through_one_instance_revokes_the_sessions_tokens_at_another() {
+        let Some(Backend::Postgres(admin_url)) = Backend::postgres_from_env() else {
+            eprintln!(
+                "skipped: set APPFRAME_TEST_DATABASE_URL to run the two-instance test on Postgres"
+            );
+            return;
+        };
+        let (_db, url) = PgDatabase::create(&admin_url).await;
+        let dir = tempfile::tempdir().unwrap();
+        let a = spawn_instance(dir.path(), "a", &url).await;
+        let b = spawn_instance(dir.path(), "b", &url).await;
+        let http = plain_client();
+        let r = http
+            .post(format!("{}/api/login", a.base))
+            .json(&json!({"memberId": BOB}))
+            .send()
+            .await
+            .unwrap();
+        let cookie = header_str(&r, "set-cookie")
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let r = http
+            .post(format!(
+                "{}/api/app-items/{NOTES_ITEM}/api-access-token",
+                a.base
+            ))
+            .header(header::COOKIE, &cookie)
+            .json(&json!({"key": NOTES_KEY, "origin": APP_ORIGIN}))
+            .send()
+            .await
+            .unwrap();
+        let token = json_ok(r).await["token"].as_str().unwrap().to_owned();
+        let at_b = AppClient {
+            http: http.clone(),
+            api: format!("{}/api", b.base),
+            token: token.clone(),
+            origin: APP_ORIGIN.into(),
+        };
+        at_b.app_data(NOTES_ITEM).await;
+        let r = http
+            .post(format!("{}/api/logout", a.base))
+            .header(header::COOKIE, &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().is_success());
+        let r = at_b
+            .req(Method::GET, &format!("/app-items/{NOTES_ITEM}/app-data"))
+            .send()
+            .await
+            .unwrap();
+        expect_error(r, 401, Some("AFERR020")).await;
+        assert_eq!(
+            try_connect(&b.base, &token_auth(token)).await.err(),
+            Some(401)
+        );
         drop((a, b));
     }
 }

@@ -13,7 +13,7 @@ use crate::{
 };
 use appframe_protocol::{JsonObject, TokenResponse};
 use axum::{
-    Json, Router,
+    Extension, Json, Router,
     body::Body,
     extract::{Request, State},
     http::{HeaderValue, StatusCode, header},
@@ -123,6 +123,9 @@ async fn check_api_key(state: &AppState, req: Request) -> Result<Request> {
         .ok_or_else(|| Error::ApiKey("an API key is required".into()))?;
     let api_key: ApiKey = auth::find_api_key(state, &key).await?;
     api_key.check_method(&method)?;
+    let mut req = req;
+    // Routes that limit per key (token minting) read which key called.
+    req.extensions_mut().insert(api_key);
     Ok(req)
 }
 
@@ -676,15 +679,20 @@ pub struct NewAppToken {
 }
 
 /// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/app-tokens", tag = "admin", responses((status = 200, description = "Mint an app token `{memberId, itemId, key, origin}` → `{token}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+#[utoipa::path(post, path = "/api/admin/app-tokens", tag = "admin", responses((status = 200, description = "Mint an app token `{memberId, itemId, key, origin}` → `{token}` (bound to no host session)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope"), (status = 429, description = "AFERR021 too many tokens for this API key and item (`Retry-After`)")), security(("apiKey" = [])))]
 pub async fn create_app_token(
     State(state): State<AppState>,
+    Extension(api_key): Extension<ApiKey>,
     ApiJson(b): ApiJson<NewAppToken>,
 ) -> Result<Json<TokenResponse>> {
+    auth::limit_mint(
+        &state,
+        &auth::MintKey::ApiKey(api_key.name.as_str().into(), b.item_id),
+    )?;
     if state.store().get_account(b.member_id).await?.is_none() {
         return Err(Error::MemberNotFound);
     }
-    let token = mint_token(&state, b.member_id, b.item_id, b.key, &b.origin).await?;
+    let token = mint_token(&state, b.member_id, b.item_id, b.key, &b.origin, None).await?;
     Ok(Json(TokenResponse { token }))
 }
 

@@ -2,7 +2,7 @@
 
 use crate::{
     AppState,
-    auth::{AppToken, Session, TokenSubject},
+    auth::{AppToken, MintKey, Session, TokenSubject, limit_mint},
     error::{Error, Result},
     extract::{ApiJson, ApiPath},
     store::ItemRecord,
@@ -35,6 +35,10 @@ pub async fn check_key_origin(
     key: Uuid,
     origin: &str,
 ) -> Result<()> {
+    // What browsers send from sandboxed or opaque contexts; never an app's origin.
+    if origin == "null" {
+        return Err(Error::InvalidAppOrigin);
+    }
     let store = state.store();
     let app = store
         .get_app(&item.app)
@@ -54,13 +58,15 @@ pub async fn check_key_origin(
     }
 }
 
-/// Mints an app token for `account` on `item` after the key/origin and membership checks.
+/// Mints an app token for `account` on `item` after the key/origin and membership checks,
+/// bound to the host session of handle `sid` when there is one.
 pub async fn mint_token(
     state: &AppState,
     account: Uuid,
     item_id: Uuid,
     key: Uuid,
     origin: &str,
+    sid: Option<&str>,
 ) -> Result<String> {
     let store = state.store();
     let item = store.get_item(item_id).await?.ok_or(Error::ItemNotFound)?;
@@ -69,12 +75,16 @@ pub async fn mint_token(
         .permission(account, item.id)
         .await?
         .ok_or(Error::CannotAccess)?;
-    state.jwt().sign(TokenSubject {
+    let sub = TokenSubject {
         account_id: Some(account),
         item_id: item.id,
         key,
         origin: origin.to_owned(),
-    })
+    };
+    match sid {
+        Some(sid) => state.jwt().sign_for_session(sub, sid),
+        None => state.jwt().sign(sub),
+    }
 }
 
 /// `POST /api/app-items/{itemId}/api-access-token` (host session cookie; body `{key, origin}`).
@@ -82,14 +92,25 @@ pub async fn mint_token(
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::TokenRequest),
     responses((status = 200, body = appframe_protocol::TokenResponse), (status = 401, description = "No session"),
-        (status = 403, description = "GAERR002 bad key/origin, GERR016 no membership"), (status = 404, description = "Unknown item")))]
+        (status = 403, description = "GAERR002 bad key/origin, GERR016 no membership"), (status = 404, description = "Unknown item"),
+        (status = 429, description = "AFERR021 too many tokens for this session and item (`Retry-After`)")))]
 pub async fn token(
     State(state): State<AppState>,
-    session: Session,
+    Session(account, handle): Session,
     ApiPath(item_id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<TokenRequest>,
 ) -> Result<Json<TokenResponse>> {
-    let token = mint_token(&state, session.0.id, item_id, body.key, &body.origin).await?;
+    // Counted before the checks: refused attempts cost the server as much as granted ones.
+    limit_mint(&state, &MintKey::Session(handle.as_str().into(), item_id))?;
+    let token = mint_token(
+        &state,
+        account.id,
+        item_id,
+        body.key,
+        &body.origin,
+        Some(&handle),
+    )
+    .await?;
     Ok(Json(TokenResponse { token }))
 }
 

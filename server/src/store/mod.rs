@@ -97,6 +97,32 @@ pub struct ItemRecord {
     pub updated_at: OffsetDateTime,
 }
 
+/// What [`Store::item_access`] reads in one query for the per-request check of app routes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ItemAccess {
+    /// The item.
+    pub item: ItemRecord,
+    /// The account, when given, existing and active.
+    pub account: Option<Account>,
+    /// The account's permission on the item.
+    pub permission: Option<Permission>,
+    /// The key of the item's app now (a token minted with an older key is revoked).
+    pub app_key: Uuid,
+    /// The origins of the app's publisher now.
+    pub origins: Vec<String>,
+    /// The session named by the handle, when given and still stored: its account and expiry.
+    pub session: Option<(Uuid, OffsetDateTime)>,
+}
+
+/// A live host session.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionInfo {
+    /// Its account.
+    pub account: Account,
+    /// The random handle app tokens minted from it carry (not the id, not its digest).
+    pub handle: String,
+}
+
 /// A membership row.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -330,6 +356,8 @@ pub struct Stamps {
     /// Last change to publishers, apps, accounts, items or memberships: these feed every
     /// permission check and the member names joined into app-data rows.
     registry: AtomicU64,
+    /// Last host session that ended (logout, purge): app tokens minted in it are revoked.
+    sessions: AtomicU64,
     /// Last app-data change per item.
     items: Mutex<HashMap<Uuid, u64>>,
 }
@@ -356,6 +384,17 @@ impl Stamps {
             .entry(item)
             .and_modify(|s| *s = (*s).max(t))
             .or_insert(t);
+    }
+
+    /// Records that host sessions ended (deleted or purged).
+    pub fn sessions_changed(&self) {
+        let t = self.tick();
+        self.sessions.fetch_max(t, Ordering::SeqCst);
+    }
+
+    /// The stamp of what an app token's check reads: the registry and the host sessions.
+    pub fn access(&self) -> u64 {
+        self.registry().max(self.sessions.load(Ordering::SeqCst))
     }
 
     /// The stamp of the registry.
@@ -437,13 +476,15 @@ pub trait Store: Send + Sync + 'static {
         member: Option<Uuid>,
     ) -> Result<Vec<MembershipRecord>>;
     /// In one query: the item, the account (when given, existing and active) and its
-    /// permission on the item. `None` when the item does not exist or is deactivated (or its
-    /// app is). (The per-request check of app routes.)
+    /// permission on the item, the app's key, its publisher's origins and the session of
+    /// `session_handle` (when given). `None` when the item does not exist or is deactivated
+    /// (or its app is). (The per-request check of app routes.)
     async fn item_access(
         &self,
         item: Uuid,
         account: Option<Uuid>,
-    ) -> Result<Option<(ItemRecord, Option<Account>, Option<Permission>)>>;
+        session_handle: Option<&str>,
+    ) -> Result<Option<ItemAccess>>;
     /// Active accounts holding a membership on an item.
     async fn item_members(&self, item: Uuid) -> Result<Vec<Member>>;
 
@@ -473,15 +514,19 @@ pub trait Store: Send + Sync + 'static {
     /// Whether an app, member or item exists but was deactivated by the configuration.
     async fn deactivated(&self, entry: &Entry) -> Result<bool>;
 
-    /// Stores a host session (only the digest of `id` is kept).
+    /// Stores a host session (only the digest of `id` is kept) with a new random handle.
     async fn create_session(
         &self,
         id: &str,
         account: Uuid,
         expires_at: OffsetDateTime,
     ) -> Result<()>;
+    /// A live session of an active member: its account and handle.
+    async fn session(&self, id: &str, now: OffsetDateTime) -> Result<Option<SessionInfo>>;
     /// The account of a live session of an active member.
-    async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>>;
+    async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>> {
+        Ok(self.session(id, now).await?.map(|s| s.account))
+    }
     /// Ends a session.
     async fn delete_session(&self, id: &str) -> Result<()>;
     /// Deletes expired sessions.

@@ -290,6 +290,10 @@ impl SqliteStore {
         self.stamps.registry_changed();
     }
 
+    fn sessions_changed(&self) {
+        self.stamps.sessions_changed();
+    }
+
     fn data_changed(&self, item: Uuid) {
         self.stamps.data_changed(item);
     }
@@ -308,6 +312,8 @@ impl PgStore {
     }
 
     pub(super) fn registry_changed(&self) {}
+
+    fn sessions_changed(&self) {}
 
     fn data_changed(&self, _item: Uuid) {}
 
@@ -877,30 +883,45 @@ macro_rules! store_impl {
                 &self,
                 item: Uuid,
                 account: Option<Uuid>,
-            ) -> Result<Option<(ItemRecord, Option<Account>, Option<Permission>)>> {
+                session_handle: Option<&str>,
+            ) -> Result<Option<ItemAccess>> {
                 type Row = (
                     Uuid, String, String, Option<String>, String, Json<JsonObject>, i64, i64,
                     Option<Uuid>, Option<String>, Option<String>, Option<String>,
+                    Uuid, Option<Json<Vec<String>>>, Option<Uuid>, Option<i64>,
                 );
+                // One round trip for everything an app token's check needs: with several
+                // instances on one Postgres nothing of it may be cached in process.
                 let row: Option<Row> = sqlx::query_as(
                     "SELECT i.id, i.name, i.app, i.description, i.lang, i.settings, i.created_at, \
-                     i.updated_at, a.id, a.name, a.kind, m.permission FROM items i \
+                     i.updated_at, a.id, a.name, a.kind, m.permission, p.key, pb.origins, \
+                     s.account_id, s.expires_at FROM items i \
                      JOIN apps p ON p.name = i.app AND p.active \
+                     LEFT JOIN publishers pb ON pb.name = p.publisher \
                      LEFT JOIN accounts a ON a.id = $2 AND a.active \
                      LEFT JOIN memberships m ON m.item_id = i.id AND m.account_id = a.id \
+                     LEFT JOIN sessions s ON s.handle = $3 \
                      WHERE i.id = $1 AND i.active",
                 )
                 .bind(item)
                 .bind(account)
+                .bind(session_handle)
                 .fetch_optional(&self.read)
                 .await?;
-                Ok(row.map(|r| {
-                    let item = ItemRecord::from_tuple((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7));
-                    let account = match (r.8, r.9, r.10) {
-                        (Some(id), Some(name), Some(k)) => Some(Account::from_tuple((id, name, k))),
-                        _ => None,
-                    };
-                    (item, account, r.11.as_deref().map(perm))
+                let Some(r) = row else {
+                    return Ok(None);
+                };
+                let account = match (r.8, r.9, r.10) {
+                    (Some(id), Some(name), Some(k)) => Some(Account::from_tuple((id, name, k))),
+                    _ => None,
+                };
+                Ok(Some(ItemAccess {
+                    item: ItemRecord::from_tuple((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7)),
+                    account,
+                    permission: r.11.as_deref().map(perm),
+                    app_key: r.12,
+                    origins: r.13.map(|o| o.0).unwrap_or_default(),
+                    session: r.14.zip(r.15).map(|(a, at)| (a, from_micros(at))),
                 }))
             }
 
@@ -966,33 +987,43 @@ macro_rules! store_impl {
                 account: Uuid,
                 expires_at: OffsetDateTime,
             ) -> Result<()> {
-                sqlx::query("INSERT INTO sessions (id, account_id, expires_at) VALUES ($1, $2, $3)")
+                sqlx::query(
+                    "INSERT INTO sessions (id, account_id, expires_at, handle) VALUES ($1, $2, $3, $4)",
+                )
                     .bind(secret::digest(id))
                     .bind(account)
                     .bind(to_micros(expires_at))
+                    .bind(secret::random())
                     .execute(&self.write)
                     .await
                     .map_err(db)?;
                 Ok(())
             }
 
-            async fn session_account(&self, id: &str, now: OffsetDateTime) -> Result<Option<Account>> {
-                let row: Option<<Account as FromTuple>::Tuple> = sqlx::query_as(
-                    "SELECT a.id, a.name, a.kind FROM sessions s JOIN accounts a ON a.id = s.account_id \
+            async fn session(&self, id: &str, now: OffsetDateTime) -> Result<Option<SessionInfo>> {
+                let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
+                    "SELECT a.id, a.name, a.kind, s.handle FROM sessions s \
+                     JOIN accounts a ON a.id = s.account_id \
                      WHERE s.id = $1 AND s.expires_at > $2 AND a.active",
                 )
                 .bind(secret::digest(id))
                 .bind(to_micros(now))
                 .fetch_optional(&self.read)
                 .await?;
-                Ok(row.map(Account::from_tuple))
+                Ok(row.map(|(id, name, k, handle)| SessionInfo {
+                    account: Account::from_tuple((id, name, k)),
+                    handle,
+                }))
             }
 
             async fn delete_session(&self, id: &str) -> Result<()> {
-                sqlx::query("DELETE FROM sessions WHERE id = $1")
+                let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
                     .bind(secret::digest(id))
                     .execute(&self.write)
                     .await?;
+                if r.rows_affected() > 0 {
+                    self.sessions_changed();
+                }
                 Ok(())
             }
 
@@ -1001,6 +1032,9 @@ macro_rules! store_impl {
                     .bind(to_micros(now))
                     .execute(&self.write)
                     .await?;
+                if r.rows_affected() > 0 {
+                    self.sessions_changed();
+                }
                 Ok(r.rows_affected())
             }
 

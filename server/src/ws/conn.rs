@@ -1,5 +1,5 @@
 //! One websocket connection: client requests, queued updates, heartbeat, and the reasons a
-//! connection ends (slow consumer, token expiry, logout, silence, shutdown).
+//! connection ends (slow consumer, token expiry or revocation, logout, silence, shutdown).
 
 use super::{
     Principal,
@@ -83,6 +83,9 @@ pub(super) async fn run(state: AppState, principal: Principal, mut socket: WebSo
                 }
                 if !session_alive(&state, &principal).await {
                     break Some(Ending::with(CLOSE_TOKEN_EXPIRED, "session-ended"));
+                }
+                if token_revoked(&state, &principal).await {
+                    break Some(Ending::with(CLOSE_TOKEN_EXPIRED, "token-revoked"));
                 }
                 if let Err(end) = send(&mut socket, text(&ServerMessage::info(INFO_HEARTBEAT, None)), &mut kill).await {
                     break end;
@@ -194,6 +197,24 @@ async fn session_alive(state: &AppState, p: &Principal) -> bool {
     )
 }
 
+/// Whether a token connection's token was revoked since the upgrade (its host session ended,
+/// the app key changed, its origin was removed, or its item is gone): checked at each
+/// heartbeat, like a cookie connection's session.
+async fn token_revoked(state: &AppState, p: &Principal) -> bool {
+    let Principal::Token(claims) = p else {
+        return false;
+    };
+    match crate::auth::check_not_revoked(state, claims).await {
+        Ok(()) => false,
+        Err(crate::Error::TokenRevoked(_) | crate::Error::ItemNotFound) => true,
+        // A database hiccup does not end connections; the next heartbeat checks again.
+        Err(e) => {
+            tracing::warn!(error = %e, "token revocation check failed");
+            false
+        }
+    }
+}
+
 enum Reply {
     Send(ServerMessage),
     Disconnect,
@@ -279,13 +300,14 @@ async fn may_subscribe(
     {
         return Err((ACCESS_DENIED, "the token is bound to another item"));
     }
-    let (record, account, permission) = state
+    let access = state
         .store()
-        .item_access(item, Some(p.account_id()))
+        .item_access(item, Some(p.account_id()), None)
         .await
         .map_err(server_error)?
         .ok_or((NOT_FOUND, "item not found"))?;
-    let (Some(_), Some(permission)) = (account, permission) else {
+    let record = access.item;
+    let (Some(_), Some(permission)) = (access.account, access.permission) else {
         return Err((ACCESS_DENIED, "the member cannot access this item"));
     };
     if topic == Topic::AppActions && permission != Permission::Admin {

@@ -2,9 +2,11 @@
 //!
 //! - **Auth** at the upgrade: the app token in `Sec-WebSocket-Protocol: appframe.v1,
 //!   appframe.token.<jwt>` (extension; the server answers `appframe.v1`), else the host
-//!   session cookie (Graasp). Neither → 401. The `Origin` header, when present, must be the
-//!   token's origin (token), or the host page's origin or a registered publisher origin
-//!   (cookie; a publisher origin may only subscribe to its publisher's items) → else 403.
+//!   session cookie (Graasp). Neither → 401. With a token, the `Origin` header, when present,
+//!   must be the token's origin → else 401 AFERR019, as on REST (the token is not valid for
+//!   this caller), and a revoked token → 401 AFERR020. With the cookie, the `Origin` must be
+//!   the host page's origin or a registered publisher origin (a publisher origin may only
+//!   subscribe to its publisher's items) → else 403 AFERR010.
 //! - **Topics** `app-data`, `app-actions`, `app-settings` on channel = item id. Access is
 //!   checked at subscribe and again for every event ([`hub::Audience`]).
 //! - **Fan-out**: every committed write calls [`Hub::publish`]; on SQLite a dispatcher task
@@ -19,7 +21,7 @@ pub use hub::{Event, Hub};
 
 use crate::{
     AppState,
-    auth::{AppClaims, SESSION_COOKIE, cookie},
+    auth::{AppClaims, SESSION_COOKIE, check_not_revoked, check_token_origin, cookie},
     config::{Config, origin_of},
     error::{Error, Result},
     store::{Account, Store},
@@ -108,7 +110,7 @@ impl Principal {
 /// `GET /api/ws`: authenticates, checks the origin, then upgrades.
 #[utoipa::path(get, path = "/api/ws", tag = "realtime",
     description = "WebSocket upgrade. Graasp protocol (`realm: notif`): subscribe/unsubscribe/subscribeOnly/disconnect on topics `app-data`, `app-actions`, `app-settings` with channel = item id. Auth: host session cookie, or `Sec-WebSocket-Protocol: appframe.v1, appframe.token.<jwt>`.",
-    responses((status = 101, description = "Switching protocols"), (status = 401, description = "No session cookie and no valid token"), (status = 403, description = "Origin not allowed (AFERR010)")))]
+    responses((status = 101, description = "Switching protocols"), (status = 401, description = "No session cookie and no valid token; AFERR019 Origin is not the token's; AFERR020 token revoked"), (status = 403, description = "Origin not allowed with the session cookie (AFERR010)")))]
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -165,7 +167,6 @@ fn offered_token(headers: &HeaderMap) -> Result<Option<&str>> {
 }
 
 async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal> {
-    let origin = origin(headers)?;
     if let Some(token) = offered_token(headers)? {
         let claims = state.jwt().verify(token)?;
         if claims.sub.account_id.is_none() {
@@ -173,15 +174,11 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
                 "real-time updates need a token with an account".into(),
             ));
         }
-        if let Some(o) = origin
-            && o != claims.sub.origin
-        {
-            return Err(Error::OriginNotAllowed(format!(
-                "the Origin {o:?} is not the token's origin"
-            )));
-        }
+        check_token_origin(headers, &claims)?;
+        check_not_revoked(state, &claims).await?;
         return Ok(Principal::Token(claims));
     }
+    let origin = origin(headers)?;
     // Cross-site WebSocket hijacking guard: browsers send the cookie with a cross-site upgrade
     // too, so only the host page and registered app origins may use it.
     let host = origin_of(&state.config().server.public_url);

@@ -1,0 +1,197 @@
+//! What an app token grants on its item, and whether it still works: the per-request check of
+//! every `/api/app-items/*` route and of token websocket connections, read by one
+//! [`crate::store::Store::item_access`] query and cached on SQLite under
+//! [`crate::store::Stamps::access`].
+
+use crate::{
+    AppState,
+    auth::AppClaims,
+    error::{Error, Result},
+    store::{Account, ItemRecord},
+};
+use appframe_protocol::Permission;
+use std::sync::Arc;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// What a token grants on its item once checked against the store.
+#[derive(Debug, Clone)]
+pub struct Access {
+    /// The caller; `None` only on optional-auth routes with an anonymous token.
+    pub account: Option<Account>,
+    /// The item.
+    pub item: ItemRecord,
+    /// The caller's permission (`None` for anonymous).
+    pub permission: Option<Permission>,
+    /// The key of the item's app now.
+    pub app_key: Uuid,
+    /// The origins of the app's publisher now.
+    pub origins: Vec<String>,
+    /// The token's host session, when it names one and it is still stored: account, expiry.
+    pub session: Option<(Uuid, OffsetDateTime)>,
+}
+
+impl Access {
+    /// Why a token with these claims no longer works, if it does not: what it was minted
+    /// from (session, app key, registered origin) is gone.
+    pub fn revoked(&self, claims: &AppClaims) -> Option<&'static str> {
+        let sub = &claims.sub;
+        if sub.key != self.app_key {
+            return Some("the app's key has changed");
+        }
+        if !self.origins.contains(&sub.origin) {
+            return Some("the token's origin is no longer registered for this app");
+        }
+        if claims.sid.is_some() {
+            let live = self.session.is_some_and(|(account, expires)| {
+                Some(account) == sub.account_id && expires > OffsetDateTime::now_utc()
+            });
+            if !live {
+                return Some("the host session the token was issued in has ended");
+            }
+        }
+        None
+    }
+}
+
+/// The store's answer for a token's item, account and session, from the access cache while
+/// neither the registry nor the sessions changed (SQLite), else from one query.
+pub(crate) async fn load_access(
+    state: &AppState,
+    item: Uuid,
+    claims: &AppClaims,
+) -> Result<Arc<Access>> {
+    let account = claims.sub.account_id;
+    let sid = claims.sid.as_deref();
+    let load = || async {
+        state
+            .store()
+            .item_access(item, account, sid)
+            .await?
+            .map(|a| {
+                Arc::new(Access {
+                    account: a.account,
+                    item: a.item,
+                    permission: a.permission,
+                    app_key: a.app_key,
+                    origins: a.origins,
+                    session: a.session,
+                })
+            })
+            .ok_or(Error::ItemNotFound)
+    };
+    match state.store().stamps() {
+        // Every request checks the same few (item, account, session) triples: serve them from
+        // memory while no registry write happened and no session ended since they were read.
+        Some(stamps) => {
+            let stamp = stamps.access();
+            let key = (item, account, sid.map(Box::from));
+            match state.access_cache().get(&key, stamp) {
+                Some(a) => Ok(a),
+                None => {
+                    let found = load().await?;
+                    state.access_cache().put(key, stamp, found.clone());
+                    Ok(found)
+                }
+            }
+        }
+        None => load().await,
+    }
+}
+
+/// Whether a token still works: its item exists and it is not revoked (401 AFERR020). For
+/// websocket connections opened with a token, at the upgrade and at every heartbeat.
+pub async fn check_not_revoked(state: &AppState, claims: &AppClaims) -> Result<()> {
+    let access = load_access(state, claims.sub.item_id, claims).await?;
+    match access.revoked(claims) {
+        Some(why) => Err(Error::TokenRevoked(why.into())),
+        None => Ok(()),
+    }
+}
+
+impl Access {
+    /// The caller, required on strict routes.
+    pub fn account(&self) -> Result<&Account> {
+        self.account.as_ref().ok_or(Error::NotAuthenticated)
+    }
+
+    /// Whether the caller is an admin of the item.
+    pub fn is_admin(&self) -> bool {
+        self.permission == Some(Permission::Admin)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+mod tests {
+    use super::*;
+    use crate::{auth::TokenSubject, store::now};
+
+    fn sub() -> TokenSubject {
+        TokenSubject {
+            account_id: Some(Uuid::new_v4()),
+            item_id: Uuid::new_v4(),
+            key: Uuid::new_v4(),
+            origin: "http://127.0.0.1:8081".into(),
+        }
+    }
+
+    fn access(claims: &AppClaims) -> Access {
+        Access {
+            account: None,
+            item: ItemRecord {
+                id: claims.sub.item_id,
+                name: "i".into(),
+                app: "a".into(),
+                description: None,
+                lang: "en".into(),
+                settings: Default::default(),
+                created_at: now(),
+                updated_at: now(),
+            },
+            permission: None,
+            app_key: claims.sub.key,
+            origins: vec!["http://other:1".into(), claims.sub.origin.clone()],
+            session: claims
+                .sub
+                .account_id
+                .map(|a| (a, now() + time::Duration::hours(1))),
+        }
+    }
+
+    #[test]
+    fn a_token_is_revoked_when_its_session_key_or_origin_is_gone() {
+        let claims = AppClaims {
+            sub: sub(),
+            sid: Some("handle".into()),
+            iat: 0,
+            exp: u64::MAX,
+        };
+        let live = access(&claims);
+        assert_eq!(live.revoked(&claims), None);
+        let mut a = live.clone();
+        a.session = None;
+        assert!(a.revoked(&claims).unwrap().contains("session"));
+        a.session = Some((Uuid::new_v4(), now() + time::Duration::hours(1)));
+        assert!(a.revoked(&claims).is_some(), "another account's session");
+        a.session = Some((
+            claims.sub.account_id.unwrap(),
+            now() - time::Duration::seconds(1),
+        ));
+        assert!(a.revoked(&claims).is_some(), "an expired session");
+        let mut a = live.clone();
+        a.app_key = Uuid::new_v4();
+        assert!(a.revoked(&claims).unwrap().contains("key"));
+        let mut a = live.clone();
+        a.origins.retain(|o| *o != claims.sub.origin);
+        assert!(a.revoked(&claims).unwrap().contains("origin"));
+        // A token of the integration API names no session: only key and origin count.
+        let unbound = AppClaims {
+            sid: None,
+            ..claims.clone()
+        };
+        let mut a = live;
+        a.session = None;
+        assert_eq!(a.revoked(&unbound), None);
+    }
+}
