@@ -1,5 +1,6 @@
 //! [`App`]: the connected app, with the typed client over every app route.
 
+use crate::inert::inert_type;
 use crate::listen::Listener;
 use crate::{
     channel::Channel,
@@ -135,7 +136,7 @@ async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, Error> {
 fn bytes_blob(bytes: &[u8], mimetype: &str) -> Result<Blob, Error> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mimetype);
+    opts.set_type(&inert_type(mimetype));
     Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
         .map_err(|e| Error::Browser(js_text(&e)))
 }
@@ -576,14 +577,17 @@ impl App {
         Ok(file)
     }
 
+    /// The downloaded file as a blob whose type is the server's `Content-Type` made inert.
     async fn file_blob(&self, r: &Remote, route: String) -> Result<Blob, Error> {
         let resp = self.fetch_file(r, route).await?;
         let p = resp.blob().map_err(|e| Error::Decode(js_text(&e)))?;
-        JsFuture::from(p)
+        let blob = JsFuture::from(p)
             .await
             .map_err(|e| Error::Network(js_text(&e)))?
             .dyn_into::<Blob>()
-            .map_err(|_| Error::Decode("not a Blob".into()))
+            .map_err(|_| Error::Decode("not a Blob".into()))?;
+        blob.slice_with_f64_and_f64_and_content_type(0.0, blob.size(), &inert_type(&blob.type_()))
+            .map_err(|e| Error::Browser(js_text(&e)))
     }
 
     /// Downloads the file of an app-data row.

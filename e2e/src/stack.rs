@@ -126,7 +126,10 @@ impl Stack {
         let (host_listener, host) = bind().await?;
         let (apps_listener, apps) = bind().await?;
         let (fixtures_listener, fixtures) = bind().await?;
-        let config = demo_config(data_dir.path(), &host, &apps, &dist);
+        let mut config = demo_config(data_dir.path(), &host, &apps, &dist);
+        // The hostile fixtures frame the host page and the apps, as another host page would.
+        config.server.frame_ancestors = vec![fixtures.clone()];
+        let apps_router = appframe_server::static_apps_router(&dist.join("apps"), &config);
         let state = appframe_server::build_state(config).await?;
         let journal = Journal::default();
         let j = journal.clone();
@@ -139,10 +142,7 @@ impl Stack {
             }));
         let tasks = vec![
             spawn(host_listener, host_router),
-            spawn(
-                apps_listener,
-                appframe_server::static_apps_router(&dist.join("apps")),
-            ),
+            spawn(apps_listener, apps_router),
             spawn(
                 fixtures_listener,
                 Router::new().fallback_service(ServeDir::new(fixtures_dir())),

@@ -7,6 +7,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
+#[path = "api/hardening.rs"]
+mod hardening;
 #[path = "api/quota.rs"]
 mod quota;
 
@@ -337,7 +339,7 @@ api_tests! {
         let me = json_ok(c.get(t.url("/api/me")).send().await.unwrap()).await;
         assert_eq!(me["id"], BOB);
         assert_eq!(me["name"], "Bob");
-        let r = c.post(t.url("/api/logout")).send().await.unwrap();
+        let r = c.post(t.url("/api/logout")).json(&json!({})).send().await.unwrap();
         assert!(r.status().is_success(), "logout: {}", r.status());
         expect_error(c.get(t.url("/api/me")).send().await.unwrap(), 401, None).await;
     }
