@@ -2,7 +2,7 @@
 
 use crate::notes::STICKY_NOTES_UI as UI;
 use appframe_e2e::{
-    Error, Result,
+    Error,
     demo::{BOB, STICKY_NOTES},
     ensure,
     host_page::open_app,
