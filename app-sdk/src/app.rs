@@ -608,7 +608,10 @@ impl App {
         }
     }
 
-    /// Downloads the file of an app-data row as a `blob:` URL (for `<img src>`, links).
+    /// Downloads the file of an app-data row as a `blob:` URL (for `<img src>`, links). The URL
+    /// has the app's origin, so only inert types (raster images, text, audio, video) keep
+    /// their type; anything else (HTML, SVG, XML, PDF, unknown) is `application/octet-stream`,
+    /// which a browser downloads instead of running.
     pub async fn download_app_data_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
@@ -820,7 +823,8 @@ impl App {
         }
     }
 
-    /// Downloads the file of an app setting as a `blob:` URL.
+    /// Downloads the file of an app setting as a `blob:` URL (types as in
+    /// [`App::download_app_data_file_url`]).
     pub async fn download_app_setting_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
