@@ -1,5 +1,6 @@
 //! [`App`]: the connected app, with the typed client over every app route.
 
+use crate::inert::inert_type;
 use crate::listen::Listener;
 use crate::{
     channel::Channel,
@@ -135,7 +136,7 @@ async fn blob_bytes(blob: &Blob) -> Result<Vec<u8>, Error> {
 fn bytes_blob(bytes: &[u8], mimetype: &str) -> Result<Blob, Error> {
     let parts = js_sys::Array::of1(&js_sys::Uint8Array::from(bytes));
     let opts = web_sys::BlobPropertyBag::new();
-    opts.set_type(mimetype);
+    opts.set_type(&inert_type(mimetype));
     Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
         .map_err(|e| Error::Browser(js_text(&e)))
 }
@@ -576,14 +577,17 @@ impl App {
         Ok(file)
     }
 
+    /// The downloaded file as a blob whose type is the server's `Content-Type` made inert.
     async fn file_blob(&self, r: &Remote, route: String) -> Result<Blob, Error> {
         let resp = self.fetch_file(r, route).await?;
         let p = resp.blob().map_err(|e| Error::Decode(js_text(&e)))?;
-        JsFuture::from(p)
+        let blob = JsFuture::from(p)
             .await
             .map_err(|e| Error::Network(js_text(&e)))?
             .dyn_into::<Blob>()
-            .map_err(|_| Error::Decode("not a Blob".into()))
+            .map_err(|_| Error::Decode("not a Blob".into()))?;
+        blob.slice_with_f64_and_f64_and_content_type(0.0, blob.size(), &inert_type(&blob.type_()))
+            .map_err(|e| Error::Browser(js_text(&e)))
     }
 
     /// Downloads the file of an app-data row.
@@ -604,7 +608,10 @@ impl App {
         }
     }
 
-    /// Downloads the file of an app-data row as a `blob:` URL (for `<img src>`, links).
+    /// Downloads the file of an app-data row as a `blob:` URL (for `<img src>`, links). The URL
+    /// has the app's origin, so only inert types (raster images, text, audio, video) keep
+    /// their type; anything else (HTML, SVG, XML, PDF, unknown) is `application/octet-stream`,
+    /// which a browser downloads instead of running.
     pub async fn download_app_data_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]
@@ -816,7 +823,8 @@ impl App {
         }
     }
 
-    /// Downloads the file of an app setting as a `blob:` URL.
+    /// Downloads the file of an app setting as a `blob:` URL (types as in
+    /// [`App::download_app_data_file_url`]).
     pub async fn download_app_setting_file_url(&self, id: RowId) -> Result<BlobUrl, Error> {
         match &self.inner.backend {
             #[cfg(feature = "standalone")]

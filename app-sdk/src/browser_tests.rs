@@ -650,6 +650,54 @@ async fn standalone_files_round_trip_as_bytes_and_blob_urls() {
     );
 }
 
+/// The mock's download URLs follow the SDK's one rule: a `blob:` URL has the app's origin, so
+/// only inert types keep their type; HTML and SVG become downloads.
+#[cfg(feature = "standalone")]
+#[wasm_bindgen_test]
+async fn standalone_download_urls_of_active_types_are_downloads() {
+    let app = App::standalone_with(
+        standalone_config("inert"),
+        Backing::Memory(MemoryStore::default()),
+        item(),
+        "http://app.test".into(),
+        "http://app.test/".into(),
+    )
+    .unwrap();
+    for (ty, want) in [
+        ("text/html", "application/octet-stream"),
+        ("image/svg+xml", "application/octet-stream"),
+        ("TEXT/HTML;x=image/png", "application/octet-stream"),
+        ("image/png", "image/png"),
+    ] {
+        let opts = web_sys::BlobPropertyBag::new();
+        opts.set_type(ty);
+        let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(
+            &js_sys::Array::of1(&js_sys::Uint8Array::from(
+                &b"<script>parent.x=1</script>"[..],
+            )),
+            &opts,
+        )
+        .unwrap();
+        let row = app.upload_app_data_file(&blob, "f").await.unwrap();
+        let setting = app
+            .upload_app_setting_file(&blob, "f", Some("f"))
+            .await
+            .unwrap();
+        for url in [
+            app.download_app_data_file_url(row.id).await.unwrap(),
+            app.download_app_setting_file_url(setting.id).await.unwrap(),
+        ] {
+            let resp: web_sys::Response = JsFuture::from(win().fetch_with_str(url.url()))
+                .await
+                .unwrap()
+                .dyn_into()
+                .unwrap();
+            let got = resp.headers().get("content-type").unwrap();
+            assert_eq!(got.as_deref(), Some(want), "{ty}");
+        }
+    }
+}
+
 #[wasm_bindgen_test]
 async fn standalone_only_operations_are_refused_when_embedded() {
     let host = Host::new("ok").await;

@@ -366,6 +366,8 @@ impl AppframeApp {
     }
 
     /// Downloads the file of an app-data row as a `blob:` URL (revoke it with `URL.revokeObjectURL`).
+    /// Only inert types (raster images, text, audio, video) keep their type; HTML, SVG, XML,
+    /// PDF and unknown types are `application/octet-stream`, so opening the URL downloads them.
     #[wasm_bindgen(js_name = downloadAppDataFileUrl, unchecked_return_type = "Promise<string>")]
     pub fn download_app_data_file_url(&self, id: &str) -> Result<js_sys::Promise, JsValue> {
         let id: RowId = parse_id(id)?;

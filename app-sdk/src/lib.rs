@@ -121,6 +121,7 @@ mod env;
 mod error;
 mod handshake;
 mod http;
+mod inert;
 #[cfg(feature = "js")]
 mod js;
 #[cfg(feature = "js")]

@@ -4,7 +4,8 @@
 //! Rules (the documented Graasp matrix, as the appframe server implements it):
 //! - app data: admins list every row; others see `item` rows plus `member` rows addressed to or
 //!   created by them. Patch: creator, addressed account, or write/admin; file rows never.
-//!   Delete: creator, addressed account, or admin.
+//!   Delete: creator, addressed account, or admin. A row is addressed only to a member of the
+//!   item (400 AFERR025).
 //! - app actions: non-admins list their own, and filtering on another account is 403;
 //!   admins list all or filter.
 //! - app settings: anyone may list; create, patch, delete and upload are admin-only.
@@ -332,8 +333,14 @@ impl MockDb {
     ) -> Result<AppData, Error> {
         let me = c.account()?;
         validate_type(&input.ty).map_err(invalid)?;
-        let account = self.member(input.account_id.unwrap_or(me))?;
         let creator = self.member(me)?;
+        // As the server: a row is addressed only to a member of the item (400 AFERR025).
+        let account = match input.account_id {
+            Some(id) if id != me => self
+                .member(id)
+                .map_err(|_| Error::http(400, "AFERR025", "ACCOUNT_NOT_A_MEMBER"))?,
+            _ => creator.clone(),
+        };
         let row = AppData {
             id: s.id,
             item: ItemRef { id: item },
@@ -825,12 +832,10 @@ mod tests {
         assert!(matches!(&err, Error::Http { message, .. } if *message == expected));
         let unknown =
             NewAppData::new("note", JsonObject::new()).for_account(AccountId(Uuid::from_u128(99)));
-        assert_eq!(
-            db.create_app_data(&cat(), ITEM, &unknown, ids.next())
-                .unwrap_err()
-                .status(),
-            Some(404)
-        );
+        let err = db
+            .create_app_data(&cat(), ITEM, &unknown, ids.next())
+            .unwrap_err();
+        assert!(matches!(&err, Error::Http { status: 400, code, .. } if code == "AFERR025"));
     }
 
     #[test]

@@ -24,6 +24,9 @@ const POLL: Duration = Duration::from_millis(50);
 
 /// Chromium flags (from the measured toolchain notes): no sandbox (CI runs as root), the new
 /// headless mode, and nothing that talks to the network or the GPU on its own.
+/// Where downloads go, inside the profile folder.
+const DOWNLOADS: &str = "downloads";
+
 const CHROMIUM_ARGS: &[&str] = &[
     "--headless=new",
     "--no-sandbox",
@@ -218,9 +221,15 @@ impl Browser {
         args.push(format!("--user-data-dir={}", profile.path().display()));
         let mut caps = Capabilities::new();
         caps.insert("browserName".into(), json!("chrome"));
+        // Downloads land in the profile's `downloads/` without asking, so a test can wait
+        // for a file the page downloads (see [`Browser::downloads`]).
+        let prefs = json!({
+            "download.default_directory": profile.path().join(DOWNLOADS),
+            "download.prompt_for_download": false,
+        });
         caps.insert(
             "goog:chromeOptions".into(),
-            json!({ "binary": chromium, "args": args }),
+            json!({ "binary": chromium, "args": args, "prefs": prefs }),
         );
         // Keep the console of every frame, for the artifacts of a failed test.
         caps.insert("goog:loggingPrefs".into(), json!({ "browser": "ALL" }));
@@ -243,6 +252,20 @@ impl Browser {
     /// The profile folder (fresh for this session).
     pub fn profile_dir(&self) -> &Path {
         self.profile.path()
+    }
+
+    /// Names of the files downloaded so far (finished ones: Chromium writes `.crdownload` first).
+    pub fn downloads(&self) -> Vec<String> {
+        let Ok(dir) = std::fs::read_dir(self.profile.path().join(DOWNLOADS)) else {
+            return Vec::new();
+        };
+        let mut names: Vec<String> = dir
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .filter(|n| !n.ends_with(".crdownload"))
+            .collect();
+        names.sort();
+        names
     }
 
     /// Ends the session (Chromium exits), then stops chromedriver.

@@ -132,7 +132,10 @@ impl Stack {
         let (apps_listener, apps) = bind().await?;
         let (fixtures_listener, fixtures) = bind().await?;
         let mut config = demo_config(data_dir.path(), &host, &apps, &dist);
+        // The hostile fixtures frame the host page and the apps, as another host page would.
+        config.server.frame_ancestors = vec![fixtures.clone()];
         tweak(&mut config);
+        let apps_router = appframe_server::static_apps_router(&dist.join("apps"), &config);
         let state = appframe_server::build_state(config).await?;
         let journal = Journal::default();
         let j = journal.clone();
@@ -145,10 +148,7 @@ impl Stack {
             }));
         let tasks = vec![
             spawn(host_listener, host_router),
-            spawn(
-                apps_listener,
-                appframe_server::static_apps_router(&dist.join("apps")),
-            ),
+            spawn(apps_listener, apps_router),
             spawn(
                 fixtures_listener,
                 Router::new().fallback_service(ServeDir::new(fixtures_dir())),

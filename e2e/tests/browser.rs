@@ -5,6 +5,10 @@
 
 #[path = "browser/counter.rs"]
 mod counter;
+#[path = "browser/csp.rs"]
+mod csp;
+#[path = "browser/files.rs"]
+mod files;
 #[path = "browser/hostile.rs"]
 mod hostile;
 #[path = "browser/js_notes.rs"]

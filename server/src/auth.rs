@@ -22,8 +22,11 @@ use std::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Name of the host session cookie.
+/// Name of the host session cookie under http.
 pub const SESSION_COOKIE: &str = "appframe_session";
+/// Its name under https. Browsers accept a `__Host-` cookie only when it is Secure, has
+/// `Path=/` and no `Domain`, so a sibling subdomain or a plain-http page cannot set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-appframe_session";
 /// Lifetime of a host session.
 pub const SESSION_TTL: time::Duration = time::Duration::days(7);
 /// Audience of signed file URLs, so a file token is never accepted as an app token.
@@ -285,10 +288,21 @@ pub fn new_session_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The `Set-Cookie` value for a session (Secure when the public URL is https).
+/// The session cookie's name: [`SECURE_SESSION_COOKIE`] when `secure` (the public URL is
+/// https), else [`SESSION_COOKIE`]. The one name set is the only one read.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+/// The `Set-Cookie` value for a session (`__Host-` and Secure when the public URL is https).
 pub fn session_cookie(id: &str, max_age_secs: i64, secure: bool) -> String {
     format!(
-        "{SESSION_COOKIE}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        "{}={id}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_secs}{}",
+        session_cookie_name(secure),
         if secure { "; Secure" } else { "" }
     )
 }
@@ -321,7 +335,8 @@ pub struct Session(pub Account, pub String);
 impl FromRequestParts<AppState> for Session {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let id = cookie(&parts.headers, SESSION_COOKIE).ok_or(Error::NotAuthenticated)?;
+        let id = cookie(&parts.headers, state.config().session_cookie_name())
+            .ok_or(Error::NotAuthenticated)?;
         state
             .store()
             .session(id, OffsetDateTime::now_utc())
@@ -630,5 +645,22 @@ mod tests {
         );
         assert_eq!(cookie(&h, SESSION_COOKIE), Some("abc"));
         assert_eq!(cookie(&h, "c"), None);
+    }
+
+    #[test]
+    fn under_https_the_cookie_is_host_prefixed_secure_and_host_only() {
+        let c = session_cookie("abc", 60, true);
+        assert!(c.starts_with("__Host-appframe_session=abc;"), "{c}");
+        assert!(c.contains("; Secure") && c.contains("; Path=/;"), "{c}");
+        assert!(!c.to_ascii_lowercase().contains("domain"), "{c}");
+        assert_eq!(session_cookie_name(true), SECURE_SESSION_COOKIE);
+    }
+
+    #[test]
+    fn under_http_the_cookie_keeps_its_plain_name_without_secure() {
+        let c = session_cookie("abc", 60, false);
+        assert!(c.starts_with("appframe_session=abc;"), "{c}");
+        assert!(!c.contains("Secure"), "{c}");
+        assert_eq!(session_cookie_name(false), SESSION_COOKIE);
     }
 }

@@ -220,6 +220,10 @@ pub struct ServerConfig {
     /// Memory the app-data list cache may use, in bytes.
     #[serde(default = "crate::quota::defaults::data_cache_bytes")]
     pub data_cache_bytes: u64,
+    /// Origins of host pages that may frame the host page and the app bundles served on
+    /// `apps_addr` (CSP `frame-ancestors`, beside the host page's own origin). Default: none.
+    #[serde(default)]
+    pub frame_ancestors: Vec<String>,
 }
 
 /// `[[publishers]]`.
@@ -388,6 +392,14 @@ pub fn is_origin(s: &str) -> bool {
             .is_none_or(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok())
 }
 
+/// An origin that can stand in a CSP source list as it is: [`is_origin`] and only host
+/// characters, so it cannot end the directive or add a source.
+pub fn is_csp_origin(s: &str) -> bool {
+    is_origin(s)
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b".-_:/[]".contains(&b))
+}
+
 /// The origin part of a URL (`http://h:p/x?y` → `http://h:p`).
 pub fn origin_of(url: &str) -> Option<String> {
     let scheme_end = url.find("://")? + 3;
@@ -467,6 +479,7 @@ impl Config {
                 member_action_rows: crate::quota::defaults::member_action_rows(),
                 member_action_bytes: crate::quota::defaults::member_action_bytes(),
                 data_cache_bytes: crate::quota::defaults::data_cache_bytes(),
+                frame_ancestors: vec![],
             },
             publishers: vec![],
             apps: vec![],
@@ -578,6 +591,16 @@ impl Config {
         format!("{}/api", self.server.public_url.trim_end_matches('/'))
     }
 
+    /// Whether the public URL is https (the session cookie is then Secure and `__Host-`).
+    pub fn https(&self) -> bool {
+        self.server.public_url.starts_with("https://")
+    }
+
+    /// The host session cookie's name for this deployment.
+    pub fn session_cookie_name(&self) -> &'static str {
+        crate::auth::session_cookie_name(self.https())
+    }
+
     /// What start-up says whenever dev login is on.
     pub fn dev_login_warning(&self) -> String {
         format!(
@@ -630,6 +653,11 @@ impl Config {
             return bad("server.max_body_bytes and max_file_bytes must be positive".into());
         }
         crate::quota::validate(s)?;
+        if let Some(o) = s.frame_ancestors.iter().find(|o| !is_csp_origin(o)) {
+            return bad(format!(
+                "server.frame_ancestors: {o:?} is not an origin such as https://lms.example.org"
+            ));
+        }
         if s.apps_dir.is_some() != s.apps_addr.is_some() {
             return bad("server.apps_dir and server.apps_addr go together".into());
         }
@@ -851,6 +879,10 @@ mod tests {
         assert!(!is_origin("http://127.0.0.1:8081/"));
         assert!(!is_origin("ftp://x"));
         assert!(!is_origin("http://x:port"));
+        assert!(is_csp_origin("https://lms.example.org:8443"));
+        assert!(is_csp_origin("http://[::1]:8080"));
+        assert!(!is_csp_origin("http://a;\tscript-src\t*:1"));
+        assert!(!is_csp_origin("http://a'b"));
         assert_eq!(
             origin_of("http://127.0.0.1:8081/counter/?a=b").as_deref(),
             Some("http://127.0.0.1:8081")

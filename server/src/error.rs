@@ -73,6 +73,10 @@ pub enum Error {
     /// Account not found (404 GERR005).
     #[error("member not found")]
     MemberNotFound,
+    /// A row addressed (`accountId`) to an account without a membership on the item (400
+    /// AFERR025). The same answer for an unknown account, so it reveals nothing about accounts.
+    #[error("accountId must be a member of the item")]
+    AccountNotMember,
     /// App data not found (404 GAERR004).
     #[error("app data not found")]
     AppDataNotFound,
@@ -220,6 +224,12 @@ impl Error {
             ),
             ItemNotFound => (StatusCode::NOT_FOUND, "ITEM_NOT_FOUND", "GERR002", None),
             MemberNotFound => (StatusCode::NOT_FOUND, "MEMBER_NOT_FOUND", "GERR005", None),
+            AccountNotMember => (
+                StatusCode::BAD_REQUEST,
+                "ACCOUNT_NOT_A_MEMBER",
+                "AFERR025",
+                APPS,
+            ),
             AppDataNotFound => (
                 StatusCode::NOT_FOUND,
                 "APP_DATA_NOT_FOUND",

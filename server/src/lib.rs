@@ -29,6 +29,7 @@ pub mod access;
 pub mod auth;
 pub mod cache;
 pub mod config;
+pub mod csp;
 mod error;
 pub mod extract;
 pub mod quota;
@@ -148,6 +149,18 @@ impl AppState {
             .unwrap_or(false)
     }
 
+    /// The registered publisher origins, sorted (the host page's `frame-src`).
+    pub fn publisher_origins(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .inner
+            .origins
+            .read()
+            .map(|o| o.iter().cloned().collect())
+            .unwrap_or_default();
+        v.sort();
+        v
+    }
+
     /// Reloads the publisher origins from the store.
     pub async fn refresh_origins(&self) -> Result<()> {
         let set: HashSet<String> = self
@@ -245,6 +258,7 @@ pub fn app(state: AppState) -> Router {
         router = router.fallback_service(spa_dir(dir));
     }
     router
+        .layer(axum::middleware::from_fn_with_state(state.clone(), csp::layer))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(
@@ -281,11 +295,12 @@ fn spa_dir(dir: &Path) -> ServeDir<ServeFile> {
 }
 
 /// Serves app bundles from a directory (the binary runs it on `apps_addr`, a second origin,
-/// as a CDN would). `/name` redirects to `/name/` so relative asset URLs resolve.
-pub fn static_apps_router(dir: &Path) -> Router {
-    Router::new()
-        .fallback_service(ServeDir::new(dir).append_index_html_on_directories(true))
-        .layer(TraceLayer::new_for_http())
+/// as a CDN would). `/name` redirects to `/name/` so relative asset URLs resolve. Only the host
+/// page and `frame_ancestors` may frame them ([`csp::apps`]).
+pub fn static_apps_router(dir: &Path, config: &Config) -> Router {
+    let router =
+        Router::new().fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
+    csp::apps_layer(router, config).layer(TraceLayer::new_for_http())
 }
 
 /// How long shutdown waits for websockets to send their close frames.

@@ -74,7 +74,8 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
         .server
         .apps_dir
         .clone()
-        .zip(cfg.server.apps_addr.clone());
+        .zip(cfg.server.apps_addr.clone())
+        .map(|(dir, addr)| (static_apps_router(&dir, &cfg), dir, addr));
     let addr = cfg.server.addr.clone();
     cfg.validate().map_err(|e| e.to_string())?;
     if cfg.server.dev {
@@ -93,7 +94,7 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
     );
     let (tx, rx) = tokio::sync::watch::channel(false);
     let apps_task = match apps {
-        Some((dir, apps_addr)) => {
+        Some((apps_router, dir, apps_addr)) => {
             let l = tokio::net::TcpListener::bind(&apps_addr)
                 .await
                 .map_err(|e| format!("cannot listen on {apps_addr}: {e}"))?;
@@ -103,7 +104,7 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
             );
             let mut rx = rx.clone();
             Some(tokio::spawn(async move {
-                axum::serve(l, static_apps_router(&dir))
+                axum::serve(l, apps_router)
                     .with_graceful_shutdown(async move {
                         let _ = rx.wait_for(|v| *v).await;
                     })

@@ -380,7 +380,8 @@ async fn host_routes_follow_the_session() {
         .send(
             req(Method::POST, "/api/logout")
                 .header(header::COOKIE, cookie.clone())
-                .body(Body::empty())
+                .header(header::CONTENT_TYPE, "application/json")
+                .body(Body::from("{}"))
                 .unwrap(),
         )
         .await;

@@ -9,6 +9,8 @@
 #[path = "api/action_quota.rs"]
 mod action_quota;
 mod common;
+#[path = "api/hardening.rs"]
+mod hardening;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/tokens.rs"]
@@ -341,7 +343,7 @@ api_tests! {
         let me = json_ok(c.get(t.url("/api/me")).send().await.unwrap()).await;
         assert_eq!(me["id"], BOB);
         assert_eq!(me["name"], "Bob");
-        let r = c.post(t.url("/api/logout")).send().await.unwrap();
+        let r = c.post(t.url("/api/logout")).json(&json!({})).send().await.unwrap();
         assert!(r.status().is_success(), "logout: {}", r.status());
         expect_error(c.get(t.url("/api/me")).send().await.unwrap(), 401, None).await;
     }

@@ -369,7 +369,7 @@ api_tests! {
         ws.subscribe("app-data", NOTES_ITEM).await;
         let mut other = connect(t, &token_auth(t.token_for(BOB, NOTES_ITEM).await)).await;
         other.subscribe("app-data", NOTES_ITEM).await;
-        let r = t.http.post(t.url("/api/logout")).header(header::COOKIE, &cookie).send().await.unwrap();
+        let r = t.http.post(t.url("/api/logout")).header(header::COOKIE, &cookie).json(&json!({})).send().await.unwrap();
         assert!(r.status().is_success(), "logout: {}", r.status());
         ws.closed_with("token-revoked", 4001).await;
         assert_eq!(try_connect(&t.base, &token_auth(token.clone())).await.err(), Some(401));
@@ -395,6 +395,20 @@ api_tests! {
         let mut host = connect(t, &cookie_auth(cookie)).await;
         host.subscribe("app-data", FOREIGN_ITEM).await;
         host.subscribe("app-data", NOTES_ITEM).await;
+    }
+
+    /// A publisher-origin cookie connection (the Graasp client's) gets no more than its member
+    /// may read: no item without a membership, no actions without admin.
+    async fn a_publisher_origin_cookie_connection_is_limited_to_what_its_member_reads(t) {
+        let dave = session_cookie(t, DAVE).await;
+        let mut ws = connect(t, &Auth { origin: Some(APP_ORIGIN.into()), ..cookie_auth(dave) }).await;
+        let r = ws.request("subscribe", "app-data", NOTES_ITEM).await;
+        assert_eq!(r["error"]["name"], "ACCESS_DENIED", "{r}");
+        let carol = session_cookie(t, CAROL).await;
+        let mut ws = connect(t, &Auth { origin: Some(APP_ORIGIN.into()), ..cookie_auth(carol) }).await;
+        ws.subscribe("app-data", COUNTER_ITEM).await;
+        let r = ws.request("subscribe", "app-actions", COUNTER_ITEM).await;
+        assert_eq!(r["error"]["name"], "ACCESS_DENIED", "{r}");
     }
 
     /// A token connection may only subscribe to the token's item.
@@ -643,7 +657,7 @@ api_tests! {
     async fn logging_out_closes_the_sessions_connections(t) {
         let cookie = session_cookie(t, BOB).await;
         let mut ws = connect(t, &cookie_auth(cookie.clone())).await;
-        let r = t.http.post(t.url("/api/logout")).header(header::COOKIE, &cookie).send().await.unwrap();
+        let r = t.http.post(t.url("/api/logout")).header(header::COOKIE, &cookie).json(&json!({})).send().await.unwrap();
         assert!(r.status().is_success(), "logout: {}", r.status());
         ws.closed_with("session-ended", 4001).await;
     }
@@ -911,6 +925,7 @@ mod postgres_only {
         let r = http
             .post(format!("{}/api/logout", a.base))
             .header(header::COOKIE, &cookie)
+            .json(&json!({}))
             .send()
             .await
             .unwrap();

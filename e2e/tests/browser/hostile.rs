@@ -1,5 +1,6 @@
 //! Hostile and broken surroundings: a foreign window talking to the host, an app frame sent to an
-//! unregistered origin, hosts that never answer or refuse, and apps opened alone.
+//! origin registered nowhere (the host page's CSP blocks it) or to another publisher's origin
+//! (the bridge refuses it), hosts that never answer or refuse, and apps opened alone.
 
 use crate::notes::{JS_NOTES_UI, STICKY_NOTES_UI};
 use appframe_e2e::{
@@ -102,8 +103,52 @@ fn count(log: &[appframe_e2e::host_page::LogLine], direction: &str, ty: &str) ->
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_app_frame_navigated_to_an_unregistered_origin_gets_no_context_and_no_token() {
-    run("hostile_unregistered_origin", async |stack, b| {
+async fn an_app_frame_navigated_to_an_origin_registered_nowhere_is_blocked_by_the_csp() {
+    run("hostile_unregistered_origin_csp", async |stack, b| {
+        open_app(b, stack, COUNTER, "builder", ALICE).await?;
+        b.top().await?;
+        let before = bridge_log(b).await?;
+        b.console().await?;
+        b.enter_app_frame().await?;
+        let rogue = stack.fixture("rogue-app.html", &[("itemId", &COUNTER.item.to_string())]);
+        // The app itself navigates away, as a compromised app could.
+        b.js("location.replace(arguments[0]);", vec![json!(rogue)])
+            .await?;
+        b.top().await?;
+        let blocked = b
+            .wait_until("the host page's CSP to block the frame", async |b| {
+                Ok(b.console()
+                    .await?
+                    .into_iter()
+                    .find(|l| l.contains("Content Security Policy") && l.contains(&stack.fixtures)))
+            })
+            .await?;
+        ensure!(blocked.contains("frame-src"), "blocked by {blocked}");
+        let log = bridge_log(b).await?;
+        ensure!(
+            count(&log, "out", "GET_CONTEXT_SUCCESS")
+                == count(&before, "out", "GET_CONTEXT_SUCCESS")
+                && count(&log, "out", "GET_AUTH_TOKEN_SUCCESS")
+                    == count(&before, "out", "GET_AUTH_TOKEN_SUCCESS"),
+            "the blocked page was answered: {log:?}"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+/// The bridge, not only the CSP, refuses a frame that left its app's origin: here for an origin
+/// the CSP allows because another publisher registered it (a host page without our CSP would
+/// allow any).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_app_frame_navigated_to_another_publishers_origin_gets_no_context_and_no_token() {
+    run("hostile_other_publisher_origin", async |stack, b| {
+        let other = appframe_server::store::Publisher {
+            name: "other-publisher".into(),
+            origins: vec![stack.fixtures.clone()],
+        };
+        stack.state.store().upsert_publisher(&other).await?;
+        stack.state.refresh_origins().await?;
         open_app(b, stack, COUNTER, "builder", ALICE).await?;
         b.top().await?;
         let before = bridge_log(b).await?;

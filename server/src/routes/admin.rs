@@ -4,7 +4,7 @@
 
 use crate::{
     AppState,
-    auth::{self, ApiKey, SESSION_COOKIE},
+    auth::{self, ApiKey},
     config::{AccountKind, is_origin, origin_of},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, read_body},
@@ -637,7 +637,7 @@ pub struct NewSession {
 #[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct SessionResponse {
-    /// Always `appframe_session`.
+    /// `appframe_session`, or `__Host-appframe_session` when `public_url` is https.
     pub cookie_name: String,
     /// Cookie value.
     pub value: String,
@@ -658,7 +658,7 @@ pub async fn create_session(
     }
     let (value, expires_at) = auth::create_session(&state, b.member_id).await?;
     Ok(Json(SessionResponse {
-        cookie_name: SESSION_COOKIE.into(),
+        cookie_name: state.config().session_cookie_name().into(),
         value,
         expires_at,
     }))

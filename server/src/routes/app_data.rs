@@ -6,7 +6,8 @@
 //!   `visibility=member` rows addressed to them **or created by them** (upstream forgets the
 //!   latter).
 //! - **post**: any member of the item (read is enough), and may address the row to another
-//!   account (`accountId`, or the legacy `memberId`).
+//!   member of the item (`accountId`, or the legacy `memberId`; anyone else: 400 `AFERR025`,
+//!   a check Graasp does not make).
 //! - **patch** and **delete**: the creator, the addressed account, or an admin of the item.
 //!   The docs say read and write are the same for apps, so `write` grants nothing more; other
 //!   callers get 403 `GAERR009`. File rows cannot be patched (403 `GAERR008`); deleting a file
@@ -255,7 +256,7 @@ async fn load_item_rows(
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::CreateAppData),
-    responses((status = 200, body = appframe_protocol::AppData), (status = 400, description = "Validation"), (status = 413, description = "Too large")),
+    responses((status = 200, body = appframe_protocol::AppData), (status = 400, description = "Validation; AFERR025 when `accountId` is not a member of the item"), (status = 413, description = "Too large")),
     security(("appToken" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -267,12 +268,7 @@ pub async fn create(
     let access = token.access(&state, item_id, true).await?;
     let me = access.account()?.clone();
     let account = match body.addressed() {
-        Some(id) if id.as_uuid() != me.id => state
-            .store()
-            .get_account(id.as_uuid())
-            .await?
-            .ok_or(Error::MemberNotFound)?
-            .member(),
+        Some(id) if id.as_uuid() != me.id => addressee(&state, item_id, id.as_uuid()).await?,
         _ => me.member(),
     };
     let at = now();
@@ -292,6 +288,21 @@ pub async fn create(
     let wire = to_wire(row);
     publish(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
+}
+
+/// The account a row is addressed to, which must hold a membership on the item (as the app
+/// context's `members` list shows them): otherwise any reader could push rows, and their
+/// quota use, onto any account of the server, and learn from the answer which ids exist.
+async fn addressee(state: &AppState, item_id: Uuid, id: Uuid) -> Result<appframe_protocol::Member> {
+    let store = state.store();
+    if store.permission(id, item_id).await?.is_none() {
+        return Err(Error::AccountNotMember);
+    }
+    Ok(store
+        .get_account(id)
+        .await?
+        .ok_or(Error::AccountNotMember)?
+        .member())
 }
 
 /// Loads a row of the item, or 404 (also for a row of another item).

@@ -13,12 +13,20 @@ use bytes::Bytes;
 use futures::{StreamExt, TryStreamExt, stream};
 use uuid::Uuid;
 
-/// A CSV field, quoted when needed (RFC 4180).
+/// A CSV field, quoted when needed (RFC 4180). A spreadsheet runs a cell that starts with
+/// `=`, `+`, `-`, `@`, tab or carriage return as a formula (which can fetch URLs or run
+/// commands), so such a cell gets a leading `'` (OWASP's CSV injection advice); the `'` shows
+/// as text and the value stays readable.
 pub fn csv_field(s: &str) -> String {
+    let s = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{s}")
+    } else {
+        s.to_owned()
+    };
     if s.contains([',', '"', '\n', '\r']) {
         format!("\"{}\"", s.replace('"', "\"\""))
     } else {
-        s.to_owned()
+        s
     }
 }
 
@@ -105,4 +113,32 @@ pub fn body(state: &AppState, item: Uuid, what: &str, csv: bool) -> Result<Body>
         tracing::error!(error = %e, "export stream failed");
     });
     Ok(Body::from_stream(lines))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::csv_field;
+
+    #[test]
+    fn formula_cells_are_neutralised_and_still_quoted() {
+        for (cell, out) in [
+            ("=1+2", "'=1+2"),
+            ("+1", "'+1"),
+            ("-1", "'-1"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1", "'\t=1"),
+            ("\r=1", "\"'\r=1\""),
+            (
+                "=HYPERLINK(\"http://x\",\"y\")",
+                "\"'=HYPERLINK(\"\"http://x\"\",\"\"y\"\")\"",
+            ),
+            ("=cmd|' /C calc'!A0", "'=cmd|' /C calc'!A0"),
+            ("a=1", "a=1"),
+            ("plain", "plain"),
+            ("a,b", "\"a,b\""),
+            ("", ""),
+        ] {
+            assert_eq!(csv_field(cell), out, "{cell:?}");
+        }
+    }
 }

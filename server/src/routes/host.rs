@@ -4,7 +4,7 @@
 
 use crate::{
     AppState,
-    auth::{self, SESSION_COOKIE, Session},
+    auth::{self, Session},
     error::{Error, Result},
     extract::{ApiJson, ApiPath},
     store::{ItemRecord, Publisher},
@@ -37,7 +37,7 @@ pub fn router(state: AppState) -> Router {
 }
 
 fn secure(state: &AppState) -> bool {
-    state.config().server.public_url.starts_with("https://")
+    state.config().https()
 }
 
 /// `POST /api/login {"memberId"}` (dev mode): sets the session cookie.
@@ -61,13 +61,25 @@ pub async fn login(
     Ok(res)
 }
 
-/// `POST /api/logout`: ends the session and clears the cookie.
-#[utoipa::path(post, path = "/api/logout", tag = "host", responses((status = 204, description = "Logged out")))]
+/// `POST /api/logout` with `Content-Type: application/json` and a JSON object body (`{}`):
+/// ends the session and clears the cookie. A cross-site form can post only form or plain-text
+/// bodies, and a cross-site `fetch` with JSON needs a CORS preflight, which host routes never
+/// grant; so only the host page can log its user out.
+#[utoipa::path(post, path = "/api/logout", tag = "host", request_body(content = Object, description = "`{}`", content_type = "application/json"),
+    responses((status = 204, description = "Logged out"), (status = 400, description = "The body is not a JSON object; the session is kept"), (status = 415, description = "Not `Content-Type: application/json`; the session is kept")))]
 pub async fn logout(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
+    proof: std::result::Result<ApiJson<serde_json::Map<String, serde_json::Value>>, Error>,
 ) -> Result<Response> {
-    if let Some(id) = auth::cookie(&headers, SESSION_COOKIE) {
+    proof.map_err(|e| match e {
+        Error::UnsupportedMediaType(_) => Error::UnsupportedMediaType(
+            "logout needs Content-Type: application/json and a JSON object body such as {}".into(),
+        ),
+        Error::BadRequest(m) => Error::BadRequest(format!("logout needs a JSON object body: {m}")),
+        e => e,
+    })?;
+    if let Some(id) = auth::cookie(&headers, state.config().session_cookie_name()) {
         state.store().delete_session(id).await?;
     }
     let mut res = StatusCode::NO_CONTENT.into_response();

@@ -147,7 +147,7 @@ pub(crate) fn json_array<'a>(elements: impl Iterator<Item = &'a [u8]>) -> bytes:
 /// A `200 application/json` response with a prepared body (as `axum::Json` would send it).
 pub(crate) fn json_response(body: bytes::Bytes) -> Response {
     let mut res = Response::new(axum::body::Body::from(body));
-    // Room for every header the layers add (content type and length, CORS, vary, request id)
+    // Room for every header the layers add (content type and length, CORS, vary, request id, CSP)
     // so the map is not rehashed while they are inserted.
     *res.headers_mut() = axum::http::HeaderMap::with_capacity(8);
     res.headers_mut().insert(

@@ -21,7 +21,7 @@ pub use hub::{Event, Hub};
 
 use crate::{
     AppState,
-    auth::{AppClaims, SESSION_COOKIE, check_not_revoked, check_token_origin, cookie},
+    auth::{AppClaims, check_not_revoked, check_token_origin, cookie},
     config::{Config, origin_of},
     error::{Error, Result},
     store::{Account, Store},
@@ -192,7 +192,8 @@ async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Principal
             )));
         }
     };
-    let session = cookie(headers, SESSION_COOKIE).ok_or(Error::NotAuthenticated)?;
+    let session =
+        cookie(headers, state.config().session_cookie_name()).ok_or(Error::NotAuthenticated)?;
     let account = state
         .store()
         .session_account(session, OffsetDateTime::now_utc())

@@ -48,7 +48,12 @@ async fn admin_mint(t: &TestServer, item: &str) -> reqwest::Response {
 }
 
 async fn logout(t: &TestServer, session: &Client) {
-    let r = session.post(t.url("/api/logout")).send().await.unwrap();
+    let r = session
+        .post(t.url("/api/logout"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
 }
 
