@@ -7,8 +7,12 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
+#[path = "api/fuzz.rs"]
+mod fuzz;
 #[path = "api/quota.rs"]
 mod quota;
+#[path = "../../protocol/tests/strategies/mod.rs"]
+mod strategies;
 
 use appframe_server::config::Config;
 use common::*;
