@@ -5,6 +5,7 @@
 //!
 //! The CI runs few cases per property; `cargo xtask fuzz` runs many (`APPFRAME_FUZZ_CASES`).
 
+#![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::panic, missing_docs)]
 
 mod strategies;

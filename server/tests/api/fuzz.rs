@@ -374,7 +374,7 @@ async fn answer(router: axum::Router, creds: &Creds, case: Case) -> Result<(), S
         let v: Value = serde_json::from_slice(&bytes)
             .map_err(|e| format!("{status}: not JSON ({e}): {text}"))?;
         for field in ["name", "code", "message"] {
-            if !v[field].as_str().is_some_and(|s| !s.is_empty()) {
+            if v[field].as_str().is_none_or(str::is_empty) {
                 return Err(format!("{status}: no {field}: {text}"));
             }
         }
