@@ -540,6 +540,25 @@ api_tests! {
             let e = expect_error(r, 400, None).await;
             assert!(e.message.contains("U+0000"), "{path}: {}", e.message);
         }
+        // In the name of an uploaded setting (a multipart field, not JSON; a 500 on Postgres).
+        let form = reqwest::multipart::Form::new().text("name", "a\0b").part(
+            "files",
+            reqwest::multipart::Part::bytes(b"x".to_vec())
+                .file_name("f.txt")
+                .mime_str("text/plain")
+                .unwrap(),
+        );
+        let r = app
+            .req(
+                reqwest::Method::POST,
+                &format!("/app-items/app-settings/upload?id={COUNTER_ITEM}"),
+            )
+            .multipart(form)
+            .send()
+            .await
+            .unwrap();
+        let e = expect_error(r, 400, None).await;
+        assert!(e.message.contains("U+0000"), "setting upload: {}", e.message);
         // An escaped backslash before `u0000` is text, and stays accepted.
         app.post_data(COUNTER_ITEM, json!({"type": "note", "data": {"t": "\\u0000"}}))
             .await;
