@@ -141,6 +141,8 @@ mod wire;
 
 #[cfg(all(test, target_arch = "wasm32"))]
 mod browser_tests;
+#[cfg(all(test, not(target_arch = "wasm32"), feature = "standalone"))]
+mod fuzz_tests;
 
 pub use app::{App, BlobUrl};
 pub use appframe_protocol::{

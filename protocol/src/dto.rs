@@ -237,13 +237,19 @@ pub fn validate_type(ty: &str) -> Result<(), ProtocolError> {
     Ok(())
 }
 
-/// Checks a setting name (1–500 characters).
+/// Checks a setting name (1–500 characters, no U+0000, which PostgreSQL cannot store).
 pub fn validate_setting_name(name: &str) -> Result<(), ProtocolError> {
     let n = name.chars().count();
     if n == 0 || n > SETTING_NAME_MAX_LEN {
         return Err(ProtocolError::Invalid {
             field: "name",
             reason: format!("must be 1–{SETTING_NAME_MAX_LEN} characters, got {n}"),
+        });
+    }
+    if name.contains('\0') {
+        return Err(ProtocolError::Invalid {
+            field: "name",
+            reason: "must not contain the character U+0000".into(),
         });
     }
     Ok(())

@@ -288,12 +288,24 @@ impl Message {
     }
 }
 
+/// A string is the message; an object gives its `code` and `message` each when it is a string
+/// (one field of another type must not cost the other); anything else is an empty reason.
 fn failure(v: Value) -> FailurePayload {
+    let text = |o: &serde_json::Map<String, Value>, k: &str| {
+        o.get(k)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
     match v {
         Value::String(message) => FailurePayload {
             code: String::new(),
             message,
         },
-        v => serde_json::from_value(v).unwrap_or_default(),
+        Value::Object(o) => FailurePayload {
+            code: text(&o, "code"),
+            message: text(&o, "message"),
+        },
+        _ => FailurePayload::default(),
     }
 }

@@ -18,6 +18,10 @@ pub fn parse(s: &str) -> Option<OffsetDateTime> {
     let mut norm = s.trim().replacen(' ', "T", 1);
     let tail_start = norm.rfind(['+', '-']).filter(|&i| i > 10)?;
     let tail = &norm[tail_start..];
+    // An offset is ASCII; the byte arithmetic below would split a multi-byte character.
+    if !tail.is_ascii() {
+        return None;
+    }
     if tail.len() == 3 {
         norm.push_str(":00");
     } else if tail.len() == 5 && !tail.contains(':') {
@@ -58,5 +62,14 @@ mod tests {
     fn garbage_is_rejected() {
         assert!(parse("yesterday").is_none());
         assert!(parse("").is_none());
+    }
+
+    /// Found by `fuzz_body_timestamps`: a multi-byte character in a Postgres-style offset made
+    /// the normalisation insert a `:` inside it, which panicked.
+    #[test]
+    fn a_multi_byte_character_in_the_offset_is_refused_not_a_panic() {
+        assert_eq!(parse("6917-08-05 07:28:28.005-\u{2028}0"), None);
+        assert_eq!(parse("2025-04-17 11:07:30+0\u{e9}1"), None);
+        assert_eq!(parse("2025-04-17 11:07:30+\u{1f600}"), None);
     }
 }

@@ -22,20 +22,21 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "support/process.rs"]
+mod process;
 #[path = "support/mod.rs"]
 mod support;
 
 use appframe_server::config::{Config, DEMO_TOML};
+use process::{mb, rss};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::{
-    path::PathBuf,
-    process::{Child, Command, Stdio},
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
-    time::{Duration, Instant},
+    time::Duration,
 };
 use support::{app_token, login};
 
@@ -87,33 +88,6 @@ fn config(dir: &std::path::Path, addr: &str) -> Config {
     c
 }
 
-fn server_bin() -> PathBuf {
-    if let Ok(p) = std::env::var("APPFRAME_SERVER_BIN") {
-        return p.into();
-    }
-    let exe = std::env::current_exe().expect("current exe");
-    let dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    dir.join("appframe-server")
-}
-
-/// `(VmRSS, VmHWM)` of a process in bytes.
-fn rss(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<u64>().ok())
-            .map_or(0, |kb| kb * 1024)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn mb(b: u64) -> f64 {
-    b as f64 / 1e6
-}
-
 /// Samples VmRSS every 10 ms while a phase runs; the largest sample.
 struct Sampler {
     stop: Arc<AtomicBool>,
@@ -150,15 +124,6 @@ struct Phase {
     note: String,
 }
 
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -167,39 +132,9 @@ async fn main() {
         l.local_addr().expect("addr").to_string()
     };
     let cfg = config(dir.path(), &addr);
-    let cfg_path = dir.path().join("appframe.toml");
-    std::fs::write(&cfg_path, toml::to_string(&cfg).expect("toml")).expect("write config");
-    let bin = server_bin();
-    assert!(
-        bin.exists(),
-        "{} is missing: run `cargo build --release -p appframe-server --bin appframe-server` (cargo xtask bench memory does)",
-        bin.display()
-    );
-    let child = Command::new(&bin)
-        .args(["serve", "--config"])
-        .arg(&cfg_path)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("start the server");
-    let server = Server(child);
-    let pid = server.0.id();
+    let server = process::start(&cfg, dir.path()).await;
+    let pid = server.pid();
     let api = format!("http://{addr}/api");
-    let probe = reqwest::Client::new();
-    let t0 = Instant::now();
-    while probe
-        .get(format!("{api}/app-items/list"))
-        .send()
-        .await
-        .is_err()
-    {
-        assert!(
-            t0.elapsed() < Duration::from_secs(30),
-            "the server does not answer"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let s = &cfg.server;
     eprintln!(
         "server pid {pid}; quotas: item {} rows / {} MiB, member {} rows / {} MiB; list cache {} MiB",

@@ -365,6 +365,43 @@ fn line_col(s: &str, offset: usize) -> (usize, usize) {
     (line, column)
 }
 
+/// The dotted key (`server.token_ttl_secs`, `apps.url`) of the line that holds `offset`: a
+/// `key = value` line under the last table header above it, or a table header itself.
+fn key_at(s: &str, offset: usize) -> Option<String> {
+    let before = s.get(..offset.min(s.len()))?;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let line = s.get(line_start..)?.lines().next()?;
+    let header = |h: &str| {
+        h.trim_start_matches('[')
+            .split(']')
+            .next()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .map(str::to_owned)
+    };
+    if line.trim_start().starts_with('[') {
+        return header(line.trim());
+    }
+    let (key, _) = line.split_once('=')?;
+    let key = key.trim().trim_matches(['"', '\'']);
+    if key.starts_with('#') {
+        return None;
+    }
+    let table = s
+        .get(..line_start)?
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .and_then(header);
+    match (table, key) {
+        (Some(t), "") => Some(t),
+        (Some(t), k) => Some(format!("{t}.{k}")),
+        (None, "") => None,
+        (None, k) => Some(k.to_owned()),
+    }
+}
+
 /// Whether a listen address (`host:port`) only accepts connections from this machine: a
 /// loopback IP or `localhost`. Anything else (`0.0.0.0`, a LAN address, a host name) may be
 /// reachable from the network.
@@ -415,10 +452,23 @@ impl Config {
         toml::from_str::<Config>(s).map_err(|e| match e.span() {
             Some(span) => {
                 let (line, column) = line_col(s, span.start);
+                let mut message = e.message().to_owned();
+                // toml says nothing for some characters (a control character in a comment).
+                if message.trim().is_empty() {
+                    message = match s.get(span.start..).and_then(|r| r.chars().next()) {
+                        Some(c) => format!("unexpected character {c:?}"),
+                        None => "unexpected end of the file".to_owned(),
+                    };
+                }
+                // A value of the wrong type is reported as "invalid type: ..., expected u64":
+                // say which key, or the operator has to count columns.
+                if let Some(key) = key_at(s, span.start) {
+                    message.push_str(&format!(" (at `{key}`)"));
+                }
                 ConfigError::Parse {
                     line,
                     column,
-                    message: e.message().to_owned(),
+                    message,
                 }
             }
             None => ConfigError::ParseNoPos(e.message().to_owned()),
@@ -785,6 +835,27 @@ mod tests {
         assert_eq!(c.server.max_body_bytes, 1024 * 1024);
         assert_eq!(c.api_host(), "http://127.0.0.1:8080/api");
         assert_eq!(Config::demo(), c);
+    }
+
+    /// Found by `fuzz_config_text`: toml gives no message for a control character in a
+    /// comment, so the error said only where.
+    #[test]
+    fn a_control_character_in_a_comment_is_named() {
+        let e = Config::from_toml_str("# ok\n#\0 comment\n").unwrap_err();
+        assert!(matches!(&e, ConfigError::Parse { line: 2, .. }), "{e:?}");
+        assert!(e.to_string().contains("unexpected character '\\0'"), "{e}");
+    }
+
+    /// Found by `fuzz_config_mutated_key_is_named`: a value of the wrong type named only its
+    /// position and the expected type, not the key.
+    #[test]
+    fn a_value_of_the_wrong_type_names_its_key() {
+        let text = DEMO_TOML.replace("dev = true", "dev = true\ntoken_ttl_secs = \"soon\"");
+        let e = Config::from_toml_str(&text).unwrap_err().to_string();
+        assert!(e.contains("`server.token_ttl_secs`"), "{e}");
+        let text = DEMO_TOML.replace("permission = \"read\"", "permission = 3");
+        let e = Config::from_toml_str(&text).unwrap_err().to_string();
+        assert!(e.contains("`memberships.permission`"), "{e}");
     }
 
     #[test]

@@ -58,10 +58,32 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
             return Err(Error::BadRequest("body must be a JSON object".into()));
         }
+        if has_nul_escape(&bytes) {
+            return Err(Error::BadRequest(
+                "body: strings may not contain the character U+0000 (\\u0000)".into(),
+            ));
+        }
         serde_json::from_slice(&bytes)
             .map(ApiJson)
             .map_err(|e| Error::BadRequest(format!("body: {e}")))
     }
+}
+
+/// Whether a JSON text holds the escape `\u0000` (U+0000 in a string or key). PostgreSQL can
+/// store U+0000 neither in `jsonb` nor in `text`, so such a body would be a 500 there and
+/// stored on SQLite; it is refused on both. Outside strings JSON has no backslashes, so an
+/// escape is a `\u0000` after an even number of other backslashes (`\\u0000` is a backslash
+/// and the text `u0000`).
+fn has_nul_escape(json: &[u8]) -> bool {
+    json.windows(6).enumerate().any(|(i, w)| {
+        w == b"\\u0000" && json[..i].iter().rev().take_while(|&&b| b == b'\\').count() % 2 == 0
+    })
+}
+
+/// Whether a URI path or query holds `%00`, which decodes to U+0000: PostgreSQL cannot take it
+/// in a `text` parameter (a 500), so it is refused before any handler runs.
+fn has_nul(uri_part: &str) -> bool {
+    uri_part.contains("%00")
 }
 
 /// Path parameters, 400 on a malformed value (e.g. a non-UUID id).
@@ -71,6 +93,11 @@ pub struct ApiPath<T>(pub T);
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath<T> {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        if has_nul(parts.uri.path()) {
+            return Err(Error::BadRequest(
+                "params: may not contain the character U+0000 (%00)".into(),
+            ));
+        }
         axum::extract::Path::<T>::from_request_parts(parts, state)
             .await
             .map(|p| ApiPath(p.0))
@@ -85,6 +112,11 @@ pub struct ApiQuery<T>(pub T);
 impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self> {
+        if parts.uri.query().is_some_and(has_nul) {
+            return Err(Error::BadRequest(
+                "querystring: may not contain the character U+0000 (%00)".into(),
+            ));
+        }
         axum::extract::Query::<T>::from_request_parts(parts, state)
             .await
             .map(|q| ApiQuery(q.0))
@@ -197,6 +229,16 @@ pub fn next_link(public_url: &str, uri: &Uri, at: OffsetDateTime, id: Uuid) -> O
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_real_nul_escape_is_found() {
+        assert!(has_nul_escape(br#"{"data":{"t":"\u0000"}}"#));
+        assert!(has_nul_escape(br#"{"\u0000":1}"#));
+        assert!(has_nul_escape(br#"{"t":"a\\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"t":"\\u0000"}"#));
+        assert!(!has_nul_escape(br#"{"t":"\u00001"}"#[..10].as_ref()));
+        assert!(!has_nul_escape(br#"{"t":"u0000 \u0001"}"#));
+    }
 
     #[test]
     fn a_cursor_round_trips_and_garbage_is_a_400() {

@@ -9,10 +9,14 @@
 #[path = "api/action_quota.rs"]
 mod action_quota;
 mod common;
+#[path = "api/fuzz.rs"]
+mod fuzz;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/quota.rs"]
 mod quota;
+#[path = "../../protocol/tests/strategies/mod.rs"]
+mod strategies;
 #[path = "api/tokens.rs"]
 mod tokens;
 

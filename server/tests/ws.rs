@@ -8,6 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
+#[path = "ws/fuzz.rs"]
+mod fuzz;
+#[path = "../../protocol/tests/strategies/mod.rs"]
+mod strategies;
 
 use common::*;
 use futures::{SinkExt, StreamExt};

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [server|ws|memory|browser|size|all]`: measurements, not timed tests. Each prints
+//! `cargo xtask bench [server|ws|memory|soak|browser|size|all]`: measurements, not timed tests. Each prints
 //! its own table.
 
 use anyhow::{Result, bail};
@@ -8,23 +8,31 @@ use crate::build::{self, Built};
 use crate::cmd;
 use crate::project::{
     BROWSER_BENCH, MEMORY_BENCH, SERVER_BENCH, SERVER_BIN, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES,
-    WS_BENCH,
+    SOAK_BENCH, WS_BENCH,
 };
 use crate::setup;
 use crate::size::{self, Sizes};
 use crate::workspace::{Package, Workspace};
 
 /// Runs the chosen benchmark(s).
-pub fn bench(ws: &mut Workspace, what: BenchWhat, bundle: Option<&str>) -> Result<()> {
+pub fn bench(
+    ws: &mut Workspace,
+    what: BenchWhat,
+    bundle: Option<&str>,
+    secs: Option<u64>,
+) -> Result<()> {
     let all = what == BenchWhat::All;
     if all || what == BenchWhat::Server {
         bench_server(ws)?;
     }
     if all || what == BenchWhat::Ws {
-        run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[])?;
+        run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[], &[])?;
     }
     if all || what == BenchWhat::Memory {
         bench_memory(ws)?;
+    }
+    if all || what == BenchWhat::Soak {
+        bench_soak(ws, secs)?;
     }
     if all || what == BenchWhat::Size {
         bench_size(ws, bundle)?;
@@ -52,6 +60,7 @@ fn run_bench_program(
     (dir, name): (&str, &str),
     what: &str,
     extra_env: &[(&str, String)],
+    args: &[String],
 ) -> Result<()> {
     let Some(pkg) = ws.package(dir, false, what)? else {
         return Ok(());
@@ -65,6 +74,9 @@ fn run_bench_program(
     };
     let mut cargo = ws.cargo();
     cargo.args(["run", "--locked", "--release", "-p", &pkg.name, flag, name]);
+    if !args.is_empty() {
+        cargo.arg("--").args(args);
+    }
     for (k, v) in extra_env {
         cargo.env(k, v);
     }
@@ -72,15 +84,15 @@ fn run_bench_program(
 }
 
 fn bench_server(ws: &mut Workspace) -> Result<()> {
-    run_bench_program(ws, SERVER_BENCH, "the server benchmark", &[])
+    run_bench_program(ws, SERVER_BENCH, "the server benchmark", &[], &[])
 }
 
-/// Builds the release server binary, then runs the memory example, which starts that binary as
-/// its own process (so the RSS it reads is the server's alone).
-fn bench_memory(ws: &mut Workspace) -> Result<()> {
+/// Builds the release server binary that the memory and soak examples start as their own
+/// process (so the RSS they read is the server's alone).
+fn build_server_bin(ws: &Workspace, what: &str) -> Result<bool> {
     let (dir, bin) = SERVER_BIN;
-    let Some(pkg) = ws.package(dir, false, "the memory benchmark")? else {
-        return Ok(());
+    let Some(pkg) = ws.package(dir, false, what)? else {
+        return Ok(false);
     };
     let mut cargo = ws.cargo();
     cargo.args([
@@ -93,7 +105,26 @@ fn bench_memory(ws: &mut Workspace) -> Result<()> {
         bin,
     ]);
     cmd::run(&mut cargo)?;
-    run_bench_program(ws, MEMORY_BENCH, "the memory benchmark", &[])
+    Ok(true)
+}
+
+fn bench_memory(ws: &mut Workspace) -> Result<()> {
+    if !build_server_bin(ws, "the memory benchmark")? {
+        return Ok(());
+    }
+    run_bench_program(ws, MEMORY_BENCH, "the memory benchmark", &[], &[])
+}
+
+/// The soak example fails (non-zero) on any error, missing event or growing RSS.
+fn bench_soak(ws: &mut Workspace, secs: Option<u64>) -> Result<()> {
+    if !build_server_bin(ws, "the soak benchmark")? {
+        return Ok(());
+    }
+    let args = match secs {
+        Some(s) => vec!["--secs".to_owned(), s.to_string()],
+        None => Vec::new(),
+    };
+    run_bench_program(ws, SOAK_BENCH, "the soak benchmark", &[], &args)
 }
 
 fn bench_browser(ws: &mut Workspace) -> Result<()> {
@@ -106,7 +137,7 @@ fn bench_browser(ws: &mut Workspace) -> Result<()> {
     if let Some(driver) = &tools.chromedriver {
         env.push(("CHROMEDRIVER", driver.to_string_lossy().into_owned()));
     }
-    run_bench_program(ws, BROWSER_BENCH, "the browser benchmark", &env)
+    run_bench_program(ws, BROWSER_BENCH, "the browser benchmark", &env, &[])
 }
 
 /// The size probe among measured bundles, if it was built.

@@ -124,6 +124,16 @@ pub fn parse_test_result(line: &str) -> Option<TestCounts> {
 /// Runs `cargo test`-like command, echoing its stdout line by line (so CI logs keep cargo's
 /// normal result lines) while adding up its `test result:` lines.
 pub fn run_tests(cmd: &mut Command) -> Result<TestCounts> {
+    let (total, success) = run_tests_counting(cmd)?;
+    if !success {
+        bail!("`{}` failed", describe(cmd));
+    }
+    Ok(total)
+}
+
+/// [`run_tests`] that reports a failing run as `false` beside the counts it printed, instead of
+/// an error (`cargo xtask fuzz` goes on with the other targets and tabulates the failures).
+pub fn run_tests_counting(cmd: &mut Command) -> Result<(TestCounts, bool)> {
     use std::io::BufRead;
     let line = describe(cmd);
     eprintln!("$ {line}");
@@ -146,10 +156,7 @@ pub fn run_tests(cmd: &mut Command) -> Result<TestCounts> {
     let status = child
         .wait()
         .with_context(|| format!("waiting for `{line}`"))?;
-    if !status.success() {
-        bail!("`{line}` failed ({status})");
-    }
-    Ok(total)
+    Ok((total, status.success()))
 }
 
 /// Runs a command quietly and returns its trimmed stdout, or `None` if it cannot start or fails.

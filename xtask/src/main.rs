@@ -8,6 +8,7 @@ mod bench;
 mod build;
 mod check;
 mod cmd;
+mod fuzz;
 mod lockfile;
 mod minify;
 mod project;
@@ -81,6 +82,19 @@ enum Command {
         /// `probe` for the SDK size probe alone, a quick loop while cutting size).
         #[arg(long)]
         bundle: Option<String>,
+        /// `soak` only: how long the load runs (default 60 s; a few seconds is a smoke check).
+        #[arg(long, value_name = "S")]
+        secs: Option<u64>,
+    },
+    /// The long run of the property tests (proptest) that CI runs with few cases: the
+    /// postMessage decoder, REST bodies and routes, websocket messages, the config parser.
+    Fuzz {
+        /// Cases per property per round.
+        #[arg(long, default_value_t = 4096, value_name = "N")]
+        cases: u32,
+        /// Repeat rounds (fresh random inputs each) until this many seconds have passed.
+        #[arg(long, value_name = "S")]
+        secs: Option<u64>,
     },
     /// `cargo fmt --check` and `cargo clippy -D warnings` on every crate (native and wasm).
     Check,
@@ -96,6 +110,9 @@ enum BenchWhat {
     /// Server RSS under hostile reads: an item filled to quota with 1 MB rows, 4 viewers
     /// (the server's `memory` example, driving the release server binary).
     Memory,
+    /// 60 s of mixed reads and writes on 64 connections plus 16 websocket subscribers against
+    /// the release server binary: errors, latency, events, and whether RSS stays flat.
+    Soak,
     /// Browser handshake timings (the e2e crate's `bench` binary).
     Browser,
     /// Gzip sizes of the SDK size probe and every bundle.
@@ -133,7 +150,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let plan = suites::Plan::new(&only, repeat)?;
             suites::test(&mut ws, &plan)
         }
-        Command::Bench { what, bundle } => bench::bench(&mut ws, what, bundle.as_deref()),
+        Command::Bench { what, bundle, secs } => {
+            bench::bench(&mut ws, what, bundle.as_deref(), secs)
+        }
+        Command::Fuzz { cases, secs } => fuzz::fuzz(&ws, cases, secs),
         Command::Check => check::check(&ws),
     }
 }

@@ -294,6 +294,9 @@ pub const WS_BENCH: (&str, &str) = ("server", "ws_bench");
 /// Where the memory benchmark lives: crate folder and example name.
 pub const MEMORY_BENCH: (&str, &str) = ("server", "memory");
 
+/// Where the soak benchmark lives: crate folder and example name.
+pub const SOAK_BENCH: (&str, &str) = ("server", "soak");
+
 /// The server binary the memory benchmark runs as its own process: crate folder and bin name.
 pub const SERVER_BIN: (&str, &str) = ("server", "appframe-server");
 

@@ -158,6 +158,12 @@ async fn read_fields(
             None => {
                 if field.name() == Some("name") {
                     let v = field.text().await.map_err(multipart_err)?;
+                    // PostgreSQL cannot store U+0000 in text (a 500 there, stored on SQLite).
+                    if v.contains('\0') {
+                        return Err(Error::BadRequest(
+                            "multipart: name must not contain the character U+0000".into(),
+                        ));
+                    }
                     name = Some(v.chars().take(500).collect());
                 }
             }

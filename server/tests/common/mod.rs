@@ -204,6 +204,9 @@ pub struct TestServer {
     pub backend: &'static str,
     /// A client without cookies or credentials.
     pub http: Client,
+    /// The running server's state: `appframe_server::app(state)` is a router on the same
+    /// store, for in-process requests (`tower::ServiceExt::oneshot`, no socket).
+    pub state: appframe_server::AppState,
     shutdown: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<()>>,
     // Order matters: the server stops (field above) before its data dir and database go.
@@ -236,13 +239,14 @@ impl TestServer {
             }
         };
         tweak(&mut config);
-        let (task, tx) = launch(listener, &config, name).await;
+        let (task, tx, state) = launch(listener, &config, name).await;
         TestServer {
             api: format!("{base}/api"),
             base,
             config,
             backend: name,
             http: plain_client(),
+            state,
             shutdown: Some(tx),
             task: Some(task),
             _pg: pg,
@@ -264,7 +268,8 @@ impl TestServer {
         config.server.addr = addr.to_string();
         config.server.public_url = base.clone();
         change(&mut config);
-        let (task, tx) = launch(listener, &config, self.backend).await;
+        let (task, tx, state) = launch(listener, &config, self.backend).await;
+        self.state = state;
         self.api = format!("{base}/api");
         self.base = base;
         self.config = config;
@@ -309,17 +314,22 @@ async fn launch(
     listener: tokio::net::TcpListener,
     config: &Config,
     name: &str,
-) -> (tokio::task::JoinHandle<()>, oneshot::Sender<()>) {
+) -> (
+    tokio::task::JoinHandle<()>,
+    oneshot::Sender<()>,
+    appframe_server::AppState,
+) {
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
     let state = appframe_server::build_state(config.clone())
         .await
         .unwrap_or_else(|e| panic!("build_state on {name}: {e}"));
+    let served = state.clone();
     let (tx, rx) = oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         let shutdown = async move {
             let _ = rx.await;
         };
-        if let Err(e) = appframe_server::serve(listener, state, shutdown).await {
+        if let Err(e) = appframe_server::serve(listener, served, shutdown).await {
             eprintln!("server stopped with error: {e}");
         }
     });
@@ -342,7 +352,7 @@ async fn launch(
             Err(_) => tokio::time::sleep(std::time::Duration::from_millis(10)).await,
         }
     }
-    (task, tx)
+    (task, tx, state)
 }
 
 impl TestServer {
