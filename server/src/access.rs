@@ -5,7 +5,7 @@
 
 use crate::{
     AppState,
-    auth::AppClaims,
+    auth::{AppClaims, AppToken},
     error::{Error, Result},
     store::{Account, ItemRecord},
 };
@@ -118,6 +118,50 @@ impl Access {
     /// Whether the caller is an admin of the item.
     pub fn is_admin(&self) -> bool {
         self.permission == Some(Permission::Admin)
+    }
+}
+
+impl AppToken {
+    /// The item id the token is bound to.
+    pub fn item_id(&self) -> Uuid {
+        self.0.sub.item_id
+    }
+
+    /// Checks the token against the URL's item (401 GAERR003 on mismatch), loads the account
+    /// (strict: it must exist) and the item, refuses a revoked token (401 AFERR020: its
+    /// session ended, the app key changed or its origin was removed), and requires a
+    /// membership (403 GERR016).
+    ///
+    /// The answer is shared (`Arc`): with the SQLite store it comes from the permission cache,
+    /// and most requests only read it.
+    pub async fn access(
+        &self,
+        state: &AppState,
+        url_item: Uuid,
+        strict: bool,
+    ) -> Result<Arc<Access>> {
+        let sub = &self.0.sub;
+        if sub.item_id != url_item {
+            return Err(Error::TokenItemMismatch);
+        }
+        if strict && sub.account_id.is_none() {
+            return Err(Error::InvalidToken("this route needs an account".into()));
+        }
+        let access = load_access(state, url_item, &self.0).await?;
+        if sub.account_id.is_some() && access.account.is_none() {
+            return Err(Error::InvalidToken(
+                "the token's account no longer exists".into(),
+            ));
+        }
+        if let Some(why) = access.revoked(&self.0) {
+            return Err(Error::TokenRevoked(why.into()));
+        }
+        // Anonymous tokens are only minted for items the viewer may read; there are no public
+        // items yet, so they carry no permission. A member needs a membership.
+        if access.account.is_some() && access.permission.is_none() {
+            return Err(Error::CannotAccess);
+        }
+        Ok(access)
     }
 }
 

@@ -22,11 +22,7 @@ use std::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Name of the host session cookie under http.
-pub const SESSION_COOKIE: &str = "appframe_session";
-/// Its name under https. Browsers accept a `__Host-` cookie only when it is Secure, has
-/// `Path=/` and no `Domain`, so a sibling subdomain or a plain-http page cannot set or shadow it.
-pub const SECURE_SESSION_COOKIE: &str = "__Host-appframe_session";
+pub use crate::config::{SECURE_SESSION_COOKIE, SESSION_COOKIE, session_cookie_name};
 /// Lifetime of a host session.
 pub const SESSION_TTL: time::Duration = time::Duration::days(7);
 /// Audience of signed file URLs, so a file token is never accepted as an app token.
@@ -288,16 +284,6 @@ pub fn new_session_id() -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// The session cookie's name: [`SECURE_SESSION_COOKIE`] when `secure` (the public URL is
-/// https), else [`SESSION_COOKIE`]. The one name set is the only one read.
-pub fn session_cookie_name(secure: bool) -> &'static str {
-    if secure {
-        SECURE_SESSION_COOKIE
-    } else {
-        SESSION_COOKIE
-    }
-}
-
 /// The `Set-Cookie` value for a session (`__Host-` and Secure when the public URL is https).
 pub fn session_cookie(id: &str, max_age_secs: i64, secure: bool) -> String {
     format!(
@@ -412,53 +398,6 @@ impl FromRequestParts<AppState> for AppToken {
         let claims = state.jwt().verify_cached(token.trim())?;
         check_token_origin(&parts.headers, &claims)?;
         Ok(AppToken(claims))
-    }
-}
-
-use crate::access::load_access;
-pub use crate::access::{Access, check_not_revoked};
-
-impl AppToken {
-    /// The item id the token is bound to.
-    pub fn item_id(&self) -> Uuid {
-        self.0.sub.item_id
-    }
-
-    /// Checks the token against the URL's item (401 GAERR003 on mismatch), loads the account
-    /// (strict: it must exist) and the item, refuses a revoked token (401 AFERR020: its
-    /// session ended, the app key changed or its origin was removed), and requires a
-    /// membership (403 GERR016).
-    ///
-    /// The answer is shared (`Arc`): with the SQLite store it comes from the permission cache,
-    /// and most requests only read it.
-    pub async fn access(
-        &self,
-        state: &AppState,
-        url_item: Uuid,
-        strict: bool,
-    ) -> Result<Arc<Access>> {
-        let sub = &self.0.sub;
-        if sub.item_id != url_item {
-            return Err(Error::TokenItemMismatch);
-        }
-        if strict && sub.account_id.is_none() {
-            return Err(Error::InvalidToken("this route needs an account".into()));
-        }
-        let access = load_access(state, url_item, &self.0).await?;
-        if sub.account_id.is_some() && access.account.is_none() {
-            return Err(Error::InvalidToken(
-                "the token's account no longer exists".into(),
-            ));
-        }
-        if let Some(why) = access.revoked(&self.0) {
-            return Err(Error::TokenRevoked(why.into()));
-        }
-        // Anonymous tokens are only minted for items the viewer may read; there are no public
-        // items yet, so they carry no permission. A member needs a membership.
-        if access.account.is_some() && access.permission.is_none() {
-            return Err(Error::CannotAccess);
-        }
-        Ok(access)
     }
 }
 

@@ -8,7 +8,7 @@
 //! share the database, nothing is cached.
 
 use crate::{
-    auth::Access,
+    access::Access,
     store::{Stamps, from_micros},
 };
 use appframe_protocol::Visibility;

@@ -1,6 +1,7 @@
 //! `appframe.toml`: the server settings plus the registry (publishers, apps, members, items,
 //! memberships, API keys) that is upserted into the store at every start.
 
+use crate::quota::Limits;
 use appframe_protocol::Permission;
 use serde::{Deserialize, Serialize};
 use std::{
@@ -648,7 +649,7 @@ impl Config {
 
     /// The host session cookie's name for this deployment.
     pub fn session_cookie_name(&self) -> &'static str {
-        crate::auth::session_cookie_name(self.https())
+        session_cookie_name(self.https())
     }
 
     /// What start-up says whenever dev login is on.
@@ -702,7 +703,7 @@ impl Config {
         if s.max_body_bytes == 0 || s.max_file_bytes == 0 {
             return bad("server.max_body_bytes and max_file_bytes must be positive".into());
         }
-        crate::quota::validate(s)?;
+        validate_quotas(s)?;
         if let Some(o) = s.frame_ancestors.iter().find(|o| !is_csp_origin(o)) {
             return bad(format!(
                 "server.frame_ancestors: {o:?} is not an origin such as https://lms.example.org"
@@ -800,6 +801,85 @@ impl Config {
         }
         Ok(())
     }
+}
+
+/// Name of the host session cookie under http.
+pub const SESSION_COOKIE: &str = "appframe_session";
+/// Its name under https. Browsers accept a `__Host-` cookie only when it is Secure, has
+/// `Path=/` and no `Domain`, so a sibling subdomain or a plain-http page cannot set or shadow it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-appframe_session";
+
+/// The session cookie's name: [`SECURE_SESSION_COOKIE`] when `secure` (the public URL is
+/// https), else [`SESSION_COOKIE`]. The one name set is the only one read.
+pub fn session_cookie_name(secure: bool) -> &'static str {
+    if secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+impl ServerConfig {
+    /// The quotas as the store checks them (signed: SQL sums are signed).
+    pub fn limits(&self) -> Limits {
+        let s = self;
+        Limits {
+            item_data_rows: signed(s.item_data_rows),
+            item_data_bytes: signed(s.item_data_bytes),
+            member_data_rows: signed(s.member_data_rows),
+            member_data_bytes: signed(s.member_data_bytes),
+            item_files: signed(s.item_files),
+            item_file_bytes: signed(s.item_file_bytes),
+            member_files: signed(s.member_files),
+            member_file_bytes: signed(s.member_file_bytes),
+            item_action_rows: signed(s.item_action_rows),
+            item_action_bytes: signed(s.item_action_bytes),
+            member_action_rows: signed(s.member_action_rows),
+            member_action_bytes: signed(s.member_action_bytes),
+        }
+    }
+}
+
+fn signed(v: u64) -> i64 {
+    i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Checks the quota keys of `[server]`: every quota positive, and an item never holding more
+/// rows than one unpaged list returns (the Graasp client cannot page, so an unpaged GET must
+/// always return everything).
+fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
+    let all = [
+        ("item_data_rows", s.item_data_rows),
+        ("item_data_bytes", s.item_data_bytes),
+        ("member_data_rows", s.member_data_rows),
+        ("member_data_bytes", s.member_data_bytes),
+        ("item_files", s.item_files),
+        ("item_file_bytes", s.item_file_bytes),
+        ("member_files", s.member_files),
+        ("member_file_bytes", s.member_file_bytes),
+        ("item_action_rows", s.item_action_rows),
+        ("item_action_bytes", s.item_action_bytes),
+        ("member_action_rows", s.member_action_rows),
+        ("member_action_bytes", s.member_action_bytes),
+    ];
+    if let Some((name, _)) = all.iter().find(|(_, v)| *v == 0) {
+        return Err(ConfigError::Invalid(format!(
+            "server.{name} must be at least 1"
+        )));
+    }
+    let unpaged = u64::try_from(crate::quota::MAX_UNPAGED).unwrap_or(u64::MAX);
+    for (name, rows) in [
+        ("item_data_rows", s.item_data_rows),
+        ("item_action_rows", s.item_action_rows),
+    ] {
+        if rows > unpaged {
+            return Err(ConfigError::Invalid(format!(
+                "server.{name} ({rows}) must not exceed {unpaged}, the rows one unpaged list \
+                 returns: Graasp clients cannot page, so an item must always fit in one list"
+            )));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -957,6 +1037,26 @@ mod tests {
         assert_eq!(
             origin_of("http://127.0.0.1:8081/counter/?a=b").as_deref(),
             Some("http://127.0.0.1:8081")
+        );
+    }
+    #[test]
+    fn a_config_whose_item_row_quota_exceeds_one_unpaged_list_is_refused_at_load() {
+        let mut c = Config::demo();
+        c.validate().unwrap();
+        c.server.item_data_rows = u64::try_from(crate::quota::MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_data_rows"), "{e}");
+        c.server.item_data_rows = 10;
+        c.server.item_action_rows = u64::try_from(crate::quota::MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_action_rows"), "{e}");
+        c.server.item_action_rows = 10;
+        c.server.member_file_bytes = 0;
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("member_file_bytes")
         );
     }
 }

@@ -124,9 +124,7 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiQuer
     }
 }
 
-/// Rows returned when a list route is called without `limit` (Graasp clients expect
-/// everything; beyond this a `Link: rel="next"` header points at the rest).
-pub const MAX_UNPAGED: i64 = 10_000;
+pub use crate::quota::MAX_UNPAGED;
 /// Largest `limit` accepted.
 pub const MAX_LIMIT: i64 = 1_000;
 

@@ -8,7 +8,6 @@ use crate::{
     auth::AppToken,
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, PageQuery, next_link},
-    quota::Limits,
     routes::json_array_stream,
     store::{AppActionRow, Page, from_micros, now, to_micros},
 };
@@ -177,7 +176,7 @@ pub async fn create(
         data: body.data,
         created_at: now(),
     };
-    let limits = Limits::of(&state.config().server);
+    let limits = state.config().server.limits();
     state.store().insert_app_action(&row, &limits).await?;
     state.ws().publish(
         item_id,

@@ -17,11 +17,11 @@
 
 use crate::{
     AppState,
-    auth::{Access, AppToken},
+    access::Access,
+    auth::AppToken,
     cache::{CachedRow, MAX_ITEM_ROWS},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, paginate},
-    quota::Limits,
     routes::{files::delete_row_file, json_array, json_array_stream, json_response, text},
     store::{AppDataRow, DataQuery, from_micros, now, to_micros},
 };
@@ -283,7 +283,7 @@ pub async fn create(
         created_at: at,
         updated_at: at,
     };
-    let limits = Limits::of(&state.config().server);
+    let limits = state.config().server.limits();
     state.store().insert_app_data(&row, &limits).await?;
     let wire = to_wire(row);
     publish(&state, item_id, Op::Post, &wire);
@@ -334,7 +334,7 @@ pub async fn update(
         return Err(Error::CannotPatchFile);
     }
     let at = now();
-    let limits = Limits::of(&state.config().server);
+    let limits = state.config().server.limits();
     if !state
         .store()
         .update_app_data(id, &body.data, at, &limits)

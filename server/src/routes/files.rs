@@ -278,7 +278,7 @@ pub async fn upload_app_data(
     let access = token.access(&state, item_id, true).await?;
     let me = access.account()?.member();
     let me_id = me.id.as_uuid();
-    let limits = Limits::of(&state.config().server);
+    let limits = state.config().server.limits();
     let room = room_for(&state, item_id, me_id, &limits).await?;
     let id = Uuid::new_v4();
     let path = format!("apps/app-data/{item_id}/{id}");
@@ -327,7 +327,7 @@ pub async fn upload_app_setting(
     }
     let me = access.account()?.member();
     let me_id = me.id.as_uuid();
-    let limits = Limits::of(&state.config().server);
+    let limits = state.config().server.limits();
     let room = room_for(&state, item_id, me_id, &limits).await?;
     let id = Uuid::new_v4();
     let path = format!("apps/app-setting/{item_id}/{id}");

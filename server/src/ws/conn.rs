@@ -204,7 +204,7 @@ async fn token_revoked(state: &AppState, p: &Principal) -> bool {
     let Principal::Token(claims) = p else {
         return false;
     };
-    match crate::auth::check_not_revoked(state, claims).await {
+    match crate::access::check_not_revoked(state, claims).await {
         Ok(()) => false,
         Err(crate::Error::TokenRevoked(_) | crate::Error::ItemNotFound) => true,
         // A database hiccup does not end connections; the next heartbeat checks again.

@@ -21,7 +21,8 @@ pub use hub::{Event, Hub};
 
 use crate::{
     AppState,
-    auth::{AppClaims, check_not_revoked, check_token_origin, cookie},
+    access::check_not_revoked,
+    auth::{AppClaims, check_token_origin, cookie},
     config::{Config, origin_of},
     error::{Error, Result},
     store::{Account, Store},
