@@ -32,6 +32,7 @@ use process::{mb, rss};
 use reqwest::StatusCode;
 use serde_json::json;
 use std::{
+    collections::BTreeMap,
     sync::{
         Arc,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -124,6 +125,72 @@ struct Phase {
     note: String,
 }
 
+/// Posts `body` with each token until the server refuses it (the member's quota, then the
+/// item's); returns how many were stored and the refusals by code.
+async fn fill(
+    client: &reqwest::Client,
+    url: &str,
+    tokens: &[String],
+    body: &serde_json::Value,
+    stored_status: StatusCode,
+) -> (usize, BTreeMap<String, usize>) {
+    let (mut stored, mut codes) = (0, BTreeMap::new());
+    for token in tokens {
+        loop {
+            let r = client
+                .post(url)
+                .bearer_auth(token)
+                .header("origin", support::APP_ORIGIN)
+                .json(body)
+                .send()
+                .await
+                .expect("POST");
+            if r.status() == stored_status {
+                stored += 1;
+                continue;
+            }
+            let status = r.status();
+            let body: serde_json::Value = r.json().await.expect("error body");
+            assert_eq!(status, StatusCode::FORBIDDEN, "refusal: {body}");
+            *codes
+                .entry(body["code"].as_str().unwrap_or("?").to_owned())
+                .or_default() += 1;
+            break;
+        }
+    }
+    (stored, codes)
+}
+
+/// Every token GETs the unpaged list at once and reads it whole: (entries, bytes) of each.
+async fn list_at_once(
+    client: &reqwest::Client,
+    url: &str,
+    tokens: &[String],
+) -> Vec<(usize, usize)> {
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let (client, url, token) = (client.clone(), url.to_owned(), token.clone());
+        tasks.push(tokio::spawn(async move {
+            let r = client
+                .get(&url)
+                .bearer_auth(&token)
+                .header("origin", support::APP_ORIGIN)
+                .send()
+                .await
+                .expect("GET");
+            assert_eq!(r.status(), StatusCode::OK);
+            let body = r.bytes().await.expect("list body");
+            let rows: Vec<serde_json::Value> = serde_json::from_slice(&body).expect("list JSON");
+            (rows.len(), body.len())
+        }));
+    }
+    let mut seen = Vec::new();
+    for t in tasks {
+        seen.push(t.await.expect("viewer"));
+    }
+    seen
+}
+
 #[tokio::main]
 async fn main() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -154,172 +221,67 @@ async fn main() {
     let url = format!("{api}/app-items/{ITEM}/app-data");
     let mut phases = Vec::new();
 
-    // 1. Fill the item with ~1 MB rows, each read member until refused.
-    let start = rss(pid).0;
-    let sampler = Sampler::start(pid);
-    let (mut stored, mut refused) = (0usize, 0usize);
     let text = "m".repeat(ROW_BYTES);
-    let mut codes = std::collections::BTreeMap::<String, usize>::new();
-    for token in tokens.iter().take(FILLERS) {
-        loop {
-            let r = client
-                .post(&url)
-                .bearer_auth(token)
-                .header("origin", support::APP_ORIGIN)
-                .json(&json!({"type": "blob", "visibility": "item", "data": {"text": text}}))
-                .send()
-                .await
-                .expect("POST");
-            if r.status() == StatusCode::OK {
-                stored += 1;
-                continue;
-            }
-            let status = r.status();
-            let body: serde_json::Value = r.json().await.expect("error body");
-            assert_eq!(status, StatusCode::FORBIDDEN, "refusal: {body}");
-            refused += 1;
-            *codes
-                .entry(body["code"].as_str().unwrap_or("?").to_owned())
-                .or_default() += 1;
-            break;
-        }
-    }
-    let peak = sampler.finish().await;
-    phases.push(Phase {
-        name: format!("fill: {FILLERS} read members post 1 MB rows until refused"),
-        start,
-        peak,
-        end: rss(pid).0,
-        note: format!(
-            "{stored} rows stored, {refused} refused ({})",
-            codes
-                .iter()
-                .map(|(c, n)| format!("{c} ×{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-    });
+    let fillers = &tokens[..FILLERS];
+    let viewers = &tokens[..VIEWERS];
+    let mut refused = 0;
 
-    // 2. Four viewers list the whole item at once, three times.
-    for round in 1..=ROUNDS {
-        let start = rss(pid).0;
-        let sampler = Sampler::start(pid);
-        let mut tasks = Vec::new();
-        for token in tokens.iter().take(VIEWERS) {
-            let (client, url, token) = (client.clone(), url.clone(), token.clone());
-            tasks.push(tokio::spawn(async move {
-                let r = client
-                    .get(&url)
-                    .bearer_auth(&token)
-                    .header("origin", support::APP_ORIGIN)
-                    .send()
-                    .await
-                    .expect("GET");
-                assert_eq!(r.status(), StatusCode::OK);
-                let body = r.bytes().await.expect("list body");
-                let rows: Vec<serde_json::Value> =
-                    serde_json::from_slice(&body).expect("list JSON");
-                (rows.len(), body.len())
-            }));
-        }
-        let mut seen = Vec::new();
-        for t in tasks {
-            seen.push(t.await.expect("viewer"));
-        }
-        let peak = sampler.finish().await;
-        for (rows, _) in &seen {
-            assert_eq!(*rows, stored, "an unpaged list returns every row");
-        }
-        phases.push(Phase {
-            name: format!("list round {round}: {VIEWERS} viewers at once"),
-            start,
-            peak,
-            end: rss(pid).0,
-            note: format!("{} rows, {:.1} MB each", seen[0].0, mb(seen[0].1 as u64)),
-        });
-    }
-    // 3. The same with app actions: fill to the action quotas, then the admin lists them all.
-    let actions_url = format!("{api}/app-items/{ITEM}/app-action");
-    let start = rss(pid).0;
-    let sampler = Sampler::start(pid);
-    let (mut acted, mut action_refusals) = (0usize, 0usize);
-    let mut action_codes = std::collections::BTreeMap::<String, usize>::new();
-    for token in tokens.iter().take(FILLERS) {
-        loop {
-            let r = client
-                .post(&actions_url)
-                .bearer_auth(token)
-                .header("origin", support::APP_ORIGIN)
-                .json(&json!({"type": "blob", "data": {"text": text}}))
-                .send()
-                .await
-                .expect("POST action");
-            if r.status() == StatusCode::NO_CONTENT {
-                acted += 1;
-                continue;
-            }
-            let status = r.status();
-            let body: serde_json::Value = r.json().await.expect("error body");
-            assert_eq!(status, StatusCode::FORBIDDEN, "refusal: {body}");
-            action_refusals += 1;
-            *action_codes
-                .entry(body["code"].as_str().unwrap_or("?").to_owned())
-                .or_default() += 1;
-            break;
-        }
-    }
-    refused += action_refusals;
-    let peak = sampler.finish().await;
-    phases.push(Phase {
-        name: format!("fill actions: {FILLERS} read members post 1 MB actions until refused"),
-        start,
-        peak,
-        end: rss(pid).0,
-        note: format!(
-            "{acted} actions stored, {action_refusals} refused ({})",
-            action_codes
-                .iter()
-                .map(|(c, n)| format!("{c} ×{n}"))
-                .collect::<Vec<_>>()
-                .join(", ")
+    // 1. Fill the item with ~1 MB rows, each read member until refused; 2. four viewers list
+    // the whole item at once, three times. 3. The same with app actions: fill to the action
+    // quotas, then four requests of the item's admin list them all at once.
+    let data = json!({"type": "blob", "visibility": "item", "data": {"text": text}});
+    let actions = json!({"type": "blob", "data": {"text": text}});
+    let admin = vec![admin_token; VIEWERS];
+    for (what, url, body, stored_status, listers, who) in [
+        ("rows", &url, &data, StatusCode::OK, viewers, "viewers"),
+        (
+            "actions",
+            &format!("{api}/app-items/{ITEM}/app-action"),
+            &actions,
+            StatusCode::NO_CONTENT,
+            &admin[..],
+            "admin requests",
         ),
-    });
-    for round in 1..=ROUNDS {
+    ] {
         let start = rss(pid).0;
         let sampler = Sampler::start(pid);
-        let mut tasks = Vec::new();
-        for _ in 0..VIEWERS {
-            let (client, url, token) = (client.clone(), actions_url.clone(), admin_token.clone());
-            tasks.push(tokio::spawn(async move {
-                let r = client
-                    .get(&url)
-                    .bearer_auth(&token)
-                    .header("origin", support::APP_ORIGIN)
-                    .send()
-                    .await
-                    .expect("GET actions");
-                assert_eq!(r.status(), StatusCode::OK);
-                let body = r.bytes().await.expect("list body");
-                let rows: Vec<serde_json::Value> =
-                    serde_json::from_slice(&body).expect("list JSON");
-                (rows.len(), body.len())
-            }));
-        }
-        let mut seen = Vec::new();
-        for t in tasks {
-            seen.push(t.await.expect("admin viewer"));
-        }
+        let (stored, codes) = fill(&client, url, fillers, body, stored_status).await;
         let peak = sampler.finish().await;
-        for (rows, _) in &seen {
-            assert_eq!(*rows, acted, "an unpaged action list returns every action");
-        }
+        let refusals: usize = codes.values().sum();
+        refused += refusals;
         phases.push(Phase {
-            name: format!("list actions round {round}: {VIEWERS} admin requests at once"),
+            name: format!("fill {what}: {FILLERS} read members post 1 MB {what} until refused"),
             start,
             peak,
             end: rss(pid).0,
-            note: format!("{} actions, {:.1} MB each", seen[0].0, mb(seen[0].1 as u64)),
+            note: format!(
+                "{stored} {what} stored, {refusals} refused ({})",
+                codes
+                    .iter()
+                    .map(|(c, n)| format!("{c} ×{n}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
         });
+        for round in 1..=ROUNDS {
+            let start = rss(pid).0;
+            let sampler = Sampler::start(pid);
+            let seen = list_at_once(&client, url, listers).await;
+            let peak = sampler.finish().await;
+            for (rows, _) in &seen {
+                assert_eq!(
+                    *rows, stored,
+                    "an unpaged list returns every one of the {what}"
+                );
+            }
+            phases.push(Phase {
+                name: format!("list {what} round {round}: {VIEWERS} {who} at once"),
+                start,
+                peak,
+                end: rss(pid).0,
+                note: format!("{} {what}, {:.1} MB each", seen[0].0, mb(seen[0].1 as u64)),
+            });
+        }
     }
     tokio::time::sleep(Duration::from_secs(1)).await;
     let (idle, hwm) = rss(pid);

@@ -169,16 +169,7 @@ impl AppToken {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::{auth::TokenSubject, store::now};
-
-    fn sub() -> TokenSubject {
-        TokenSubject {
-            account_id: Some(Uuid::new_v4()),
-            item_id: Uuid::new_v4(),
-            key: Uuid::new_v4(),
-            origin: "http://127.0.0.1:8081".into(),
-        }
-    }
+    use crate::{auth::tests::sub, store::now};
 
     fn access(claims: &AppClaims) -> Access {
         Access {

@@ -444,10 +444,11 @@ pub async fn find_api_key(state: &AppState, key: &str) -> Result<ApiKey> {
 
 #[cfg(test)]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn sub() -> TokenSubject {
+    /// A subject with fresh ids, for tests of tokens and what they grant.
+    pub(crate) fn sub() -> TokenSubject {
         TokenSubject {
             account_id: Some(Uuid::new_v4()),
             item_id: Uuid::new_v4(),
