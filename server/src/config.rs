@@ -44,7 +44,7 @@ pub enum ConfigError {
     #[error("environment variable {name}: {message}")]
     Env {
         /// Variable name.
-        name: &'static str,
+        name: String,
         /// What is wrong.
         message: String,
     },
@@ -226,6 +226,45 @@ pub struct ServerConfig {
     #[serde(default)]
     pub frame_ancestors: Vec<String>,
 }
+
+/// Every `[server]` key, each overridable by `APPFRAME_<KEY>` (a test checks the list is whole).
+const ENV_KEYS: &[&str] = &[
+    "addr",
+    "public_url",
+    "data_dir",
+    "dev",
+    "allow_dev_login_on_network",
+    "database_url",
+    "jwt_secret",
+    "token_ttl_secs",
+    "token_mint_burst",
+    "token_mint_per_minute",
+    "max_body_bytes",
+    "max_file_bytes",
+    "host_dir",
+    "apps_dir",
+    "apps_addr",
+    "ws_heartbeat_secs",
+    "ws_idle_secs",
+    "ws_close_secs",
+    "ws_queue_len",
+    "ws_max_subscriptions",
+    "ws_max_message_bytes",
+    "item_data_rows",
+    "item_data_bytes",
+    "member_data_rows",
+    "member_data_bytes",
+    "item_files",
+    "item_file_bytes",
+    "member_files",
+    "member_file_bytes",
+    "item_action_rows",
+    "item_action_bytes",
+    "member_action_rows",
+    "member_action_bytes",
+    "data_cache_bytes",
+    "frame_ancestors",
+];
 
 /// `[[publishers]]`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -541,99 +580,76 @@ impl Config {
         })
     }
 
-    /// Overlays environment variables (`APPFRAME_*`, `DATABASE_URL`); bad values are ignored
-    /// with a warning (use [`Config::try_apply_env`] to get the error).
-    pub fn apply_env(&mut self) {
-        if let Err(e) = self.try_apply_env() {
-            tracing::warn!("{e}");
-        }
+    /// Overlays environment variables: every `[server]` key `k` from `APPFRAME_<K>` (e.g.
+    /// `APPFRAME_ITEM_DATA_ROWS=500`, `APPFRAME_FRAME_ANCESTORS='["https://lms.example.org"]'`),
+    /// and `database_url` also from `DATABASE_URL`. A value is read as TOML (numbers, booleans,
+    /// arrays), else as a string; booleans also take 1/0, yes/no, on/off. A value the key
+    /// cannot take is an error naming the variable.
+    pub fn try_apply_env(&mut self) -> Result<(), ConfigError> {
+        self.apply_env_from(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
     }
 
-    /// Overlays environment variables, failing on a value of the wrong type.
-    pub fn try_apply_env(&mut self) -> Result<(), ConfigError> {
-        fn var(name: &str) -> Option<String> {
-            std::env::var(name).ok().filter(|v| !v.is_empty())
-        }
-        fn parse<T: std::str::FromStr>(name: &'static str, v: &str) -> Result<T, ConfigError> {
-            v.parse().map_err(|_| ConfigError::Env {
-                name,
-                message: format!("cannot parse {v:?}"),
-            })
-        }
-        let s = &mut self.server;
-        if let Some(v) = var("APPFRAME_ADDR") {
-            s.addr = v;
-        }
-        if let Some(v) = var("APPFRAME_PUBLIC_URL") {
-            s.public_url = v;
-        }
-        if let Some(v) = var("APPFRAME_DATA_DIR") {
-            s.data_dir = PathBuf::from(v);
-        }
-        fn parse_bool(name: &'static str, v: &str) -> Result<bool, ConfigError> {
-            match v {
-                "1" | "true" | "yes" | "on" => Ok(true),
-                "0" | "false" | "no" | "off" => Ok(false),
-                _ => Err(ConfigError::Env {
-                    name,
-                    message: format!("expected true/false, got {v:?}"),
-                }),
+    /// [`Config::try_apply_env`] with the variables read by `var` (tests pass a map).
+    pub fn apply_env_from(
+        &mut self,
+        var: impl Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let env_error = |name: &str, message: String| ConfigError::Env {
+            name: name.to_owned(),
+            message,
+        };
+        let mut table = toml::Table::try_from(&self.server)
+            .map_err(|e| env_error("APPFRAME_*", e.to_string()))?;
+        for key in ENV_KEYS {
+            let name = format!("APPFRAME_{}", key.to_ascii_uppercase());
+            let found = var(&name).map(|v| (name.clone(), v)).or_else(|| {
+                (*key == "database_url")
+                    .then(|| var("DATABASE_URL").map(|v| ("DATABASE_URL".to_owned(), v)))
+                    .flatten()
+            });
+            let Some((name, raw)) = found else {
+                continue;
+            };
+            // Each reading the key may take, most specific first; the first the key accepts wins.
+            let mut readings = Vec::new();
+            if let Ok(t) = format!("v = {raw}").parse::<toml::Table>() {
+                readings.extend(t.get("v").cloned());
+            }
+            match raw.as_str() {
+                "1" | "yes" | "on" => readings.push(toml::Value::Boolean(true)),
+                "0" | "no" | "off" => readings.push(toml::Value::Boolean(false)),
+                _ => {}
+            }
+            readings.push(toml::Value::String(raw.clone()));
+            let mut first_error = None;
+            let mut taken = false;
+            for value in readings {
+                let mut candidate = table.clone();
+                candidate.insert((*key).to_owned(), value);
+                match candidate.clone().try_into::<ServerConfig>() {
+                    Ok(_) => {
+                        table = candidate;
+                        taken = true;
+                        break;
+                    }
+                    Err(e) => {
+                        first_error.get_or_insert(e.message().to_owned());
+                    }
+                }
+            }
+            if !taken {
+                return Err(env_error(
+                    &name,
+                    format!(
+                        "cannot use {raw:?} for server.{key}: {}",
+                        first_error.unwrap_or_default()
+                    ),
+                ));
             }
         }
-        if let Some(v) = var("APPFRAME_DEV") {
-            s.dev = parse_bool("APPFRAME_DEV", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK") {
-            s.allow_dev_login_on_network = parse_bool("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_JWT_SECRET") {
-            s.jwt_secret = Some(v);
-        }
-        if let Some(v) = var("APPFRAME_TOKEN_TTL_SECS") {
-            s.token_ttl_secs = parse("APPFRAME_TOKEN_TTL_SECS", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_TOKEN_MINT_BURST") {
-            s.token_mint_burst = parse("APPFRAME_TOKEN_MINT_BURST", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_TOKEN_MINT_PER_MINUTE") {
-            s.token_mint_per_minute = parse("APPFRAME_TOKEN_MINT_PER_MINUTE", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_MAX_BODY_BYTES") {
-            s.max_body_bytes = parse("APPFRAME_MAX_BODY_BYTES", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_MAX_FILE_BYTES") {
-            s.max_file_bytes = parse("APPFRAME_MAX_FILE_BYTES", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_HOST_DIR") {
-            s.host_dir = Some(PathBuf::from(v));
-        }
-        if let Some(v) = var("APPFRAME_APPS_DIR") {
-            s.apps_dir = Some(PathBuf::from(v));
-        }
-        if let Some(v) = var("APPFRAME_APPS_ADDR") {
-            s.apps_addr = Some(v);
-        }
-        if let Some(v) = var("APPFRAME_WS_HEARTBEAT_SECS") {
-            s.ws_heartbeat_secs = parse("APPFRAME_WS_HEARTBEAT_SECS", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_WS_IDLE_SECS") {
-            s.ws_idle_secs = parse("APPFRAME_WS_IDLE_SECS", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_WS_CLOSE_SECS") {
-            s.ws_close_secs = parse("APPFRAME_WS_CLOSE_SECS", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_WS_QUEUE_LEN") {
-            s.ws_queue_len = parse("APPFRAME_WS_QUEUE_LEN", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_WS_MAX_SUBSCRIPTIONS") {
-            s.ws_max_subscriptions = parse("APPFRAME_WS_MAX_SUBSCRIPTIONS", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_WS_MAX_MESSAGE_BYTES") {
-            s.ws_max_message_bytes = parse("APPFRAME_WS_MAX_MESSAGE_BYTES", &v)?;
-        }
-        if let Some(v) = var("APPFRAME_DATABASE_URL").or_else(|| var("DATABASE_URL")) {
-            s.database_url = Some(v);
-        }
+        self.server = table
+            .try_into::<ServerConfig>()
+            .map_err(|e| env_error("APPFRAME_*", e.to_string()))?;
         Ok(())
     }
 
@@ -1058,5 +1074,72 @@ mod tests {
                 .to_string()
                 .contains("member_file_bytes")
         );
+    }
+
+    #[test]
+    fn every_server_key_can_be_set_from_the_environment() {
+        let mut c = Config::demo();
+        c.server.database_url = Some("postgres://x".into());
+        c.server.jwt_secret = Some("s".into());
+        c.server.host_dir = Some("h".into());
+        c.server.apps_dir = Some("a".into());
+        c.server.apps_addr = Some("127.0.0.1:1".into());
+        let table = toml::Table::try_from(&c.server).unwrap();
+        let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
+        let mut listed = ENV_KEYS.to_vec();
+        keys.sort_unstable();
+        listed.sort_unstable();
+        assert_eq!(keys, listed, "ENV_KEYS must name every [server] key");
+    }
+
+    #[test]
+    fn environment_values_are_read_as_the_key_takes_them() {
+        let env: std::collections::HashMap<&str, &str> = [
+            ("APPFRAME_ITEM_DATA_ROWS", "500"),
+            ("APPFRAME_DEV", "off"),
+            ("APPFRAME_ALLOW_DEV_LOGIN_ON_NETWORK", "1"),
+            ("APPFRAME_JWT_SECRET", "12345"),
+            ("APPFRAME_DATA_DIR", "/srv/appframe"),
+            ("APPFRAME_FRAME_ANCESTORS", r#"["https://lms.example.org"]"#),
+            ("DATABASE_URL", "postgres://db/appframe"),
+        ]
+        .into_iter()
+        .collect();
+        let mut c = Config::demo();
+        c.apply_env_from(|n| env.get(n).map(|v| (*v).to_owned()))
+            .unwrap();
+        let s = &c.server;
+        assert_eq!(s.item_data_rows, 500);
+        assert!(!s.dev);
+        assert!(s.allow_dev_login_on_network);
+        assert_eq!(s.jwt_secret.as_deref(), Some("12345"));
+        assert_eq!(s.data_dir, PathBuf::from("/srv/appframe"));
+        assert_eq!(
+            s.frame_ancestors,
+            vec!["https://lms.example.org".to_owned()]
+        );
+        assert_eq!(s.database_url.as_deref(), Some("postgres://db/appframe"));
+        // The APPFRAME_ name wins over the bare one.
+        let mut c = Config::demo();
+        c.apply_env_from(|n| match n {
+            "APPFRAME_DATABASE_URL" => Some("postgres://a".into()),
+            "DATABASE_URL" => Some("postgres://b".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(c.server.database_url.as_deref(), Some("postgres://a"));
+    }
+
+    #[test]
+    fn an_environment_value_the_key_cannot_take_names_the_variable() {
+        let mut c = Config::demo();
+        let before = c.clone();
+        let e = c
+            .apply_env_from(|n| (n == "APPFRAME_TOKEN_TTL_SECS").then(|| "soon".into()))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("APPFRAME_TOKEN_TTL_SECS"), "{e}");
+        assert!(e.contains("server.token_ttl_secs"), "{e}");
+        assert_eq!(c, before, "nothing is applied from a failed overlay");
     }
 }
