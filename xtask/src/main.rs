@@ -9,6 +9,7 @@ mod build;
 mod check;
 mod cmd;
 mod fuzz;
+mod gzip;
 mod lockfile;
 mod minify;
 mod project;

@@ -147,7 +147,7 @@ pub fn reorder_functions(wasm: &[u8]) -> Result<Vec<u8>> {
         .validate_all(&out)
         .context("the reordered module does not validate")?;
     // The sort is a heuristic: a module it does not help keeps the compiler's order.
-    if crate::size::gzip_len(&out)? >= crate::size::gzip_len(wasm)? {
+    if crate::gzip::gzip_len(&out)? >= crate::gzip::gzip_len(wasm)? {
         return Ok(wasm.to_vec());
     }
     Ok(out)

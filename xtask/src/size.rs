@@ -1,13 +1,11 @@
 //! Bundle sizes: raw and gzip (level 9, as `gzip -9`) of each bundle's wasm and JS glue.
 
-use std::io::Write;
 use std::path::Path;
 
 use anyhow::{Context, Result};
-use flate2::Compression;
-use flate2::write::GzEncoder;
 
 use crate::build::Built;
+use crate::gzip::gzip_len;
 
 /// Raw and gzip byte counts of one bundle's wasm and glue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -27,14 +25,6 @@ impl Sizes {
     pub fn total_gz(&self) -> u64 {
         self.wasm_gz + self.js_gz
     }
-}
-
-/// gzip -9 size of some bytes.
-pub fn gzip_len(bytes: &[u8]) -> Result<u64> {
-    let mut enc = GzEncoder::new(Vec::new(), Compression::best());
-    enc.write_all(bytes).context("gzip")?;
-    let out = enc.finish().context("gzip")?;
-    Ok(out.len() as u64)
 }
 
 fn file_sizes(path: &Path) -> Result<(u64, u64)> {
