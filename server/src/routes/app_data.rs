@@ -22,13 +22,18 @@ use crate::{
     cache::{CachedRow, MAX_ITEM_ROWS},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, paginate},
-    routes::{files::delete_row_file, json_array, json_array_stream, json_response, text},
+    routes::{
+        files::delete_row_file,
+        json_array, json_array_stream, json_response,
+        rows::{data_to_wire, publish_data},
+        text,
+    },
     store::{AppDataRow, DataQuery, from_micros, now, to_micros},
 };
 use appframe_protocol::{
-    AppData, CreateAppData, ItemRef, PatchData, Visibility,
+    AppData, CreateAppData, PatchData,
     routes::{PATH_APP_DATA, PATH_APP_DATA_ONE},
-    ws::{Op, UpdateEntity},
+    ws::Op,
 };
 use axum::{
     Json, Router,
@@ -49,45 +54,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The wire form of a row.
-pub fn to_wire(r: AppDataRow) -> AppData {
-    AppData {
-        id: r.id.into(),
-        item: ItemRef {
-            id: r.item_id.into(),
-        },
-        member: r.account.clone(),
-        account: r.account,
-        creator: r.creator,
-        ty: r.ty,
-        visibility: r.visibility,
-        data: r.data,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    }
-}
-
-/// Publishes a committed change of a row to websocket subscribers.
-pub fn publish(state: &AppState, item_id: Uuid, op: Op, row: &AppData) {
-    state
-        .ws()
-        .publish(item_id, op, UpdateEntity::AppData(Box::new(row.clone())));
-}
-
 /// Whether a row holds a file (its data cannot be patched).
 pub fn is_file(r: &AppDataRow) -> bool {
     r.ty == "file" || r.data.contains_key("file")
-}
-
-/// Whether the caller may see a row (the list rule).
-pub fn can_see(access: &Access, r: &AppDataRow) -> bool {
-    if access.is_admin() || r.visibility == Visibility::Item {
-        return true;
-    }
-    let Some(me) = access.account.as_ref().map(|a| a.id) else {
-        return false;
-    };
-    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
 }
 
 /// Whether the caller may patch or delete a row: creator, addressed account, or admin.
@@ -199,7 +168,7 @@ pub async fn list(
     }
     let elements = state.store().stream_app_data(dq).map(|r| {
         r.and_then(|row| {
-            serde_json::to_vec(&to_wire(row))
+            serde_json::to_vec(&data_to_wire(row))
                 .map(Bytes::from)
                 .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))
         })
@@ -232,7 +201,7 @@ async fn load_item_rows(
             r.account.id.as_uuid(),
             r.creator.as_ref().map(|c| c.id.as_uuid()),
         );
-        let json: Bytes = serde_json::to_vec(&to_wire(r))
+        let json: Bytes = serde_json::to_vec(&data_to_wire(r))
             .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
             .into();
         bytes += json.len();
@@ -285,8 +254,8 @@ pub async fn create(
     };
     let limits = state.config().server.limits();
     state.store().insert_app_data(&row, &limits).await?;
-    let wire = to_wire(row);
-    publish(&state, item_id, Op::Post, &wire);
+    let wire = data_to_wire(row);
+    publish_data(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }
 
@@ -344,8 +313,8 @@ pub async fn update(
     }
     row.data = body.data;
     row.updated_at = at;
-    let wire = to_wire(row);
-    publish(&state, item_id, Op::Patch, &wire);
+    let wire = data_to_wire(row);
+    publish_data(&state, item_id, Op::Patch, &wire);
     Ok(Json(wire))
 }
 
@@ -367,7 +336,7 @@ pub async fn delete(
     if !state.store().delete_app_data(id).await? {
         return Err(Error::AppDataNotFound);
     }
-    publish(&state, item_id, Op::Delete, &to_wire(row));
+    publish_data(&state, item_id, Op::Delete, &data_to_wire(row));
     delete_row_file(&state, id).await;
     Ok(text(id.hyphenated().to_string()))
 }

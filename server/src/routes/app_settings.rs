@@ -8,13 +8,18 @@ use crate::{
     auth::AppToken,
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, PageQuery, paginate},
-    routes::{files::delete_row_file, json_page, text},
+    routes::{
+        files::delete_row_file,
+        json_page,
+        rows::{publish_setting, setting_to_wire},
+        text,
+    },
     store::{AppSettingRow, now},
 };
 use appframe_protocol::{
     AppSetting, CreateAppSetting, PatchData,
     routes::{PATH_APP_SETTINGS, PATH_APP_SETTINGS_ONE},
-    ws::{Op, UpdateEntity},
+    ws::Op,
 };
 use axum::{
     Json, Router,
@@ -31,25 +36,6 @@ pub fn router(state: AppState) -> Router {
         .route(PATH_APP_SETTINGS, get(list).post(create))
         .route(PATH_APP_SETTINGS_ONE, patch(update).delete(delete))
         .with_state(state)
-}
-
-/// The wire form of a setting.
-pub fn to_wire(r: AppSettingRow) -> AppSetting {
-    AppSetting {
-        id: r.id.into(),
-        name: r.name,
-        data: r.data,
-        creator: r.creator,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    }
-}
-
-/// Publishes a committed change of a setting to websocket subscribers.
-pub fn publish(state: &AppState, item_id: Uuid, op: Op, row: &AppSetting) {
-    state
-        .ws()
-        .publish(item_id, op, UpdateEntity::AppSetting(Box::new(row.clone())));
 }
 
 /// Query of the list route.
@@ -89,7 +75,7 @@ pub async fn list(
     let (rows, link) = paginate(rows, page, &state.config().server.public_url, &uri, |r| {
         (r.created_at, r.id)
     });
-    let wire: Vec<AppSetting> = rows.into_iter().map(to_wire).collect();
+    let wire: Vec<AppSetting> = rows.into_iter().map(setting_to_wire).collect();
     Ok(json_page(wire, link))
 }
 
@@ -121,8 +107,8 @@ pub async fn create(
         updated_at: at,
     };
     state.store().insert_app_setting(&row).await?;
-    let wire = to_wire(row);
-    publish(&state, item_id, Op::Post, &wire);
+    let wire = setting_to_wire(row);
+    publish_setting(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }
 
@@ -159,8 +145,8 @@ pub async fn update(
     }
     row.data = body.data;
     row.updated_at = at;
-    let wire = to_wire(row);
-    publish(&state, item_id, Op::Patch, &wire);
+    let wire = setting_to_wire(row);
+    publish_setting(&state, item_id, Op::Patch, &wire);
     Ok(Json(wire))
 }
 
@@ -182,7 +168,7 @@ pub async fn delete(
     if !state.store().delete_app_setting(id).await? {
         return Err(Error::AppSettingNotFound);
     }
-    publish(&state, item_id, Op::Delete, &to_wire(row));
+    publish_setting(&state, item_id, Op::Delete, &setting_to_wire(row));
     delete_row_file(&state, id).await;
     Ok(text(id.hyphenated().to_string()))
 }

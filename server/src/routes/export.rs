@@ -5,7 +5,7 @@
 use crate::{
     AppState,
     error::{Error, Result},
-    routes::{app_action, app_data},
+    routes::{app_action, rows},
     store::{AppActionRow, AppDataRow, DataQuery},
 };
 use axum::body::Body;
@@ -51,7 +51,7 @@ fn data_line(r: AppDataRow, csv: bool) -> Result<Bytes> {
             ts(&r.updated_at)
         )
     } else {
-        let mut s = serde_json::to_string(&app_data::to_wire(r))
+        let mut s = serde_json::to_string(&rows::data_to_wire(r))
             .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?;
         s.push('\n');
         s

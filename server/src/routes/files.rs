@@ -18,7 +18,7 @@ use crate::{
     error::{Error, Result},
     extract::ApiPath,
     quota::{Exceeded, Limits},
-    routes::{app_data, app_settings, text},
+    routes::{rows, text},
     store::{AppDataRow, AppSettingRow, FileOwner, FileRecord, now},
 };
 use appframe_protocol::{
@@ -304,8 +304,8 @@ pub async fn upload_app_data(
         size: up.size,
     };
     record_file(&state, FileOwner::Data(&row), &rec, me_id, &limits).await?;
-    let wire = app_data::to_wire(row);
-    app_data::publish(&state, item_id, Op::Post, &wire);
+    let wire = rows::data_to_wire(row);
+    rows::publish_data(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }
 
@@ -356,8 +356,8 @@ pub async fn upload_app_setting(
         size: up.size,
     };
     record_file(&state, FileOwner::Setting(&row), &rec, me_id, &limits).await?;
-    let wire = app_settings::to_wire(row);
-    app_settings::publish(&state, item_id, Op::Post, &wire);
+    let wire = rows::setting_to_wire(row);
+    rows::publish_setting(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }
 
@@ -381,7 +381,7 @@ pub async fn download_app_data(
 ) -> Result<Response> {
     let access = token.access(&state, token.item_id(), true).await?;
     let row = match state.store().get_app_data(id).await? {
-        Some(r) if r.item_id == access.item.id && app_data::can_see(&access, &r) => r,
+        Some(r) if r.item_id == access.item.id && rows::can_see(&access, &r) => r,
         _ => return Err(Error::AppDataNotFound),
     };
     if state.store().get_file(row.id).await?.is_none() {

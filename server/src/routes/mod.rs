@@ -10,6 +10,7 @@ pub mod export;
 pub mod files;
 pub mod host;
 pub mod openapi;
+pub mod rows;
 
 use crate::{AppState, error::Error};
 use axum::{
