@@ -1,7 +1,5 @@
 //! The SDK's one error type. `Error::code()` strings are API: apps and the JS facade match on them.
 
-use appframe_protocol::ErrorBody;
-
 /// Everything that can go wrong in the SDK.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -155,23 +153,6 @@ impl Error {
         self.status() == Some(404)
     }
 
-    /// Builds an `Http` error from a status and a response body, reading the Graasp error body
-    /// when there is one (any other body becomes the message).
-    pub(crate) fn from_http(status: u16, body: &str) -> Error {
-        match crate::json::parse::<ErrorBody>(body) {
-            Ok(b) => Error::Http {
-                status,
-                code: b.code,
-                message: b.message,
-            },
-            Err(_) => Error::Http {
-                status,
-                code: String::new(),
-                message: chars_prefix(body, 200).to_owned(),
-            },
-        }
-    }
-
     /// An `Http` error as the server (and the standalone backend) produce it.
     #[cfg_attr(not(feature = "standalone"), allow(dead_code))]
     pub(crate) fn http(status: u16, code: &str, message: &str) -> Error {
@@ -181,22 +162,6 @@ impl Error {
             message: message.to_owned(),
         }
     }
-}
-
-/// The first `n` chars of `s` (all of it when shorter). Counted on bytes rather than with
-/// `chars().take(n)`, whose UTF-8 decoding and char-by-char collect cost wasm size.
-fn chars_prefix(s: &str, n: usize) -> &str {
-    let mut seen = 0;
-    for (i, &b) in s.as_bytes().iter().enumerate() {
-        // Every byte but a continuation byte (0b10xx_xxxx) starts a char.
-        if (b as i8) >= -0x40 {
-            if seen == n {
-                return s.get(..i).unwrap_or(s);
-            }
-            seen += 1;
-        }
-    }
-    s
 }
 
 /// Renders a thrown JS value (usually an `Error`) as text.
@@ -222,40 +187,6 @@ extern "C" {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 mod tests {
     use super::*;
-
-    #[test]
-    fn graasp_error_body_is_parsed_into_code_and_message() {
-        let e = Error::from_http(
-            404,
-            r#"{"name":"APP_DATA_NOT_FOUND","code":"GAERR004","message":"APP_DATA_NOT_FOUND","statusCode":404,"origin":"graasp-plugin-apps/app-data"}"#,
-        );
-        assert_eq!(e, Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND"));
-        assert_eq!(e.code(), "Http");
-        assert!(e.is_not_found());
-        assert!(!e.is_forbidden());
-    }
-
-    #[test]
-    fn a_non_graasp_body_becomes_the_message() {
-        let e = Error::from_http(502, "Bad Gateway");
-        assert_eq!(e, Error::http(502, "", "Bad Gateway"));
-    }
-
-    #[test]
-    fn a_long_body_is_cut_after_200_chars_on_a_char_boundary() {
-        let body = ["é".repeat(150), "x".repeat(100)].concat();
-        let first_200: String = body.chars().take(200).collect();
-        assert_eq!(first_200.len(), 150 * 2 + 50);
-        assert_eq!(
-            Error::from_http(500, &body),
-            Error::http(500, "", &first_200)
-        );
-        assert_eq!(chars_prefix("aé", 0), "");
-        assert_eq!(chars_prefix("aé", 2), "aé");
-        assert_eq!(chars_prefix("aé", 5), "aé");
-        assert_eq!(chars_prefix("aéb", 2), "aé");
-        assert_eq!(chars_prefix("", 3), "");
-    }
 
     #[test]
     fn errors_print_their_reason_and_details() {

@@ -204,7 +204,40 @@ pub(crate) async fn json<T: crate::codec::FromJson>(resp: &Response) -> Result<T
 /// The `Error::Http` of a failed response (Graasp error body when present).
 pub(crate) async fn error_of(resp: &Response) -> Error {
     let body = text(resp).await.unwrap_or_default();
-    Error::from_http(resp.status(), &body)
+    error_from(resp.status(), &body)
+}
+
+/// Builds an `Http` error from a status and a response body, reading the Graasp error body
+/// when there is one (any other body becomes the message).
+pub(crate) fn error_from(status: u16, body: &str) -> Error {
+    match crate::json::parse::<appframe_protocol::ErrorBody>(body) {
+        Ok(b) => Error::Http {
+            status,
+            code: b.code,
+            message: b.message,
+        },
+        Err(_) => Error::Http {
+            status,
+            code: String::new(),
+            message: chars_prefix(body, 200).to_owned(),
+        },
+    }
+}
+
+/// The first `n` chars of `s` (all of it when shorter). Counted on bytes rather than with
+/// `chars().take(n)`, whose UTF-8 decoding and char-by-char collect cost wasm size.
+fn chars_prefix(s: &str, n: usize) -> &str {
+    let mut seen = 0;
+    for (i, &b) in s.as_bytes().iter().enumerate() {
+        // Every byte but a continuation byte (0b10xx_xxxx) starts a char.
+        if (b as i8) >= -0x40 {
+            if seen == n {
+                return s.get(..i).unwrap_or(s);
+            }
+            seen += 1;
+        }
+    }
+    s
 }
 
 /// Percent-encodes a query value (RFC 3986 unreserved characters stay as they are).
@@ -306,6 +339,37 @@ pub(crate) fn next_cursor(link: &str) -> Option<String> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn graasp_error_body_is_parsed_into_code_and_message() {
+        let e = error_from(
+            404,
+            r#"{"name":"APP_DATA_NOT_FOUND","code":"GAERR004","message":"APP_DATA_NOT_FOUND","statusCode":404,"origin":"graasp-plugin-apps/app-data"}"#,
+        );
+        assert_eq!(e, Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND"));
+        assert_eq!(e.code(), "Http");
+        assert!(e.is_not_found());
+        assert!(!e.is_forbidden());
+    }
+
+    #[test]
+    fn a_non_graasp_body_becomes_the_message() {
+        let e = error_from(502, "Bad Gateway");
+        assert_eq!(e, Error::http(502, "", "Bad Gateway"));
+    }
+
+    #[test]
+    fn a_long_body_is_cut_after_200_chars_on_a_char_boundary() {
+        let body = ["é".repeat(150), "x".repeat(100)].concat();
+        let first_200: String = body.chars().take(200).collect();
+        assert_eq!(first_200.len(), 150 * 2 + 50);
+        assert_eq!(error_from(500, &body), Error::http(500, "", &first_200));
+        assert_eq!(chars_prefix("aé", 0), "");
+        assert_eq!(chars_prefix("aé", 2), "aé");
+        assert_eq!(chars_prefix("aé", 5), "aé");
+        assert_eq!(chars_prefix("aéb", 2), "aé");
+        assert_eq!(chars_prefix("", 3), "");
+    }
 
     #[test]
     fn query_values_round_trip_through_encoding() {
