@@ -227,8 +227,9 @@ pub struct ServerConfig {
     pub frame_ancestors: Vec<String>,
 }
 
-/// Every `[server]` key, each overridable by `APPFRAME_<KEY>` (a test checks the list is whole).
-const ENV_KEYS: &[&str] = &[
+/// Every `[server]` key, each overridable by `APPFRAME_<KEY>` (a test checks the list is whole;
+/// the config property tests mutate these keys).
+pub const SERVER_KEYS: &[&str] = &[
     "addr",
     "public_url",
     "data_dir",
@@ -600,7 +601,7 @@ impl Config {
         };
         let mut table = toml::Table::try_from(&self.server)
             .map_err(|e| env_error("APPFRAME_*", e.to_string()))?;
-        for key in ENV_KEYS {
+        for key in SERVER_KEYS {
             let name = format!("APPFRAME_{}", key.to_ascii_uppercase());
             let found = var(&name).map(|v| (name.clone(), v)).or_else(|| {
                 (*key == "database_url")
@@ -1086,10 +1087,10 @@ mod tests {
         c.server.apps_addr = Some("127.0.0.1:1".into());
         let table = toml::Table::try_from(&c.server).unwrap();
         let mut keys: Vec<&str> = table.keys().map(String::as_str).collect();
-        let mut listed = ENV_KEYS.to_vec();
+        let mut listed = SERVER_KEYS.to_vec();
         keys.sort_unstable();
         listed.sort_unstable();
-        assert_eq!(keys, listed, "ENV_KEYS must name every [server] key");
+        assert_eq!(keys, listed, "SERVER_KEYS must name every [server] key");
     }
 
     #[test]

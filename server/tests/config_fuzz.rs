@@ -9,43 +9,11 @@
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 
-use appframe_server::config::{Config, ConfigError, DEMO_TOML};
+use appframe_server::config::{Config, ConfigError, DEMO_TOML, SERVER_KEYS};
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
 use strategies::*;
 use toml::Value;
-
-/// Every `[server]` key, set or not in the demo file.
-const SERVER_KEYS: &[&str] = &[
-    "addr",
-    "public_url",
-    "data_dir",
-    "dev",
-    "allow_dev_login_on_network",
-    "database_url",
-    "jwt_secret",
-    "token_ttl_secs",
-    "max_body_bytes",
-    "max_file_bytes",
-    "host_dir",
-    "apps_dir",
-    "apps_addr",
-    "ws_heartbeat_secs",
-    "ws_idle_secs",
-    "ws_close_secs",
-    "ws_queue_len",
-    "ws_max_subscriptions",
-    "ws_max_message_bytes",
-    "item_data_rows",
-    "item_data_bytes",
-    "member_data_rows",
-    "member_data_bytes",
-    "item_files",
-    "item_file_bytes",
-    "member_files",
-    "member_file_bytes",
-    "data_cache_bytes",
-];
 
 /// The arrays of tables, their keys, and how an error message calls one entry.
 const ENTRIES: &[(&str, &str, &[&str])] = &[
