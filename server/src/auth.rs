@@ -116,15 +116,10 @@ impl Jwt {
         self.ttl_secs
     }
 
-    /// Signs an app token for a subject, valid for the configured lifetime, bound to no
-    /// session.
-    pub fn sign(&self, sub: TokenSubject) -> Result<String> {
-        self.sign_with_ttl(sub, None, self.ttl_secs)
-    }
-
-    /// Signs an app token bound to the host session of handle `sid`.
-    pub fn sign_for_session(&self, sub: TokenSubject, sid: &str) -> Result<String> {
-        self.sign_with_ttl(sub, Some(sid.to_owned()), self.ttl_secs)
+    /// Signs an app token for a subject, valid for the configured lifetime, bound to the host
+    /// session of handle `sid` when there is one.
+    pub fn sign(&self, sub: TokenSubject, sid: Option<&str>) -> Result<String> {
+        self.sign_with_ttl(sub, sid.map(str::to_owned), self.ttl_secs)
     }
 
     /// Signs an app token with an explicit lifetime (tests use 0 to get an expired token).
@@ -461,7 +456,7 @@ pub(crate) mod tests {
     fn a_signed_token_verifies_and_keeps_its_subject_object() {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
         let s = sub();
-        let t = jwt.sign(s.clone()).unwrap();
+        let t = jwt.sign(s.clone(), None).unwrap();
         let c = jwt.verify(&t).unwrap();
         assert_eq!(c.sub, s);
         assert_eq!(c.exp - c.iat, 900);
@@ -508,7 +503,7 @@ pub(crate) mod tests {
     #[test]
     fn the_token_cache_never_accepts_a_token_it_did_not_verify() {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
-        let t = jwt.sign(sub()).unwrap();
+        let t = jwt.sign(sub(), None).unwrap();
         jwt.verify_cached(&t).unwrap();
         // Same header and claims, another signature: not the cached text, so it is checked.
         let (message, _) = t.rsplit_once('.').unwrap();
@@ -552,7 +547,7 @@ pub(crate) mod tests {
     fn a_token_signed_with_another_secret_is_rejected() {
         let a = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
         let b = Jwt::new(b"fedcba9876543210fedcba9876543210", 900);
-        let t = b.sign(sub()).unwrap();
+        let t = b.sign(sub(), None).unwrap();
         assert!(matches!(a.verify(&t), Err(Error::InvalidToken(_))));
     }
 
@@ -561,7 +556,7 @@ pub(crate) mod tests {
         let jwt = Jwt::new(b"0123456789abcdef0123456789abcdef", 900);
         let f = jwt.sign_file(Uuid::new_v4()).unwrap();
         assert!(jwt.verify(&f).is_err());
-        let t = jwt.sign(sub()).unwrap();
+        let t = jwt.sign(sub(), None).unwrap();
         assert!(jwt.verify_file(&t).is_err());
         assert!(jwt.verify_file(&f).is_ok());
     }

@@ -81,10 +81,7 @@ pub async fn mint_token(
         key,
         origin: origin.to_owned(),
     };
-    match sid {
-        Some(sid) => state.jwt().sign_for_session(sub, sid),
-        None => state.jwt().sign(sub),
-    }
+    state.jwt().sign(sub, sid)
 }
 
 /// `POST /api/app-items/{itemId}/api-access-token` (host session cookie; body `{key, origin}`).
