@@ -3,27 +3,27 @@
 use crate::inert::inert_type;
 use crate::listen::Listener;
 use crate::{
-    channel::Channel,
-    codec::{FromJson, format_uuid, int_text},
     config::AppConfig,
+    embedded::channel::Channel,
+    embedded::handshake::handshake,
+    embedded::http::{self, Body, Fetch, Request},
+    embedded::resize::ResizeHandle,
+    embedded::token::TokenCache,
     env::HostEnv,
     error::{Error, js_text},
-    handshake::handshake,
-    http::{self, Body, Fetch, Request},
-    json,
-    live::{Hub, LiveConfig, LiveSlot},
-    resize::ResizeHandle,
-    token::TokenCache,
+    live::hub::{Hub, LiveConfig, LiveSlot},
     types::{ListFilter, NewAppData, Page},
-    wire,
+    wire::codec::{FromJson, format_uuid, int_text},
+    wire::json,
+    wire::message as wire,
 };
 #[cfg(feature = "standalone")]
 use crate::{
     config::DEFAULT_STANDALONE_ITEM_ID,
     env::{item_id_from_search, window},
-    live::{LiveEvent, Op, Topic},
-    mock::FileMeta,
-    standalone::{Backing, LocalStore, MemoryStore, Standalone},
+    live::hub::{LiveEvent, Op, Topic},
+    standalone::backend::{Backing, LocalStore, MemoryStore, Standalone},
+    standalone::db::FileMeta,
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
@@ -166,7 +166,7 @@ fn browser_now() -> time::OffsetDateTime {
     // Whole milliseconds, as `Date.now()` gives them; seconds and a remainder rather than i128
     // nanoseconds, whose division links a 128-bit division routine.
     let ms = js_sys::Date::now() as i64;
-    crate::codec::time_of(
+    crate::wire::codec::time_of(
         ms.div_euclid(1000),
         (ms.rem_euclid(1000) * 1_000_000) as u32,
     )

@@ -25,7 +25,7 @@ pub struct AppConfig {
     /// The mock backend used when the page is opened alone.
     pub standalone: StandaloneConfig,
     /// Heartbeat and reconnect timing of live updates.
-    pub live: crate::live::LiveConfig,
+    pub live: crate::live::hub::LiveConfig,
 }
 
 impl AppConfig {
@@ -36,7 +36,7 @@ impl AppConfig {
             handshake_timeout: Duration::from_secs(5),
             token_timeout: Duration::from_secs(10),
             standalone: StandaloneConfig::default(),
-            live: crate::live::LiveConfig::default(),
+            live: crate::live::hub::LiveConfig::default(),
         }
     }
 }

@@ -8,8 +8,8 @@
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 
-use crate::codec::{FromJson, ToJson, parse_time, parse_uuid};
-use crate::wire::{self, Reply};
+use crate::wire::codec::{FromJson, ToJson, parse_time, parse_uuid};
+use crate::wire::message::{self as wire, Reply};
 use appframe_protocol::{
     AppAction, AppContext, AppData, AppSetting, ErrorBody, ItemId, LocalContext, Message, timestamp,
 };
@@ -170,7 +170,7 @@ proptest! {
                              "appSettings": [], "acting": {"account":
                              "6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b", "permission": "admin"}})),
     ]) {
-        if let Err(e) = crate::mock::MockDb::from_json(&v) {
+        if let Err(e) = crate::standalone::db::MockDb::from_json(&v) {
             prop_assert!(!e.trim().is_empty());
         }
     }

@@ -114,28 +114,17 @@
 //! `cargo test --target wasm32-unknown-unknown -p appframe-sdk --features js`.
 
 mod app;
-mod channel;
-mod codec;
 mod config;
+mod embedded;
 mod env;
 mod error;
-mod handshake;
-mod http;
 mod inert;
 #[cfg(feature = "js")]
 mod js;
-#[cfg(feature = "js")]
-mod jsde;
-mod json;
 mod listen;
 mod live;
 #[cfg(feature = "standalone")]
-mod mock;
-mod resize;
-mod signal;
-#[cfg(feature = "standalone")]
 mod standalone;
-mod token;
 mod types;
 mod wire;
 
@@ -153,9 +142,9 @@ pub use config::{
     AppConfig, DEFAULT_STANDALONE_ACCOUNT_ID, DEFAULT_STANDALONE_ITEM_ID, SeedAppData,
     StandaloneConfig,
 };
+pub use embedded::resize::ResizeHandle;
 pub use error::Error;
-pub use live::{
+pub use live::hub::{
     LiveAppData, LiveConfig, LiveEvent, LiveHandle, LiveRow, Op, Subscription, Topic, merge,
 };
-pub use resize::ResizeHandle;
 pub use types::{ListFilter, NewAppData, Page};

@@ -5,11 +5,11 @@
 //! on an old port still completes after a re-handshake has installed a new one.
 
 use crate::listen::Listener;
-use crate::wire::{self, Reply};
+use crate::wire::message::{self as wire, Reply};
 use crate::{
+    embedded::signal::Slot,
     env::HostEnv,
     error::{Error, js_text},
-    signal::Slot,
 };
 use appframe_protocol::{ItemId, KeyOrigin, MessageKind};
 use std::{cell::RefCell, rc::Rc};

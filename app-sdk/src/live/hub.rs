@@ -165,7 +165,7 @@ trait FrameValue: Sized {
     /// The value as a string.
     fn text(&self) -> Option<String>;
     /// The value as an entity.
-    fn entity<T: crate::codec::FromJson>(self) -> Result<T, String>;
+    fn entity<T: crate::wire::codec::FromJson>(self) -> Result<T, String>;
 }
 
 #[cfg(target_arch = "wasm32")]
@@ -184,8 +184,8 @@ impl FrameValue for JsValue {
     fn text(&self) -> Option<String> {
         self.as_string()
     }
-    fn entity<T: crate::codec::FromJson>(self) -> Result<T, String> {
-        crate::json::from_js(&self)
+    fn entity<T: crate::wire::codec::FromJson>(self) -> Result<T, String> {
+        crate::wire::json::from_js(&self)
     }
 }
 
@@ -200,7 +200,7 @@ impl FrameValue for serde_json::Value {
     fn text(&self) -> Option<String> {
         self.as_str().map(str::to_owned)
     }
-    fn entity<T: crate::codec::FromJson>(self) -> Result<T, String> {
+    fn entity<T: crate::wire::codec::FromJson>(self) -> Result<T, String> {
         T::from_json(&self)
     }
 }

@@ -12,10 +12,10 @@
 //! - strict routes (everything but listing settings and the context) need an account.
 
 use crate::{
-    codec::{self, FromJson, ToJson, put},
     config::SeedAppData,
     error::Error,
     types::{ListFilter, NewAppData, Page},
+    wire::codec::{self, FromJson, ToJson, put},
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,

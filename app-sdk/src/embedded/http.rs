@@ -2,8 +2,8 @@
 //! `fetch` that answers with real `Response` objects (the response handling stays the real one).
 
 use crate::{
-    codec::format_uuid,
     error::{Error, js_text},
+    wire::codec::format_uuid,
 };
 use appframe_protocol::{ItemId, RowId};
 use wasm_bindgen::{JsCast, JsValue};
@@ -192,12 +192,12 @@ pub(crate) async fn json_value(resp: &Response) -> Result<JsValue, Error> {
 }
 
 /// A parsed body as `T`.
-pub(crate) fn from_value<T: crate::codec::FromJson>(v: &JsValue) -> Result<T, Error> {
-    crate::json::from_js(v).map_err(Error::Decode)
+pub(crate) fn from_value<T: crate::wire::codec::FromJson>(v: &JsValue) -> Result<T, Error> {
+    crate::wire::json::from_js(v).map_err(Error::Decode)
 }
 
 /// The body as JSON.
-pub(crate) async fn json<T: crate::codec::FromJson>(resp: &Response) -> Result<T, Error> {
+pub(crate) async fn json<T: crate::wire::codec::FromJson>(resp: &Response) -> Result<T, Error> {
     from_value(&json_value(resp).await?)
 }
 
@@ -210,7 +210,7 @@ pub(crate) async fn error_of(resp: &Response) -> Error {
 /// Builds an `Http` error from a status and a response body, reading the Graasp error body
 /// when there is one (any other body becomes the message).
 pub(crate) fn error_from(status: u16, body: &str) -> Error {
-    match crate::json::parse::<appframe_protocol::ErrorBody>(body) {
+    match crate::wire::json::parse::<appframe_protocol::ErrorBody>(body) {
         Ok(b) => Error::Http {
             status,
             code: b.code,

@@ -2,11 +2,13 @@
 //! namespaced per app key and item id, seeded from [`StandaloneConfig`].
 
 use crate::{
-    codec::format_uuid,
     config::StandaloneConfig,
     error::Error,
-    mock::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
+    standalone::db::{
+        Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id,
+    },
     types::{ListFilter, NewAppData, Page},
+    wire::codec::format_uuid,
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ItemId, JsonObject, LocalContext,
@@ -206,7 +208,7 @@ impl Standalone {
         let stored = s
             .store
             .get(&s.ns)?
-            .and_then(|json| crate::json::parse::<MockDb>(&json).ok())
+            .and_then(|json| crate::wire::json::parse::<MockDb>(&json).ok())
             .filter(|db| db.version == DB_VERSION);
         match stored {
             Some(db) => *s.db.borrow_mut() = db,
@@ -306,7 +308,7 @@ impl Standalone {
         let stored = self
             .store
             .get(&self.ns)?
-            .and_then(|json| crate::json::parse::<MockDb>(&json).ok())
+            .and_then(|json| crate::wire::json::parse::<MockDb>(&json).ok())
             .filter(|db| db.version == DB_VERSION);
         match stored {
             Some(db) => *self.db.borrow_mut() = db,
@@ -509,7 +511,7 @@ impl Standalone {
 }
 
 fn to_json(db: &MockDb) -> Result<String, Error> {
-    crate::json::stringify(db).map_err(Error::Storage)
+    crate::wire::json::stringify(db).map_err(Error::Storage)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
@@ -672,9 +674,10 @@ mod tests {
         assert_eq!(new["account"], member);
         assert_eq!(new["createdAt"], "1970-01-01T00:00:00Z");
         assert_eq!(a.list_app_actions(None).unwrap().len(), 2);
-        assert!(a.last_app_action().is_some_and(
-            |x| x.id == RowId(crate::codec::parse_uuid(new["id"].as_str().unwrap()).unwrap())
-        ));
+        assert!(
+            a.last_app_action().is_some_and(|x| x.id
+                == RowId(crate::wire::codec::parse_uuid(new["id"].as_str().unwrap()).unwrap()))
+        );
     }
 
     #[test]
