@@ -8,10 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[cfg(feature = "standalone")]
-use crate::standalone::backend::{Backing, MemoryStore};
+use crate::standalone::storage::{Backing, MemoryStore};
 use crate::{
-    App, AppConfig, Error, ListFilter, NewAppData, Permission, embedded::resize::ResizeHandle,
-    env::HostEnv, embedded::http::Fetch,
+    App, AppConfig, Error, ListFilter, NewAppData, Permission, embedded::http::Fetch,
+    embedded::resize::ResizeHandle, env::HostEnv,
 };
 #[cfg(feature = "standalone")]
 use appframe_protocol::Member;

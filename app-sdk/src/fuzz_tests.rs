@@ -8,8 +8,11 @@
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 
-use crate::wire::codec::{FromJson, ToJson, parse_time, parse_uuid};
 use crate::wire::message::{self as wire, Reply};
+use crate::wire::{
+    codec::{FromJson, ToJson},
+    text::{parse_time, parse_uuid},
+};
 use appframe_protocol::{
     AppAction, AppContext, AppData, AppSetting, ErrorBody, ItemId, LocalContext, Message, timestamp,
 };

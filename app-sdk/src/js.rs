@@ -4,9 +4,7 @@
 //! Values cross the boundary as JSON (`JSON.parse`/`JSON.stringify`), so JS sees exactly the
 //! Graasp wire shapes (camelCase, ISO timestamps) and no extra conversion crate is needed.
 
-use crate::{
-    App, AppConfig, Error, ListFilter, NewAppData, Permission, ResizeHandle, SeedAppData,
-};
+use crate::{App, AppConfig, Error, ListFilter, NewAppData, Permission, ResizeHandle, SeedAppData};
 use appframe_protocol::{AccountId, Context, ItemId, JsonObject, Member, RowId};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::{future::Future, time::Duration};

@@ -114,6 +114,7 @@
 //! `cargo test --target wasm32-unknown-unknown -p appframe-sdk --features js`.
 
 mod app;
+mod blob;
 mod config;
 mod embedded;
 mod env;
@@ -133,18 +134,17 @@ mod browser_tests;
 #[cfg(all(test, not(target_arch = "wasm32"), feature = "standalone"))]
 mod fuzz_tests;
 
-pub use app::{App, BlobUrl};
+pub use app::App;
 pub use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, Context, ItemId, JsonObject,
     LocalContext, Member, Permission, RowId, Visibility,
 };
+pub use blob::BlobUrl;
 pub use config::{
-    AppConfig, DEFAULT_STANDALONE_ACCOUNT_ID, DEFAULT_STANDALONE_ITEM_ID, SeedAppData,
+    AppConfig, DEFAULT_STANDALONE_ACCOUNT_ID, DEFAULT_STANDALONE_ITEM_ID, LiveConfig, SeedAppData,
     StandaloneConfig,
 };
 pub use embedded::resize::ResizeHandle;
 pub use error::Error;
-pub use live::hub::{
-    LiveAppData, LiveConfig, LiveEvent, LiveHandle, LiveRow, Op, Subscription, Topic, merge,
-};
+pub use live::{LiveAppData, LiveEvent, LiveHandle, LiveRow, Op, Subscription, Topic, merge};
 pub use types::{ListFilter, NewAppData, Page};

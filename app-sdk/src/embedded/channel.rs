@@ -46,7 +46,6 @@ fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev:
         _ => return,
     };
     // Replies carry no request id: one reply answers every request waiting on this channel.
-    // Iterated by reference: `vec::IntoIter` would link an `assert_eq!` and its printing.
     let pending = std::mem::take(&mut *waiters.borrow_mut());
     for w in &pending {
         w.set(reply.clone());

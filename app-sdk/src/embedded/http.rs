@@ -3,7 +3,7 @@
 
 use crate::{
     error::{Error, js_text},
-    wire::codec::format_uuid,
+    wire::text::format_uuid,
 };
 use appframe_protocol::{ItemId, RowId};
 use wasm_bindgen::{JsCast, JsValue};
@@ -110,8 +110,7 @@ impl Fetch {
 }
 
 /// `apiHost` + a route template of `appframe_protocol::routes` with `{item_id}` and `{id}` filled
-/// in: the same URL as `routes::*_url`, built without `format!` (core::fmt and uuid's printer
-/// cost wasm size; the tests check both agree).
+/// in: the same URL as `routes::*_url` (the tests check both agree).
 pub(crate) fn route(
     api_host: &str,
     template: &str,
@@ -224,8 +223,7 @@ pub(crate) fn error_from(status: u16, body: &str) -> Error {
     }
 }
 
-/// The first `n` chars of `s` (all of it when shorter). Counted on bytes rather than with
-/// `chars().take(n)`, whose UTF-8 decoding and char-by-char collect cost wasm size.
+/// The first `n` chars of `s` (all of it when shorter).
 fn chars_prefix(s: &str, n: usize) -> &str {
     let mut seen = 0;
     for (i, &b) in s.as_bytes().iter().enumerate() {
@@ -262,8 +260,7 @@ pub(crate) fn encode_query(v: &str) -> String {
 pub(crate) fn decode_query(v: &str) -> Option<String> {
     #[cfg(target_arch = "wasm32")]
     {
-        // `+` → space by splitting (already linked for the Link header), not `str::replace`,
-        // whose generic searcher is a separate function in the wasm.
+        // `+` → space.
         let mut spaced = String::with_capacity(v.len());
         for (i, part) in v.split('+').enumerate() {
             if i > 0 {

@@ -2,6 +2,7 @@
 //! message channel to the host, the app token, the HTTP client of the app routes, and resizing
 //! the iframe.
 
+pub(crate) mod backend;
 pub(crate) mod channel;
 pub(crate) mod handshake;
 pub(crate) mod http;

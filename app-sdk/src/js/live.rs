@@ -4,7 +4,7 @@
 use super::{AppframeApp, from_js, throw, to_js};
 use crate::{
     Error,
-    live::hub::{LiveEvent, Op, Topic},
+    live::{LiveEvent, Op, Topic},
 };
 use appframe_protocol::{AppAction, AppData, AppSetting};
 use serde::{Deserialize, Serialize};

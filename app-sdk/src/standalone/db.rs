@@ -15,7 +15,10 @@ use crate::{
     config::SeedAppData,
     error::Error,
     types::{ListFilter, NewAppData, Page},
-    wire::codec::{self, FromJson, ToJson, put},
+    wire::{
+        codec::{FromJson, ToJson, put, reader, writer},
+        text::{format_uuid, parse_uuid},
+    },
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,
@@ -98,7 +101,7 @@ pub(crate) struct MockDb {
     /// App data, in creation order.
     pub app_data: Vec<AppData>,
     /// App actions, in creation order, as stored JSON: read into [`AppAction`]s only by the
-    /// operations on actions, so an app that never uses them does not link their reader/writer.
+    /// operations on actions.
     pub app_actions: Vec<Value>,
     /// App settings, in creation order, as stored JSON (typed only where used, as actions).
     pub app_settings: Vec<Value>,
@@ -119,68 +122,41 @@ pub(crate) fn stored_id(stored: &Value) -> Option<RowId> {
     stored
         .get("id")
         .and_then(Value::as_str)
-        .and_then(codec::parse_uuid)
+        .and_then(parse_uuid)
         .map(RowId)
 }
 
-impl FromJson for Acting {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let mut f = codec::Fields::of(v, "acting");
-        let a = Acting {
-            account: AccountId(f.uuid("account")),
-            permission: f.nested("permission"),
-        };
-        f.done(a)
-    }
-    fn placeholder() -> Self {
-        Acting {
-            account: AccountId(uuid::Uuid::nil()),
-            permission: Permission::Read,
-        }
-    }
-}
+reader!(read_acting, Acting, "acting", |f| Acting {
+    account: AccountId(f.uuid("account")),
+    permission: f.nested("permission"),
+});
 
-impl FromJson for MockDb {
-    /// The stored database, in the shape serde wrote it before (`acting` may be missing). Actions
-    /// and settings are only checked to be arrays here; their rows are read when used.
-    fn from_json(v: &Value) -> Result<Self, String> {
-        let mut f = codec::Fields::of(v, "the standalone database");
-        let db = MockDb {
-            version: f.uint("version", u64::from(u32::MAX)) as u32,
-            members: f.nested("members"),
-            acting: f.opt_nested("acting"),
-            app_data: f.nested("appData"),
-            app_actions: f.nested("appActions"),
-            app_settings: f.nested("appSettings"),
-        };
-        f.done(db)
+// The stored database, in the shape serde wrote it before (`acting` may be missing). Actions
+// and settings are only checked to be arrays here; their rows are read when used.
+reader!(read_mock_db, MockDb, "the standalone database", |f| {
+    MockDb {
+        version: f.uint("version", u64::from(u32::MAX)) as u32,
+        members: f.nested("members"),
+        acting: f.opt_nested("acting"),
+        app_data: f.nested("appData"),
+        app_actions: f.nested("appActions"),
+        app_settings: f.nested("appSettings"),
     }
-    fn placeholder() -> Self {
-        MockDb::default()
-    }
-}
+});
 
-impl ToJson for MockDb {
-    fn to_json(&self) -> Value {
-        let mut o = JsonObject::new();
-        put(&mut o, "version", self.version.into());
-        put(&mut o, "members", self.members.to_json());
-        put(
-            &mut o,
-            "acting",
-            self.acting.map_or(Value::Null, |a| {
-                let mut x = JsonObject::new();
-                put(&mut x, "account", codec::format_uuid(a.account.0).into());
-                put(&mut x, "permission", a.permission.to_json());
-                Value::Object(x)
-            }),
-        );
-        put(&mut o, "appData", self.app_data.to_json());
-        put(&mut o, "appActions", self.app_actions.to_json());
-        put(&mut o, "appSettings", self.app_settings.to_json());
-        Value::Object(o)
-    }
-}
+writer!(Acting, |a| {
+    "account" => format_uuid(a.account.0).into(),
+    "permission" => a.permission.to_json(),
+});
+
+writer!(MockDb, |db| {
+    "version" => db.version.into(),
+    "members" => db.members.to_json(),
+    "acting" => db.acting.map_or(Value::Null, |a| a.to_json()),
+    "appData" => db.app_data.to_json(),
+    "appActions" => db.app_actions.to_json(),
+    "appSettings" => db.app_settings.to_json(),
+});
 
 /// The current schema version of [`MockDb`].
 pub(crate) const DB_VERSION: u32 = 1;
@@ -210,8 +186,7 @@ fn bad_request(message: &str) -> Error {
 }
 
 /// A failed field check as the server reports it (`<field>: <reason>`, the `Display` text of
-/// `ProtocolError::Invalid`). Written out rather than through `Display`: that impl also
-/// prints other variants with `{:?}`, which links Rust's string escaping and Unicode tables.
+/// `ProtocolError::Invalid`).
 fn invalid(e: ProtocolError) -> Error {
     match e {
         ProtocolError::Invalid { field, reason } => bad_request(&[field, ": ", &reason].concat()),
@@ -241,9 +216,9 @@ fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject
         "apps/",
         kind,
         "/",
-        &codec::format_uuid(item.0),
+        &format_uuid(item.0),
         "/",
-        &codec::format_uuid(id.0),
+        &format_uuid(id.0),
     ]
     .concat();
     let mut file = JsonObject::new();
@@ -264,7 +239,7 @@ fn paginate<T: Clone>(
     let start = match &f.cursor {
         None => 0,
         Some(c) => {
-            let after = codec::parse_uuid(c)
+            let after = parse_uuid(c)
                 .map(RowId)
                 .ok_or_else(|| bad_request("invalid cursor"))?;
             rows.iter()
@@ -282,7 +257,7 @@ fn paginate<T: Clone>(
         items.push((*r).clone());
     }
     let next_cursor = if take < rest.len() {
-        items.last().map(|r| codec::format_uuid(id(r).0))
+        items.last().map(|r| format_uuid(id(r).0))
     } else {
         None
     };
@@ -488,28 +463,26 @@ impl MockDb {
         Ok(all)
     }
 
-    /// `POST .../app-action` (the server answers 204; nothing is returned).
+    /// `POST .../app-action` (the server answers 204; the action is returned for the live event).
     pub(crate) fn create_app_action(
         &mut self,
         c: &Caller,
         ty: &str,
         data: JsonObject,
         s: Stamp,
-    ) -> Result<(), Error> {
+    ) -> Result<AppAction, Error> {
         let me = self.member(c.account()?)?;
         validate_type(ty).map_err(invalid)?;
-        self.app_actions.push(
-            AppAction {
-                id: s.id,
-                account: me.clone(),
-                member: me,
-                ty: ty.to_owned(),
-                data,
-                created_at: s.now,
-            }
-            .to_json(),
-        );
-        Ok(())
+        let action = AppAction {
+            id: s.id,
+            account: me.clone(),
+            member: me,
+            ty: ty.to_owned(),
+            data,
+            created_at: s.now,
+        };
+        self.app_actions.push(action.to_json());
+        Ok(action)
     }
 
     /// `GET .../app-settings?name=` (optional auth: readers and anonymous viewers alike).
@@ -530,11 +503,6 @@ impl MockDb {
     /// The stored setting `id`, read.
     pub(crate) fn app_setting(&self, id: RowId) -> Result<AppSetting, Error> {
         row(&self.app_settings[self.setting_index(id)?])
-    }
-
-    /// The newest app action, read (`None` when there is none).
-    pub(crate) fn last_app_action(&self) -> Result<Option<AppAction>, Error> {
-        self.app_actions.last().map(row).transpose()
     }
 
     /// `POST .../app-settings` (admin only).
@@ -639,7 +607,7 @@ pub(crate) fn standalone_item(
         id,
         name: name.to_owned(),
         description: None,
-        path: codec::format_uuid(id.0).replace('-', "_"),
+        path: format_uuid(id.0).replace('-', "_"),
         lang: lang.to_owned(),
         settings,
         ty: "app".into(),

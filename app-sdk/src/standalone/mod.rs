@@ -2,4 +2,6 @@
 //! rules and its database) answers instead, persisted in `localStorage` or kept in memory.
 
 pub(crate) mod backend;
+pub(crate) mod browser;
 pub(crate) mod db;
+pub(crate) mod storage;

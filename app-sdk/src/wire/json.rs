@@ -48,7 +48,7 @@ pub(crate) fn value_of(v: &JsValue) -> Result<Value, String> {
         return Ok(Value::Bool(b));
     }
     if let Some(n) = v.as_f64() {
-        return crate::wire::codec::number(n)
+        return crate::wire::text::number(n)
             .ok_or_else(|| "a number that is not finite".to_owned());
     }
     if let Some(s) = v.as_string() {

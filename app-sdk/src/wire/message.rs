@@ -7,8 +7,9 @@
 
 use crate::{
     error::Error,
-    wire::codec::{self, format_uuid, int_text, object},
+    wire::codec::{self, object},
     wire::json,
+    wire::text::{format_uuid, int_text},
 };
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
 use serde_json::Value;
