@@ -115,7 +115,10 @@ impl App {
             if let Some(inner) = weak.upgrade() {
                 wasm_bindgen_futures::spawn_local(async move {
                     // A failed re-handshake keeps the old channel, which may still work.
-                    let _ = App { inner }.reconnect().await;
+                    #[allow(irrefutable_let_patterns)] // without the `standalone` feature
+                    if let Backend::Embedded(e) = &inner.backend {
+                        let _ = e.reconnect().await;
+                    }
                 });
             }
         });

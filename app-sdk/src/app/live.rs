@@ -13,7 +13,7 @@ use crate::{
 };
 use appframe_protocol::{AppData, LocalContext};
 #[cfg(feature = "standalone")]
-use appframe_protocol::{AppSetting, Permission, ws::Op};
+use appframe_protocol::{AppSetting, rules, ws::Op};
 use std::rc::{Rc, Weak};
 
 impl LiveHost for Inner {
@@ -118,7 +118,9 @@ impl App {
     pub(super) fn live_emit(&self, topic: Topic, event: impl FnOnce() -> LiveEvent) {
         // As on the server, actions reach admins only (the account may have been switched to a
         // non-admin since it subscribed).
-        if topic == Topic::AppActions && self.context().permission != Permission::Admin {
+        if topic == Topic::AppActions
+            && !rules::can_read_all_actions(Some(self.context().permission))
+        {
             return;
         }
         if let Some(slot) = self.live_slot() {

@@ -13,7 +13,7 @@ use crate::{
     listen::Listener,
 };
 use appframe_protocol::{
-    Permission,
+    rules,
     ws::{CLOSE_TOKEN_EXPIRED, Topic},
 };
 use gloo_timers::callback::Timeout;
@@ -175,7 +175,7 @@ impl Hub {
     fn standalone_admin(&self) -> bool {
         self.host
             .upgrade()
-            .is_some_and(|host| host.context().permission == Permission::Admin)
+            .is_some_and(|host| rules::can_read_all_actions(Some(host.context().permission)))
     }
 
     pub(crate) fn remove(&self, id: u32) {

@@ -23,6 +23,7 @@ use crate::{
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,
     ItemRef, JsonObject, Member, Permission, ProtocolError, RowId, Visibility,
+    rules::{self, ActionScope, RowParties, Viewer},
     validate_setting_name, validate_type,
 };
 use serde::{Deserialize, Serialize};
@@ -41,8 +42,12 @@ pub(crate) struct Caller {
 }
 
 impl Caller {
-    fn is_admin(&self) -> bool {
-        self.permission == Permission::Admin
+    /// The caller as the access rules (`appframe_protocol::rules`) see it: a member of the item.
+    fn viewer(&self) -> Viewer {
+        Viewer {
+            account: self.account,
+            permission: Some(self.permission),
+        }
     }
 
     /// Strict routes need an account (401 GERR027 as the server).
@@ -51,9 +56,10 @@ impl Caller {
             .ok_or_else(|| Error::http(401, "GERR027", "NOT_AUTHENTICATED"))
     }
 
+    /// Settings are written by those the rules let (403 GERR004 otherwise).
     fn require_admin(&self) -> Result<AccountId, Error> {
         let me = self.account()?;
-        if !self.is_admin() {
+        if !rules::can_write_settings(Some(self.permission)) {
             return Err(Error::http(403, "GERR004", "MEMBER_CANNOT_ADMIN_ITEM"));
         }
         Ok(me)
@@ -275,15 +281,11 @@ impl MockDb {
     }
 
     fn can_see(c: &Caller, d: &AppData) -> bool {
-        c.is_admin()
-            || d.visibility == Visibility::Item
-            || c.account.is_some_and(|me| d.account.id == me)
-            || c.account
-                .is_some_and(|me| d.creator.as_ref().is_some_and(|cr| cr.id == me))
+        rules::can_see_row(c.viewer(), RowParties::of(d))
     }
 
-    fn is_party(me: AccountId, d: &AppData) -> bool {
-        d.account.id == me || d.creator.as_ref().is_some_and(|cr| cr.id == me)
+    fn can_modify(c: &Caller, d: &AppData) -> bool {
+        rules::can_modify_row(c.viewer(), RowParties::of(d))
     }
 
     /// `GET .../app-data?type=`: visible rows of the type, in creation order.
@@ -400,7 +402,7 @@ impl MockDb {
         data: JsonObject,
         now: OffsetDateTime,
     ) -> Result<AppData, Error> {
-        let me = c.account()?;
+        c.account()?;
         let row = self
             .app_data
             .iter_mut()
@@ -409,7 +411,7 @@ impl MockDb {
         if is_file(row) {
             return Err(Error::http(403, "GAERR008", "PREVENT_UPDATE_APP_DATA_FILE"));
         }
-        if !(Self::is_party(me, row) || c.permission >= Permission::Write) {
+        if !Self::can_modify(c, row) {
             return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
         }
         row.data = data;
@@ -419,14 +421,13 @@ impl MockDb {
 
     /// `DELETE .../app-data/:id`; returns the deleted row (the caller removes its file).
     pub(crate) fn delete_app_data(&mut self, c: &Caller, id: RowId) -> Result<AppData, Error> {
-        let me = c.account()?;
+        c.account()?;
         let i = self
             .app_data
             .iter()
             .position(|d| d.id == id)
             .ok_or_else(not_found_data)?;
-        let row = &self.app_data[i];
-        if !(Self::is_party(me, row) || c.is_admin()) {
+        if !Self::can_modify(c, &self.app_data[i]) {
             return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
         }
         Ok(self.app_data.remove(i))
@@ -450,13 +451,10 @@ impl MockDb {
         account: Option<AccountId>,
     ) -> Result<Vec<AppAction>, Error> {
         let me = c.account()?;
-        let who = match (c.is_admin(), account) {
-            (true, filter) => filter,
-            (false, None) => Some(me),
-            (false, Some(a)) if a == me => Some(me),
-            (false, Some(_)) => {
-                return Err(Error::http(403, "GAERR006", "MEMBER_CANNOT_ADMIN_ITEM"));
-            }
+        let who = match rules::actions_of(me, Some(c.permission), account) {
+            Some(ActionScope::All) => None,
+            Some(ActionScope::Of(a)) => Some(a),
+            None => return Err(Error::http(403, "GAERR006", "MEMBER_CANNOT_ADMIN_ITEM")),
         };
         let mut all: Vec<AppAction> = rows(&self.app_actions)?;
         all.retain(|a| who.is_none_or(|w| a.account.id == w));
@@ -908,7 +906,7 @@ mod tests {
     }
 
     #[test]
-    fn patch_needs_creator_addressee_or_write_and_never_touches_files() {
+    fn patch_needs_creator_addressee_or_admin_and_never_touches_files() {
         let (mut db, mut ids) = seeded();
         let id = |db: &MockDb, t: &str| db.app_data.iter().find(|d| d.ty == t).unwrap().id;
         let now = OffsetDateTime::UNIX_EPOCH;
@@ -922,7 +920,12 @@ mod tests {
             db.patch_app_data(&cat(), cat_own, new(), now).unwrap().data,
             new()
         );
-        assert!(db.patch_app_data(&bob(), cat_own, new(), now).is_ok());
+        // Write permission grants nothing more than read on others' rows, as on the server.
+        assert_eq!(
+            db.patch_app_data(&bob(), cat_own, new(), now).unwrap_err(),
+            Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS")
+        );
+        assert!(db.patch_app_data(&ada(), cat_own, new(), now).is_ok());
         // The addressed account may patch a row someone else created.
         let for_dan = id(&db, "cat-for-dan");
         assert!(db.patch_app_data(&dan(), for_dan, new(), now).is_ok());
