@@ -1,5 +1,5 @@
 //! Property tests ("fuzzing" on stable Rust) of the SDK's own decoders, which replace serde in
-//! the wasm (`codec.rs`, `wire.rs`): on any input they return a value or an error that says
+//! the wasm (`wire/codec.rs`, `wire/message.rs`): on any input they return a value or an error that says
 //! why, never panic, and agree with the protocol crate's serde decoding wherever both accept
 //! an input. `cargo xtask fuzz` runs them with many more cases (`APPFRAME_FUZZ_CASES`).
 

@@ -97,8 +97,9 @@
 //!
 //! ## Size
 //!
-//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships 39.9 KB
-//! gzip of wasm and glue in a release build, within the 40 KB budget (`cargo xtask bench size`). Apps that care use a
+//! A minimal app (connect and list app data, `standalone` on; `app-sdk/size-probe`) ships within
+//! the 40 KB gzip budget of wasm and glue in a release build (`cargo xtask bench size`; how, in
+//! the `wire` module's size policy). Apps that care use a
 //! smaller global allocator than Rust's default, as the examples do with `talc`:
 //!
 //! ```ignore
