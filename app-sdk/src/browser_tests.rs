@@ -897,7 +897,7 @@ mod js_facade {
 
 #[wasm_bindgen_test]
 fn query_values_decode_in_the_browser_as_they_do_natively() {
-    use crate::embedded::http::decode_query;
+    use crate::wire::url::decode_query;
     assert_eq!(decode_query("a%20b+c%2B").as_deref(), Some("a b c+"));
     assert_eq!(decode_query("%C3%A9%3D%3D").as_deref(), Some("é=="));
     assert_eq!(decode_query("%zz"), None);

@@ -19,6 +19,7 @@ use crate::{
         codec::FromJson,
         json, message,
         text::{format_uuid, int_text},
+        url::{next_cursor, route, upload_route, with_query},
     },
 };
 use appframe_protocol::{
@@ -155,7 +156,7 @@ impl Embedded {
     /// The URL of `template` for this item (and row `id`).
     fn route(&self, template: &str, id: Option<&RowId>) -> String {
         let (host, item, _) = self.api();
-        http::route(&host, template, Some(&item), id)
+        route(&host, template, Some(&item), id)
     }
 
     pub(crate) async fn list_app_data(&self, filter: ListFilter) -> Result<Page<AppData>, Error> {
@@ -165,8 +166,8 @@ impl Embedded {
             params.push(("limit", filter.limit.map(|l| int_text(i64::from(l)))));
             params.push(("cursor", filter.cursor));
         }
-        let url = http::with_query(
-            http::route(&host, routes::PATH_APP_DATA, Some(&item), None),
+        let url = with_query(
+            route(&host, routes::PATH_APP_DATA, Some(&item), None),
             &params,
         );
         let resp = self.send(req("GET", url, Body::None)).await?;
@@ -174,7 +175,7 @@ impl Embedded {
         let items = http::json(&resp).await?;
         Ok(Page {
             items,
-            next_cursor: link.as_deref().and_then(http::next_cursor),
+            next_cursor: link.as_deref().and_then(next_cursor),
         })
     }
 
@@ -207,7 +208,7 @@ impl Embedded {
     ) -> Result<AppData, Error> {
         let (host, item, _) = self.api();
         let form = upload_form(&[], file, name)?;
-        let url = http::upload_route(&host, routes::PATH_APP_DATA_UPLOAD, &item);
+        let url = upload_route(&host, routes::PATH_APP_DATA_UPLOAD, &item);
         one(&self.send(req("POST", url, Body::Form(form))).await?).await
     }
 
@@ -215,7 +216,7 @@ impl Embedded {
         &self,
         account: Option<AccountId>,
     ) -> Result<Vec<AppAction>, Error> {
-        let url = http::with_query(
+        let url = with_query(
             self.route(routes::PATH_APP_ACTION, None),
             &[("accountId", account.map(|a| format_uuid(a.0)))],
         );
@@ -236,7 +237,7 @@ impl Embedded {
         &self,
         name: Option<&str>,
     ) -> Result<Vec<AppSetting>, Error> {
-        let url = http::with_query(
+        let url = with_query(
             self.route(routes::PATH_APP_SETTINGS, None),
             &[("name", name.map(str::to_owned))],
         );
@@ -283,7 +284,7 @@ impl Embedded {
             Some(n) => upload_form(&[("name", n)], file, file_name)?,
             None => upload_form(&[], file, file_name)?,
         };
-        let url = http::upload_route(&host, routes::PATH_APP_SETTINGS_UPLOAD, &item);
+        let url = upload_route(&host, routes::PATH_APP_SETTINGS_UPLOAD, &item);
         one(&self.send(req("POST", url, Body::Form(form))).await?).await
     }
 
@@ -314,7 +315,7 @@ impl Embedded {
     /// Follows a download route: the server answers with a (signed) URL, fetched without credentials.
     async fn fetch_file(&self, template: &str, id: RowId) -> Result<Response, Error> {
         let (host, _, _) = self.api();
-        let route = http::route(&host, template, None, Some(&id));
+        let route = route(&host, template, None, Some(&id));
         let resp = self.send(req("GET", route.clone(), Body::None)).await?;
         let text = http::text(&resp).await?;
         // Graasp answers text/plain; tolerate a JSON string too.

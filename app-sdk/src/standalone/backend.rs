@@ -3,13 +3,16 @@
 
 use super::{
     db::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
-    storage::{Backing, Store, b64_decode, b64_encode},
+    storage::{Backing, Store},
 };
 use crate::{
     config::StandaloneConfig,
     error::Error,
     types::{ListFilter, NewAppData, Page},
-    wire::text::format_uuid,
+    wire::{
+        base64::{b64_decode, b64_encode},
+        text::format_uuid,
+    },
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ItemId, JsonObject, LocalContext,

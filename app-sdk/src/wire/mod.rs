@@ -1,6 +1,7 @@
 //! The wire codecs of the SDK: the protocol's DTOs as JSON values ([`codec`]), JSON text and
 //! values through the browser ([`json`]), the serde bridge of the JS facade ([`jsde`]), the
-//! postMessage payloads ([`message`]) and the scalar texts inside them ([`text`]).
+//! postMessage payloads ([`message`]), the scalar texts inside them ([`text`]) and the URLs
+//! of the app routes ([`url`]), and base64 for the standalone backend's files (`base64`).
 //!
 //! **Size policy.** Every app pays for this module, and a minimal one (the size probe: connect
 //! and list app data) must ship within 40,000 B gzip of wasm and glue (`cargo xtask bench size
@@ -11,9 +12,12 @@
 //! have their own small texts. Native tests check each against the serde derive or crate it
 //! replaces, so they cannot drift. Code outside this module is written as ordinary Rust.
 
+#[cfg(feature = "standalone")]
+pub(crate) mod base64;
 pub(crate) mod codec;
 #[cfg(feature = "js")]
 pub(crate) mod jsde;
 pub(crate) mod json;
 pub(crate) mod message;
 pub(crate) mod text;
+pub(crate) mod url;
