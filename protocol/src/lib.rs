@@ -23,6 +23,7 @@ pub mod host_api;
 mod ids;
 mod message;
 pub mod routes;
+pub mod rules;
 pub mod timestamp;
 pub mod ws;
 
