@@ -9,7 +9,10 @@ use crate::{
     error::{Error, Result},
     store::{Account, ItemRecord},
 };
-use appframe_protocol::Permission;
+use appframe_protocol::{
+    AccountId, Permission,
+    rules::{self, Viewer},
+};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -117,7 +120,15 @@ impl Access {
 
     /// Whether the caller is an admin of the item.
     pub fn is_admin(&self) -> bool {
-        self.permission == Some(Permission::Admin)
+        rules::is_admin(self.permission)
+    }
+
+    /// The caller as the access rules see them.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            account: self.account.as_ref().map(|a| AccountId::from(a.id)),
+            permission: self.permission,
+        }
     }
 }
 

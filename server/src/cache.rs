@@ -11,7 +11,7 @@ use crate::{
     access::Access,
     store::{Stamps, from_micros},
 };
-use appframe_protocol::Visibility;
+use appframe_protocol::rules::{RowParties, RowScope};
 use bytes::Bytes;
 use std::{
     collections::HashMap,
@@ -73,35 +73,24 @@ pub struct CachedRow {
     pub id: Uuid,
     /// Type (the `?type=` filter).
     pub ty: Box<str>,
-    /// Visibility.
-    pub visibility: Visibility,
-    /// Addressed account.
-    pub account: Uuid,
-    /// Creator.
-    pub creator: Option<Uuid>,
+    /// What the access rules read (the list filter).
+    pub parties: RowParties,
     /// The row serialized as the wire `AppData` object, exactly as a list response holds it.
     pub json: Bytes,
 }
 
 impl CachedRow {
-    /// Whether a non-admin `viewer` may see the row (the SQL visibility filter).
-    pub fn visible_to(&self, viewer: Uuid) -> bool {
-        self.visibility == Visibility::Item
-            || self.account == viewer
-            || self.creator == Some(viewer)
-    }
-
     /// `(created_at, id)`, the cursor position.
     pub fn position(&self) -> (OffsetDateTime, Uuid) {
         (from_micros(self.at), self.id)
     }
 }
 
-/// Most distinct list bodies (type filter × viewer) kept per snapshot.
+/// Most distinct list bodies (type filter × row scope) kept per snapshot.
 const MAX_BODIES: usize = 256;
 
-/// `(type filter, viewer)`: what a list body depends on besides the rows.
-type BodyKey = (Option<Box<str>>, Option<Uuid>);
+/// `(type filter, row scope)`: what a list body depends on besides the rows.
+type BodyKey = (Option<Box<str>>, RowScope);
 
 /// Every row of an item in `(created_at, id)` order, as of `stamp`.
 #[derive(Debug)]
@@ -113,7 +102,7 @@ pub struct ItemRows {
     pub rows: Option<Vec<CachedRow>>,
     /// Bytes of the rows' JSON.
     bytes: usize,
-    /// Whole response bodies already assembled from `rows`, per `(type filter, viewer)`:
+    /// Whole response bodies already assembled from `rows`, per `(type filter, row scope)`:
     /// every member of an item polls the same list, so most requests only clone a `Bytes`.
     /// Only for small lists, and at most [`BODIES_PER_ROWS`] × `bytes` in all.
     bodies: Mutex<(HashMap<BodyKey, Bytes>, usize)>,
@@ -138,14 +127,9 @@ impl ItemRows {
         self.bytes + bodies + rows
     }
 
-    /// The body for `(ty, viewer)`, built by `build` on first use.
-    pub fn body(
-        &self,
-        ty: Option<&str>,
-        viewer: Option<Uuid>,
-        build: impl FnOnce() -> Bytes,
-    ) -> Bytes {
-        let key = (ty.map(Box::from), viewer);
+    /// The body for `(ty, scope)`, built by `build` on first use.
+    pub fn body(&self, ty: Option<&str>, scope: RowScope, build: impl FnOnce() -> Bytes) -> Bytes {
+        let key = (ty.map(Box::from), scope);
         if let Some(b) = self
             .bodies
             .lock()

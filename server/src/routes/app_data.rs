@@ -33,6 +33,7 @@ use crate::{
 use appframe_protocol::{
     AppData, CreateAppData, PatchData,
     routes::{PATH_APP_DATA, PATH_APP_DATA_ONE},
+    rules,
     ws::Op,
 };
 use axum::{
@@ -61,13 +62,7 @@ pub fn is_file(r: &AppDataRow) -> bool {
 
 /// Whether the caller may patch or delete a row: creator, addressed account, or admin.
 pub fn can_modify(access: &Access, r: &AppDataRow) -> bool {
-    if access.is_admin() {
-        return true;
-    }
-    let Some(me) = access.account.as_ref().map(|a| a.id) else {
-        return false;
-    };
-    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
+    rules::can_modify_row(access.viewer(), r.parties())
 }
 
 /// Query of the list route.
@@ -102,11 +97,11 @@ pub async fn list(
         cursor: q.cursor,
     }
     .page()?;
-    let viewer = if access.is_admin() {
-        None
-    } else {
-        Some(access.account()?.id)
-    };
+    // A non-admin lists with an account (401 otherwise, as before).
+    if !access.is_admin() {
+        access.account()?;
+    }
+    let scope = access.viewer().row_scope();
     // The Graasp client always fetches the whole list, and many viewers fetch the same item:
     // serve unpaged lists from the per-item cache of serialized rows (SQLite only). Paged
     // requests (`limit`/`cursor`, meant for large items) stay on the keyset index.
@@ -123,11 +118,11 @@ pub async fn list(
         if snapshot.rows.is_some() {
             let ty = q.ty.clone();
             let keep = move |r: &CachedRow| {
-                ty.as_deref().is_none_or(|t| *r.ty == *t) && viewer.is_none_or(|v| r.visible_to(v))
+                ty.as_deref().is_none_or(|t| *r.ty == *t) && scope.includes(r.parties)
             };
             if snapshot.assembled() {
                 let all = snapshot.rows.as_deref().unwrap_or_default();
-                let body = snapshot.body(q.ty.as_deref(), viewer, || {
+                let body = snapshot.body(q.ty.as_deref(), scope, || {
                     json_array(all.iter().filter(|r| keep(r)).map(|r| &r.json[..]))
                 });
                 return Ok(json_response(body));
@@ -148,7 +143,7 @@ pub async fn list(
     let mut dq = DataQuery {
         item: item_id,
         ty: q.ty,
-        viewer,
+        scope,
         after: page.after,
         upto: None,
     };
@@ -183,23 +178,18 @@ async fn load_item_rows(
     item_id: Uuid,
     max_bytes: usize,
 ) -> Result<Option<Vec<CachedRow>>> {
-    let mut rows = state.store().stream_app_data(DataQuery {
-        item: item_id,
-        ..DataQuery::default()
-    });
+    let mut rows = state
+        .store()
+        .stream_app_data(DataQuery::whole_item(item_id));
     let mut out = Vec::new();
     let mut bytes = 0usize;
     while let Some(r) = rows.next().await {
         let r = r?;
-        let (at, id, ty, visibility) = (
+        let (at, id, ty, parties) = (
             to_micros(r.created_at),
             r.id,
             r.ty.as_str().into(),
-            r.visibility,
-        );
-        let (account, creator) = (
-            r.account.id.as_uuid(),
-            r.creator.as_ref().map(|c| c.id.as_uuid()),
+            r.parties(),
         );
         let json: Bytes = serde_json::to_vec(&data_to_wire(r))
             .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
@@ -212,9 +202,7 @@ async fn load_item_rows(
             at,
             id,
             ty,
-            visibility,
-            account,
-            creator,
+            parties,
             json,
         });
     }

@@ -89,10 +89,7 @@ pub fn body(state: &AppState, item: Uuid, what: &str, csv: bool) -> Result<Body>
             // One query: the export is a consistent snapshot of the item.
             state
                 .store()
-                .stream_app_data(DataQuery {
-                    item,
-                    ..DataQuery::default()
-                })
+                .stream_app_data(DataQuery::whole_item(item))
                 .map(move |r| r.and_then(|r| data_line(r, csv)))
                 .boxed(),
         ),

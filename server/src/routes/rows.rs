@@ -9,7 +9,7 @@ use crate::{
     store::{AppDataRow, AppSettingRow},
 };
 use appframe_protocol::{
-    AppData, AppSetting, ItemRef, Visibility,
+    AppData, AppSetting, ItemRef, rules,
     ws::{Op, UpdateEntity},
 };
 use uuid::Uuid;
@@ -41,13 +41,7 @@ pub fn publish_data(state: &AppState, item_id: Uuid, op: Op, row: &AppData) {
 
 /// Whether the caller may see a row (the list rule).
 pub fn can_see(access: &Access, r: &AppDataRow) -> bool {
-    if access.is_admin() || r.visibility == Visibility::Item {
-        return true;
-    }
-    let Some(me) = access.account.as_ref().map(|a| a.id) else {
-        return false;
-    };
-    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
+    rules::can_see_row(access.viewer(), r.parties())
 }
 
 /// The wire form of a setting.

@@ -14,7 +14,10 @@ use crate::{
     error::Result,
     quota::{Limits, Usage},
 };
-use appframe_protocol::{JsonObject, Member, Permission, Visibility};
+use appframe_protocol::{
+    JsonObject, Member, Permission, Visibility,
+    rules::{RowParties, RowScope},
+};
 use std::{
     collections::HashMap,
     sync::{
@@ -235,6 +238,17 @@ pub struct AppDataRow {
     pub updated_at: OffsetDateTime,
 }
 
+impl AppDataRow {
+    /// What the access rules read of the row.
+    pub fn parties(&self) -> RowParties {
+        RowParties {
+            visibility: self.visibility,
+            account: self.account.id,
+            creator: self.creator.as_ref().map(|c| c.id),
+        }
+    }
+}
+
 /// An app-action row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppActionRow {
@@ -299,18 +313,31 @@ pub struct Page {
 
 /// An app-data list to stream: an item's rows in `(created_at, id)` order, strictly after
 /// `after` and up to `upto` included.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DataQuery {
     /// Item id.
     pub item: Uuid,
     /// Exact type filter.
     pub ty: Option<String>,
-    /// A non-admin viewer: only item-visible rows and rows addressed to or created by them.
-    pub viewer: Option<Uuid>,
+    /// Which rows the viewer sees (`appframe_protocol::rules`, written as SQL by the store).
+    pub scope: RowScope,
     /// `(created_at in µs, id)` the list starts after.
     pub after: Option<(i64, Uuid)>,
     /// `(created_at in µs, id)` of the last row of the list.
     pub upto: Option<(i64, Uuid)>,
+}
+
+impl DataQuery {
+    /// Every row of an item.
+    pub fn whole_item(item: Uuid) -> DataQuery {
+        DataQuery {
+            item,
+            ty: None,
+            scope: RowScope::All,
+            after: None,
+            upto: None,
+        }
+    }
 }
 
 /// Rows read one at a time, so a list of large rows is never held whole in memory.
@@ -538,15 +565,6 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_app_data(&self, row: &AppDataRow, limits: &Limits) -> Result<()>;
     /// One app-data row.
     async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>>;
-    /// App data of an item in `(created_at, id)` order; `viewer` limits to what a non-admin
-    /// may see (item-visible rows plus rows addressed to or created by the viewer).
-    async fn list_app_data(
-        &self,
-        item: Uuid,
-        ty: Option<&str>,
-        viewer: Option<Uuid>,
-        page: Page,
-    ) -> Result<Vec<AppDataRow>>;
     /// Replaces the data of a row unless the growth would pass a data quota of `limits`
     /// (checked atomically, charged to the row's creator); false when unknown.
     async fn update_app_data(

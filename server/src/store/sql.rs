@@ -1046,29 +1046,6 @@ macro_rules! store_impl {
                 fetch_opt(&self.read, &format!("{DATA_SELECT} WHERE d.id = $1"), id).await
             }
 
-            async fn list_app_data(
-                &self,
-                item: Uuid,
-                ty: Option<&str>,
-                viewer: Option<Uuid>,
-                page: Page,
-            ) -> Result<Vec<AppDataRow>> {
-                let mut qb = QueryBuilder::<$Db>::new(DATA_SELECT);
-                qb.push(" WHERE d.item_id = ").push_bind(item);
-                if let Some(t) = ty {
-                    qb.push(" AND d.type = ").push_bind(t.to_owned());
-                }
-                if let Some(v) = viewer {
-                    qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
-                        .push_bind(v)
-                        .push(" OR d.creator_id = ")
-                        .push_bind(v)
-                        .push(")");
-                }
-                push_page(&mut qb, "d", page);
-                fetch_list(&self.read, qb).await
-            }
-
             async fn update_app_data(
                 &self,
                 id: Uuid,

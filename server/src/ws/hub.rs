@@ -6,7 +6,8 @@
 
 use crate::store::Store;
 use appframe_protocol::{
-    Permission, Visibility,
+    AccountId, Permission,
+    rules::Audience,
     ws::{Op, ServerMessage, Topic, UpdateEntity},
 };
 use axum::extract::ws::Utf8Bytes;
@@ -24,40 +25,6 @@ use uuid::Uuid;
 /// Items whose memberships are kept in the permission cache before it is cleared.
 const MAX_CACHED_ITEMS: usize = 10_000;
 
-/// Who may receive an event, decided again for every event (memberships change).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "to", rename_all = "camelCase")]
-pub enum Audience {
-    /// Every member of the item (item-visible app data, app settings).
-    Readers,
-    /// Admins of the item (app actions).
-    Admins,
-    /// Member-visible app data: its addressed account, its creator and the item's admins.
-    Member {
-        /// The addressed account.
-        account: Uuid,
-        /// The creator, if it still exists.
-        creator: Option<Uuid>,
-    },
-}
-
-impl Audience {
-    /// Whether `account`, holding `permission` on the item (`None`: no membership), may see it.
-    pub fn allows(&self, account: Uuid, permission: Option<Permission>) -> bool {
-        let Some(p) = permission else {
-            return false;
-        };
-        match self {
-            Audience::Readers => true,
-            Audience::Admins => p == Permission::Admin,
-            Audience::Member {
-                account: owner,
-                creator,
-            } => p == Permission::Admin || *owner == account || *creator == Some(account),
-        }
-    }
-}
-
 /// One update, serialized once for every recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
@@ -74,20 +41,12 @@ pub struct Event {
 impl Event {
     /// The event of a committed write of `entity` on `item`; `None` if it cannot be serialized.
     pub fn new(item: Uuid, op: Op, entity: UpdateEntity) -> Option<Event> {
-        let (topic, audience) = match &entity {
-            UpdateEntity::AppData(d) => (
-                Topic::AppData,
-                match d.visibility {
-                    Visibility::Item => Audience::Readers,
-                    Visibility::Member => Audience::Member {
-                        account: d.account.id.as_uuid(),
-                        creator: d.creator.as_ref().map(|c| c.id.as_uuid()),
-                    },
-                },
-            ),
-            UpdateEntity::AppAction(_) => (Topic::AppActions, Audience::Admins),
-            UpdateEntity::AppSetting(_) => (Topic::AppSettings, Audience::Readers),
+        let topic = match &entity {
+            UpdateEntity::AppData(_) => Topic::AppData,
+            UpdateEntity::AppAction(_) => Topic::AppActions,
+            UpdateEntity::AppSetting(_) => Topic::AppSettings,
         };
+        let audience = Audience::of(&entity);
         let msg = ServerMessage::update(item.hyphenated().to_string(), op, entity);
         match serde_json::to_string(&msg) {
             Ok(message) => Some(Event {
@@ -401,7 +360,7 @@ impl Hub {
         for c in targets {
             if ev
                 .audience
-                .allows(c.account, members.get(&c.account).copied())
+                .reaches(AccountId(c.account), members.get(&c.account).copied())
             {
                 self.send(&c, msg.clone());
             }
@@ -440,31 +399,6 @@ impl Hub {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn member_visible_events_reach_owner_creator_and_admins_only() {
-        let owner = Uuid::new_v4();
-        let creator = Uuid::new_v4();
-        let other = Uuid::new_v4();
-        let a = Audience::Member {
-            account: owner,
-            creator: Some(creator),
-        };
-        assert!(a.allows(owner, Some(Permission::Read)));
-        assert!(a.allows(creator, Some(Permission::Read)));
-        assert!(a.allows(other, Some(Permission::Admin)));
-        assert!(!a.allows(other, Some(Permission::Write)));
-        assert!(!a.allows(owner, None), "a revoked owner sees nothing");
-    }
-
-    #[test]
-    fn actions_reach_admins_and_readers_reach_every_member() {
-        let x = Uuid::new_v4();
-        assert!(Audience::Admins.allows(x, Some(Permission::Admin)));
-        assert!(!Audience::Admins.allows(x, Some(Permission::Write)));
-        assert!(Audience::Readers.allows(x, Some(Permission::Read)));
-        assert!(!Audience::Readers.allows(x, None));
-    }
 
     #[test]
     fn a_full_queue_drops_that_connection_and_keeps_the_others() {

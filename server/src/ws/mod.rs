@@ -8,7 +8,7 @@
 //!   the host page's origin or a registered publisher origin (a publisher origin may only
 //!   subscribe to its publisher's items) → else 403 AFERR010.
 //! - **Topics** `app-data`, `app-actions`, `app-settings` on channel = item id. Access is
-//!   checked at subscribe and again for every event ([`hub::Audience`]).
+//!   checked at subscribe and again for every event ([`appframe_protocol::rules::Audience`]).
 //! - **Fan-out**: every committed write calls [`Hub::publish`]; on SQLite a dispatcher task
 //!   delivers in process, on Postgres events go through `LISTEN/NOTIFY` ([`pg`]) so every
 //!   instance delivers to its own subscribers.
