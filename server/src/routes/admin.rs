@@ -7,8 +7,12 @@ use crate::{
     auth::{self, ApiKey},
     config::{AccountKind, is_origin, origin_of},
     error::{Error, Result},
-    extract::{ApiJson, ApiPath, ApiQuery, read_body},
-    routes::{app_items::mint_token, files::delete_item_files},
+    extract::{ApiJson, ApiPath, ApiQuery, Bearer, read_body},
+    routes::{
+        app_items::mint_token,
+        export::{ExportFormat, ExportWhat},
+        files::delete_item_files,
+    },
     store::{Account, AppRecord, Entry, ItemRecord, MembershipRecord, Publisher, now},
 };
 use appframe_protocol::{JsonObject, TokenResponse};
@@ -76,12 +80,8 @@ async fn require_api_key(State(state): State<AppState>, req: Request, next: Next
 }
 
 async fn check_api_key(state: &AppState, req: Request) -> Result<Request> {
-    let from_header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|s| s.trim().to_owned());
+    // Without a Bearer header the key may still come from the query or the form.
+    let from_header = Bearer::from_headers(req.headers()).ok().map(|Bearer(k)| k);
     let from_query = req.uri().query().and_then(|q| {
         q.split('&')
             .filter_map(|kv| kv.split_once('='))
@@ -714,31 +714,24 @@ pub async fn export(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(q): ApiQuery<ExportQuery>,
 ) -> Result<Response> {
-    let csv = match q.format.as_deref().unwrap_or("jsonl") {
-        "jsonl" => false,
-        "csv" => true,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "querystring/format must be jsonl or csv, got {other:?}"
-            )));
-        }
-    };
-    let what = q.what.unwrap_or_else(|| "app-data".into());
+    // Checked in this order (format, item, what), as the answers always were.
+    let format = ExportFormat::parse(q.format.as_deref())?;
     if state.store().get_item(id).await?.is_none() {
         return Err(Error::ItemNotFound);
     }
+    let what = ExportWhat::parse(q.what.as_deref())?;
     // Streamed row by row (`routes/export.rs`): an export never holds the item in memory.
-    let body = super::export::body(&state, id, &what, csv)?;
-    let ctype = if csv {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/x-ndjson"
-    };
-    let ext = if csv { "csv" } else { "jsonl" };
-    let disposition = format!("attachment; filename=\"{id}-{what}.{ext}\"");
+    let body = super::export::body(&state, id, what, format);
+    let disposition = format!(
+        "attachment; filename=\"{id}-{}.{}\"",
+        what.as_str(),
+        format.extension()
+    );
     let mut res = body.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
     if let Ok(v) = HeaderValue::from_str(&disposition) {
         res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
