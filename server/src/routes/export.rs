@@ -5,7 +5,7 @@
 use crate::{
     AppState,
     error::{Error, Result},
-    routes::{app_action, rows},
+    routes::app_action,
     store::{AppActionRow, AppDataRow, DataQuery},
 };
 use axum::body::Body;
@@ -137,7 +137,7 @@ impl ExportRow for AppDataRow {
     }
 
     fn json_line(self) -> Result<String> {
-        let mut s = serde_json::to_string(&rows::data_to_wire(self)).map_err(serialize_error)?;
+        let mut s = serde_json::to_string(&self.into_wire()).map_err(serialize_error)?;
         s.push('\n');
         Ok(s)
     }

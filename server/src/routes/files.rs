@@ -305,7 +305,7 @@ pub async fn upload_app_data(
         size: up.size,
     };
     record_file(&state, FileOwner::Data(&row), &rec, me_id, &limits).await?;
-    let wire = rows::data_to_wire(row);
+    let wire = row.into_wire();
     rows::publish_data(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }

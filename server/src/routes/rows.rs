@@ -9,28 +9,10 @@ use crate::{
     store::{AppDataRow, AppSettingRow},
 };
 use appframe_protocol::{
-    AppData, AppSetting, ItemRef, rules,
+    AppData, AppSetting, rules,
     ws::{Op, UpdateEntity},
 };
 use uuid::Uuid;
-
-/// The wire form of an app-data row.
-pub fn data_to_wire(r: AppDataRow) -> AppData {
-    AppData {
-        id: r.id.into(),
-        item: ItemRef {
-            id: r.item_id.into(),
-        },
-        member: r.account.clone(),
-        account: r.account,
-        creator: r.creator,
-        ty: r.ty,
-        visibility: r.visibility,
-        data: r.data,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    }
-}
 
 /// Publishes a committed change of a row to websocket subscribers.
 pub fn publish_data(state: &AppState, item_id: Uuid, op: Op, row: &AppData) {

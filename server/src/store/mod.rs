@@ -15,7 +15,7 @@ use crate::{
     quota::{Limits, Usage},
 };
 use appframe_protocol::{
-    JsonObject, Member, Permission, Visibility,
+    AppData, ItemRef, JsonObject, Member, Permission, Visibility,
     rules::{RowParties, RowScope},
 };
 use std::{
@@ -239,6 +239,24 @@ pub struct AppDataRow {
 }
 
 impl AppDataRow {
+    /// The wire form of the row, as every API answer shows it.
+    pub fn into_wire(self) -> AppData {
+        AppData {
+            id: self.id.into(),
+            item: ItemRef {
+                id: self.item_id.into(),
+            },
+            member: self.account.clone(),
+            account: self.account,
+            creator: self.creator,
+            ty: self.ty,
+            visibility: self.visibility,
+            data: self.data,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
     /// What the access rules read of the row.
     pub fn parties(&self) -> RowParties {
         RowParties {

@@ -4,9 +4,9 @@
 //! Publishing never waits on a subscriber: every connection has a bounded queue and a full
 //! queue drops that connection (reason `slow-consumer`), never the event for the others.
 
-use crate::store::Store;
+use crate::cache::CachedStore;
 use appframe_protocol::{
-    AccountId, Permission,
+    AccountId,
     rules::Audience,
     ws::{Op, ServerMessage, Topic, UpdateEntity},
 };
@@ -21,9 +21,6 @@ use std::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
-
-/// Items whose memberships are kept in the permission cache before it is cleared.
-const MAX_CACHED_ITEMS: usize = 10_000;
 
 /// One update, serialized once for every recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -111,7 +108,6 @@ pub struct Registration {
     pub kill: oneshot::Receiver<Kill>,
 }
 
-type Members = Arc<HashMap<Uuid, Permission>>;
 /// Subscribers of one `(topic, item)` channel, by connection id.
 type Channel = HashMap<u64, Arc<Conn>>;
 
@@ -124,8 +120,6 @@ pub struct Hub {
     live: AtomicUsize,
     queue_len: usize,
     shutdown: watch::Sender<bool>,
-    /// Memberships per item, tagged with the registry stamp they were read at (SQLite only).
-    members: Mutex<HashMap<Uuid, (u64, Members)>>,
     /// Events of this process's writes, in commit order, to the dispatcher.
     outbound: mpsc::UnboundedSender<Event>,
     /// Events also go to other instances (Postgres `NOTIFY`): publish even with no local
@@ -146,7 +140,6 @@ impl Hub {
                 live: AtomicUsize::new(0),
                 queue_len: queue_len.max(1),
                 shutdown: watch::Sender::new(false),
-                members: Mutex::default(),
                 outbound,
                 shared: AtomicBool::new(false),
             },
@@ -327,7 +320,7 @@ impl Hub {
     /// Delivers an event to the subscribers of its channel that may see it. Memberships are
     /// read once per event (one query, or none on SQLite while the registry is unchanged),
     /// not once per subscriber.
-    pub async fn deliver(&self, store: &dyn Store, ev: Event) {
+    pub async fn deliver(&self, store: &CachedStore, ev: Event) {
         let targets: Vec<Arc<Conn>> = match self
             .subs
             .read()
@@ -337,7 +330,7 @@ impl Hub {
             Some(m) => m.values().cloned().collect(),
             None => return,
         };
-        let members = match self.members(store, ev.item).await {
+        let members = match store.item_permissions(ev.item).await {
             Ok(m) => m,
             Err(e) => {
                 // Without the memberships nobody can be checked: tell the channel's
@@ -365,33 +358,6 @@ impl Hub {
                 self.send(&c, msg.clone());
             }
         }
-    }
-
-    /// The memberships of an item (cached on SQLite by registry stamp).
-    async fn members(&self, store: &dyn Store, item: Uuid) -> crate::Result<Members> {
-        // The stamp is read before the query, so a membership change racing with it can only
-        // make the cached result look stale, never keep a revoked membership.
-        let stamp = store.stamps().map(|s| s.registry());
-        if let Some(stamp) = stamp
-            && let Some((s, m)) = self
-                .members
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&item)
-            && *s == stamp
-        {
-            return Ok(m.clone());
-        }
-        let rows = store.list_memberships(Some(item), None).await?;
-        let m: Members = Arc::new(rows.into_iter().map(|r| (r.member, r.permission)).collect());
-        if let Some(stamp) = stamp {
-            let mut cache = self.members.lock().unwrap_or_else(PoisonError::into_inner);
-            if cache.len() >= MAX_CACHED_ITEMS {
-                cache.clear();
-            }
-            cache.insert(item, (stamp, m.clone()));
-        }
-        Ok(m)
     }
 }
 
