@@ -8,6 +8,7 @@ use crate::{
     config::{AccountKind, is_origin, origin_of},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, Bearer, read_body},
+    routes::admin_dto::{AdminApp, AdminItem, AdminMember, AdminMembership, AdminPublisher},
     routes::{
         app_items::mint_token,
         export::{ExportFormat, ExportWhat},
@@ -202,8 +203,9 @@ fn nonempty(field: &str, s: &str) -> Result<()> {
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/members", tag = "admin", responses((status = 200, description = "Every account"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<Account>>> {
-    Ok(Json(state.store().list_accounts().await?))
+pub async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<AdminMember>>> {
+    let accounts = state.store().list_accounts().await?;
+    Ok(Json(accounts.into_iter().map(AdminMember::from).collect()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -224,7 +226,7 @@ pub async fn create_member(
         kind: b.kind,
     };
     state.store().upsert_account(&a).await?;
-    Ok((StatusCode::CREATED, Json(a)).into_response())
+    Ok((StatusCode::CREATED, Json(AdminMember::from(a))).into_response())
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -232,13 +234,14 @@ pub async fn create_member(
 pub async fn get_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Account>> {
+) -> Result<Json<AdminMember>> {
     Ok(Json(
         state
             .store()
             .get_account(id)
             .await?
-            .ok_or(Error::MemberNotFound)?,
+            .ok_or(Error::MemberNotFound)?
+            .into(),
     ))
 }
 
@@ -248,7 +251,7 @@ pub async fn patch_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<PatchMember>,
-) -> Result<Json<Account>> {
+) -> Result<Json<AdminMember>> {
     let mut a = state
         .store()
         .get_account(id)
@@ -262,7 +265,7 @@ pub async fn patch_member(
         a.kind = k;
     }
     state.store().upsert_account(&a).await?;
-    Ok(Json(a))
+    Ok(Json(a.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -279,48 +282,6 @@ pub async fn delete_member(
 }
 
 // ---- items ----
-
-/// An item in the integration API.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AdminItem {
-    /// Id.
-    pub id: Uuid,
-    /// Name.
-    pub name: String,
-    /// App name.
-    pub app: String,
-    /// Description.
-    pub description: Option<String>,
-    /// Language.
-    pub lang: String,
-    /// Item settings.
-    #[schema(value_type = Object)]
-    pub settings: JsonObject,
-    /// Creation time (RFC 3339).
-    #[serde(with = "appframe_protocol::timestamp")]
-    #[schema(value_type = String)]
-    pub created_at: OffsetDateTime,
-    /// Last update (RFC 3339).
-    #[serde(with = "appframe_protocol::timestamp")]
-    #[schema(value_type = String)]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<ItemRecord> for AdminItem {
-    fn from(i: ItemRecord) -> Self {
-        AdminItem {
-            id: i.id,
-            name: i.name,
-            app: i.app,
-            description: i.description,
-            lang: i.lang,
-            settings: i.settings,
-            created_at: i.created_at,
-            updated_at: i.updated_at,
-        }
-    }
-}
 
 /// Body of `POST /api/admin/items`.
 #[derive(Debug, Deserialize)]
@@ -477,9 +438,10 @@ pub struct MembershipFilter {
 pub async fn list_memberships(
     State(state): State<AppState>,
     ApiQuery(f): ApiQuery<MembershipFilter>,
-) -> Result<Json<Vec<MembershipRecord>>> {
+) -> Result<Json<Vec<AdminMembership>>> {
+    let memberships = state.store().list_memberships(f.item, f.member).await?;
     Ok(Json(
-        state.store().list_memberships(f.item, f.member).await?,
+        memberships.into_iter().map(AdminMembership::from).collect(),
     ))
 }
 
@@ -487,16 +449,17 @@ pub async fn list_memberships(
 #[utoipa::path(post, path = "/api/admin/memberships", tag = "admin", responses((status = 200, description = "Set `{member, item, permission}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn set_membership(
     State(state): State<AppState>,
-    ApiJson(m): ApiJson<MembershipRecord>,
-) -> Result<Json<MembershipRecord>> {
+    ApiJson(m): ApiJson<AdminMembership>,
+) -> Result<Json<AdminMembership>> {
     if state.store().get_account(m.member).await?.is_none() {
         return Err(Error::MemberNotFound);
     }
     if state.store().get_item(m.item).await?.is_none() {
         return Err(Error::ItemNotFound);
     }
-    state.store().set_membership(&m).await?;
-    Ok(Json(m))
+    let record = MembershipRecord::from(m);
+    state.store().set_membership(&record).await?;
+    Ok(Json(record.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -516,39 +479,29 @@ pub async fn delete_membership(
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Every publisher"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<Publisher>>> {
-    Ok(Json(state.store().list_publishers().await?))
-}
-
-/// Body of `POST /api/admin/publishers` (insert or replace by name).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutPublisher {
-    /// Name.
-    pub name: String,
-    /// Origins.
-    pub origins: Vec<String>,
+pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<AdminPublisher>>> {
+    let publishers = state.store().list_publishers().await?;
+    Ok(Json(
+        publishers.into_iter().map(AdminPublisher::from).collect(),
+    ))
 }
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(post, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Insert or replace `{name, origins}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn put_publisher(
     State(state): State<AppState>,
-    ApiJson(p): ApiJson<PutPublisher>,
-) -> Result<Json<Publisher>> {
+    ApiJson(p): ApiJson<AdminPublisher>,
+) -> Result<Json<AdminPublisher>> {
     nonempty("name", &p.name)?;
     if let Some(o) = p.origins.iter().find(|o| !is_origin(o)) {
         return Err(Error::BadRequest(format!(
             "body/origins: {o:?} must be scheme://host[:port]"
         )));
     }
-    let p = Publisher {
-        name: p.name,
-        origins: p.origins,
-    };
+    let p = Publisher::from(p);
     state.store().upsert_publisher(&p).await?;
     state.refresh_origins().await?;
-    Ok(Json(p))
+    Ok(Json(p.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -568,8 +521,9 @@ pub async fn delete_publisher(
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Every app (with keys)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppRecord>>> {
-    Ok(Json(state.store().list_apps().await?))
+pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AdminApp>>> {
+    let apps = state.store().list_apps().await?;
+    Ok(Json(apps.into_iter().map(AdminApp::from).collect()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -577,12 +531,12 @@ pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppReco
 pub async fn get_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-) -> Result<Json<AppRecord>> {
+) -> Result<Json<AdminApp>> {
     state
         .store()
         .get_app(&name)
         .await?
-        .map(Json)
+        .map(|a| Json(a.into()))
         .ok_or_else(|| Error::NotFound(format!("no app {name:?}")))
 }
 
@@ -590,8 +544,8 @@ pub async fn get_app(
 #[utoipa::path(post, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Insert or replace `{name, key, url, publisher, description?, thumbnail?}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn put_app(
     State(state): State<AppState>,
-    ApiJson(a): ApiJson<AppRecord>,
-) -> Result<Json<AppRecord>> {
+    ApiJson(a): ApiJson<AdminApp>,
+) -> Result<Json<AdminApp>> {
     nonempty("name", &a.name)?;
     if origin_of(&a.url).is_none() {
         return Err(Error::BadRequest(
@@ -606,8 +560,9 @@ pub async fn put_app(
         )));
     }
     refuse_deactivated(&state, Entry::App(a.name.clone())).await?;
+    let a = AppRecord::from(a);
     state.store().upsert_app(&a).await?;
-    Ok(Json(a))
+    Ok(Json(a.into()))
 }
 
 /// Integration API route (see the OpenAPI description).

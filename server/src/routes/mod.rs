@@ -1,6 +1,7 @@
 //! The `/api` routes, one module per URL segment.
 
 pub mod admin;
+pub mod admin_dto;
 pub mod admin_keys;
 pub mod app_action;
 pub mod app_data;

@@ -29,7 +29,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A publisher and the origins its apps are served from.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Publisher {
     /// Unique name.
     pub name: String,
@@ -38,8 +38,7 @@ pub struct Publisher {
 }
 
 /// A registered app.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppRecord {
     /// Unique name.
     pub name: String,
@@ -50,22 +49,19 @@ pub struct AppRecord {
     /// Publisher name.
     pub publisher: String,
     /// Description.
-    #[serde(default)]
     pub description: Option<String>,
     /// Thumbnail URL.
-    #[serde(default)]
     pub thumbnail: Option<String>,
 }
 
 /// A member or guest account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     /// Id.
     pub id: Uuid,
     /// Display name.
     pub name: String,
     /// `member` or `guest`.
-    #[schema(value_type = String)]
     pub kind: AccountKind,
 }
 
@@ -127,15 +123,13 @@ pub struct SessionInfo {
 }
 
 /// A membership row.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MembershipRecord {
     /// Account id.
     pub member: Uuid,
     /// Item id.
     pub item: Uuid,
     /// Permission.
-    #[schema(value_type = String)]
     pub permission: Permission,
 }
 
@@ -149,21 +143,17 @@ pub struct ApiKeyRecord {
 }
 
 /// An integration API key as listed: everything but the secret (which is not stored).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKeyInfo {
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyEntry {
     /// Id (what revocation names).
     pub id: Uuid,
     /// Unique name.
     pub name: String,
     /// Scopes.
-    #[schema(value_type = Vec<String>)]
     pub scopes: Vec<Scope>,
     /// Whether `appframe.toml` declares it (it is then re-created at the next start).
     pub from_config: bool,
     /// Creation time (RFC 3339).
-    #[serde(with = "appframe_protocol::timestamp")]
-    #[schema(value_type = String)]
     pub created_at: OffsetDateTime,
 }
 
@@ -536,11 +526,11 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or updates an API key by name; only the digest of `key` is stored.
     async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()>;
     /// Creates an API key (409 when the name is taken); only the digest of `key` is stored.
-    async fn create_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<ApiKeyInfo>;
+    async fn create_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<ApiKeyEntry>;
     /// Looks up an API key by its secret (by digest, confirmed in constant time).
     async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>>;
     /// Every API key, without secrets.
-    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyEntry>>;
     /// Deletes an API key by id; false when unknown.
     async fn delete_api_key(&self, id: Uuid) -> Result<bool>;
 

@@ -945,7 +945,7 @@ macro_rules! store_impl {
                 name: &str,
                 key: &str,
                 scopes: &[Scope],
-            ) -> Result<ApiKeyInfo> {
+            ) -> Result<ApiKeyEntry> {
                 self.create_api_key_impl(name, key, scopes).await
             }
 
@@ -953,7 +953,7 @@ macro_rules! store_impl {
                 self.find_api_key_impl(key).await
             }
 
-            async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>> {
+            async fn list_api_keys(&self) -> Result<Vec<ApiKeyEntry>> {
                 self.list_api_keys_impl().await
             }
 
