@@ -1,28 +1,25 @@
 //! The integration API under `/api/admin`, for platforms that embed apps from their own
-//! backend. Authenticated by an API key: `Authorization: Bearer <key>`, `?apiKey=<key>`, or an
-//! `apiKey` field of a form body. GET needs the `read` scope, everything else `write`.
+//! backend. Authenticated by an API key (`api_key_layer.rs`): `Authorization: Bearer <key>`,
+//! `?apiKey=<key>`, or an `apiKey` field of a form body. GET needs the `read` scope, everything
+//! else `write`. Its JSON shapes are in `admin_dto.rs`, the export in `export.rs`, API keys in
+//! `admin_keys.rs`.
 
 use crate::{
     AppState,
     auth::{self, ApiKey},
     config::{AccountKind, is_origin, origin_of},
     error::{Error, Result},
-    extract::{ApiJson, ApiPath, ApiQuery, Bearer, read_body},
+    extract::{ApiJson, ApiPath, ApiQuery},
     routes::admin_dto::{AdminApp, AdminItem, AdminMember, AdminMembership, AdminPublisher},
-    routes::{
-        app_items::mint_token,
-        export::{ExportFormat, ExportWhat},
-        files::delete_item_files,
-    },
+    routes::{app_items::mint_token, files::delete_item_files},
     store::{Account, AppRecord, Entry, ItemRecord, MembershipRecord, Publisher, now},
 };
 use appframe_protocol::{JsonObject, TokenResponse};
 use axum::{
     Extension, Json, Router,
-    body::Body,
-    extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
-    middleware::{self, Next},
+    extract::State,
+    http::StatusCode,
+    middleware,
     response::{IntoResponse, Response},
     routing::{delete, get, post},
 };
@@ -43,7 +40,7 @@ pub fn router(state: AppState) -> Router {
             "/items/{id}",
             get(get_item).patch(patch_item).delete(delete_item),
         )
-        .route("/items/{id}/export", get(export))
+        .route("/items/{id}/export", get(super::export::export))
         .route("/memberships", get(list_memberships).post(set_membership))
         .route("/memberships/{item}/{member}", delete(delete_membership))
         .route("/publishers", get(list_publishers).post(put_publisher))
@@ -59,100 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api-keys/{id}", delete(super::admin_keys::revoke))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            require_api_key,
+            super::api_key_layer::require_api_key,
         ))
         .with_state(state)
-}
-
-fn is_form(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
-}
-
-/// Finds the key (header, query, or form field), checks its scope for the method, and for a
-/// form body turns the remaining fields into the JSON body the handlers read.
-async fn require_api_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match check_api_key(&state, req).await {
-        Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn check_api_key(state: &AppState, req: Request) -> Result<Request> {
-    // Without a Bearer header the key may still come from the query or the form.
-    let from_header = Bearer::from_headers(req.headers()).ok().map(|Bearer(k)| k);
-    let from_query = req.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "apiKey")
-            .map(|(_, v)| percent_decode(v))
-    });
-    let method = req.method().clone();
-    let (req, from_form) = if is_form(&req) {
-        let (mut parts, body) = req.into_parts();
-        let bytes = read_body(Request::from_parts(parts.clone(), body), state).await?;
-        let mut key = None;
-        let mut obj = JsonObject::new();
-        for kv in std::str::from_utf8(&bytes)
-            .map_err(|_| Error::BadRequest("form body is not UTF-8".into()))?
-            .split('&')
-            .filter(|s| !s.is_empty())
-        {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
-            if k == "apiKey" {
-                key = Some(v);
-            } else {
-                obj.insert(k, serde_json::Value::String(v));
-            }
-        }
-        let json = serde_json::to_vec(&obj).map_err(|e| Error::Internal(e.to_string()))?;
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        parts.headers.remove(header::CONTENT_LENGTH);
-        (Request::from_parts(parts, Body::from(json)), key)
-    } else {
-        (req, None)
-    };
-    let key = from_header
-        .or(from_query)
-        .or(from_form)
-        .ok_or_else(|| Error::ApiKey("an API key is required".into()))?;
-    let api_key: ApiKey = auth::find_api_key(state, &key).await?;
-    api_key.check_method(&method)?;
-    let mut req = req;
-    // Routes that limit per key (token minting) read which key called.
-    req.extensions_mut().insert(api_key);
-    Ok(req)
-}
-
-/// Decodes `%XX` and `+` of a query or form value.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---- members ----
@@ -649,67 +555,4 @@ pub async fn create_app_token(
     }
     let token = mint_token(&state, b.member_id, b.item_id, b.key, &b.origin, None).await?;
     Ok(Json(TokenResponse { token }))
-}
-
-// ---- export ----
-
-/// Query of the export route.
-#[derive(Debug, Deserialize)]
-pub struct ExportQuery {
-    /// `jsonl` (default) or `csv`.
-    pub format: Option<String>,
-    /// `app-data` (default) or `app-actions`.
-    pub what: Option<String>,
-}
-
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Export app data or actions: `?format=jsonl|csv&what=app-data|app-actions`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn export(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiQuery(q): ApiQuery<ExportQuery>,
-) -> Result<Response> {
-    // Checked in this order (format, item, what), as the answers always were.
-    let format = ExportFormat::parse(q.format.as_deref())?;
-    if state.store().get_item(id).await?.is_none() {
-        return Err(Error::ItemNotFound);
-    }
-    let what = ExportWhat::parse(q.what.as_deref())?;
-    // Streamed row by row (`routes/export.rs`): an export never holds the item in memory.
-    let body = super::export::body(&state, id, what, format);
-    let disposition = format!(
-        "attachment; filename=\"{id}-{}.{}\"",
-        what.as_str(),
-        format.extension()
-    );
-    let mut res = body.into_response();
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_values_are_percent_decoded() {
-        assert_eq!(percent_decode("a%20b+c%2F"), "a b c/");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        use crate::routes::export::csv_field;
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod admin_dto;
 pub mod admin_keys;
+mod api_key_layer;
 pub mod app_action;
 pub mod app_data;
 pub mod app_items;
