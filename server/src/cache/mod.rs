@@ -177,3 +177,22 @@ impl CachedStore {
         Ok(m)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stamped_answer_is_served_only_at_its_stamp_and_the_map_stays_bounded() {
+        let m: Stamped<u32, &str> = Stamped::new(2);
+        m.put(1, 7, "a");
+        assert_eq!(m.get(&1, 7), Some("a"));
+        assert_eq!(m.get(&1, 8), None, "a later stamp means something changed");
+        assert_eq!(m.get(&2, 7), None);
+        m.put(2, 7, "b");
+        m.put(3, 7, "c");
+        // Full at two entries: the map started over before taking the third.
+        assert_eq!(m.get(&1, 7), None);
+        assert_eq!(m.get(&3, 7), Some("c"));
+    }
+}
