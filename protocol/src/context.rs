@@ -12,7 +12,7 @@ pub enum Permission {
     /// See the item and its data; post own data and actions.
     #[default]
     Read,
-    /// For apps, the same as read (Graasp documents them as equal), plus edit others' rows.
+    /// For apps, the same as read (Graasp documents them as equal; see `rules`).
     Write,
     /// Everything, including settings and other members' data.
     Admin,

@@ -1,35 +1,26 @@
 //! What an app token grants on its item, and whether it still works: the per-request check of
 //! every `/api/app-items/*` route and of token websocket connections, read by one
-//! [`crate::store::Store::item_access`] query and cached on SQLite under
-//! [`crate::store::Stamps::access`].
+//! [`crate::store::Store::item_access`] query through the caching store
+//! ([`crate::cache::CachedStore::token_access`]).
 
 use crate::{
     AppState,
     auth::{AppClaims, AppToken},
     error::{Error, Result},
-    store::{Account, ItemRecord},
+    store::Account,
 };
-use appframe_protocol::Permission;
+use appframe_protocol::{
+    AccountId,
+    rules::{self, Viewer},
+};
 use std::sync::Arc;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// What a token grants on its item once checked against the store.
-#[derive(Debug, Clone)]
-pub struct Access {
-    /// The caller; `None` only on optional-auth routes with an anonymous token.
-    pub account: Option<Account>,
-    /// The item.
-    pub item: ItemRecord,
-    /// The caller's permission (`None` for anonymous).
-    pub permission: Option<Permission>,
-    /// The key of the item's app now.
-    pub app_key: Uuid,
-    /// The origins of the app's publisher now.
-    pub origins: Vec<String>,
-    /// The token's host session, when it names one and it is still stored: account, expiry.
-    pub session: Option<(Uuid, OffsetDateTime)>,
-}
+/// What a token grants on its item once checked against the store: the caller (`None` only
+/// on optional-auth routes with an anonymous token), the item, the caller's permission, and
+/// what the token must still match (the app's key and origins now, the host session).
+pub use crate::store::ItemAccess as Access;
 
 impl Access {
     /// Why a token with these claims no longer works, if it does not: what it was minted
@@ -61,42 +52,11 @@ pub(crate) async fn load_access(
     item: Uuid,
     claims: &AppClaims,
 ) -> Result<Arc<Access>> {
-    let account = claims.sub.account_id;
-    let sid = claims.sid.as_deref();
-    let load = || async {
-        state
-            .store()
-            .item_access(item, account, sid)
-            .await?
-            .map(|a| {
-                Arc::new(Access {
-                    account: a.account,
-                    item: a.item,
-                    permission: a.permission,
-                    app_key: a.app_key,
-                    origins: a.origins,
-                    session: a.session,
-                })
-            })
-            .ok_or(Error::ItemNotFound)
-    };
-    match state.store().stamps() {
-        // Every request checks the same few (item, account, session) triples: serve them from
-        // memory while no registry write happened and no session ended since they were read.
-        Some(stamps) => {
-            let stamp = stamps.access();
-            let key = (item, account, sid.map(Box::from));
-            match state.access_cache().get(&key, stamp) {
-                Some(a) => Ok(a),
-                None => {
-                    let found = load().await?;
-                    state.access_cache().put(key, stamp, found.clone());
-                    Ok(found)
-                }
-            }
-        }
-        None => load().await,
-    }
+    state
+        .store()
+        .token_access(item, claims.sub.account_id, claims.sid.as_deref())
+        .await?
+        .ok_or(Error::ItemNotFound)
 }
 
 /// Whether a token still works: its item exists and it is not revoked (401 AFERR020). For
@@ -117,7 +77,15 @@ impl Access {
 
     /// Whether the caller is an admin of the item.
     pub fn is_admin(&self) -> bool {
-        self.permission == Some(Permission::Admin)
+        rules::is_admin(self.permission)
+    }
+
+    /// The caller as the access rules see them.
+    pub fn viewer(&self) -> Viewer {
+        Viewer {
+            account: self.account.as_ref().map(|a| AccountId::from(a.id)),
+            permission: self.permission,
+        }
     }
 }
 
@@ -169,7 +137,10 @@ impl AppToken {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::{auth::tests::sub, store::now};
+    use crate::{
+        auth::tests::sub,
+        store::{ItemRecord, now},
+    };
 
     fn access(claims: &AppClaims) -> Access {
         Access {

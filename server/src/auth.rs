@@ -5,6 +5,7 @@ use crate::{
     AppState,
     config::Scope,
     error::{Error, Result},
+    extract::Bearer,
     store::{Account, now},
 };
 use axum::{
@@ -380,17 +381,8 @@ pub struct AppToken(pub AppClaims);
 impl FromRequestParts<AppState> for AppToken {
     type Rejection = Error;
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| Error::InvalidToken("missing Authorization header".into()))?
-            .to_str()
-            .map_err(|_| Error::InvalidToken("malformed Authorization header".into()))?;
-        let token = value
-            .strip_prefix("Bearer ")
-            .or_else(|| value.strip_prefix("bearer "))
-            .ok_or_else(|| Error::InvalidToken("expected a Bearer token".into()))?;
-        let claims = state.jwt().verify_cached(token.trim())?;
+        let Bearer(token) = Bearer::from_request_parts(parts, state).await?;
+        let claims = state.jwt().verify_cached(&token)?;
         check_token_origin(&parts.headers, &claims)?;
         Ok(AppToken(claims))
     }

@@ -15,6 +15,35 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// The credential of `Authorization: Bearer <credential>` (scheme `Bearer` or `bearer`),
+/// trimmed. As an extractor it is required: a missing, non-ASCII or non-Bearer header is 401
+/// `GERR027`. Routes with other ways to pass a credential read [`Bearer::from_headers`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bearer(pub String);
+
+impl Bearer {
+    /// The credential, or why there is none.
+    pub fn from_headers(headers: &HeaderMap) -> Result<Bearer> {
+        let value = headers
+            .get(header::AUTHORIZATION)
+            .ok_or_else(|| Error::InvalidToken("missing Authorization header".into()))?
+            .to_str()
+            .map_err(|_| Error::InvalidToken("malformed Authorization header".into()))?;
+        let credential = value
+            .strip_prefix("Bearer ")
+            .or_else(|| value.strip_prefix("bearer "))
+            .ok_or_else(|| Error::InvalidToken("expected a Bearer token".into()))?;
+        Ok(Bearer(credential.trim().to_owned()))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = Error;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self> {
+        Bearer::from_headers(&parts.headers)
+    }
+}
+
 /// A JSON body: `Content-Type: application/json`, within the body limit (413), and matching
 /// `T` exactly (400 with serde's message, which names unknown fields and wrong types).
 #[derive(Debug, Clone)]
@@ -227,6 +256,31 @@ pub fn next_link(public_url: &str, uri: &Uri, at: OffsetDateTime, id: Uuid) -> O
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_bearer_credential_is_read_from_the_authorization_header_only() {
+        let with = |v: &[u8]| {
+            let mut h = HeaderMap::new();
+            h.insert(header::AUTHORIZATION, HeaderValue::from_bytes(v).unwrap());
+            Bearer::from_headers(&h)
+        };
+        assert_eq!(with(b"Bearer abc").unwrap(), Bearer("abc".into()));
+        assert_eq!(with(b"bearer  abc ").unwrap(), Bearer("abc".into()));
+        let message = |r: Result<Bearer>| match r {
+            Err(Error::InvalidToken(m)) => m,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(message(with(b"Basic abc")), "expected a Bearer token");
+        assert_eq!(message(with(b"BEARER abc")), "expected a Bearer token");
+        assert_eq!(
+            message(with(b"Bearer \xff")),
+            "malformed Authorization header"
+        );
+        assert_eq!(
+            message(Bearer::from_headers(&HeaderMap::new())),
+            "missing Authorization header"
+        );
+    }
 
     #[test]
     fn only_a_real_nul_escape_is_found() {

@@ -69,16 +69,13 @@ pub const REQUEST_ID: &str = "x-request-id";
 
 struct Inner {
     config: Config,
-    store: Arc<dyn Store>,
+    /// The SQL store behind its read caches.
+    store: Arc<cache::CachedStore>,
     jwt: Jwt,
     files: Arc<dyn ObjectStore>,
     /// Registered publisher origins, the CORS allow-list of `/api/app-items/*`; refreshed when
     /// publishers change so CORS never uses a stale static list.
     origins: RwLock<Arc<HashSet<String>>>,
-    /// Permission checks (used only when the store has stamps).
-    access_cache: cache::AccessCache,
-    /// Whole app-data lists per item (used only when the store has stamps).
-    data_cache: cache::DataCache,
     /// Websocket subscriptions and the fan-out of committed writes.
     ws: Arc<ws::Hub>,
     /// Token minting per (host session, item) and per (API key, item).
@@ -105,24 +102,14 @@ impl AppState {
         &self.inner.config
     }
 
-    /// The store.
-    pub fn store(&self) -> &dyn Store {
-        self.inner.store.as_ref()
+    /// The store, behind its read caches.
+    pub fn store(&self) -> &cache::CachedStore {
+        &self.inner.store
     }
 
     /// Token signing keys.
     pub fn jwt(&self) -> &Jwt {
         &self.inner.jwt
-    }
-
-    /// Cache of permission checks.
-    pub fn access_cache(&self) -> &cache::AccessCache {
-        &self.inner.access_cache
-    }
-
-    /// Cache of app-data lists.
-    pub fn data_cache(&self) -> &cache::DataCache {
-        &self.inner.data_cache
     }
 
     /// The rate limit of token minting.
@@ -215,9 +202,12 @@ pub async fn build_state(config: Config) -> Result<AppState> {
     }
     let data_dir = &config.server.data_dir;
     std::fs::create_dir_all(data_dir)?;
-    let store = open_store(&config).await?;
+    let store = Arc::new(cache::CachedStore::new(
+        open_store(&config).await?,
+        config.server.data_cache_bytes,
+    ));
     store.migrate().await?;
-    apply_config(store.as_ref(), &config).await?;
+    apply_config(&**store, &config).await?;
     store.purge_sessions(store::now()).await?;
     let secret = auth::load_or_create_secret(config.server.jwt_secret.as_deref(), data_dir)?;
     let jwt = Jwt::new(secret.as_bytes(), config.server.token_ttl_secs);
@@ -225,7 +215,6 @@ pub async fn build_state(config: Config) -> Result<AppState> {
     std::fs::create_dir_all(&files_dir)?;
     let files: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&files_dir)?);
     let ws = ws::start(&config, store.clone()).await?;
-    let data_cache = cache::DataCache::new(config.server.data_cache_bytes);
     let mint_limiter = ratelimit::RateLimiter::new(
         config.server.token_mint_burst,
         config.server.token_mint_per_minute,
@@ -237,8 +226,6 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             jwt,
             files,
             origins: RwLock::new(Arc::new(HashSet::new())),
-            access_cache: cache::AccessCache::default(),
-            data_cache,
             ws,
             mint_limiter,
         }),

@@ -667,7 +667,7 @@ async fn openapi_and_swagger_are_served() {
 async fn applying_the_config_twice_changes_nothing() {
     let t = setup().await;
     let before = t.state.store().list_items().await.unwrap();
-    crate::apply_config(t.state.store(), t.state.config())
+    crate::apply_config(&**t.state.store(), t.state.config())
         .await
         .unwrap();
     let after = t.state.store().list_items().await.unwrap();

@@ -15,6 +15,8 @@ mod fuzz;
 mod hardening;
 #[path = "api/quota.rs"]
 mod quota;
+#[path = "api/rules_sql.rs"]
+mod rules_sql;
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 #[path = "api/tokens.rs"]

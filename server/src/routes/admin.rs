@@ -1,23 +1,25 @@
 //! The integration API under `/api/admin`, for platforms that embed apps from their own
-//! backend. Authenticated by an API key: `Authorization: Bearer <key>`, `?apiKey=<key>`, or an
-//! `apiKey` field of a form body. GET needs the `read` scope, everything else `write`.
+//! backend. Authenticated by an API key (`api_key_layer.rs`): `Authorization: Bearer <key>`,
+//! `?apiKey=<key>`, or an `apiKey` field of a form body. GET needs the `read` scope, everything
+//! else `write`. Its JSON shapes are in `admin_dto.rs`, the export in `export.rs`, API keys in
+//! `admin_keys.rs`.
 
 use crate::{
     AppState,
     auth::{self, ApiKey},
     config::{AccountKind, is_origin, origin_of},
     error::{Error, Result},
-    extract::{ApiJson, ApiPath, ApiQuery, read_body},
+    extract::{ApiJson, ApiPath, ApiQuery},
+    routes::admin_dto::{AdminApp, AdminItem, AdminMember, AdminMembership, AdminPublisher},
     routes::{app_items::mint_token, files::delete_item_files},
     store::{Account, AppRecord, Entry, ItemRecord, MembershipRecord, Publisher, now},
 };
 use appframe_protocol::{JsonObject, TokenResponse};
 use axum::{
     Extension, Json, Router,
-    body::Body,
-    extract::{Request, State},
-    http::{HeaderValue, StatusCode, header},
-    middleware::{self, Next},
+    extract::State,
+    http::StatusCode,
+    middleware,
     response::{IntoResponse, Response},
     routing::{delete, get, post},
 };
@@ -38,7 +40,7 @@ pub fn router(state: AppState) -> Router {
             "/items/{id}",
             get(get_item).patch(patch_item).delete(delete_item),
         )
-        .route("/items/{id}/export", get(export))
+        .route("/items/{id}/export", get(super::export::export))
         .route("/memberships", get(list_memberships).post(set_membership))
         .route("/memberships/{item}/{member}", delete(delete_membership))
         .route("/publishers", get(list_publishers).post(put_publisher))
@@ -54,104 +56,9 @@ pub fn router(state: AppState) -> Router {
         .route("/api-keys/{id}", delete(super::admin_keys::revoke))
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
-            require_api_key,
+            super::api_key_layer::require_api_key,
         ))
         .with_state(state)
-}
-
-fn is_form(req: &Request) -> bool {
-    req.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"))
-}
-
-/// Finds the key (header, query, or form field), checks its scope for the method, and for a
-/// form body turns the remaining fields into the JSON body the handlers read.
-async fn require_api_key(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    match check_api_key(&state, req).await {
-        Ok(req) => next.run(req).await,
-        Err(e) => e.into_response(),
-    }
-}
-
-async fn check_api_key(state: &AppState, req: Request) -> Result<Request> {
-    let from_header = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(|s| s.trim().to_owned());
-    let from_query = req.uri().query().and_then(|q| {
-        q.split('&')
-            .filter_map(|kv| kv.split_once('='))
-            .find(|(k, _)| *k == "apiKey")
-            .map(|(_, v)| percent_decode(v))
-    });
-    let method = req.method().clone();
-    let (req, from_form) = if is_form(&req) {
-        let (mut parts, body) = req.into_parts();
-        let bytes = read_body(Request::from_parts(parts.clone(), body), state).await?;
-        let mut key = None;
-        let mut obj = JsonObject::new();
-        for kv in std::str::from_utf8(&bytes)
-            .map_err(|_| Error::BadRequest("form body is not UTF-8".into()))?
-            .split('&')
-            .filter(|s| !s.is_empty())
-        {
-            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
-            let (k, v) = (percent_decode(k), percent_decode(v));
-            if k == "apiKey" {
-                key = Some(v);
-            } else {
-                obj.insert(k, serde_json::Value::String(v));
-            }
-        }
-        let json = serde_json::to_vec(&obj).map_err(|e| Error::Internal(e.to_string()))?;
-        parts.headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
-        parts.headers.remove(header::CONTENT_LENGTH);
-        (Request::from_parts(parts, Body::from(json)), key)
-    } else {
-        (req, None)
-    };
-    let key = from_header
-        .or(from_query)
-        .or(from_form)
-        .ok_or_else(|| Error::ApiKey("an API key is required".into()))?;
-    let api_key: ApiKey = auth::find_api_key(state, &key).await?;
-    api_key.check_method(&method)?;
-    let mut req = req;
-    // Routes that limit per key (token minting) read which key called.
-    req.extensions_mut().insert(api_key);
-    Ok(req)
-}
-
-/// Decodes `%XX` and `+` of a query or form value.
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3]).unwrap_or("zz");
-                match u8::from_str_radix(hex, 16) {
-                    Ok(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    Err(_) => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 // ---- members ----
@@ -202,8 +109,9 @@ fn nonempty(field: &str, s: &str) -> Result<()> {
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/members", tag = "admin", responses((status = 200, description = "Every account"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<Account>>> {
-    Ok(Json(state.store().list_accounts().await?))
+pub async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<AdminMember>>> {
+    let accounts = state.store().list_accounts().await?;
+    Ok(Json(accounts.into_iter().map(AdminMember::from).collect()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -224,7 +132,7 @@ pub async fn create_member(
         kind: b.kind,
     };
     state.store().upsert_account(&a).await?;
-    Ok((StatusCode::CREATED, Json(a)).into_response())
+    Ok((StatusCode::CREATED, Json(AdminMember::from(a))).into_response())
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -232,13 +140,14 @@ pub async fn create_member(
 pub async fn get_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<Account>> {
+) -> Result<Json<AdminMember>> {
     Ok(Json(
         state
             .store()
             .get_account(id)
             .await?
-            .ok_or(Error::MemberNotFound)?,
+            .ok_or(Error::MemberNotFound)?
+            .into(),
     ))
 }
 
@@ -248,7 +157,7 @@ pub async fn patch_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(b): ApiJson<PatchMember>,
-) -> Result<Json<Account>> {
+) -> Result<Json<AdminMember>> {
     let mut a = state
         .store()
         .get_account(id)
@@ -262,7 +171,7 @@ pub async fn patch_member(
         a.kind = k;
     }
     state.store().upsert_account(&a).await?;
-    Ok(Json(a))
+    Ok(Json(a.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -279,48 +188,6 @@ pub async fn delete_member(
 }
 
 // ---- items ----
-
-/// An item in the integration API.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AdminItem {
-    /// Id.
-    pub id: Uuid,
-    /// Name.
-    pub name: String,
-    /// App name.
-    pub app: String,
-    /// Description.
-    pub description: Option<String>,
-    /// Language.
-    pub lang: String,
-    /// Item settings.
-    #[schema(value_type = Object)]
-    pub settings: JsonObject,
-    /// Creation time (RFC 3339).
-    #[serde(with = "appframe_protocol::timestamp")]
-    #[schema(value_type = String)]
-    pub created_at: OffsetDateTime,
-    /// Last update (RFC 3339).
-    #[serde(with = "appframe_protocol::timestamp")]
-    #[schema(value_type = String)]
-    pub updated_at: OffsetDateTime,
-}
-
-impl From<ItemRecord> for AdminItem {
-    fn from(i: ItemRecord) -> Self {
-        AdminItem {
-            id: i.id,
-            name: i.name,
-            app: i.app,
-            description: i.description,
-            lang: i.lang,
-            settings: i.settings,
-            created_at: i.created_at,
-            updated_at: i.updated_at,
-        }
-    }
-}
 
 /// Body of `POST /api/admin/items`.
 #[derive(Debug, Deserialize)]
@@ -477,9 +344,10 @@ pub struct MembershipFilter {
 pub async fn list_memberships(
     State(state): State<AppState>,
     ApiQuery(f): ApiQuery<MembershipFilter>,
-) -> Result<Json<Vec<MembershipRecord>>> {
+) -> Result<Json<Vec<AdminMembership>>> {
+    let memberships = state.store().list_memberships(f.item, f.member).await?;
     Ok(Json(
-        state.store().list_memberships(f.item, f.member).await?,
+        memberships.into_iter().map(AdminMembership::from).collect(),
     ))
 }
 
@@ -487,16 +355,17 @@ pub async fn list_memberships(
 #[utoipa::path(post, path = "/api/admin/memberships", tag = "admin", responses((status = 200, description = "Set `{member, item, permission}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn set_membership(
     State(state): State<AppState>,
-    ApiJson(m): ApiJson<MembershipRecord>,
-) -> Result<Json<MembershipRecord>> {
+    ApiJson(m): ApiJson<AdminMembership>,
+) -> Result<Json<AdminMembership>> {
     if state.store().get_account(m.member).await?.is_none() {
         return Err(Error::MemberNotFound);
     }
     if state.store().get_item(m.item).await?.is_none() {
         return Err(Error::ItemNotFound);
     }
-    state.store().set_membership(&m).await?;
-    Ok(Json(m))
+    let record = MembershipRecord::from(m);
+    state.store().set_membership(&record).await?;
+    Ok(Json(record.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -516,39 +385,29 @@ pub async fn delete_membership(
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Every publisher"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<Publisher>>> {
-    Ok(Json(state.store().list_publishers().await?))
-}
-
-/// Body of `POST /api/admin/publishers` (insert or replace by name).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PutPublisher {
-    /// Name.
-    pub name: String,
-    /// Origins.
-    pub origins: Vec<String>,
+pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<AdminPublisher>>> {
+    let publishers = state.store().list_publishers().await?;
+    Ok(Json(
+        publishers.into_iter().map(AdminPublisher::from).collect(),
+    ))
 }
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(post, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Insert or replace `{name, origins}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn put_publisher(
     State(state): State<AppState>,
-    ApiJson(p): ApiJson<PutPublisher>,
-) -> Result<Json<Publisher>> {
+    ApiJson(p): ApiJson<AdminPublisher>,
+) -> Result<Json<AdminPublisher>> {
     nonempty("name", &p.name)?;
     if let Some(o) = p.origins.iter().find(|o| !is_origin(o)) {
         return Err(Error::BadRequest(format!(
             "body/origins: {o:?} must be scheme://host[:port]"
         )));
     }
-    let p = Publisher {
-        name: p.name,
-        origins: p.origins,
-    };
+    let p = Publisher::from(p);
     state.store().upsert_publisher(&p).await?;
     state.refresh_origins().await?;
-    Ok(Json(p))
+    Ok(Json(p.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -568,8 +427,9 @@ pub async fn delete_publisher(
 
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Every app (with keys)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppRecord>>> {
-    Ok(Json(state.store().list_apps().await?))
+pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AdminApp>>> {
+    let apps = state.store().list_apps().await?;
+    Ok(Json(apps.into_iter().map(AdminApp::from).collect()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -577,12 +437,12 @@ pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AppReco
 pub async fn get_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
-) -> Result<Json<AppRecord>> {
+) -> Result<Json<AdminApp>> {
     state
         .store()
         .get_app(&name)
         .await?
-        .map(Json)
+        .map(|a| Json(a.into()))
         .ok_or_else(|| Error::NotFound(format!("no app {name:?}")))
 }
 
@@ -590,8 +450,8 @@ pub async fn get_app(
 #[utoipa::path(post, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Insert or replace `{name, key, url, publisher, description?, thumbnail?}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn put_app(
     State(state): State<AppState>,
-    ApiJson(a): ApiJson<AppRecord>,
-) -> Result<Json<AppRecord>> {
+    ApiJson(a): ApiJson<AdminApp>,
+) -> Result<Json<AdminApp>> {
     nonempty("name", &a.name)?;
     if origin_of(&a.url).is_none() {
         return Err(Error::BadRequest(
@@ -606,8 +466,9 @@ pub async fn put_app(
         )));
     }
     refuse_deactivated(&state, Entry::App(a.name.clone())).await?;
+    let a = AppRecord::from(a);
     state.store().upsert_app(&a).await?;
-    Ok(Json(a))
+    Ok(Json(a.into()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -694,74 +555,4 @@ pub async fn create_app_token(
     }
     let token = mint_token(&state, b.member_id, b.item_id, b.key, &b.origin, None).await?;
     Ok(Json(TokenResponse { token }))
-}
-
-// ---- export ----
-
-/// Query of the export route.
-#[derive(Debug, Deserialize)]
-pub struct ExportQuery {
-    /// `jsonl` (default) or `csv`.
-    pub format: Option<String>,
-    /// `app-data` (default) or `app-actions`.
-    pub what: Option<String>,
-}
-
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Export app data or actions: `?format=jsonl|csv&what=app-data|app-actions`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
-pub async fn export(
-    State(state): State<AppState>,
-    ApiPath(id): ApiPath<Uuid>,
-    ApiQuery(q): ApiQuery<ExportQuery>,
-) -> Result<Response> {
-    let csv = match q.format.as_deref().unwrap_or("jsonl") {
-        "jsonl" => false,
-        "csv" => true,
-        other => {
-            return Err(Error::BadRequest(format!(
-                "querystring/format must be jsonl or csv, got {other:?}"
-            )));
-        }
-    };
-    let what = q.what.unwrap_or_else(|| "app-data".into());
-    if state.store().get_item(id).await?.is_none() {
-        return Err(Error::ItemNotFound);
-    }
-    // Streamed row by row (`routes/export.rs`): an export never holds the item in memory.
-    let body = super::export::body(&state, id, &what, csv)?;
-    let ctype = if csv {
-        "text/csv; charset=utf-8"
-    } else {
-        "application/x-ndjson"
-    };
-    let ext = if csv { "csv" } else { "jsonl" };
-    let disposition = format!("attachment; filename=\"{id}-{what}.{ext}\"");
-    let mut res = body.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
-    if let Ok(v) = HeaderValue::from_str(&disposition) {
-        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
-    }
-    Ok(res)
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn form_values_are_percent_decoded() {
-        assert_eq!(percent_decode("a%20b+c%2F"), "a b c/");
-        assert_eq!(percent_decode("100%"), "100%");
-        assert_eq!(percent_decode("%zz"), "%zz");
-    }
-
-    #[test]
-    fn csv_fields_are_quoted_when_needed() {
-        use crate::routes::export::csv_field;
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-    }
 }

@@ -7,8 +7,8 @@ use crate::{
     config::Scope,
     error::{Error, Result},
     extract::{ApiJson, ApiPath},
+    routes::admin_dto::ApiKeyInfo,
     secret,
-    store::ApiKeyInfo,
 };
 use axum::{
     Json,
@@ -43,7 +43,8 @@ pub struct CreatedApiKey {
 /// Integration API route (see the OpenAPI description).
 #[utoipa::path(get, path = "/api/admin/api-keys", tag = "admin", responses((status = 200, description = "Every API key as `{id, name, scopes, fromConfig, createdAt}`; secrets are never returned (only their digests are stored)", body = [ApiKeyInfo]), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ApiKeyInfo>>> {
-    Ok(Json(state.store().list_api_keys().await?))
+    let keys = state.store().list_api_keys().await?;
+    Ok(Json(keys.into_iter().map(ApiKeyInfo::from).collect()))
 }
 
 /// Integration API route (see the OpenAPI description).
@@ -58,10 +59,11 @@ pub async fn create(
         ));
     }
     let key = secret::random();
-    let info = state
+    let info: ApiKeyInfo = state
         .store()
         .create_api_key(&b.name, &key, &b.scopes)
-        .await?;
+        .await?
+        .into();
     tracing::info!(
         "integration API: created api key {:?} ({})",
         info.name,

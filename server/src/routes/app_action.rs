@@ -12,8 +12,9 @@ use crate::{
     store::{AppActionRow, Page, from_micros, now, to_micros},
 };
 use appframe_protocol::{
-    AppAction, CreateAppAction,
+    AccountId, AppAction, CreateAppAction,
     routes::PATH_APP_ACTION,
+    rules::{self, ActionScope},
     ws::{Op, UpdateEntity},
 };
 use axum::{
@@ -75,15 +76,12 @@ pub async fn list(
     OriginalUri(uri): OriginalUri,
 ) -> Result<Response> {
     let access = token.access(&state, item_id, true).await?;
-    let me = access.account()?.id;
-    let filter = q.account_id.or(q.member_id);
-    let account = if access.is_admin() {
-        filter
-    } else {
-        match filter {
-            Some(other) if other != me => return Err(Error::CannotFilterOtherActions),
-            _ => Some(me),
-        }
+    let me = AccountId(access.account()?.id);
+    let filter = q.account_id.or(q.member_id).map(AccountId);
+    let account = match rules::actions_of(me, access.permission, filter) {
+        Some(ActionScope::All) => None,
+        Some(ActionScope::Of(a)) => Some(a.as_uuid()),
+        None => return Err(Error::CannotFilterOtherActions),
     };
     let page = PageQuery {
         limit: q.limit,

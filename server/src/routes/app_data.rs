@@ -23,16 +23,15 @@ use crate::{
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, paginate},
     routes::{
-        files::delete_row_file,
-        json_array, json_array_stream, json_response,
-        rows::{data_to_wire, publish_data},
+        files::delete_row_file, json_array, json_array_stream, json_response, rows::publish_data,
         text,
     },
-    store::{AppDataRow, DataQuery, from_micros, now, to_micros},
+    store::{AppDataRow, DataQuery, from_micros, now},
 };
 use appframe_protocol::{
     AppData, CreateAppData, PatchData,
     routes::{PATH_APP_DATA, PATH_APP_DATA_ONE},
+    rules,
     ws::Op,
 };
 use axum::{
@@ -61,13 +60,7 @@ pub fn is_file(r: &AppDataRow) -> bool {
 
 /// Whether the caller may patch or delete a row: creator, addressed account, or admin.
 pub fn can_modify(access: &Access, r: &AppDataRow) -> bool {
-    if access.is_admin() {
-        return true;
-    }
-    let Some(me) = access.account.as_ref().map(|a| a.id) else {
-        return false;
-    };
-    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
+    rules::can_modify_row(access.viewer(), r.parties())
 }
 
 /// Query of the list route.
@@ -102,32 +95,31 @@ pub async fn list(
         cursor: q.cursor,
     }
     .page()?;
-    let viewer = if access.is_admin() {
-        None
-    } else {
-        Some(access.account()?.id)
-    };
+    // A non-admin lists with an account (401 otherwise, as before).
+    if !access.is_admin() {
+        access.account()?;
+    }
+    let scope = access.viewer().row_scope();
     // The Graasp client always fetches the whole list, and many viewers fetch the same item:
     // serve unpaged lists from the per-item cache of serialized rows (SQLite only). Paged
     // requests (`limit`/`cursor`, meant for large items) stay on the keyset index.
-    if let Some(stamps) = state.store().stamps().filter(|_| unpaged) {
-        let snapshot = state
-            .data_cache()
-            .rows(stamps, item_id, |max_bytes| {
-                load_item_rows(&state, item_id, max_bytes)
-            })
-            .await?;
+    let cached = if unpaged {
+        state.store().item_rows(item_id).await?
+    } else {
+        None
+    };
+    if let Some(snapshot) = cached {
         // A cached item has at most MAX_ITEM_ROWS ≤ MAX_UNPAGED rows, so an unpaged list of
         // it is always complete: no `Link` header, and the body depends only on the filters.
         const _: () = assert!(MAX_ITEM_ROWS as i64 <= MAX_UNPAGED);
         if snapshot.rows.is_some() {
             let ty = q.ty.clone();
             let keep = move |r: &CachedRow| {
-                ty.as_deref().is_none_or(|t| *r.ty == *t) && viewer.is_none_or(|v| r.visible_to(v))
+                ty.as_deref().is_none_or(|t| *r.ty == *t) && scope.includes(r.parties)
             };
             if snapshot.assembled() {
                 let all = snapshot.rows.as_deref().unwrap_or_default();
-                let body = snapshot.body(q.ty.as_deref(), viewer, || {
+                let body = snapshot.body(q.ty.as_deref(), scope, || {
                     json_array(all.iter().filter(|r| keep(r)).map(|r| &r.json[..]))
                 });
                 return Ok(json_response(body));
@@ -148,7 +140,7 @@ pub async fn list(
     let mut dq = DataQuery {
         item: item_id,
         ty: q.ty,
-        viewer,
+        scope,
         after: page.after,
         upto: None,
     };
@@ -168,57 +160,12 @@ pub async fn list(
     }
     let elements = state.store().stream_app_data(dq).map(|r| {
         r.and_then(|row| {
-            serde_json::to_vec(&data_to_wire(row))
+            serde_json::to_vec(&row.into_wire())
                 .map(Bytes::from)
                 .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))
         })
     });
     Ok(json_array_stream(elements, link))
-}
-
-/// Every row of an item as cached rows, or `None` when it has more than the cache takes
-/// (rows or `max_bytes`; the query stops there).
-async fn load_item_rows(
-    state: &AppState,
-    item_id: Uuid,
-    max_bytes: usize,
-) -> Result<Option<Vec<CachedRow>>> {
-    let mut rows = state.store().stream_app_data(DataQuery {
-        item: item_id,
-        ..DataQuery::default()
-    });
-    let mut out = Vec::new();
-    let mut bytes = 0usize;
-    while let Some(r) = rows.next().await {
-        let r = r?;
-        let (at, id, ty, visibility) = (
-            to_micros(r.created_at),
-            r.id,
-            r.ty.as_str().into(),
-            r.visibility,
-        );
-        let (account, creator) = (
-            r.account.id.as_uuid(),
-            r.creator.as_ref().map(|c| c.id.as_uuid()),
-        );
-        let json: Bytes = serde_json::to_vec(&data_to_wire(r))
-            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
-            .into();
-        bytes += json.len();
-        if out.len() >= MAX_ITEM_ROWS || bytes > max_bytes {
-            return Ok(None);
-        }
-        out.push(CachedRow {
-            at,
-            id,
-            ty,
-            visibility,
-            account,
-            creator,
-            json,
-        });
-    }
-    Ok(Some(out))
 }
 
 /// `POST /api/app-items/{itemId}/app-data` → 200 with the row.
@@ -254,7 +201,7 @@ pub async fn create(
     };
     let limits = state.config().server.limits();
     state.store().insert_app_data(&row, &limits).await?;
-    let wire = data_to_wire(row);
+    let wire = row.into_wire();
     publish_data(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }
@@ -313,7 +260,7 @@ pub async fn update(
     }
     row.data = body.data;
     row.updated_at = at;
-    let wire = data_to_wire(row);
+    let wire = row.into_wire();
     publish_data(&state, item_id, Op::Patch, &wire);
     Ok(Json(wire))
 }
@@ -336,7 +283,7 @@ pub async fn delete(
     if !state.store().delete_app_data(id).await? {
         return Err(Error::AppDataNotFound);
     }
-    publish_data(&state, item_id, Op::Delete, &data_to_wire(row));
+    publish_data(&state, item_id, Op::Delete, &row.into_wire());
     delete_row_file(&state, id).await;
     Ok(text(id.hyphenated().to_string()))
 }

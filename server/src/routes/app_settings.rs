@@ -19,6 +19,7 @@ use crate::{
 use appframe_protocol::{
     AppSetting, CreateAppSetting, PatchData,
     routes::{PATH_APP_SETTINGS, PATH_APP_SETTINGS_ONE},
+    rules,
     ws::Op,
 };
 use axum::{
@@ -93,7 +94,7 @@ pub async fn create(
 ) -> Result<Json<AppSetting>> {
     body.validate()?;
     let access = token.access(&state, item_id, true).await?;
-    if !access.is_admin() {
+    if !rules::can_write_settings(access.permission) {
         return Err(Error::CannotAdmin);
     }
     let at = now();
@@ -132,7 +133,7 @@ pub async fn update(
     ApiJson(body): ApiJson<PatchData>,
 ) -> Result<Json<AppSetting>> {
     let access = token.access(&state, item_id, true).await?;
-    if !access.is_admin() {
+    if !rules::can_write_settings(access.permission) {
         return Err(Error::CannotAdmin);
     }
     let mut row = row_of_item(&state, item_id, id).await?;
@@ -161,7 +162,7 @@ pub async fn delete(
     ApiPath((item_id, id)): ApiPath<(Uuid, Uuid)>,
 ) -> Result<Response> {
     let access = token.access(&state, item_id, true).await?;
-    if !access.is_admin() {
+    if !rules::can_write_settings(access.permission) {
         return Err(Error::CannotAdmin);
     }
     let row = row_of_item(&state, item_id, id).await?;

@@ -1,16 +1,24 @@
-//! The body of the integration API's export (`GET /api/admin/items/{id}/export`): app data or
-//! actions as JSON lines or CSV, streamed out line by line as the client reads, so exporting
-//! an item never holds its rows (up to `item_data_bytes`, or unbounded actions) in memory.
+//! The integration API's export (`GET /api/admin/items/{id}/export`, mounted by
+//! [`super::admin`] behind its key check): app data or actions as JSON lines or CSV, streamed
+//! out line by line as the client reads, so exporting an item never holds its rows (up to
+//! `item_data_bytes`, or unbounded actions) in memory.
 
 use crate::{
     AppState,
     error::{Error, Result},
-    routes::{app_action, rows},
+    extract::{ApiPath, ApiQuery},
+    routes::app_action,
     store::{AppActionRow, AppDataRow, DataQuery},
 };
-use axum::body::Body;
+use axum::{
+    body::Body,
+    extract::State,
+    http::{HeaderValue, header},
+    response::{IntoResponse, Response},
+};
 use bytes::Bytes;
-use futures::{StreamExt, TryStreamExt, stream};
+use futures::{Stream, StreamExt, TryStreamExt, stream};
+use serde::Deserialize;
 use uuid::Uuid;
 
 /// A CSV field, quoted when needed (RFC 4180). A spreadsheet runs a cell that starts with
@@ -30,94 +38,246 @@ pub fn csv_field(s: &str) -> String {
     }
 }
 
-fn data_line(r: AppDataRow, csv: bool) -> Result<Bytes> {
-    let ts = appframe_protocol::timestamp::format;
-    let line = if csv {
-        let data = serde_json::to_string(&r.data)
-            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?;
-        format!(
+/// `?format=`: how an export is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportFormat {
+    /// One JSON object per line, as the app routes show it (the default).
+    Jsonl,
+    /// RFC 4180 CSV with a header line.
+    Csv,
+}
+
+impl ExportFormat {
+    /// Reads `?format=` (absent: JSON lines).
+    pub fn parse(s: Option<&str>) -> Result<ExportFormat> {
+        match s.unwrap_or("jsonl") {
+            "jsonl" => Ok(ExportFormat::Jsonl),
+            "csv" => Ok(ExportFormat::Csv),
+            other => Err(Error::BadRequest(format!(
+                "querystring/format must be jsonl or csv, got {other:?}"
+            ))),
+        }
+    }
+
+    /// The response's `Content-Type`.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "application/x-ndjson",
+            ExportFormat::Csv => "text/csv; charset=utf-8",
+        }
+    }
+
+    /// The extension of the download's file name.
+    pub fn extension(self) -> &'static str {
+        match self {
+            ExportFormat::Jsonl => "jsonl",
+            ExportFormat::Csv => "csv",
+        }
+    }
+}
+
+/// `?what=`: which rows an export holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExportWhat {
+    /// App data (the default).
+    AppData,
+    /// App actions.
+    AppActions,
+}
+
+impl ExportWhat {
+    /// Reads `?what=` (absent: app data).
+    pub fn parse(s: Option<&str>) -> Result<ExportWhat> {
+        match s.unwrap_or("app-data") {
+            "app-data" => Ok(ExportWhat::AppData),
+            "app-actions" => Ok(ExportWhat::AppActions),
+            other => Err(Error::BadRequest(format!(
+                "querystring/what must be app-data or app-actions, got {other:?}"
+            ))),
+        }
+    }
+
+    /// The query value (also in the download's file name).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ExportWhat::AppData => "app-data",
+            ExportWhat::AppActions => "app-actions",
+        }
+    }
+}
+
+/// One exported row: its CSV line and its JSON line.
+trait ExportRow: Send + 'static {
+    /// The CSV header line.
+    const CSV_HEADER: &'static str;
+    /// The row as a CSV line (with its newline).
+    fn csv_line(&self) -> Result<String>;
+    /// The row as the app routes show it, one JSON line (with its newline).
+    fn json_line(self) -> Result<String>;
+}
+
+fn serialize_error(e: serde_json::Error) -> Error {
+    Error::Internal(format!("cannot serialize a row: {e}"))
+}
+
+impl ExportRow for AppDataRow {
+    const CSV_HEADER: &'static str =
+        "id,type,visibility,accountId,accountName,creatorId,data,createdAt,updatedAt\n";
+
+    fn csv_line(&self) -> Result<String> {
+        let ts = appframe_protocol::timestamp::format;
+        let data = serde_json::to_string(&self.data).map_err(serialize_error)?;
+        Ok(format!(
             "{},{},{},{},{},{},{},{},{}\n",
-            r.id,
-            csv_field(&r.ty),
-            r.visibility.as_str(),
-            r.account.id,
-            csv_field(&r.account.name),
-            r.creator
+            self.id,
+            csv_field(&self.ty),
+            self.visibility.as_str(),
+            self.account.id,
+            csv_field(&self.account.name),
+            self.creator
                 .as_ref()
                 .map(|c| c.id.to_string())
                 .unwrap_or_default(),
             csv_field(&data),
-            ts(&r.created_at),
-            ts(&r.updated_at)
-        )
-    } else {
-        let mut s = serde_json::to_string(&rows::data_to_wire(r))
-            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?;
+            ts(&self.created_at),
+            ts(&self.updated_at)
+        ))
+    }
+
+    fn json_line(self) -> Result<String> {
+        let mut s = serde_json::to_string(&self.into_wire()).map_err(serialize_error)?;
         s.push('\n');
-        s
-    };
-    Ok(line.into())
+        Ok(s)
+    }
 }
 
-fn action_line(r: AppActionRow, csv: bool) -> Result<Bytes> {
-    let line = if csv {
-        let data = serde_json::to_string(&r.data)
-            .map_err(|e| Error::Internal(format!("cannot serialize an action: {e}")))?;
-        format!(
+impl ExportRow for AppActionRow {
+    const CSV_HEADER: &'static str = "id,type,accountId,accountName,data,createdAt\n";
+
+    fn csv_line(&self) -> Result<String> {
+        let data = serde_json::to_string(&self.data).map_err(serialize_error)?;
+        Ok(format!(
             "{},{},{},{},{},{}\n",
-            r.id,
-            csv_field(&r.ty),
-            r.account.id,
-            csv_field(&r.account.name),
+            self.id,
+            csv_field(&self.ty),
+            self.account.id,
+            csv_field(&self.account.name),
             csv_field(&data),
-            appframe_protocol::timestamp::format(&r.created_at)
-        )
-    } else {
-        let mut s = serde_json::to_string(&app_action::to_wire(r))
-            .map_err(|e| Error::Internal(format!("cannot serialize an action: {e}")))?;
+            appframe_protocol::timestamp::format(&self.created_at)
+        ))
+    }
+
+    fn json_line(self) -> Result<String> {
+        let mut s = serde_json::to_string(&app_action::to_wire(self)).map_err(serialize_error)?;
         s.push('\n');
-        s
-    };
-    Ok(line.into())
+        Ok(s)
+    }
 }
 
-/// The export body of `what` (`app-data` or `app-actions`) of an item.
-pub fn body(state: &AppState, item: Uuid, what: &str, csv: bool) -> Result<Body> {
-    let (header, lines): (&'static str, stream::BoxStream<'static, Result<Bytes>>) = match what {
-        "app-data" => (
-            "id,type,visibility,accountId,accountName,creatorId,data,createdAt,updatedAt\n",
-            // One query: the export is a consistent snapshot of the item.
-            state
-                .store()
-                .stream_app_data(DataQuery {
-                    item,
-                    ..DataQuery::default()
-                })
-                .map(move |r| r.and_then(|r| data_line(r, csv)))
-                .boxed(),
-        ),
-        "app-actions" => (
-            "id,type,accountId,accountName,data,createdAt\n",
-            app_action::stream(state.clone(), item, None, None, None)
-                .map(move |r| r.and_then(|r| action_line(r, csv)))
-                .boxed(),
-        ),
-        other => {
-            return Err(Error::BadRequest(format!(
-                "querystring/what must be app-data or app-actions, got {other:?}"
-            )));
-        }
-    };
-    let head = stream::iter(csv.then(|| Ok(Bytes::from_static(header.as_bytes()))));
-    let lines = head.chain(lines).inspect_err(|e| {
-        tracing::error!(error = %e, "export stream failed");
+/// The one export loop: the CSV header, then each row as a line as the client reads.
+fn lines<R: ExportRow>(
+    rows: impl Stream<Item = Result<R>> + Send + 'static,
+    format: ExportFormat,
+) -> Body {
+    let head = stream::iter(
+        (format == ExportFormat::Csv).then(|| Ok(Bytes::from_static(R::CSV_HEADER.as_bytes()))),
+    );
+    let lines = rows.map(move |r| {
+        r.and_then(|r| match format {
+            ExportFormat::Csv => r.csv_line(),
+            ExportFormat::Jsonl => r.json_line(),
+        })
+        .map(Bytes::from)
     });
-    Ok(Body::from_stream(lines))
+    Body::from_stream(head.chain(lines).inspect_err(|e| {
+        tracing::error!(error = %e, "export stream failed");
+    }))
+}
+
+/// The export body of `what` of an item.
+pub fn body(state: &AppState, item: Uuid, what: ExportWhat, format: ExportFormat) -> Body {
+    match what {
+        // One query: the export is a consistent snapshot of the item.
+        ExportWhat::AppData => lines(
+            state.store().stream_app_data(DataQuery::whole_item(item)),
+            format,
+        ),
+        ExportWhat::AppActions => lines(
+            app_action::stream(state.clone(), item, None, None, None),
+            format,
+        ),
+    }
+}
+
+/// Query of the export route.
+#[derive(Debug, Deserialize)]
+pub struct ExportQuery {
+    /// `jsonl` (default) or `csv`.
+    pub format: Option<String>,
+    /// `app-data` (default) or `app-actions`.
+    pub what: Option<String>,
+}
+
+/// Integration API route (see the OpenAPI description).
+#[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Export app data or actions: `?format=jsonl|csv&what=app-data|app-actions`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiQuery(q): ApiQuery<ExportQuery>,
+) -> Result<Response> {
+    // Checked in this order (format, item, what), as the answers always were.
+    let format = ExportFormat::parse(q.format.as_deref())?;
+    if state.store().get_item(id).await?.is_none() {
+        return Err(Error::ItemNotFound);
+    }
+    let what = ExportWhat::parse(q.what.as_deref())?;
+    // Streamed row by row (`routes/export.rs`): an export never holds the item in memory.
+    let body = body(&state, id, what, format);
+    let disposition = format!(
+        "attachment; filename=\"{id}-{}.{}\"",
+        what.as_str(),
+        format.extension()
+    );
+    let mut res = body.into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        res.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
-    use super::csv_field;
+    use super::*;
+
+    #[test]
+    fn format_and_what_read_their_query_values_and_name_a_bad_one() {
+        assert_eq!(ExportFormat::parse(None).unwrap(), ExportFormat::Jsonl);
+        assert_eq!(ExportFormat::parse(Some("csv")).unwrap(), ExportFormat::Csv);
+        assert_eq!(
+            ExportFormat::parse(Some("xml")).unwrap_err().to_string(),
+            Error::BadRequest("querystring/format must be jsonl or csv, got \"xml\"".into())
+                .to_string()
+        );
+        assert_eq!(ExportWhat::parse(None).unwrap(), ExportWhat::AppData);
+        for w in [ExportWhat::AppData, ExportWhat::AppActions] {
+            assert_eq!(ExportWhat::parse(Some(w.as_str())).unwrap(), w);
+        }
+        assert!(ExportWhat::parse(Some("files")).is_err());
+        assert_eq!(ExportFormat::Csv.content_type(), "text/csv; charset=utf-8");
+        assert_eq!(ExportFormat::Jsonl.extension(), "jsonl");
+    }
+
+    #[test]
+    fn csv_fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
 
     #[test]
     fn formula_cells_are_neutralised_and_still_quoted() {

@@ -27,6 +27,7 @@ use appframe_protocol::{
         PATH_APP_DATA_DOWNLOAD, PATH_APP_DATA_UPLOAD, PATH_APP_SETTINGS_DOWNLOAD,
         PATH_APP_SETTINGS_UPLOAD,
     },
+    rules,
     ws::Op,
 };
 use axum::{
@@ -304,7 +305,7 @@ pub async fn upload_app_data(
         size: up.size,
     };
     record_file(&state, FileOwner::Data(&row), &rec, me_id, &limits).await?;
-    let wire = rows::data_to_wire(row);
+    let wire = row.into_wire();
     rows::publish_data(&state, item_id, Op::Post, &wire);
     Ok(Json(wire))
 }
@@ -322,7 +323,7 @@ pub async fn upload_app_setting(
     let item_id = token.item_id();
     let access = token.access(&state, item_id, true).await?;
     // Upstream forgets this check; settings are admin-only, uploads included.
-    if !access.is_admin() {
+    if !rules::can_write_settings(access.permission) {
         return Err(Error::CannotAdmin);
     }
     let me = access.account()?.member();

@@ -1,7 +1,9 @@
 //! The `/api` routes, one module per URL segment.
 
 pub mod admin;
+pub mod admin_dto;
 pub mod admin_keys;
+mod api_key_layer;
 pub mod app_action;
 pub mod app_data;
 pub mod app_items;

@@ -2,7 +2,7 @@
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
 use crate::routes::{
-    admin, admin_keys, app_action, app_data, app_items, app_settings, files, host,
+    admin, admin_keys, app_action, app_data, app_items, app_settings, export, files, host,
 };
 use axum::Router;
 use utoipa::{
@@ -45,7 +45,7 @@ impl Modify for Security {
         files::download_app_setting, files::serve_file,
         host::login, host::logout, host::me, host::items, host::item, host::host_config, host::members,
         admin::list_members, admin::create_member, admin::get_member, admin::patch_member, admin::delete_member,
-        admin::list_items, admin::create_item, admin::get_item, admin::patch_item, admin::delete_item, admin::export,
+        admin::list_items, admin::create_item, admin::get_item, admin::patch_item, admin::delete_item, export::export,
         admin::list_memberships, admin::set_membership, admin::delete_membership,
         admin::list_publishers, admin::put_publisher, admin::delete_publisher,
         admin::list_apps, admin::get_app, admin::put_app, admin::delete_app,

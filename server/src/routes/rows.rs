@@ -9,28 +9,10 @@ use crate::{
     store::{AppDataRow, AppSettingRow},
 };
 use appframe_protocol::{
-    AppData, AppSetting, ItemRef, Visibility,
+    AppData, AppSetting, rules,
     ws::{Op, UpdateEntity},
 };
 use uuid::Uuid;
-
-/// The wire form of an app-data row.
-pub fn data_to_wire(r: AppDataRow) -> AppData {
-    AppData {
-        id: r.id.into(),
-        item: ItemRef {
-            id: r.item_id.into(),
-        },
-        member: r.account.clone(),
-        account: r.account,
-        creator: r.creator,
-        ty: r.ty,
-        visibility: r.visibility,
-        data: r.data,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
-    }
-}
 
 /// Publishes a committed change of a row to websocket subscribers.
 pub fn publish_data(state: &AppState, item_id: Uuid, op: Op, row: &AppData) {
@@ -41,13 +23,7 @@ pub fn publish_data(state: &AppState, item_id: Uuid, op: Op, row: &AppData) {
 
 /// Whether the caller may see a row (the list rule).
 pub fn can_see(access: &Access, r: &AppDataRow) -> bool {
-    if access.is_admin() || r.visibility == Visibility::Item {
-        return true;
-    }
-    let Some(me) = access.account.as_ref().map(|a| a.id) else {
-        return false;
-    };
-    r.account.id.as_uuid() == me || r.creator.as_ref().is_some_and(|c| c.id.as_uuid() == me)
+    rules::can_see_row(access.viewer(), r.parties())
 }
 
 /// The wire form of a setting.

@@ -6,27 +6,25 @@
 
 mod registry;
 mod sql;
+mod stamps;
 
 pub use sql::{PgStore, SqliteStore};
+pub use stamps::Stamps;
 
 use crate::{
     config::{AccountKind, Scope},
     error::Result,
     quota::{Limits, Usage},
 };
-use appframe_protocol::{JsonObject, Member, Permission, Visibility};
-use std::{
-    collections::HashMap,
-    sync::{
-        Mutex, PoisonError,
-        atomic::{AtomicU64, Ordering},
-    },
+use appframe_protocol::{
+    AppData, ItemRef, JsonObject, Member, Permission, Visibility,
+    rules::{RowParties, RowScope},
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// A publisher and the origins its apps are served from.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Publisher {
     /// Unique name.
     pub name: String,
@@ -35,8 +33,7 @@ pub struct Publisher {
 }
 
 /// A registered app.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AppRecord {
     /// Unique name.
     pub name: String,
@@ -47,22 +44,19 @@ pub struct AppRecord {
     /// Publisher name.
     pub publisher: String,
     /// Description.
-    #[serde(default)]
     pub description: Option<String>,
     /// Thumbnail URL.
-    #[serde(default)]
     pub thumbnail: Option<String>,
 }
 
 /// A member or guest account.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Account {
     /// Id.
     pub id: Uuid,
     /// Display name.
     pub name: String,
     /// `member` or `guest`.
-    #[schema(value_type = String)]
     pub kind: AccountKind,
 }
 
@@ -124,15 +118,13 @@ pub struct SessionInfo {
 }
 
 /// A membership row.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct MembershipRecord {
     /// Account id.
     pub member: Uuid,
     /// Item id.
     pub item: Uuid,
     /// Permission.
-    #[schema(value_type = String)]
     pub permission: Permission,
 }
 
@@ -146,21 +138,17 @@ pub struct ApiKeyRecord {
 }
 
 /// An integration API key as listed: everything but the secret (which is not stored).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ApiKeyInfo {
+#[derive(Debug, Clone, PartialEq)]
+pub struct ApiKeyEntry {
     /// Id (what revocation names).
     pub id: Uuid,
     /// Unique name.
     pub name: String,
     /// Scopes.
-    #[schema(value_type = Vec<String>)]
     pub scopes: Vec<Scope>,
     /// Whether `appframe.toml` declares it (it is then re-created at the next start).
     pub from_config: bool,
     /// Creation time (RFC 3339).
-    #[serde(with = "appframe_protocol::timestamp")]
-    #[schema(value_type = String)]
     pub created_at: OffsetDateTime,
 }
 
@@ -235,6 +223,35 @@ pub struct AppDataRow {
     pub updated_at: OffsetDateTime,
 }
 
+impl AppDataRow {
+    /// The wire form of the row, as every API answer shows it.
+    pub fn into_wire(self) -> AppData {
+        AppData {
+            id: self.id.into(),
+            item: ItemRef {
+                id: self.item_id.into(),
+            },
+            member: self.account.clone(),
+            account: self.account,
+            creator: self.creator,
+            ty: self.ty,
+            visibility: self.visibility,
+            data: self.data,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+
+    /// What the access rules read of the row.
+    pub fn parties(&self) -> RowParties {
+        RowParties {
+            visibility: self.visibility,
+            account: self.account.id,
+            creator: self.creator.as_ref().map(|c| c.id),
+        }
+    }
+}
+
 /// An app-action row.
 #[derive(Debug, Clone, PartialEq)]
 pub struct AppActionRow {
@@ -299,18 +316,31 @@ pub struct Page {
 
 /// An app-data list to stream: an item's rows in `(created_at, id)` order, strictly after
 /// `after` and up to `upto` included.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct DataQuery {
     /// Item id.
     pub item: Uuid,
     /// Exact type filter.
     pub ty: Option<String>,
-    /// A non-admin viewer: only item-visible rows and rows addressed to or created by them.
-    pub viewer: Option<Uuid>,
+    /// Which rows the viewer sees (`appframe_protocol::rules`, written as SQL by the store).
+    pub scope: RowScope,
     /// `(created_at in µs, id)` the list starts after.
     pub after: Option<(i64, Uuid)>,
     /// `(created_at in µs, id)` of the last row of the list.
     pub upto: Option<(i64, Uuid)>,
+}
+
+impl DataQuery {
+    /// Every row of an item.
+    pub fn whole_item(item: Uuid) -> DataQuery {
+        DataQuery {
+            item,
+            ty: None,
+            scope: RowScope::All,
+            after: None,
+            upto: None,
+        }
+    }
 }
 
 /// Rows read one at a time, so a list of large rows is never held whole in memory.
@@ -339,80 +369,6 @@ pub fn from_micros(us: i64) -> OffsetDateTime {
 /// Now, truncated to microseconds (what the database keeps).
 pub fn now() -> OffsetDateTime {
     from_micros(to_micros(OffsetDateTime::now_utc()))
-}
-
-/// Change counters that let process-local caches know when what they hold may be stale.
-///
-/// A store that sees every write (SQLite: one process owns the file) ticks a stamp *after* each
-/// committed write and *before* acknowledging it. A cache reads the stamp before it queries and
-/// keeps the result tagged with it; the result is fresh while the stamp is unchanged. A write
-/// racing with the query ticks the stamp after its commit, so it can at worst make a fresh
-/// result look stale, never the reverse; and any request started after a write was
-/// acknowledged sees the new stamp (read-your-writes).
-#[derive(Debug, Default)]
-pub struct Stamps {
-    /// Source of stamps: strictly increasing, so a max of stamps changes whenever any tick.
-    clock: AtomicU64,
-    /// Last change to publishers, apps, accounts, items or memberships: these feed every
-    /// permission check and the member names joined into app-data rows.
-    registry: AtomicU64,
-    /// Last host session that ended (logout, purge): app tokens minted in it are revoked.
-    sessions: AtomicU64,
-    /// Last app-data change per item.
-    items: Mutex<HashMap<Uuid, u64>>,
-}
-
-impl Stamps {
-    fn tick(&self) -> u64 {
-        self.clock.fetch_add(1, Ordering::SeqCst) + 1
-    }
-
-    /// Records a committed change to the registry (publishers, apps, accounts, items,
-    /// memberships).
-    pub fn registry_changed(&self) {
-        let t = self.tick();
-        self.registry.fetch_max(t, Ordering::SeqCst);
-    }
-
-    /// Records a committed change to the app data of an item.
-    pub fn data_changed(&self, item: Uuid) {
-        let t = self.tick();
-        // Nothing panics while the lock is held, so a poisoned map is still consistent.
-        self.items
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .entry(item)
-            .and_modify(|s| *s = (*s).max(t))
-            .or_insert(t);
-    }
-
-    /// Records that host sessions ended (deleted or purged).
-    pub fn sessions_changed(&self) {
-        let t = self.tick();
-        self.sessions.fetch_max(t, Ordering::SeqCst);
-    }
-
-    /// The stamp of what an app token's check reads: the registry and the host sessions.
-    pub fn access(&self) -> u64 {
-        self.registry().max(self.sessions.load(Ordering::SeqCst))
-    }
-
-    /// The stamp of the registry.
-    pub fn registry(&self) -> u64 {
-        self.registry.load(Ordering::SeqCst)
-    }
-
-    /// The stamp of an item's app-data list (changes with its rows and with the registry).
-    pub fn item_data(&self, item: Uuid) -> u64 {
-        let data = self
-            .items
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .get(&item)
-            .copied()
-            .unwrap_or(0);
-        data.max(self.registry())
-    }
 }
 
 /// The persistence interface; the SQLite and Postgres stores implement it with the same SQL.
@@ -491,11 +447,11 @@ pub trait Store: Send + Sync + 'static {
     /// Inserts or updates an API key by name; only the digest of `key` is stored.
     async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()>;
     /// Creates an API key (409 when the name is taken); only the digest of `key` is stored.
-    async fn create_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<ApiKeyInfo>;
+    async fn create_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<ApiKeyEntry>;
     /// Looks up an API key by its secret (by digest, confirmed in constant time).
     async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>>;
     /// Every API key, without secrets.
-    async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>>;
+    async fn list_api_keys(&self) -> Result<Vec<ApiKeyEntry>>;
     /// Deletes an API key by id; false when unknown.
     async fn delete_api_key(&self, id: Uuid) -> Result<bool>;
 
@@ -538,15 +494,6 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_app_data(&self, row: &AppDataRow, limits: &Limits) -> Result<()>;
     /// One app-data row.
     async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>>;
-    /// App data of an item in `(created_at, id)` order; `viewer` limits to what a non-admin
-    /// may see (item-visible rows plus rows addressed to or created by the viewer).
-    async fn list_app_data(
-        &self,
-        item: Uuid,
-        ty: Option<&str>,
-        viewer: Option<Uuid>,
-        page: Page,
-    ) -> Result<Vec<AppDataRow>>;
     /// Replaces the data of a row unless the growth would pass a data quota of `limits`
     /// (checked atomically, charged to the row's creator); false when unknown.
     async fn update_app_data(

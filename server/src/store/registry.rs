@@ -239,8 +239,8 @@ macro_rules! registry_impl {
                 name: &str,
                 key: &str,
                 scopes: &[Scope],
-            ) -> Result<ApiKeyInfo> {
-                let info = ApiKeyInfo {
+            ) -> Result<ApiKeyEntry> {
+                let info = ApiKeyEntry {
                     id: Uuid::new_v4(),
                     name: name.to_owned(),
                     scopes: scopes.to_vec(),
@@ -279,7 +279,7 @@ macro_rules! registry_impl {
                     .map(|(name, s, _)| ApiKeyRecord { name, scopes: s.0 }))
             }
 
-            pub(in crate::store) async fn list_api_keys_impl(&self) -> Result<Vec<ApiKeyInfo>> {
+            pub(in crate::store) async fn list_api_keys_impl(&self) -> Result<Vec<ApiKeyEntry>> {
                 let rows: Vec<(Uuid, String, Json<Vec<Scope>>, bool, i64)> = sqlx::query_as(
                     "SELECT id, name, scopes, managed, created_at FROM api_keys \
                      ORDER BY created_at, name",
@@ -288,7 +288,7 @@ macro_rules! registry_impl {
                 .await?;
                 Ok(rows
                     .into_iter()
-                    .map(|(id, name, scopes, managed, at)| ApiKeyInfo {
+                    .map(|(id, name, scopes, managed, at)| ApiKeyEntry {
                         id,
                         name,
                         scopes: scopes.0,

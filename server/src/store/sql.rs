@@ -945,7 +945,7 @@ macro_rules! store_impl {
                 name: &str,
                 key: &str,
                 scopes: &[Scope],
-            ) -> Result<ApiKeyInfo> {
+            ) -> Result<ApiKeyEntry> {
                 self.create_api_key_impl(name, key, scopes).await
             }
 
@@ -953,7 +953,7 @@ macro_rules! store_impl {
                 self.find_api_key_impl(key).await
             }
 
-            async fn list_api_keys(&self) -> Result<Vec<ApiKeyInfo>> {
+            async fn list_api_keys(&self) -> Result<Vec<ApiKeyEntry>> {
                 self.list_api_keys_impl().await
             }
 
@@ -1044,29 +1044,6 @@ macro_rules! store_impl {
 
             async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>> {
                 fetch_opt(&self.read, &format!("{DATA_SELECT} WHERE d.id = $1"), id).await
-            }
-
-            async fn list_app_data(
-                &self,
-                item: Uuid,
-                ty: Option<&str>,
-                viewer: Option<Uuid>,
-                page: Page,
-            ) -> Result<Vec<AppDataRow>> {
-                let mut qb = QueryBuilder::<$Db>::new(DATA_SELECT);
-                qb.push(" WHERE d.item_id = ").push_bind(item);
-                if let Some(t) = ty {
-                    qb.push(" AND d.type = ").push_bind(t.to_owned());
-                }
-                if let Some(v) = viewer {
-                    qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
-                        .push_bind(v)
-                        .push(" OR d.creator_id = ")
-                        .push_bind(v)
-                        .push(")");
-                }
-                push_page(&mut qb, "d", page);
-                fetch_list(&self.read, qb).await
             }
 
             async fn update_app_data(

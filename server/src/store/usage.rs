@@ -224,12 +224,19 @@ macro_rules! usage_impl {
             if let Some(t) = &q.ty {
                 qb.push(" AND d.type = ").push_bind(t.clone());
             }
-            if let Some(v) = q.viewer {
-                qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
-                    .push_bind(v)
-                    .push(" OR d.creator_id = ")
-                    .push_bind(v)
-                    .push(")");
+            // `RowScope::includes`, as SQL.
+            match q.scope {
+                RowScope::All => {}
+                RowScope::VisibleTo(None) => {
+                    qb.push(" AND d.visibility = 'item'");
+                }
+                RowScope::VisibleTo(Some(v)) => {
+                    qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
+                        .push_bind(v.as_uuid())
+                        .push(" OR d.creator_id = ")
+                        .push_bind(v.as_uuid())
+                        .push(")");
+                }
             }
             if let Some((at, id)) = q.after {
                 qb.push(" AND (d.created_at, d.id) > (")

@@ -7,7 +7,7 @@ use super::{
 };
 use crate::{AppState, store::ItemRecord};
 use appframe_protocol::{
-    Permission,
+    rules,
     ws::{
         ACCESS_DENIED, BAD_REQUEST, CLOSE_TOKEN_EXPIRED, ClientMessage, INFO_HEARTBEAT, NOT_FOUND,
         REALM, SERVER_ERROR, ServerMessage, Topic,
@@ -310,7 +310,7 @@ async fn may_subscribe(
     let (Some(_), Some(permission)) = (access.account, access.permission) else {
         return Err((ACCESS_DENIED, "the member cannot access this item"));
     };
-    if topic == Topic::AppActions && permission != Permission::Admin {
+    if topic == Topic::AppActions && !rules::can_read_all_actions(Some(permission)) {
         return Err((ACCESS_DENIED, "app actions are for admins of the item"));
     }
     if let Principal::Session {

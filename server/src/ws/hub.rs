@@ -4,9 +4,10 @@
 //! Publishing never waits on a subscriber: every connection has a bounded queue and a full
 //! queue drops that connection (reason `slow-consumer`), never the event for the others.
 
-use crate::store::Store;
+use crate::cache::CachedStore;
 use appframe_protocol::{
-    Permission, Visibility,
+    AccountId,
+    rules::Audience,
     ws::{Op, ServerMessage, Topic, UpdateEntity},
 };
 use axum::extract::ws::Utf8Bytes;
@@ -20,43 +21,6 @@ use std::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
-
-/// Items whose memberships are kept in the permission cache before it is cleared.
-const MAX_CACHED_ITEMS: usize = 10_000;
-
-/// Who may receive an event, decided again for every event (memberships change).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "to", rename_all = "camelCase")]
-pub enum Audience {
-    /// Every member of the item (item-visible app data, app settings).
-    Readers,
-    /// Admins of the item (app actions).
-    Admins,
-    /// Member-visible app data: its addressed account, its creator and the item's admins.
-    Member {
-        /// The addressed account.
-        account: Uuid,
-        /// The creator, if it still exists.
-        creator: Option<Uuid>,
-    },
-}
-
-impl Audience {
-    /// Whether `account`, holding `permission` on the item (`None`: no membership), may see it.
-    pub fn allows(&self, account: Uuid, permission: Option<Permission>) -> bool {
-        let Some(p) = permission else {
-            return false;
-        };
-        match self {
-            Audience::Readers => true,
-            Audience::Admins => p == Permission::Admin,
-            Audience::Member {
-                account: owner,
-                creator,
-            } => p == Permission::Admin || *owner == account || *creator == Some(account),
-        }
-    }
-}
 
 /// One update, serialized once for every recipient.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -74,20 +38,12 @@ pub struct Event {
 impl Event {
     /// The event of a committed write of `entity` on `item`; `None` if it cannot be serialized.
     pub fn new(item: Uuid, op: Op, entity: UpdateEntity) -> Option<Event> {
-        let (topic, audience) = match &entity {
-            UpdateEntity::AppData(d) => (
-                Topic::AppData,
-                match d.visibility {
-                    Visibility::Item => Audience::Readers,
-                    Visibility::Member => Audience::Member {
-                        account: d.account.id.as_uuid(),
-                        creator: d.creator.as_ref().map(|c| c.id.as_uuid()),
-                    },
-                },
-            ),
-            UpdateEntity::AppAction(_) => (Topic::AppActions, Audience::Admins),
-            UpdateEntity::AppSetting(_) => (Topic::AppSettings, Audience::Readers),
+        let topic = match &entity {
+            UpdateEntity::AppData(_) => Topic::AppData,
+            UpdateEntity::AppAction(_) => Topic::AppActions,
+            UpdateEntity::AppSetting(_) => Topic::AppSettings,
         };
+        let audience = Audience::of(&entity);
         let msg = ServerMessage::update(item.hyphenated().to_string(), op, entity);
         match serde_json::to_string(&msg) {
             Ok(message) => Some(Event {
@@ -152,7 +108,6 @@ pub struct Registration {
     pub kill: oneshot::Receiver<Kill>,
 }
 
-type Members = Arc<HashMap<Uuid, Permission>>;
 /// Subscribers of one `(topic, item)` channel, by connection id.
 type Channel = HashMap<u64, Arc<Conn>>;
 
@@ -165,8 +120,6 @@ pub struct Hub {
     live: AtomicUsize,
     queue_len: usize,
     shutdown: watch::Sender<bool>,
-    /// Memberships per item, tagged with the registry stamp they were read at (SQLite only).
-    members: Mutex<HashMap<Uuid, (u64, Members)>>,
     /// Events of this process's writes, in commit order, to the dispatcher.
     outbound: mpsc::UnboundedSender<Event>,
     /// Events also go to other instances (Postgres `NOTIFY`): publish even with no local
@@ -187,7 +140,6 @@ impl Hub {
                 live: AtomicUsize::new(0),
                 queue_len: queue_len.max(1),
                 shutdown: watch::Sender::new(false),
-                members: Mutex::default(),
                 outbound,
                 shared: AtomicBool::new(false),
             },
@@ -368,7 +320,7 @@ impl Hub {
     /// Delivers an event to the subscribers of its channel that may see it. Memberships are
     /// read once per event (one query, or none on SQLite while the registry is unchanged),
     /// not once per subscriber.
-    pub async fn deliver(&self, store: &dyn Store, ev: Event) {
+    pub async fn deliver(&self, store: &CachedStore, ev: Event) {
         let targets: Vec<Arc<Conn>> = match self
             .subs
             .read()
@@ -378,7 +330,7 @@ impl Hub {
             Some(m) => m.values().cloned().collect(),
             None => return,
         };
-        let members = match self.members(store, ev.item).await {
+        let members = match store.item_permissions(ev.item).await {
             Ok(m) => m,
             Err(e) => {
                 // Without the memberships nobody can be checked: tell the channel's
@@ -401,38 +353,11 @@ impl Hub {
         for c in targets {
             if ev
                 .audience
-                .allows(c.account, members.get(&c.account).copied())
+                .reaches(AccountId(c.account), members.get(&c.account).copied())
             {
                 self.send(&c, msg.clone());
             }
         }
-    }
-
-    /// The memberships of an item (cached on SQLite by registry stamp).
-    async fn members(&self, store: &dyn Store, item: Uuid) -> crate::Result<Members> {
-        // The stamp is read before the query, so a membership change racing with it can only
-        // make the cached result look stale, never keep a revoked membership.
-        let stamp = store.stamps().map(|s| s.registry());
-        if let Some(stamp) = stamp
-            && let Some((s, m)) = self
-                .members
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner)
-                .get(&item)
-            && *s == stamp
-        {
-            return Ok(m.clone());
-        }
-        let rows = store.list_memberships(Some(item), None).await?;
-        let m: Members = Arc::new(rows.into_iter().map(|r| (r.member, r.permission)).collect());
-        if let Some(stamp) = stamp {
-            let mut cache = self.members.lock().unwrap_or_else(PoisonError::into_inner);
-            if cache.len() >= MAX_CACHED_ITEMS {
-                cache.clear();
-            }
-            cache.insert(item, (stamp, m.clone()));
-        }
-        Ok(m)
     }
 }
 
@@ -440,31 +365,6 @@ impl Hub {
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn member_visible_events_reach_owner_creator_and_admins_only() {
-        let owner = Uuid::new_v4();
-        let creator = Uuid::new_v4();
-        let other = Uuid::new_v4();
-        let a = Audience::Member {
-            account: owner,
-            creator: Some(creator),
-        };
-        assert!(a.allows(owner, Some(Permission::Read)));
-        assert!(a.allows(creator, Some(Permission::Read)));
-        assert!(a.allows(other, Some(Permission::Admin)));
-        assert!(!a.allows(other, Some(Permission::Write)));
-        assert!(!a.allows(owner, None), "a revoked owner sees nothing");
-    }
-
-    #[test]
-    fn actions_reach_admins_and_readers_reach_every_member() {
-        let x = Uuid::new_v4();
-        assert!(Audience::Admins.allows(x, Some(Permission::Admin)));
-        assert!(!Audience::Admins.allows(x, Some(Permission::Write)));
-        assert!(Audience::Readers.allows(x, Some(Permission::Read)));
-        assert!(!Audience::Readers.allows(x, None));
-    }
 
     #[test]
     fn a_full_queue_drops_that_connection_and_keeps_the_others() {

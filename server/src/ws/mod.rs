@@ -8,7 +8,7 @@
 //!   the host page's origin or a registered publisher origin (a publisher origin may only
 //!   subscribe to its publisher's items) → else 403 AFERR010.
 //! - **Topics** `app-data`, `app-actions`, `app-settings` on channel = item id. Access is
-//!   checked at subscribe and again for every event ([`hub::Audience`]).
+//!   checked at subscribe and again for every event ([`appframe_protocol::rules::Audience`]).
 //! - **Fan-out**: every committed write calls [`Hub::publish`]; on SQLite a dispatcher task
 //!   delivers in process, on Postgres events go through `LISTEN/NOTIFY` ([`pg`]) so every
 //!   instance delivers to its own subscribers.
@@ -23,9 +23,10 @@ use crate::{
     AppState,
     access::check_not_revoked,
     auth::{AppClaims, check_token_origin, cookie},
+    cache::CachedStore,
     config::{Config, origin_of},
     error::{Error, Result},
-    store::{Account, Store},
+    store::Account,
 };
 use appframe_protocol::ws::{SUBPROTOCOL, TOKEN_PROTOCOL_PREFIX};
 use axum::{
@@ -42,7 +43,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// Creates the hub and starts its fan-out: in process on SQLite, `LISTEN/NOTIFY` on Postgres.
-pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Hub>> {
+pub async fn start(config: &Config, store: Arc<CachedStore>) -> Result<Arc<Hub>> {
     let (hub, outbound) = Hub::new(config.server.ws_queue_len);
     let hub = Arc::new(hub);
     match config.server.database_url.as_deref() {
@@ -60,14 +61,14 @@ pub async fn start(config: &Config, store: Arc<dyn Store>) -> Result<Arc<Hub>> {
 /// Delivers this process's events in commit order; ends when the hub is dropped.
 async fn local_dispatch(
     hub: std::sync::Weak<Hub>,
-    store: Arc<dyn Store>,
+    store: Arc<CachedStore>,
     mut rx: tokio::sync::mpsc::UnboundedReceiver<Event>,
 ) {
     while let Some(ev) = rx.recv().await {
         let Some(h) = hub.upgrade() else {
             return;
         };
-        h.deliver(store.as_ref(), ev).await;
+        h.deliver(&store, ev).await;
     }
 }
 

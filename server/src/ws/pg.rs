@@ -8,7 +8,7 @@
 //! to `resync`.
 
 use super::hub::{Event, Hub};
-use crate::{Result, store::Store};
+use crate::{Result, cache::CachedStore};
 use sqlx::{
     ConnectOptions, PgPool,
     postgres::{PgConnectOptions, PgListener, PgPoolOptions},
@@ -36,7 +36,7 @@ const RETRY: Duration = Duration::from_secs(1);
 pub async fn start(
     url: &str,
     hub: Weak<Hub>,
-    store: Arc<dyn Store>,
+    store: Arc<CachedStore>,
     outbound: mpsc::UnboundedReceiver<Event>,
 ) -> Result<()> {
     let opts = PgConnectOptions::from_str(url)?.disable_statement_logging();
@@ -105,7 +105,7 @@ async fn listen_loop(
     mut listener: PgListener,
     pool: PgPool,
     hub: Weak<Hub>,
-    store: Arc<dyn Store>,
+    store: Arc<CachedStore>,
 ) {
     let Some(mut shutdown) = hub.upgrade().map(|h| h.shutdown_signal()) else {
         return;
@@ -120,7 +120,7 @@ async fn listen_loop(
         };
         match got {
             Ok(Some(n)) => match event_of(&pool, n.payload()).await {
-                Ok(Some(ev)) => h.deliver(store.as_ref(), ev).await,
+                Ok(Some(ev)) => h.deliver(&store, ev).await,
                 Ok(None) => {
                     tracing::warn!("a large websocket event expired before it was read");
                     h.resync();

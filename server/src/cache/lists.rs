@@ -1,18 +1,14 @@
-//! Process-local read caches for the two hot paths of app routes: the permission check run by
-//! every request, and the app-data list Graasp clients fetch in full.
-//!
-//! They are used only when the store hands out [`Stamps`] (SQLite: this process sees every
-//! write). Each entry is tagged with the stamp read *before* its query and is served only while
-//! the stamp is unchanged, so a committed and acknowledged write is never hidden (see
-//! [`Stamps`] for why the order makes this sound). With Postgres, where several instances may
-//! share the database, nothing is cached.
+//! The cache of whole app-data lists per item, bounded in bytes: every row of an item with
+//! its wire JSON, and the assembled bodies of small lists. Graasp clients always fetch the
+//! whole list, and every member of an item polls the same one.
 
 use crate::{
-    access::Access,
-    store::{Stamps, from_micros},
+    error::{Error, Result},
+    store::{DataQuery, Stamps, Store, from_micros, to_micros},
 };
-use appframe_protocol::Visibility;
+use appframe_protocol::rules::{RowParties, RowScope};
 use bytes::Bytes;
+use futures::StreamExt;
 use std::{
     collections::HashMap,
     sync::{Arc, Mutex, PoisonError},
@@ -20,9 +16,6 @@ use std::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-/// Most `(item, account)` permission entries kept; past this the map starts over (an entry
-/// costs one query to rebuild, so a crude bound is enough).
-const MAX_ACCESS_ENTRIES: usize = 16_384;
 /// Items with more app-data rows than this are not cached (their lists are streamed from the
 /// store instead).
 pub const MAX_ITEM_ROWS: usize = 10_000;
@@ -31,38 +24,6 @@ pub const MAX_ITEM_ROWS: usize = 10_000;
 const ASSEMBLED_MAX_BYTES: usize = 256 * 1024;
 /// Bytes of assembled bodies a snapshot keeps, as a multiple of its rows' bytes.
 const BODIES_PER_ROWS: usize = 4;
-
-/// `(item, account, session handle)` → what [`crate::store::Store::item_access`] answered,
-/// with its stamp ([`Stamps::access`]: registry and sessions).
-type AccessEntry = (u64, Arc<Access>);
-
-/// What an app token's check depends on: its item, its account and the session it was minted
-/// from.
-pub type AccessKey = (Uuid, Option<Uuid>, Option<Box<str>>);
-
-/// Cache of permission checks.
-#[derive(Debug, Default)]
-pub struct AccessCache {
-    map: Mutex<HashMap<AccessKey, AccessEntry>>,
-}
-
-impl AccessCache {
-    /// The cached answer for `key` if it is still current at `stamp`.
-    pub fn get(&self, key: &AccessKey, stamp: u64) -> Option<Arc<Access>> {
-        let map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        let (at, v) = map.get(key)?;
-        (*at == stamp).then(|| v.clone())
-    }
-
-    /// Remembers an answer read at `stamp`.
-    pub fn put(&self, key: AccessKey, stamp: u64, value: Arc<Access>) {
-        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
-        if map.len() >= MAX_ACCESS_ENTRIES {
-            map.clear();
-        }
-        map.insert(key, (stamp, value));
-    }
-}
 
 /// One app-data row of a cached list: what the list filters on, and its wire JSON.
 #[derive(Debug)]
@@ -73,35 +34,24 @@ pub struct CachedRow {
     pub id: Uuid,
     /// Type (the `?type=` filter).
     pub ty: Box<str>,
-    /// Visibility.
-    pub visibility: Visibility,
-    /// Addressed account.
-    pub account: Uuid,
-    /// Creator.
-    pub creator: Option<Uuid>,
+    /// What the access rules read (the list filter).
+    pub parties: RowParties,
     /// The row serialized as the wire `AppData` object, exactly as a list response holds it.
     pub json: Bytes,
 }
 
 impl CachedRow {
-    /// Whether a non-admin `viewer` may see the row (the SQL visibility filter).
-    pub fn visible_to(&self, viewer: Uuid) -> bool {
-        self.visibility == Visibility::Item
-            || self.account == viewer
-            || self.creator == Some(viewer)
-    }
-
     /// `(created_at, id)`, the cursor position.
     pub fn position(&self) -> (OffsetDateTime, Uuid) {
         (from_micros(self.at), self.id)
     }
 }
 
-/// Most distinct list bodies (type filter × viewer) kept per snapshot.
+/// Most distinct list bodies (type filter × row scope) kept per snapshot.
 const MAX_BODIES: usize = 256;
 
-/// `(type filter, viewer)`: what a list body depends on besides the rows.
-type BodyKey = (Option<Box<str>>, Option<Uuid>);
+/// `(type filter, row scope)`: what a list body depends on besides the rows.
+type BodyKey = (Option<Box<str>>, RowScope);
 
 /// Every row of an item in `(created_at, id)` order, as of `stamp`.
 #[derive(Debug)]
@@ -113,7 +63,7 @@ pub struct ItemRows {
     pub rows: Option<Vec<CachedRow>>,
     /// Bytes of the rows' JSON.
     bytes: usize,
-    /// Whole response bodies already assembled from `rows`, per `(type filter, viewer)`:
+    /// Whole response bodies already assembled from `rows`, per `(type filter, row scope)`:
     /// every member of an item polls the same list, so most requests only clone a `Bytes`.
     /// Only for small lists, and at most [`BODIES_PER_ROWS`] × `bytes` in all.
     bodies: Mutex<(HashMap<BodyKey, Bytes>, usize)>,
@@ -138,14 +88,9 @@ impl ItemRows {
         self.bytes + bodies + rows
     }
 
-    /// The body for `(ty, viewer)`, built by `build` on first use.
-    pub fn body(
-        &self,
-        ty: Option<&str>,
-        viewer: Option<Uuid>,
-        build: impl FnOnce() -> Bytes,
-    ) -> Bytes {
-        let key = (ty.map(Box::from), viewer);
+    /// The body for `(ty, scope)`, built by `build` on first use.
+    pub fn body(&self, ty: Option<&str>, scope: RowScope, build: impl FnOnce() -> Bytes) -> Bytes {
+        let key = (ty.map(Box::from), scope);
         if let Some(b) = self
             .bodies
             .lock()
@@ -276,4 +221,40 @@ impl DataCache {
             }
         }
     }
+}
+
+/// Every row of an item as cached rows, or `None` when it has more than the cache takes
+/// (rows or `max_bytes`; the query stops there).
+pub(super) async fn load_item_rows(
+    store: &dyn Store,
+    item: Uuid,
+    max_bytes: usize,
+) -> Result<Option<Vec<CachedRow>>> {
+    let mut rows = store.stream_app_data(DataQuery::whole_item(item));
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(r) = rows.next().await {
+        let r = r?;
+        let (at, id, ty, parties) = (
+            to_micros(r.created_at),
+            r.id,
+            r.ty.as_str().into(),
+            r.parties(),
+        );
+        let json: Bytes = serde_json::to_vec(&r.into_wire())
+            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
+            .into();
+        bytes += json.len();
+        if out.len() >= MAX_ITEM_ROWS || bytes > max_bytes {
+            return Ok(None);
+        }
+        out.push(CachedRow {
+            at,
+            id,
+            ty,
+            parties,
+            json,
+        });
+    }
+    Ok(Some(out))
 }
