@@ -9,7 +9,8 @@ pub enum Error {
     #[error("no browser window")]
     NoWindow,
     /// The app URL does not parse as a URL (relative URLs are resolved against the page).
-    #[error("app URL {url:?} is not a valid URL")]
+    // Quoted by hand: `{url:?}` would bring Debug escaping and its Unicode tables into the package.
+    #[error("app URL \"{url}\" is not a valid URL")]
     BadAppUrl {
         /// The URL as given.
         url: String,

@@ -1,12 +1,14 @@
 //! The JavaScript facade (`--features js`): `attachApp(iframe, options)` → a handle with `detach()`.
 
 use crate::{
-    bridge::{Bridge, BridgeOptions, ContextProvider},
+    bridge::Bridge,
     error::{Error, js_message},
     log::LogEntry,
+    options::{BridgeOptions, ContextProvider},
     token::{AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, TOKEN_REQUEST_FAILED},
+    wire::{self, get},
 };
-use appframe_protocol::{FailurePayload, ItemId, LocalContext};
+use appframe_protocol::{AccountId, FailurePayload, ItemId, LocalContext, Permission};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -135,10 +137,6 @@ fn to_js_error(e: Error) -> JsValue {
     err.into()
 }
 
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
-}
-
 fn bad(msg: impl Into<String>) -> Error {
     Error::BadOptions(msg.into())
 }
@@ -149,7 +147,7 @@ fn opt_number(obj: &JsValue, key: &str, default: f64) -> Result<f64, Error> {
         return Ok(default);
     }
     v.as_f64()
-        .ok_or_else(|| bad(format!("{key} must be a number")))
+        .ok_or_else(|| bad([key, " must be a number"].concat()))
 }
 
 fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
@@ -250,19 +248,118 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     Ok(opts)
 }
 
+/// Deepest nesting read in `settings`: a cyclic object would otherwise never end.
+const MAX_SETTINGS_DEPTH: usize = 64;
+
+/// The context from a JS object of the `LocalContext` wire shape (`itemId` is the bridge's).
+/// Read field by field with `Reflect` rather than through serde: the package ships no JSON library.
 fn context_from_js(v: &JsValue, item_id: ItemId) -> Result<LocalContext, Error> {
     if !v.is_object() {
         return Err(bad("context must be an object or a function returning one"));
     }
-    let mut json: serde_json::Value =
-        serde_wasm_bindgen::from_value(v.clone()).map_err(|e| bad(format!("context: {e}")))?;
-    if let Some(map) = json.as_object_mut() {
-        map.insert(
-            "itemId".into(),
-            serde_json::Value::String(item_id.to_string()),
-        );
+    let api_host =
+        opt_string(v, "apiHost")?.ok_or_else(|| bad("context: apiHost must be a string"))?;
+    let mut ctx = LocalContext::new(api_host, item_id);
+    // Either name is accepted, as `LocalContext` reads it; each must be a UUID when given.
+    let account = opt_id(v, "accountId")?;
+    ctx.account_id = account.or(opt_id(v, "memberId")?);
+    if let Some(p) = opt_string(v, "permission")? {
+        ctx.permission = Permission::parse(&p)
+            .ok_or_else(|| bad("context: permission must be 'read', 'write' or 'admin'"))?;
     }
-    serde_json::from_value(json).map_err(|e| bad(format!("context: {e}")))
+    if let Some(c) = opt_string(v, "context")? {
+        ctx.context = wire::context_from_name(&c);
+    }
+    if let Some(lang) = opt_string(v, "lang")? {
+        ctx.lang = lang;
+    }
+    let settings = get(v, "settings");
+    if !is_absent(&settings) {
+        match json_from_js(&settings, 0)? {
+            serde_json::Value::Object(map) => ctx.settings = map,
+            _ => return Err(bad("context: settings must be an object")),
+        }
+    }
+    for (key, flag) in [
+        ("offline", &mut ctx.offline),
+        ("dev", &mut ctx.dev),
+        ("mobile", &mut ctx.mobile),
+    ] {
+        let b = get(v, key);
+        if !is_absent(&b) {
+            *flag = b
+                .as_bool()
+                .ok_or_else(|| bad(["context: ", key, " must be a boolean"].concat()))?;
+        }
+    }
+    Ok(ctx)
+}
+
+fn is_absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, Error> {
+    let v = get(obj, key);
+    if is_absent(&v) {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| bad(["context: ", key, " must be a string"].concat()))
+}
+
+fn opt_id(obj: &JsValue, key: &str) -> Result<Option<AccountId>, Error> {
+    opt_string(obj, key)?
+        .map(|s| {
+            s.parse()
+                .map_err(|_| bad(["context: ", key, " must be a UUID"].concat()))
+        })
+        .transpose()
+}
+
+/// A JSON value from plain JS data (what `JSON.stringify` would keep: `undefined` members are
+/// left out, integers stay integers); functions, symbols and bigints are refused.
+fn json_from_js(v: &JsValue, depth: usize) -> Result<serde_json::Value, Error> {
+    use serde_json::Value;
+    if depth > MAX_SETTINGS_DEPTH {
+        return Err(bad("context: settings are nested too deeply"));
+    }
+    if is_absent(v) {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        // Whole numbers a JS number holds exactly are integers, as JSON would write them.
+        return Ok(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+            Value::from(n as i64)
+        } else {
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+        });
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::String(s));
+    }
+    if js_sys::Array::is_array(v) {
+        return js_sys::Array::from(v)
+            .iter()
+            .map(|item| json_from_js(&item, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array);
+    }
+    if v.is_object() && !v.is_function() {
+        let mut map = serde_json::Map::new();
+        for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
+            let value = Reflect::get(v, &key).unwrap_or(JsValue::UNDEFINED);
+            if let (Some(key), false) = (key.as_string(), value.is_undefined()) {
+                map.insert(key, json_from_js(&value, depth + 1)?);
+            }
+        }
+        return Ok(Value::Object(map));
+    }
+    Err(bad("context: settings must hold plain JSON data"))
 }
 
 async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, FailurePayload> {
@@ -272,7 +369,11 @@ async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, Failure
     };
     let arg = Object::new();
     for (k, v) in [
-        ("itemId", req.item_id.to_string()),
+        ("itemId", {
+            let mut id = String::new();
+            wire::push_id(&mut id, &req.item_id);
+            id
+        }),
         ("key", req.key.clone()),
         ("origin", req.origin.clone()),
         ("apiHost", req.api_host.clone()),
@@ -320,3 +421,9 @@ fn log_to_js(entry: &LogEntry) -> JsValue {
     }
     o.into()
 }
+
+/// Talc instead of Rust's default allocator (dlmalloc) in the JS package: smaller and faster on
+/// wasm, as in the SDK's bundles. Only this feature sets it, so a Rust host keeps its own.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

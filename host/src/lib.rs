@@ -64,18 +64,34 @@ mod error;
 #[cfg(feature = "js")]
 mod js;
 mod log;
+mod options;
+mod ports;
+mod relay;
+mod resize;
 mod token;
+mod wire;
 
-pub use bridge::{
-    ALLOW, BRIDGE_VERSION, Bridge, BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT,
-    DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_BURST, DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT, FEATURES,
-    MAX_PORTS, RESIZE_INTERVAL_MS, SANDBOX, app_src, bounded_height,
-};
+pub use bridge::{ALLOW, BRIDGE_VERSION, Bridge, FEATURES, SANDBOX, app_src};
 pub use error::Error;
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};
 pub use log::{Channel, Direction, LogEntry, LogFn, Outcome};
+pub use options::{
+    BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT, DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_BURST,
+    DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT,
+};
+pub use ports::MAX_PORTS;
+pub use resize::{RESIZE_INTERVAL_MS, bounded_height};
 pub use token::{
     AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH, TOKEN_RATE_LIMITED,
     TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, TokenFuture, TokenProvider,
 };
+
+/// Milliseconds on the page's monotonic clock (`performance.now()`, else `Date.now()`): the
+/// clock of the resize interval and of the token rate limit.
+pub(crate) fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}

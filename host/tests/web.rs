@@ -261,6 +261,43 @@ async fn a_wrong_item_suffix_is_ignored() {
 }
 
 #[wasm_bindgen_test]
+async fn malformed_payloads_and_host_to_app_kinds_are_ignored_with_their_reason() {
+    let id = item(40);
+    let fx = fixture(id).await;
+    send(
+        &fx.win,
+        &format!(r#"{{"type":"GET_CONTEXT_{id}","payload":{{"key":1}}}}"#),
+    );
+    send(
+        &fx.win,
+        &format!(r#"{{"type":"POST_AUTO_RESIZE_{id}","payload":"tall"}}"#),
+    );
+    send(
+        &fx.win,
+        &format!(r#"{{"type":"GET_AUTH_TOKEN_SUCCESS_{id}","payload":{{}}}}"#),
+    );
+    send(&fx.win, "[1,2]");
+    sleep(300).await;
+    assert!(received(&fx.win).is_empty());
+    let ignored = fx.ignored();
+    assert_eq!(ignored.len(), 4, "{ignored:?}");
+    assert_eq!(ignored[0].0, format!("GET_CONTEXT_{id}"));
+    assert!(
+        ignored[0].1.starts_with("bad payload for GET_CONTEXT"),
+        "{ignored:?}"
+    );
+    assert!(
+        ignored[1].1.contains("height is not a number"),
+        "{ignored:?}"
+    );
+    assert_eq!(ignored[2].0, "GET_AUTH_TOKEN_SUCCESS");
+    assert!(ignored[2].1.contains("host-to-app"), "{ignored:?}");
+    assert_eq!(ignored[3].0, "(not a protocol message)");
+    // The app still gets its context afterwards.
+    fx.handshake(id).await;
+}
+
+#[wasm_bindgen_test]
 async fn token_provider_error_is_sent_as_failure_with_reason() {
     let id = item(7);
     let fx = fixture_with(id, |o| {
