@@ -9,11 +9,9 @@ use crate::{
     relay::TokenRelay,
     resize::Resizer,
     token::CONTEXT_UNAVAILABLE,
-    wire::{self, Inbound, Outbound},
+    wire::{self, Inbound, Outbound, Sent},
 };
-use appframe_protocol::{
-    FailurePayload, HostCapabilities, ItemId, KeyOrigin, LocalContext, MessageKind,
-};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -198,8 +196,10 @@ impl Drop for Bridge {
 
 /// The iframe `src`: the app URL with `itemId=<id>` appended to its query (before any `#`).
 pub fn app_src(app_url: &str, item_id: &ItemId) -> String {
-    let (base, fragment) = match app_url.find('#') {
-        Some(i) => app_url.split_at(i),
+    // `split_once` rather than slicing at an index: a slice that could panic would bring the
+    // panic's Debug formatting (and its Unicode tables) into the package.
+    let (base, fragment) = match app_url.split_once('#') {
+        Some((base, fragment)) => (base, fragment),
         None => (app_url, ""),
     };
     let sep = if !base.contains('?') {
@@ -211,7 +211,10 @@ pub fn app_src(app_url: &str, item_id: &ItemId) -> String {
     };
     let mut src = wire::concat(&[base, sep, "itemId="]);
     wire::push_id(&mut src, item_id);
-    src.push_str(fragment);
+    if app_url.contains('#') {
+        src.push('#');
+        src.push_str(fragment);
+    }
     src
 }
 
@@ -402,19 +405,20 @@ impl Inner {
 
     /// The context as sent: this bridge's item, an absolute `apiHost` without trailing slash,
     /// and the bridge's capabilities.
-    fn context(&self) -> Result<LocalContext, FailurePayload> {
-        let mut ctx = self.context.get()?;
-        ctx.item_id = self.item_id;
-        ctx.api_host = absolute_api_host(&ctx.api_host)?;
-        ctx.appframe = Some(HostCapabilities {
-            version: BRIDGE_VERSION,
-            features: FEATURES
-                .iter()
-                .map(|f| (*f).to_owned())
-                .chain(self.server_features.iter().cloned())
-                .collect(),
-        });
-        Ok(ctx)
+    fn context(&self) -> Result<Sent<'_>, FailurePayload> {
+        let ctx = self.context.get()?;
+        let api_host = absolute_api_host(&ctx.api_host)?;
+        let features = FEATURES
+            .iter()
+            .copied()
+            .chain(self.server_features.iter().map(String::as_str))
+            .collect();
+        Ok(Sent {
+            ctx,
+            item_id: self.item_id,
+            api_host,
+            features,
+        })
     }
 
     fn answer_context(self: &Rc<Self>, origin: &str) {
@@ -429,7 +433,7 @@ impl Inner {
                 return;
             }
         };
-        self.resizer.follow_context(&ctx);
+        self.resizer.follow_context(&ctx.ctx);
         let channel = match MessageChannel::new() {
             Ok(c) => c,
             Err(e) => {
@@ -459,7 +463,7 @@ impl Inner {
             _handler: handler,
         });
         drop(evicted);
-        let msg = Outbound::context(&self.item_id, &ctx);
+        let msg = Outbound::context(&ctx);
         self.send(&reply, &msg, Some(&channel.port2()));
     }
 

@@ -131,7 +131,7 @@ pub fn attach_app(
 }
 
 fn to_js_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
+    let err = js_sys::Error::new(&e.message());
     // Setting a property on a fresh Error object cannot fail.
     let _ = Reflect::set(&err, &"code".into(), &e.code().into());
     err.into()
@@ -156,9 +156,9 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     }
     let item_id: ItemId = get(obj, "itemId")
         .as_string()
-        .ok_or_else(|| bad("itemId must be a string"))?
-        .parse()
-        .map_err(|_| bad("itemId must be a UUID"))?;
+        .and_then(|s| wire::parse_uuid(&s))
+        .ok_or_else(|| bad("itemId must be a UUID string"))?
+        .into();
     let app_url = get(obj, "appUrl")
         .as_string()
         .ok_or_else(|| bad("appUrl must be a string"))?;
@@ -182,7 +182,7 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
             })?;
             context_from_js(&v, item_id).map_err(|e| FailurePayload {
                 code: CONTEXT_UNAVAILABLE.into(),
-                message: e.to_string(),
+                message: e.message(),
             })
         })
     } else {
@@ -312,8 +312,9 @@ fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, Error> {
 fn opt_id(obj: &JsValue, key: &str) -> Result<Option<AccountId>, Error> {
     opt_string(obj, key)?
         .map(|s| {
-            s.parse()
-                .map_err(|_| bad(["context: ", key, " must be a UUID"].concat()))
+            wire::parse_uuid(&s)
+                .map(AccountId::from)
+                .ok_or_else(|| bad(["context: ", key, " must be a UUID"].concat()))
         })
         .transpose()
 }
@@ -408,7 +409,7 @@ fn log_to_js(entry: &LogEntry) -> JsValue {
     };
     let mut fields = vec![
         ("direction", direction.to_owned()),
-        ("channel", entry.channel.to_string()),
+        ("channel", entry.channel.label()),
         ("type", entry.message_type.clone()),
         ("outcome", entry.outcome.as_str().to_owned()),
         ("data", entry.data.clone()),

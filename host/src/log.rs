@@ -20,12 +20,19 @@ pub enum Channel {
     Port(u32),
 }
 
+impl Channel {
+    /// `window` or `port:N`, built without `core::fmt` (the JS package's log uses it).
+    pub(crate) fn label(&self) -> String {
+        match self {
+            Channel::Window => "window".to_owned(),
+            Channel::Port(n) => ["port:", &crate::wire::uint(u64::from(*n))].concat(),
+        }
+    }
+}
+
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Channel::Window => f.write_str("window"),
-            Channel::Port(n) => write!(f, "port:{n}"),
-        }
+        f.write_str(&self.label())
     }
 }
 
@@ -86,7 +93,9 @@ const MAX_DATA: usize = 2000;
 
 pub(crate) fn clip(data: &str) -> String {
     match data.char_indices().nth(MAX_DATA) {
-        Some((cut, _)) => [&data[..cut], "…"].concat(),
+        // `get` rather than indexing (the cut is on a char boundary anyway): an index that could
+        // panic would bring the panic's Debug formatting into the package.
+        Some((cut, _)) => [data.get(..cut).unwrap_or_default(), "…"].concat(),
         None => data.to_owned(),
     }
 }

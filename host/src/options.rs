@@ -6,7 +6,7 @@ use crate::{
     token::{FetchTokenProvider, TokenProvider},
 };
 use appframe_protocol::{FailurePayload, ItemId, LocalContext};
-use std::{rc::Rc, time::Duration};
+use std::{borrow::Cow, rc::Rc, time::Duration};
 
 /// Default lower bound of the iframe height, in CSS px.
 pub const DEFAULT_MIN_HEIGHT: f64 = 50.0;
@@ -34,10 +34,11 @@ impl ContextProvider {
         ContextProvider::Dynamic(Rc::new(f))
     }
 
-    pub(crate) fn get(&self) -> Result<LocalContext, FailurePayload> {
+    /// The context for one answer; a fixed one is lent, not cloned.
+    pub(crate) fn get(&self) -> Result<Cow<'_, LocalContext>, FailurePayload> {
         match self {
-            ContextProvider::Fixed(c) => Ok(c.as_ref().clone()),
-            ContextProvider::Dynamic(f) => f(),
+            ContextProvider::Fixed(c) => Ok(Cow::Borrowed(c.as_ref())),
+            ContextProvider::Dynamic(f) => f().map(Cow::Owned),
         }
     }
 }

@@ -209,7 +209,10 @@ impl Resizer {
 
 /// Whether the item setting `isResizable` is `true` (only a JSON `true` counts).
 pub fn is_user_resizable(ctx: &LocalContext) -> bool {
-    ctx.settings.get("isResizable") == Some(&serde_json::Value::Bool(true))
+    matches!(
+        ctx.settings.get("isResizable"),
+        Some(serde_json::Value::Bool(true))
+    )
 }
 
 /// A computed CSS length in px (`1px`, `0.5px`) as a number; 0 for anything else. Computed

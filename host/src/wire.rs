@@ -5,11 +5,12 @@
 //! package's bytes, for four inbound shapes and four outbound ones. The strings are the ones
 //! `appframe_protocol::Message` reads and writes (the browser tests decode every answer with it).
 
-use appframe_protocol::{
-    Context, FailurePayload, HostCapabilities, ItemId, KeyOrigin, LocalContext, MessageKind,
-};
+use crate::bridge::BRIDGE_VERSION;
+use appframe_protocol::{Context, FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
 use js_sys::{JSON, Reflect};
 use serde_json::{Map, Value};
+use std::borrow::Cow;
+use uuid::Uuid;
 use wasm_bindgen::JsValue;
 
 /// An app-to-host message, as far as the bridge reads it.
@@ -47,7 +48,7 @@ pub(crate) fn decode(text: &str) -> Result<(MessageKind, ItemId, Inbound), Unrea
     let Some(ty) = get(&value, "type").as_string() else {
         return Err(unreadable(None, "bad JSON: no string `type`".into()));
     };
-    let Ok((kind, item_id)) = MessageKind::split_type(&ty) else {
+    let Some((kind, item_id)) = split_type(&ty) else {
         let reason = concat(&["unrecognized message type ", &quoted(&ty)]);
         return Err(unreadable(Some(ty), reason));
     };
@@ -80,6 +81,65 @@ pub(crate) fn decode(text: &str) -> Result<(MessageKind, ItemId, Inbound), Unrea
         | MessageKind::GetAuthTokenFailure => Inbound::HostToApp,
     };
     Ok((kind, item_id, inbound))
+}
+
+/// Longest prefixes first, so `GET_CONTEXT_SUCCESS_x` is not read as `GET_CONTEXT` of item
+/// `SUCCESS_x` (the order `MessageKind::split_type` uses).
+const KINDS: [MessageKind; 8] = [
+    MessageKind::GetContextSuccess,
+    MessageKind::GetContextFailure,
+    MessageKind::GetAuthTokenSuccess,
+    MessageKind::GetAuthTokenFailure,
+    MessageKind::GetContext,
+    MessageKind::GetAuthToken,
+    MessageKind::PostAutoResize,
+    MessageKind::PostMaxResize,
+];
+
+/// `MessageKind::split_type` with this module's UUID reader: a type string's kind and item.
+pub(crate) fn split_type(ty: &str) -> Option<(MessageKind, ItemId)> {
+    KINDS.into_iter().find_map(|kind| {
+        let rest = ty.strip_prefix(kind.prefix())?.strip_prefix('_')?;
+        Some((kind, parse_uuid(rest)?.into()))
+    })
+}
+
+/// A UUID in any form the `uuid` crate reads (hyphenated, simple, braced, `urn:uuid:`; hex digits
+/// of either case), read here because that crate's error reporting slices the input, and a
+/// slice that may panic brings Debug formatting and its Unicode tables into the package.
+pub(crate) fn parse_uuid(s: &str) -> Option<Uuid> {
+    const HYPHENS: [usize; 4] = [8, 13, 18, 23];
+    let hyphenated = |h: &str| {
+        let b = h.as_bytes();
+        (b.len() == 36 && HYPHENS.iter().all(|&i| b[i] == b'-')).then(|| {
+            b.iter()
+                .enumerate()
+                .filter(|(i, _)| !HYPHENS.contains(i))
+                .map(|(_, c)| *c)
+                .collect::<Vec<u8>>()
+        })
+    };
+    let hex = match s.len() {
+        32 => Some(s.as_bytes().to_vec()),
+        36 => hyphenated(s),
+        38 => s
+            .strip_prefix('{')
+            .and_then(|r| r.strip_suffix('}'))
+            .and_then(hyphenated),
+        45 => s.strip_prefix("urn:uuid:").and_then(hyphenated),
+        _ => None,
+    }?;
+    let nibble = |c: u8| match c {
+        b'0'..=b'9' => Some(c - b'0'),
+        b'a'..=b'f' => Some(c - b'a' + 10),
+        b'A'..=b'F' => Some(c - b'A' + 10),
+        _ => None,
+    };
+    let mut bytes = [0u8; 16];
+    for (byte, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        *byte = (nibble(pair[0])? << 4) | nibble(pair[1])?;
+    }
+    Some(Uuid::from_bytes(bytes))
 }
 
 fn key_origin(payload: &JsValue) -> Option<KeyOrigin> {
@@ -116,9 +176,9 @@ impl Outbound {
     }
 
     /// GET_CONTEXT_SUCCESS with the context (the `LocalContext` wire shape).
-    pub(crate) fn context(item_id: &ItemId, ctx: &LocalContext) -> Self {
-        Self::new(MessageKind::GetContextSuccess, item_id, |w| {
-            push_context(w, ctx)
+    pub(crate) fn context(sent: &Sent<'_>) -> Self {
+        Self::new(MessageKind::GetContextSuccess, &sent.item_id, |w| {
+            push_context(w, sent)
         })
     }
 
@@ -164,13 +224,27 @@ fn push_failure(w: &mut String, error: &FailurePayload) {
     w.push('}');
 }
 
+/// A context as the bridge sends it: the provider's, with the bridge's item, the absolute
+/// `apiHost` and the bridge's extensions in place of its own.
+pub(crate) struct Sent<'a> {
+    /// The provider's context (a fixed one is lent, not cloned).
+    pub(crate) ctx: Cow<'a, LocalContext>,
+    /// The bridge's item.
+    pub(crate) item_id: ItemId,
+    /// `apiHost` resolved against the page, without a trailing slash.
+    pub(crate) api_host: String,
+    /// `appframe.features`: the bridge's, then the server's.
+    pub(crate) features: Vec<&'a str>,
+}
+
 /// The `LocalContext` wire shape, fields in its order: the account id twice (`accountId` and
-/// the legacy `memberId`), `appframe` only when present.
-fn push_context(w: &mut String, c: &LocalContext) {
+/// the legacy `memberId`), then `appframe` with [`BRIDGE_VERSION`].
+fn push_context(w: &mut String, sent: &Sent<'_>) {
+    let c = sent.ctx.as_ref();
     w.push_str("{\"apiHost\":");
-    push_str(w, &c.api_host);
+    push_str(w, &sent.api_host);
     w.push_str(",\"itemId\":\"");
-    push_id(w, &c.item_id);
+    push_id(w, &sent.item_id);
     w.push('"');
     if let Some(account) = &c.account_id {
         for key in [",\"accountId\":\"", "\",\"memberId\":\""] {
@@ -195,23 +269,16 @@ fn push_context(w: &mut String, c: &LocalContext) {
         w.push_str(key);
         w.push_str(if on { "true" } else { "false" });
     }
-    if let Some(caps) = &c.appframe {
-        push_capabilities(w, caps);
-    }
-    w.push('}');
-}
-
-fn push_capabilities(w: &mut String, caps: &HostCapabilities) {
     w.push_str(",\"appframe\":{\"version\":");
-    push_int(w, i64::from(caps.version));
+    push_uint(w, u64::from(BRIDGE_VERSION));
     w.push_str(",\"features\":[");
-    for (i, f) in caps.features.iter().enumerate() {
+    for (i, f) in sent.features.iter().enumerate() {
         if i > 0 {
             w.push(',');
         }
         push_str(w, f);
     }
-    w.push_str("]}");
+    w.push_str("]}}");
 }
 
 /// The wire name of a view (what `Context`'s serde derive writes).
@@ -390,7 +457,7 @@ pub(crate) fn concat(parts: &[&str]) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use appframe_protocol::{Message, Permission, TokenPayload};
+    use appframe_protocol::{HostCapabilities, Message, Permission, TokenPayload};
 
     fn item() -> ItemId {
         "860336f0-9317-4193-91ad-5d58f6a975d8".parse().unwrap()
@@ -411,10 +478,20 @@ mod tests {
         .clone();
         c.mobile = true;
         c.appframe = Some(HostCapabilities {
-            version: 1,
+            version: BRIDGE_VERSION,
             features: vec!["failure".into(), "ws".into()],
         });
         c
+    }
+
+    /// What the bridge would send for `ctx` (its item, `apiHost` and these features kept).
+    fn sent<'a>(ctx: LocalContext, features: &[&'a str]) -> Sent<'a> {
+        Sent {
+            item_id: ctx.item_id,
+            api_host: ctx.api_host.clone(),
+            features: features.to_vec(),
+            ctx: Cow::Owned(ctx),
+        }
     }
 
     #[test]
@@ -426,17 +503,23 @@ mod tests {
         };
         let cases = [
             (
-                Outbound::context(&id, &full_context()),
+                Outbound::context(&sent(full_context(), &["failure", "ws"])),
                 Message::GetContextSuccess {
                     item_id: id,
                     context: Box::new(full_context()),
                 },
             ),
             (
-                Outbound::context(&id, &LocalContext::new("/api", id)),
+                Outbound::context(&sent(LocalContext::new("/api", id), &[])),
                 Message::GetContextSuccess {
                     item_id: id,
-                    context: Box::new(LocalContext::new("/api", id)),
+                    context: Box::new(LocalContext {
+                        appframe: Some(HostCapabilities {
+                            version: BRIDGE_VERSION,
+                            features: Vec::new(),
+                        }),
+                        ..LocalContext::new("/api", id)
+                    }),
                 },
             ),
             (
@@ -502,6 +585,44 @@ mod tests {
             assert_eq!(context_from_name(context_name(c)), c);
         }
         assert_eq!(context_from_name("explorer"), Context::Unknown);
+    }
+
+    #[test]
+    fn uuids_and_type_strings_are_read_as_the_protocol_reads_them() {
+        let forms = [
+            "860336f0-9317-4193-91ad-5d58f6a975d8",
+            "860336F0-9317-4193-91AD-5D58F6A975D8",
+            "860336f0931741939 1ad5d58f6a975d8",
+            "860336f09317419391ad5d58f6a975d8",
+            "{860336f0-9317-4193-91ad-5d58f6a975d8}",
+            "{860336f09317419391ad5d58f6a975d8}",
+            "urn:uuid:860336f0-9317-4193-91ad-5d58f6a975d8",
+            "urn:uuid:860336f09317419391ad5d58f6a975d8",
+            "860336f0-9317-4193-91ad-5d58f6a975d",
+            "860336f0-9317-4193-91ad-5d58f6a975d8x",
+            "860336f0_9317-4193-91ad-5d58f6a975d8",
+            "g60336f0-9317-4193-91ad-5d58f6a975d8",
+            "860336f0-9317-4193-91ad-5d58f6a975é",
+            "",
+            "{}",
+        ];
+        for form in forms {
+            assert_eq!(parse_uuid(form), Uuid::parse_str(form).ok(), "{form:?}");
+        }
+        let id = item();
+        for kind in KINDS {
+            let ty = kind.type_for(&id);
+            assert_eq!(split_type(&ty), MessageKind::split_type(&ty).ok(), "{ty}");
+        }
+        for ty in [
+            "GET_CONTEXT",
+            "GET_CONTEXT_",
+            "GET_CONTEXT_SUCCESS",
+            "NOPE_x",
+            "GET_CONTEXTx860336f0-9317-4193-91ad-5d58f6a975d8",
+        ] {
+            assert_eq!(split_type(ty), MessageKind::split_type(ty).ok(), "{ty}");
+        }
     }
 
     #[test]
