@@ -8,6 +8,7 @@ use crate::{
     ports::{PortHandle, Ports},
     relay::TokenRelay,
     resize::Resizer,
+    text,
     token::CONTEXT_UNAVAILABLE,
     wire::{self, Inbound, Outbound, Sent},
 };
@@ -92,11 +93,11 @@ impl Bridge {
             && opts.min_height >= 0.0
             && opts.min_height <= opts.max_height)
         {
-            return Err(Error::BadOptions(wire::concat(&[
+            return Err(Error::BadOptions(text::concat(&[
                 "height bounds must be finite with 0 <= min <= max, got ",
-                &wire::number(opts.min_height),
+                &text::number(opts.min_height),
                 "..",
-                &wire::number(opts.max_height),
+                &text::number(opts.max_height),
             ])));
         }
         let base = window.location().href().map_err(Error::js)?;
@@ -209,8 +210,8 @@ pub fn app_src(app_url: &str, item_id: &ItemId) -> String {
     } else {
         "&"
     };
-    let mut src = wire::concat(&[base, sep, "itemId="]);
-    wire::push_id(&mut src, item_id);
+    let mut src = text::concat(&[base, sep, "itemId="]);
+    text::push_id(&mut src, item_id);
     if app_url.contains('#') {
         src.push('#');
         src.push_str(fragment);
@@ -277,9 +278,9 @@ impl Inner {
             // Another bridge on the page may own that item; log only what our own app sends.
             if log_all {
                 let mut reason = String::from("for item ");
-                wire::push_id(&mut reason, &item_id);
+                text::push_id(&mut reason, &item_id);
                 reason.push_str(", not ");
-                wire::push_id(&mut reason, &self.item_id);
+                text::push_id(&mut reason, &self.item_id);
                 self.ignore_in(channel, kind.prefix(), reason, &text);
             }
             return None;
@@ -302,9 +303,9 @@ impl Inner {
         }
         let origin = ev.origin();
         if !self.origins.contains(&origin) {
-            let reason = wire::concat(&[
+            let reason = text::concat(&[
                 "origin ",
-                &wire::quoted(&origin),
+                &text::quoted(&origin),
                 " is not registered for the app",
             ]);
             self.ignore_in(Channel::Window, ty, reason, &text);
@@ -518,7 +519,7 @@ fn absolute_api_host(api_host: &str) -> Result<String, FailurePayload> {
         .unwrap_or_default();
     let url = Url::new_with_base(api_host, &base).map_err(|_| FailurePayload {
         code: CONTEXT_UNAVAILABLE.into(),
-        message: wire::concat(&["apiHost ", &wire::quoted(api_host), " is not a URL"]),
+        message: text::concat(&["apiHost ", &text::quoted(api_host), " is not a URL"]),
     })?;
     Ok(url.href().trim_end_matches('/').to_owned())
 }

@@ -5,6 +5,7 @@ use crate::{
     error::{Error, js_message},
     log::LogEntry,
     options::{BridgeOptions, ContextProvider},
+    text,
     token::{AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, TOKEN_REQUEST_FAILED},
     wire::{self, get},
 };
@@ -156,7 +157,7 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     }
     let item_id: ItemId = get(obj, "itemId")
         .as_string()
-        .and_then(|s| wire::parse_uuid(&s))
+        .and_then(|s| text::parse_uuid(&s))
         .ok_or_else(|| bad("itemId must be a UUID string"))?
         .into();
     let app_url = get(obj, "appUrl")
@@ -312,7 +313,7 @@ fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, Error> {
 fn opt_id(obj: &JsValue, key: &str) -> Result<Option<AccountId>, Error> {
     opt_string(obj, key)?
         .map(|s| {
-            wire::parse_uuid(&s)
+            text::parse_uuid(&s)
                 .map(AccountId::from)
                 .ok_or_else(|| bad(["context: ", key, " must be a UUID"].concat()))
         })
@@ -372,7 +373,7 @@ async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, Failure
     for (k, v) in [
         ("itemId", {
             let mut id = String::new();
-            wire::push_id(&mut id, &req.item_id);
+            text::push_id(&mut id, &req.item_id);
             id
         }),
         ("key", req.key.clone()),

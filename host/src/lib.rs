@@ -68,6 +68,7 @@ mod options;
 mod ports;
 mod relay;
 mod resize;
+mod text;
 mod token;
 mod wire;
 

@@ -25,7 +25,7 @@ impl Channel {
     pub(crate) fn label(&self) -> String {
         match self {
             Channel::Window => "window".to_owned(),
-            Channel::Port(n) => ["port:", &crate::wire::uint(u64::from(*n))].concat(),
+            Channel::Port(n) => ["port:", &crate::text::uint(u64::from(*n))].concat(),
         }
     }
 }

@@ -3,12 +3,11 @@
 //! bounded in time.
 
 use crate::{
-    now_ms,
+    now_ms, text,
     token::{
         AppTokenRequest, ORIGIN_MISMATCH, TOKEN_RATE_LIMITED, TOKEN_TIMEOUT, TokenBucket,
         TokenProvider,
     },
-    wire,
 };
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin};
 use futures::future::{Either, select};
@@ -58,11 +57,11 @@ impl TokenRelay {
         if payload.origin != bound_origin {
             return Err(FailurePayload {
                 code: ORIGIN_MISMATCH.into(),
-                message: wire::concat(&[
+                message: text::concat(&[
                     "the request names origin ",
-                    &wire::quoted(&payload.origin),
+                    &text::quoted(&payload.origin),
                     " but comes from ",
-                    &wire::quoted(bound_origin),
+                    &text::quoted(bound_origin),
                 ]),
             });
         }
@@ -73,9 +72,9 @@ impl TokenRelay {
         if let Err(wait_ms) = allowed {
             return Err(FailurePayload {
                 code: TOKEN_RATE_LIMITED.into(),
-                message: wire::concat(&[
+                message: text::concat(&[
                     "too many token requests from this frame; retry in ",
-                    &wire::number((wait_ms / 1000.0).ceil().max(1.0)),
+                    &text::number((wait_ms / 1000.0).ceil().max(1.0)),
                     " s",
                 ]),
             });
@@ -92,9 +91,9 @@ impl TokenRelay {
                 Either::Left((r, _)) => r,
                 Either::Right(_) => Err(FailurePayload {
                     code: TOKEN_TIMEOUT.into(),
-                    message: wire::concat(&[
+                    message: text::concat(&[
                         "no token within ",
-                        &wire::uint(u64::from(timeout_ms)),
+                        &text::uint(u64::from(timeout_ms)),
                         " ms",
                     ]),
                 }),

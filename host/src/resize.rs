@@ -1,7 +1,7 @@
 //! The frame's height: POST_AUTO_RESIZE rounded up, bounded and rate limited (a burst is
 //! coalesced into its last height), POST_MAX_RESIZE, and the item setting that turns both off.
 
-use crate::{now_ms, wire};
+use crate::{now_ms, text};
 use appframe_protocol::LocalContext;
 use gloo_timers::callback::Timeout;
 use std::{
@@ -69,7 +69,7 @@ impl Refused {
         match self {
             Refused::UserResizable => "the item is resizable by the viewer".to_owned(),
             Refused::NotFinite => "height is not finite".to_owned(),
-            Refused::Already(h) => wire::concat(&["already ", &wire::uint(u64::from(*h)), "px"]),
+            Refused::Already(h) => text::concat(&["already ", &text::uint(u64::from(*h)), "px"]),
         }
     }
 }
@@ -178,7 +178,7 @@ impl Resizer {
         // common `* { box-sizing: border-box }` the frame's border and padding would eat into
         // it and the app would scroll, so they are added (the host's CSS is left alone).
         let total = f64::from(height) + self.border_box_extra();
-        let value = wire::concat(&[&wire::number(total), "px"]);
+        let value = text::concat(&[&text::number(total), "px"]);
         // Setting a style property on a live element does not fail; nothing to report if it did.
         let _ = self.iframe.style().set_property("height", &value);
     }

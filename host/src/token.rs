@@ -1,6 +1,6 @@
 //! Token providers: where the bridge gets an app token when the app asks for one.
 
-use crate::{error::js_message, wire};
+use crate::{error::js_message, text, wire};
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, routes};
 use std::{future::Future, pin::Pin};
 use wasm_bindgen::{JsCast, JsValue};
@@ -163,7 +163,7 @@ async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePaylo
             (Some(message), Some(code)) => [message.as_str(), " (", &code, ")"].concat(),
             _ => text.chars().take(200).collect(),
         };
-        let mut failure = failed(["HTTP ", &wire::uint(u64::from(status)), ": ", &reason].concat());
+        let mut failure = failed(["HTTP ", &text::uint(u64::from(status)), ": ", &reason].concat());
         if status == 429 {
             failure.code = TOKEN_RATE_LIMITED.to_owned();
             if let Ok(Some(secs)) = response.headers().get("retry-after") {
@@ -177,7 +177,7 @@ async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePaylo
         failed(
             [
                 "bad token response: no string `token` in ",
-                &wire::quoted(&text),
+                &text::quoted(&text),
             ]
             .concat(),
         )
