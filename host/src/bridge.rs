@@ -6,7 +6,7 @@ use crate::{
     log::{Channel, Direction, LogEntry, LogFn, NOT_PROTOCOL, Outcome, clip},
     options::{BridgeOptions, ContextProvider},
     ports::{PortHandle, Ports},
-    relay::TokenRelay,
+    relay::{Deliver, TokenRelay},
     resize::Resizer,
     text,
     token::CONTEXT_UNAVAILABLE,
@@ -312,9 +312,12 @@ impl Inner {
             return;
         }
         match inbound {
-            Inbound::GetContext(_) => {
+            Inbound::GetContext(payload) => {
                 self.log(Direction::In, Channel::Window, ty, Outcome::Handled, &text);
-                self.answer_context(&origin);
+                if let Some(api_host) = self.answer_context(&origin) {
+                    self.relay
+                        .ask_ahead(self.item_id, payload, &origin, &|| Ok(api_host.clone()));
+                }
             }
             // Mobile mode: no port, the app keeps talking on the window.
             Inbound::GetAuthToken(payload) => {
@@ -422,7 +425,8 @@ impl Inner {
         })
     }
 
-    fn answer_context(self: &Rc<Self>, origin: &str) {
+    /// Answers GET_CONTEXT; the `apiHost` sent when the answer is the context.
+    fn answer_context(self: &Rc<Self>, origin: &str) -> Option<String> {
         let reply = Reply::Window {
             origin: origin.to_owned(),
         };
@@ -431,7 +435,7 @@ impl Inner {
             Err(error) => {
                 let msg = Outbound::context_failure(&self.item_id, &error);
                 self.send(&reply, &msg, None);
-                return;
+                return None;
             }
         };
         self.resizer.follow_context(&ctx.ctx);
@@ -444,7 +448,7 @@ impl Inner {
                 };
                 let msg = Outbound::context_failure(&self.item_id, &error);
                 self.send(&reply, &msg, None);
-                return;
+                return None;
             }
         };
         let port = channel.port1();
@@ -466,22 +470,13 @@ impl Inner {
         drop(evicted);
         let msg = Outbound::context(&ctx);
         self.send(&reply, &msg, Some(&channel.port2()));
+        Some(ctx.api_host)
     }
 
     fn relay_token(self: &Rc<Self>, reply: Reply, payload: KeyOrigin, bound_origin: &str) {
         let item_id = self.item_id;
-        let answer = match self.relay.request(item_id, payload, bound_origin, || {
-            self.context().map(|c| c.api_host)
-        }) {
-            Ok(answer) => answer,
-            Err(error) => {
-                self.send(&reply, &Outbound::token_failure(&item_id, &error), None);
-                return;
-            }
-        };
         let weak = Rc::downgrade(self);
-        wasm_bindgen_futures::spawn_local(async move {
-            let result = answer.await;
+        let deliver: Deliver = Box::new(move |result| {
             // Detached meanwhile: the bridge is gone and the app gets nothing more.
             let Some(inner) = weak.upgrade() else { return };
             let msg = match result {
@@ -490,6 +485,23 @@ impl Inner {
             };
             inner.send(&reply, &msg, None);
         });
+        // Only a request naming its channel's own origin may take the token asked for ahead;
+        // any other gets the relay's ORIGIN_MISMATCH below.
+        let deliver = if payload.origin == bound_origin {
+            match self.relay.take_ahead(&payload, deliver) {
+                Some(deliver) => deliver,
+                None => return,
+            }
+        } else {
+            deliver
+        };
+        self.relay.relay(
+            item_id,
+            payload,
+            bound_origin,
+            &|| self.context().map(|c| c.api_host),
+            deliver,
+        );
     }
 
     fn auto_resize(self: &Rc<Self>, channel: Channel, requested: f64, text: &str) {

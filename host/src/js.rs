@@ -370,17 +370,15 @@ async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, Failure
         message,
     };
     let arg = Object::new();
+    let mut item_id = String::new();
+    text::push_id(&mut item_id, &req.item_id);
     for (k, v) in [
-        ("itemId", {
-            let mut id = String::new();
-            text::push_id(&mut id, &req.item_id);
-            id
-        }),
-        ("key", req.key.clone()),
-        ("origin", req.origin.clone()),
-        ("apiHost", req.api_host.clone()),
+        ("itemId", item_id.as_str()),
+        ("key", &req.key),
+        ("origin", &req.origin),
+        ("apiHost", &req.api_host),
     ] {
-        let _ = Reflect::set(&arg, &k.into(), &v.into());
+        let _ = Reflect::set(&arg, &JsValue::from_str(k), &JsValue::from_str(v));
     }
     let returned = f
         .call1(&JsValue::NULL, &arg)
@@ -408,18 +406,19 @@ fn log_to_js(entry: &LogEntry) -> JsValue {
         crate::log::Direction::In => "in",
         crate::log::Direction::Out => "out",
     };
-    let mut fields = vec![
-        ("direction", direction.to_owned()),
-        ("channel", entry.channel.label()),
-        ("type", entry.message_type.clone()),
-        ("outcome", entry.outcome.as_str().to_owned()),
-        ("data", entry.data.clone()),
-    ];
-    if let Some(r) = entry.outcome.reason() {
-        fields.push(("reason", r.to_owned()));
-    }
-    for (k, v) in fields {
-        let _ = Reflect::set(&o, &k.into(), &v.into());
+    let channel = entry.channel.label();
+    let reason = entry.outcome.reason();
+    for (k, v) in [
+        ("direction", Some(direction)),
+        ("channel", Some(channel.as_str())),
+        ("type", Some(entry.message_type.as_str())),
+        ("outcome", Some(entry.outcome.as_str())),
+        ("data", Some(entry.data.as_str())),
+        ("reason", reason),
+    ] {
+        if let Some(v) = v {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+        }
     }
     o.into()
 }
