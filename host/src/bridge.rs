@@ -314,10 +314,7 @@ impl Inner {
         match inbound {
             Inbound::GetContext(payload) => {
                 self.log(Direction::In, Channel::Window, ty, Outcome::Handled, &text);
-                if let Some(api_host) = self.answer_context(&origin) {
-                    self.relay
-                        .ask_ahead(self.item_id, payload, &origin, &|| Ok(api_host.clone()));
-                }
+                self.answer_context(&origin, payload);
             }
             // Mobile mode: no port, the app keeps talking on the window.
             Inbound::GetAuthToken(payload) => {
@@ -425,8 +422,9 @@ impl Inner {
         })
     }
 
-    /// Answers GET_CONTEXT; the `apiHost` sent when the answer is the context.
-    fn answer_context(self: &Rc<Self>, origin: &str) -> Option<String> {
+    /// Answers GET_CONTEXT; when the answer is the context, the token of the same key and
+    /// origin is asked for first (its request is on the network while the answer is written).
+    fn answer_context(self: &Rc<Self>, origin: &str, ask: KeyOrigin) {
         let reply = Reply::Window {
             origin: origin.to_owned(),
         };
@@ -435,9 +433,11 @@ impl Inner {
             Err(error) => {
                 let msg = Outbound::context_failure(&self.item_id, &error);
                 self.send(&reply, &msg, None);
-                return None;
+                return;
             }
         };
+        self.relay
+            .ask_ahead(self.item_id, ask, origin, &|| Ok(ctx.api_host.clone()));
         self.resizer.follow_context(&ctx.ctx);
         let channel = match MessageChannel::new() {
             Ok(c) => c,
@@ -448,7 +448,7 @@ impl Inner {
                 };
                 let msg = Outbound::context_failure(&self.item_id, &error);
                 self.send(&reply, &msg, None);
-                return None;
+                return;
             }
         };
         let port = channel.port1();
@@ -470,7 +470,6 @@ impl Inner {
         drop(evicted);
         let msg = Outbound::context(&ctx);
         self.send(&reply, &msg, Some(&channel.port2()));
-        Some(ctx.api_host)
     }
 
     fn relay_token(self: &Rc<Self>, reply: Reply, payload: KeyOrigin, bound_origin: &str) {
