@@ -56,8 +56,16 @@
 //! the iframe's window and `event.origin` is registered, posted to that exact origin with a new
 //! `MessageChannel` port each time (older ports keep working); `GET_AUTH_TOKEN_<itemId>` always
 //! gets SUCCESS or FAILURE with a reason, and reaches the token provider at most
-//! [`DEFAULT_TOKEN_BURST`] times at once per frame (then one per [`DEFAULT_TOKEN_REFILL`]); auto-resize heights are rounded up, bounded and rate
-//! limited; everything else is ignored and logged.
+//! [`DEFAULT_TOKEN_BURST`] times at once per frame (then one per [`DEFAULT_TOKEN_REFILL`]). To
+//! shorten start-up, the token of a GET_CONTEXT's key and origin is asked for as that message
+//! arrives (counted by the same limit), and the app's first GET_AUTH_TOKEN naming exactly that
+//! key and origin within 5 s gets that answer. Auto-resize heights are rounded up, bounded and
+//! rate limited; everything else is ignored and logged.
+//!
+//! Modules: `bridge` (attach, checks, dispatch, context answers), `options`, `ports`, `relay`
+//! (token relay), `token` (providers), `resize`, `wire` (the message strings, read with
+//! `JSON.parse` and written by hand), `text` (JSON text, numbers and UUIDs without `core::fmt`:
+//! the JS package is held to 40 KB gzip), `log`, `js` (the JS facade).
 
 mod bridge;
 mod error;
