@@ -170,7 +170,7 @@ impl Bridge {
         &self.inner.iframe
     }
 
-    /// How many ports are open (one per answered GET_CONTEXT, at most [`MAX_PORTS`]).
+    /// How many ports are open (one per answered GET_CONTEXT, at most [`MAX_PORTS`](crate::MAX_PORTS)).
     pub fn open_ports(&self) -> usize {
         self.inner.ports.borrow().len()
     }

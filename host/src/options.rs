@@ -49,7 +49,7 @@ impl From<LocalContext> for ContextProvider {
     }
 }
 
-/// Everything [`Bridge::attach`] needs to know.
+/// Everything [`Bridge::attach`](crate::Bridge::attach) needs to know.
 pub struct BridgeOptions {
     /// The app item; messages for other items are ignored.
     pub item_id: ItemId,
