@@ -9,7 +9,8 @@ pub enum Error {
     #[error("no browser window")]
     NoWindow,
     /// The app URL does not parse as a URL (relative URLs are resolved against the page).
-    #[error("app URL {url:?} is not a valid URL")]
+    // Quoted by hand: `{url:?}` would bring Debug escaping and its Unicode tables into the package.
+    #[error("app URL \"{url}\" is not a valid URL")]
     BadAppUrl {
         /// The URL as given.
         url: String,
@@ -40,6 +41,23 @@ impl Error {
         }
     }
 
+    /// The `Display` text, built without `core::fmt` (the JS package throws it).
+    #[cfg(any(feature = "js", test))]
+    pub(crate) fn message(&self) -> String {
+        match self {
+            Error::NoWindow => "no browser window".to_owned(),
+            Error::BadAppUrl { url } => ["app URL \"", url, "\" is not a valid URL"].concat(),
+            Error::OriginNotRegistered { origin } => [
+                "origin ",
+                origin,
+                " of the app URL is not among the registered app origins",
+            ]
+            .concat(),
+            Error::BadOptions(why) => ["invalid bridge option: ", why].concat(),
+            Error::Js(why) => ["browser error: ", why].concat(),
+        }
+    }
+
     /// Wraps a thrown JS value.
     pub(crate) fn js(v: JsValue) -> Self {
         Error::Js(js_message(&v))
@@ -60,4 +78,24 @@ pub(crate) fn js_message(v: &JsValue) -> String {
         .ok()
         .and_then(|s| s.as_string())
         .unwrap_or_else(|| "unknown JavaScript error".to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_message_is_the_display_text() {
+        for e in [
+            Error::NoWindow,
+            Error::BadAppUrl { url: "x y".into() },
+            Error::OriginNotRegistered {
+                origin: "http://a".into(),
+            },
+            Error::BadOptions("tokenBurst".into()),
+            Error::Js("boom".into()),
+        ] {
+            assert_eq!(e.message(), e.to_string());
+        }
+    }
 }

@@ -1,12 +1,15 @@
 //! The JavaScript facade (`--features js`): `attachApp(iframe, options)` → a handle with `detach()`.
 
 use crate::{
-    bridge::{Bridge, BridgeOptions, ContextProvider},
+    bridge::Bridge,
     error::{Error, js_message},
     log::LogEntry,
+    options::{BridgeOptions, ContextProvider},
+    text,
     token::{AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, TOKEN_REQUEST_FAILED},
+    wire::{self, get},
 };
-use appframe_protocol::{FailurePayload, ItemId, LocalContext};
+use appframe_protocol::{AccountId, FailurePayload, ItemId, LocalContext, Permission};
 use js_sys::{Function, Object, Promise, Reflect};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
@@ -129,14 +132,10 @@ pub fn attach_app(
 }
 
 fn to_js_error(e: Error) -> JsValue {
-    let err = js_sys::Error::new(&e.to_string());
+    let err = js_sys::Error::new(&e.message());
     // Setting a property on a fresh Error object cannot fail.
     let _ = Reflect::set(&err, &"code".into(), &e.code().into());
     err.into()
-}
-
-fn get(obj: &JsValue, key: &str) -> JsValue {
-    Reflect::get(obj, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
 }
 
 fn bad(msg: impl Into<String>) -> Error {
@@ -149,7 +148,7 @@ fn opt_number(obj: &JsValue, key: &str, default: f64) -> Result<f64, Error> {
         return Ok(default);
     }
     v.as_f64()
-        .ok_or_else(|| bad(format!("{key} must be a number")))
+        .ok_or_else(|| bad([key, " must be a number"].concat()))
 }
 
 fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
@@ -158,9 +157,9 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     }
     let item_id: ItemId = get(obj, "itemId")
         .as_string()
-        .ok_or_else(|| bad("itemId must be a string"))?
-        .parse()
-        .map_err(|_| bad("itemId must be a UUID"))?;
+        .and_then(|s| text::parse_uuid(&s))
+        .ok_or_else(|| bad("itemId must be a UUID string"))?
+        .into();
     let app_url = get(obj, "appUrl")
         .as_string()
         .ok_or_else(|| bad("appUrl must be a string"))?;
@@ -184,7 +183,7 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
             })?;
             context_from_js(&v, item_id).map_err(|e| FailurePayload {
                 code: CONTEXT_UNAVAILABLE.into(),
-                message: e.to_string(),
+                message: e.message(),
             })
         })
     } else {
@@ -250,19 +249,119 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     Ok(opts)
 }
 
+/// Deepest nesting read in `settings`: a cyclic object would otherwise never end.
+const MAX_SETTINGS_DEPTH: usize = 64;
+
+/// The context from a JS object of the `LocalContext` wire shape (`itemId` is the bridge's).
+/// Read field by field with `Reflect` rather than through serde: the package ships no JSON library.
 fn context_from_js(v: &JsValue, item_id: ItemId) -> Result<LocalContext, Error> {
     if !v.is_object() {
         return Err(bad("context must be an object or a function returning one"));
     }
-    let mut json: serde_json::Value =
-        serde_wasm_bindgen::from_value(v.clone()).map_err(|e| bad(format!("context: {e}")))?;
-    if let Some(map) = json.as_object_mut() {
-        map.insert(
-            "itemId".into(),
-            serde_json::Value::String(item_id.to_string()),
-        );
+    let api_host =
+        opt_string(v, "apiHost")?.ok_or_else(|| bad("context: apiHost must be a string"))?;
+    let mut ctx = LocalContext::new(api_host, item_id);
+    // Either name is accepted, as `LocalContext` reads it; each must be a UUID when given.
+    let account = opt_id(v, "accountId")?;
+    ctx.account_id = account.or(opt_id(v, "memberId")?);
+    if let Some(p) = opt_string(v, "permission")? {
+        ctx.permission = Permission::parse(&p)
+            .ok_or_else(|| bad("context: permission must be 'read', 'write' or 'admin'"))?;
     }
-    serde_json::from_value(json).map_err(|e| bad(format!("context: {e}")))
+    if let Some(c) = opt_string(v, "context")? {
+        ctx.context = wire::context_from_name(&c);
+    }
+    if let Some(lang) = opt_string(v, "lang")? {
+        ctx.lang = lang;
+    }
+    let settings = get(v, "settings");
+    if !is_absent(&settings) {
+        match json_from_js(&settings, 0)? {
+            serde_json::Value::Object(map) => ctx.settings = map,
+            _ => return Err(bad("context: settings must be an object")),
+        }
+    }
+    for (key, flag) in [
+        ("offline", &mut ctx.offline),
+        ("dev", &mut ctx.dev),
+        ("mobile", &mut ctx.mobile),
+    ] {
+        let b = get(v, key);
+        if !is_absent(&b) {
+            *flag = b
+                .as_bool()
+                .ok_or_else(|| bad(["context: ", key, " must be a boolean"].concat()))?;
+        }
+    }
+    Ok(ctx)
+}
+
+fn is_absent(v: &JsValue) -> bool {
+    v.is_undefined() || v.is_null()
+}
+
+fn opt_string(obj: &JsValue, key: &str) -> Result<Option<String>, Error> {
+    let v = get(obj, key);
+    if is_absent(&v) {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| bad(["context: ", key, " must be a string"].concat()))
+}
+
+fn opt_id(obj: &JsValue, key: &str) -> Result<Option<AccountId>, Error> {
+    opt_string(obj, key)?
+        .map(|s| {
+            text::parse_uuid(&s)
+                .map(AccountId::from)
+                .ok_or_else(|| bad(["context: ", key, " must be a UUID"].concat()))
+        })
+        .transpose()
+}
+
+/// A JSON value from plain JS data (what `JSON.stringify` would keep: `undefined` members are
+/// left out, integers stay integers); functions, symbols and bigints are refused.
+fn json_from_js(v: &JsValue, depth: usize) -> Result<serde_json::Value, Error> {
+    use serde_json::Value;
+    if depth > MAX_SETTINGS_DEPTH {
+        return Err(bad("context: settings are nested too deeply"));
+    }
+    if is_absent(v) {
+        return Ok(Value::Null);
+    }
+    if let Some(b) = v.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Some(n) = v.as_f64() {
+        // Whole numbers a JS number holds exactly are integers, as JSON would write them.
+        return Ok(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
+            Value::from(n as i64)
+        } else {
+            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
+        });
+    }
+    if let Some(s) = v.as_string() {
+        return Ok(Value::String(s));
+    }
+    if js_sys::Array::is_array(v) {
+        return js_sys::Array::from(v)
+            .iter()
+            .map(|item| json_from_js(&item, depth + 1))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Value::Array);
+    }
+    if v.is_object() && !v.is_function() {
+        let mut map = serde_json::Map::new();
+        for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
+            let value = Reflect::get(v, &key).unwrap_or(JsValue::UNDEFINED);
+            if let (Some(key), false) = (key.as_string(), value.is_undefined()) {
+                map.insert(key, json_from_js(&value, depth + 1)?);
+            }
+        }
+        return Ok(Value::Object(map));
+    }
+    Err(bad("context: settings must hold plain JSON data"))
 }
 
 async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, FailurePayload> {
@@ -271,13 +370,15 @@ async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, Failure
         message,
     };
     let arg = Object::new();
+    let mut item_id = String::new();
+    text::push_id(&mut item_id, &req.item_id);
     for (k, v) in [
-        ("itemId", req.item_id.to_string()),
-        ("key", req.key.clone()),
-        ("origin", req.origin.clone()),
-        ("apiHost", req.api_host.clone()),
+        ("itemId", item_id.as_str()),
+        ("key", &req.key),
+        ("origin", &req.origin),
+        ("apiHost", &req.api_host),
     ] {
-        let _ = Reflect::set(&arg, &k.into(), &v.into());
+        let _ = Reflect::set(&arg, &JsValue::from_str(k), &JsValue::from_str(v));
     }
     let returned = f
         .call1(&JsValue::NULL, &arg)
@@ -305,18 +406,25 @@ fn log_to_js(entry: &LogEntry) -> JsValue {
         crate::log::Direction::In => "in",
         crate::log::Direction::Out => "out",
     };
-    let mut fields = vec![
-        ("direction", direction.to_owned()),
-        ("channel", entry.channel.to_string()),
-        ("type", entry.message_type.clone()),
-        ("outcome", entry.outcome.as_str().to_owned()),
-        ("data", entry.data.clone()),
-    ];
-    if let Some(r) = entry.outcome.reason() {
-        fields.push(("reason", r.to_owned()));
-    }
-    for (k, v) in fields {
-        let _ = Reflect::set(&o, &k.into(), &v.into());
+    let channel = entry.channel.label();
+    let reason = entry.outcome.reason();
+    for (k, v) in [
+        ("direction", Some(direction)),
+        ("channel", Some(channel.as_str())),
+        ("type", Some(entry.message_type.as_str())),
+        ("outcome", Some(entry.outcome.as_str())),
+        ("data", Some(entry.data.as_str())),
+        ("reason", reason),
+    ] {
+        if let Some(v) = v {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+        }
     }
     o.into()
 }
+
+/// Talc instead of Rust's default allocator (dlmalloc) in the JS package: smaller and faster on
+/// wasm, as in the SDK's bundles. Only this feature sets it, so a Rust host keeps its own.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();

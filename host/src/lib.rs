@@ -56,26 +56,51 @@
 //! the iframe's window and `event.origin` is registered, posted to that exact origin with a new
 //! `MessageChannel` port each time (older ports keep working); `GET_AUTH_TOKEN_<itemId>` always
 //! gets SUCCESS or FAILURE with a reason, and reaches the token provider at most
-//! [`DEFAULT_TOKEN_BURST`] times at once per frame (then one per [`DEFAULT_TOKEN_REFILL`]); auto-resize heights are rounded up, bounded and rate
-//! limited; everything else is ignored and logged.
+//! [`DEFAULT_TOKEN_BURST`] times at once per frame (then one per [`DEFAULT_TOKEN_REFILL`]). To
+//! shorten start-up, the token of a GET_CONTEXT's key and origin is asked for as that message
+//! arrives (counted by the same limit), and the app's first GET_AUTH_TOKEN naming exactly that
+//! key and origin within 5 s gets that answer. Auto-resize heights are rounded up, bounded and
+//! rate limited; everything else is ignored and logged.
+//!
+//! Modules: `bridge` (attach, checks, dispatch, context answers), `options`, `ports`, `relay`
+//! (token relay), `token` (providers), `resize`, `wire` (the message strings, read with
+//! `JSON.parse` and written by hand), `text` (JSON text, numbers and UUIDs without `core::fmt`:
+//! the JS package is held to 40 KB gzip), `log`, `js` (the JS facade).
 
 mod bridge;
 mod error;
 #[cfg(feature = "js")]
 mod js;
 mod log;
+mod options;
+mod ports;
+mod relay;
+mod resize;
+mod text;
 mod token;
+mod wire;
 
-pub use bridge::{
-    ALLOW, BRIDGE_VERSION, Bridge, BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT,
-    DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_BURST, DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT, FEATURES,
-    MAX_PORTS, RESIZE_INTERVAL_MS, SANDBOX, app_src, bounded_height,
-};
+pub use bridge::{ALLOW, BRIDGE_VERSION, Bridge, FEATURES, SANDBOX, app_src};
 pub use error::Error;
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};
 pub use log::{Channel, Direction, LogEntry, LogFn, Outcome};
+pub use options::{
+    BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT, DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_BURST,
+    DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT,
+};
+pub use ports::MAX_PORTS;
+pub use resize::{RESIZE_INTERVAL_MS, bounded_height};
 pub use token::{
     AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH, TOKEN_RATE_LIMITED,
     TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, TokenFuture, TokenProvider,
 };
+
+/// Milliseconds on the page's monotonic clock (`performance.now()`, else `Date.now()`): the
+/// clock of the resize interval and of the token rate limit.
+pub(crate) fn now_ms() -> f64 {
+    web_sys::window()
+        .and_then(|w| w.performance())
+        .map(|p| p.now())
+        .unwrap_or_else(js_sys::Date::now)
+}

@@ -20,12 +20,19 @@ pub enum Channel {
     Port(u32),
 }
 
+impl Channel {
+    /// `window` or `port:N`, built without `core::fmt` (the JS package's log uses it).
+    pub(crate) fn label(&self) -> String {
+        match self {
+            Channel::Window => "window".to_owned(),
+            Channel::Port(n) => ["port:", &crate::text::uint(u64::from(*n))].concat(),
+        }
+    }
+}
+
 impl fmt::Display for Channel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Channel::Window => f.write_str("window"),
-            Channel::Port(n) => write!(f, "port:{n}"),
-        }
+        f.write_str(&self.label())
     }
 }
 
@@ -86,17 +93,11 @@ const MAX_DATA: usize = 2000;
 
 pub(crate) fn clip(data: &str) -> String {
     match data.char_indices().nth(MAX_DATA) {
-        Some((cut, _)) => format!("{}…", &data[..cut]),
+        // `get` rather than indexing (the cut is on a char boundary anyway): an index that could
+        // panic would bring the panic's Debug formatting into the package.
+        Some((cut, _)) => [data.get(..cut).unwrap_or_default(), "…"].concat(),
         None => data.to_owned(),
     }
-}
-
-/// The `type` field of a JSON message that failed to decode, for the log.
-pub(crate) fn raw_type(data: &str) -> String {
-    serde_json::from_str::<serde_json::Value>(data)
-        .ok()
-        .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned))
-        .unwrap_or_else(|| NOT_PROTOCOL.to_owned())
 }
 
 /// Log type for data that is not a protocol message at all.
@@ -113,13 +114,6 @@ mod tests {
         let cut = clip(&long);
         assert_eq!(cut.chars().count(), MAX_DATA + 1);
         assert!(cut.ends_with('…'));
-    }
-
-    #[test]
-    fn raw_type_reads_the_type_field_or_says_not_protocol() {
-        assert_eq!(raw_type(r#"{"type":"UNRELATED"}"#), "UNRELATED");
-        assert_eq!(raw_type("hello"), NOT_PROTOCOL);
-        assert_eq!(raw_type(r#"{"type":3}"#), NOT_PROTOCOL);
     }
 
     #[test]

@@ -1,7 +1,7 @@
 //! Token providers: where the bridge gets an app token when the app asks for one.
 
-use crate::error::js_message;
-use appframe_protocol::{ErrorBody, FailurePayload, ItemId, KeyOrigin, TokenResponse, routes};
+use crate::{error::js_message, text, wire};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, routes};
 use std::{future::Future, pin::Pin};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -133,7 +133,6 @@ fn failed(message: impl Into<String>) -> FailurePayload {
 async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePayload> {
     let window = web_sys::window().ok_or_else(|| failed("no browser window"))?;
     let js = |v: JsValue| failed(js_message(&v));
-    let json = serde_json::to_string(body).map_err(|e| failed(e.to_string()))?;
     let headers = Headers::new().map_err(js)?;
     headers
         .set("content-type", "application/json")
@@ -142,11 +141,11 @@ async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePaylo
     init.set_method("POST");
     init.set_credentials(RequestCredentials::Include);
     init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&json));
+    init.set_body(&JsValue::from_str(&wire::key_origin_json(body)));
     let request = Request::new_with_str_and_init(url, &init).map_err(js)?;
     let response: Response = JsFuture::from(window.fetch_with_request(&request))
         .await
-        .map_err(|e| failed(format!("network error: {}", js_message(&e))))?
+        .map_err(|e| failed(["network error: ", &js_message(&e)].concat()))?
         .dyn_into()
         .map_err(js)?;
     let text = JsFuture::from(response.text().map_err(js)?)
@@ -154,23 +153,35 @@ async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePaylo
         .map_err(js)?
         .as_string()
         .unwrap_or_default();
+    // `JSON.parse` of what the server sent; not JSON reads as no object at all.
+    let json = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
+    let field = |key: &str| wire::get(&json, key).as_string();
+    let status = response.status();
     if !response.ok() {
         // Pass the server's reason through (e.g. INVALID_APP_ORIGIN) so the app can show it.
-        let reason = serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| format!("{} ({})", b.message, b.code))
-            .unwrap_or_else(|_| text.chars().take(200).collect());
-        let mut failure = failed(format!("HTTP {}: {reason}", response.status()));
-        if response.status() == 429 {
+        let reason = match (field("message"), field("code")) {
+            (Some(message), Some(code)) => [message.as_str(), " (", &code, ")"].concat(),
+            _ => text.chars().take(200).collect(),
+        };
+        let mut failure = failed(["HTTP ", &text::uint(u64::from(status)), ": ", &reason].concat());
+        if status == 429 {
             failure.code = TOKEN_RATE_LIMITED.to_owned();
             if let Ok(Some(secs)) = response.headers().get("retry-after") {
-                failure.message = format!("{}; retry after {secs} s", failure.message);
+                failure.message =
+                    [failure.message.as_str(), "; retry after ", &secs, " s"].concat();
             }
         }
         return Err(failure);
     }
-    serde_json::from_str::<TokenResponse>(&text)
-        .map(|r| r.token)
-        .map_err(|e| failed(format!("bad token response: {e}")))
+    field("token").ok_or_else(|| {
+        failed(
+            [
+                "bad token response: no string `token` in ",
+                &text::quoted(&text),
+            ]
+            .concat(),
+        )
+    })
 }
 
 #[cfg(test)]

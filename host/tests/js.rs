@@ -210,3 +210,95 @@ async fn token_burst_limits_the_get_token_calls_of_a_frame() {
     );
     remove(&iframe);
 }
+
+#[wasm_bindgen_test]
+async fn a_js_context_is_sent_in_the_local_context_wire_shape_with_its_settings() {
+    let id = item(30);
+    let iframe = new_frame();
+    let opts = options(id, "return 'x'");
+    let context = Function::new_no_args(
+        "return { apiHost: '/api/', memberId: 'dca3c530-eff8-4c46-8172-bd614654a02d',
+                  permission: 'admin', context: 'explorer', dev: true, extra: 1,
+                  settings: { isResizable: true, n: 3, half: 0.5, big: 1e21, skipped: undefined,
+                              nested: { list: [1, 'two', null, false] } } };",
+    )
+    .call0(&JsValue::NULL)
+    .unwrap();
+    Reflect::set(&opts, &"context".into(), &context).unwrap();
+    let _handle = attach_app(iframe.clone(), opts.unchecked_into::<AttachAppOptions>()).unwrap();
+    let win = mount(&iframe).await;
+    send(&win, &get_context(id));
+    let got = received_at_least(&win, 1).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("expected context, got {}", got[0].data);
+    };
+    assert_eq!(context.api_host, format!("{}/api", page_origin()));
+    assert_eq!(
+        context.account_id.map(|a| a.to_string()).as_deref(),
+        Some("dca3c530-eff8-4c46-8172-bd614654a02d")
+    );
+    assert_eq!(context.permission, appframe_protocol::Permission::Admin);
+    assert_eq!(context.context, appframe_protocol::Context::Unknown);
+    assert!(context.dev && !context.mobile && !context.offline);
+    assert_eq!(context.lang, "en");
+    assert_eq!(
+        serde_json::Value::Object(context.settings.clone()),
+        serde_json::json!({
+            "isResizable": true, "n": 3, "half": 0.5, "big": 1e21,
+            "nested": { "list": [1, "two", null, false] }
+        })
+    );
+    // Whole numbers are written as integers, as serde_json writes them.
+    assert!(got[0].data.contains(r#""n":3,"#), "{}", got[0].data);
+    // The item is resizable by the viewer: the app's auto-resize is ignored.
+    send_on_port(&win, 0, &resize(id, 300.0));
+    sleep(200).await;
+    assert!(
+        host_log_types().contains(&"in POST_AUTO_RESIZE ignored".to_owned()),
+        "{:?}",
+        host_log_types()
+    );
+    remove(&iframe);
+}
+
+#[wasm_bindgen_test]
+fn a_js_context_of_the_wrong_shape_is_refused_at_attach() {
+    for (field, value) in [
+        ("permission", JsValue::from_str("owner")),
+        ("accountId", JsValue::from_str("not-a-uuid")),
+        ("lang", JsValue::from_f64(3.0)),
+        ("dev", JsValue::from_str("yes")),
+        ("settings", js_sys::Array::new().into()),
+        ("settings", Function::new_no_args("return 1").into()),
+    ] {
+        let opts = options(item(31), "return 'x'");
+        let context =
+            Function::new_no_args("return { apiHost: '/api', permission: 'read', settings: {} };")
+                .call0(&JsValue::NULL)
+                .unwrap();
+        Reflect::set(&context, &field.into(), &value).unwrap();
+        Reflect::set(&opts, &"context".into(), &context).unwrap();
+        let err = attach_app(new_frame(), opts.unchecked_into::<AttachAppOptions>()).unwrap_err();
+        assert_eq!(
+            Reflect::get(&err, &"code".into())
+                .unwrap()
+                .as_string()
+                .unwrap(),
+            "BadOptions",
+            "{field}"
+        );
+    }
+    // A cyclic object in the settings is refused, not followed forever.
+    let opts = options(item(32), "return 'x'");
+    let context =
+        Function::new_no_args("const s = {}; s.self = s; return { apiHost: '/api', settings: s };")
+            .call0(&JsValue::NULL)
+            .unwrap();
+    Reflect::set(&opts, &"context".into(), &context).unwrap();
+    let err = attach_app(new_frame(), opts.unchecked_into::<AttachAppOptions>()).unwrap_err();
+    let message = Reflect::get(&err, &"message".into())
+        .unwrap()
+        .as_string()
+        .unwrap();
+    assert!(message.contains("nested too deeply"), "{message}");
+}

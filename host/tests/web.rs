@@ -261,6 +261,114 @@ async fn a_wrong_item_suffix_is_ignored() {
 }
 
 #[wasm_bindgen_test]
+async fn malformed_payloads_and_host_to_app_kinds_are_ignored_with_their_reason() {
+    let id = item(40);
+    let fx = fixture(id).await;
+    send(
+        &fx.win,
+        &format!(r#"{{"type":"GET_CONTEXT_{id}","payload":{{"key":1}}}}"#),
+    );
+    send(
+        &fx.win,
+        &format!(r#"{{"type":"POST_AUTO_RESIZE_{id}","payload":"tall"}}"#),
+    );
+    send(
+        &fx.win,
+        &format!(r#"{{"type":"GET_AUTH_TOKEN_SUCCESS_{id}","payload":{{}}}}"#),
+    );
+    send(&fx.win, "[1,2]");
+    sleep(300).await;
+    assert!(received(&fx.win).is_empty());
+    let ignored = fx.ignored();
+    assert_eq!(ignored.len(), 4, "{ignored:?}");
+    assert_eq!(ignored[0].0, format!("GET_CONTEXT_{id}"));
+    assert!(
+        ignored[0].1.starts_with("bad payload for GET_CONTEXT"),
+        "{ignored:?}"
+    );
+    assert!(
+        ignored[1].1.contains("height is not a number"),
+        "{ignored:?}"
+    );
+    assert_eq!(ignored[2].0, "GET_AUTH_TOKEN_SUCCESS");
+    assert!(ignored[2].1.contains("host-to-app"), "{ignored:?}");
+    assert_eq!(ignored[3].0, "(not a protocol message)");
+    // The app still gets its context afterwards.
+    fx.handshake(id).await;
+}
+
+#[wasm_bindgen_test]
+async fn the_token_is_asked_for_with_the_context_and_answers_the_first_matching_request() {
+    let id = item(41);
+    let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+    let seen = calls.clone();
+    let fx = fixture_with(id, move |o| {
+        o.token_provider(move |req: appframe_host::AppTokenRequest| {
+            seen.borrow_mut().push(req.key.clone());
+            let n = seen.borrow().len();
+            async move { Ok(format!("token-{n}")) }
+        })
+    })
+    .await;
+    fx.handshake(id).await;
+    // Asked for as the context went out, before the app sent GET_AUTH_TOKEN.
+    assert_eq!(calls.borrow().len(), 1);
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 2).await;
+    assert_eq!(
+        got[1].message(),
+        Message::GetAuthTokenSuccess {
+            item_id: id,
+            payload: TokenPayload {
+                token: "token-1".into()
+            }
+        }
+    );
+    assert_eq!(
+        calls.borrow().len(),
+        1,
+        "the first request is answered from it"
+    );
+    // Used once: the next request reaches the provider.
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 3).await;
+    assert!(got[2].data.contains("token-2"), "{}", got[2].data);
+    // Another key after a new handshake is relayed afresh, not given the key of the context.
+    fx.handshake(id).await;
+    let other = Message::GetAuthToken {
+        item_id: id,
+        payload: appframe_protocol::KeyOrigin {
+            key: "another-key".into(),
+            origin: page_origin(),
+        },
+    }
+    .encode();
+    send_on_port(&fx.win, 1, &other);
+    let got = received_at_least(&fx.win, 5).await;
+    assert!(got[4].data.contains("token-4"), "{}", got[4].data);
+    assert_eq!(
+        calls.borrow().last().map(String::as_str),
+        Some("another-key")
+    );
+    // The host log shows the app's messages only, as before.
+    let types: Vec<String> = fx
+        .log
+        .borrow()
+        .iter()
+        .map(|e| format!("{:?} {}", e.direction, e.message_type))
+        .collect();
+    assert_eq!(
+        types[..4],
+        [
+            "In GET_CONTEXT",
+            "Out GET_CONTEXT_SUCCESS",
+            "In GET_AUTH_TOKEN",
+            "Out GET_AUTH_TOKEN_SUCCESS"
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
 async fn token_provider_error_is_sent_as_failure_with_reason() {
     let id = item(7);
     let fx = fixture_with(id, |o| {

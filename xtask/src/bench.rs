@@ -7,8 +7,8 @@ use crate::BenchWhat;
 use crate::build::{self, Built};
 use crate::cmd;
 use crate::project::{
-    BROWSER_BENCH, MEMORY_BENCH, SERVER_BENCH, SERVER_BIN, SIZE_PROBE, SIZE_PROBE_TARGET_BYTES,
-    SOAK_BENCH, WS_BENCH,
+    BROWSER_BENCH, HOST_BRIDGE, HOST_BRIDGE_TARGET_BYTES, MEMORY_BENCH, SERVER_BENCH, SERVER_BIN,
+    SIZE_PROBE, SIZE_PROBE_TARGET_BYTES, SOAK_BENCH, WS_BENCH,
 };
 use crate::setup;
 use crate::size::{self, Sizes};
@@ -142,7 +142,16 @@ fn bench_browser(ws: &mut Workspace) -> Result<()> {
 
 /// The size probe among measured bundles, if it was built.
 pub fn find_probe(measured: &[(Built, Sizes)]) -> Option<&(Built, Sizes)> {
-    measured.iter().find(|(b, _)| b.name == SIZE_PROBE)
+    find_bundle(measured, SIZE_PROBE)
+}
+
+/// The host bridge's JS package among measured bundles, if it was built.
+pub fn find_bridge(measured: &[(Built, Sizes)]) -> Option<&(Built, Sizes)> {
+    find_bundle(measured, HOST_BRIDGE)
+}
+
+fn find_bundle<'a>(measured: &'a [(Built, Sizes)], name: &str) -> Option<&'a (Built, Sizes)> {
+    measured.iter().find(|(b, _)| b.name == name)
 }
 
 /// Whether the probe's wasm + glue gzip size is within its budget.
@@ -150,22 +159,46 @@ pub fn within_budget(sizes: &Sizes) -> bool {
     sizes.total_gz() <= SIZE_PROBE_TARGET_BYTES
 }
 
+/// Whether the host bridge's wasm + glue gzip size is within its budget.
+pub fn bridge_within_budget(sizes: &Sizes) -> bool {
+    sizes.total_gz() <= HOST_BRIDGE_TARGET_BYTES
+}
+
 /// The verdict line for the size probe against the budget.
 pub fn probe_verdict(sizes: &Sizes, optimized: bool) -> String {
+    verdict(
+        "size probe (minimal SDK app",
+        sizes,
+        optimized,
+        SIZE_PROBE_TARGET_BYTES,
+    )
+}
+
+/// The verdict line for the host bridge's JS package against its budget.
+pub fn bridge_verdict(sizes: &Sizes, optimized: bool) -> String {
+    verdict(
+        "host bridge (JS package",
+        sizes,
+        optimized,
+        HOST_BRIDGE_TARGET_BYTES,
+    )
+}
+
+fn verdict(what: &str, sizes: &Sizes, optimized: bool, target: u64) -> String {
     let total = sizes.total_gz();
     let verdict = if !optimized {
         "NOT COMPARABLE: wasm-opt did not run"
-    } else if within_budget(sizes) {
+    } else if total <= target {
         "within target"
     } else {
         "OVER target"
     };
     format!(
-        "size probe (minimal SDK app, wasm + glue, gzip, release pipeline): {} ({} B) vs target {} ({} B): {verdict}",
+        "{what}, wasm + glue, gzip, release pipeline): {} ({} B) vs target {} ({} B): {verdict}",
         size::kb(total),
         total,
-        size::kb(SIZE_PROBE_TARGET_BYTES),
-        SIZE_PROBE_TARGET_BYTES
+        size::kb(target),
+        target
     )
 }
 
@@ -189,6 +222,9 @@ fn bench_size(ws: &mut Workspace, only: Option<&str>) -> Result<()> {
         "\n== bundle sizes (release: wasm-release profile, wasm-opt passes, short names, minified glue) =="
     );
     let measured = size::print_bundle_table(&built)?;
+    if let Some((bridge, sizes)) = find_bridge(&measured) {
+        println!("{}", bridge_verdict(sizes, bridge.optimized));
+    }
     match find_probe(&measured) {
         Some((probe, sizes)) => println!("{}", probe_verdict(sizes, probe.optimized)),
         // Left out by `--bundle`: nothing to judge.
@@ -227,5 +263,9 @@ mod tests {
         };
         assert!(probe_verdict(&over, true).ends_with("OVER target"));
         assert!(probe_verdict(&under, false).contains("NOT COMPARABLE"));
+        assert!(bridge_verdict(&under, true).starts_with("host bridge (JS package, "));
+        assert!(bridge_verdict(&under, true).ends_with("within target"));
+        assert!(bridge_verdict(&over, true).ends_with("OVER target"));
+        assert!(bridge_within_budget(&under) && !bridge_within_budget(&over));
     }
 }

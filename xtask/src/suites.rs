@@ -12,7 +12,10 @@ use crate::bench;
 use crate::build::{self, Built};
 use crate::check;
 use crate::cmd;
-use crate::project::{LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind};
+use crate::project::{
+    HOST_BRIDGE_TARGET_BYTES, LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_TARGET_BYTES, SUITES, Suite,
+    SuiteKind,
+};
 use crate::setup::{self, Tools, WASM_TARGET};
 use crate::size::{self, Sizes};
 use crate::workspace::Workspace;
@@ -208,6 +211,15 @@ pub fn test(ws: &mut Workspace, plan: &Plan) -> Result<()> {
             )),
             Ok(measured) => {
                 rows.push(row("build wasm bundles", Outcome::Passed(None), step));
+                // The host bridge is built on every run, so its budget is checked on every run.
+                if let Some((bridge, sizes)) = bench::find_bridge(&measured) {
+                    println!("{}", bench::bridge_verdict(sizes, bridge.optimized));
+                    rows.push(row(
+                        BRIDGE_SIZE_STEP,
+                        bridge_budget(&measured),
+                        Instant::now(),
+                    ));
+                }
                 // Deterministic for a given toolchain (everything is pinned), so a gate rather
                 // than a benchmark; an overage does not stop the suites, which still say whether
                 // the change works, but the run fails.
@@ -256,6 +268,26 @@ pub fn test(ws: &mut Workspace, plan: &Plan) -> Result<()> {
 
 /// The name of the size-budget step in the summary.
 const SIZE_STEP: &str = "size budget (sdk probe <= 40 KB gzip)";
+
+/// The name of the host bridge's size-budget step in the summary.
+const BRIDGE_SIZE_STEP: &str = "size budget (host bridge JS package <= 40 KB gzip)";
+
+/// Whether the host bridge's JS package, as the build measured it, is within its budget.
+pub fn bridge_budget(measured: &[(Built, Sizes)]) -> Outcome {
+    match bench::find_bridge(measured) {
+        None => Outcome::Skipped("the host bridge package was not built".into()),
+        Some((b, _)) if !b.optimized => {
+            Outcome::Skipped("wasm-opt is unavailable, so the sizes are not comparable".into())
+        }
+        Some((_, s)) if bench::bridge_within_budget(s) => Outcome::Passed(None),
+        Some((_, s)) => Outcome::Failed(format!(
+            "the host bridge JS package (dist/host-bridge/) is {} B gzip, over its budget of \
+             {HOST_BRIDGE_TARGET_BYTES} B: a host platform ships it on every page that shows an \
+             app (`cargo xtask bench size --bundle host-bridge` measures it alone)",
+            s.total_gz()
+        )),
+    }
+}
 
 /// Whether the size probe, as the build measured it, is within its budget.
 pub fn size_budget(measured: &[(Built, Sizes)]) -> Outcome {
@@ -391,7 +423,7 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-    use crate::project::SIZE_PROBE;
+    use crate::project::{HOST_BRIDGE, SIZE_PROBE};
 
     fn built(name: &'static str, optimized: bool) -> Built {
         Built {
@@ -425,6 +457,25 @@ mod tests {
         assert!(matches!(size_budget(&raw), Outcome::Skipped(_)));
         let other = vec![(built("counter", true), sizes(90_000))];
         assert!(matches!(size_budget(&other), Outcome::Skipped(_)));
+    }
+
+    #[test]
+    fn the_host_bridge_fails_the_run_only_when_measured_over_its_budget() {
+        let at = vec![(built(HOST_BRIDGE, true), sizes(HOST_BRIDGE_TARGET_BYTES))];
+        assert_eq!(bridge_budget(&at), Outcome::Passed(None));
+        let over = vec![(
+            built(HOST_BRIDGE, true),
+            sizes(HOST_BRIDGE_TARGET_BYTES + 1),
+        )];
+        let Outcome::Failed(why) = bridge_budget(&over) else {
+            panic!("one byte over must fail");
+        };
+        assert!(why.contains("40001 B gzip"), "{why}");
+        assert!(why.contains("--bundle host-bridge"), "{why}");
+        let raw = vec![(built(HOST_BRIDGE, false), sizes(90_000))];
+        assert!(matches!(bridge_budget(&raw), Outcome::Skipped(_)));
+        let other = vec![(built(SIZE_PROBE, true), sizes(90_000))];
+        assert!(matches!(bridge_budget(&other), Outcome::Skipped(_)));
     }
 
     #[test]

@@ -1,0 +1,150 @@
+//! What a host says when it attaches a bridge: the app, its origins, where contexts and tokens
+//! come from, the log, the height bounds and the token limits.
+
+use crate::{
+    log::{LogEntry, LogFn},
+    token::{FetchTokenProvider, TokenProvider},
+};
+use appframe_protocol::{FailurePayload, ItemId, LocalContext};
+use std::{borrow::Cow, rc::Rc, time::Duration};
+
+/// Default lower bound of the iframe height, in CSS px.
+pub const DEFAULT_MIN_HEIGHT: f64 = 50.0;
+/// Default upper bound of the iframe height, in CSS px.
+pub const DEFAULT_MAX_HEIGHT: f64 = 20_000.0;
+/// Default time the token provider has before the app gets `TOKEN_TIMEOUT`.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default GET_AUTH_TOKEN requests of one frame relayed at once to the token provider.
+pub const DEFAULT_TOKEN_BURST: u32 = 5;
+/// Default time after which one more GET_AUTH_TOKEN of a frame is relayed, past the burst.
+pub const DEFAULT_TOKEN_REFILL: Duration = Duration::from_secs(10);
+
+/// Where the context of each answer comes from.
+pub enum ContextProvider {
+    /// The same context every time.
+    Fixed(Box<LocalContext>),
+    /// Called for every GET_CONTEXT (and token request, for `apiHost`); an `Err` is sent to the
+    /// app as `GET_CONTEXT_FAILURE` / `GET_AUTH_TOKEN_FAILURE`.
+    Dynamic(Rc<dyn Fn() -> Result<LocalContext, FailurePayload>>),
+}
+
+impl ContextProvider {
+    /// A provider calling `f` for every request.
+    pub fn from_fn(f: impl Fn() -> Result<LocalContext, FailurePayload> + 'static) -> Self {
+        ContextProvider::Dynamic(Rc::new(f))
+    }
+
+    /// The context for one answer; a fixed one is lent, not cloned.
+    pub(crate) fn get(&self) -> Result<Cow<'_, LocalContext>, FailurePayload> {
+        match self {
+            ContextProvider::Fixed(c) => Ok(Cow::Borrowed(c.as_ref())),
+            ContextProvider::Dynamic(f) => f().map(Cow::Owned),
+        }
+    }
+}
+
+impl From<LocalContext> for ContextProvider {
+    fn from(c: LocalContext) -> Self {
+        ContextProvider::Fixed(Box::new(c))
+    }
+}
+
+/// Everything [`Bridge::attach`](crate::Bridge::attach) needs to know.
+pub struct BridgeOptions {
+    /// The app item; messages for other items are ignored.
+    pub item_id: ItemId,
+    /// The app's URL; it may carry a query string. `itemId` is appended.
+    pub app_url: String,
+    /// Registered origins of the app's publisher; must include the origin of `app_url`.
+    pub app_origins: Vec<String>,
+    /// The context sent to the app.
+    pub context: ContextProvider,
+    /// Where tokens come from (default: [`FetchTokenProvider`]).
+    pub token: Rc<dyn TokenProvider>,
+    /// Called for every message in and out.
+    pub on_log: Option<LogFn>,
+    /// Lower bound of the iframe height in CSS px.
+    pub min_height: f64,
+    /// Upper bound of the iframe height in CSS px.
+    pub max_height: f64,
+    /// How long the token provider may take before the app gets `TOKEN_TIMEOUT`.
+    pub token_timeout: Duration,
+    /// GET_AUTH_TOKEN requests of this frame relayed at once; past them the app gets
+    /// `TOKEN_RATE_LIMITED` and the provider is not called.
+    pub token_burst: u32,
+    /// After the burst, one more request is relayed per this much time.
+    pub token_refill: Duration,
+    /// Extensions of the platform's server, advertised after the bridge's own [`FEATURES`](crate::FEATURES)
+    /// (e.g. `"ws"`: `/api/ws` takes the app token and sends heartbeats). Empty by default:
+    /// only a host whose apps talk to an appframe server may claim them.
+    pub server_features: Vec<String>,
+}
+
+impl BridgeOptions {
+    /// Options with the default token provider, no log and default height bounds.
+    pub fn new(
+        item_id: ItemId,
+        app_url: impl Into<String>,
+        app_origins: Vec<String>,
+        context: impl Into<ContextProvider>,
+    ) -> Self {
+        BridgeOptions {
+            item_id,
+            app_url: app_url.into(),
+            app_origins,
+            context: context.into(),
+            token: Rc::new(FetchTokenProvider::new()),
+            on_log: None,
+            min_height: DEFAULT_MIN_HEIGHT,
+            max_height: DEFAULT_MAX_HEIGHT,
+            token_timeout: DEFAULT_TOKEN_TIMEOUT,
+            token_burst: DEFAULT_TOKEN_BURST,
+            token_refill: DEFAULT_TOKEN_REFILL,
+            server_features: Vec::new(),
+        }
+    }
+
+    /// Relays at most `burst` GET_AUTH_TOKEN requests of the frame at once, then one per
+    /// `refill` (a token bucket); the others get `TOKEN_RATE_LIMITED` without reaching the
+    /// provider. An app caches its token, so a frame asking more often is broken or hostile.
+    pub fn token_rate_limit(mut self, burst: u32, refill: Duration) -> Self {
+        self.token_burst = burst;
+        self.token_refill = refill;
+        self
+    }
+
+    /// Uses this token provider.
+    pub fn token_provider(mut self, provider: impl TokenProvider + 'static) -> Self {
+        self.token = Rc::new(provider);
+        self
+    }
+
+    /// Calls `f` for every message in and out.
+    pub fn on_log(mut self, f: impl Fn(&LogEntry) + 'static) -> Self {
+        self.on_log = Some(Rc::new(f));
+        self
+    }
+
+    /// Bounds the iframe height (CSS px).
+    pub fn height_bounds(mut self, min: f64, max: f64) -> Self {
+        self.min_height = min;
+        self.max_height = max;
+        self
+    }
+
+    /// Gives the token provider this long before the app gets `TOKEN_TIMEOUT`.
+    pub fn token_timeout(mut self, timeout: Duration) -> Self {
+        self.token_timeout = timeout;
+        self
+    }
+
+    /// Also advertises these server extensions in the context (see
+    /// [`BridgeOptions::server_features`]).
+    pub fn server_features<S: Into<String>>(
+        mut self,
+        features: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.server_features = features.into_iter().map(Into::into).collect();
+        self
+    }
+}
