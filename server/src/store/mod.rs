@@ -4,6 +4,7 @@
 //! orders identically on both databases and keyset pagination walks the
 //! `(item_id, created_at, id)` index.
 
+mod backend;
 mod registry;
 mod sql;
 mod stamps;

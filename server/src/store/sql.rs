@@ -4,7 +4,9 @@
 //! against that backend's encoders.
 
 use super::*;
+use super::{backend::Backend, registry::Registry};
 use crate::{error::Error, secret};
+use sqlx::migrate::Migrator;
 use sqlx::{
     QueryBuilder,
     postgres::{PgPool, PgPoolOptions},
@@ -275,63 +277,6 @@ impl SqliteStore {
         rx.await
             .map_err(|_| Error::Internal("the write task dropped a row".into()))?
     }
-
-    async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
-        let row = row.clone();
-        let limits = *limits;
-        self.enqueue(|tx| Job::Data(row, limits, tx)).await
-    }
-
-    fn stamps_if_exclusive(&self) -> Option<&Stamps> {
-        Some(&self.stamps)
-    }
-
-    pub(super) fn registry_changed(&self) {
-        self.stamps.registry_changed();
-    }
-
-    fn sessions_changed(&self) {
-        self.stamps.sessions_changed();
-    }
-
-    fn data_changed(&self, item: Uuid) {
-        self.stamps.data_changed(item);
-    }
-
-    async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
-        let (row, limits) = (row.clone(), *limits);
-        self.enqueue(|tx| Job::Action(row, limits, tx)).await
-    }
-}
-
-impl PgStore {
-    /// Several server instances may share a Postgres database, so this process does not see
-    /// every write: no stamps, no process-local caching.
-    fn stamps_if_exclusive(&self) -> Option<&Stamps> {
-        None
-    }
-
-    pub(super) fn registry_changed(&self) {}
-
-    fn sessions_changed(&self) {}
-
-    fn data_changed(&self, _item: Uuid) {}
-
-    async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        Self::lock_item(&mut tx, row.item_id).await?;
-        Self::insert_data_within(&mut tx, row, limits).await?;
-        tx.commit().await?;
-        Ok(())
-    }
-
-    async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        Self::lock_item(&mut tx, row.item_id).await?;
-        Self::insert_action_within(&mut tx, row, limits).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }
 
 impl PgStore {
@@ -346,6 +291,73 @@ impl PgStore {
             read: pool.clone(),
             write: pool,
         })
+    }
+}
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static PG_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+impl Backend for SqliteStore {
+    type Db = sqlx::Sqlite;
+    const NAME: &'static str = "sqlite";
+    const LOCK_ITEM: Option<&'static str> = None;
+    fn migrator() -> &'static Migrator {
+        &SQLITE_MIGRATIONS
+    }
+    fn read(&self) -> &SqlitePool {
+        &self.read
+    }
+    fn write(&self) -> &SqlitePool {
+        &self.write
+    }
+    fn stamps(&self) -> Option<&Stamps> {
+        Some(&self.stamps)
+    }
+    async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
+        let row = row.clone();
+        let limits = *limits;
+        self.enqueue(|tx| Job::Data(row, limits, tx)).await
+    }
+
+    async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
+        let (row, limits) = (row.clone(), *limits);
+        self.enqueue(|tx| Job::Action(row, limits, tx)).await
+    }
+}
+
+impl Backend for PgStore {
+    type Db = sqlx::Postgres;
+    const NAME: &'static str = "postgres";
+    const LOCK_ITEM: Option<&'static str> =
+        Some("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE");
+    fn migrator() -> &'static Migrator {
+        &PG_MIGRATIONS
+    }
+    fn read(&self) -> &PgPool {
+        &self.read
+    }
+    fn write(&self) -> &PgPool {
+        &self.write
+    }
+    /// Several server instances may share a Postgres database, so this process does not see
+    /// every write: no stamps, no process-local caching.
+    fn stamps(&self) -> Option<&Stamps> {
+        None
+    }
+    async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        Self::lock_item(&mut tx, row.item_id).await?;
+        Self::insert_data_within(&mut tx, row, limits).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
+        let mut tx = self.write.begin().await?;
+        Self::lock_item(&mut tx, row.item_id).await?;
+        Self::insert_action_within(&mut tx, row, limits).await?;
+        tx.commit().await?;
+        Ok(())
     }
 }
 
@@ -632,17 +644,17 @@ macro_rules! store_impl {
         #[async_trait::async_trait]
         impl Store for $Store {
             async fn migrate(&self) -> Result<()> {
-                sqlx::migrate!($migrations).run(&self.write).await?;
+                Self::migrator().run(&self.write).await?;
                 self.registry_changed();
                 Ok(())
             }
 
             fn backend(&self) -> &'static str {
-                $backend
+                <Self as Backend>::NAME
             }
 
             fn stamps(&self) -> Option<&Stamps> {
-                self.stamps_if_exclusive()
+                Backend::stamps(self)
             }
 
             async fn upsert_publisher(&self, p: &Publisher) -> Result<()> {
@@ -937,7 +949,7 @@ macro_rules! store_impl {
             }
 
             async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()> {
-                self.upsert_api_key_impl(name, key, scopes).await
+                Registry(self).upsert_api_key(name, key, scopes).await
             }
 
             async fn create_api_key(
@@ -946,39 +958,39 @@ macro_rules! store_impl {
                 key: &str,
                 scopes: &[Scope],
             ) -> Result<ApiKeyEntry> {
-                self.create_api_key_impl(name, key, scopes).await
+                Registry(self).create_api_key(name, key, scopes).await
             }
 
             async fn find_api_key(&self, key: &str) -> Result<Option<ApiKeyRecord>> {
-                self.find_api_key_impl(key).await
+                Registry(self).find_api_key(key).await
             }
 
             async fn list_api_keys(&self) -> Result<Vec<ApiKeyEntry>> {
-                self.list_api_keys_impl().await
+                Registry(self).list_api_keys().await
             }
 
             async fn delete_api_key(&self, id: Uuid) -> Result<bool> {
-                self.delete_api_key_impl(id).await
+                Registry(self).delete_api_key(id).await
             }
 
             async fn registry_state(&self) -> Result<RegistryState> {
-                self.registry_state_impl().await
+                Registry(self).registry_state().await
             }
 
             async fn preview_registry_state(&self) -> Result<RegistryState> {
-                self.preview_registry_state_impl().await
+                Registry(self).preview_registry_state().await
             }
 
             async fn mark_declared(&self, entry: &Entry) -> Result<bool> {
-                self.mark_declared_impl(entry).await
+                Registry(self).mark_declared(entry).await
             }
 
             async fn revoke(&self, entry: &Entry) -> Result<bool> {
-                self.revoke_impl(entry).await
+                Registry(self).revoke(entry).await
             }
 
             async fn deactivated(&self, entry: &Entry) -> Result<bool> {
-                self.deactivated_impl(entry).await
+                Registry(self).deactivated(entry).await
             }
 
             async fn create_session(
@@ -1039,7 +1051,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_app_data(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
-                self.insert_app_data_row(row, limits).await
+                Backend::insert_app_data_row(self, row, limits).await
             }
 
             async fn get_app_data(&self, id: Uuid) -> Result<Option<AppDataRow>> {
@@ -1087,7 +1099,7 @@ macro_rules! store_impl {
             }
 
             async fn insert_app_action(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
-                self.insert_app_action_row(row, limits).await
+                Backend::insert_app_action_row(self, row, limits).await
             }
 
             async fn list_app_actions(

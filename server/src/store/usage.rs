@@ -11,6 +11,7 @@
 
 use super::*;
 use crate::quota::Exceeded;
+use crate::store::backend::Backend;
 use futures::StreamExt;
 use std::collections::HashMap;
 
@@ -217,7 +218,7 @@ fn refuse(e: Exceeded) -> Error {
 }
 
 macro_rules! usage_impl {
-    ($Store:ident, $Db:ty, $lock:expr) => {
+    ($Store:ident, $Db:ty) => {
         /// Appends the filters of a list (everything but `upto`).
         fn push_filters(qb: &mut QueryBuilder<'_, $Db>, q: &DataQuery) {
             qb.push(" WHERE d.item_id = ").push_bind(q.item);
@@ -275,7 +276,7 @@ macro_rules! usage_impl {
                 c: &mut <$Db as sqlx::Database>::Connection,
                 item: Uuid,
             ) -> Result<()> {
-                let lock: Option<&str> = $lock;
+                let lock: Option<&str> = <Self as Backend>::LOCK_ITEM;
                 if let Some(sql) = lock {
                     sqlx::query(sql).bind(item).execute(&mut *c).await?;
                 }
@@ -470,16 +471,12 @@ macro_rules! usage_impl {
 
 mod sqlite_usage {
     use super::*;
-    usage_impl!(SqliteStore, sqlx::Sqlite, None);
+    usage_impl!(SqliteStore, sqlx::Sqlite);
 }
 
 mod pg_usage {
     use super::*;
-    usage_impl!(
-        PgStore,
-        sqlx::Postgres,
-        Some("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE")
-    );
+    usage_impl!(PgStore, sqlx::Postgres);
 
     // SQLite inserts actions in its group commit (`usage::admit`); Postgres one at a time.
     impl PgStore {
