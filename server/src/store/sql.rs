@@ -17,7 +17,7 @@ use sqlx::{
 };
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
 use tokio::sync::{mpsc, oneshot};
-use usage::SizedRow;
+use usage::{Data, SizedRow};
 
 #[path = "usage.rs"]
 mod usage;
@@ -346,16 +346,16 @@ impl Backend for PgStore {
     }
     async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        Self::lock_item(&mut tx, row.item_id).await?;
-        Self::insert_data_within(&mut tx, row, limits).await?;
+        Data::<Self>::lock_item(&mut tx, row.item_id).await?;
+        Data::<Self>::insert_data_within(&mut tx, row, limits).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
         let mut tx = self.write.begin().await?;
-        Self::lock_item(&mut tx, row.item_id).await?;
-        Self::insert_action_within(&mut tx, row, limits).await?;
+        Data::<Self>::lock_item(&mut tx, row.item_id).await?;
+        Data::<Self>::insert_action_within(&mut tx, row, limits).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1065,7 +1065,7 @@ macro_rules! store_impl {
                 at: OffsetDateTime,
                 limits: &Limits,
             ) -> Result<bool> {
-                let item = self.update_data_limited(id, data, at, limits).await?;
+                let item = Data(self).update_limited(id, data, at, limits).await?;
                 if let Some(item) = item {
                     // The item whose cached list this write makes stale.
                     self.data_changed(item);
@@ -1074,7 +1074,7 @@ macro_rules! store_impl {
             }
 
             fn stream_app_data(&self, q: DataQuery) -> RowStream {
-                self.stream_data(q)
+                Data(self).stream(q)
             }
 
             async fn app_data_positions(
@@ -1082,7 +1082,7 @@ macro_rules! store_impl {
                 q: &DataQuery,
                 limit: i64,
             ) -> Result<Vec<(i64, Uuid)>> {
-                self.data_positions(q, limit).await
+                Data(self).positions(q, limit).await
             }
 
             async fn delete_app_data(&self, id: Uuid) -> Result<bool> {
@@ -1203,7 +1203,7 @@ macro_rules! store_impl {
 
             async fn file_usage(&self, item: Uuid, account: Uuid) -> Result<Usage> {
                 let mut c = self.read.acquire().await?;
-                Self::files_usage(&mut c, item, Some(account)).await
+                Data::<Self>::files_usage(&mut c, item, Some(account)).await
             }
 
             async fn insert_file(
@@ -1213,7 +1213,7 @@ macro_rules! store_impl {
                 account: Uuid,
                 limits: &Limits,
             ) -> Result<()> {
-                self.insert_file_limited(owner, f, account, limits).await?;
+                Data(self).insert_file(owner, f, account, limits).await?;
                 if let FileOwner::Data(row) = owner {
                     self.data_changed(row.item_id);
                 }
