@@ -10,14 +10,16 @@
 //! indexes, which a quota keeps small (at most `item_data_rows` entries per item).
 
 use super::*;
-use crate::quota::Exceeded;
-use crate::store::{
+use super::{
     backend::{Args, Backend, Column, Conn, Param},
     query::Sql,
+    rows::{DATA_SELECT, FromTuple, db},
 };
+use crate::{error::Error, quota::Exceeded};
 use futures::StreamExt;
-use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Type};
+use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Type, types::Json};
 use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
 
 /// A row with the size of its data as JSON (what the byte quotas count).
 pub struct SizedRow<R = AppDataRow> {
@@ -113,6 +115,9 @@ const FILE_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(siz
      CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
      CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN size ELSE 0 END), 0) AS BIGINT) \
      FROM files WHERE item_id = $1";
+
+const INSERT_DATA: &str = "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
+     created_at, updated_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 const INSERT_SETTING: &str = "INSERT INTO app_setting (id, item_id, creator_id, name, data, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
