@@ -1,8 +1,9 @@
-//! The SQL of registry ownership (which entries `appframe.toml` manages, which it deactivated)
-//! and of API keys, for both backends. Kept apart from `sql.rs` so that file stays about app
-//! data; the `Store` impls there delegate here.
+//! The SQL of registry ownership (which entries `appframe.toml` manages, which it deactivated),
+//! of API keys and of host sessions (the credentials the registry's members and keys hold),
+//! for both backends. `sql.rs` delegates here.
 
 use super::backend::{Affected, Args, Backend, Column, Conn, Param};
+use super::rows::{self, FromTuple};
 use super::*;
 use crate::{error::Error, secret};
 use sqlx::{
@@ -286,7 +287,9 @@ where
     }
 
     pub async fn list_api_keys(&self) -> Result<Vec<ApiKeyEntry>> {
-        let rows: Vec<(Uuid, String, Json<Vec<Scope>>, bool, i64)> = sqlx::query_as(
+        /// `id, name, scopes, managed, created_at`.
+        type KeyRow = (Uuid, String, Json<Vec<Scope>>, bool, i64);
+        let rows: Vec<KeyRow> = sqlx::query_as(
             "SELECT id, name, scopes, managed, created_at FROM api_keys \
              ORDER BY created_at, name",
         )
@@ -311,6 +314,63 @@ where
             .await
             .map_err(db)?;
         Ok(r.rows_affected() > 0)
+    }
+
+    pub async fn create_session(
+        &self,
+        id: &str,
+        account: Uuid,
+        expires_at: OffsetDateTime,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sessions (id, account_id, expires_at, handle) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(secret::digest(id))
+        .bind(account)
+        .bind(to_micros(expires_at))
+        .bind(secret::random())
+        .execute(self.0.write())
+        .await
+        .map_err(rows::db)?;
+        Ok(())
+    }
+
+    pub async fn session(&self, id: &str, now: OffsetDateTime) -> Result<Option<SessionInfo>> {
+        let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
+            "SELECT a.id, a.name, a.kind, s.handle FROM sessions s \
+             JOIN accounts a ON a.id = s.account_id \
+             WHERE s.id = $1 AND s.expires_at > $2 AND a.active",
+        )
+        .bind(secret::digest(id))
+        .bind(to_micros(now))
+        .fetch_optional(self.0.read())
+        .await?;
+        Ok(row.map(|(id, name, k, handle)| SessionInfo {
+            account: Account::from_tuple((id, name, k)),
+            handle,
+        }))
+    }
+
+    pub async fn delete_session(&self, id: &str) -> Result<()> {
+        let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(secret::digest(id))
+            .execute(self.0.write())
+            .await?;
+        if r.rows_affected() > 0 {
+            self.0.sessions_changed();
+        }
+        Ok(())
+    }
+
+    pub async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
+        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+            .bind(to_micros(now))
+            .execute(self.0.write())
+            .await?;
+        if r.rows_affected() > 0 {
+            self.0.sessions_changed();
+        }
+        Ok(r.rows_affected())
     }
 }
 

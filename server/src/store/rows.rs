@@ -139,6 +139,55 @@ impl FromTuple for ItemRecord {
     }
 }
 
+/// Everything the check of an app token needs, in one round trip (with several instances on
+/// one Postgres nothing of it may be cached in process): the item, the account and its
+/// permission, the app's key, its publisher's origins and the session of the handle
+/// (`$1` item, `$2` account, `$3` session handle).
+pub(super) const ITEM_ACCESS_SELECT: &str = "SELECT i.id, i.name, i.app, i.description, i.lang, \
+     i.settings, i.created_at, i.updated_at, a.id, a.name, a.kind, m.permission, p.key, \
+     pb.origins, s.account_id, s.expires_at FROM items i \
+     JOIN apps p ON p.name = i.app AND p.active \
+     LEFT JOIN publishers pb ON pb.name = p.publisher \
+     LEFT JOIN accounts a ON a.id = $2 AND a.active \
+     LEFT JOIN memberships m ON m.item_id = i.id AND m.account_id = a.id \
+     LEFT JOIN sessions s ON s.handle = $3 \
+     WHERE i.id = $1 AND i.active";
+
+impl FromTuple for ItemAccess {
+    type Tuple = (
+        Uuid,
+        String,
+        String,
+        Option<String>,
+        String,
+        Json<JsonObject>,
+        i64,
+        i64,
+        Option<Uuid>,
+        Option<String>,
+        Option<String>,
+        Option<String>,
+        Uuid,
+        Option<Json<Vec<String>>>,
+        Option<Uuid>,
+        Option<i64>,
+    );
+    fn from_tuple(r: Self::Tuple) -> Self {
+        let account = match (r.8, r.9, r.10) {
+            (Some(id), Some(name), Some(k)) => Some(Account::from_tuple((id, name, k))),
+            _ => None,
+        };
+        ItemAccess {
+            item: ItemRecord::from_tuple((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7)),
+            account,
+            permission: r.11.as_deref().map(perm),
+            app_key: r.12,
+            origins: r.13.map(|o| o.0).unwrap_or_default(),
+            session: r.14.zip(r.15).map(|(a, at)| (a, from_micros(at))),
+        }
+    }
+}
+
 /// Columns of [`AppDataRow`] (`d` is the `app_data` alias).
 pub(super) const DATA_SELECT: &str = "SELECT d.id, d.item_id, d.account_id, a.name, d.creator_id, c.name, \
      d.type, d.visibility, d.data, d.created_at, d.updated_at FROM app_data d \

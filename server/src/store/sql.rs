@@ -11,7 +11,6 @@ use super::{
     rows::*,
     usage::Data,
 };
-use crate::secret;
 use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type, types::Json};
 
 /// The record of the row `sql` selects with `key` as `$1`, if any.
@@ -58,6 +57,8 @@ fn push_page(qb: &mut Sql, alias: &str, page: Page) {
     qb.push_bind(page.limit);
 }
 
+/// Every [`Backend`] is a [`Store`]. The bounds name what its queries bind and decode; each
+/// generic impl states them again (see `backend.rs`).
 #[async_trait::async_trait]
 impl<B> Store for B
 where
@@ -333,57 +334,13 @@ where
         account: Option<Uuid>,
         session_handle: Option<&str>,
     ) -> Result<Option<ItemAccess>> {
-        type Row = (
-            Uuid,
-            String,
-            String,
-            Option<String>,
-            String,
-            Json<JsonObject>,
-            i64,
-            i64,
-            Option<Uuid>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Uuid,
-            Option<Json<Vec<String>>>,
-            Option<Uuid>,
-            Option<i64>,
-        );
-        // One round trip for everything an app token's check needs: with several
-        // instances on one Postgres nothing of it may be cached in process.
-        let row: Option<Row> = sqlx::query_as(
-            "SELECT i.id, i.name, i.app, i.description, i.lang, i.settings, i.created_at, \
-             i.updated_at, a.id, a.name, a.kind, m.permission, p.key, pb.origins, \
-             s.account_id, s.expires_at FROM items i \
-             JOIN apps p ON p.name = i.app AND p.active \
-             LEFT JOIN publishers pb ON pb.name = p.publisher \
-             LEFT JOIN accounts a ON a.id = $2 AND a.active \
-             LEFT JOIN memberships m ON m.item_id = i.id AND m.account_id = a.id \
-             LEFT JOIN sessions s ON s.handle = $3 \
-             WHERE i.id = $1 AND i.active",
-        )
-        .bind(item)
-        .bind(account)
-        .bind(session_handle)
-        .fetch_optional(self.read())
-        .await?;
-        let Some(r) = row else {
-            return Ok(None);
-        };
-        let account = match (r.8, r.9, r.10) {
-            (Some(id), Some(name), Some(k)) => Some(Account::from_tuple((id, name, k))),
-            _ => None,
-        };
-        Ok(Some(ItemAccess {
-            item: ItemRecord::from_tuple((r.0, r.1, r.2, r.3, r.4, r.5, r.6, r.7)),
-            account,
-            permission: r.11.as_deref().map(perm),
-            app_key: r.12,
-            origins: r.13.map(|o| o.0).unwrap_or_default(),
-            session: r.14.zip(r.15).map(|(a, at)| (a, from_micros(at))),
-        }))
+        let row: Option<<ItemAccess as FromTuple>::Tuple> = sqlx::query_as(ITEM_ACCESS_SELECT)
+            .bind(item)
+            .bind(account)
+            .bind(session_handle)
+            .fetch_optional(self.read())
+            .await?;
+        Ok(row.map(ItemAccess::from_tuple))
     }
 
     async fn item_members(&self, item: Uuid) -> Result<Vec<Member>> {
@@ -446,55 +403,19 @@ where
         account: Uuid,
         expires_at: OffsetDateTime,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO sessions (id, account_id, expires_at, handle) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(secret::digest(id))
-        .bind(account)
-        .bind(to_micros(expires_at))
-        .bind(secret::random())
-        .execute(self.write())
-        .await
-        .map_err(db)?;
-        Ok(())
+        Registry(self).create_session(id, account, expires_at).await
     }
 
     async fn session(&self, id: &str, now: OffsetDateTime) -> Result<Option<SessionInfo>> {
-        let row: Option<(Uuid, String, String, String)> = sqlx::query_as(
-            "SELECT a.id, a.name, a.kind, s.handle FROM sessions s \
-             JOIN accounts a ON a.id = s.account_id \
-             WHERE s.id = $1 AND s.expires_at > $2 AND a.active",
-        )
-        .bind(secret::digest(id))
-        .bind(to_micros(now))
-        .fetch_optional(self.read())
-        .await?;
-        Ok(row.map(|(id, name, k, handle)| SessionInfo {
-            account: Account::from_tuple((id, name, k)),
-            handle,
-        }))
+        Registry(self).session(id, now).await
     }
 
     async fn delete_session(&self, id: &str) -> Result<()> {
-        let r = sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(secret::digest(id))
-            .execute(self.write())
-            .await?;
-        if r.rows_affected() > 0 {
-            self.sessions_changed();
-        }
-        Ok(())
+        Registry(self).delete_session(id).await
     }
 
     async fn purge_sessions(&self, now: OffsetDateTime) -> Result<u64> {
-        let r = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
-            .bind(to_micros(now))
-            .execute(self.write())
-            .await?;
-        if r.rows_affected() > 0 {
-            self.sessions_changed();
-        }
-        Ok(r.rows_affected())
+        Registry(self).purge_sessions(now).await
     }
 
     async fn insert_app_data(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {

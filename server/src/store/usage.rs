@@ -1,4 +1,5 @@
-//! The SQL of quotas and of streamed lists, shared by both backends like the rest of `sql.rs`.
+//! The SQL of app data under quotas and of streamed lists, for both backends (`sql.rs`
+//! delegates here), and the quota admission of SQLite's group commit.
 //!
 //! A quota is checked and the write done in one transaction. On SQLite that is enough: one
 //! connection writes, so nothing can come between the check and the write. On Postgres,
