@@ -87,3 +87,24 @@ impl Sql {
         q
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn placeholders_are_numbered_in_the_order_values_are_bound() {
+        let id = Uuid::new_v4();
+        let mut q = Sql::new("SELECT x FROM t WHERE a = ");
+        q.push_bind(id)
+            .push(" AND b = ")
+            .push_bind("text".to_owned())
+            .push(" LIMIT ")
+            .push_bind(5_i64);
+        assert_eq!(q.text, "SELECT x FROM t WHERE a = $1 AND b = $2 LIMIT $3");
+        assert!(matches!(
+            q.args.as_slice(),
+            [Arg::Id(a), Arg::Text(b), Arg::Int(5)] if *a == id && b == "text"
+        ));
+    }
+}
