@@ -4,11 +4,18 @@
 //! orders identically on both databases and keyset pagination walks the
 //! `(item_id, created_at, id)` index.
 
+mod backend;
+mod postgres;
+mod query;
 mod registry;
+mod rows;
 mod sql;
+mod sqlite;
 mod stamps;
+mod usage;
 
-pub use sql::{PgStore, SqliteStore};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 pub use stamps::Stamps;
 
 use crate::{

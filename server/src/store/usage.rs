@@ -1,4 +1,5 @@
-//! The SQL of quotas and of streamed lists, shared by both backends like the rest of `sql.rs`.
+//! The SQL of app data under quotas and of streamed lists, for both backends (`sql.rs`
+//! delegates here), and the quota admission of SQLite's group commit.
 //!
 //! A quota is checked and the write done in one transaction. On SQLite that is enough: one
 //! connection writes, so nothing can come between the check and the write. On Postgres,
@@ -10,9 +11,16 @@
 //! indexes, which a quota keeps small (at most `item_data_rows` entries per item).
 
 use super::*;
-use crate::quota::Exceeded;
+use super::{
+    backend::{Args, Backend, Column, Conn, Param},
+    query::Sql,
+    rows::{DATA_SELECT, FromTuple, db},
+};
+use crate::{error::Error, quota::Exceeded};
 use futures::StreamExt;
+use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Type, types::Json};
 use std::collections::HashMap;
+use tokio::sync::{mpsc, oneshot};
 
 /// A row with the size of its data as JSON (what the byte quotas count).
 pub struct SizedRow<R = AppDataRow> {
@@ -108,6 +116,9 @@ const FILE_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(siz
      CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
      CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN size ELSE 0 END), 0) AS BIGINT) \
      FROM files WHERE item_id = $1";
+
+const INSERT_DATA: &str = "INSERT INTO app_data (id, item_id, account_id, creator_id, type, visibility, data, \
+     created_at, updated_at, bytes) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
 
 const INSERT_SETTING: &str = "INSERT INTO app_setting (id, item_id, creator_id, name, data, \
      created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
@@ -216,299 +227,275 @@ fn refuse(e: Exceeded) -> Error {
     Error::Quota(e)
 }
 
-macro_rules! usage_impl {
-    ($Store:ident, $Db:ty, $lock:expr) => {
-        /// Appends the filters of a list (everything but `upto`).
-        fn push_filters(qb: &mut QueryBuilder<'_, $Db>, q: &DataQuery) {
-            qb.push(" WHERE d.item_id = ").push_bind(q.item);
-            if let Some(t) = &q.ty {
-                qb.push(" AND d.type = ").push_bind(t.clone());
+/// The app-data SQL of one store: quota-checked writes and streamed lists.
+pub(crate) struct Data<'a, B>(pub &'a B);
+
+impl<B> Data<'_, B>
+where
+    B: Backend,
+    for<'c> &'c mut Conn<B>: Executor<'c, Database = B::Db>,
+    for<'q> Args<'q, B>: IntoArguments<'q, B::Db>,
+    usize: ColumnIndex<<B::Db as Database>::Row>,
+    for<'q> &'q str: Encode<'q, B::Db>,
+    str: Type<B::Db>,
+    String: Param<B::Db> + Column<B::Db>,
+    Uuid: Param<B::Db> + Column<B::Db>,
+    Option<Uuid>: Param<B::Db>,
+    i64: Param<B::Db> + Column<B::Db>,
+    Json<JsonObject>: Column<B::Db>,
+    for<'q> Json<&'q JsonObject>: Param<B::Db>,
+{
+    /// Appends the filters of a list (everything but `upto`).
+    fn push_filters(qb: &mut Sql, q: &DataQuery) {
+        qb.push(" WHERE d.item_id = ").push_bind(q.item);
+        if let Some(t) = &q.ty {
+            qb.push(" AND d.type = ").push_bind(t.clone());
+        }
+        // `RowScope::includes`, as SQL.
+        match q.scope {
+            RowScope::All => {}
+            RowScope::VisibleTo(None) => {
+                qb.push(" AND d.visibility = 'item'");
             }
-            // `RowScope::includes`, as SQL.
-            match q.scope {
-                RowScope::All => {}
-                RowScope::VisibleTo(None) => {
-                    qb.push(" AND d.visibility = 'item'");
-                }
-                RowScope::VisibleTo(Some(v)) => {
-                    qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
-                        .push_bind(v.as_uuid())
-                        .push(" OR d.creator_id = ")
-                        .push_bind(v.as_uuid())
-                        .push(")");
-                }
+            RowScope::VisibleTo(Some(v)) => {
+                qb.push(" AND (d.visibility = 'item' OR d.account_id = ")
+                    .push_bind(v.as_uuid())
+                    .push(" OR d.creator_id = ")
+                    .push_bind(v.as_uuid())
+                    .push(")");
             }
-            if let Some((at, id)) = q.after {
-                qb.push(" AND (d.created_at, d.id) > (")
+        }
+        if let Some((at, id)) = q.after {
+            qb.push(" AND (d.created_at, d.id) > (")
+                .push_bind(at)
+                .push(", ")
+                .push_bind(id)
+                .push(")");
+        }
+    }
+
+    /// The usage of `item` (and of `member` in it) by a usage query.
+    async fn usage_of(
+        c: &mut Conn<B>,
+        sql: &str,
+        item: Uuid,
+        member: Option<Uuid>,
+    ) -> Result<Usage> {
+        let (item_count, item_bytes, member_count, member_bytes): (i64, i64, i64, i64) =
+            sqlx::query_as(sql)
+                .bind(item)
+                .bind(member)
+                .fetch_one(&mut *c)
+                .await?;
+        Ok(Usage {
+            item_count,
+            item_bytes,
+            member_count,
+            member_bytes,
+        })
+    }
+
+    /// Serializes the quota-checked writes of one item until the transaction ends
+    /// (a no-op where one connection writes).
+    pub async fn lock_item(c: &mut Conn<B>, item: Uuid) -> Result<()> {
+        let lock: Option<&str> = B::LOCK_ITEM;
+        if let Some(sql) = lock {
+            sqlx::query(sql).bind(item).execute(&mut *c).await?;
+        }
+        Ok(())
+    }
+
+    /// Inserts an app-data row on `c` (inside the caller's transaction, after
+    /// [`Self::lock_item`]) unless it would pass a data quota of `limits`.
+    pub async fn insert_data_within(
+        c: &mut Conn<B>,
+        row: &AppDataRow,
+        limits: &Limits,
+    ) -> Result<()> {
+        let bytes = json_len(&row.data);
+        let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
+        let u = Self::data_usage(c, row.item_id, creator).await?;
+        limits.check_data(u, 1, bytes).map_err(refuse)?;
+        sqlx::query(INSERT_DATA)
+            .bind(row.id)
+            .bind(row.item_id)
+            .bind(row.account.id.as_uuid())
+            .bind(creator)
+            .bind(&row.ty)
+            .bind(row.visibility.as_str())
+            .bind(Json(&row.data))
+            .bind(to_micros(row.created_at))
+            .bind(to_micros(row.updated_at))
+            .bind(bytes)
+            .execute(&mut *c)
+            .await
+            .map_err(db)?;
+        Ok(())
+    }
+
+    /// App-data usage of an item and of `creator` in it.
+    pub async fn data_usage(c: &mut Conn<B>, item: Uuid, creator: Option<Uuid>) -> Result<Usage> {
+        Self::usage_of(c, DATA_USAGE, item, creator).await
+    }
+
+    /// File usage of an item and of `account` in it.
+    pub async fn files_usage(c: &mut Conn<B>, item: Uuid, account: Option<Uuid>) -> Result<Usage> {
+        Self::usage_of(c, FILE_USAGE, item, account).await
+    }
+
+    /// Replaces a row's data within the quotas; the row's item, or `None` when the row
+    /// is unknown.
+    pub async fn update_limited(
+        &self,
+        id: Uuid,
+        data: &JsonObject,
+        at: OffsetDateTime,
+        limits: &Limits,
+    ) -> Result<Option<Uuid>> {
+        let bytes = json_len(data);
+        let mut tx = self.0.write().begin().await?;
+        let item: Option<(Uuid,)> = sqlx::query_as("SELECT item_id FROM app_data WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((item,)) = item else {
+            return Ok(None);
+        };
+        Self::lock_item(&mut tx, item).await?;
+        // Read again under the lock: the size may have changed meanwhile.
+        let row: Option<(Option<Uuid>, i64)> =
+            sqlx::query_as("SELECT creator_id, bytes FROM app_data WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((creator, old)) = row else {
+            return Ok(None);
+        };
+        let u = Self::data_usage(&mut tx, item, creator).await?;
+        limits.check_data(u, 0, bytes - old).map_err(refuse)?;
+        sqlx::query("UPDATE app_data SET data = $1, updated_at = $2, bytes = $3 WHERE id = $4")
+            .bind(Json(data))
+            .bind(to_micros(at))
+            .bind(bytes)
+            .bind(id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await?;
+        Ok(Some(item))
+    }
+
+    /// Inserts a file's row and record within the quotas, in one transaction.
+    pub async fn insert_file(
+        &self,
+        owner: FileOwner<'_>,
+        f: &FileRecord,
+        account: Uuid,
+        limits: &Limits,
+    ) -> Result<()> {
+        let mut tx = self.0.write().begin().await?;
+        Self::lock_item(&mut tx, f.item_id).await?;
+        let u = Self::files_usage(&mut tx, f.item_id, Some(account)).await?;
+        limits.check_file(u, f.size).map_err(refuse)?;
+        match owner {
+            FileOwner::Data(row) => Self::insert_data_within(&mut tx, row, limits).await?,
+            FileOwner::Setting(row) => {
+                sqlx::query(INSERT_SETTING)
+                    .bind(row.id)
+                    .bind(row.item_id)
+                    .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
+                    .bind(&row.name)
+                    .bind(Json(&row.data))
+                    .bind(to_micros(row.created_at))
+                    .bind(to_micros(row.updated_at))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(db)?;
+            }
+        }
+        sqlx::query(INSERT_FILE)
+            .bind(f.row_id)
+            .bind(f.item_id)
+            .bind(&f.path)
+            .bind(&f.name)
+            .bind(&f.mimetype)
+            .bind(f.size)
+            .bind(to_micros(now()))
+            .bind(account)
+            .execute(&mut *tx)
+            .await
+            .map_err(db)?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// One query on a reader, fed row by row into a small channel: the response body
+    /// pulls rows as the client reads, so a slow client holds a few rows, not the list.
+    pub fn stream(&self, q: DataQuery) -> RowStream {
+        let pool = self.0.read().clone();
+        let (tx, rx) = mpsc::channel::<Result<AppDataRow>>(STREAM_BUFFER);
+        tokio::spawn(async move {
+            let mut qb = Sql::new(DATA_SELECT);
+            Self::push_filters(&mut qb, &q);
+            if let Some((at, id)) = q.upto {
+                qb.push(" AND (d.created_at, d.id) <= (")
                     .push_bind(at)
                     .push(", ")
                     .push_bind(id)
                     .push(")");
             }
-        }
-
-        /// The usage of `item` (and of `member` in it) by a usage query.
-        async fn usage_of(
-            c: &mut <$Db as sqlx::Database>::Connection,
-            sql: &str,
-            item: Uuid,
-            member: Option<Uuid>,
-        ) -> Result<Usage> {
-            let (item_count, item_bytes, member_count, member_bytes): (i64, i64, i64, i64) =
-                sqlx::query_as(sql)
-                    .bind(item)
-                    .bind(member)
-                    .fetch_one(&mut *c)
-                    .await?;
-            Ok(Usage {
-                item_count,
-                item_bytes,
-                member_count,
-                member_bytes,
-            })
-        }
-
-        impl $Store {
-            /// Serializes the quota-checked writes of one item until the transaction ends
-            /// (a no-op where one connection writes).
-            pub(crate) async fn lock_item(
-                c: &mut <$Db as sqlx::Database>::Connection,
-                item: Uuid,
-            ) -> Result<()> {
-                let lock: Option<&str> = $lock;
-                if let Some(sql) = lock {
-                    sqlx::query(sql).bind(item).execute(&mut *c).await?;
+            qb.push(" ORDER BY d.created_at, d.id");
+            let mut rows = qb
+                .query_as::<B::Db, <AppDataRow as FromTuple>::Tuple>()
+                .fetch(&pool);
+            while let Some(r) = rows.next().await {
+                let r = r.map(AppDataRow::from_tuple).map_err(Error::from);
+                let failed = r.is_err();
+                // A closed channel means the client went away: stop reading.
+                if tx.send(r).await.is_err() || failed {
+                    break;
                 }
-                Ok(())
             }
+        });
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|r| (r, rx)) })
+            .boxed()
+    }
 
-            /// Inserts an app-data row on `c` (inside the caller's transaction, after
-            /// [`Self::lock_item`]) unless it would pass a data quota of `limits`.
-            pub(crate) async fn insert_data_within(
-                c: &mut <$Db as sqlx::Database>::Connection,
-                row: &AppDataRow,
-                limits: &Limits,
-            ) -> Result<()> {
-                let bytes = json_len(&row.data);
-                let creator = row.creator.as_ref().map(|c| c.id.as_uuid());
-                let u = Self::data_usage(c, row.item_id, creator).await?;
-                limits.check_data(u, 1, bytes).map_err(refuse)?;
-                sqlx::query(INSERT_DATA)
-                    .bind(row.id)
-                    .bind(row.item_id)
-                    .bind(row.account.id.as_uuid())
-                    .bind(creator)
-                    .bind(&row.ty)
-                    .bind(row.visibility.as_str())
-                    .bind(Json(&row.data))
-                    .bind(to_micros(row.created_at))
-                    .bind(to_micros(row.updated_at))
-                    .bind(bytes)
-                    .execute(&mut *c)
-                    .await
-                    .map_err(db)?;
-                Ok(())
-            }
+    /// Positions of the first `limit` rows of a list.
+    pub async fn positions(&self, q: &DataQuery, limit: i64) -> Result<Vec<(i64, Uuid)>> {
+        let mut qb = Sql::new("SELECT d.created_at, d.id FROM app_data d");
+        Self::push_filters(&mut qb, q);
+        qb.push(" ORDER BY d.created_at, d.id LIMIT ")
+            .push_bind(limit);
+        Ok(qb.query_as().fetch_all(self.0.read()).await?)
+    }
 
-            /// App-data usage of an item and of `creator` in it.
-            pub(crate) async fn data_usage(
-                c: &mut <$Db as sqlx::Database>::Connection,
-                item: Uuid,
-                creator: Option<Uuid>,
-            ) -> Result<Usage> {
-                usage_of(c, DATA_USAGE, item, creator).await
-            }
-
-            /// File usage of an item and of `account` in it.
-            pub(crate) async fn files_usage(
-                c: &mut <$Db as sqlx::Database>::Connection,
-                item: Uuid,
-                account: Option<Uuid>,
-            ) -> Result<Usage> {
-                usage_of(c, FILE_USAGE, item, account).await
-            }
-
-            /// Replaces a row's data within the quotas; the row's item, or `None` when the row
-            /// is unknown.
-            pub(crate) async fn update_data_limited(
-                &self,
-                id: Uuid,
-                data: &JsonObject,
-                at: OffsetDateTime,
-                limits: &Limits,
-            ) -> Result<Option<Uuid>> {
-                let bytes = json_len(data);
-                let mut tx = self.write.begin().await?;
-                let item: Option<(Uuid,)> =
-                    sqlx::query_as("SELECT item_id FROM app_data WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let Some((item,)) = item else {
-                    return Ok(None);
-                };
-                Self::lock_item(&mut tx, item).await?;
-                // Read again under the lock: the size may have changed meanwhile.
-                let row: Option<(Option<Uuid>, i64)> =
-                    sqlx::query_as("SELECT creator_id, bytes FROM app_data WHERE id = $1")
-                        .bind(id)
-                        .fetch_optional(&mut *tx)
-                        .await?;
-                let Some((creator, old)) = row else {
-                    return Ok(None);
-                };
-                let u = Self::data_usage(&mut tx, item, creator).await?;
-                limits.check_data(u, 0, bytes - old).map_err(refuse)?;
-                sqlx::query(
-                    "UPDATE app_data SET data = $1, updated_at = $2, bytes = $3 WHERE id = $4",
-                )
-                .bind(Json(data))
-                .bind(to_micros(at))
-                .bind(bytes)
-                .bind(id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db)?;
-                tx.commit().await?;
-                Ok(Some(item))
-            }
-
-            /// Inserts a file's row and record within the quotas, in one transaction.
-            pub(crate) async fn insert_file_limited(
-                &self,
-                owner: FileOwner<'_>,
-                f: &FileRecord,
-                account: Uuid,
-                limits: &Limits,
-            ) -> Result<()> {
-                let mut tx = self.write.begin().await?;
-                Self::lock_item(&mut tx, f.item_id).await?;
-                let u = Self::files_usage(&mut tx, f.item_id, Some(account)).await?;
-                limits.check_file(u, f.size).map_err(refuse)?;
-                match owner {
-                    FileOwner::Data(row) => Self::insert_data_within(&mut tx, row, limits).await?,
-                    FileOwner::Setting(row) => {
-                        sqlx::query(INSERT_SETTING)
-                            .bind(row.id)
-                            .bind(row.item_id)
-                            .bind(row.creator.as_ref().map(|c| c.id.as_uuid()))
-                            .bind(&row.name)
-                            .bind(Json(&row.data))
-                            .bind(to_micros(row.created_at))
-                            .bind(to_micros(row.updated_at))
-                            .execute(&mut *tx)
-                            .await
-                            .map_err(db)?;
-                    }
-                }
-                sqlx::query(INSERT_FILE)
-                    .bind(f.row_id)
-                    .bind(f.item_id)
-                    .bind(&f.path)
-                    .bind(&f.name)
-                    .bind(&f.mimetype)
-                    .bind(f.size)
-                    .bind(to_micros(now()))
-                    .bind(account)
-                    .execute(&mut *tx)
-                    .await
-                    .map_err(db)?;
-                tx.commit().await?;
-                Ok(())
-            }
-
-            /// One query on a reader, fed row by row into a small channel: the response body
-            /// pulls rows as the client reads, so a slow client holds a few rows, not the list.
-            pub(crate) fn stream_data(&self, q: DataQuery) -> RowStream {
-                let pool = self.read.clone();
-                let (tx, rx) = mpsc::channel::<Result<AppDataRow>>(STREAM_BUFFER);
-                tokio::spawn(async move {
-                    let mut qb = QueryBuilder::<$Db>::new(DATA_SELECT);
-                    push_filters(&mut qb, &q);
-                    if let Some((at, id)) = q.upto {
-                        qb.push(" AND (d.created_at, d.id) <= (")
-                            .push_bind(at)
-                            .push(", ")
-                            .push_bind(id)
-                            .push(")");
-                    }
-                    qb.push(" ORDER BY d.created_at, d.id");
-                    let mut rows = qb
-                        .build_query_as::<<AppDataRow as FromTuple>::Tuple>()
-                        .fetch(&pool);
-                    while let Some(r) = rows.next().await {
-                        let r = r.map(AppDataRow::from_tuple).map_err(Error::from);
-                        let failed = r.is_err();
-                        // A closed channel means the client went away: stop reading.
-                        if tx.send(r).await.is_err() || failed {
-                            break;
-                        }
-                    }
-                });
-                futures::stream::unfold(
-                    rx,
-                    |mut rx| async move { rx.recv().await.map(|r| (r, rx)) },
-                )
-                .boxed()
-            }
-
-            /// Positions of the first `limit` rows of a list.
-            pub(crate) async fn data_positions(
-                &self,
-                q: &DataQuery,
-                limit: i64,
-            ) -> Result<Vec<(i64, Uuid)>> {
-                let mut qb = QueryBuilder::<$Db>::new("SELECT d.created_at, d.id FROM app_data d");
-                push_filters(&mut qb, q);
-                qb.push(" ORDER BY d.created_at, d.id LIMIT ")
-                    .push_bind(limit);
-                Ok(qb.build_query_as().fetch_all(&self.read).await?)
-            }
-        }
-    };
-}
-
-mod sqlite_usage {
-    use super::*;
-    usage_impl!(SqliteStore, sqlx::Sqlite, None);
-}
-
-mod pg_usage {
-    use super::*;
-    usage_impl!(
-        PgStore,
-        sqlx::Postgres,
-        Some("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE")
-    );
-
-    // SQLite inserts actions in its group commit (`usage::admit`); Postgres one at a time.
-    impl PgStore {
-        /// Inserts an app action on `c` (inside the caller's transaction, after
-        /// [`Self::lock_item`]) unless it would pass an action quota of `limits`.
-        pub(crate) async fn insert_action_within(
-            c: &mut sqlx::PgConnection,
-            row: &AppActionRow,
-            limits: &Limits,
-        ) -> Result<()> {
-            let bytes = json_len(&row.data);
-            let account = row.account.id.as_uuid();
-            let u = usage_of(c, ACTION_USAGE, row.item_id, Some(account)).await?;
-            limits.check_action(u, bytes).map_err(refuse)?;
-            sqlx::query(
-                "INSERT INTO app_action (id, item_id, account_id, type, data, created_at, \
-             bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(row.id)
-            .bind(row.item_id)
-            .bind(account)
-            .bind(&row.ty)
-            .bind(Json(&row.data))
-            .bind(to_micros(row.created_at))
-            .bind(bytes)
-            .execute(&mut *c)
-            .await
-            .map_err(db)?;
-            Ok(())
-        }
+    /// Inserts an app action on `c` (inside the caller's transaction, after
+    /// [`Self::lock_item`]) unless it would pass an action quota of `limits`. (Postgres; SQLite
+    /// inserts actions in its group commit, [`admit`].)
+    pub async fn insert_action_within(
+        c: &mut Conn<B>,
+        row: &AppActionRow,
+        limits: &Limits,
+    ) -> Result<()> {
+        let bytes = json_len(&row.data);
+        let account = row.account.id.as_uuid();
+        let u = Self::usage_of(c, ACTION_USAGE, row.item_id, Some(account)).await?;
+        limits.check_action(u, bytes).map_err(refuse)?;
+        sqlx::query(
+            "INSERT INTO app_action (id, item_id, account_id, type, data, created_at, \
+         bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(row.id)
+        .bind(row.item_id)
+        .bind(account)
+        .bind(&row.ty)
+        .bind(Json(&row.data))
+        .bind(to_micros(row.created_at))
+        .bind(bytes)
+        .execute(&mut *c)
+        .await
+        .map_err(db)?;
+        Ok(())
     }
 }
