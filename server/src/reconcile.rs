@@ -451,58 +451,6 @@ mod tests {
         assert_eq!(changes.len(), 2);
     }
 
-    /// Collects what a subscriber writes.
-    #[derive(Clone, Default)]
-    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Captured {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn applying_logs_one_line_per_change_and_a_second_start_changes_nothing() {
-        let logs = Captured::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .with_ansi(false)
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
-        let dir = tempfile::tempdir().unwrap();
-        let store = crate::store::SqliteStore::open(&dir.path().join("a.db"))
-            .await
-            .unwrap();
-        store.migrate().await.unwrap();
-        let mut config = Config::demo();
-        let added = apply(&store, &config).await.unwrap();
-        config.api_keys.clear();
-        let revoked = apply(&store, &config).await.unwrap();
-        assert_eq!(
-            revoked,
-            vec![Change::Revoke(Entry::ApiKey("demo-integration".into()))]
-        );
-        assert_eq!(apply(&store, &config).await.unwrap(), vec![]);
-        let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-        let lines: Vec<&str> = text
-            .lines()
-            .filter(|l| l.contains("configuration: "))
-            .collect();
-        assert_eq!(lines.len(), added.len() + 1, "{text}");
-        assert!(
-            lines
-                .last()
-                .unwrap()
-                .ends_with("configuration: revoke api key \"demo-integration\""),
-            "{text}"
-        );
-    }
-
     #[test]
     fn a_key_left_unhashed_by_the_migration_is_not_a_new_secret() {
         let mut state = demo_state();
