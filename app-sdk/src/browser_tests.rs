@@ -8,10 +8,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 #[cfg(feature = "standalone")]
-use crate::standalone::{Backing, MemoryStore};
+use crate::standalone::storage::{Backing, MemoryStore};
 use crate::{
-    App, AppConfig, Error, ListFilter, NewAppData, Permission, env::HostEnv, http::Fetch,
-    resize::ResizeHandle,
+    App, AppConfig, Error, ListFilter, NewAppData, Permission, embedded::http::Fetch,
+    embedded::resize::ResizeHandle, env::HostEnv,
 };
 #[cfg(feature = "standalone")]
 use appframe_protocol::Member;
@@ -631,7 +631,7 @@ async fn standalone_files_round_trip_as_bytes_and_blob_urls() {
         .unwrap()
         .dyn_into()
         .unwrap();
-    assert_eq!(crate::http::bytes(&resp).await.unwrap(), bytes);
+    assert_eq!(crate::embedded::http::bytes(&resp).await.unwrap(), bytes);
     let setting = app
         .upload_app_setting_file(&blob, "logo.bin", Some("logo"))
         .await
@@ -897,7 +897,7 @@ mod js_facade {
 
 #[wasm_bindgen_test]
 fn query_values_decode_in_the_browser_as_they_do_natively() {
-    use crate::http::decode_query;
+    use crate::wire::url::decode_query;
     assert_eq!(decode_query("a%20b+c%2B").as_deref(), Some("a b c+"));
     assert_eq!(decode_query("%C3%A9%3D%3D").as_deref(), Some("é=="));
     assert_eq!(decode_query("%zz"), None);

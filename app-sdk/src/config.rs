@@ -1,4 +1,5 @@
-//! What an app tells the SDK: its key, timeouts and the seed of its standalone backend.
+//! What an app tells the SDK: its key, timeouts, the seed of its standalone backend and the
+//! timing of live updates.
 
 use appframe_protocol::{AccountId, Context, ItemId, JsonObject, Member, Permission, Visibility};
 use std::time::Duration;
@@ -25,7 +26,7 @@ pub struct AppConfig {
     /// The mock backend used when the page is opened alone.
     pub standalone: StandaloneConfig,
     /// Heartbeat and reconnect timing of live updates.
-    pub live: crate::live::LiveConfig,
+    pub live: LiveConfig,
 }
 
 impl AppConfig {
@@ -36,7 +37,7 @@ impl AppConfig {
             handshake_timeout: Duration::from_secs(5),
             token_timeout: Duration::from_secs(10),
             standalone: StandaloneConfig::default(),
-            live: crate::live::LiveConfig::default(),
+            live: LiveConfig::default(),
         }
     }
 }
@@ -104,6 +105,32 @@ impl Default for StandaloneConfig {
             app_settings: Vec::new(),
             app_data: Vec::new(),
             persist: true,
+        }
+    }
+}
+
+/// Timing of live updates. The defaults match the appframe server (25 s heartbeat).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LiveConfig {
+    /// The server's heartbeat interval; with the `"ws"` feature a socket silent for 2.5 of
+    /// these is dropped and reopened.
+    pub heartbeat: Duration,
+    /// First reconnect delay (before jitter).
+    pub backoff_min: Duration,
+    /// Longest reconnect delay.
+    pub backoff_max: Duration,
+    /// A connection open this long counts as stable: the next drop starts again from
+    /// `backoff_min`.
+    pub stable_after: Duration,
+}
+
+impl Default for LiveConfig {
+    fn default() -> Self {
+        LiveConfig {
+            heartbeat: Duration::from_secs(25),
+            backoff_min: Duration::from_millis(500),
+            backoff_max: Duration::from_secs(30),
+            stable_after: Duration::from_secs(10),
         }
     }
 }

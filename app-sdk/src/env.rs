@@ -32,7 +32,7 @@ pub(crate) fn window() -> Result<Window, Error> {
 /// `?itemId=` of a `location.search` string.
 pub(crate) fn item_id_from_search(search: &str) -> Option<ItemId> {
     let params = web_sys::UrlSearchParams::new_with_str(search).ok()?;
-    crate::codec::parse_uuid(&params.get("itemId")?).map(ItemId)
+    crate::wire::text::parse_uuid(&params.get("itemId")?).map(ItemId)
 }
 
 /// `location.ancestorOrigins[0]`, read dynamically because Firefox has no `ancestorOrigins`.

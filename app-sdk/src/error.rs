@@ -86,7 +86,7 @@ impl std::fmt::Display for Error {
                 message,
             } => {
                 f.write_str("HTTP ")?;
-                f.write_str(&crate::codec::int_text(i64::from(*status)))?;
+                f.write_str(&crate::wire::text::int_text(i64::from(*status)))?;
                 (": ", message, Some(code))
             }
             Error::Network(m) => ("network error: ", m, None),

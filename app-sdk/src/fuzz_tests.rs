@@ -1,5 +1,5 @@
 //! Property tests ("fuzzing" on stable Rust) of the SDK's own decoders, which replace serde in
-//! the wasm (`codec.rs`, `wire.rs`): on any input they return a value or an error that says
+//! the wasm (`wire/codec.rs`, `wire/message.rs`): on any input they return a value or an error that says
 //! why, never panic, and agree with the protocol crate's serde decoding wherever both accept
 //! an input. `cargo xtask fuzz` runs them with many more cases (`APPFRAME_FUZZ_CASES`).
 
@@ -8,8 +8,11 @@
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 
-use crate::codec::{FromJson, ToJson, parse_time, parse_uuid};
-use crate::wire::{self, Reply};
+use crate::wire::message::{self as wire, Reply};
+use crate::wire::{
+    codec::{FromJson, ToJson},
+    text::{parse_time, parse_uuid},
+};
 use appframe_protocol::{
     AppAction, AppContext, AppData, AppSetting, ErrorBody, ItemId, LocalContext, Message, timestamp,
 };
@@ -170,7 +173,7 @@ proptest! {
                              "appSettings": [], "acting": {"account":
                              "6ec0bd7f-11c0-43da-975e-2a8ad9ebae0b", "permission": "admin"}})),
     ]) {
-        if let Err(e) = crate::mock::MockDb::from_json(&v) {
+        if let Err(e) = crate::standalone::db::MockDb::from_json(&v) {
             prop_assert!(!e.trim().is_empty());
         }
     }

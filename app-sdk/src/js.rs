@@ -4,9 +4,7 @@
 //! Values cross the boundary as JSON (`JSON.parse`/`JSON.stringify`), so JS sees exactly the
 //! Graasp wire shapes (camelCase, ISO timestamps) and no extra conversion crate is needed.
 
-use crate::{
-    App, AppConfig, Error, ListFilter, NewAppData, Permission, SeedAppData, resize::ResizeHandle,
-};
+use crate::{App, AppConfig, Error, ListFilter, NewAppData, Permission, ResizeHandle, SeedAppData};
 use appframe_protocol::{AccountId, Context, ItemId, JsonObject, Member, RowId};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::{future::Future, time::Duration};
@@ -86,7 +84,7 @@ fn throw(e: Error) -> JsValue {
 }
 
 fn to_js<T: Serialize>(v: &T) -> Result<JsValue, JsValue> {
-    crate::json::to_js_serde(v).map_err(|e| throw(Error::Decode(e)))
+    crate::wire::json::to_js_serde(v).map_err(|e| throw(Error::Decode(e)))
 }
 
 fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, JsValue> {
@@ -103,7 +101,8 @@ fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, JsValue> {
             })
             .map_err(|e| throw(Error::Decode(crate::error::js_text(&e))))?
     };
-    crate::json::from_js_serde(v).map_err(|e| throw(Error::Decode(["bad argument: ", &e].concat())))
+    crate::wire::json::from_js_serde(v)
+        .map_err(|e| throw(Error::Decode(["bad argument: ", &e].concat())))
 }
 
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, JsValue> {

@@ -274,7 +274,7 @@ fn compile(
         // Short names and minified glue only on top of wasm-opt: what ships, and what the
         // size report and the end-to-end suite (which runs the release bundles) measure.
         if let Some(esbuild) = &tools.esbuild {
-            crate::minify::bundle(out_dir, stem, esbuild)
+            wasm_post::bundle(out_dir, stem, esbuild)
                 .with_context(|| format!("minifying the {} bundle", bundle.name))?;
         }
     }

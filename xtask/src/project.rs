@@ -166,7 +166,7 @@ pub struct Suite {
     pub name: &'static str,
     /// How it runs.
     pub kind: SuiteKind,
-    /// Crate folders relative to the root (several only for one wasm invocation).
+    /// Crate folders relative to the root, tested in one cargo invocation.
     pub crate_dirs: &'static [&'static str],
     /// Test target to run alone when the crate has it (e.g. the API suite `api`); otherwise all.
     pub test_target: Option<&'static str>,
@@ -188,7 +188,7 @@ pub const SUITES: &[Suite] = &[
         id: "xtask",
         name: "xtask",
         kind: SuiteKind::Native,
-        crate_dirs: &["xtask"],
+        crate_dirs: &["xtask", "wasm-post"],
         test_target: None,
         test_filter: None,
         test_skip: &[],
@@ -322,6 +322,13 @@ pub struct LintCrate {
 pub const LINT: &[LintCrate] = &[
     LintCrate {
         crate_dir: "xtask",
+        native: true,
+        wasm: false,
+        wasm_features: &[],
+        required: true,
+    },
+    LintCrate {
+        crate_dir: "wasm-post",
         native: true,
         wasm: false,
         wasm_features: &[],

@@ -30,7 +30,7 @@ pub struct Tools {
     pub wasm_bindgen: PathBuf,
     /// npm binaryen's wasm-opt, if it could be installed (never Debian's: it breaks the output).
     pub wasm_opt: Option<PathBuf>,
-    /// npm esbuild, which minifies release glue (see `minify.rs`), if it could be installed.
+    /// npm esbuild, which minifies release glue (see the `wasm-post` crate), if it could be installed.
     pub esbuild: Option<PathBuf>,
     /// `--enable-*` flags matching the wasm features rustc emits (see [`binaryen_flags`]).
     pub wasm_opt_flags: Vec<String>,

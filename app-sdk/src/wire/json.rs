@@ -2,14 +2,14 @@
 //!
 //! In the browser the engine already has a JSON parser and printer: texts go through
 //! `JSON.parse`/`JSON.stringify`, and the parsed JS values become `serde_json::Value`s by a
-//! small hand-written walk, read into protocol types by [`crate::codec`]. That keeps
+//! small hand-written walk, read into protocol types by [`crate::wire::codec`]. That keeps
 //! serde_json's text parser and printer and serde's derived visitors out of the wasm. Native
 //! builds (the unit tests of the pure logic) parse and print with serde_json, which reads and
 //! writes the same JSON, and then use the same readers and writers.
 
 use crate::{
-    codec::{FromJson, ToJson},
     error::Error,
+    wire::codec::{FromJson, ToJson},
 };
 #[cfg(feature = "js")]
 use serde::{Serialize, de::DeserializeOwned};
@@ -48,7 +48,8 @@ pub(crate) fn value_of(v: &JsValue) -> Result<Value, String> {
         return Ok(Value::Bool(b));
     }
     if let Some(n) = v.as_f64() {
-        return crate::codec::number(n).ok_or_else(|| "a number that is not finite".to_owned());
+        return crate::wire::text::number(n)
+            .ok_or_else(|| "a number that is not finite".to_owned());
     }
     if let Some(s) = v.as_string() {
         return Ok(Value::String(s));
@@ -100,7 +101,7 @@ pub(crate) fn js_of(v: &Value) -> JsValue {
 /// A JS value from a JS caller as `T`, through serde (the JS facade's arguments).
 #[cfg(feature = "js")]
 pub(crate) fn from_js_serde<T: DeserializeOwned>(v: JsValue) -> Result<T, String> {
-    crate::jsde::from_js(v).map_err(|e| e.0)
+    crate::wire::jsde::from_js(v).map_err(|e| e.0)
 }
 
 /// `v` as a plain JS value for a JS caller: objects (not `Map`s), numbers (not `BigInt`s),

@@ -2,12 +2,12 @@
 //! only from the host window (and origin), unrelated messages ignored, FAILURE typed, timeout.
 
 use crate::listen::Listener;
-use crate::wire::{self, Reply as HostReply};
+use crate::wire::message::{self as wire, Reply as HostReply};
 use crate::{
-    channel::Channel,
+    embedded::channel::Channel,
+    embedded::signal::{Slot, take_or},
     env::HostEnv,
     error::Error,
-    signal::{Slot, take_or},
 };
 use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
 use std::time::Duration;

@@ -5,11 +5,11 @@
 //! on an old port still completes after a re-handshake has installed a new one.
 
 use crate::listen::Listener;
-use crate::wire::{self, Reply};
+use crate::wire::message::{self as wire, Reply};
 use crate::{
+    embedded::signal::Slot,
     env::HostEnv,
     error::{Error, js_text},
-    signal::Slot,
 };
 use appframe_protocol::{ItemId, KeyOrigin, MessageKind};
 use std::{cell::RefCell, rc::Rc};
@@ -46,7 +46,6 @@ fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev:
         _ => return,
     };
     // Replies carry no request id: one reply answers every request waiting on this channel.
-    // Iterated by reference: `vec::IntoIter` would link an `assert_eq!` and its printing.
     let pending = std::mem::take(&mut *waiters.borrow_mut());
     for w in &pending {
         w.set(reply.clone());

@@ -66,8 +66,6 @@ impl<T: Clone> Slot<T> {
             std::mem::take(&mut st.wakers)
         };
         // Wake outside the borrow: a waker may poll synchronously in some executors.
-        // By reference, not `for w in wakers`: `vec::IntoIter`'s drop links an `assert_eq!`
-        // (and its `Debug` printing) into the wasm.
         for w in &wakers {
             w.wake_by_ref();
         }

@@ -2,9 +2,9 @@
 //! dropped (then asked again, once) when the server answers 401.
 
 use crate::{
-    channel::{Channel, TokenReply},
+    embedded::channel::{Channel, TokenReply},
+    embedded::signal::{Slot, wait_or},
     error::Error,
-    signal::{Slot, wait_or},
 };
 use appframe_protocol::KeyOrigin;
 use std::{cell::RefCell, rc::Rc, time::Duration};

@@ -10,8 +10,7 @@
 //! Emscripten's `env` module), so this does it for wasm-bindgen's.
 //!
 //! The glue module itself (`./<stem>_bg.js`, written before each of its ~100 imports) becomes
-//! `w`, and custom sections (`producers`, `target_features`: for tools only) are dropped. Then
-//! the function bodies are sorted for gzip ([`crate::reorder`]).
+//! `w`, and custom sections (`producers`, `target_features`: for tools only) are dropped.
 //!
 //! Only names that are private to the bundle change: imports of the glue module and exports that
 //! are wasm-bindgen's ABI (`__wbindgen_*`, `__wbg_*`, `__externref_*`, `wasm_bindgen__*`,
@@ -23,8 +22,6 @@
 //! glue this does not understand), rather than shipping a broken bundle.
 //! esbuild drops comments, wasm-bindgen's `@ts-self-types` hint among them; the `.d.ts` still sits
 //! next to the glue.
-
-use std::path::Path;
 
 use anyhow::{Context, Result, bail};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
@@ -230,48 +227,6 @@ pub fn rewrite_dts(dts: &str, renames: &Renames) -> String {
         out = out.replace(&format!("readonly {old}:"), &format!("readonly {new}:"));
     }
     out
-}
-
-/// Renames and minifies the bundle `<stem>_bg.wasm` + `<stem>.js` (+ `.d.ts`) in `out_dir`.
-pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
-    let wasm_path = out_dir.join(format!("{stem}_bg.wasm"));
-    let js_path = out_dir.join(format!("{stem}.js"));
-    let dts_path = out_dir.join(format!("{stem}.d.ts"));
-    let wasm =
-        std::fs::read(&wasm_path).with_context(|| format!("reading {}", wasm_path.display()))?;
-    let js = std::fs::read_to_string(&js_path)
-        .with_context(|| format!("reading {}", js_path.display()))?;
-    let glue_module = format!("./{stem}_bg.js");
-    let (new_wasm, renames) = rename_wasm(&wasm, &glue_module)
-        .with_context(|| format!("renaming in {}", wasm_path.display()))?;
-    let new_wasm = crate::reorder::reorder_functions(&new_wasm)
-        .with_context(|| format!("reordering the functions of {}", wasm_path.display()))?;
-    let new_js = rewrite_glue(&js, &glue_module, &renames)
-        .with_context(|| format!("renaming in {}", js_path.display()))?;
-
-    // esbuild reads the renamed glue from a file next to it and writes the minified one.
-    let tmp = out_dir.join(format!("{stem}.renamed.js"));
-    std::fs::write(&tmp, &new_js).with_context(|| format!("writing {}", tmp.display()))?;
-    let status = std::process::Command::new(esbuild)
-        .arg(&tmp)
-        .args(["--minify", "--format=esm", "--log-level=warning"])
-        .arg(format!("--outfile={}", js_path.display()))
-        .arg("--allow-overwrite")
-        .status()
-        .with_context(|| format!("running {}", esbuild.display()))?;
-    let _ = std::fs::remove_file(&tmp);
-    if !status.success() {
-        bail!("esbuild failed on {} ({status})", js_path.display());
-    }
-    std::fs::write(&wasm_path, new_wasm)
-        .with_context(|| format!("writing {}", wasm_path.display()))?;
-    if dts_path.is_file() {
-        let dts = std::fs::read_to_string(&dts_path)
-            .with_context(|| format!("reading {}", dts_path.display()))?;
-        std::fs::write(&dts_path, rewrite_dts(&dts, &renames))
-            .with_context(|| format!("writing {}", dts_path.display()))?;
-    }
-    Ok(renames)
 }
 
 #[cfg(test)]

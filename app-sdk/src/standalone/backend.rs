@@ -1,12 +1,18 @@
 //! The standalone backend: [`MockDb`] persisted in a [`Store`] (browser `localStorage`, or memory),
 //! namespaced per app key and item id, seeded from [`StandaloneConfig`].
 
+use super::{
+    db::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
+    storage::{Backing, Store},
+};
 use crate::{
-    codec::format_uuid,
     config::StandaloneConfig,
     error::Error,
-    mock::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
     types::{ListFilter, NewAppData, Page},
+    wire::{
+        base64::{b64_decode, b64_encode},
+        text::format_uuid,
+    },
 };
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ItemId, JsonObject, LocalContext,
@@ -15,159 +21,12 @@ use appframe_protocol::{
 use std::cell::RefCell;
 use time::OffsetDateTime;
 
-/// String key-value storage (the shape of `localStorage`).
-pub(crate) trait Store {
-    /// The value under `key`.
-    fn get(&self, key: &str) -> Result<Option<String>, Error>;
-    /// Stores `value` under `key`.
-    fn set(&self, key: &str, value: &str) -> Result<(), Error>;
-    /// Removes `key`.
-    fn remove(&self, key: &str) -> Result<(), Error>;
-    /// Whether other tabs see the same storage (and get `storage` events for its changes).
-    fn is_shared(&self) -> bool {
-        false
-    }
-}
-
-/// A [`Store`] in memory (standalone without persistence, and tests). A list rather than a hash
-/// map: it holds a handful of keys (the database and the files), and hashing code costs wasm size.
-#[derive(Default)]
-pub(crate) struct MemoryStore(RefCell<Vec<(String, String)>>);
-
-impl Store for MemoryStore {
-    fn get(&self, key: &str) -> Result<Option<String>, Error> {
-        let entries = self.0.borrow();
-        Ok(entries
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.clone()))
-    }
-    fn set(&self, key: &str, value: &str) -> Result<(), Error> {
-        let mut entries = self.0.borrow_mut();
-        match entries.iter_mut().find(|(k, _)| k == key) {
-            Some((_, v)) => *v = value.to_owned(),
-            None => entries.push((key.to_owned(), value.to_owned())),
-        }
-        Ok(())
-    }
-    fn remove(&self, key: &str) -> Result<(), Error> {
-        self.0.borrow_mut().retain(|(k, _)| k != key);
-        Ok(())
-    }
-}
-
-/// The browser's `localStorage`.
-pub(crate) struct LocalStore(pub web_sys::Storage);
-
-impl Store for LocalStore {
-    fn is_shared(&self) -> bool {
-        true
-    }
-    fn get(&self, key: &str) -> Result<Option<String>, Error> {
-        self.0
-            .get_item(key)
-            .map_err(|e| Error::Storage(crate::error::js_text(&e)))
-    }
-    fn set(&self, key: &str, value: &str) -> Result<(), Error> {
-        self.0
-            .set_item(key, value)
-            .map_err(|e| Error::Storage(crate::error::js_text(&e)))
-    }
-    fn remove(&self, key: &str) -> Result<(), Error> {
-        self.0
-            .remove_item(key)
-            .map_err(|e| Error::Storage(crate::error::js_text(&e)))
-    }
-}
-
-const B64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Standard base64 with padding. Hand-written (a dozen lines) rather than a crate to keep the
-/// wasm small; only standalone file contents go through it.
-pub(crate) fn b64_encode(bytes: &[u8]) -> String {
-    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
-    for chunk in bytes.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        for i in 0..4 {
-            if i <= chunk.len() {
-                out.push(char::from(B64[((n >> (18 - 6 * i)) & 63) as usize]));
-            } else {
-                out.push('=');
-            }
-        }
-    }
-    out
-}
-
-/// Decodes [`b64_encode`]'s output; `None` on anything else.
-pub(crate) fn b64_decode(s: &str) -> Option<Vec<u8>> {
-    let s = s.trim_end_matches('=');
-    let mut out = Vec::with_capacity(s.len() * 3 / 4);
-    let (mut acc, mut bits) = (0u32, 0u32);
-    for c in s.bytes() {
-        let v = B64.iter().position(|&x| x == c)? as u32;
-        acc = (acc << 6) | v;
-        bits += 6;
-        if bits >= 8 {
-            bits -= 8;
-            out.push((acc >> bits) as u8);
-            acc &= (1 << bits) - 1;
-        }
-    }
-    Some(out)
-}
-
-/// The store a [`Standalone`] writes to. An enum rather than `Box<dyn Store>`: a trait
-/// object's vtable links every method of every store whether the app calls it or not (the
-/// unused `remove`s alone cost a minimal app about 0.5 KB gzip).
-pub(crate) enum Backing {
-    /// The browser's `localStorage`.
-    Local(LocalStore),
-    /// Memory (no persistence, or no `localStorage`).
-    Memory(MemoryStore),
-    /// Any other store (unit tests that share or break one).
-    #[cfg(all(test, not(target_arch = "wasm32")))]
-    Other(Box<dyn Store>),
-}
-
-impl Store for Backing {
-    fn get(&self, key: &str) -> Result<Option<String>, Error> {
-        match self {
-            Backing::Local(s) => s.get(key),
-            Backing::Memory(s) => s.get(key),
-            #[cfg(all(test, not(target_arch = "wasm32")))]
-            Backing::Other(s) => s.get(key),
-        }
-    }
-    fn set(&self, key: &str, value: &str) -> Result<(), Error> {
-        match self {
-            Backing::Local(s) => s.set(key, value),
-            Backing::Memory(s) => s.set(key, value),
-            #[cfg(all(test, not(target_arch = "wasm32")))]
-            Backing::Other(s) => s.set(key, value),
-        }
-    }
-    fn remove(&self, key: &str) -> Result<(), Error> {
-        match self {
-            Backing::Local(s) => s.remove(key),
-            Backing::Memory(s) => s.remove(key),
-            #[cfg(all(test, not(target_arch = "wasm32")))]
-            Backing::Other(s) => s.remove(key),
-        }
-    }
-    fn is_shared(&self) -> bool {
-        match self {
-            Backing::Local(s) => s.is_shared(),
-            Backing::Memory(s) => s.is_shared(),
-            #[cfg(all(test, not(target_arch = "wasm32")))]
-            Backing::Other(s) => s.is_shared(),
-        }
-    }
+/// Where the mock backend takes the time and new row ids from (the browser, or a test).
+pub(crate) struct Sources {
+    /// Now.
+    pub clock: Box<dyn Fn() -> OffsetDateTime>,
+    /// A new row id.
+    pub ids: Box<dyn Fn() -> RowId>,
 }
 
 /// The mock backend of one app instance.
@@ -177,6 +36,8 @@ pub(crate) struct Standalone {
     seed: StandaloneConfig,
     item_id: ItemId,
     app_url: String,
+    /// The `apiHost` of the context (the page's origin + `/api`; nothing listens there).
+    api_host: String,
     db: RefCell<MockDb>,
     clock: Box<dyn Fn() -> OffsetDateTime>,
     ids: Box<dyn Fn() -> RowId>,
@@ -190,8 +51,8 @@ impl Standalone {
         item_id: ItemId,
         seed: StandaloneConfig,
         app_url: String,
-        clock: Box<dyn Fn() -> OffsetDateTime>,
-        ids: Box<dyn Fn() -> RowId>,
+        api_host: String,
+        sources: Sources,
     ) -> Result<Standalone, Error> {
         let s = Standalone {
             store,
@@ -199,14 +60,15 @@ impl Standalone {
             seed,
             item_id,
             app_url,
+            api_host,
             db: RefCell::new(MockDb::default()),
-            clock,
-            ids,
+            clock: sources.clock,
+            ids: sources.ids,
         };
         let stored = s
             .store
             .get(&s.ns)?
-            .and_then(|json| crate::json::parse::<MockDb>(&json).ok())
+            .and_then(|json| crate::wire::json::parse::<MockDb>(&json).ok())
             .filter(|db| db.version == DB_VERSION);
         match stored {
             Some(db) => *s.db.borrow_mut() = db,
@@ -270,10 +132,10 @@ impl Standalone {
         }
     }
 
-    /// The context the app sees.
-    pub(crate) fn context(&self, api_host: &str) -> LocalContext {
+    /// The context the app sees (it follows `switch_account`, `reset` and other tabs' writes).
+    pub(crate) fn context(&self) -> LocalContext {
         let caller = self.caller();
-        let mut c = LocalContext::new(api_host, self.item_id);
+        let mut c = LocalContext::new(self.api_host.as_str(), self.item_id);
         c.account_id = caller.account;
         c.permission = caller.permission;
         c.context = self.seed.context;
@@ -301,12 +163,18 @@ impl Standalone {
         self.store.is_shared().then(|| self.ns.clone())
     }
 
+    /// The app token's stand-in, `standalone <accountId>`: no server checks it.
+    pub(crate) fn placeholder_token(&self) -> String {
+        let account = self.caller().account.map(|a| format_uuid(a.0));
+        ["standalone ", &account.unwrap_or_default()].concat()
+    }
+
     /// Reads the stored database again (another tab changed it).
     pub(crate) fn reload(&self) -> Result<(), Error> {
         let stored = self
             .store
             .get(&self.ns)?
-            .and_then(|json| crate::json::parse::<MockDb>(&json).ok())
+            .and_then(|json| crate::wire::json::parse::<MockDb>(&json).ok())
             .filter(|db| db.version == DB_VERSION);
         match stored {
             Some(db) => *self.db.borrow_mut() = db,
@@ -314,26 +182,6 @@ impl Standalone {
             None => self.reseed()?,
         }
         Ok(())
-    }
-
-    /// An app-data row by id, whoever may see it (for the live delete event).
-    pub(crate) fn app_data_row(&self, id: RowId) -> Option<AppData> {
-        self.db
-            .borrow()
-            .app_data
-            .iter()
-            .find(|d| d.id == id)
-            .cloned()
-    }
-
-    /// An app setting by id (for the live delete event).
-    pub(crate) fn app_setting_row(&self, id: RowId) -> Option<AppSetting> {
-        self.db.borrow().app_setting(id).ok()
-    }
-
-    /// The newest app action (the one just recorded, for the live event).
-    pub(crate) fn last_app_action(&self) -> Option<AppAction> {
-        self.db.borrow().last_app_action().ok().flatten()
     }
 
     /// Deletes everything of this item and applies the seed again.
@@ -392,9 +240,11 @@ impl Standalone {
         self.write(|db, c| db.patch_app_data(c, id, data, now))
     }
 
-    pub(crate) fn delete_app_data(&self, id: RowId) -> Result<(), Error> {
-        self.write(|db, c| db.delete_app_data(c, id))?;
-        self.store.remove(&self.file_key(id))
+    /// Deletes an app-data row and its file; returns the row (for the live delete event).
+    pub(crate) fn delete_app_data(&self, id: RowId) -> Result<AppData, Error> {
+        let row = self.write(|db, c| db.delete_app_data(c, id))?;
+        self.store.remove(&self.file_key(id))?;
+        Ok(row)
     }
 
     pub(crate) fn upload_app_data_file(
@@ -436,7 +286,8 @@ impl Standalone {
         self.db.borrow().list_app_actions(&self.caller(), account)
     }
 
-    pub(crate) fn create_app_action(&self, ty: &str, data: JsonObject) -> Result<(), Error> {
+    /// Records an app action; returns it (for the live event).
+    pub(crate) fn create_app_action(&self, ty: &str, data: JsonObject) -> Result<AppAction, Error> {
         let s = self.stamp();
         self.write(|db, c| db.create_app_action(c, ty, data, s))
     }
@@ -463,9 +314,11 @@ impl Standalone {
         self.write(|db, c| db.patch_app_setting(c, id, data, now))
     }
 
-    pub(crate) fn delete_app_setting(&self, id: RowId) -> Result<(), Error> {
-        self.write(|db, c| db.delete_app_setting(c, id))?;
-        self.store.remove(&self.file_key(id))
+    /// Deletes an app setting and its file; returns the setting (for the live delete event).
+    pub(crate) fn delete_app_setting(&self, id: RowId) -> Result<AppSetting, Error> {
+        let row = self.write(|db, c| db.delete_app_setting(c, id))?;
+        self.store.remove(&self.file_key(id))?;
+        Ok(row)
     }
 
     pub(crate) fn upload_app_setting_file(
@@ -509,14 +362,14 @@ impl Standalone {
 }
 
 fn to_json(db: &MockDb) -> Result<String, Error> {
-    crate::json::stringify(db).map_err(Error::Storage)
+    crate::wire::json::stringify(db).map_err(Error::Storage)
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 mod tests {
     use super::*;
-    use crate::config::SeedAppData;
+    use crate::{config::SeedAppData, standalone::storage::MemoryStore};
     use appframe_protocol::Visibility;
     use std::{cell::Cell, rc::Rc};
     use uuid::Uuid;
@@ -550,12 +403,15 @@ mod tests {
             ITEM,
             seed,
             "http://app/".into(),
-            Box::new(|| OffsetDateTime::UNIX_EPOCH),
-            Box::new(move || {
-                counter.set(counter.get() + 1);
-                // Distinct per backend instance and call: random high bits, counter low bits.
-                RowId(Uuid::from_u128((uuid_seed() << 64) | counter.get()))
-            }),
+            "http://h/api".into(),
+            Sources {
+                clock: Box::new(|| OffsetDateTime::UNIX_EPOCH),
+                ids: Box::new(move || {
+                    counter.set(counter.get() + 1);
+                    // Distinct per backend instance and call: random high bits, counter low bits.
+                    RowId(Uuid::from_u128((uuid_seed() << 64) | counter.get()))
+                }),
+            },
         )
         .unwrap()
     }
@@ -580,16 +436,6 @@ mod tests {
             data: JsonObject::new(),
         });
         s
-    }
-
-    #[test]
-    fn b64_round_trips_every_length() {
-        for n in 0..20usize {
-            let bytes: Vec<u8> = (0..n).map(|i| (i * 37 % 256) as u8).collect();
-            assert_eq!(b64_decode(&b64_encode(&bytes)).unwrap(), bytes);
-        }
-        assert_eq!(b64_encode(b"hello"), "aGVsbG8=");
-        assert!(b64_decode("a*b").is_none());
     }
 
     #[test]
@@ -662,7 +508,7 @@ mod tests {
         );
 
         // A write stores the untouched rows as they were and the new one in the same shape.
-        a.create_app_action("click", JsonObject::new()).unwrap();
+        let recorded = a.create_app_action("click", JsonObject::new()).unwrap();
         let text = store.0.get(&ns).unwrap().unwrap();
         let after: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(after["appSettings"], serde_json::json!([setting]));
@@ -672,9 +518,12 @@ mod tests {
         assert_eq!(new["account"], member);
         assert_eq!(new["createdAt"], "1970-01-01T00:00:00Z");
         assert_eq!(a.list_app_actions(None).unwrap().len(), 2);
-        assert!(a.last_app_action().is_some_and(
-            |x| x.id == RowId(crate::codec::parse_uuid(new["id"].as_str().unwrap()).unwrap())
-        ));
+        // The action returned (for the live event) is the one stored.
+        assert_eq!(
+            recorded.id,
+            RowId(crate::wire::text::parse_uuid(new["id"].as_str().unwrap()).unwrap())
+        );
+        assert_eq!(a.list_app_actions(None).unwrap()[1], recorded);
     }
 
     #[test]
@@ -707,8 +556,11 @@ mod tests {
             ITEM,
             seed(),
             String::new(),
-            Box::new(|| OffsetDateTime::UNIX_EPOCH),
-            Box::new(|| RowId(Uuid::from_u128(uuid_seed() << 64))),
+            String::new(),
+            Sources {
+                clock: Box::new(|| OffsetDateTime::UNIX_EPOCH),
+                ids: Box::new(|| RowId(Uuid::from_u128(uuid_seed() << 64))),
+            },
         )
         .unwrap();
         assert_eq!(
@@ -752,7 +604,7 @@ mod tests {
         a.create_app_data(&NewAppData::new("secret", JsonObject::new()))
             .unwrap();
         a.switch_account(BOB, Permission::Read).unwrap();
-        let ctx = a.context("http://h/api");
+        let ctx = a.context();
         assert_eq!(ctx.account_id, Some(BOB));
         assert_eq!(ctx.permission, Permission::Read);
         // Bob sees the seeded item-visibility note, not the admin's member row.

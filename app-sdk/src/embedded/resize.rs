@@ -103,6 +103,7 @@ pub struct ResizeHandle {
 
 impl ResizeHandle {
     /// A handle that watches nothing (standalone mode: there is no host to resize).
+    #[cfg(feature = "standalone")]
     pub(crate) fn inert() -> ResizeHandle {
         ResizeHandle {
             observer: None,

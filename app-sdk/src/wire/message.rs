@@ -2,13 +2,14 @@
 //!
 //! `appframe_protocol::Message::{encode, decode}` handle every message kind in both directions
 //! through serde_json; an app only ever sends four kinds and reads four, so doing just that here
-//! (through the browser's JSON, see [`crate::json`]) keeps the general codec out of the wasm.
+//! (through the browser's JSON, see [`crate::wire::json`]) keeps the general codec out of the wasm.
 //! The texts are the same as `Message::encode`'s (checked by the tests below).
 
 use crate::{
-    codec::{self, format_uuid, int_text, object},
     error::Error,
-    json,
+    wire::codec::{self, object},
+    wire::json,
+    wire::text::{format_uuid, int_text},
 };
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
 use serde_json::Value;
