@@ -8,6 +8,8 @@
 
 #[path = "api/action_quota.rs"]
 mod action_quota;
+#[path = "api/chat_bot.rs"]
+mod chat_bot;
 mod common;
 #[path = "api/fuzz.rs"]
 mod fuzz;

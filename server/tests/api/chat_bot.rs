@@ -1,0 +1,312 @@
+//! The chat-bot route `POST /app-items/:itemId/chat-bot` against real backends: the offline
+//! `dev` backend, and a fixture HTTP server speaking the OpenAI chat-completions format.
+//!
+//! The fixture ([`Fixture`]) is a small axum server started by the test on `127.0.0.1:0`: no
+//! model service is reachable from the machines these tests run on, so the upstream is this
+//! stand-in, which answers like `POST /v1/chat/completions` and misbehaves on request (a model
+//! named `slow` answers late, `broken` with a 500 and a body the app must never see, `garbage`
+//! with a 200 that is not JSON).
+
+use crate::api_tests;
+use crate::common::*;
+use appframe_server::config::{ChatBotBackendKind, ChatBotConfig};
+use reqwest::{Method, StatusCode, header};
+use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+/// What the fixture's 500 carries: it must never reach the app.
+const UPSTREAM_SECRET_BODY: &str = "upstream-internal-detail-do-not-leak";
+/// The variable the server reads the key from: one that is always set, so the test need not
+/// change the process environment (unsafe in edition 2024, and racy between test threads).
+const KEY_ENV: &str = "PATH";
+
+/// Every request the fixture was sent: its `Authorization` header and its body.
+type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
+
+/// A chat-completions stand-in on loopback; records every request it is sent.
+struct Fixture {
+    base: String,
+    seen: Seen,
+    _task: tokio::task::JoinHandle<()>,
+}
+
+impl Fixture {
+    async fn start() -> Fixture {
+        use axum::{
+            Json, Router, extract::State, http::HeaderMap, response::IntoResponse, routing::post,
+        };
+        async fn complete(
+            State(seen): State<Seen>,
+            headers: HeaderMap,
+            Json(body): Json<Value>,
+        ) -> axum::response::Response {
+            let auth = headers
+                .get("authorization")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            seen.lock().unwrap().push((auth, body.clone()));
+            let model = body["model"].as_str().unwrap_or_default().to_owned();
+            match model.as_str() {
+                "slow" => {
+                    tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+                    Json(json!({"choices": []})).into_response()
+                }
+                "broken" => (StatusCode::INTERNAL_SERVER_ERROR, UPSTREAM_SECRET_BODY).into_response(),
+                "garbage" => (StatusCode::OK, "<html>not json</html>").into_response(),
+                "silent" => Json(json!({"model": model, "choices": [{"index": 0, "message": {"role": "assistant", "content": null}}]})).into_response(),
+                _ => {
+                    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+                    let last = messages.last().map(|m| m["content"].as_str().unwrap_or_default().to_owned()).unwrap_or_default();
+                    let content = format!("{model} at {} read {} messages, the last {last:?}", body["temperature"], messages.len());
+                    Json(json!({
+                        "id": "chatcmpl-fixture", "object": "chat.completion", "model": format!("{model}-2025"),
+                        "choices": [{"index": 0, "message": {"role": "assistant", "content": content}, "finish_reason": "stop"}],
+                        "usage": {"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15}
+                    })).into_response()
+                }
+            }
+        }
+        let seen: Seen = Arc::default();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}/v1", listener.local_addr().unwrap());
+        let app = Router::new()
+            .route("/v1/chat/completions", post(complete))
+            .with_state(seen.clone());
+        let task = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Fixture {
+            base,
+            seen,
+            _task: task,
+        }
+    }
+
+    fn config(&self) -> ChatBotConfig {
+        ChatBotConfig {
+            backend: ChatBotBackendKind::Openai,
+            base_url: Some(self.base.clone()),
+            api_key_env: Some(KEY_ENV.into()),
+            default_model: "small".into(),
+            models: vec![
+                "small".into(),
+                "large".into(),
+                "slow".into(),
+                "broken".into(),
+                "garbage".into(),
+                "silent".into(),
+            ],
+            timeout_secs: 1,
+        }
+    }
+
+    /// The last request's body.
+    fn last(&self) -> Value {
+        self.seen
+            .lock()
+            .unwrap()
+            .last()
+            .expect("the fixture was called")
+            .1
+            .clone()
+    }
+}
+
+fn dev() -> ChatBotConfig {
+    ChatBotConfig {
+        backend: ChatBotBackendKind::Dev,
+        base_url: None,
+        api_key_env: None,
+        default_model: "dev-model".into(),
+        models: vec!["dev-model".into(), "dev-large".into()],
+        timeout_secs: 5,
+    }
+}
+
+fn path(item: &str) -> String {
+    format!("/app-items/{item}/chat-bot")
+}
+
+fn hello() -> Value {
+    json!([{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello bot"}])
+}
+
+/// POSTs `body` to the chat bot of `item` under `apiHost` with `query`.
+async fn ask(app: &AppClient, item: &str, query: &str, body: &Value) -> reqwest::Response {
+    app.req(Method::POST, &format!("{}{query}", path(item)))
+        .json(body)
+        .send()
+        .await
+        .unwrap()
+}
+
+api_tests! {
+    /// No `[chat_bot]`: a valid request is a clear 503 AFERR034 at once, never a hang; the
+    /// auth and item checks still come first.
+    async fn without_a_backend_the_chat_bot_answers_503_aferr034(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let r = ask(&carol, COUNTER_ITEM, "", &hello()).await;
+        expect_error(r, 503, Some("AFERR034")).await;
+        let r = t.http.post(t.url(&format!("/api{}", path(COUNTER_ITEM)))).json(&hello()).send().await.unwrap();
+        expect_error(r, 401, Some("GERR027")).await;
+    }
+
+    /// Strict auth, the token's item must be the URL's (403 GERR1007, Graasp's code on this
+    /// route), and a read membership is enough.
+    with(|c| { c.chat_bot = Some(super::dev()); })
+    async fn the_chat_bot_checks_the_token_and_its_item(t) {
+        let r = t.http.post(t.url(&format!("/api{}", path(COUNTER_ITEM)))).json(&hello()).send().await.unwrap();
+        expect_error(r, 401, Some("GERR027")).await;
+        let r = t.http.post(t.url(&format!("/api{}", path(COUNTER_ITEM)))).bearer_auth("not-a-jwt").json(&hello()).send().await.unwrap();
+        expect_error(r, 401, Some("GERR027")).await;
+        let carol_notes = t.app_for(CAROL, NOTES_ITEM).await;
+        expect_error(ask(&carol_notes, COUNTER_ITEM, "", &hello()).await, 403, Some("GERR1007")).await;
+        // Carol reads the counter: enough.
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let a = json_ok(ask(&carol, COUNTER_ITEM, "", &hello()).await).await;
+        assert_eq!(a, json!({"completion": "[dev chat bot] You said: hello bot", "model": "dev-model"}));
+        // The token's Origin rule of every app route holds here too.
+        let mut elsewhere = carol.clone();
+        elsewhere.origin = EVIL_ORIGIN.into();
+        expect_error(ask(&elsewhere, COUNTER_ITEM, "", &hello()).await, 401, Some("AFERR019")).await;
+    }
+
+    /// Each validation error is a 400 in the Graasp error body.
+    with(|c| { c.chat_bot = Some(super::dev()); })
+    async fn each_invalid_chat_bot_request_is_a_400_graasp_error(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let bodies = [
+            json!([]),
+            json!({"role": "user", "content": "not an array"}),
+            json!([{"role": "robot", "content": "x"}]),
+            json!([{"role": "user"}]),
+            json!([{"content": "x"}]),
+            json!([{"role": "user", "content": 7}]),
+        ];
+        for body in bodies {
+            let e = expect_error(ask(&carol, COUNTER_ITEM, "", &body).await, 400, Some("FST_ERR_VALIDATION")).await;
+            assert_eq!(e.name, "BAD_REQUEST", "{body}");
+        }
+        for q in ["?temperature=2.5", "?temperature=-0.1", "?temperature=warm", "?temperature=NaN"] {
+            let e = expect_error(ask(&carol, COUNTER_ITEM, q, &hello()).await, 400, Some("FST_ERR_VALIDATION")).await;
+            assert!(e.message.contains("temperature"), "{q}: {}", e.message);
+        }
+        let r = carol.req(Method::POST, &path(COUNTER_ITEM)).header(header::CONTENT_TYPE, "text/plain").body("[]").send().await.unwrap();
+        expect_error(r, 415, None).await;
+        // The bounds 0 and 2 are allowed.
+        for q in ["?temperature=0", "?temperature=2"] {
+            json_ok(ask(&carol, COUNTER_ITEM, q, &hello()).await).await;
+        }
+    }
+
+    /// The official client resolves the chat-bot URL with `new URL('app-items/…', apiHost)`,
+    /// which drops `/api`: the route answers there too, with the same CORS (exact app origin,
+    /// credentials), preflight included; an unregistered origin gets no CORS header.
+    with(|c| { c.chat_bot = Some(super::dev()); })
+    async fn the_chat_bot_answers_at_the_url_the_graasp_client_resolves_with_the_same_cors(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        for url in [t.url(&format!("/api{}", path(COUNTER_ITEM))), t.url(&path(COUNTER_ITEM))] {
+            let r = t.http.request(Method::OPTIONS, &url)
+                .header(header::ORIGIN, APP_ORIGIN)
+                .header("access-control-request-method", "POST")
+                .header("access-control-request-headers", "authorization,content-type")
+                .send().await.unwrap();
+            assert!(r.status().is_success(), "preflight {url}: {}", r.status());
+            assert_eq!(header_str(&r, "access-control-allow-origin"), APP_ORIGIN, "{url}");
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "true", "{url}");
+            assert!(header_str(&r, "access-control-allow-methods").contains("POST"), "{url}");
+            let r = t.http.post(&url).bearer_auth(&carol.token).header(header::ORIGIN, APP_ORIGIN)
+                .query(&[("gptVersion", "dev-large"), ("temperature", "0.5")]).json(&hello()).send().await.unwrap();
+            assert_eq!(header_str(&r, "access-control-allow-origin"), APP_ORIGIN, "{url}");
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "true", "{url}");
+            let a = json_ok(r).await;
+            assert_eq!(a["model"], "dev-large", "{url}");
+            let r = t.http.request(Method::OPTIONS, &url)
+                .header(header::ORIGIN, EVIL_ORIGIN)
+                .header("access-control-request-method", "POST")
+                .send().await.unwrap();
+            assert_eq!(header_str(&r, "access-control-allow-origin"), "", "{url}");
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "", "{url}");
+        }
+    }
+
+    /// An OpenAI-compatible backend: the allow-list picks the model (anything else falls back
+    /// to the default), the temperature (default 1) and the messages are forwarded as sent, the
+    /// key from the environment goes as Bearer, and the answer is `{completion, model}`.
+    async fn an_openai_compatible_backend_gets_the_allowed_model_the_temperature_and_the_key(t) {
+        let fixture = Fixture::start().await;
+        let config = fixture.config();
+        t.restart(move |c| c.chat_bot = Some(config)).await;
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let a = json_ok(ask(&carol, COUNTER_ITEM, "?gptVersion=large&temperature=0.25", &hello()).await).await;
+        assert_eq!(a, json!({"completion": "large at 0.25 read 2 messages, the last \"hello bot\"", "model": "large-2025"}));
+        let sent = fixture.last();
+        assert_eq!(sent["model"], "large");
+        assert_eq!(sent["temperature"], 0.25);
+        assert_eq!(sent["messages"], hello());
+        let key = std::env::var(KEY_ENV).unwrap();
+        assert_eq!(fixture.seen.lock().unwrap().last().unwrap().0, Some(format!("Bearer {key}")));
+        for q in ["", "?gptVersion=gpt-9000", "?gptVersion="] {
+            let a = json_ok(ask(&carol, COUNTER_ITEM, q, &hello()).await).await;
+            assert_eq!(a["model"], "small-2025", "{q}");
+            assert_eq!(fixture.last()["model"], "small", "{q}");
+            assert_eq!(fixture.last()["temperature"], 1.0, "{q}");
+        }
+        // A completion the model left empty is `null`.
+        let a = json_ok(ask(&carol, COUNTER_ITEM, "?gptVersion=silent", &hello()).await).await;
+        assert_eq!(a, json!({"completion": null, "model": "silent"}));
+    }
+
+    /// Upstream failures: an error status or an unreadable answer is 502 AFERR035, a late
+    /// answer 504 AFERR036 after `timeout_secs`, a closed port 502; the app never sees the
+    /// upstream body or the key.
+    async fn upstream_errors_become_502_or_504_without_leaking_the_body_or_the_key(t) {
+        let fixture = Fixture::start().await;
+        let config = fixture.config();
+        t.restart(move |c| c.chat_bot = Some(config)).await;
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let key = std::env::var(KEY_ENV).unwrap();
+        for (model, status, code) in [("broken", 502, "AFERR035"), ("garbage", 502, "AFERR035"), ("slow", 504, "AFERR036")] {
+            let started = std::time::Instant::now();
+            let r = ask(&carol, COUNTER_ITEM, &format!("?gptVersion={model}"), &hello()).await;
+            let e = expect_error(r, status, Some(code)).await;
+            assert!(started.elapsed() < std::time::Duration::from_secs(4), "{model}: the timeout holds");
+            let text = serde_json::to_string(&e).unwrap();
+            assert!(!text.contains(UPSTREAM_SECRET_BODY) && !text.contains(&key) && !text.contains("html"), "{model}: {text}");
+        }
+        // Nothing listens there any more.
+        let closed = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            format!("http://{}/v1", l.local_addr().unwrap())
+        };
+        let mut config = fixture.config();
+        config.base_url = Some(closed);
+        t.restart(move |c| c.chat_bot = Some(config)).await;
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        expect_error(ask(&carol, COUNTER_ITEM, "", &hello()).await, 502, Some("AFERR035")).await;
+    }
+}
+
+/// A key variable that is named but not set stops the start with a message naming it, rather
+/// than every call failing later.
+#[tokio::test]
+async fn an_unset_key_variable_stops_the_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut config = test_config();
+    config.server.data_dir = dir.path().to_path_buf();
+    let var = "APPFRAME_TEST_CHAT_BOT_KEY_THAT_IS_NEVER_SET";
+    assert!(std::env::var(var).is_err());
+    config.chat_bot = Some(ChatBotConfig {
+        api_key_env: Some(var.into()),
+        ..ChatBotConfig {
+            backend: ChatBotBackendKind::Openai,
+            base_url: Some("http://127.0.0.1:9/v1".into()),
+            api_key_env: None,
+            default_model: "m".into(),
+            models: vec![],
+            timeout_secs: 1,
+        }
+    });
+    let e = appframe_server::build_state(config).await.unwrap_err();
+    assert!(e.to_string().contains(var), "{e}");
+}
