@@ -53,6 +53,13 @@ pub enum Error {
     /// The chat bot's model service did not answer in `timeout_secs` (504 AFERR036).
     #[error("the chat bot's model service did not answer in time")]
     ChatBotTimeout,
+    /// The chat bot's rate per member or per item is passed (429 AFERR037, `Retry-After`).
+    #[error("too many chat-bot requests; retry in {0} s")]
+    ChatBotRateLimited(u64),
+    /// The member's chat-bot requests of the day are used up (429 AFERR038, `Retry-After`
+    /// until midnight UTC).
+    #[error("the daily chat-bot quota is used up; retry in {0} s")]
+    ChatBotQuotaExceeded(u64),
     /// The app key/origin pair is not registered for this item's app (403 GAERR002).
     #[error("invalid app origin or key")]
     InvalidAppOrigin,
@@ -209,6 +216,18 @@ impl Error {
                 "AFERR036",
                 None,
             ),
+            ChatBotRateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "CHAT_BOT_RATE_LIMITED",
+                "AFERR037",
+                None,
+            ),
+            ChatBotQuotaExceeded(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "CHAT_BOT_DAILY_QUOTA_EXCEEDED",
+                "AFERR038",
+                None,
+            ),
             OriginNotAllowed(_) => (
                 StatusCode::FORBIDDEN,
                 "ORIGIN_NOT_ALLOWED",
@@ -342,7 +361,10 @@ impl IntoResponse for Error {
         }
         let body = serde_json::to_vec(&self.body()).unwrap_or_default();
         let mut res = (status, body).into_response();
-        if let Error::TokenRateLimited(secs) = self {
+        if let Error::TokenRateLimited(secs)
+        | Error::ChatBotRateLimited(secs)
+        | Error::ChatBotQuotaExceeded(secs) = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }

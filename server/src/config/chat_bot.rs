@@ -9,6 +9,10 @@
 //! default_model = "gpt-5-nano"
 //! models = ["gpt-5-nano", "gpt-4o-mini"]  # what apps may ask for with ?gptVersion=
 //! timeout_secs = 30
+//! member_per_minute = 10                  # bounds, per server instance
+//! item_per_minute = 60
+//! member_daily_requests = 200
+//! max_body_bytes = 65536
 //! ```
 //!
 //! `backend = "dev"` is an offline stand-in for demos and tests: deterministic answers, no
@@ -19,6 +23,18 @@ use serde::{Deserialize, Serialize};
 
 fn default_timeout() -> u64 {
     30
+}
+fn default_member_per_minute() -> u32 {
+    10
+}
+fn default_item_per_minute() -> u32 {
+    60
+}
+fn default_member_daily() -> u32 {
+    200
+}
+fn default_max_body() -> usize {
+    64 * 1024
 }
 
 /// Which kind of backend answers.
@@ -52,6 +68,20 @@ pub struct ChatBotConfig {
     /// Seconds the upstream call may take before it is abandoned (504 `AFERR036`).
     #[serde(default = "default_timeout")]
     pub timeout_secs: u64,
+    /// Requests one member may make a minute (also the burst); past it 429 `AFERR037` with
+    /// `Retry-After`. Counted per server instance, as all bounds here.
+    #[serde(default = "default_member_per_minute")]
+    pub member_per_minute: u32,
+    /// Requests one item's members together may make a minute (also the burst); 429 `AFERR037`.
+    #[serde(default = "default_item_per_minute")]
+    pub item_per_minute: u32,
+    /// Requests one member may make a UTC day; past it 429 `AFERR038`, `Retry-After` until
+    /// midnight UTC.
+    #[serde(default = "default_member_daily")]
+    pub member_daily_requests: u32,
+    /// Largest request body (the messages), in bytes; past it 413.
+    #[serde(default = "default_max_body")]
+    pub max_body_bytes: usize,
 }
 
 impl ChatBotConfig {
@@ -70,6 +100,11 @@ impl ChatBotConfig {
         }
         if self.timeout_secs == 0 {
             return bad("timeout_secs must be positive".into());
+        }
+        if self.member_per_minute == 0 || self.item_per_minute == 0 || self.max_body_bytes == 0 {
+            return bad(
+                "member_per_minute, item_per_minute and max_body_bytes must be positive".into(),
+            );
         }
         match self.backend {
             ChatBotBackendKind::Dev => {
@@ -108,6 +143,10 @@ mod tests {
             default_model: "small".into(),
             models: vec!["small".into(), "large".into()],
             timeout_secs: 5,
+            member_per_minute: 10,
+            item_per_minute: 60,
+            member_daily_requests: 200,
+            max_body_bytes: 1024,
         }
     }
 
@@ -130,6 +169,9 @@ mod tests {
         assert!(c.validate().is_err());
         let mut c = openai();
         c.timeout_secs = 0;
+        assert!(c.validate().is_err());
+        let mut c = openai();
+        c.member_per_minute = 0;
         assert!(c.validate().is_err());
         let mut c = openai();
         c.default_model = " ".into();

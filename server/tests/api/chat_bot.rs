@@ -9,7 +9,7 @@
 
 use crate::api_tests;
 use crate::common::*;
-use appframe_server::config::{ChatBotBackendKind, ChatBotConfig};
+use appframe_server::config::ChatBotConfig;
 use reqwest::{Method, StatusCode, header};
 use serde_json::{Value, json};
 use std::sync::{Arc, Mutex};
@@ -83,21 +83,15 @@ impl Fixture {
     }
 
     fn config(&self) -> ChatBotConfig {
-        ChatBotConfig {
-            backend: ChatBotBackendKind::Openai,
-            base_url: Some(self.base.clone()),
-            api_key_env: Some(KEY_ENV.into()),
-            default_model: "small".into(),
-            models: vec![
-                "small".into(),
-                "large".into(),
-                "slow".into(),
-                "broken".into(),
-                "garbage".into(),
-                "silent".into(),
-            ],
-            timeout_secs: 1,
-        }
+        chat_bot_config(&format!(
+            r#"backend = "openai"
+base_url = "{}"
+api_key_env = "{KEY_ENV}"
+default_model = "small"
+models = ["small", "large", "slow", "broken", "garbage", "silent"]
+timeout_secs = 1"#,
+            self.base
+        ))
     }
 
     /// The last request's body.
@@ -112,15 +106,22 @@ impl Fixture {
     }
 }
 
+/// A `[chat_bot]` table as an operator writes it (parsed with the rest of the test config, so
+/// its defaults are the file's).
+fn chat_bot_config(table: &str) -> ChatBotConfig {
+    let toml = format!("{DEMO_TOML}\n{EXTRA_TOML}\n[chat_bot]\n{table}\n");
+    appframe_server::config::Config::from_toml_str(&toml)
+        .unwrap()
+        .chat_bot
+        .unwrap()
+}
+
 fn dev() -> ChatBotConfig {
-    ChatBotConfig {
-        backend: ChatBotBackendKind::Dev,
-        base_url: None,
-        api_key_env: None,
-        default_model: "dev-model".into(),
-        models: vec!["dev-model".into(), "dev-large".into()],
-        timeout_secs: 5,
-    }
+    chat_bot_config(
+        r#"backend = "dev"
+default_model = "dev-model"
+models = ["dev-model", "dev-large"]"#,
+    )
 }
 
 fn path(item: &str) -> String {
@@ -285,6 +286,78 @@ api_tests! {
         let carol = t.app_for(CAROL, COUNTER_ITEM).await;
         expect_error(ask(&carol, COUNTER_ITEM, "", &hello()).await, 502, Some("AFERR035")).await;
     }
+
+    /// Past the member's rate: 429 AFERR037 with `Retry-After`; another member is not
+    /// affected. Past the item's rate (all members together): 429 too.
+    with(|c| { c.chat_bot = Some(super::chat_bot_config("backend = \"dev\"\ndefault_model = \"m\"\nmember_per_minute = 2\nitem_per_minute = 3")); })
+    async fn the_member_and_item_rates_refuse_with_429_and_retry_after(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let bob = t.app_for(BOB, COUNTER_ITEM).await;
+        for _ in 0..2 {
+            json_ok(ask(&carol, COUNTER_ITEM, "", &hello()).await).await;
+        }
+        let r = ask(&carol, COUNTER_ITEM, "", &hello()).await;
+        let retry: u64 = header_str(&r, "retry-after").parse().unwrap();
+        assert!((1..=30).contains(&retry), "Retry-After {retry}");
+        expect_error(r, 429, Some("AFERR037")).await;
+        json_ok(ask(&bob, COUNTER_ITEM, "", &hello()).await).await;
+        // Three on the counter: Alice is refused there by the item's rate, not hers.
+        let alice = t.app_for(ALICE, COUNTER_ITEM).await;
+        let r = ask(&alice, COUNTER_ITEM, "", &hello()).await;
+        assert!(!header_str(&r, "retry-after").is_empty());
+        expect_error(r, 429, Some("AFERR037")).await;
+        let alice_notes = t.app_for(ALICE, NOTES_ITEM).await;
+        json_ok(ask(&alice_notes, NOTES_ITEM, "", &hello()).await).await;
+    }
+
+    /// Past the member's requests of the day: 429 AFERR038 with `Retry-After` up to the next
+    /// midnight UTC.
+    with(|c| { c.chat_bot = Some(super::chat_bot_config("backend = \"dev\"\ndefault_model = \"m\"\nmember_daily_requests = 2")); })
+    async fn the_daily_quota_refuses_with_429_until_midnight(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        for _ in 0..2 {
+            json_ok(ask(&carol, COUNTER_ITEM, "", &hello()).await).await;
+        }
+        let r = ask(&carol, COUNTER_ITEM, "", &hello()).await;
+        let retry: i64 = header_str(&r, "retry-after").parse().unwrap();
+        let to_midnight = 86_400 - now_secs().rem_euclid(86_400);
+        assert!((retry - to_midnight).abs() <= 2, "Retry-After {retry}, midnight in {to_midnight}");
+        expect_error(r, 429, Some("AFERR038")).await;
+        // The quota is the member's, on every item.
+        let carol_notes = t.app_for(CAROL, NOTES_ITEM).await;
+        expect_error(ask(&carol_notes, NOTES_ITEM, "", &hello()).await, 429, Some("AFERR038")).await;
+        let bob = t.app_for(BOB, COUNTER_ITEM).await;
+        json_ok(ask(&bob, COUNTER_ITEM, "", &hello()).await).await;
+    }
+
+    /// The body is bounded by `[chat_bot] max_body_bytes` (413), below the server's limit.
+    with(|c| { c.chat_bot = Some(super::chat_bot_config("backend = \"dev\"\ndefault_model = \"m\"\nmax_body_bytes = 1024")); })
+    async fn the_chat_bot_body_is_bounded(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let big = json!([{"role": "user", "content": "x".repeat(2000)}]);
+        expect_error(ask(&carol, COUNTER_ITEM, "", &big).await, 413, None).await;
+        let small = json!([{"role": "user", "content": "x".repeat(500)}]);
+        json_ok(ask(&carol, COUNTER_ITEM, "", &small).await).await;
+    }
+
+    /// Each answered request is an app action `chat-bot` of the member (model, message count,
+    /// temperature, completion length; not the conversation), which the item's admin lists.
+    with(|c| { c.chat_bot = Some(super::dev()); })
+    async fn each_use_is_recorded_as_an_app_action(t) {
+        let carol = t.app_for(CAROL, COUNTER_ITEM).await;
+        let a = json_ok(ask(&carol, COUNTER_ITEM, "?gptVersion=dev-large&temperature=0.5", &hello()).await).await;
+        let alice = t.app_for(ALICE, COUNTER_ITEM).await;
+        let actions = alice.list(&format!("/app-items/{COUNTER_ITEM}/app-action")).await;
+        let uses: Vec<&Value> = actions.iter().filter(|a| a["type"] == "chat-bot").collect();
+        assert_eq!(uses.len(), 1, "{actions:?}");
+        assert_eq!(uses[0]["account"]["id"], CAROL);
+        let chars = a["completion"].as_str().unwrap().chars().count();
+        assert_eq!(uses[0]["data"], json!({"model": "dev-large", "messages": 2, "temperature": 0.5, "completionChars": chars}));
+        // A refused request is not a use.
+        let _ = ask(&carol, COUNTER_ITEM, "?temperature=9", &hello()).await;
+        let actions = alice.list(&format!("/app-items/{COUNTER_ITEM}/app-action")).await;
+        assert_eq!(actions.iter().filter(|a| a["type"] == "chat-bot").count(), 1);
+    }
 }
 
 /// A key variable that is named but not set stops the start with a message naming it, rather
@@ -296,17 +369,28 @@ async fn an_unset_key_variable_stops_the_start() {
     config.server.data_dir = dir.path().to_path_buf();
     let var = "APPFRAME_TEST_CHAT_BOT_KEY_THAT_IS_NEVER_SET";
     assert!(std::env::var(var).is_err());
-    config.chat_bot = Some(ChatBotConfig {
-        api_key_env: Some(var.into()),
-        ..ChatBotConfig {
-            backend: ChatBotBackendKind::Openai,
-            base_url: Some("http://127.0.0.1:9/v1".into()),
-            api_key_env: None,
-            default_model: "m".into(),
-            models: vec![],
-            timeout_secs: 1,
-        }
-    });
+    config.chat_bot = Some(chat_bot_config(&format!(
+        r#"backend = "openai"
+base_url = "http://127.0.0.1:9/v1"
+api_key_env = "{var}"
+default_model = "m""#
+    )));
     let e = appframe_server::build_state(config).await.unwrap_err();
     assert!(e.to_string().contains(var), "{e}");
+}
+
+/// The bounds' defaults are the documented ones.
+#[test]
+fn the_chat_bot_bounds_have_their_documented_defaults() {
+    let c = dev();
+    assert_eq!(
+        (
+            c.member_per_minute,
+            c.item_per_minute,
+            c.member_daily_requests,
+            c.max_body_bytes,
+            c.timeout_secs
+        ),
+        (10, 60, 200, 65_536, 30)
+    );
 }

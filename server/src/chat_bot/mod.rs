@@ -13,10 +13,14 @@ use appframe_protocol::{ChatBotAnswer, ChatBotMessage, ChatBotRole};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 
+mod bounds;
+pub use bounds::{Bounds, Refusal};
+
 /// The configured chat bot.
 pub struct ChatBot {
     config: ChatBotConfig,
     backend: Backend,
+    bounds: Bounds,
 }
 
 impl std::fmt::Debug for ChatBot {
@@ -110,12 +114,18 @@ impl ChatBot {
         Ok(ChatBot {
             config: config.clone(),
             backend,
+            bounds: Bounds::new(config),
         })
     }
 
     /// The configuration it was built from.
     pub fn config(&self) -> &ChatBotConfig {
         &self.config
+    }
+
+    /// Its rate limits and daily quota.
+    pub fn bounds(&self) -> &Bounds {
+        &self.bounds
     }
 
     /// Asks the backend to continue the conversation with `model` (already resolved through
