@@ -13,6 +13,8 @@ mod chat_bot;
 mod common;
 #[path = "api/fuzz.rs"]
 mod fuzz;
+#[path = "api/graasp_routes.rs"]
+mod graasp_routes;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/quota.rs"]
