@@ -93,12 +93,11 @@ api_tests! {
         let host = t.data_dir().join("host-page");
         std::fs::create_dir_all(&host).unwrap();
         std::fs::write(host.join("index.html"), HOST_PAGE).unwrap();
-        let dev = appframe_server::config::Config::from_toml_str(&format!(
-            "{DEMO_TOML}\n{EXTRA_TOML}\n[chat_bot]\nbackend = \"dev\"\ndefault_model = \"m\"\n"
-        )).unwrap().chat_bot;
+        let dev: appframe_server::config::ChatBotConfig =
+            toml::from_str("backend = \"dev\"\ndefault_model = \"m\"").unwrap();
         t.restart(move |c| {
             c.server.host_dir = Some(host);
-            c.chat_bot = dev;
+            c.chat_bot = Some(dev);
         }).await;
         // The host page really answers unknown paths, so "not the host page" means something.
         let r = t.http.get(t.url("/app-items/nothing-here")).send().await.unwrap();
