@@ -4,6 +4,7 @@
 
 mod live;
 
+use crate::ChatBotOptions;
 use crate::{
     blob::{BlobUrl, blob_url},
     config::{AppConfig, LiveConfig},
@@ -20,8 +21,8 @@ use crate::{
     standalone::{backend::Standalone, browser},
 };
 use appframe_protocol::{
-    AccountId, AppAction, AppContext, AppData, AppSetting, ItemId, JsonObject, LocalContext,
-    Member, Permission, RowId, routes,
+    AccountId, AppAction, AppContext, AppData, AppSetting, ChatBotAnswer, ChatBotMessage, ItemId,
+    JsonObject, LocalContext, Member, Permission, RowId, routes,
 };
 use std::{cell::RefCell, rc::Rc};
 use web_sys::Blob;
@@ -301,6 +302,21 @@ impl App {
                 self.live_emit(Topic::AppActions, || LiveEvent::AppAction(Op::Post, action));
                 Ok(())
             }
+        }
+    }
+
+    /// Asks the chat bot to continue `messages` (at least one). `options` picks the model (one
+    /// the server does not allow falls back to its default) and the temperature (0–2, default
+    /// 1). Standalone, Graasp's mock answers (`biiip boop I am a chatbot`, model `fake-gpt`).
+    pub async fn chat_bot(
+        &self,
+        messages: &[ChatBotMessage],
+        options: ChatBotOptions,
+    ) -> Result<ChatBotAnswer, Error> {
+        match self.backend() {
+            Backend::Embedded(e) => e.chat_bot(messages, &options).await,
+            #[cfg(feature = "standalone")]
+            Backend::Standalone(_) => crate::standalone::chat_bot::answer(messages, &options),
         }
     }
 

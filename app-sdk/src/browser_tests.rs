@@ -448,6 +448,53 @@ async fn requests_carry_graasp_bodies_and_server_errors_are_parsed() {
 }
 
 #[wasm_bindgen_test]
+async fn the_chat_bot_posts_the_messages_with_the_options_and_reads_the_answer() {
+    use crate::{ChatBotMessage, ChatBotOptions, ChatBotRole};
+    clear_fetch_log();
+    let host = Host::new("ok").await;
+    let answer = json!({"completion": "hello there", "model": "large-2025"});
+    let app = App::connect_embedded(config(2000), host.env(), fake_fetch(&answer.to_string()))
+        .await
+        .unwrap();
+    let messages = [
+        ChatBotMessage {
+            role: ChatBotRole::System,
+            content: "be brief".into(),
+        },
+        ChatBotMessage {
+            role: ChatBotRole::User,
+            content: "hi".into(),
+        },
+    ];
+    let options = ChatBotOptions {
+        gpt_version: Some("large".into()),
+        temperature: Some(0.5),
+    };
+    let got = app.chat_bot(&messages, options).await.unwrap();
+    assert_eq!(got.completion.as_deref(), Some("hello there"));
+    assert_eq!(got.model.as_deref(), Some("large-2025"));
+    let post = fetch_log().last().unwrap().clone();
+    assert_eq!(post["method"], "POST");
+    assert_eq!(
+        post["url"],
+        format!("http://api.test/api/app-items/{ITEM}/chat-bot?gptVersion=large&temperature=0.5")
+    );
+    assert_eq!(post["contentType"], "application/json");
+    assert_eq!(
+        serde_json::from_str::<Value>(post["body"].as_str().unwrap()).unwrap(),
+        json!([{"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"}])
+    );
+    // No options: no query string, the server's defaults apply.
+    app.chat_bot(&messages, ChatBotOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        fetch_log().last().unwrap()["url"],
+        format!("http://api.test/api/app-items/{ITEM}/chat-bot")
+    );
+}
+
+#[wasm_bindgen_test]
 async fn a_rehandshake_takes_the_new_port_and_old_requests_complete() {
     let host = Host::new("ok").await;
     let app = connect(&host, config(2000)).await.unwrap();
@@ -547,6 +594,25 @@ async fn standalone_mode_persists_in_local_storage_and_resets() {
             .items
             .is_empty()
     );
+}
+
+#[cfg(feature = "standalone")]
+#[wasm_bindgen_test]
+async fn standalone_the_chat_bot_is_graasps_mock() {
+    use crate::{ChatBotMessage, ChatBotOptions, ChatBotRole};
+    let app = App::standalone(standalone_config(&unique_key())).unwrap();
+    let hi = [ChatBotMessage {
+        role: ChatBotRole::User,
+        content: "hi".into(),
+    }];
+    let a = app.chat_bot(&hi, ChatBotOptions::default()).await.unwrap();
+    assert_eq!(a.completion.as_deref(), Some("biiip boop I am a chatbot"));
+    assert_eq!(a.model.as_deref(), Some("fake-gpt"));
+    let err = app
+        .chat_bot(&[], ChatBotOptions::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), "Http");
 }
 
 #[cfg(feature = "standalone")]

@@ -63,6 +63,13 @@ export interface ConnectOptions {
   tokenTimeoutMs?: number;
   standalone?: StandaloneOptions;
 }
+/** One message of a chat-bot conversation (Graasp's `ChatBotMessage`). */
+export interface ChatBotMessage { role: 'system' | 'user' | 'assistant'; content: string }
+/** `gptVersion`: the model (one the server does not allow falls back to its default);
+ * `temperature`: 0–2, default 1. */
+export interface ChatBotOptions { gptVersion?: string; temperature?: number }
+/** The chat bot's answer: its text (`null` when the model gave none) and the model used. */
+export interface ChatBotAnswer { completion: string | null; model?: string }
 /** What every rejected promise carries. `code` is one of the SDK's stable codes
  * (`ContextTimeout`, `TokenRefused`, `Http`, ...); `status`/`serverCode` for `Http`. */
 export interface AppframeError extends Error { code: string; status?: number; serverCode?: string }
@@ -398,6 +405,21 @@ impl AppframeApp {
         let app = self.app.clone();
         Ok(promise_unit(async move {
             app.create_app_action(&ty, data).await
+        }))
+    }
+
+    /// Asks the chat bot to continue `messages` (standalone: Graasp's mock answer).
+    #[wasm_bindgen(js_name = chatBot, unchecked_return_type = "Promise<ChatBotAnswer>")]
+    pub fn chat_bot(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ChatBotMessage[]")] messages: JsValue,
+        #[wasm_bindgen(unchecked_param_type = "ChatBotOptions | undefined")] options: JsValue,
+    ) -> Result<js_sys::Promise, JsValue> {
+        let messages: Vec<appframe_protocol::ChatBotMessage> = from_js(&messages)?;
+        let options: Option<crate::ChatBotOptions> = from_js(&options)?;
+        let app = self.app.clone();
+        Ok(promise(async move {
+            app.chat_bot(&messages, options.unwrap_or_default()).await
         }))
     }
 

@@ -137,9 +137,11 @@ mod fuzz_tests;
 
 pub use app::App;
 pub use appframe_protocol::{
-    AccountId, AppAction, AppContext, AppData, AppSetting, Context, ItemId, JsonObject,
-    LocalContext, Member, Permission, RowId, Visibility,
+    AccountId, AppAction, AppContext, AppData, AppSetting, ChatBotAnswer, ChatBotMessage,
+    ChatBotRole, Context, ItemId, JsonObject, LocalContext, Member, Permission, RowId, Visibility,
 };
+/// Options of [`App::chat_bot`]: `gpt_version` (the model) and `temperature`, both optional.
+pub type ChatBotOptions = appframe_protocol::ChatBotQuery;
 pub use blob::BlobUrl;
 pub use config::{
     AppConfig, DEFAULT_STANDALONE_ACCOUNT_ID, DEFAULT_STANDALONE_ITEM_ID, LiveConfig, SeedAppData,

@@ -3,12 +3,16 @@
 //! profile (see `appframe_e2e::run`). Needs `cargo xtask build` first.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "browser/chat_bot.rs"]
+mod chat_bot;
 #[path = "browser/counter.rs"]
 mod counter;
 #[path = "browser/csp.rs"]
 mod csp;
 #[path = "browser/files.rs"]
 mod files;
+#[path = "browser/graasp_ws.rs"]
+mod graasp_ws;
 #[path = "browser/hostile.rs"]
 mod hostile;
 #[path = "browser/js_notes.rs"]

@@ -8,7 +8,9 @@
 // Every failure is shown as `{code, message}`: `code` is the SDK's stable error code.
 //
 // Element ids used by the end-to-end tests: #status (loading | ready | error: <code>), #error,
-// #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete.
+// #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete,
+// #chat-text, #chat-ask, #chat-answer (the chat bot: the server's configured backend, or
+// Graasp's mock answer in standalone mode).
 // Notes of others arrive live through `app.subscribe('app-data', ...)`.
 
 import init, { connect } from './sdk/appframe_sdk.js';
@@ -233,6 +235,23 @@ async function main() {
       addEl.disabled = false;
     }
   });
+  const askEl = $('chat-ask');
+  $('chat').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const content = $('chat-text').value.trim();
+    if (!content) return;
+    askEl.disabled = true;
+    try {
+      const answer = await app.chatBot([{ role: 'user', content }]);
+      $('chat-answer').textContent = answer.completion ?? '(no answer)';
+      clearError();
+    } catch (e) {
+      showError(e);
+    } finally {
+      askEl.disabled = false;
+    }
+  });
+  askEl.disabled = false;
   addEl.disabled = false;
   statusEl.textContent = 'ready';
 }

@@ -16,6 +16,7 @@
 //! server. Message types carry the item id as a `_<itemId>` suffix and travel as JSON strings,
 //! exactly as `@graasp/apps-query-client` expects.
 
+pub mod chat_bot;
 mod context;
 mod dto;
 mod error;
@@ -27,6 +28,7 @@ pub mod rules;
 pub mod timestamp;
 pub mod ws;
 
+pub use chat_bot::{ChatBotAnswer, ChatBotMessage, ChatBotQuery, ChatBotRole};
 pub use context::{Context, HostCapabilities, LocalContext, Permission};
 pub use dto::*;
 pub use error::{ErrorBody, ProtocolError};

@@ -29,6 +29,8 @@ pub const PATH_APP_SETTINGS_UPLOAD: &str = "/app-items/app-settings/upload";
 pub const PATH_APP_SETTINGS_DOWNLOAD: &str = "/app-items/app-settings/{id}/download";
 /// Axum template: the public list of registered apps.
 pub const PATH_APP_LIST: &str = "/app-items/list";
+/// Axum template: the chat bot (also served at the origin's root, see [`chat_bot_url`]).
+pub const PATH_CHAT_BOT: &str = "/app-items/{item_id}/chat-bot";
 /// Axum template: the websocket endpoint.
 pub const PATH_WS: &str = "/ws";
 
@@ -79,6 +81,12 @@ pub fn app_settings_upload_url(api_host: &str, item: &ItemId) -> String {
 /// `{apiHost}/app-items/app-settings/{id}/download`
 pub fn app_settings_download_url(api_host: &str, id: &RowId) -> String {
     format!("{}/app-items/app-settings/{id}/download", base(api_host))
+}
+/// `{apiHost}/app-items/{itemId}/chat-bot`. The official client resolves
+/// `app-items/<id>/chat-bot` against `apiHost` instead (`new URL`), which drops `apiHost`'s last
+/// path segment; the server answers at both places.
+pub fn chat_bot_url(api_host: &str, item: &ItemId) -> String {
+    format!("{}/app-items/{item}/chat-bot", base(api_host))
 }
 /// `{apiHost}/ws` with the scheme switched to `ws:`/`wss:` (unlike Graasp, keeps `/api` and TLS).
 pub fn ws_url(api_host: &str) -> String {

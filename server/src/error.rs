@@ -39,6 +39,27 @@ pub enum Error {
     /// `Retry-After` in whole seconds).
     #[error("too many app tokens requested; retry in {0} s")]
     TokenRateLimited(u64),
+    /// On the chat-bot route, the token's item is not the URL's item (403 GERR1007, as Graasp
+    /// answers there; the other app routes answer 401 GAERR003).
+    #[error("the token's item does not match the requested item")]
+    ChatBotItemMismatch,
+    /// No `[chat_bot]` backend is configured (503 AFERR034).
+    #[error("no chat bot is configured on this server")]
+    ChatBotNotConfigured,
+    /// The chat bot's model service failed or gave an unreadable answer (502 AFERR035). Its
+    /// body and the key never reach the app.
+    #[error("the chat bot's model service failed")]
+    ChatBotUpstream,
+    /// The chat bot's model service did not answer in `timeout_secs` (504 AFERR036).
+    #[error("the chat bot's model service did not answer in time")]
+    ChatBotTimeout,
+    /// The chat bot's rate per member or per item is passed (429 AFERR037, `Retry-After`).
+    #[error("too many chat-bot requests; retry in {0} s")]
+    ChatBotRateLimited(u64),
+    /// The member's chat-bot requests of the day are used up (429 AFERR038, `Retry-After`
+    /// until midnight UTC).
+    #[error("the daily chat-bot quota is used up; retry in {0} s")]
+    ChatBotQuotaExceeded(u64),
     /// The app key/origin pair is not registered for this item's app (403 GAERR002).
     #[error("invalid app origin or key")]
     InvalidAppOrigin,
@@ -171,6 +192,42 @@ impl Error {
                 "GAERR002",
                 APPS,
             ),
+            ChatBotItemMismatch => (
+                StatusCode::FORBIDDEN,
+                "TOKEN_ITEM_ID_MISMATCH",
+                "GERR1007",
+                None,
+            ),
+            ChatBotNotConfigured => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "CHAT_BOT_NOT_CONFIGURED",
+                "AFERR034",
+                None,
+            ),
+            ChatBotUpstream => (
+                StatusCode::BAD_GATEWAY,
+                "CHAT_BOT_UPSTREAM_FAILED",
+                "AFERR035",
+                None,
+            ),
+            ChatBotTimeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "CHAT_BOT_UPSTREAM_TIMEOUT",
+                "AFERR036",
+                None,
+            ),
+            ChatBotRateLimited(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "CHAT_BOT_RATE_LIMITED",
+                "AFERR037",
+                None,
+            ),
+            ChatBotQuotaExceeded(_) => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "CHAT_BOT_DAILY_QUOTA_EXCEEDED",
+                "AFERR038",
+                None,
+            ),
             OriginNotAllowed(_) => (
                 StatusCode::FORBIDDEN,
                 "ORIGIN_NOT_ALLOWED",
@@ -270,10 +327,11 @@ impl Error {
         self.parts().0
     }
 
-    /// The Graasp error body of this error (5xx bodies never carry the internal cause).
+    /// The Graasp error body of this error (500 bodies never carry the internal cause; the
+    /// chat bot's 502–504 messages are fixed texts that carry none either).
     pub fn body(&self) -> ErrorBody {
         let (status, name, code, origin) = self.parts();
-        let message = if status.is_server_error() {
+        let message = if status == StatusCode::INTERNAL_SERVER_ERROR {
             "internal server error".to_owned()
         } else {
             self.to_string()
@@ -303,7 +361,10 @@ impl IntoResponse for Error {
         }
         let body = serde_json::to_vec(&self.body()).unwrap_or_default();
         let mut res = (status, body).into_response();
-        if let Error::TokenRateLimited(secs) = self {
+        if let Error::TokenRateLimited(secs)
+        | Error::ChatBotRateLimited(secs)
+        | Error::ChatBotQuotaExceeded(secs) = self
+        {
             res.headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }

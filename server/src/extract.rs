@@ -77,25 +77,48 @@ pub(crate) async fn read_body<S: Send + Sync>(req: Request, state: &S) -> Result
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
     type Rejection = Error;
     async fn from_request(req: Request, state: &S) -> Result<Self> {
-        if !is_json(req.headers()) {
-            return Err(Error::UnsupportedMediaType(
-                "expected Content-Type: application/json".into(),
-            ));
-        }
-        let bytes = read_body(req, state).await?;
-        // Every body of this API is an object; serde would also accept a struct as an array.
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(Error::BadRequest("body must be a JSON object".into()));
-        }
-        if has_nul_escape(&bytes) {
-            return Err(Error::BadRequest(
-                "body: strings may not contain the character U+0000 (\\u0000)".into(),
-            ));
-        }
-        serde_json::from_slice(&bytes)
+        // Every object body of this API; serde would also accept a struct as an array.
+        json_body(req, state, b'{', "a JSON object")
+            .await
             .map(ApiJson)
-            .map_err(|e| Error::BadRequest(format!("body: {e}")))
     }
+}
+
+/// A JSON array body (the chat bot's messages), with the checks of [`ApiJson`].
+#[derive(Debug, Clone)]
+pub struct ApiJsonList<T>(pub Vec<T>);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJsonList<T> {
+    type Rejection = Error;
+    async fn from_request(req: Request, state: &S) -> Result<Self> {
+        json_body(req, state, b'[', "a JSON array")
+            .await
+            .map(ApiJsonList)
+    }
+}
+
+/// A JSON body whose first non-blank byte is `open` (`what` names it in the 400).
+async fn json_body<T: DeserializeOwned, S: Send + Sync>(
+    req: Request,
+    state: &S,
+    open: u8,
+    what: &str,
+) -> Result<T> {
+    if !is_json(req.headers()) {
+        return Err(Error::UnsupportedMediaType(
+            "expected Content-Type: application/json".into(),
+        ));
+    }
+    let bytes = read_body(req, state).await?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&open) {
+        return Err(Error::BadRequest(format!("body must be {what}")));
+    }
+    if has_nul_escape(&bytes) {
+        return Err(Error::BadRequest(
+            "body: strings may not contain the character U+0000 (\\u0000)".into(),
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| Error::BadRequest(format!("body: {e}")))
 }
 
 /// Whether a JSON text holds the escape `\u0000` (U+0000 in a string or key). PostgreSQL can

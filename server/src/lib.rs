@@ -28,6 +28,7 @@
 pub mod access;
 pub mod auth;
 pub mod cache;
+pub mod chat_bot;
 pub mod config;
 pub mod csp;
 mod error;
@@ -80,6 +81,8 @@ struct Inner {
     ws: Arc<ws::Hub>,
     /// Token minting per (host session, item) and per (API key, item).
     mint_limiter: ratelimit::RateLimiter<auth::MintKey>,
+    /// The chat bot's backend, when `[chat_bot]` configures one.
+    chat_bot: Option<chat_bot::ChatBot>,
 }
 
 /// Shared state of every handler: config, store, signing keys, file storage.
@@ -115,6 +118,11 @@ impl AppState {
     /// The rate limit of token minting.
     pub fn mint_limiter(&self) -> &ratelimit::RateLimiter<auth::MintKey> {
         &self.inner.mint_limiter
+    }
+
+    /// The chat bot's backend, if one is configured.
+    pub fn chat_bot(&self) -> Option<&chat_bot::ChatBot> {
+        self.inner.chat_bot.as_ref()
     }
 
     /// The websocket hub (publish committed writes with [`ws::Hub::publish`]).
@@ -219,6 +227,11 @@ pub async fn build_state(config: Config) -> Result<AppState> {
         config.server.token_mint_burst,
         config.server.token_mint_per_minute,
     );
+    let chat_bot = config
+        .chat_bot
+        .as_ref()
+        .map(chat_bot::ChatBot::new)
+        .transpose()?;
     let state = AppState {
         inner: Arc::new(Inner {
             config,
@@ -228,18 +241,21 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             origins: RwLock::new(Arc::new(HashSet::new())),
             ws,
             mint_limiter,
+            chat_bot,
         }),
     };
     state.refresh_origins().await?;
     Ok(state)
 }
 
-/// The whole HTTP app: `/api/...`, `/swagger`, and the host page at `/` when `host_dir` is set.
+/// The whole HTTP app: `/api/...`, `/swagger`, what the Graasp client calls at the origin's
+/// root (`/ws`, `/app-items/{itemId}/chat-bot`), and the host page at `/` when `host_dir` is set.
 pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static(REQUEST_ID);
     let max_body = state.config().server.max_body_bytes;
     let mut router = Router::new()
         .nest("/api", routes::api_router(state.clone()))
+        .merge(routes::root_router(state.clone()))
         .merge(routes::openapi::swagger());
     if let Some(dir) = &state.config().server.host_dir {
         router = router.fallback_service(spa_dir(dir));

@@ -8,9 +8,13 @@
 
 #[path = "api/action_quota.rs"]
 mod action_quota;
+#[path = "api/chat_bot.rs"]
+mod chat_bot;
 mod common;
 #[path = "api/fuzz.rs"]
 mod fuzz;
+#[path = "api/graasp_routes.rs"]
+mod graasp_routes;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/quota.rs"]
@@ -1169,6 +1173,68 @@ api_tests! {
         }
     }
 
+    /// Older Graasp clients (apps-query-client 3.7.3) fetch the signed file URL with
+    /// credentials: the preflight and the GET answer a registered app origin with its exact
+    /// origin and credentials allowed (GET and `authorization` only); an unregistered origin
+    /// gets no preflight answer and `*` without credentials. They read the file's name from
+    /// `data.s3File`, which holds the same object as `data.file`.
+    async fn older_graasp_clients_fetch_the_file_url_with_credentials_and_read_s3file(t) {
+        let bob = t.app_for(BOB, NOTES_ITEM).await;
+        let v = upload_data_file(&bob, NOTES_ITEM, b"old client".to_vec(), "report.txt").await;
+        assert_eq!(v["data"]["s3File"], v["data"]["file"]);
+        assert_eq!(v["data"]["s3File"]["name"], "report.txt");
+        let listed = bob.app_data(NOTES_ITEM).await;
+        assert_eq!(listed[0]["data"]["s3File"]["name"], "report.txt");
+        let url = download_url(&bob, "app-data", v["id"].as_str().unwrap()).await;
+        let preflight = |origin: &'static str| {
+            plain_client().request(Method::OPTIONS, &url)
+                .header(header::ORIGIN, origin)
+                .header("access-control-request-method", "GET")
+                .header("access-control-request-headers", "authorization")
+                .send()
+        };
+        for origin in [APP_ORIGIN, APP_ORIGIN_2, FOREIGN_ORIGIN] {
+            let r = preflight(origin).await.unwrap();
+            assert_eq!(r.status(), StatusCode::NO_CONTENT, "{origin}");
+            assert_eq!(header_str(&r, "access-control-allow-origin"), origin);
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "true");
+            assert_eq!(header_str(&r, "access-control-allow-methods"), "GET");
+            assert_eq!(header_str(&r, "access-control-allow-headers"), "authorization");
+            let r = plain_client().get(&url).header(header::ORIGIN, origin).bearer_auth(&bob.token).send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{origin}");
+            assert_eq!(header_str(&r, "access-control-allow-origin"), origin);
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "true");
+            assert!(header_str(&r, "vary").to_ascii_lowercase().contains("origin"));
+            assert_eq!(r.bytes().await.unwrap().as_ref(), b"old client");
+        }
+        let host = t.base.clone();
+        for origin in [EVIL_ORIGIN, "null", host.as_str()] {
+            let r = plain_client().request(Method::OPTIONS, &url)
+                .header(header::ORIGIN, origin)
+                .header("access-control-request-method", "GET")
+                .send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED, "{origin}");
+            assert_eq!(header_str(&r, "access-control-allow-origin"), "", "{origin}");
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "", "{origin}");
+            let r = plain_client().get(&url).header(header::ORIGIN, origin).send().await.unwrap();
+            assert_eq!(header_str(&r, "access-control-allow-origin"), "*", "{origin}");
+            assert_eq!(header_str(&r, "access-control-allow-credentials"), "", "{origin}");
+        }
+        // The URL is still the only credential: a forged one is refused whatever the origin.
+        let r = plain_client().get(format!("{url}x")).header(header::ORIGIN, APP_ORIGIN).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        // Setting files carry both keys too.
+        let alice = t.app_for(ALICE, NOTES_ITEM).await;
+        let form = multipart::Form::new().part("files", file_part(b"PNGDATA".to_vec(), "bg.png", "image/png"));
+        let r = alice.req(Method::POST, &format!("/app-items/app-settings/upload?id={NOTES_ITEM}")).multipart(form).send().await.unwrap();
+        let s = match json_ok(r).await {
+            Value::Array(mut a) if a.len() == 1 => a.remove(0),
+            v => v,
+        };
+        assert_eq!(s["data"]["s3File"]["name"], "bg.png");
+        assert_eq!(s["data"]["s3File"], s["data"]["file"]);
+    }
+
     /// Files: upload, signed download without credentials, tampering refused, delete removes.
     async fn uploaded_file_downloads_without_credentials_and_is_gone_after_delete(t) {
         let bob = t.app_for(BOB, NOTES_ITEM).await;
@@ -1183,9 +1249,10 @@ api_tests! {
         assert_eq!(t.stored_files().len(), 1, "one file on disk");
 
         let url = download_url(&bob, "app-data", &id).await;
-        let r = plain_client().get(&url).header(header::ORIGIN, APP_ORIGIN).send().await.unwrap();
+        let r = plain_client().get(&url).header(header::ORIGIN, EVIL_ORIGIN).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
-        // Credential-less, so any origin may read it, and never with credentials.
+        // Credential-less, so any origin may read it, and an unregistered one never with
+        // credentials (registered app origins: see the older-clients test).
         assert_eq!(header_str(&r, "access-control-allow-origin"), "*");
         assert_ne!(header_str(&r, "access-control-allow-credentials"), "true");
         assert!(header_str(&r, "content-type").starts_with("text/plain"));

@@ -37,6 +37,8 @@ struct Auth {
     origin: Option<String>,
     /// A raw `Sec-WebSocket-Protocol` value instead of the one built from `token`.
     protocols: Option<String>,
+    /// The URL path; `/api/ws` when none.
+    path: Option<String>,
 }
 
 /// A raw session cookie (`appframe_session=...`) of a dev login.
@@ -76,7 +78,11 @@ struct Ws {
 
 /// Opens `/api/ws` with `auth`; `Err` carries the HTTP status of a refused upgrade.
 async fn try_connect(base: &str, auth: &Auth) -> Result<Ws, u16> {
-    let url = format!("{}/api/ws", base.replacen("http://", "ws://", 1));
+    let url = format!(
+        "{}{}",
+        base.replacen("http://", "ws://", 1),
+        auth.path.as_deref().unwrap_or("/api/ws")
+    );
     let mut req = url.into_client_request().unwrap();
     let h = req.headers_mut();
     if let Some(c) = &auth.cookie {
@@ -278,6 +284,34 @@ fn note(text: &str) -> Value {
 }
 
 api_tests! {
+    /// The official client opens `new URL('/ws', API_HOST)`, the origin's root, with the
+    /// user's cookie from the app's origin: the root `/ws` is the same socket as `/api/ws`
+    /// (same auth and origin rules), even when a host page is served at `/`, and a
+    /// Graasp-shaped app connection gets another member's write live.
+    async fn the_root_ws_is_the_same_socket_as_api_ws_and_a_graasp_shaped_app_gets_live_updates(t) {
+        let host = t.data_dir().join("host-page");
+        std::fs::create_dir_all(&host).unwrap();
+        std::fs::write(host.join("index.html"), "<!doctype html><title>host page</title>").unwrap();
+        t.restart(move |c| c.server.host_dir = Some(host)).await;
+        let root = |auth: Auth| Auth { path: Some("/ws".into()), ..auth };
+        let cookie = session_cookie(t, CAROL).await;
+        assert_eq!(try_connect(&t.base, &root(Auth::default())).await.err(), Some(401));
+        let evil = Auth { origin: Some(EVIL_ORIGIN.into()), ..cookie_auth(cookie.clone()) };
+        assert_eq!(try_connect(&t.base, &root(evil)).await.err(), Some(403));
+        let r = t.http.get(t.url("/ws")).send().await.unwrap();
+        assert_ne!(r.status().as_u16(), 200, "the root /ws is not the host page");
+        assert!(!r.text().await.unwrap().contains("host page"));
+        let mut app = connect(t, &root(Auth { origin: Some(APP_ORIGIN.into()), ..cookie_auth(cookie) })).await;
+        app.subscribe("app-data", NOTES_ITEM).await;
+        let bob = t.app_for(BOB, NOTES_ITEM).await;
+        let posted = bob.post_data(NOTES_ITEM, note("live at the root")).await;
+        assert_eq!(app.update("app-data", NOTES_ITEM, "post").await, posted);
+        let token = t.token_for(CAROL, NOTES_ITEM).await;
+        let mut tok = connect(t, &root(token_auth(token))).await;
+        assert_eq!(tok.protocol.as_deref(), Some("appframe.v1"));
+        tok.subscribe("app-data", NOTES_ITEM).await;
+    }
+
     /// A host page (session cookie, no Origin or the host's Origin) sees item-visible app data
     /// posted, patched and deleted by another member, with Graasp's exact update shape.
     async fn a_cookie_subscriber_sees_item_visible_data_posted_patched_and_deleted(t) {

@@ -23,8 +23,9 @@ use crate::{
     },
 };
 use appframe_protocol::{
-    AccountId, AppAction, AppContext, AppData, AppSetting, CreateAppAction, CreateAppSetting,
-    ItemId, JsonObject, KeyOrigin, LocalContext, PatchData, RowId, routes,
+    AccountId, AppAction, AppContext, AppData, AppSetting, ChatBotAnswer, ChatBotMessage,
+    ChatBotQuery, CreateAppAction, CreateAppSetting, ItemId, JsonObject, KeyOrigin, LocalContext,
+    PatchData, RowId, routes,
 };
 use std::{cell::RefCell, rc::Rc, time::Duration};
 use wasm_bindgen::JsCast;
@@ -231,6 +232,30 @@ impl Embedded {
         let url = self.route(routes::PATH_APP_ACTION, None);
         // The server answers 204 with no body.
         self.send(req("POST", url, body)).await.map(|_| ())
+    }
+
+    /// Asks the server's chat bot (under `apiHost`, where this SDK always calls).
+    pub(crate) async fn chat_bot(
+        &self,
+        messages: &[ChatBotMessage],
+        options: &ChatBotQuery,
+    ) -> Result<ChatBotAnswer, Error> {
+        // The browser's number printing, so no float formatter is linked into the wasm.
+        let temperature = options.temperature.map(|t| {
+            js_sys::Number::from(t)
+                .to_string_with_radix(10)
+                .map(String::from)
+                .unwrap_or_default()
+        });
+        let url = with_query(
+            self.route(routes::PATH_CHAT_BOT, None),
+            &[
+                ("gptVersion", options.gpt_version.clone()),
+                ("temperature", temperature),
+            ],
+        );
+        let body = Body::Json(json::body(&messages.to_vec())?);
+        http::json(&self.send(req("POST", url, body)).await?).await
     }
 
     pub(crate) async fn list_app_settings(

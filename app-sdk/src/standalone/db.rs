@@ -188,7 +188,7 @@ fn bad_request(message: &str) -> Error {
 
 /// A failed field check as the server reports it (`<field>: <reason>`, the `Display` text of
 /// `ProtocolError::Invalid`).
-fn invalid(e: ProtocolError) -> Error {
+pub(crate) fn invalid(e: ProtocolError) -> Error {
     match e {
         ProtocolError::Invalid { field, reason } => bad_request(&[field, ": ", &reason].concat()),
         _ => bad_request("invalid request"),

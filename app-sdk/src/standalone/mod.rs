@@ -3,5 +3,6 @@
 
 pub(crate) mod backend;
 pub(crate) mod browser;
+pub(crate) mod chat_bot;
 pub(crate) mod db;
 pub(crate) mod storage;

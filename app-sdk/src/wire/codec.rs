@@ -7,9 +7,10 @@
 
 use super::text::{format_time, format_uuid, parse_time, parse_uuid};
 use appframe_protocol::{
-    AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, Context,
-    CreateAppAction, CreateAppData, CreateAppSetting, ErrorBody, HostCapabilities, ItemId, ItemRef,
-    JsonObject, KeyOrigin, LocalContext, Member, PatchData, Permission, RowId, Visibility,
+    AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting,
+    ChatBotAnswer, ChatBotMessage, Context, CreateAppAction, CreateAppData, CreateAppSetting,
+    ErrorBody, HostCapabilities, ItemId, ItemRef, JsonObject, KeyOrigin, LocalContext, Member,
+    PatchData, Permission, RowId, Visibility,
 };
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
@@ -527,6 +528,23 @@ writer!(CreateAppAction, |a| {
     "type" => a.ty.as_str().into(),
 });
 
+reader!(
+    read_chat_bot_answer,
+    ChatBotAnswer,
+    "a chat-bot answer",
+    |f| {
+        ChatBotAnswer {
+            completion: f.opt_string("completion"),
+            model: f.opt_string("model"),
+        }
+    }
+);
+
+writer!(ChatBotMessage, |m| {
+    "role" => m.role.as_str().into(),
+    "content" => m.content.as_str().into(),
+});
+
 writer!(CreateAppSetting, |c| {
     "name" => c.name.as_str().into(),
     "data" => Value::Object(c.data.clone()),
@@ -563,6 +581,15 @@ mod tests {
         let ours: AppSetting = read(setting).unwrap();
         assert_eq!(ours, serde_json::from_str::<AppSetting>(setting).unwrap());
         assert_eq!(ours.creator, None);
+        for answer in [
+            r#"{"completion":"hi","model":"m"}"#,
+            r#"{"completion":null,"model":"m"}"#,
+            r#"{"completion":"hi"}"#,
+        ] {
+            let ours: ChatBotAnswer = read(answer).unwrap();
+            assert_eq!(ours, serde_json::from_str::<ChatBotAnswer>(answer).unwrap());
+        }
+        assert!(read::<ChatBotAnswer>(r#"{"completion":7}"#).is_err());
     }
 
     #[test]
@@ -616,6 +643,11 @@ mod tests {
             ty: "abc".into(),
         };
         assert_eq!(action.to_json(), serde_json::to_value(&action).unwrap());
+        let message = ChatBotMessage {
+            role: appframe_protocol::ChatBotRole::Assistant,
+            content: "ok".into(),
+        };
+        assert_eq!(message.to_json(), serde_json::to_value(&message).unwrap());
         let setting = CreateAppSetting {
             name: "n".into(),
             data: JsonObject::new(),

@@ -1,12 +1,14 @@
 //! `appframe.toml`: the server settings plus the registry (publishers, apps, members, items,
 //! memberships, API keys) that is upserted into the store at every start.
 
+mod chat_bot;
 mod env;
 mod origins;
 mod parse;
 mod registry;
 mod server;
 
+pub use chat_bot::{ChatBotBackendKind, ChatBotConfig};
 pub use origins::{is_csp_origin, is_loopback_addr, is_origin, origin_of};
 pub use registry::{
     AccountKind, ApiKeyConfig, AppConfig, ItemConfig, MemberConfig, MembershipConfig,
@@ -81,6 +83,9 @@ pub struct Config {
     /// Keys of the integration API.
     #[serde(default)]
     pub api_keys: Vec<ApiKeyConfig>,
+    /// The chat bot's model backend; none configured, the chat-bot route answers 503.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chat_bot: Option<ChatBotConfig>,
 }
 
 impl Config {
@@ -110,6 +115,7 @@ impl Config {
             items: vec![],
             memberships: vec![],
             api_keys: vec![],
+            chat_bot: None,
         })
     }
 
@@ -140,6 +146,9 @@ impl Config {
     /// Checks references and values that TOML types cannot express.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.server.validate()?;
+        if let Some(c) = &self.chat_bot {
+            c.validate()?;
+        }
         self.validate_registry()
     }
 }

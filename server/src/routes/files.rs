@@ -34,7 +34,7 @@ use axum::{
     Json, Router,
     body::Body,
     extract::{DefaultBodyLimit, Multipart, State, multipart::MultipartRejection},
-    http::{HeaderValue, header},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
     routing::{get, post},
 };
@@ -70,7 +70,7 @@ pub fn app_router(state: AppState) -> Router {
 /// The credential-less signed file route `/files/{token}`.
 pub fn public_router(state: AppState) -> Router {
     Router::new()
-        .route("/files/{token}", get(serve_file))
+        .route("/files/{token}", get(serve_file).options(file_preflight))
         .with_state(state)
 }
 
@@ -226,12 +226,23 @@ async fn write_field(
     Ok(i64::try_from(size).unwrap_or(i64::MAX))
 }
 
+/// The key Graasp wrote a file's metadata under while its files lived on S3
+/// (`FILE_ITEM_TYPE = 's3File'`); apps built against those deployments, e.g. with
+/// apps-query-client 3.7.x, read the name from there.
+pub const LEGACY_FILE_KEY: &str = "s3File";
+
+/// A file row's `data`: the metadata under `file` (current Graasp) and the same object under
+/// [`LEGACY_FILE_KEY`]. Written under both at upload rather than chosen per app: an app does
+/// not say which client version it was built with (and may be rebuilt with another at any
+/// time), Graasp chose the key per deployment, not per app, so old and new apps each find the
+/// key they read, and it costs one copy of a few short strings per file row. Rows uploaded
+/// before this change keep `file` only.
 fn file_data(path: &str, up: &Upload) -> JsonObject {
+    let meta =
+        json!({ "path": path, "name": up.file_name, "mimetype": up.mimetype, "size": up.size });
     let mut m = JsonObject::new();
-    m.insert(
-        "file".into(),
-        json!({ "path": path, "name": up.file_name, "mimetype": up.mimetype, "size": up.size }),
-    );
+    m.insert(LEGACY_FILE_KEY.into(), meta.clone());
+    m.insert("file".into(), meta);
     m
 }
 
@@ -440,6 +451,61 @@ fn disposition(name: &str) -> HeaderValue {
     .unwrap_or_else(|_| HeaderValue::from_static("attachment"))
 }
 
+/// The single `Origin` of a request when a publisher registered it.
+fn registered_origin(state: &AppState, headers: &HeaderMap) -> Option<HeaderValue> {
+    let mut all = headers.get_all(header::ORIGIN).iter();
+    match (all.next(), all.next()) {
+        (Some(o), None) => o
+            .to_str()
+            .ok()
+            .filter(|o| state.is_registered_origin(o))
+            .map(|_| o.clone()),
+        _ => None,
+    }
+}
+
+/// Preflight of `GET /api/files/{token}`. Older Graasp clients (apps-query-client before
+/// 3.7.5) fetch the signed URL with credentials, which makes the browser ask first: a
+/// registered app origin gets its exact origin back with credentials allowed, for `GET` and
+/// the `authorization` header only; any other origin gets 405 with no CORS header, as before.
+pub async fn file_preflight(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let asks = headers.contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+    match registered_origin(&state, &headers) {
+        Some(origin) if asks => (
+            StatusCode::NO_CONTENT,
+            [
+                (header::ACCESS_CONTROL_ALLOW_ORIGIN, origin),
+                (
+                    header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+                    HeaderValue::from_static("true"),
+                ),
+                (
+                    header::ACCESS_CONTROL_ALLOW_METHODS,
+                    HeaderValue::from_static("GET"),
+                ),
+                (
+                    header::ACCESS_CONTROL_ALLOW_HEADERS,
+                    HeaderValue::from_static("authorization"),
+                ),
+                (
+                    header::ACCESS_CONTROL_MAX_AGE,
+                    HeaderValue::from_static("600"),
+                ),
+                (header::VARY, HeaderValue::from_static("origin")),
+            ],
+        )
+            .into_response(),
+        _ => (
+            StatusCode::METHOD_NOT_ALLOWED,
+            [
+                (header::ALLOW, HeaderValue::from_static("GET,HEAD")),
+                (header::VARY, HeaderValue::from_static("origin")),
+            ],
+        )
+            .into_response(),
+    }
+}
+
 /// `GET /api/files/{token}`: the bytes, with the stored type, no credentials needed.
 #[utoipa::path(get, path = "/api/files/{token}", tag = "files",
     params(("token" = String, Path, description = "From a download URL")),
@@ -447,6 +513,7 @@ fn disposition(name: &str) -> HeaderValue {
 pub async fn serve_file(
     State(state): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,
+    headers: HeaderMap,
 ) -> Result<Response> {
     let claims = state.jwt().verify_file(&token)?;
     let rec = state
@@ -470,15 +537,19 @@ pub async fn serve_file(
     let body = Body::from_stream(got.into_stream().map_err(Error::from));
     let mime = HeaderValue::from_str(&rec.mimetype)
         .unwrap_or_else(|_| HeaderValue::from_static("application/octet-stream"));
-    Ok((
+    let app_origin = registered_origin(&state, &headers);
+    let allow_origin = app_origin
+        .clone()
+        .unwrap_or_else(|| HeaderValue::from_static("*"));
+    let mut res = (
         [
             (header::CONTENT_TYPE, mime),
             (header::CONTENT_DISPOSITION, disposition(&rec.name)),
-            // The URL carries no credentials, so any origin may fetch it.
-            (
-                header::ACCESS_CONTROL_ALLOW_ORIGIN,
-                HeaderValue::from_static("*"),
-            ),
+            // The URL is the credential, so any origin may fetch it without credentials; a
+            // registered app origin also with them (older Graasp clients send them), which
+            // needs its exact origin instead of `*`.
+            (header::ACCESS_CONTROL_ALLOW_ORIGIN, allow_origin),
+            (header::VARY, HeaderValue::from_static("origin")),
             (
                 header::X_CONTENT_TYPE_OPTIONS,
                 HeaderValue::from_static("nosniff"),
@@ -496,7 +567,14 @@ pub async fn serve_file(
         [(header::CONTENT_LENGTH, HeaderValue::from(size))],
         body,
     )
-        .into_response())
+        .into_response();
+    if app_origin.is_some() {
+        res.headers_mut().insert(
+            header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
+            HeaderValue::from_static("true"),
+        );
+    }
+    Ok(res)
 }
 
 /// Deletes the file of a deleted row, if any (errors are logged: the row is already gone).

@@ -8,6 +8,7 @@ pub mod app_action;
 pub mod app_data;
 pub mod app_items;
 pub mod app_settings;
+pub mod chat_bot;
 pub mod export;
 pub mod files;
 pub mod host;
@@ -96,6 +97,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(app_action::router(state.clone()))
         .merge(app_settings::router(state.clone()))
         .merge(files::app_router(state.clone()))
+        .merge(chat_bot::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), app_cors));
     Router::new()
         .merge(app_items)
@@ -104,6 +106,17 @@ pub fn api_router(state: AppState) -> Router {
         .nest("/admin", admin::router(state.clone()))
         .merge(crate::ws::router(state.clone()))
         .fallback(not_found)
+}
+
+/// What the official Graasp client calls outside `apiHost`'s path, served at the origin's
+/// root: the websocket (`new URL('/ws', API_HOST)`) and the chat bot (`new URL('app-items/…',
+/// apiHost)`, which drops `apiHost`'s last segment). Same handlers, auth and CORS as under
+/// `/api`.
+pub fn root_router(state: AppState) -> Router {
+    Router::new()
+        .merge(chat_bot::router(state.clone()))
+        .layer(middleware::from_fn_with_state(state.clone(), app_cors))
+        .merge(crate::ws::router(state))
 }
 
 async fn not_found(method: Method, uri: axum::http::Uri) -> Response {
