@@ -26,8 +26,6 @@ pub const SANDBOX: &str =
     "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads";
 /// The iframe `allow` (permissions policy): fullscreen and writing to the clipboard.
 pub const ALLOW: &str = "fullscreen; clipboard-write";
-/// Version of the appframe bridge extensions advertised in `LocalContext.appframe`.
-pub const BRIDGE_VERSION: u32 = 1;
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages) and `rehandshake` (every GET_CONTEXT gets a new port and
 /// older ports keep working).

@@ -80,7 +80,7 @@ mod text;
 mod token;
 mod wire;
 
-pub use bridge::{ALLOW, BRIDGE_VERSION, Bridge, FEATURES, SANDBOX, app_src};
+pub use bridge::{ALLOW, Bridge, FEATURES, SANDBOX, app_src};
 pub use error::Error;
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};
@@ -95,6 +95,7 @@ pub use token::{
     AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, ORIGIN_MISMATCH, TOKEN_RATE_LIMITED,
     TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, TokenFuture, TokenProvider,
 };
+pub use wire::BRIDGE_VERSION;
 
 /// Milliseconds on the page's monotonic clock (`performance.now()`, else `Date.now()`): the
 /// clock of the resize interval and of the token rate limit.

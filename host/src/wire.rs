@@ -6,14 +6,17 @@
 //! `appframe_protocol::Message` reads and writes (the unit tests compare them byte for byte, the
 //! browser tests decode every answer with it). The text primitives are in `text.rs`.
 
-use crate::{
-    bridge::BRIDGE_VERSION,
-    text::{concat, parse_uuid, push_id, push_object, push_str, push_uint, push_uuid, quoted},
+use crate::text::{
+    concat, parse_uuid, push_id, push_object, push_str, push_uint, push_uuid, quoted,
 };
 use appframe_protocol::{Context, FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
 use js_sys::{JSON, Reflect};
+
 use std::borrow::Cow;
 use wasm_bindgen::JsValue;
+
+/// Version of the appframe bridge extensions advertised in `LocalContext.appframe`.
+pub const BRIDGE_VERSION: u32 = 1;
 
 /// An app-to-host message, as far as the bridge reads it.
 #[derive(Debug, Clone, PartialEq)]
