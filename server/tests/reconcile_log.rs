@@ -7,6 +7,8 @@
 //! `configuration:` callsite first (any test that starts a server does) caches it as "never",
 //! and this test then captures nothing. Alone in its process, the callsite is first reached here.
 
+#![allow(clippy::expect_used, missing_docs)]
+
 use appframe_server::{
     config::Config,
     reconcile::{Change, apply},
