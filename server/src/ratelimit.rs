@@ -82,6 +82,16 @@ impl<K: Hash + Eq + Clone> RateLimiter<K> {
         }
     }
 
+    /// Gives back the token a [`check`](Self::check) of `key` took, when a later limit refused
+    /// the same request (a request that did not run should not count). Never above `burst`.
+    pub fn refund(&self, key: &K, now: Instant) {
+        let mut map = self.map.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(b) = map.get_mut(key) {
+            b.tokens = (self.refilled(*b, now) + 1.0).min(self.burst);
+            b.at = now;
+        }
+    }
+
     /// Makes room for one key: drops every full bucket, else the one untouched the longest.
     fn evict(&self, map: &mut HashMap<K, Bucket>, now: Instant) {
         map.retain(|_, b| self.refilled(*b, now) < self.burst);
@@ -141,6 +151,27 @@ mod tests {
         assert!(l.check(&1, t0).is_ok());
         assert!(l.check(&1, t0 + Duration::from_millis(500)).is_err());
         assert!(l.check(&1, t0 + Duration::from_millis(1000)).is_ok());
+    }
+
+    #[test]
+    fn a_refund_gives_one_token_back_and_never_passes_the_burst() {
+        let l = RateLimiter::new(2, 1);
+        let t0 = Instant::now();
+        assert!(l.check(&"a", t0).is_ok());
+        assert!(l.check(&"a", t0).is_ok());
+        assert!(l.check(&"a", t0).is_err());
+        l.refund(&"a", t0);
+        assert!(l.check(&"a", t0).is_ok(), "the refunded token");
+        assert!(l.check(&"a", t0).is_err());
+        l.refund(&"a", t0);
+        l.refund(&"a", t0);
+        l.refund(&"a", t0);
+        assert!(l.check(&"a", t0).is_ok());
+        assert!(l.check(&"a", t0).is_ok());
+        assert!(l.check(&"a", t0).is_err(), "at most the burst of 2");
+        // A key never seen is not created by a refund.
+        l.refund(&"b", t0);
+        assert_eq!(l.len(), 1);
     }
 
     #[test]

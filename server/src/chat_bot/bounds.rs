@@ -63,7 +63,11 @@ impl Bounds {
             }
         }
         self.member.check(&member, now).map_err(Refusal::Rate)?;
-        self.item.check(&item, now).map_err(Refusal::Rate)?;
+        if let Err(wait) = self.item.check(&item, now) {
+            // The request does not run, so it does not use up the member's own rate.
+            self.member.refund(&member, now);
+            return Err(Refusal::Rate(wait));
+        }
         let mut daily = self.daily.lock().unwrap_or_else(PoisonError::into_inner);
         if daily.0 != day {
             *daily = (day, HashMap::new());
@@ -136,5 +140,31 @@ mod tests {
         );
         let tomorrow = noon + time::Duration::days(1);
         assert!(d.take(a, i, t0, tomorrow).is_ok(), "a new day starts over");
+    }
+
+    #[test]
+    fn a_request_the_item_rate_refuses_does_not_use_up_the_members_rate() {
+        let (a, i, j) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let t0 = Instant::now();
+        let noon = OffsetDateTime::from_unix_timestamp(20_000 * SECS_PER_DAY + 43_200).unwrap();
+        // Member rate 2, item rate 1.
+        let b = Bounds::new(&config(2, 1, 100));
+        assert!(
+            b.take(Uuid::new_v4(), i, t0, noon).is_ok(),
+            "i's one request"
+        );
+        for _ in 0..3 {
+            assert!(
+                matches!(b.take(a, i, t0, noon), Err(Refusal::Rate(_))),
+                "item rate"
+            );
+        }
+        // a was refused three times by i's rate: both of a's own requests are still there.
+        assert!(b.take(a, j, t0, noon).is_ok());
+        assert!(b.take(a, Uuid::new_v4(), t0, noon).is_ok());
+        assert!(
+            matches!(b.take(a, Uuid::new_v4(), t0, noon), Err(Refusal::Rate(_))),
+            "member rate 2"
+        );
     }
 }
