@@ -174,12 +174,20 @@ pub async fn create(
         data: body.data,
         created_at: now(),
     };
+    record(&state, row).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// Stores an action within the quotas and publishes it to live subscribers: how every action
+/// is written (this route, and the chat bot's record of its use).
+pub async fn record(state: &AppState, row: AppActionRow) -> Result<()> {
     let limits = state.config().server.limits();
     state.store().insert_app_action(&row, &limits).await?;
+    let item_id = row.item_id;
     state.ws().publish(
         item_id,
         Op::Post,
         UpdateEntity::AppAction(Box::new(to_wire(row))),
     );
-    Ok(StatusCode::NO_CONTENT.into_response())
+    Ok(())
 }

@@ -24,10 +24,8 @@ use crate::{
     store::{AppActionRow, now},
 };
 use appframe_protocol::{
-    ChatBotAnswer, ChatBotMessage, ChatBotQuery, JsonObject, Member,
-    chat_bot::validate_messages,
+    ChatBotAnswer, ChatBotMessage, ChatBotQuery, JsonObject, Member, chat_bot::validate_messages,
     routes::PATH_CHAT_BOT,
-    ws::{Op, UpdateEntity},
 };
 use axum::{
     Json, Router,
@@ -130,13 +128,7 @@ async fn record_use(
         data,
         created_at: now(),
     };
-    let limits = state.config().server.limits();
-    match state.store().insert_app_action(&row, &limits).await {
-        Ok(()) => state.ws().publish(
-            item_id,
-            Op::Post,
-            UpdateEntity::AppAction(Box::new(app_action::to_wire(row))),
-        ),
-        Err(e) => tracing::warn!(error = %e, %item_id, "cannot record a chat-bot use"),
+    if let Err(e) = app_action::record(state, row).await {
+        tracing::warn!(error = %e, %item_id, "cannot record a chat-bot use");
     }
 }
