@@ -8,7 +8,7 @@ use crate::build::{self, Built};
 use crate::cmd;
 use crate::project::{
     BROWSER_BENCH, HOST_BRIDGE, HOST_BRIDGE_TARGET_BYTES, MEMORY_BENCH, SERVER_BENCH, SERVER_BIN,
-    SIZE_PROBE, SIZE_PROBE_TARGET_BYTES, SOAK_BENCH, WS_BENCH,
+    SIZE_PROBE, SIZE_PROBE_GATE_BYTES, SIZE_PROBE_TARGET_BYTES, SOAK_BENCH, WS_BENCH,
 };
 use crate::setup;
 use crate::size::{self, Sizes};
@@ -157,6 +157,11 @@ fn find_bundle<'a>(measured: &'a [(Built, Sizes)], name: &str) -> Option<&'a (Bu
 /// Whether the probe's wasm + glue gzip size is within its budget.
 pub fn within_budget(sizes: &Sizes) -> bool {
     sizes.total_gz() <= SIZE_PROBE_TARGET_BYTES
+}
+
+/// Whether the probe is within the guard that fails a test run.
+pub fn within_gate(sizes: &Sizes) -> bool {
+    sizes.total_gz() <= SIZE_PROBE_GATE_BYTES
 }
 
 /// Whether the host bridge's wasm + glue gzip size is within its budget.

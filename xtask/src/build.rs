@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, bail};
 
+use crate::boot;
 use crate::cmd;
 use crate::project::{Assets, BUNDLES, Bundle};
 use crate::setup::{Tools, WASM_TARGET};
@@ -86,6 +87,7 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
             "xtask: warning: wasm-opt (npm binaryen) is unavailable; release bundles are NOT size-optimised"
         );
     }
+    let boot_script = boot::script(ws, tools.esbuild.as_deref())?;
     let mut built = Vec::new();
     // The same crate + features (the SDK's JS build) feeds several bundles: build it once.
     let mut done: HashMap<(&str, &[&str]), PathBuf> = HashMap::new();
@@ -109,8 +111,9 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
         }
         if let Some((from, to)) = bundle.assets.route() {
             let copied = copy_assets(bundle.assets, &ws.root.join(from), &ws.dist().join(to))?;
+            let booted = boot::fill_pages(&ws.dist().join(to), &boot_script)?;
             eprintln!(
-                "xtask: {}: copied {copied} static file(s) from {from}/",
+                "xtask: {}: copied {copied} static file(s) from {from}/, {booted} page(s) with the boot script",
                 bundle.name
             );
             warn_if_unreferenced(ws, bundle, &out_dir, &stem)?;

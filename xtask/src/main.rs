@@ -5,6 +5,7 @@
 //! honours `CARGO_TARGET_DIR`. What gets built and tested is data: see [`project`].
 
 mod bench;
+mod boot;
 mod build;
 mod check;
 mod cmd;

@@ -141,8 +141,14 @@ pub const BUNDLES: &[Bundle] = &[
 /// The bundle whose gzip size is held to [`SIZE_PROBE_TARGET_BYTES`].
 pub const SIZE_PROBE: &str = "sdk size probe";
 
-/// Minimal app budget: wasm + JS glue, gzip, after `wasm-opt -Oz` (40 KB, SI).
+/// Minimal app goal: wasm + JS glue, gzip, after `wasm-opt -Oz` (40 KB, SI), judged in the size
+/// benchmark's verdict.
 pub const SIZE_PROBE_TARGET_BYTES: u64 = 40_000;
+
+/// What fails `cargo xtask test`: the design's regression guard for the probe, a little above the
+/// goal so that a toolchain bump cannot block unrelated work; between the two the run passes
+/// with a warning.
+pub const SIZE_PROBE_GATE_BYTES: u64 = 41_000;
 
 /// The host bridge's JS package, held to [`HOST_BRIDGE_TARGET_BYTES`]: a host platform ships
 /// it on every page that shows an app.

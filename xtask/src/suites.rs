@@ -13,8 +13,8 @@ use crate::build::{self, Built};
 use crate::check;
 use crate::cmd;
 use crate::project::{
-    HOST_BRIDGE_TARGET_BYTES, LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_TARGET_BYTES, SUITES, Suite,
-    SuiteKind,
+    HOST_BRIDGE_TARGET_BYTES, LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_GATE_BYTES,
+    SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind,
 };
 use crate::setup::{self, Tools, WASM_TARGET};
 use crate::size::{self, Sizes};
@@ -297,9 +297,17 @@ pub fn size_budget(measured: &[(Built, Sizes)]) -> Outcome {
             Outcome::Skipped("wasm-opt is unavailable, so the sizes are not comparable".into())
         }
         Some((_, s)) if bench::within_budget(s) => Outcome::Passed(None),
+        Some((_, s)) if bench::within_gate(s) => {
+            eprintln!(
+                "xtask: warning: the size probe is {} B gzip: over its goal of \
+                 {SIZE_PROBE_TARGET_BYTES} B, within the guard of {SIZE_PROBE_GATE_BYTES} B",
+                s.total_gz()
+            );
+            Outcome::Passed(None)
+        }
         Some((_, s)) => Outcome::Failed(format!(
-            "the size probe is {} B gzip, over its budget of {SIZE_PROBE_TARGET_BYTES} B \
-             (`cargo xtask bench size --bundle probe` measures it alone)",
+            "the size probe is {} B gzip, over its guard of {SIZE_PROBE_GATE_BYTES} B (goal \
+             {SIZE_PROBE_TARGET_BYTES} B; `cargo xtask bench size --bundle probe` measures it alone)",
             s.total_gz()
         )),
     }
@@ -444,14 +452,17 @@ mod tests {
     }
 
     #[test]
-    fn the_probe_fails_the_run_only_when_measured_over_its_budget() {
+    fn the_probe_fails_the_run_only_when_measured_over_its_guard() {
         let at = vec![(built(SIZE_PROBE, true), sizes(SIZE_PROBE_TARGET_BYTES))];
         assert_eq!(size_budget(&at), Outcome::Passed(None));
-        let over = vec![(built(SIZE_PROBE, true), sizes(SIZE_PROBE_TARGET_BYTES + 1))];
+        // Over the goal, within the guard: passes (with a warning).
+        let between = vec![(built(SIZE_PROBE, true), sizes(SIZE_PROBE_GATE_BYTES))];
+        assert_eq!(size_budget(&between), Outcome::Passed(None));
+        let over = vec![(built(SIZE_PROBE, true), sizes(SIZE_PROBE_GATE_BYTES + 1))];
         let Outcome::Failed(why) = size_budget(&over) else {
-            panic!("one byte over must fail");
+            panic!("one byte over the guard must fail");
         };
-        assert!(why.contains("40001 B gzip"), "{why}");
+        assert!(why.contains("41001 B gzip"), "{why}");
         // Without wasm-opt the figure means nothing; without the probe there is nothing to judge.
         let raw = vec![(built(SIZE_PROBE, false), sizes(90_000))];
         assert!(matches!(size_budget(&raw), Outcome::Skipped(_)));

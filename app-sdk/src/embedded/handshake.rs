@@ -4,6 +4,7 @@
 use crate::listen::Listener;
 use crate::wire::message::{self as wire, Reply as HostReply};
 use crate::{
+    embedded::boot,
     embedded::channel::Channel,
     embedded::signal::{Slot, take_or},
     env::HostEnv,
@@ -56,7 +57,11 @@ pub(crate) async fn handshake(
         key: key.to_owned(),
         origin: env.own_origin.clone(),
     };
-    env.post_to_host(&wire::ask(MessageKind::GetContext, item_id, &ask)?)?;
+    let text = wire::ask(MessageKind::GetContext, item_id, &ask)?;
+    // The listener is in place: a boot script's earlier request and its answer are ours now.
+    if !boot::claimed(&text) {
+        env.post_to_host(&text)?;
+    }
     // The only waiter: the context is moved out of the slot, not cloned.
     let (context, port) = take_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
     let channel = match port {

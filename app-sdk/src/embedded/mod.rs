@@ -3,6 +3,7 @@
 //! the iframe.
 
 pub(crate) mod backend;
+pub(crate) mod boot;
 pub(crate) mod channel;
 pub(crate) mod handshake;
 pub(crate) mod http;

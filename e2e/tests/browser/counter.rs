@@ -84,8 +84,28 @@ async fn the_host_gives_the_counter_a_context_a_port_and_a_token_through_the_bri
         open_app(b, stack, COUNTER, "analytics", ALICE).await?;
         let who = b.text("#who").await?;
         ensure!(who == "Alice (admin, analytics)", "#who reads {who:?}");
+        let boot = b
+            .js(
+                "const s = document.querySelector('script[data-appframe-boot]');
+                 return s ? s.textContent.length : -1;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            boot.as_i64().is_some_and(|n| n > 0),
+            "the page should carry the boot script the build fills in: {boot}"
+        );
         b.top().await?;
         let log = bridge_log(b).await?;
+        // The boot script asked while the page parsed; the SDK took that answer instead of
+        // asking again (a second GET_CONTEXT would mean it did not).
+        let count = |dir: &str, ty: &str| {
+            log.iter()
+                .filter(|l| l.direction == dir && l.message_type == ty)
+                .count()
+        };
+        ensure!(count("in", "GET_CONTEXT") == 1, "log: {log:?}");
+        ensure!(count("in", "GET_AUTH_TOKEN") == 1, "log: {log:?}");
         let has = |dir: &str, ty: &str, outcome: &str| {
             log.iter()
                 .any(|l| l.direction == dir && l.message_type == ty && l.outcome == outcome)
