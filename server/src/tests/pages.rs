@@ -152,7 +152,10 @@ async fn cached_pages_are_the_sql_pages_byte_for_byte() {
         let sql = sql_twin(cached._dir.path()).await;
         // The two servers really take different paths.
         let item: Uuid = ITEM.parse().unwrap();
-        assert_eq!(snapshot(&cached, item).await.rows.as_ref().map(Vec::len), Some(n));
+        assert_eq!(
+            snapshot(&cached, item).await.rows.as_ref().map(Vec::len),
+            Some(n)
+        );
         assert!(snapshot(&sql, item).await.rows.is_none());
 
         // Admin (every row), a writer and a reader (their own member rows and item rows).
