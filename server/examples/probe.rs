@@ -11,7 +11,9 @@
 //!
 //! `(total(1200) - total(200)) / 1000` is the cost of one request, client included, without the
 //! start-up and seeding. Scenarios: `ceiling` (the bare route), `get` (app-data list of 100
-//! rows, as Bob, a non-admin), `post` (one app-data row).
+//! rows, as Bob, a non-admin), `post` (one app-data row), `page` (`?limit=100`, the first
+//! page of 200 rows, cut from the list cache) and `page-sql` (the same page with the list
+//! cache off, `data_cache_bytes = 0`: the keyset query).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -62,11 +64,15 @@ async fn main() {
     let scenario = args.next().unwrap_or_else(|| "get".into());
     let n: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(1000);
 
-    let server = support::start_server(&format!(
+    let items = format!(
         "[[items]]\nid = \"{ITEM}\"\nname = \"probe\"\napp = \"counter\"\n\
          [[memberships]]\nmember = \"{BOB}\"\nitem = \"{ITEM}\"\npermission = \"write\"\n"
-    ))
-    .await;
+    );
+    let server = if scenario == "page-sql" {
+        support::start_server_with(&items, |c| c.server.data_cache_bytes = 0).await
+    } else {
+        support::start_server(&items).await
+    };
     let addr = server.addr;
     let bare_addr = support::start_ceiling().await;
 
@@ -121,12 +127,14 @@ async fn main() {
     ];
     let data_path = format!("/api/app-items/{ITEM}/app-data");
     let row = json!({"type": "seed", "visibility": "item", "data": {"text": "a sticky note of ordinary length", "x": 12, "y": 34}});
-    if scenario == "get" {
-        for _ in 0..100 {
-            let (status, _) =
-                send(&mut s, Method::POST, &data_path, &app_headers, Some(&row)).await;
-            assert_eq!(status, StatusCode::OK, "seed");
-        }
+    let seed = match scenario.as_str() {
+        "get" => 100,
+        "page" | "page-sql" => 200,
+        _ => 0,
+    };
+    for _ in 0..seed {
+        let (status, _) = send(&mut s, Method::POST, &data_path, &app_headers, Some(&row)).await;
+        assert_eq!(status, StatusCode::OK, "seed");
     }
 
     let (target, headers, body) = match scenario.as_str() {
@@ -136,7 +144,8 @@ async fn main() {
         }
         "get" => (data_path.clone(), app_headers.to_vec(), None),
         "post" => (data_path.clone(), app_headers.to_vec(), Some(row.clone())),
-        other => panic!("unknown scenario {other:?} (ceiling, get, post)"),
+        "page" | "page-sql" => (format!("{data_path}?limit=100"), app_headers.to_vec(), None),
+        other => panic!("unknown scenario {other:?} (ceiling, get, post, page, page-sql)"),
     };
     let mut bytes = 0usize;
     for _ in 0..n {

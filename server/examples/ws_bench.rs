@@ -1,22 +1,31 @@
-//! WebSocket fan-out benchmark: the real appframe server on SQLite (temporary data dir), N
-//! websocket subscribers (1,000 by default, each its own member) on one item, and a series of
-//! app-data POSTs; the latency of each delivery is measured from sending the POST.
+//! WebSocket fan-out benchmark: the release `appframe-server` binary in its own process (or
+//! two, on one Postgres database), N websocket subscribers (each its own member) on one item,
+//! and a series of item-visible app-data POSTs; the latency of each delivery is measured from
+//! sending the POST.
 //!
 //! ```text
-//! cargo xtask bench ws
-//! cargo run --release -p appframe-server --example ws_bench -- [--subscribers N] [--events M]
+//! cargo xtask bench ws                 # 10,000 subscribers, one instance, SQLite
+//! cargo xtask bench ws --postgres      # 10,000 on one instance, then 2 × 5,000 on two
+//! cargo run --release -p appframe-server --example ws_bench -- [--subscribers N] [--events M] \
+//!     [--instances K --postgres URL]
 //! ```
 //!
-//! Server and clients share this process and its cores (loopback only), so the figures include
-//! the clients' own reading. POSTs are sent one at a time with a pause between them, so each
-//! event's fan-out is measured on its own. It prints a markdown table: subscribers, events,
-//! deliveries, p50, p99, max, missing.
+//! The servers run as their own processes, so their RSS (`/proc/<pid>/status`) is theirs alone
+//! (memory per connection = RSS growth while the subscribers connect, divided by them), and the
+//! client ends (in this process) and the server ends each stay under the open-files limit.
+//! Subscriber `i` connects to instance `i mod K`; every POST goes through the first instance,
+//! so with two instances half the deliveries cross Postgres `LISTEN/NOTIFY`. POSTs are sent
+//! one at a time with a pause between them, so each event's fan-out is measured on its own.
+//! It prints a markdown table.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+#[path = "support/process.rs"]
+mod process;
 #[path = "support/mod.rs"]
 mod support;
 
+use appframe_server::config::{Config, DEMO_TOML};
 use futures::{SinkExt, StreamExt};
 use reqwest::Client;
 use serde_json::{Value, json};
@@ -30,9 +39,11 @@ const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
 /// The item every subscriber listens to.
 const ITEM: &str = "b0000000-0000-4000-8000-00000000f001";
 /// Pause between two POSTs.
-const GAP: Duration = Duration::from_millis(50);
+const GAP: Duration = Duration::from_millis(100);
 /// How long deliveries may still arrive after the last POST.
 const DRAIN: Duration = Duration::from_secs(10);
+/// Shared by the instances, so a session or token of one is valid at the other.
+const JWT_SECRET: &str = "ws-bench-secret-ws-bench-secret-0123456789";
 
 fn member_id(i: usize) -> String {
     format!("c0000000-0000-4000-8000-{i:012}")
@@ -111,25 +122,75 @@ fn ms(d: Duration) -> String {
     format!("{:.2} ms", d.as_secs_f64() * 1000.0)
 }
 
-fn loadavg() -> String {
-    std::fs::read_to_string("/proc/loadavg")
-        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-        .unwrap_or_else(|_| "unknown".into())
+/// A free loopback port.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// The config of instance `i`.
+fn instance_config(
+    subscribers: usize,
+    dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> Config {
+    let mut c = Config::from_toml_str(&format!("{DEMO_TOML}\n{}", bench_toml(subscribers)))
+        .expect("config");
+    let addr = format!("127.0.0.1:{}", free_port());
+    c.server.public_url = format!("http://{addr}");
+    c.server.addr = addr;
+    c.server.data_dir = dir.to_path_buf();
+    c.server.database_url = database_url.map(str::to_owned);
+    c.server.dev = true;
+    c.server.jwt_secret = Some(JWT_SECRET.into());
+    c.server.host_dir = None;
+    c.server.apps_dir = None;
+    c.server.apps_addr = None;
+    c
 }
 
 #[tokio::main]
 async fn main() {
-    let subscribers = arg("--subscribers", 1000);
+    let subscribers = arg("--subscribers", 10_000);
     let events = arg("--events", 100);
-    raise_nofile(2 * subscribers as u64 + 256);
-    let load_before = loadavg();
+    let instances = arg("--instances", 1).max(1);
+    let postgres = support::postgres_arg();
+    assert!(
+        instances == 1 || postgres.is_some(),
+        "several instances share a Postgres database: add --postgres URL"
+    );
+    // This process holds one socket per subscriber; each server process inherits the limit
+    // and holds its share.
+    raise_nofile(subscribers as u64 + 1024);
+    let load_before = support::loadavg();
 
-    let server = support::start_server(&bench_toml(subscribers)).await;
-    let (addr, api) = (server.addr, server.api.clone());
+    let db = match &postgres {
+        Some(url) => Some(support::BenchDatabase::create(url).await),
+        None => None,
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut servers = Vec::new();
+    let mut apis = Vec::new();
+    let t0 = Instant::now();
+    for i in 0..instances {
+        let d = dir.path().join(format!("instance-{i}"));
+        std::fs::create_dir_all(&d).expect("instance dir");
+        let cfg = instance_config(subscribers, &d, db.as_ref().map(|d| d.url.as_str()));
+        apis.push(format!("http://{}/api", cfg.server.addr));
+        // One after the other: the first migrates the database and writes the registry.
+        servers.push(process::start(&cfg, &d).await);
+    }
+    eprintln!(
+        "{instances} instance(s) up in {:.1} s (registry of {subscribers} members)",
+        t0.elapsed().as_secs_f64()
+    );
+    let rss_before: Vec<u64> = servers.iter().map(|s| process::rss(s.pid()).0).collect();
     let http = Client::new();
 
     eprintln!("connecting {subscribers} subscribers...");
-    let ws_url = format!("ws://{addr}/api/ws");
     let start = Arc::new(tokio::sync::Barrier::new(subscribers + 1));
     let mut readers = Vec::with_capacity(subscribers);
     let connect_limit = Arc::new(tokio::sync::Semaphore::new(64));
@@ -137,8 +198,7 @@ async fn main() {
     let (stop_tx_readers, stop_rx) = tokio::sync::watch::channel(false);
     for i in 0..subscribers {
         let http = http.clone();
-        let api = api.clone();
-        let ws_url = ws_url.clone();
+        let api = apis[i % instances].clone();
         let start = start.clone();
         let limit = connect_limit.clone();
         let stop = stop_rx.clone();
@@ -158,6 +218,7 @@ async fn main() {
                 .and_then(|v| v.split(';').next())
                 .expect("session cookie")
                 .to_owned();
+            let ws_url = format!("{}/ws", api.replacen("http://", "ws://", 1));
             let mut req = ws_url.into_client_request().expect("request");
             req.headers_mut()
                 .insert("cookie", cookie.parse().expect("cookie header"));
@@ -202,19 +263,33 @@ async fn main() {
         }));
     }
     start.wait().await;
+    // Let the servers' allocators settle before reading what the connections cost.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let rss_after: Vec<u64> = servers.iter().map(|s| process::rss(s.pid()).0).collect();
+    let per_instance = subscribers.div_ceil(instances);
+    let per_conn: Vec<String> = rss_before
+        .iter()
+        .zip(&rss_after)
+        .map(|(b, a)| {
+            format!(
+                "{:.1} KB",
+                a.saturating_sub(*b) as f64 / per_instance as f64 / 1e3
+            )
+        })
+        .collect();
     eprintln!(
         "all subscribed; posting {events} events, {} ms apart...",
         GAP.as_millis()
     );
 
-    // Alice posts through her app token, one event at a time.
-    let session = support::login(&api, ALICE).await;
-    let token = support::app_token(&session, &api, ITEM).await;
+    // Alice posts through her app token at the first instance, one event at a time.
+    let session = support::login(&apis[0], ALICE).await;
+    let token = support::app_token(&session, &apis[0], ITEM).await;
     let mut sent = Vec::with_capacity(events);
     for seq in 0..events {
         let t0 = Instant::now();
         let r = http
-            .post(format!("{api}/app-items/{ITEM}/app-data"))
+            .post(format!("{}/app-items/{ITEM}/app-data", apis[0]))
             .bearer_auth(&token)
             .json(&json!({"type": "bench", "data": {"seq": seq}, "visibility": "item"}))
             .send()
@@ -244,24 +319,46 @@ async fn main() {
     }
     stopper.abort();
     latencies.sort();
-    let load_after = loadavg();
-    server.stop().await;
+    let load_after = support::loadavg();
+    drop(servers);
+    if let Some(db) = db {
+        db.drop_now().await;
+    }
 
+    let backend = if postgres.is_some() {
+        "Postgres"
+    } else {
+        "SQLite"
+    };
+    let p99 = pct(&latencies, 0.99);
     println!();
     println!(
-        "WebSocket fan-out: {subscribers} subscribers (one member each) on one item, {events} app-data POSTs {} ms apart, SQLite, server and clients in one process on {} cores",
+        "WebSocket fan-out: {subscribers} subscribers (one member each) on one item over {instances} server process(es), {events} item-visible app-data POSTs {} ms apart, {backend}, on {} cores shared with the clients",
         GAP.as_millis(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("load average before: {load_before}; after: {load_after}");
     println!();
-    println!("| subscribers | events | deliveries | p50 | p99 | max | missing |");
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {subscribers} | {events} | {} | {} | {} | {} | {missing} |",
+        "| backend | instances | subscribers | events | deliveries | p50 | p99 | max | missing | server RSS per connection |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|");
+    println!(
+        "| {backend} | {instances} | {subscribers} | {events} | {} | {} | {} | {} | {missing} | {} |",
         latencies.len(),
         ms(pct(&latencies, 0.50)),
-        ms(pct(&latencies, 0.99)),
+        ms(p99),
         ms(latencies.last().copied().unwrap_or_default()),
+        per_conn.join(" / "),
+    );
+    println!();
+    println!(
+        "| target | measured | result |\n|---|---:|---|\n| p99 delivery ≤ 100 ms, nothing missing | {} | {} |",
+        ms(p99),
+        if p99 <= Duration::from_millis(100) && missing == 0 {
+            "PASS"
+        } else {
+            "MISS"
+        }
     );
 }

@@ -13,6 +13,8 @@ use axum::{
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod pages;
+
 const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
 const CAROL: &str = "d5433604-2bb5-4d68-a876-1a7ad8c13608";
 const ITEM: &str = "860336f0-9317-4193-91ad-5d58f6a975d8";

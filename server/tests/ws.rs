@@ -10,6 +10,8 @@
 mod common;
 #[path = "ws/fuzz.rs"]
 mod fuzz;
+#[path = "ws/membership_cache.rs"]
+mod membership_cache;
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 

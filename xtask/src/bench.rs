@@ -7,8 +7,9 @@ use crate::BenchWhat;
 use crate::build::{self, Built};
 use crate::cmd;
 use crate::project::{
-    BROWSER_BENCH, HOST_BRIDGE, HOST_BRIDGE_TARGET_BYTES, MEMORY_BENCH, SERVER_BENCH, SERVER_BIN,
-    SIZE_PROBE, SIZE_PROBE_GATE_BYTES, SIZE_PROBE_TARGET_BYTES, SOAK_BENCH, WS_BENCH,
+    BROWSER_BENCH, HOST_BRIDGE, HOST_BRIDGE_TARGET_BYTES, LOCAL_PG_URL, MEMORY_BENCH, PG_URL_VAR,
+    SERVER_BENCH, SERVER_BIN, SIZE_PROBE, SIZE_PROBE_GATE_BYTES, SIZE_PROBE_TARGET_BYTES,
+    SOAK_BENCH, WS_BENCH,
 };
 use crate::setup;
 use crate::size::{self, Sizes};
@@ -20,13 +21,16 @@ pub fn bench(
     what: BenchWhat,
     bundle: Option<&str>,
     secs: Option<u64>,
+    postgres: bool,
 ) -> Result<()> {
     let all = what == BenchWhat::All;
+    let pg_url =
+        postgres.then(|| std::env::var(PG_URL_VAR).unwrap_or_else(|_| LOCAL_PG_URL.into()));
     if all || what == BenchWhat::Server {
-        bench_server(ws)?;
+        bench_server(ws, pg_url.as_deref())?;
     }
     if all || what == BenchWhat::Ws {
-        run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[], &[])?;
+        bench_ws(ws, pg_url.as_deref())?;
     }
     if all || what == BenchWhat::Memory {
         bench_memory(ws)?;
@@ -83,8 +87,36 @@ fn run_bench_program(
     cmd::run(&mut cargo)
 }
 
-fn bench_server(ws: &mut Workspace) -> Result<()> {
-    run_bench_program(ws, SERVER_BENCH, "the server benchmark", &[], &[])
+/// `--postgres <url>` for a bench program, or nothing (SQLite).
+fn postgres_args(pg_url: Option<&str>) -> Vec<String> {
+    pg_url.map_or_else(Vec::new, |u| vec!["--postgres".to_owned(), u.to_owned()])
+}
+
+fn bench_server(ws: &mut Workspace, pg_url: Option<&str>) -> Result<()> {
+    run_bench_program(
+        ws,
+        SERVER_BENCH,
+        "the server benchmark",
+        &[],
+        &postgres_args(pg_url),
+    )
+}
+
+/// 10,000 subscribers on one server process; on Postgres also 2 × 5,000 on two processes.
+fn bench_ws(ws: &mut Workspace, pg_url: Option<&str>) -> Result<()> {
+    if !build_server_bin(ws, "the websocket benchmark")? {
+        return Ok(());
+    }
+    let mut runs = vec![vec!["--instances".to_owned(), "1".to_owned()]];
+    if pg_url.is_some() {
+        runs.push(vec!["--instances".to_owned(), "2".to_owned()]);
+    }
+    for mut args in runs {
+        args.extend(["--subscribers".to_owned(), "10000".to_owned()]);
+        args.extend(postgres_args(pg_url));
+        run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[], &args)?;
+    }
+    Ok(())
 }
 
 /// Builds the release server binary that the memory and soak examples start as their own

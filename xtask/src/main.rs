@@ -85,6 +85,11 @@ enum Command {
         /// `soak` only: how long the load runs (default 60 s; a few seconds is a smoke check).
         #[arg(long, value_name = "S")]
         secs: Option<u64>,
+        /// `server` and `ws` only: run on PostgreSQL (`APPFRAME_TEST_DATABASE_URL`, else the
+        /// local `postgres://postgres@127.0.0.1:5432/test`), a fresh database each run; `ws`
+        /// then also runs two server instances sharing it.
+        #[arg(long)]
+        postgres: bool,
     },
     /// The long run of the property tests (proptest) that CI runs with few cases: the
     /// postMessage decoder, REST bodies and routes, websocket messages, the config parser.
@@ -150,9 +155,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let plan = suites::Plan::new(&only, repeat)?;
             suites::test(&mut ws, &plan)
         }
-        Command::Bench { what, bundle, secs } => {
-            bench::bench(&mut ws, what, bundle.as_deref(), secs)
-        }
+        Command::Bench {
+            what,
+            bundle,
+            secs,
+            postgres,
+        } => bench::bench(&mut ws, what, bundle.as_deref(), secs, postgres),
         Command::Fuzz { cases, secs } => fuzz::fuzz(&ws, cases, secs),
         Command::Check => check::check(&ws),
     }

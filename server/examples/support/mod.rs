@@ -28,6 +28,15 @@ pub async fn start_server(extra_toml: &str) -> BenchServer {
 
 /// [`start_server`] with the config changed by `tweak` first.
 pub async fn start_server_with(extra_toml: &str, tweak: fn(&mut Config)) -> BenchServer {
+    start_server_on(extra_toml, None, tweak).await
+}
+
+/// [`start_server_with`] on the database `database_url` (`None`: SQLite in the temporary dir).
+pub async fn start_server_on(
+    extra_toml: &str,
+    database_url: Option<String>,
+    tweak: fn(&mut Config),
+) -> BenchServer {
     let dir = tempfile::tempdir().expect("tempdir");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -38,7 +47,7 @@ pub async fn start_server_with(extra_toml: &str, tweak: fn(&mut Config)) -> Benc
     config.server.addr = addr.to_string();
     config.server.public_url = base.clone();
     config.server.data_dir = dir.path().to_path_buf();
-    config.server.database_url = None;
+    config.server.database_url = database_url;
     config.server.dev = true;
     config.server.host_dir = None;
     config.server.apps_dir = None;
@@ -87,6 +96,64 @@ pub async fn start_ceiling() -> SocketAddr {
     let addr = listener.local_addr().expect("addr");
     tokio::spawn(async move { axum::serve(listener, bare).await });
     addr
+}
+
+/// A fresh Postgres database for one benchmark run, dropped by [`BenchDatabase::drop_now`].
+pub struct BenchDatabase {
+    admin_url: String,
+    name: String,
+    /// Its URL.
+    pub url: String,
+}
+
+impl BenchDatabase {
+    /// Creates `appframe_bench_<random>` on the server of `admin_url`.
+    pub async fn create(admin_url: &str) -> BenchDatabase {
+        use sqlx::Connection;
+        let name = format!("appframe_bench_{}", uuid::Uuid::new_v4().simple());
+        let mut conn = sqlx::PgConnection::connect(admin_url)
+            .await
+            .unwrap_or_else(|e| panic!("connect to {admin_url}: {e}"));
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .expect("create the bench database");
+        let _ = conn.close().await;
+        let mut url = reqwest::Url::parse(admin_url).expect("a Postgres URL");
+        url.set_path(&format!("/{name}"));
+        BenchDatabase {
+            admin_url: admin_url.to_owned(),
+            name,
+            url: url.to_string(),
+        }
+    }
+
+    /// Drops the database (the servers on it must be stopped).
+    pub async fn drop_now(self) {
+        use sqlx::Connection;
+        if let Ok(mut conn) = sqlx::PgConnection::connect(&self.admin_url).await {
+            let _ = sqlx::query(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn)
+            .await;
+        }
+    }
+}
+
+/// The value after `--postgres`: a Postgres URL to run on (a fresh database is created there).
+pub fn postgres_arg() -> Option<String> {
+    let args: Vec<String> = std::env::args().collect();
+    let i = args.iter().position(|a| a == "--postgres")?;
+    Some(args.get(i + 1).cloned().expect("--postgres takes a URL"))
+}
+
+/// The load average (1, 5, 15 min) as `/proc/loadavg` gives it.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
 }
 
 /// A raw HTTP/1.1 connection (no pool lookup, no per-request client work beyond hyper's).

@@ -7,11 +7,15 @@
 //! every write). Each entry is tagged with the stamp read *before* its query and is served
 //! only while the stamp is unchanged, so a committed and acknowledged write is never hidden
 //! (see [`Stamps`] for why the order makes this sound). With Postgres, where several
-//! instances may share the database, every read goes to the store.
+//! instances may share the database, every read goes to the store, except the memberships
+//! the websocket hub checks events against: those are stamped by [`Notified`], which the
+//! database itself moves on through the events' own `NOTIFY` channel (`ws/pg.rs`).
 
 mod lists;
+mod pages;
 
 pub use lists::{CachedRow, ItemRows, MAX_ITEM_ROWS};
+pub use pages::{CachedPage, page};
 
 use crate::{
     error::Result,
@@ -23,9 +27,29 @@ use std::{
     collections::HashMap,
     hash::Hash,
     ops::Deref,
-    sync::{Arc, Mutex, PoisonError},
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
 };
 use uuid::Uuid;
+
+/// The stamp of the registry on Postgres, as the `NOTIFY`s of its changes tell it: moved on by
+/// every notification of a change and whenever notifications may have been missed (the
+/// listening connection was lost). Valid only while this process listens.
+#[derive(Debug, Default)]
+struct Notified {
+    listening: AtomicBool,
+    epoch: AtomicU64,
+}
+
+impl Notified {
+    fn stamp(&self) -> Option<u64> {
+        self.listening
+            .load(Ordering::SeqCst)
+            .then(|| self.epoch.load(Ordering::SeqCst))
+    }
+}
 
 /// Most `(item, account, session)` permission entries kept; past this the map starts over (an
 /// entry costs one query to rebuild, so a crude bound is enough).
@@ -78,6 +102,7 @@ pub struct CachedStore {
     store: Arc<dyn Store>,
     access: Stamped<AccessKey, Arc<ItemAccess>>,
     members: Stamped<Uuid, Permissions>,
+    notified: Notified,
     lists: DataCache,
 }
 
@@ -103,6 +128,7 @@ impl CachedStore {
             store,
             access: Stamped::new(MAX_ACCESS_ENTRIES),
             members: Stamped::new(MAX_MEMBERSHIP_ITEMS),
+            notified: Notified::default(),
             lists: DataCache::new(list_bytes),
         }
     }
@@ -142,8 +168,8 @@ impl CachedStore {
         Ok(found)
     }
 
-    /// Every app-data row of an item with its wire JSON, current now; `None` when lists are
-    /// not cached (Postgres). A snapshot without rows means the item is too large for the
+    /// Every app-data row of an item with its wire JSON, current now (unpaged lists and keyset
+    /// pages are cut from it); `None` when lists are not cached (Postgres). A snapshot without rows means the item is too large for the
     /// cache: its list is read from the store.
     pub async fn item_rows(&self, item: Uuid) -> Result<Option<Arc<ItemRows>>> {
         let Some(stamps) = self.stamps() else {
@@ -159,11 +185,18 @@ impl CachedStore {
     }
 
     /// The memberships of an item, which every live event is checked against: read once per
-    /// event, and on SQLite not at all while the registry is unchanged.
+    /// event, and not at all while the registry is unchanged. On SQLite that is the registry
+    /// stamp; on Postgres, once [`CachedStore::follow_registry_notifications`] was called, the
+    /// notifications of registry changes, which arrive in commit order with the events (so
+    /// this is for the hub, whose events come through the same channel; a route that must
+    /// see its own instance's write at once reads the store).
     pub async fn item_permissions(&self, item: Uuid) -> Result<Permissions> {
         // The stamp is read before the query, so a membership change racing with it can only
         // make the cached result look stale, never keep a revoked membership.
-        let stamp = self.stamps().map(Stamps::registry);
+        let stamp = match self.stamps() {
+            Some(s) => Some(s.registry()),
+            None => self.notified.stamp(),
+        };
         if let Some(stamp) = stamp
             && let Some(m) = self.members.get(&item, stamp)
         {
@@ -175,6 +208,19 @@ impl CachedStore {
             self.members.put(item, stamp, m.clone());
         }
         Ok(m)
+    }
+
+    /// From now on this process hears of every registry change on Postgres (its listener is
+    /// connected): [`CachedStore::item_permissions`] may keep what it read.
+    pub fn follow_registry_notifications(&self) {
+        self.registry_notified();
+        self.notified.listening.store(true, Ordering::SeqCst);
+    }
+
+    /// The registry changed, or changes may have been missed (Postgres): every membership
+    /// read before is stale.
+    pub fn registry_notified(&self) {
+        self.notified.epoch.fetch_add(1, Ordering::SeqCst);
     }
 }
 

@@ -19,9 +19,9 @@ use crate::{
     AppState,
     access::Access,
     auth::AppToken,
-    cache::{CachedRow, MAX_ITEM_ROWS},
+    cache::{self, CachedRow, MAX_ITEM_ROWS},
     error::{Error, Result},
-    extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, paginate},
+    extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, next_link, paginate},
     routes::{
         files::delete_row_file, json_array, json_array_stream, json_response, rows::publish_data,
         text,
@@ -37,6 +37,7 @@ use appframe_protocol::{
 use axum::{
     Json, Router,
     extract::{OriginalUri, State},
+    http::header,
     response::Response,
     routing::{get, patch},
 };
@@ -100,26 +101,21 @@ pub async fn list(
         access.account()?;
     }
     let scope = access.viewer().row_scope();
-    // The Graasp client always fetches the whole list, and many viewers fetch the same item:
-    // serve unpaged lists from the per-item cache of serialized rows (SQLite only). Paged
-    // requests (`limit`/`cursor`, meant for large items) stay on the keyset index.
-    let cached = if unpaged {
-        state.store().item_rows(item_id).await?
-    } else {
-        None
-    };
-    if let Some(snapshot) = cached {
-        // A cached item has at most MAX_ITEM_ROWS ≤ MAX_UNPAGED rows, so an unpaged list of
-        // it is always complete: no `Link` header, and the body depends only on the filters.
-        const _: () = assert!(MAX_ITEM_ROWS as i64 <= MAX_UNPAGED);
-        if snapshot.rows.is_some() {
-            let ty = q.ty.clone();
-            let keep = move |r: &CachedRow| {
-                ty.as_deref().is_none_or(|t| *r.ty == *t) && scope.includes(r.parties)
-            };
+    // Every member of an item reads the same rows: serve lists and keyset pages from the
+    // per-item cache of serialized rows (SQLite only), the SQL path's bytes without a query
+    // or a row serialized again.
+    if let Some(snapshot) = state.store().item_rows(item_id).await?
+        && let Some(all) = snapshot.rows.as_deref()
+    {
+        let ty = q.ty.as_deref();
+        let keep = |r: &CachedRow| ty.is_none_or(|t| *r.ty == *t) && scope.includes(r.parties);
+        if unpaged {
+            // A cached item has at most MAX_ITEM_ROWS ≤ MAX_UNPAGED rows, so an unpaged list
+            // of it is always complete: no `Link` header, and the body depends only on the
+            // filters.
+            const _: () = assert!(MAX_ITEM_ROWS as i64 <= MAX_UNPAGED);
             if snapshot.assembled() {
-                let all = snapshot.rows.as_deref().unwrap_or_default();
-                let body = snapshot.body(q.ty.as_deref(), scope, || {
+                let body = snapshot.body(ty, scope, || {
                     json_array(all.iter().filter(|r| keep(r)).map(|r| &r.json[..]))
                 });
                 return Ok(json_response(body));
@@ -127,13 +123,24 @@ pub async fn list(
             // A large list goes out row by row from the shared rows: each request only holds
             // the snapshot's `Arc`, never a copy of the list.
             let rows = snapshot.clone();
-            let n = snapshot.rows.as_ref().map_or(0, Vec::len);
-            let elements = futures::stream::iter((0..n).filter_map(move |i| {
+            let ty = q.ty.clone();
+            let elements = futures::stream::iter((0..all.len()).filter_map(move |i| {
                 let r = rows.rows.as_ref()?.get(i)?;
-                keep(r).then(|| Ok(r.json.clone()))
+                (ty.as_deref().is_none_or(|t| *r.ty == *t) && scope.includes(r.parties))
+                    .then(|| Ok(r.json.clone()))
             }));
             return Ok(json_array_stream(elements, None));
         }
+        let size = usize::try_from(page.limit - 1).unwrap_or(usize::MAX);
+        let p = cache::page(all, page.after, size, keep);
+        let link = p.next_after().and_then(|(at, id)| {
+            next_link(&state.config().server.public_url, &uri, from_micros(at), id)
+        });
+        let mut res = json_response(json_array(p.rows.iter().map(|r| &r.json[..])));
+        if let Some(l) = link {
+            res.headers_mut().insert(header::LINK, l);
+        }
+        return Ok(res);
     }
     // From the store: first where the page ends (positions only, no data), then the rows up
     // to there in one streamed query, serialized one at a time as the client reads.

@@ -5,7 +5,7 @@
 //! stored in `ws_events` and only its id is notified (`#<id>`); listeners read it back. Rows
 //! older than [`RETENTION`] are deleted as new large events arrive. When the listening
 //! connection is lost, notifications sent meanwhile are gone: every local connection is told
-//! to `resync`.
+//! to `resync`, and the membership cache is emptied (registry changes may be gone too).
 
 use super::hub::{Event, Hub};
 use crate::{Result, cache::CachedStore};
@@ -24,6 +24,10 @@ use tokio::sync::mpsc;
 pub const CHANNEL: &str = "appframe_ws";
 /// `application_name` of the listening connection (lets an operator, or a test, find it).
 pub const LISTENER_APP_NAME: &str = "appframe-ws-listener";
+/// The payload the database notifies when memberships, or the accounts, items and apps they
+/// depend on, change (triggers of the migration `registry_notify`): it empties every
+/// instance's membership cache ([`CachedStore::registry_notified`]).
+pub const REGISTRY_CHANGED: &str = "!registry";
 /// Largest payload sent inline; the hard limit of Postgres is 8000 bytes.
 const INLINE_MAX: usize = 7900;
 /// How long large events stay readable in `ws_events`.
@@ -48,6 +52,7 @@ pub async fn start(
         .max_connections(1)
         .connect_lazy_with(opts.application_name(LISTENER_APP_NAME));
     let listener = listen(&listen_pool).await?;
+    store.follow_registry_notifications();
     tokio::spawn(publish_loop(pool.clone(), outbound, hub.clone()));
     tokio::spawn(listen_loop(listen_pool, listener, pool, hub, store));
     Ok(())
@@ -119,6 +124,7 @@ async fn listen_loop(
             return;
         };
         match got {
+            Ok(Some(n)) if n.payload() == REGISTRY_CHANGED => store.registry_notified(),
             Ok(Some(n)) => match event_of(&pool, n.payload()).await {
                 Ok(Some(ev)) => h.deliver(&store, ev).await,
                 Ok(None) => {
@@ -133,6 +139,7 @@ async fn listen_loop(
             // The connection was lost and is already re-established (eager reconnect).
             Ok(None) => {
                 tracing::warn!("websocket listener reconnected; asking clients to resync");
+                store.registry_notified();
                 h.resync();
             }
             Err(e) => {
@@ -148,6 +155,8 @@ async fn listen_loop(
                         Err(e) => tracing::warn!(error = %e, "websocket listener cannot reconnect"),
                     }
                 };
+                // Registry changes may have been missed too.
+                store.registry_notified();
                 if let Some(h) = hub.upgrade() {
                     h.resync();
                 }
