@@ -25,6 +25,12 @@ pub fn bench(
     if all || what == BenchWhat::Server {
         bench_server(ws)?;
     }
+    if what == BenchWhat::ServerLb {
+        crate::bench_lb::bench_server_lb(ws, false)?;
+    } else if all && let Err(e) = crate::bench_lb::bench_server_lb(ws, false) {
+        // It needs PostgreSQL and HAProxy; the other benchmarks do not.
+        eprintln!("xtask: note: the load-balanced benchmark did not run: {e:#}");
+    }
     if all || what == BenchWhat::Ws {
         run_bench_program(ws, WS_BENCH, "the websocket benchmark", &[], &[])?;
     }
