@@ -42,6 +42,7 @@ async fn cluster() -> Option<Cluster> {
     let config = |port| {
         let mut c = instance_config(port, &public, Some("s3://appframe-shared/files"));
         c.server.database_url = Some(url.clone());
+        c.server.max_file_bytes = 8 * 1024 * 1024;
         c
     };
     let env = s3.env();

@@ -184,7 +184,6 @@ pub struct Instance {
     /// The `host:port` it listens on.
     pub addr: String,
     child: Child,
-    log: PathBuf,
     dir: tempfile::TempDir,
 }
 
@@ -212,7 +211,6 @@ impl Instance {
             base,
             addr,
             child,
-            log,
             dir,
         }
     }
@@ -230,11 +228,6 @@ impl Instance {
         }
     }
 
-    /// `base + path`.
-    pub fn url(&self, path: &str) -> String {
-        format!("{}{path}", self.base)
-    }
-
     /// Its own data dir (SQLite file, local files, generated secrets).
     pub fn data_dir(&self) -> PathBuf {
         self.dir.path().join("data")
@@ -243,11 +236,6 @@ impl Instance {
     /// The process id (to read its memory or send it a signal).
     pub fn pid(&self) -> u32 {
         self.child.id().expect("the server runs")
-    }
-
-    /// What the server logged so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
     }
 
     /// Sends SIGTERM (graceful shutdown) and waits for the exit status.
