@@ -100,7 +100,10 @@ impl Haproxy {
         let mut seen = std::collections::BTreeSet::new();
         let t0 = Instant::now();
         while seen.len() < instances.len() {
-            assert!(t0.elapsed() < Duration::from_secs(30), "haproxy is not ready");
+            assert!(
+                t0.elapsed() < Duration::from_secs(30),
+                "haproxy is not ready"
+            );
             if let Ok(r) = client
                 .get(format!("http://127.0.0.1:{port}/api/health"))
                 .send()
@@ -319,11 +322,12 @@ async fn main() {
         }
         post_targets.push(t);
     }
-    let post_body =
-        json!({"type": "bench", "visibility": "item", "data": {"text": "a sticky note of ordinary length", "x": 12, "y": 34}});
+    let post_body = json!({"type": "bench", "visibility": "item", "data": {"text": "a sticky note of ordinary length", "x": 12, "y": 34}});
 
     let mut rows: Vec<(&str, &str, Outcome)> = Vec::new();
-    eprintln!("measuring: warm-up {warmup:?}, {measure:?} per scenario, {CONNECTIONS} connections...");
+    eprintln!(
+        "measuring: warm-up {warmup:?}, {measure:?} per scenario, {CONNECTIONS} connections..."
+    );
     let direct: std::net::SocketAddr = addr_a.parse().unwrap();
     rows.push((
         "GET 100 rows",
@@ -333,7 +337,15 @@ async fn main() {
     rows.push((
         "POST (durable)",
         "1 instance, direct",
-        run(direct, Method::POST, &post_targets[0], Some(post_body.clone()), warmup, measure).await,
+        run(
+            direct,
+            Method::POST,
+            &post_targets[0],
+            Some(post_body.clone()),
+            warmup,
+            measure,
+        )
+        .await,
     ));
     let lb_addr: std::net::SocketAddr = format!("127.0.0.1:{lb_port}").parse().unwrap();
     {
@@ -346,7 +358,15 @@ async fn main() {
         rows.push((
             "POST (durable)",
             "HAProxy + 1 instance",
-            run(lb_addr, Method::POST, &post_targets[1], Some(post_body.clone()), warmup, measure).await,
+            run(
+                lb_addr,
+                Method::POST,
+                &post_targets[1],
+                Some(post_body.clone()),
+                warmup,
+                measure,
+            )
+            .await,
         ));
     }
     {
@@ -359,7 +379,15 @@ async fn main() {
         rows.push((
             "POST (durable)",
             "HAProxy + 2 instances",
-            run(lb_addr, Method::POST, &post_targets[2], Some(post_body.clone()), warmup, measure).await,
+            run(
+                lb_addr,
+                Method::POST,
+                &post_targets[2],
+                Some(post_body.clone()),
+                warmup,
+                measure,
+            )
+            .await,
         ));
     }
     drop((a, b));

@@ -14,7 +14,7 @@
 use crate::{
     Result,
     config::{
-        ConfigError, Config, FILES_BUCKET_MISSING, FILES_STORE_UNAVAILABLE, FILES_URL_INVALID,
+        Config, ConfigError, FILES_BUCKET_MISSING, FILES_STORE_UNAVAILABLE, FILES_URL_INVALID,
         FilesLocation, files_location,
     },
 };

@@ -15,7 +15,9 @@ pub fn bench_server_lb(ws: &Workspace, quick: bool) -> Result<()> {
         std::env::var(PG_URL_VAR).ok(),
         crate::suites::local_postgres_answers,
     ) else {
-        bail!("the load-balanced benchmark needs PostgreSQL: set {PG_URL_VAR} or run one on {LOCAL_PG_URL}");
+        bail!(
+            "the load-balanced benchmark needs PostgreSQL: set {PG_URL_VAR} or run one on {LOCAL_PG_URL}"
+        );
     };
     let haproxy = match scale_tools::ensure(ws).haproxy {
         Ok(p) => p,
@@ -26,9 +28,20 @@ pub fn bench_server_lb(ws: &Workspace, quick: bool) -> Result<()> {
         bail!("no server package");
     };
     let name = pkg.name.clone();
-    cmd::run(ws.cargo().args(["build", "--locked", "--release", "-p", &name, "--bin", bin]))?;
+    cmd::run(
+        ws.cargo()
+            .args(["build", "--locked", "--release", "-p", &name, "--bin", bin]),
+    )?;
     let mut cargo = ws.cargo();
-    cargo.args(["run", "--locked", "--release", "-p", &name, "--example", LB_BENCH.1]);
+    cargo.args([
+        "run",
+        "--locked",
+        "--release",
+        "-p",
+        &name,
+        "--example",
+        LB_BENCH.1,
+    ]);
     if quick {
         cargo.args(["--", "--quick"]);
     }

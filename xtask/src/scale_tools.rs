@@ -86,10 +86,16 @@ fn ensure_moto(ws: &Workspace) -> Result<PathBuf> {
             .is_some_and(|v| v == version)
     };
     if installed(ws) {
-        say(&format!("S3 server (moto {version}): present ({})", server.display()));
+        say(&format!(
+            "S3 server (moto {version}): present ({})",
+            server.display()
+        ));
         return Ok(server);
     }
-    say(&format!("S3 server ({want}): missing, installing into {}", venv.display()));
+    say(&format!(
+        "S3 server ({want}): missing, installing into {}",
+        venv.display()
+    ));
     let base = ["python3.11", "python3"]
         .into_iter()
         .find(|p| cmd::probe(ws.command(p).arg("--version")).is_some())
@@ -99,7 +105,14 @@ fn ensure_moto(ws: &Workspace) -> Result<PathBuf> {
     }
     cmd::run(
         ws.command(&python)
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "-r"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "-r",
+            ])
             .arg(&requirements),
     )?;
     if !installed(ws) {
@@ -128,7 +141,8 @@ fn ensure_haproxy(ws: &Workspace) -> Result<PathBuf> {
             .env("DEBIAN_FRONTEND", "noninteractive")
             .args(["install", "-y", "-qq", "--no-install-recommends", "haproxy"]),
     )?;
-    works(ws).with_context(|| format!("apt-get installed haproxy but {DEBIAN_HAPROXY} does not run"))?;
+    works(ws)
+        .with_context(|| format!("apt-get installed haproxy but {DEBIAN_HAPROXY} does not run"))?;
     Ok(path)
 }
 

@@ -84,7 +84,11 @@ pub fn files_location(files_url: Option<&str>) -> Result<FilesLocation, ConfigEr
         )));
     }
     let prefix = url.path().trim_matches('/');
-    if prefix.split('/').any(|p| p.is_empty() || p == "." || p == "..") && !prefix.is_empty() {
+    if prefix
+        .split('/')
+        .any(|p| p.is_empty() || p == "." || p == "..")
+        && !prefix.is_empty()
+    {
         return Err(invalid(format!(
             "server.files_url {raw:?}: the prefix {prefix:?} has an empty, '.' or '..' segment"
         )));

@@ -2,8 +2,8 @@
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
 use crate::routes::{
-    admin, admin_keys, app_action, app_data, app_items, app_settings, chat_bot, export, files, health,
-    host,
+    admin, admin_keys, app_action, app_data, app_items, app_settings, chat_bot, export, files,
+    health, host,
 };
 use axum::Router;
 use utoipa::{

@@ -69,10 +69,16 @@ async fn a_file_uploaded_through_one_instance_downloads_through_the_other() {
     let bytes = pattern(3 * 1024 * 1024 + 17);
     let row = json_ok(upload(&c.a.base, &token, "shared.bin", bytes.clone()).await).await;
     let id = row["id"].as_str().unwrap();
-    assert_eq!(c.s3.keys().await, vec![format!("files/apps/app-data/{NOTES_ITEM}/{id}")]);
+    assert_eq!(
+        c.s3.keys().await,
+        vec![format!("files/apps/app-data/{NOTES_ITEM}/{id}")]
+    );
     // The URL is asked of B, and points at the balancer (public_url), not at an instance.
     let url = download_url(&c.b.base, &token, id).await;
-    assert!(url.starts_with(&format!("{}/api/files/", c.lb.base)), "{url}");
+    assert!(
+        url.starts_with(&format!("{}/api/files/", c.lb.base)),
+        "{url}"
+    );
     let path = url.strip_prefix(&c.lb.base).unwrap();
     for base in [&c.b.base, &c.a.base, &c.lb.base, &c.lb.base] {
         let (status, len, got) = fetch_digest(&format!("{base}{path}")).await;
@@ -104,7 +110,10 @@ async fn a_websocket_on_one_instance_receives_writes_made_through_the_other() {
     let mut on_a = Ws::subscribe(&c.a.base, &token, NOTES_ITEM).await;
     let mut on_b = Ws::subscribe(&c.b.base, &token, NOTES_ITEM).await;
     let mut via_lb = Ws::subscribe(&c.lb.base, &token, NOTES_ITEM).await;
-    assert!(via_lb.instance.is_some(), "the upgrade went through haproxy");
+    assert!(
+        via_lb.instance.is_some(),
+        "the upgrade went through haproxy"
+    );
     for (n, writer) in [&c.b.base, &c.a.base, &c.lb.base, &c.lb.base]
         .into_iter()
         .enumerate()
@@ -123,7 +132,10 @@ async fn a_websocket_on_one_instance_receives_writes_made_through_the_other() {
         for ws in [&mut on_a, &mut on_b, &mut via_lb] {
             let v = ws.next().await;
             assert_eq!(v["type"], "update", "{v}");
-            assert_eq!(v["body"]["appData"]["id"], written["id"], "write {n} via {writer}: {v}");
+            assert_eq!(
+                v["body"]["appData"]["id"], written["id"],
+                "write {n} via {writer}: {v}"
+            );
         }
     }
 }
@@ -134,28 +146,53 @@ async fn a_token_or_session_from_one_instance_works_on_the_other() {
     let session = login(&c.a.base, ALICE).await;
     let token = mint(&c.a.base, &session, NOTES_ITEM).await;
     let written = json_ok(
-        app_req(&c.b.base, &token, Method::POST, &format!("/app-items/{NOTES_ITEM}/app-data"))
-            .json(&json!({"type": "note", "data": {"from": "b"}}))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
-    let r = app_req(&c.a.base, &token, Method::GET, &format!("/app-items/{NOTES_ITEM}/app-data"))
+        app_req(
+            &c.b.base,
+            &token,
+            Method::POST,
+            &format!("/app-items/{NOTES_ITEM}/app-data"),
+        )
+        .json(&json!({"type": "note", "data": {"from": "b"}}))
         .send()
         .await
-        .unwrap();
+        .unwrap(),
+    )
+    .await;
+    let r = app_req(
+        &c.a.base,
+        &token,
+        Method::GET,
+        &format!("/app-items/{NOTES_ITEM}/app-data"),
+    )
+    .send()
+    .await
+    .unwrap();
     let rows = json_ok(r).await;
-    assert!(rows.as_array().unwrap().iter().any(|r| r["id"] == written["id"]));
+    assert!(
+        rows.as_array()
+            .unwrap()
+            .iter()
+            .any(|r| r["id"] == written["id"])
+    );
     // The session cookie minted by A is a session on B (cookies are per host, so sent by hand).
-    let again = mint(&c.b.base, &login_cookie_on(&c.a.base, ALICE, &c.b.base).await, NOTES_ITEM).await;
+    let again = mint(
+        &c.b.base,
+        &login_cookie_on(&c.a.base, ALICE, &c.b.base).await,
+        NOTES_ITEM,
+    )
+    .await;
     assert!(!again.is_empty());
     // A forged token is refused by both.
     for base in [&c.a.base, &c.b.base] {
-        let r = app_req(base, "not.a.token", Method::GET, &format!("/app-items/{NOTES_ITEM}/app-data"))
-            .send()
-            .await
-            .unwrap();
+        let r = app_req(
+            base,
+            "not.a.token",
+            Method::GET,
+            &format!("/app-items/{NOTES_ITEM}/app-data"),
+        )
+        .send()
+        .await
+        .unwrap();
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     }
 }
@@ -191,18 +228,34 @@ async fn the_balancer_spreads_requests_and_drains_a_stopped_instance() {
     let path = format!("/app-items/{NOTES_ITEM}/app-data");
     let mut seen = std::collections::BTreeMap::<String, u32>::new();
     for _ in 0..20 {
-        let r = app_req(&c.lb.base, &token, Method::GET, &path).send().await.unwrap();
+        let r = app_req(&c.lb.base, &token, Method::GET, &path)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         *seen.entry(instance_of(&r)).or_default() += 1;
     }
-    assert_eq!(seen.len(), 2, "round robin reaches both instances: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        2,
+        "round robin reaches both instances: {seen:?}"
+    );
     assert!(seen.values().all(|n| *n >= 5), "{seen:?}");
     // SIGTERM on B: it finishes gracefully (exit 0) and the balancer sends everything to A.
-    let Cluster { lb, a, b, s3: _s3, _db } = c;
+    let Cluster {
+        lb,
+        a,
+        b,
+        s3: _s3,
+        _db,
+    } = c;
     let status = b.terminate().await;
     assert!(status.success(), "graceful shutdown exits 0: {status}");
     for i in 0..20 {
-        let r = app_req(&lb.base, &token, Method::GET, &path).send().await.unwrap();
+        let r = app_req(&lb.base, &token, Method::GET, &path)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(r.status(), StatusCode::OK, "request {i} after B stopped");
         assert_eq!(instance_of(&r), "app1", "request {i}");
     }

@@ -116,9 +116,7 @@ pub fn pattern(len: usize) -> Vec<u8> {
 
 /// A websocket on `/api/ws` of `base`, authenticated by an app token.
 pub struct Ws {
-    s: tokio_tungstenite::WebSocketStream<
-        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
-    >,
+    s: tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     /// `X-Appframe-Instance` of the upgrade answer, when it came through the balancer.
     pub instance: Option<String>,
 }
@@ -143,7 +141,8 @@ impl Ws {
             .get("x-appframe-instance")
             .map(|v| v.to_str().unwrap().to_owned());
         let mut ws = Ws { s, instance };
-        let sub = json!({"realm": "notif", "action": "subscribe", "topic": "app-data", "channel": item});
+        let sub =
+            json!({"realm": "notif", "action": "subscribe", "topic": "app-data", "channel": item});
         ws.s.send(Message::Text(sub.to_string().into()))
             .await
             .unwrap();

@@ -307,7 +307,11 @@ impl Balancer {
     pub async fn start(haproxy: &Path, port: u16, instances: &[&str]) -> Balancer {
         let dir = tempfile::tempdir().expect("tempdir");
         let cfg = dir.path().join("haproxy.cfg");
-        std::fs::write(&cfg, render_haproxy(&format!("127.0.0.1:{port}"), instances)).unwrap();
+        std::fs::write(
+            &cfg,
+            render_haproxy(&format!("127.0.0.1:{port}"), instances),
+        )
+        .unwrap();
         let (log, out, err) = log_file(dir.path(), "haproxy");
         let check = std::process::Command::new(haproxy)
             .arg("-c")
@@ -333,13 +337,7 @@ impl Balancer {
             .spawn()
             .unwrap_or_else(|e| panic!("start {}: {e}", haproxy.display()));
         let base = format!("http://127.0.0.1:{port}");
-        wait_ready(
-            &format!("{base}/api/health"),
-            &mut child,
-            "haproxy",
-            &log,
-        )
-        .await;
+        wait_ready(&format!("{base}/api/health"), &mut child, "haproxy", &log).await;
         let lb = Balancer {
             base,
             _child: child,

@@ -20,7 +20,11 @@ async fn s3() -> Option<S3Server> {
 }
 
 /// One instance storing its files under `prefix` of the test bucket.
-async fn instance(s3: &S3Server, prefix: &str, tweak: fn(&mut appframe_server::config::Config)) -> Instance {
+async fn instance(
+    s3: &S3Server,
+    prefix: &str,
+    tweak: fn(&mut appframe_server::config::Config),
+) -> Instance {
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let mut c = instance_config(port, &base, Some(&format!("s3://{BUCKET}/{prefix}")));
@@ -54,11 +58,19 @@ async fn uploads_go_to_the_bucket_download_by_signed_url_and_deletes_remove_them
     assert_eq!(path, format!("apps/app-data/{NOTES_ITEM}/{id}"));
     // Under the prefix, and nothing else: the start-up probe deleted its object.
     assert_eq!(s3.keys().await, vec![format!("tenant-a/{path}")]);
-    assert_eq!(local_files(&t.data_dir().join("files")), 0, "nothing on the local disk");
+    assert_eq!(
+        local_files(&t.data_dir().join("files")),
+        0,
+        "nothing on the local disk"
+    );
 
     let url = download_url(&t.base, &token, &id).await;
     assert!(url.starts_with(&format!("{}/api/files/", t.base)), "{url}");
-    let r = crate::common::plain_client().get(&url).send().await.unwrap();
+    let r = crate::common::plain_client()
+        .get(&url)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()["content-length"].to_str().unwrap(),
@@ -82,19 +94,22 @@ async fn uploads_go_to_the_bucket_download_by_signed_url_and_deletes_remove_them
         .text("name", "palette")
         .part("files", part);
     let setting = json_ok(
-        app_req(&t.base, &admin, Method::POST, "/app-items/app-settings/upload")
-            .multipart(form)
-            .send()
-            .await
-            .unwrap(),
+        app_req(
+            &t.base,
+            &admin,
+            Method::POST,
+            "/app-items/app-settings/upload",
+        )
+        .multipart(form)
+        .send()
+        .await
+        .unwrap(),
     )
     .await;
     let setting_id = setting["id"].as_str().unwrap();
-    assert!(
-        s3.keys()
-            .await
-            .contains(&format!("tenant-a/apps/app-setting/{NOTES_ITEM}/{setting_id}"))
-    );
+    assert!(s3.keys().await.contains(&format!(
+        "tenant-a/apps/app-setting/{NOTES_ITEM}/{setting_id}"
+    )));
 
     let r = app_req(
         &t.base,
@@ -108,11 +123,17 @@ async fn uploads_go_to_the_bucket_download_by_signed_url_and_deletes_remove_them
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         s3.keys().await,
-        vec![format!("tenant-a/apps/app-setting/{NOTES_ITEM}/{setting_id}")],
+        vec![format!(
+            "tenant-a/apps/app-setting/{NOTES_ITEM}/{setting_id}"
+        )],
         "deleting the row deletes its object"
     );
     let (status, _, _) = fetch_digest(&url).await;
-    assert_eq!(status, StatusCode::NOT_FOUND, "the signed URL of a deleted file");
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "the signed URL of a deleted file"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -125,14 +146,31 @@ async fn quotas_and_the_size_limit_hold_on_s3_and_leave_nothing_behind() {
     .await;
     let token = mint(&t.base, &login(&t.base, BOB).await, NOTES_ITEM).await;
     // Over max_file_bytes (and within the member's quota): 413.
-    expect_error(upload(&t.base, &token, "c.bin", pattern(90_000)).await, 413, None).await;
-    assert!(s3.keys().await.is_empty(), "a refused upload leaves no object");
+    expect_error(
+        upload(&t.base, &token, "c.bin", pattern(90_000)).await,
+        413,
+        None,
+    )
+    .await;
+    assert!(
+        s3.keys().await.is_empty(),
+        "a refused upload leaves no object"
+    );
     json_ok(upload(&t.base, &token, "a.bin", pattern(60_000)).await).await;
     assert_eq!(s3.keys().await.len(), 1);
     // Over the member's file bytes: refused while streaming, the multipart upload aborted.
-    let e = expect_error(upload(&t.base, &token, "b.bin", pattern(60_000)).await, 403, None).await;
+    let e = expect_error(
+        upload(&t.base, &token, "b.bin", pattern(60_000)).await,
+        403,
+        None,
+    )
+    .await;
     assert_eq!(e.code, "AFERR018", "member file bytes: {e:?}");
-    assert_eq!(s3.keys().await.len(), 1, "a refused upload leaves no object");
+    assert_eq!(
+        s3.keys().await.len(),
+        1,
+        "a refused upload leaves no object"
+    );
     // Another member still has room.
     let alice = mint(&t.base, &login(&t.base, ALICE).await, NOTES_ITEM).await;
     json_ok(upload(&t.base, &alice, "d.bin", pattern(60_000)).await).await;
@@ -219,7 +257,8 @@ async fn a_missing_bucket_or_a_bad_files_url_stops_the_start_with_its_code() {
         .arg(&file)
         .output()
         .unwrap();
-    let said = String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
+    let said =
+        String::from_utf8_lossy(&out.stderr).into_owned() + &String::from_utf8_lossy(&out.stdout);
     assert!(!out.status.success(), "{said}");
     assert!(said.contains("AFERR040"), "{said}");
 }
