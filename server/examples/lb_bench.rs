@@ -71,7 +71,11 @@ fn free_port() -> u16 {
 }
 
 /// HAProxy on `port` in front of `instances`; killed when dropped.
-struct Haproxy(Child, tempfile::TempDir);
+struct Haproxy {
+    child: Child,
+    /// Holds the rendered config until HAProxy stops.
+    _dir: tempfile::TempDir,
+}
 
 impl Haproxy {
     async fn start(bin: &str, port: u16, instances: &[&str]) -> Haproxy {
@@ -94,7 +98,7 @@ impl Haproxy {
             .stderr(Stdio::null())
             .spawn()
             .expect("start haproxy");
-        let lb = Haproxy(child, dir);
+        let lb = Haproxy { child, _dir: dir };
         // Ready when every instance has answered through it.
         let client = reqwest::Client::new();
         let mut seen = std::collections::BTreeSet::new();
@@ -121,8 +125,8 @@ impl Haproxy {
 
 impl Drop for Haproxy {
     fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 
