@@ -38,6 +38,7 @@ pub mod ratelimit;
 pub mod reconcile;
 pub mod routes;
 pub mod secret;
+pub mod storage;
 pub mod store;
 #[cfg(test)]
 mod tests;
@@ -51,7 +52,7 @@ use crate::{
     store::{PgStore, SqliteStore, Store},
 };
 use axum::{Router, extract::DefaultBodyLimit, http::HeaderName};
-use object_store::{ObjectStore, local::LocalFileSystem};
+use object_store::ObjectStore;
 use std::{
     collections::HashSet,
     future::Future,
@@ -217,11 +218,20 @@ pub async fn build_state(config: Config) -> Result<AppState> {
     store.migrate().await?;
     apply_config(&**store, &config).await?;
     store.purge_sessions(store::now()).await?;
+    if config.server.jwt_secret.is_none()
+        && (config.server.files_url.is_some() || store.backend() == "postgres")
+    {
+        // Shared storage suggests several instances; each would generate its own secret in its
+        // own data_dir, and a token minted by one would be refused by the others.
+        tracing::warn!(
+            "server.jwt_secret is not set: this instance signs tokens with a secret of its own \
+             data_dir; when several instances share the database, give them all the same \
+             jwt_secret (APPFRAME_JWT_SECRET)"
+        );
+    }
     let secret = auth::load_or_create_secret(config.server.jwt_secret.as_deref(), data_dir)?;
     let jwt = Jwt::new(secret.as_bytes(), config.server.token_ttl_secs);
-    let files_dir = data_dir.join("files");
-    std::fs::create_dir_all(&files_dir)?;
-    let files: Arc<dyn ObjectStore> = Arc::new(LocalFileSystem::new_with_prefix(&files_dir)?);
+    let files = storage::open(&config).await?;
     let ws = ws::start(&config, store.clone()).await?;
     let mint_limiter = ratelimit::RateLimiter::new(
         config.server.token_mint_burst,

@@ -29,6 +29,12 @@ pub fn bench(
     if all || what == BenchWhat::Server {
         bench_server(ws, pg_url.as_deref())?;
     }
+    if what == BenchWhat::ServerLb {
+        crate::bench_lb::bench_server_lb(ws, false)?;
+    } else if all && let Err(e) = crate::bench_lb::bench_server_lb(ws, false) {
+        // It needs PostgreSQL and HAProxy; the other benchmarks do not.
+        eprintln!("xtask: note: the load-balanced benchmark did not run: {e:#}");
+    }
     if all || what == BenchWhat::Ws {
         bench_ws(ws, pg_url.as_deref())?;
     }

@@ -5,6 +5,7 @@
 //! honours `CARGO_TARGET_DIR`. What gets built and tested is data: see [`project`].
 
 mod bench;
+mod bench_lb;
 mod boot;
 mod build;
 mod check;
@@ -13,6 +14,7 @@ mod fuzz;
 mod gzip;
 mod lockfile;
 mod project;
+mod scale_tools;
 mod serve;
 mod setup;
 mod size;
@@ -110,6 +112,9 @@ enum Command {
 enum BenchWhat {
     /// Server throughput and latency (the server's `bench` example).
     Server,
+    /// The server benchmark's load-balanced mode: app-data GET and POST through HAProxy with
+    /// one and two release server processes on PostgreSQL, and the ratio two/one.
+    ServerLb,
     /// WebSocket fan-out latency, 1,000 subscribers (the server's `ws_bench` example).
     Ws,
     /// Server RSS under hostile reads: an item filled to quota with 1 MB rows, 4 viewers
@@ -142,6 +147,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Setup { browser } => {
             setup::ensure(&mut ws, setup::Needs { browser })?;
+            // Reports (never fails on) what it cannot install; the scale-out suite then says so.
+            scale_tools::ensure(&ws);
             Ok(())
         }
         Command::Build { release } => {

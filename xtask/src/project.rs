@@ -166,6 +166,10 @@ pub enum SuiteKind {
     WasmBrowser,
     /// The crate's API tests again against PostgreSQL (only when one is reachable).
     Postgres,
+    /// The server's scale-out tests: a real S3-compatible server, two server processes on
+    /// PostgreSQL behind HAProxy (the tools from `scale_tools`; skipped, with the reason,
+    /// only when one cannot be installed or no PostgreSQL answers).
+    ScaleOut,
     /// The end-to-end crate (needs the built dist/ and Chromium).
     EndToEnd,
 }
@@ -226,8 +230,8 @@ pub const SUITES: &[Suite] = &[
         crate_dirs: &["server"],
         test_target: None,
         test_filter: None,
-        // Their own suites below run these against PostgreSQL.
-        test_skip: &["postgres::", "postgres_only::"],
+        // Their own suites below run these against PostgreSQL, S3 and HAProxy.
+        test_skip: &["postgres::", "postgres_only::", "scale_out::"],
         required: true,
         features: &[],
     },
@@ -280,6 +284,17 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "scale-out",
+        name: "scale-out (S3, 2 instances, HAProxy, PostgreSQL)",
+        kind: SuiteKind::ScaleOut,
+        crate_dirs: &["server"],
+        test_target: Some("scale_out"),
+        test_filter: Some("scale_out::"),
+        test_skip: &[],
+        required: true,
+        features: &[],
+    },
+    Suite {
         id: "e2e",
         name: "end-to-end (Chromium)",
         kind: SuiteKind::EndToEnd,
@@ -306,6 +321,9 @@ pub const WS_BENCH: (&str, &str) = ("server", "ws_bench");
 
 /// Where the memory benchmark lives: crate folder and example name.
 pub const MEMORY_BENCH: (&str, &str) = ("server", "memory");
+
+/// The load-balanced benchmark (`cargo xtask bench server-lb`): crate folder and example name.
+pub const LB_BENCH: (&str, &str) = ("server", "lb_bench");
 
 /// Where the soak benchmark lives: crate folder and example name.
 pub const SOAK_BENCH: (&str, &str) = ("server", "soak");

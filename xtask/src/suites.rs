@@ -16,6 +16,7 @@ use crate::project::{
     HOST_BRIDGE_TARGET_BYTES, LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_GATE_BYTES,
     SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind,
 };
+use crate::scale_tools;
 use crate::setup::{self, Tools, WASM_TARGET};
 use crate::size::{self, Sizes};
 use crate::workspace::Workspace;
@@ -81,7 +82,7 @@ pub fn postgres_url(
     }
 }
 
-fn local_postgres_answers() -> bool {
+pub fn local_postgres_answers() -> bool {
     let addr = SocketAddr::from(([127, 0, 0, 1], 5432));
     TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
@@ -387,6 +388,22 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
                 )));
             };
             cargo.env(PG_URL_VAR, url);
+        }
+        SuiteKind::ScaleOut => {
+            let Some(url) = postgres_url(std::env::var(PG_URL_VAR).ok(), local_postgres_answers)
+            else {
+                return Ok(Outcome::Skipped(format!(
+                    "no {PG_URL_VAR} and nothing listens on 127.0.0.1:5432"
+                )));
+            };
+            let (s3, haproxy) = match scale_tools::ensure(ws).both() {
+                Ok(tools) => tools,
+                Err(why) => return Ok(Outcome::Skipped(why)),
+            };
+            cargo
+                .env(PG_URL_VAR, url)
+                .env(scale_tools::S3_SERVER_VAR, s3)
+                .env(scale_tools::HAPROXY_VAR, haproxy);
         }
     }
     for pkg in &packages {

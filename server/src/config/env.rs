@@ -88,6 +88,7 @@ mod tests {
     fn every_server_key_can_be_set_from_the_environment() {
         let mut c = Config::demo();
         c.server.database_url = Some("postgres://x".into());
+        c.server.files_url = Some("s3://bucket/prefix".into());
         c.server.jwt_secret = Some("s".into());
         c.server.host_dir = Some("h".into());
         c.server.apps_dir = Some("a".into());

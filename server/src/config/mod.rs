@@ -3,12 +3,16 @@
 
 mod chat_bot;
 mod env;
+mod files;
 mod origins;
 mod parse;
 mod registry;
 mod server;
 
 pub use chat_bot::{ChatBotBackendKind, ChatBotConfig};
+pub use files::{
+    FILES_BUCKET_MISSING, FILES_STORE_UNAVAILABLE, FILES_URL_INVALID, FilesLocation, files_location,
+};
 pub use origins::{is_csp_origin, is_loopback_addr, is_origin, origin_of};
 pub use registry::{
     AccountKind, ApiKeyConfig, AppConfig, ItemConfig, MemberConfig, MembershipConfig,
@@ -49,6 +53,15 @@ pub enum ConfigError {
     /// The values parse but are inconsistent (unknown references, bad origins, duplicates...).
     #[error("invalid configuration: {0}")]
     Invalid(String),
+    /// File storage (`server.files_url`) cannot be used; `code` is stable (`AFERR040`-`042`,
+    /// see [`files_location`]).
+    #[error("{code}: {message}")]
+    Files {
+        /// The stable code.
+        code: &'static str,
+        /// What is wrong and what to do.
+        message: String,
+    },
     /// An environment variable has a value of the wrong type.
     #[error("environment variable {name}: {message}")]
     Env {

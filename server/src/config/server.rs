@@ -61,6 +61,11 @@ pub struct ServerConfig {
     /// unless this says the operator means it.
     #[serde(default)]
     pub allow_dev_login_on_network: bool,
+    /// Where uploaded files live: absent for `data_dir/files` on the local disk, or
+    /// `s3://bucket/prefix` for an S3-compatible bucket shared by every instance (endpoint,
+    /// region and credentials from the `AWS_*` environment variables).
+    #[serde(default)]
+    pub files_url: Option<String>,
     /// `postgres://...` to use Postgres instead of the SQLite file.
     #[serde(default)]
     pub database_url: Option<String>,
@@ -166,6 +171,7 @@ pub const SERVER_KEYS: &[&str] = &[
     "dev",
     "allow_dev_login_on_network",
     "database_url",
+    "files_url",
     "jwt_secret",
     "token_ttl_secs",
     "token_mint_burst",
@@ -208,6 +214,7 @@ impl ServerConfig {
             dev: true,
             allow_dev_login_on_network: false,
             database_url: None,
+            files_url: None,
             jwt_secret: None,
             token_ttl_secs: default_token_ttl(),
             token_mint_burst: default_token_mint_burst(),
@@ -283,6 +290,7 @@ impl ServerConfig {
             return bad("server.max_body_bytes and max_file_bytes must be positive".into());
         }
         validate_quotas(s)?;
+        super::files_location(s.files_url.as_deref())?;
         if let Some(o) = s.frame_ancestors.iter().find(|o| !is_csp_origin(o)) {
             return bad(format!(
                 "server.frame_ancestors: {o:?} is not an origin such as https://lms.example.org"

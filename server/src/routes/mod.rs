@@ -11,6 +11,7 @@ pub mod app_settings;
 pub mod chat_bot;
 pub mod export;
 pub mod files;
+pub mod health;
 pub mod host;
 pub mod openapi;
 pub mod rows;
@@ -102,6 +103,7 @@ pub fn api_router(state: AppState) -> Router {
     Router::new()
         .merge(app_items)
         .merge(files::public_router(state.clone()))
+        .merge(health::router())
         .merge(host::router(state.clone()))
         .nest("/admin", admin::router(state.clone()))
         .merge(crate::ws::router(state.clone()))

@@ -2,7 +2,8 @@
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
 use crate::routes::{
-    admin, admin_keys, app_action, app_data, app_items, app_settings, chat_bot, export, files, host,
+    admin, admin_keys, app_action, app_data, app_items, app_settings, chat_bot, export, files,
+    health, host,
 };
 use axum::Router;
 use utoipa::{
@@ -43,7 +44,7 @@ impl Modify for Security {
         app_settings::list, app_settings::create, app_settings::update, app_settings::delete,
         chat_bot::chat_bot,
         files::upload_app_data, files::upload_app_setting, files::download_app_data,
-        files::download_app_setting, files::serve_file,
+        files::download_app_setting, files::serve_file, health::health,
         host::login, host::logout, host::me, host::items, host::item, host::host_config, host::members,
         admin::list_members, admin::create_member, admin::get_member, admin::patch_member, admin::delete_member,
         admin::list_items, admin::create_item, admin::get_item, admin::patch_item, admin::delete_item, export::export,
