@@ -25,6 +25,7 @@ mod ids;
 mod message;
 pub mod routes;
 pub mod rules;
+pub mod storage;
 pub mod timestamp;
 pub mod ws;
 
@@ -34,4 +35,5 @@ pub use dto::*;
 pub use error::{ErrorBody, ProtocolError};
 pub use host_api::{HostApp, HostConfig, HostItem, LoginRequest};
 pub use ids::{AccountId, AppKey, IdParseError, ItemId, RowId};
+pub use storage::{StorageEntry, StorageKeys, StorageValue};
 pub use message::{FailurePayload, KeyOrigin, Message, MessageKind, TokenPayload};

@@ -21,6 +21,8 @@ mod hardening;
 mod quota;
 #[path = "api/rules_sql.rs"]
 mod rules_sql;
+#[path = "api/storage.rs"]
+mod storage;
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 #[path = "api/tokens.rs"]

@@ -148,6 +148,18 @@ pub struct ServerConfig {
     /// Bytes of app-action data one member may post in one item.
     #[serde(default = "crate::quota::defaults::member_action_bytes")]
     pub member_action_bytes: u64,
+    /// Storage-shim keys (`app.storage()`) all members together may hold in one item.
+    #[serde(default = "crate::quota::defaults::item_storage_keys")]
+    pub item_storage_keys: u64,
+    /// Bytes (keys and values) of the storage shim one item may hold.
+    #[serde(default = "crate::quota::defaults::item_storage_bytes")]
+    pub item_storage_bytes: u64,
+    /// Storage-shim keys one member may hold in one item (at most the rows of one unpaged list).
+    #[serde(default = "crate::quota::defaults::member_storage_keys")]
+    pub member_storage_keys: u64,
+    /// Bytes of the storage shim one member may hold in one item.
+    #[serde(default = "crate::quota::defaults::member_storage_bytes")]
+    pub member_storage_bytes: u64,
     /// Memory the app-data list cache may use, in bytes.
     #[serde(default = "crate::quota::defaults::data_cache_bytes")]
     pub data_cache_bytes: u64,
@@ -193,6 +205,10 @@ pub const SERVER_KEYS: &[&str] = &[
     "item_action_bytes",
     "member_action_rows",
     "member_action_bytes",
+    "item_storage_keys",
+    "item_storage_bytes",
+    "member_storage_keys",
+    "member_storage_bytes",
     "data_cache_bytes",
     "frame_ancestors",
 ];
@@ -235,6 +251,10 @@ impl ServerConfig {
             item_action_bytes: crate::quota::defaults::item_action_bytes(),
             member_action_rows: crate::quota::defaults::member_action_rows(),
             member_action_bytes: crate::quota::defaults::member_action_bytes(),
+            item_storage_keys: crate::quota::defaults::item_storage_keys(),
+            item_storage_bytes: crate::quota::defaults::item_storage_bytes(),
+            member_storage_keys: crate::quota::defaults::member_storage_keys(),
+            member_storage_bytes: crate::quota::defaults::member_storage_bytes(),
             data_cache_bytes: crate::quota::defaults::data_cache_bytes(),
             frame_ancestors: vec![],
         }
@@ -314,6 +334,10 @@ impl ServerConfig {
             item_action_bytes: signed(s.item_action_bytes),
             member_action_rows: signed(s.member_action_rows),
             member_action_bytes: signed(s.member_action_bytes),
+            item_storage_keys: signed(s.item_storage_keys),
+            item_storage_bytes: signed(s.item_storage_bytes),
+            member_storage_keys: signed(s.member_storage_keys),
+            member_storage_bytes: signed(s.member_storage_bytes),
         }
     }
 }
@@ -339,6 +363,10 @@ fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
         ("item_action_bytes", s.item_action_bytes),
         ("member_action_rows", s.member_action_rows),
         ("member_action_bytes", s.member_action_bytes),
+        ("item_storage_keys", s.item_storage_keys),
+        ("item_storage_bytes", s.item_storage_bytes),
+        ("member_storage_keys", s.member_storage_keys),
+        ("member_storage_bytes", s.member_storage_bytes),
     ];
     if let Some((name, _)) = all.iter().find(|(_, v)| *v == 0) {
         return Err(ConfigError::Invalid(format!(
@@ -349,6 +377,7 @@ fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
     for (name, rows) in [
         ("item_data_rows", s.item_data_rows),
         ("item_action_rows", s.item_action_rows),
+        ("member_storage_keys", s.member_storage_keys),
     ] {
         if rows > unpaged {
             return Err(ConfigError::Invalid(format!(
