@@ -3,6 +3,7 @@
 //! writes are also told to the page's live subscribers, as the server would.
 
 mod live;
+pub(crate) mod storage;
 
 use crate::ChatBotOptions;
 use crate::{
