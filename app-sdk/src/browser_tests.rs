@@ -64,7 +64,7 @@ async fn frame(html: &str) -> HtmlIFrameElement {
 /// The fake host page. `mode`: `ok`, `silent`, `failure`, `noise`, `token-failure`, `token-silent`.
 fn host_html(mode: &str, appframe: bool) -> String {
     let caps = if appframe {
-        r#"{"version":1,"features":["failure"]}"#
+        r#"{"version":1,"features":["failure"],"granted":["fullscreen","forms"]}"#
     } else {
         "undefined"
     };

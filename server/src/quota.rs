@@ -474,19 +474,28 @@ mod tests {
         assert_eq!(got(l.check_storage(u, 1, 50)), Ok(()));
         assert_eq!(got(l.check_storage(u, 1, 51)), Err(Limit::ItemStorageBytes));
         let full = Usage { item_count: 3, ..u };
-        assert_eq!(got(l.check_storage(full, 1, 1)), Err(Limit::ItemStorageKeys));
+        assert_eq!(
+            got(l.check_storage(full, 1, 1)),
+            Err(Limit::ItemStorageKeys)
+        );
         // Overwriting a key adds no key, so a full item still takes it.
         assert_eq!(got(l.check_storage(full, 0, 1)), Ok(()));
         let mine = Usage {
             member_count: 2,
             ..u
         };
-        assert_eq!(got(l.check_storage(mine, 1, 1)), Err(Limit::MemberStorageKeys));
+        assert_eq!(
+            got(l.check_storage(mine, 1, 1)),
+            Err(Limit::MemberStorageKeys)
+        );
         let heavy = Usage {
             member_bytes: 60,
             ..u
         };
-        assert_eq!(got(l.check_storage(heavy, 0, 1)), Err(Limit::MemberStorageBytes));
+        assert_eq!(
+            got(l.check_storage(heavy, 0, 1)),
+            Err(Limit::MemberStorageBytes)
+        );
         assert_eq!(got(l.check_storage(heavy, 0, -5)), Ok(()));
     }
 

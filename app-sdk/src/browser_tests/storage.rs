@@ -116,15 +116,74 @@ async fn standalone_storage_is_per_member_persisted_and_cleared_by_reset() {
     assert_eq!(s.keys().await.unwrap(), ["a", "theme"]);
     // A reload sees it.
     let again = App::standalone(standalone_config(&key)).unwrap();
-    assert_eq!(again.storage().get("theme").await.unwrap().as_deref(), Some("dark"));
+    assert_eq!(
+        again.storage().get("theme").await.unwrap().as_deref(),
+        Some("dark")
+    );
     // Another member has their own keys.
     again.switch_account(bob(), Permission::Read).unwrap();
     assert_eq!(again.storage().get("theme").await.unwrap(), None);
     again.storage().set("theme", "light").await.unwrap();
     // The server's key rules apply.
-    assert_eq!(again.storage().set("", "x").await.unwrap_err().status(), Some(400));
+    assert_eq!(
+        again.storage().set("", "x").await.unwrap_err().status(),
+        Some(400)
+    );
     again.reset().unwrap();
     assert!(again.storage().keys().await.unwrap().is_empty());
     assert_eq!(app.storage().get("theme").await.unwrap(), None);
     s.remove("a").await.unwrap();
+}
+
+// ---- capability self-check (in this file: both are app-side extensions of issue 14) ----
+
+/// The console's `warn`, replaced by one that records its arguments in `window.warnings`.
+fn record_warnings() {
+    js_sys::eval(
+        "window.warnings = []; console.warn = (...a) => window.warnings.push(a.join(' '));",
+    )
+    .unwrap();
+}
+
+fn warnings() -> Vec<String> {
+    let v = js_sys::Reflect::get(&win(), &"warnings".into()).unwrap();
+    js_sys::Array::from(&v)
+        .iter()
+        .map(|w| w.as_string().unwrap())
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn capabilities_compare_declared_with_granted_and_warn_once_per_missing_permission() {
+    let host = Host::new("ok").await;
+    let app = connect(&host, config(2000)).await.unwrap();
+    record_warnings();
+    let c = app.capabilities(&["forms", "clipboard-write", "camera"]);
+    assert_eq!(c.declared, ["forms", "clipboard-write", "camera"]);
+    assert_eq!(
+        c.granted.as_deref(),
+        Some(&["fullscreen".to_owned(), "forms".to_owned()][..])
+    );
+    assert_eq!(c.missing, ["clipboard-write", "camera"]);
+    let w = warnings();
+    assert_eq!(w.len(), 2, "{w:?}");
+    assert!(
+        w[0].contains("\"clipboard-write\"") && w[0].contains("appframe.toml"),
+        "{w:?}"
+    );
+    assert!(w[1].contains("\"camera\""), "{w:?}");
+    // Asked again: the same answer, no new warning for what was already told.
+    assert_eq!(app.capabilities(&["camera"]).missing, ["camera"]);
+    assert_eq!(warnings().len(), 2);
+    // Everything granted: nothing missing.
+    assert!(app.capabilities(&["fullscreen"]).missing.is_empty());
+
+    // A Graasp host says nothing: nothing can be missing, nothing is warned.
+    let graasp = Host::with_caps("ok", false).await;
+    let app = connect(&graasp, config(2000)).await.unwrap();
+    record_warnings();
+    let c = app.capabilities(&["microphone"]);
+    assert_eq!(c.granted, None);
+    assert!(c.missing.is_empty());
+    assert!(warnings().is_empty());
 }

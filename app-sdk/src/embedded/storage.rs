@@ -50,7 +50,9 @@ impl Embedded {
                     .map(Some)
                     .ok_or_else(|| Error::Decode("value".to_owned()))
             }
-            Err(Error::Http { status: 404, code, .. }) if code == KEY_NOT_FOUND => Ok(None),
+            Err(Error::Http {
+                status: 404, code, ..
+            }) if code == KEY_NOT_FOUND => Ok(None),
             Err(e) => Err(e),
         }
     }

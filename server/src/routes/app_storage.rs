@@ -20,12 +20,7 @@ use appframe_protocol::{
     routes::{PATH_STORAGE, PATH_STORAGE_KEY},
     storage::validate_key,
 };
-use axum::{
-    Json, Router,
-    extract::State,
-    http::StatusCode,
-    routing::get,
-};
+use axum::{Json, Router, extract::State, http::StatusCode, routing::get};
 use uuid::Uuid;
 
 /// Routes of this module.
@@ -136,9 +131,6 @@ pub async fn remove(
 ) -> Result<StatusCode> {
     validate_key(&key)?;
     let account = member(&state, &token, item_id).await?;
-    state
-        .store()
-        .storage_remove(item_id, account, &key)
-        .await?;
+    state.store().storage_remove(item_id, account, &key).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -2,7 +2,8 @@
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
 use crate::routes::{
-    admin, admin_keys, app_action, app_data, app_items, app_settings, app_storage, chat_bot, export, files, host,
+    admin, admin_keys, app_action, app_data, app_items, app_settings, app_storage, chat_bot,
+    export, files, host,
 };
 use axum::Router;
 use utoipa::{

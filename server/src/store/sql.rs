@@ -638,7 +638,9 @@ where
         at: OffsetDateTime,
         limits: &Limits,
     ) -> Result<()> {
-        Storage(self).set(item, account, key, value, at, limits).await
+        Storage(self)
+            .set(item, account, key, value, at, limits)
+            .await
     }
 
     async fn storage_remove(&self, item: Uuid, account: Uuid, key: &str) -> Result<bool> {

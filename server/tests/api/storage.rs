@@ -32,7 +32,10 @@ async fn put_ok(app: &AppClient, item: &str, key: &str, value: &str) -> Value {
 }
 
 async fn get(app: &AppClient, item: &str, key: &str) -> reqwest::Response {
-    app.req(Method::GET, &key_path(item, key)).send().await.unwrap()
+    app.req(Method::GET, &key_path(item, key))
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn keys(app: &AppClient, item: &str) -> Vec<String> {
