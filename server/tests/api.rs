@@ -17,6 +17,8 @@ mod fuzz;
 mod graasp_routes;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/manifest.rs"]
+mod manifest;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/rules_sql.rs"]
