@@ -170,7 +170,11 @@ async fn the_manifest_sets_the_frames_permissions_and_the_app_sees_what_was_gran
             )
             .await?;
         ensure!(
-            attrs == json!(["clipboard-write", "allow-scripts allow-same-origin allow-forms"]),
+            attrs
+                == json!([
+                    "clipboard-write",
+                    "allow-scripts allow-same-origin allow-forms"
+                ]),
             "iframe allow and sandbox: {attrs}"
         );
         Ok(())
@@ -187,27 +191,45 @@ async fn the_chosen_visibility_is_kept_per_member_in_the_storage_shim() {
         b.select("#note-visibility", "item").await?;
         let store = stack.state.store();
         b.wait_until("the choice to reach the server", async |_| {
-            let v = store.storage_get(JS_NOTES.item, CAROL, "visibility").await?;
+            let v = store
+                .storage_get(JS_NOTES.item, CAROL, "visibility")
+                .await?;
             Ok(v.filter(|(value, _)| value == "item").map(drop))
         })
         .await?;
         open_app(b, stack, JS_NOTES, "player", CAROL).await?;
         let chosen = b
-            .js("return document.getElementById('note-visibility').value;", vec![])
+            .js(
+                "return document.getElementById('note-visibility').value;",
+                vec![],
+            )
             .await?;
-        ensure!(chosen == json!("item"), "after a reload Carol's choice reads {chosen}");
+        ensure!(
+            chosen == json!("item"),
+            "after a reload Carol's choice reads {chosen}"
+        );
         open_app(b, stack, JS_NOTES, "builder", BOB).await?;
         let chosen = b
-            .js("return document.getElementById('note-visibility').value;", vec![])
+            .js(
+                "return document.getElementById('note-visibility').value;",
+                vec![],
+            )
             .await?;
-        ensure!(chosen == json!("member"), "Bob starts from the default, got {chosen}");
+        ensure!(
+            chosen == json!("member"),
+            "Bob starts from the default, got {chosen}"
+        );
         let rows = store
             .app_data_positions(
                 &appframe_server::store::DataQuery::whole_item(JS_NOTES.item),
                 10,
             )
             .await?;
-        ensure!(rows.is_empty(), "the storage shim wrote app data: {} rows", rows.len());
+        ensure!(
+            rows.is_empty(),
+            "the storage shim wrote app data: {} rows",
+            rows.len()
+        );
         Ok(())
     })
     .await;

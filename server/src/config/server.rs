@@ -377,7 +377,6 @@ fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
     for (name, rows) in [
         ("item_data_rows", s.item_data_rows),
         ("item_action_rows", s.item_action_rows),
-        ("member_storage_keys", s.member_storage_keys),
     ] {
         if rows > unpaged {
             return Err(ConfigError::Invalid(format!(
@@ -385,6 +384,13 @@ fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
                  returns: Graasp clients cannot page, so an item must always fit in one list"
             )));
         }
+    }
+    if s.member_storage_keys > unpaged {
+        return Err(ConfigError::Invalid(format!(
+            "server.member_storage_keys ({}) must not exceed {unpaged}: a member's storage keys \
+             are listed in one answer, never paged",
+            s.member_storage_keys
+        )));
     }
     Ok(())
 }
@@ -438,6 +444,17 @@ mod tests {
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("item_action_rows"), "{e}");
         c.server.item_action_rows = 10;
+        c.server.member_storage_keys = u64::try_from(crate::quota::MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("member_storage_keys") && e.contains("never paged"),
+            "{e}"
+        );
+        c.server.member_storage_keys = 10;
+        c.server.item_storage_bytes = 0;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_storage_bytes must be at least 1"), "{e}");
+        c.server.item_storage_bytes = 10;
         c.server.member_file_bytes = 0;
         assert!(
             c.validate()
