@@ -64,7 +64,7 @@ api_tests! {
     async fn an_invalid_manifest_refuses_the_start_naming_the_file_and_the_permission(t) {
         let apps = tempfile::tempdir().unwrap();
         bundle(apps.path(), "js-notes", Some("permissions = [\"clipboard-writ\"]\n"));
-        let e = appframe_server::static_apps_router(apps.path(), &t.config).err().expect("refused");
+        let e = appframe_server::static_apps_router(apps.path(), &t.config).expect_err("refused");
         let msg = e.to_string();
         assert!(msg.contains("js-notes/appframe.toml"), "{msg}");
         assert!(msg.contains("unknown permission \"clipboard-writ\""), "{msg}");
@@ -72,10 +72,10 @@ api_tests! {
         let mut config = t.config.clone();
         config.server.apps_dir = Some(apps.path().to_owned());
         config.server.apps_addr = Some("127.0.0.1:8081".into());
-        let e = appframe_server::build_state(config).await.err().expect("refused");
+        let e = appframe_server::build_state(config).await.expect_err("refused");
         assert!(e.to_string().contains("unknown permission"), "{e}");
         bundle(apps.path(), "js-notes", Some("[csp]\nscript = [\"https://x.example\"]\n"));
-        let e = appframe_server::static_apps_router(apps.path(), &t.config).err().expect("refused");
+        let e = appframe_server::static_apps_router(apps.path(), &t.config).expect_err("refused");
         assert!(e.to_string().contains("script"), "{e}");
     }
 
