@@ -17,10 +17,14 @@ mod fuzz;
 mod graasp_routes;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/manifest.rs"]
+mod manifest;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/rules_sql.rs"]
 mod rules_sql;
+#[path = "api/storage.rs"]
+mod storage;
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 #[path = "api/tokens.rs"]

@@ -2,8 +2,8 @@
 //! `/api/openapi.json`, and Swagger UI at `/swagger` (assets vendored into the binary).
 
 use crate::routes::{
-    admin, admin_keys, app_action, app_data, app_items, app_settings, chat_bot, export, files,
-    health, host,
+    admin, admin_keys, app_action, app_data, app_items, app_settings, app_storage, chat_bot,
+    export, files, health, host,
 };
 use axum::Router;
 use utoipa::{
@@ -42,6 +42,7 @@ impl Modify for Security {
         app_data::list, app_data::create, app_data::update, app_data::delete,
         app_action::list, app_action::create,
         app_settings::list, app_settings::create, app_settings::update, app_settings::delete,
+        app_storage::keys, app_storage::read, app_storage::write, app_storage::remove,
         chat_bot::chat_bot,
         files::upload_app_data, files::upload_app_setting, files::download_app_data,
         files::download_app_setting, files::serve_file, health::health,
