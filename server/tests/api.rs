@@ -17,6 +17,8 @@ mod fuzz;
 mod graasp_routes;
 #[path = "api/hardening.rs"]
 mod hardening;
+#[path = "api/import.rs"]
+mod import;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/rules_sql.rs"]

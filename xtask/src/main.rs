@@ -11,6 +11,7 @@ mod cmd;
 mod fuzz;
 mod gzip;
 mod lockfile;
+mod openapi;
 mod project;
 mod serve;
 mod setup;
@@ -136,6 +137,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Setup { browser } => {
             setup::ensure(&mut ws, setup::Needs { browser })?;
+            openapi::ensure_tools(&ws)?;
             Ok(())
         }
         Command::Build { release } => {

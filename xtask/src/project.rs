@@ -160,6 +160,9 @@ pub enum SuiteKind {
     WasmBrowser,
     /// The crate's API tests again against PostgreSQL (only when one is reachable).
     Postgres,
+    /// The server's OpenAPI document linted, and a client generated from it type-checked
+    /// (`openapi.rs`).
+    OpenApi,
     /// The end-to-end crate (needs the built dist/ and Chromium).
     EndToEnd,
 }
@@ -269,6 +272,17 @@ pub const SUITES: &[Suite] = &[
         // The `postgres::` copies and the `postgres_only::` LISTEN/NOTIFY tests (a lost
         // listener, two server processes sharing one database).
         test_filter: Some("postgres"),
+        test_skip: &[],
+        required: true,
+        features: &[],
+    },
+    Suite {
+        id: "openapi",
+        name: "OpenAPI (Redocly lint + typed client)",
+        kind: SuiteKind::OpenApi,
+        crate_dirs: &["server"],
+        test_target: None,
+        test_filter: None,
         test_skip: &[],
         required: true,
         features: &[],

@@ -12,6 +12,7 @@ pub mod chat_bot;
 pub mod export;
 pub mod files;
 pub mod host;
+pub mod import;
 pub mod openapi;
 pub mod rows;
 
