@@ -289,7 +289,7 @@ pub struct ExportQuery {
         ("format" = Option<String>, Query, description = "`jsonl` (default) or `csv`"),
         ("what" = Option<String>, Query, description = "`app-data` (default), `app-settings` or `app-actions`")),
     responses((status = 200, description = "The rows, as a download (`Content-Disposition`)",
-            content(("application/x-ndjson" = String, example = json!("{\"id\":\"…\",\"type\":\"note\",…}\n")), ("text/csv" = String))),
+            content((String = "application/x-ndjson", example = json!("{\"id\":\"…\",\"type\":\"note\",…}\n")), (String = "text/csv"))),
         (status = 400, description = "FST_ERR_VALIDATION: unknown format or what"),
         (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR002: unknown item")))]
 pub async fn export(

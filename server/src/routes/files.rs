@@ -525,7 +525,7 @@ pub async fn file_preflight(State(state): State<AppState>, headers: HeaderMap) -
 /// The bytes behind a signed URL, with the stored type; the URL is the credential.
 #[utoipa::path(get, path = "/api/files/{token}", tag = "files",
     params(("token" = String, Path, description = "From a download URL")),
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>, description = "The file"), (status = 404, description = "FST_ERR_NOT_FOUND: invalid, expired or deleted")),
+    responses((status = 200, content_type = "application/octet-stream", body = String, description = "The file's bytes, with the stored type"), (status = 404, description = "FST_ERR_NOT_FOUND: invalid, expired or deleted")),
     security(()))]
 pub async fn serve_file(
     State(state): State<AppState>,

@@ -196,11 +196,7 @@ impl Importer {
     /// Reads, checks and stores one row, and records the outcome in the report.
     async fn row(&mut self, what: ExportWhat, index: u64, bytes: &[u8]) -> Result<()> {
         let outcome = if bytes.len() > self.max_row {
-            Err(Refused(
-                Refusal::RowTooLarge,
-                format!("the row is over max_body_bytes ({} bytes)", self.max_row),
-                None,
-            ))
+            Err(self.too_large())
         } else {
             match what {
                 ExportWhat::AppData => self.data(bytes).await?,
@@ -208,6 +204,19 @@ impl Importer {
                 ExportWhat::AppActions => self.action(bytes).await?,
             }
         };
+        self.record(what, index, outcome);
+        Ok(())
+    }
+
+    fn too_large(&self) -> Refused {
+        Refused(
+            Refusal::RowTooLarge,
+            format!("the row is over max_body_bytes ({} bytes)", self.max_row),
+            None,
+        )
+    }
+
+    fn record(&mut self, what: ExportWhat, index: u64, outcome: RowResult) {
         match outcome {
             Ok(true) => self.report.imported += 1,
             Ok(false) => self.report.unchanged += 1,
@@ -219,7 +228,6 @@ impl Importer {
                 reason,
             }),
         }
-        Ok(())
     }
 
     /// The account `id` as rows show it, or a refusal naming `role`.
@@ -518,9 +526,8 @@ async fn end_line(
     overlong: &mut bool,
 ) -> Result<()> {
     if *overlong {
-        // Longer than any row: [`Importer::row`] refuses it by its length alone.
-        let placeholder = vec![b' '; imp.max_row + 1];
-        imp.row(what, index, &placeholder).await?;
+        let refused = imp.too_large();
+        imp.record(what, index, Err(refused));
     } else if line.iter().any(|b| !b.is_ascii_whitespace()) {
         imp.row(what, index, line).await?;
     }
@@ -573,8 +580,8 @@ async fn graasp_file(imp: &mut Importer, body: Body, max: usize) -> Result<()> {
         ("what" = Option<String>, Query, description = "For JSON lines: `app-data` (default), `app-settings` or `app-actions`")),
     request_body(description = "JSON lines as the export writes them, or a Graasp `apps` export file",
         content(
-            ("application/x-ndjson" = String, example = json!("{\"id\":\"8f6c0a52-5c38-4c55-9b8e-3a0f4bd0e8f1\",\"item\":{\"id\":\"1f0e…\"},\"account\":{\"id\":\"…\",\"name\":\"Ana\"},\"type\":\"note\",\"visibility\":\"member\",\"data\":{\"text\":\"hi\"},\"createdAt\":\"2026-01-01T10:00:00Z\",\"updatedAt\":\"2026-01-01T10:00:00Z\"}\n")),
-            ("application/json" = Object, example = json!({"appData": [], "appSettings": [], "appActions": []})),
+            (String = "application/x-ndjson", example = json!("{\"id\":\"8f6c0a52-5c38-4c55-9b8e-3a0f4bd0e8f1\",\"item\":{\"id\":\"1f0e…\"},\"account\":{\"id\":\"…\",\"name\":\"Ana\"},\"type\":\"note\",\"visibility\":\"member\",\"data\":{\"text\":\"hi\"},\"createdAt\":\"2026-01-01T10:00:00Z\",\"updatedAt\":\"2026-01-01T10:00:00Z\"}\n")),
+            (Object = "application/json", example = json!({"appData": [], "appSettings": [], "appActions": []})),
         )),
     responses((status = 200, description = "What was imported, unchanged and refused", body = ImportReport,
             example = json!({"imported": 2, "unchanged": 1, "refused": [{"what": "app-data", "index": 4, "id": "8f6c0a52-5c38-4c55-9b8e-3a0f4bd0e8f1", "code": "UNKNOWN_ACCOUNT", "reason": "account 0b6f9a9e-8f0e-4f43-9a55-2c1f8d1d0c11 is not an account of this server"}]})),
