@@ -92,7 +92,7 @@ pub async fn mint_token(
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::TokenRequest),
     responses((status = 200, body = appframe_protocol::TokenResponse, description = "The token"),
-        (status = 401, description = "GERR001: no host session"),
+        (status = 401, description = "GERR027: no host session"),
         (status = 403, description = "GAERR002 bad key or origin; GERR016 no membership"), (status = 404, description = "GERR002: unknown item"),
         (status = 429, description = "AFERR021: too many tokens for this session and item (`Retry-After`)")),
     security(("hostSession" = [])))]

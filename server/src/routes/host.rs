@@ -44,7 +44,7 @@ fn secure(state: &AppState) -> bool {
 ///
 /// Sets the host session cookie for a member (only on a server in dev mode).
 #[utoipa::path(post, path = "/api/login", tag = "host", request_body = LoginRequest,
-    responses((status = 200, description = "The member; `Set-Cookie` carries the session", body = appframe_protocol::Member), (status = 404, description = "GERR005: unknown member")),
+    responses((status = 200, description = "The member; `Set-Cookie` carries the session", body = appframe_protocol::Member), (status = 404, description = "GERR005 unknown member; FST_ERR_NOT_FOUND the server is not in dev mode")),
     security(()))]
 pub async fn login(
     State(state): State<AppState>,
@@ -98,7 +98,7 @@ pub async fn logout(
 /// Get the session's member
 ///
 /// The member of the host session.
-#[utoipa::path(get, path = "/api/me", tag = "host", responses((status = 200, description = "The member", body = appframe_protocol::Member), (status = 401, description = "GERR001: no session")),
+#[utoipa::path(get, path = "/api/me", tag = "host", responses((status = 200, description = "The member", body = appframe_protocol::Member), (status = 401, description = "GERR027: no session")),
     security(("hostSession" = [])))]
 pub async fn me(session: Session) -> Json<Member> {
     Json(session.0.member())
@@ -134,7 +134,7 @@ fn host_item(
 /// List the member's items
 ///
 /// The items the session's member has a membership on, with their app and permission.
-#[utoipa::path(get, path = "/api/items", tag = "host", responses((status = 200, description = "The items", body = [HostItem]), (status = 401, description = "GERR001: no session")),
+#[utoipa::path(get, path = "/api/items", tag = "host", responses((status = 200, description = "The items", body = [HostItem]), (status = 401, description = "GERR027: no session")),
     security(("hostSession" = [])))]
 pub async fn items(State(state): State<AppState>, session: Session) -> Result<Json<Vec<HostItem>>> {
     let store = state.store();
@@ -154,7 +154,7 @@ pub async fn items(State(state): State<AppState>, session: Session) -> Result<Js
 ///
 /// One item with its app and the member's permission.
 #[utoipa::path(get, path = "/api/items/{id}", tag = "host", params(("id" = Uuid, Path, description = "Item")),
-    responses((status = 200, description = "The item", body = HostItem), (status = 401, description = "GERR001: no session"), (status = 403, description = "GERR016: no membership"), (status = 404, description = "GERR002: unknown item")),
+    responses((status = 200, description = "The item", body = HostItem), (status = 401, description = "GERR027: no session"), (status = 403, description = "GERR016: no membership"), (status = 404, description = "GERR002: unknown item")),
     security(("hostSession" = [])))]
 pub async fn item(
     State(state): State<AppState>,
@@ -187,7 +187,7 @@ pub async fn host_config(State(state): State<AppState>) -> Json<HostConfig> {
 /// List members (dev mode)
 ///
 /// Every member, for the demo host's member switcher (only on a server in dev mode).
-#[utoipa::path(get, path = "/api/members", tag = "host", responses((status = 200, description = "The members", body = [appframe_protocol::Member]), (status = 500, description = "GERR998: the store failed")),
+#[utoipa::path(get, path = "/api/members", tag = "host", responses((status = 200, description = "The members", body = [appframe_protocol::Member]), (status = 404, description = "FST_ERR_NOT_FOUND: the server is not in dev mode"), (status = 500, description = "GERR998: the store failed")),
     security(()))]
 pub async fn members(State(state): State<AppState>) -> Result<Json<Vec<Member>>> {
     let accounts = state.store().list_accounts().await?;

@@ -291,9 +291,71 @@ pub fn swagger() -> Router {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
+
+    /// What a generated client needs of every operation: its own id, summary and
+    /// description, a schema for every answer with a body, and the Graasp error body (with an
+    /// example) on every error answer.
+    #[test]
+    fn every_operation_is_described_typed_and_answers_errors_with_the_graasp_body() {
+        let doc = serde_json::to_value(ApiDoc::openapi()).unwrap();
+        let mut ids = std::collections::BTreeSet::new();
+        let mut summaries = std::collections::BTreeMap::new();
+        let mut count = 0;
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, op) in item.as_object().unwrap() {
+                let at = format!("{method} {path}");
+                count += 1;
+                let id = op["operationId"].as_str().unwrap();
+                assert!(ids.insert(id.to_owned()), "{at}: operation id {id} twice");
+                let summary = op["summary"].as_str().unwrap_or_default();
+                assert!(!summary.is_empty() && !summary.contains('`'), "{at}: summary {summary:?}");
+                let description = op["description"].as_str().unwrap_or_default();
+                assert!(description.len() > summary.len(), "{at}: no description");
+                if let Some(other) = summaries.insert(summary.to_owned(), at.clone()) {
+                    // The root aliases repeat their operation on purpose.
+                    assert!(
+                        at.contains(" /app-items/") || at == "get /ws" || other.contains(" /app-items/") || other == "get /ws",
+                        "{at} and {other} share the summary {summary:?}"
+                    );
+                }
+                assert!(!op["security"].is_null(), "{at}: no security");
+                for (status, response) in op["responses"].as_object().unwrap() {
+                    let content = &response["content"];
+                    match status.as_str() {
+                        "101" | "204" => assert!(content.is_null(), "{at} {status}"),
+                        s if s.starts_with('2') => {
+                            let media = content.as_object().unwrap_or_else(|| panic!("{at} {status}: no content"));
+                            assert!(media.values().all(|m| !m["schema"].is_null()), "{at} {status}: no schema");
+                        }
+                        _ => {
+                            let json = &content["application/json"];
+                            assert_eq!(json["schema"]["$ref"], "#/components/schemas/ErrorBody", "{at} {status}");
+                            let code = status.parse::<u64>().unwrap();
+                            assert_eq!(json["example"]["statusCode"], code, "{at} {status}: example");
+                        }
+                    }
+                }
+            }
+        }
+        assert!(count >= 52, "{count} operations");
+        let import = &doc["paths"]["/api/admin/items/{id}/import"]["post"];
+        assert_eq!(import["operationId"], "adminImport");
+        assert_eq!(
+            import["responses"]["200"]["content"]["application/json"]["schema"]["$ref"],
+            "#/components/schemas/ImportReport"
+        );
+        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+        for s in ["appToken", "hostSession", "apiKey", "apiKeyQuery"] {
+            assert!(schemes.contains_key(s), "{s}");
+        }
+        assert_eq!(schemes["apiKeyQuery"]["in"], "query");
+        assert_eq!(schemes["hostSession"]["in"], "cookie");
+        assert!(doc["paths"]["/app-items/{item_id}/chat-bot"]["post"].is_object());
+        assert!(doc["paths"]["/ws"]["get"].is_object());
+    }
 
     #[test]
     fn operation_ids_join_tag_and_name_in_camel_case() {
