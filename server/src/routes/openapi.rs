@@ -207,6 +207,30 @@ fn root_aliases(paths: &mut openapi::Paths) {
     }
 }
 
+/// Marks every schema of an object without declared properties (an app's `data`, an item's
+/// `settings`) as open to any property. JSON Schema reads a bare `type: object` so already,
+/// but generators such as openapi-typescript make it an object that may hold nothing.
+fn open_free_form_objects(v: &mut serde_json::Value) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let is_object = match map.get("type") {
+                Some(serde_json::Value::String(t)) => t == "object",
+                Some(serde_json::Value::Array(ts)) => ts.iter().any(|t| t == "object"),
+                _ => false,
+            };
+            if is_object
+                && !map.contains_key("properties")
+                && !map.contains_key("additionalProperties")
+            {
+                map.insert("additionalProperties".into(), serde_json::Value::Bool(true));
+            }
+            map.values_mut().for_each(open_free_form_objects);
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(open_free_form_objects),
+        _ => {}
+    }
+}
+
 /// What every operation gets the same way (see the module comment).
 struct Finish;
 
@@ -234,6 +258,15 @@ impl Modify for Finish {
             }
         }
         root_aliases(&mut api.paths);
+        // utoipa's schema types have no walker; the document round-trips through JSON instead.
+        let opened = serde_json::to_value(&*api).and_then(|mut v| {
+            open_free_form_objects(&mut v);
+            serde_json::from_value(v)
+        });
+        match opened {
+            Ok(doc) => *api = doc,
+            Err(e) => tracing::error!("OpenAPI: cannot open free-form objects: {e}"),
+        }
     }
 }
 
@@ -311,13 +344,19 @@ mod tests {
                 let id = op["operationId"].as_str().unwrap();
                 assert!(ids.insert(id.to_owned()), "{at}: operation id {id} twice");
                 let summary = op["summary"].as_str().unwrap_or_default();
-                assert!(!summary.is_empty() && !summary.contains('`'), "{at}: summary {summary:?}");
+                assert!(
+                    !summary.is_empty() && !summary.contains('`'),
+                    "{at}: summary {summary:?}"
+                );
                 let description = op["description"].as_str().unwrap_or_default();
                 assert!(description.len() > summary.len(), "{at}: no description");
                 if let Some(other) = summaries.insert(summary.to_owned(), at.clone()) {
                     // The root aliases repeat their operation on purpose.
                     assert!(
-                        at.contains(" /app-items/") || at == "get /ws" || other.contains(" /app-items/") || other == "get /ws",
+                        at.contains(" /app-items/")
+                            || at == "get /ws"
+                            || other.contains(" /app-items/")
+                            || other == "get /ws",
                         "{at} and {other} share the summary {summary:?}"
                     );
                 }
@@ -327,14 +366,25 @@ mod tests {
                     match status.as_str() {
                         "101" | "204" => assert!(content.is_null(), "{at} {status}"),
                         s if s.starts_with('2') => {
-                            let media = content.as_object().unwrap_or_else(|| panic!("{at} {status}: no content"));
-                            assert!(media.values().all(|m| !m["schema"].is_null()), "{at} {status}: no schema");
+                            let media = content
+                                .as_object()
+                                .unwrap_or_else(|| panic!("{at} {status}: no content"));
+                            assert!(
+                                media.values().all(|m| !m["schema"].is_null()),
+                                "{at} {status}: no schema"
+                            );
                         }
                         _ => {
                             let json = &content["application/json"];
-                            assert_eq!(json["schema"]["$ref"], "#/components/schemas/ErrorBody", "{at} {status}");
+                            assert_eq!(
+                                json["schema"]["$ref"], "#/components/schemas/ErrorBody",
+                                "{at} {status}"
+                            );
                             let code = status.parse::<u64>().unwrap();
-                            assert_eq!(json["example"]["statusCode"], code, "{at} {status}: example");
+                            assert_eq!(
+                                json["example"]["statusCode"], code,
+                                "{at} {status}: example"
+                            );
                         }
                     }
                 }
@@ -355,6 +405,27 @@ mod tests {
         assert_eq!(schemes["hostSession"]["in"], "cookie");
         assert!(doc["paths"]["/app-items/{item_id}/chat-bot"]["post"].is_object());
         assert!(doc["paths"]["/ws"]["get"].is_object());
+        // An app's data takes any property (a generated client can fill it).
+        let data = &doc["components"]["schemas"]["AppData"]["properties"]["data"];
+        assert_eq!(data["additionalProperties"], true, "{data}");
+    }
+
+    #[test]
+    fn objects_without_properties_are_opened_and_others_are_left_alone() {
+        let mut v = serde_json::json!({
+            "a": {"type": "object"},
+            "b": {"type": ["object", "null"]},
+            "c": {"type": "object", "properties": {"x": {"type": "object"}}},
+            "d": {"type": "object", "additionalProperties": false},
+            "e": [{"type": "string"}]
+        });
+        open_free_form_objects(&mut v);
+        assert_eq!(v["a"]["additionalProperties"], true);
+        assert_eq!(v["b"]["additionalProperties"], true);
+        assert!(v["c"].get("additionalProperties").is_none());
+        assert_eq!(v["c"]["properties"]["x"]["additionalProperties"], true);
+        assert_eq!(v["d"]["additionalProperties"], false);
+        assert!(v["e"][0].get("additionalProperties").is_none());
     }
 
     #[test]

@@ -133,7 +133,7 @@ export async function tour(
     params: { path: { id: itemId }, query: { what: "app-actions" } },
     body: lines,
     headers: { "Content-Type": "application/x-ndjson" },
-    bodySerializer: (body: string) => body,
+    bodySerializer: (body) => (typeof body === "string" ? body : JSON.stringify(body)),
   });
   if (!imported.data) fail(imported.error);
   const refusedCodes: components["schemas"]["Refusal"][] = imported.data.refused.map(
