@@ -1,5 +1,6 @@
 //! `appframe-server serve [--config FILE] [--addr ADDR]` and
-//! `appframe-server check-config FILE [--plan]`.
+//! `appframe-server check-config FILE [--plan]` and `appframe-server openapi` (the OpenAPI
+//! document on stdout, for generating clients without a running server).
 
 use appframe_server::{build_state, config::Config, reconcile, serve, static_apps_router};
 use clap::{Parser, Subcommand};
@@ -33,6 +34,8 @@ enum Command {
         #[arg(long)]
         plan: bool,
     },
+    /// Print the OpenAPI document (what `GET /api/openapi.json` serves) as JSON.
+    Openapi,
 }
 
 /// Resolves when SIGTERM or ctrl-c arrives.
@@ -160,6 +163,19 @@ fn main() -> ExitCode {
         .init();
     let cli = Cli::parse();
     match cli.command {
+        Command::Openapi => {
+            use utoipa::OpenApi;
+            match appframe_server::routes::openapi::ApiDoc::openapi().to_pretty_json() {
+                Ok(json) => {
+                    println!("{json}");
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("cannot write the OpenAPI document: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::CheckConfig { file, plan: false } => {
             // The app manifests of `apps_dir` are checked too: a bad one would stop `serve`.
             let checked = Config::load(Some(&file)).and_then(|c| {

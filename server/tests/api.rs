@@ -19,6 +19,8 @@ mod graasp_routes;
 mod hardening;
 #[path = "api/manifest.rs"]
 mod manifest;
+#[path = "api/import.rs"]
+mod import;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/rules_sql.rs"]

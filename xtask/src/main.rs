@@ -13,6 +13,7 @@ mod cmd;
 mod fuzz;
 mod gzip;
 mod lockfile;
+mod openapi;
 mod project;
 mod scale_tools;
 mod serve;
@@ -149,6 +150,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             setup::ensure(&mut ws, setup::Needs { browser })?;
             // Reports (never fails on) what it cannot install; the scale-out suite then says so.
             scale_tools::ensure(&ws);
+            openapi::ensure_tools(&ws)?;
             Ok(())
         }
         Command::Build { release } => {

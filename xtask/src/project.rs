@@ -170,6 +170,9 @@ pub enum SuiteKind {
     /// PostgreSQL behind HAProxy (the tools from `scale_tools`; skipped, with the reason,
     /// only when one cannot be installed or no PostgreSQL answers).
     ScaleOut,
+    /// The server's OpenAPI document linted, and a client generated from it type-checked
+    /// (`openapi.rs`).
+    OpenApi,
     /// The end-to-end crate (needs the built dist/ and Chromium).
     EndToEnd,
 }
@@ -290,6 +293,17 @@ pub const SUITES: &[Suite] = &[
         crate_dirs: &["server"],
         test_target: Some("scale_out"),
         test_filter: Some("scale_out::"),
+        test_skip: &[],
+        required: true,
+        features: &[],
+    },
+    Suite {
+        id: "openapi",
+        name: "OpenAPI (Redocly lint + typed client)",
+        kind: SuiteKind::OpenApi,
+        crate_dirs: &["server"],
+        test_target: None,
+        test_filter: None,
         test_skip: &[],
         required: true,
         features: &[],

@@ -370,10 +370,14 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
             suite.crate_dirs.join(", ")
         )));
     }
+    if suite.kind == SuiteKind::OpenApi {
+        crate::openapi::run(ws)?;
+        return Ok(Outcome::Passed(None));
+    }
     let mut cargo = ws.cargo();
     cargo.args(["test", "--locked"]);
     match suite.kind {
-        SuiteKind::Native | SuiteKind::EndToEnd => {
+        SuiteKind::Native | SuiteKind::EndToEnd | SuiteKind::OpenApi => {
             // The SQLite run must not silently become a Postgres run.
             cargo.env_remove(PG_URL_VAR);
         }

@@ -18,6 +18,9 @@ fn default_token_mint_per_minute() -> u32 {
 fn default_max_body() -> usize {
     1024 * 1024
 }
+fn default_max_import() -> usize {
+    64 * 1024 * 1024
+}
 fn default_max_file() -> usize {
     50 * 1024 * 1024
 }
@@ -89,6 +92,10 @@ pub struct ServerConfig {
     /// Maximum uploaded file size in bytes.
     #[serde(default = "default_max_file")]
     pub max_file_bytes: usize,
+    /// Maximum body of an integration API import in bytes (each row is also at most
+    /// `max_body_bytes`).
+    #[serde(default = "default_max_import")]
+    pub max_import_bytes: usize,
     /// Static host page served at `/` (SPA fallback to `index.html`).
     #[serde(default)]
     pub host_dir: Option<PathBuf>,
@@ -190,6 +197,7 @@ pub const SERVER_KEYS: &[&str] = &[
     "token_mint_per_minute",
     "max_body_bytes",
     "max_file_bytes",
+    "max_import_bytes",
     "host_dir",
     "apps_dir",
     "apps_addr",
@@ -237,6 +245,7 @@ impl ServerConfig {
             token_mint_per_minute: default_token_mint_per_minute(),
             max_body_bytes: default_max_body(),
             max_file_bytes: default_max_file(),
+            max_import_bytes: default_max_import(),
             host_dir: None,
             apps_dir: None,
             apps_addr: None,
@@ -306,8 +315,11 @@ impl ServerConfig {
         if s.ws_queue_len == 0 || s.ws_max_subscriptions == 0 || s.ws_max_message_bytes < 1024 {
             return bad("server.ws_queue_len and ws_max_subscriptions must be positive, ws_max_message_bytes at least 1024".into());
         }
-        if s.max_body_bytes == 0 || s.max_file_bytes == 0 {
-            return bad("server.max_body_bytes and max_file_bytes must be positive".into());
+        if s.max_body_bytes == 0 || s.max_file_bytes == 0 || s.max_import_bytes == 0 {
+            return bad(
+                "server.max_body_bytes, max_file_bytes and max_import_bytes must be positive"
+                    .into(),
+            );
         }
         validate_quotas(s)?;
         super::files_location(s.files_url.as_deref())?;

@@ -41,6 +41,7 @@ pub fn router(state: AppState) -> Router {
             get(get_item).patch(patch_item).delete(delete_item),
         )
         .route("/items/{id}/export", get(super::export::export))
+        .route("/items/{id}/import", post(super::import::import))
         .route("/memberships", get(list_memberships).post(set_membership))
         .route("/memberships/{item}/{member}", delete(delete_membership))
         .route("/publishers", get(list_publishers).post(put_publisher))
@@ -64,7 +65,7 @@ pub fn router(state: AppState) -> Router {
 // ---- members ----
 
 /// Body of `POST /api/admin/members`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewMember {
     /// Id (generated when absent).
@@ -77,7 +78,7 @@ pub struct NewMember {
 }
 
 /// Body of `PATCH /api/admin/members/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchMember {
     /// New name.
@@ -107,15 +108,25 @@ fn nonempty(field: &str, s: &str) -> Result<()> {
     Ok(())
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/members", tag = "admin", responses((status = 200, description = "Every account"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// List accounts
+///
+/// Every member and guest account, in creation order.
+#[utoipa::path(get, path = "/api/admin/members", tag = "admin",
+    responses((status = 200, description = "Every account", body = [AdminMember]), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn list_members(State(state): State<AppState>) -> Result<Json<Vec<AdminMember>>> {
     let accounts = state.store().list_accounts().await?;
     Ok(Json(accounts.into_iter().map(AdminMember::from).collect()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/members", tag = "admin", responses((status = 200, description = "Create a member `{id?, name, kind?}` → 201"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Create an account
+///
+/// Creates a member (or a guest, `kind: guest`) with the given `id`, or a new id when it is absent.
+/// The account exists for the host and the app routes at once.
+#[utoipa::path(post, path = "/api/admin/members", tag = "admin",
+    request_body = NewMember,
+    responses((status = 201, description = "The new account", body = AdminMember),
+        (status = 400, description = "FST_ERR_VALIDATION: name empty or over 300 characters, unknown field"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 409, description = "AFERR009: the id exists, or appframe.toml deactivated it")))]
 pub async fn create_member(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewMember>,
@@ -135,8 +146,12 @@ pub async fn create_member(
     Ok((StatusCode::CREATED, Json(AdminMember::from(a))).into_response())
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/members/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "One account"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Get an account
+///
+/// One account by id.
+#[utoipa::path(get, path = "/api/admin/members/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses((status = 200, description = "The account", body = AdminMember), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR005: unknown account")))]
 pub async fn get_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -151,8 +166,15 @@ pub async fn get_member(
     ))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(patch, path = "/api/admin/members/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Rename or change kind"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Change an account
+///
+/// Renames an account or changes its kind; absent fields are kept.
+#[utoipa::path(patch, path = "/api/admin/members/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Account id")),
+    request_body = PatchMember,
+    responses((status = 200, description = "The changed account", body = AdminMember),
+        (status = 400, description = "FST_ERR_VALIDATION: name empty or over 300 characters"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR005: unknown account")))]
 pub async fn patch_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -174,8 +196,12 @@ pub async fn patch_member(
     Ok(Json(a.into()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(delete, path = "/api/admin/members/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Delete an account and its rows → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Delete an account
+///
+/// Deletes an account with its memberships, sessions and the rows addressed to it.
+#[utoipa::path(delete, path = "/api/admin/members/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Account id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR005: unknown account")))]
 pub async fn delete_member(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -190,7 +216,7 @@ pub async fn delete_member(
 // ---- items ----
 
 /// Body of `POST /api/admin/items`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewItem {
     /// Id (generated when absent).
@@ -204,11 +230,12 @@ pub struct NewItem {
     /// Language (default `en`).
     pub lang: Option<String>,
     /// Item settings.
+    #[schema(value_type = Option<Object>)]
     pub settings: Option<JsonObject>,
 }
 
 /// Body of `PATCH /api/admin/items/{id}`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PatchItem {
     /// New name.
@@ -220,6 +247,7 @@ pub struct PatchItem {
     /// New language.
     pub lang: Option<String>,
     /// New settings (replace).
+    #[schema(value_type = Option<Object>)]
     pub settings: Option<JsonObject>,
 }
 
@@ -230,15 +258,24 @@ async fn require_app(state: &AppState, name: &str) -> Result<()> {
     }
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/items", tag = "admin", responses((status = 200, description = "Every item"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// List items
+///
+/// Every app item, in creation order.
+#[utoipa::path(get, path = "/api/admin/items", tag = "admin",
+    responses((status = 200, description = "Every item", body = [AdminItem]), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn list_items(State(state): State<AppState>) -> Result<Json<Vec<AdminItem>>> {
     let items = state.store().list_items().await?;
     Ok(Json(items.into_iter().map(AdminItem::from).collect()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/items", tag = "admin", responses((status = 200, description = "Create an item `{id?, name, app, description?, lang?, settings?}` → 201"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Create an item
+///
+/// Creates an app item of a registered app, with the given `id` or a new one.
+#[utoipa::path(post, path = "/api/admin/items", tag = "admin",
+    request_body = NewItem,
+    responses((status = 201, description = "The new item", body = AdminItem),
+        (status = 400, description = "FST_ERR_VALIDATION: unknown app, empty name"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 409, description = "AFERR009: the id exists, or appframe.toml deactivated it")))]
 pub async fn create_item(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewItem>,
@@ -265,8 +302,12 @@ pub async fn create_item(
     Ok((StatusCode::CREATED, Json(AdminItem::from(item))).into_response())
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/items/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "One item"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Get an item
+///
+/// One app item by id.
+#[utoipa::path(get, path = "/api/admin/items/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Item id")),
+    responses((status = 200, description = "The item", body = AdminItem), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR002: unknown item")))]
 pub async fn get_item(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -279,8 +320,15 @@ pub async fn get_item(
     Ok(Json(item.into()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(patch, path = "/api/admin/items/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Change an item"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Change an item
+///
+/// Changes an item's name, app, description, language or settings; absent fields are kept.
+#[utoipa::path(patch, path = "/api/admin/items/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Item id")),
+    request_body = PatchItem,
+    responses((status = 200, description = "The changed item", body = AdminItem),
+        (status = 400, description = "FST_ERR_VALIDATION: unknown app, empty name or language"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR002: unknown item")))]
 pub async fn patch_item(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -314,8 +362,12 @@ pub async fn patch_item(
     Ok(Json(item.into()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(delete, path = "/api/admin/items/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Delete an item, its rows and files → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Delete an item
+///
+/// Deletes an item with its memberships, app data, actions, settings and files.
+#[utoipa::path(delete, path = "/api/admin/items/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Item id")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR002: unknown item")))]
 pub async fn delete_item(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -339,8 +391,12 @@ pub struct MembershipFilter {
     pub member: Option<Uuid>,
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/memberships", tag = "admin", responses((status = 200, description = "Memberships, `?item=&member=`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// List memberships
+///
+/// Memberships, optionally of one item and/or one member.
+#[utoipa::path(get, path = "/api/admin/memberships", tag = "admin",
+    params(("item" = Option<Uuid>, Query, description = "Only this item's"), ("member" = Option<Uuid>, Query, description = "Only this member's")),
+    responses((status = 200, description = "The memberships", body = [AdminMembership]), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn list_memberships(
     State(state): State<AppState>,
     ApiQuery(f): ApiQuery<MembershipFilter>,
@@ -351,8 +407,13 @@ pub async fn list_memberships(
     ))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/memberships", tag = "admin", responses((status = 200, description = "Set `{member, item, permission}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Set a membership
+///
+/// Gives a member a permission (`read`, `write` or `admin`) on an item, replacing the one it had.
+#[utoipa::path(post, path = "/api/admin/memberships", tag = "admin",
+    request_body = AdminMembership,
+    responses((status = 200, description = "The membership", body = AdminMembership),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR005 unknown member; GERR002 unknown item")))]
 pub async fn set_membership(
     State(state): State<AppState>,
     ApiJson(m): ApiJson<AdminMembership>,
@@ -368,8 +429,12 @@ pub async fn set_membership(
     Ok(Json(record.into()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(delete, path = "/api/admin/memberships/{item}/{member}", tag = "admin", params(("item" = String, Path, description = "item"), ("member" = String, Path, description = "member")), responses((status = 200, description = "Remove a membership → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Remove a membership
+///
+/// Removes a member's membership on an item; the member's rows stay.
+#[utoipa::path(delete, path = "/api/admin/memberships/{item}/{member}", tag = "admin",
+    params(("item" = Uuid, Path, description = "Item id"), ("member" = Uuid, Path, description = "Account id")),
+    responses((status = 204, description = "Removed"), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "FST_ERR_NOT_FOUND: no such membership")))]
 pub async fn delete_membership(
     State(state): State<AppState>,
     ApiPath((item, member)): ApiPath<(Uuid, Uuid)>,
@@ -383,8 +448,11 @@ pub async fn delete_membership(
 
 // ---- publishers and apps ----
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Every publisher"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// List publishers
+///
+/// Every publisher with the origins its apps are served from.
+#[utoipa::path(get, path = "/api/admin/publishers", tag = "admin",
+    responses((status = 200, description = "Every publisher", body = [AdminPublisher]), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<AdminPublisher>>> {
     let publishers = state.store().list_publishers().await?;
     Ok(Json(
@@ -392,8 +460,15 @@ pub async fn list_publishers(State(state): State<AppState>) -> Result<Json<Vec<A
     ))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/publishers", tag = "admin", responses((status = 200, description = "Insert or replace `{name, origins}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Put a publisher
+///
+/// Inserts or replaces a publisher by name. Its origins are where its apps may call the apps API
+/// from (CORS) and what app tokens are bound to.
+#[utoipa::path(post, path = "/api/admin/publishers", tag = "admin",
+    request_body = AdminPublisher,
+    responses((status = 200, description = "The publisher", body = AdminPublisher),
+        (status = 400, description = "FST_ERR_VALIDATION: empty name, an origin that is not `scheme://host[:port]`"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn put_publisher(
     State(state): State<AppState>,
     ApiJson(p): ApiJson<AdminPublisher>,
@@ -410,8 +485,12 @@ pub async fn put_publisher(
     Ok(Json(p.into()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(delete, path = "/api/admin/publishers/{name}", tag = "admin", params(("name" = String, Path, description = "name")), responses((status = 200, description = "Delete a publisher, its apps and their items → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Delete a publisher
+///
+/// Deletes a publisher, its apps and their items.
+#[utoipa::path(delete, path = "/api/admin/publishers/{name}", tag = "admin",
+    params(("name" = String, Path, description = "Publisher name")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "FST_ERR_NOT_FOUND: unknown publisher")))]
 pub async fn delete_publisher(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -425,15 +504,22 @@ pub async fn delete_publisher(
     }
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Every app (with keys)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// List apps
+///
+/// Every registered app, with its key.
+#[utoipa::path(get, path = "/api/admin/apps", tag = "admin",
+    responses((status = 200, description = "Every app", body = [AdminApp]), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn list_apps(State(state): State<AppState>) -> Result<Json<Vec<AdminApp>>> {
     let apps = state.store().list_apps().await?;
     Ok(Json(apps.into_iter().map(AdminApp::from).collect()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/apps/{name}", tag = "admin", params(("name" = String, Path, description = "name")), responses((status = 200, description = "One app"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Get an app
+///
+/// One registered app by name, with its key.
+#[utoipa::path(get, path = "/api/admin/apps/{name}", tag = "admin",
+    params(("name" = String, Path, description = "App name")),
+    responses((status = 200, description = "The app", body = AdminApp), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "FST_ERR_NOT_FOUND: unknown app")))]
 pub async fn get_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -446,8 +532,15 @@ pub async fn get_app(
         .ok_or_else(|| Error::NotFound(format!("no app {name:?}")))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/apps", tag = "admin", responses((status = 200, description = "Insert or replace `{name, key, url, publisher, description?, thumbnail?}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Put an app
+///
+/// Inserts or replaces an app by name: its key, URL (on one of its publisher's origins), and
+/// what the app list shows.
+#[utoipa::path(post, path = "/api/admin/apps", tag = "admin",
+    request_body = AdminApp,
+    responses((status = 200, description = "The app", body = AdminApp),
+        (status = 400, description = "FST_ERR_VALIDATION: unknown publisher, URL not on its origins"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 409, description = "AFERR009: appframe.toml deactivated this app")))]
 pub async fn put_app(
     State(state): State<AppState>,
     ApiJson(a): ApiJson<AdminApp>,
@@ -471,8 +564,12 @@ pub async fn put_app(
     Ok(Json(a.into()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(delete, path = "/api/admin/apps/{name}", tag = "admin", params(("name" = String, Path, description = "name")), responses((status = 200, description = "Delete an app and its items → 204"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Delete an app
+///
+/// Deletes an app and its items.
+#[utoipa::path(delete, path = "/api/admin/apps/{name}", tag = "admin",
+    params(("name" = String, Path, description = "App name")),
+    responses((status = 204, description = "Deleted"), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "FST_ERR_NOT_FOUND: unknown app")))]
 pub async fn delete_app(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
@@ -487,7 +584,7 @@ pub async fn delete_app(
 // ---- sessions and tokens ----
 
 /// Body of `POST /api/admin/sessions`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewSession {
     /// The member.
@@ -508,8 +605,14 @@ pub struct SessionResponse {
     pub expires_at: OffsetDateTime,
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/sessions", tag = "admin", responses((status = 200, description = "Mint a host session `{memberId}` → `{cookieName, value, expiresAt}`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Mint a host session
+///
+/// Creates a host session for a member, for a platform that logs its users in itself: set the
+/// returned cookie on the host page's origin.
+#[utoipa::path(post, path = "/api/admin/sessions", tag = "admin",
+    request_body = NewSession,
+    responses((status = 200, description = "The session cookie", body = SessionResponse),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR005: unknown member")))]
 pub async fn create_session(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewSession>,
@@ -526,7 +629,7 @@ pub async fn create_session(
 }
 
 /// Body of `POST /api/admin/app-tokens`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NewAppToken {
     /// The member.
@@ -539,8 +642,17 @@ pub struct NewAppToken {
     pub origin: String,
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/app-tokens", tag = "admin", responses((status = 200, description = "Mint an app token `{memberId, itemId, key, origin}` → `{token}` (bound to no host session)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope"), (status = 429, description = "AFERR021 too many tokens for this API key and item (`Retry-After`)")), security(("apiKey" = [])))]
+/// Mint an app token
+///
+/// Mints an app token for a member on an item, for an app embedded by a platform's own host
+/// page. The token is bound to the app's origin and to no host session.
+#[utoipa::path(post, path = "/api/admin/app-tokens", tag = "admin",
+    request_body = NewAppToken,
+    responses((status = 200, description = "The token", body = appframe_protocol::TokenResponse),
+        (status = 403, description = "GAERR002 key or origin not the app's; GERR016 no membership"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"),
+        (status = 404, description = "GERR005 unknown member; GERR002 unknown item"),
+        (status = 429, description = "AFERR021: too many tokens for this key and item (`Retry-After`)")))]
 pub async fn create_app_token(
     State(state): State<AppState>,
     Extension(api_key): Extension<ApiKey>,

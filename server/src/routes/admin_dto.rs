@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 /// An account (`member` or `guest`).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminMember {
     /// Id.
     pub id: Uuid,
@@ -33,7 +33,7 @@ impl From<Account> for AdminMember {
 }
 
 /// An item.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AdminItem {
     /// Id.
@@ -47,6 +47,7 @@ pub struct AdminItem {
     /// Language.
     pub lang: String,
     /// Item settings.
+    #[schema(value_type = Object)]
     pub settings: JsonObject,
     /// Creation time (RFC 3339).
     #[serde(with = "appframe_protocol::timestamp")]
@@ -72,7 +73,7 @@ impl From<ItemRecord> for AdminItem {
 }
 
 /// A membership, as listed and as set (`POST /api/admin/memberships`).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminMembership {
     /// Account id.
@@ -104,7 +105,7 @@ impl From<AdminMembership> for MembershipRecord {
 }
 
 /// A publisher, as listed and as put (`POST /api/admin/publishers`, by name).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminPublisher {
     /// Unique name.
@@ -132,7 +133,7 @@ impl From<AdminPublisher> for Publisher {
 }
 
 /// An app, as listed (with its key) and as put (`POST /api/admin/apps`, by name).
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AdminApp {
     /// Unique name.
@@ -186,7 +187,6 @@ pub struct ApiKeyInfo {
     /// Unique name.
     pub name: String,
     /// Scopes.
-    #[schema(value_type = Vec<String>)]
     pub scopes: Vec<Scope>,
     /// Whether `appframe.toml` declares it (it is then re-created at the next start).
     pub from_config: bool,

@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 /// Body of `POST /api/admin/api-keys`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
     /// Unique name.
@@ -40,15 +40,24 @@ pub struct CreatedApiKey {
     pub key: String,
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/api-keys", tag = "admin", responses((status = 200, description = "Every API key as `{id, name, scopes, fromConfig, createdAt}`; secrets are never returned (only their digests are stored)", body = [ApiKeyInfo]), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// List API keys
+///
+/// Every integration API key; secrets are never returned (only their digests are stored).
+#[utoipa::path(get, path = "/api/admin/api-keys", tag = "admin",
+    responses((status = 200, description = "Every key", body = [ApiKeyInfo]), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)")))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<ApiKeyInfo>>> {
     let keys = state.store().list_api_keys().await?;
     Ok(Json(keys.into_iter().map(ApiKeyInfo::from).collect()))
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(post, path = "/api/admin/api-keys", tag = "admin", responses((status = 201, description = "Create a key `{name, scopes}` → `{id, name, scopes, fromConfig, createdAt, key}`; the secret `key` is shown only here", body = CreatedApiKey), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope"), (status = 409, description = "Name taken")), security(("apiKey" = [])))]
+/// Create an API key
+///
+/// Creates a key with scopes; the secret `key` is in this answer only.
+#[utoipa::path(post, path = "/api/admin/api-keys", tag = "admin",
+    request_body = NewApiKey,
+    responses((status = 201, description = "The key and its secret", body = CreatedApiKey),
+        (status = 400, description = "FST_ERR_VALIDATION: empty name, unknown scope"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 409, description = "AFERR009: the name is taken")))]
 pub async fn create(
     State(state): State<AppState>,
     ApiJson(b): ApiJson<NewApiKey>,
@@ -72,8 +81,13 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(CreatedApiKey { info, key })).into_response())
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(delete, path = "/api/admin/api-keys/{id}", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 204, description = "Revoke a key at once (a key declared in appframe.toml comes back at the next start unless removed there)"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope"), (status = 404, description = "Unknown id")), security(("apiKey" = [])))]
+/// Revoke an API key
+///
+/// Revokes a key at once (a key declared in appframe.toml comes back at the next start unless
+/// removed there).
+#[utoipa::path(delete, path = "/api/admin/api-keys/{id}", tag = "admin",
+    params(("id" = Uuid, Path, description = "Key id")),
+    responses((status = 204, description = "Revoked"), (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "FST_ERR_NOT_FOUND: unknown key")))]
 pub async fn revoke(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,

@@ -62,11 +62,15 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// `GET /api/app-items/{itemId}/app-action?accountId=`
+/// List app actions
+///
+/// The item's actions, oldest first: a reader sees its own, an admin everyone's (or one
+/// member's with `accountId`).
 #[utoipa::path(get, path = "/api/app-items/{item_id}/app-action", tag = "app-action",
     params(("item_id" = Uuid, Path, description = "App item"), ("accountId" = Option<Uuid>, Query, description = "Filter (admins, or yourself)"),
-        ("memberId" = Option<Uuid>, Query, description = "Deprecated alias"), ("limit" = Option<i64>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "Cursor")),
-    responses((status = 200, body = Vec<appframe_protocol::AppAction>), (status = 403, description = "GAERR006")),
+        ("memberId" = Option<Uuid>, Query, description = "Deprecated alias of accountId"), ("limit" = Option<i64>, Query, description = "Page size (extension)"), ("cursor" = Option<String>, Query, description = "From the Link header")),
+    responses((status = 200, body = Vec<appframe_protocol::AppAction>, description = "The actions; `Link: rel=next` when more"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GAERR006: another member's actions need admin")),
     security(("appToken" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -152,11 +156,14 @@ pub fn stream(
     .try_flatten()
 }
 
-/// `POST /api/app-items/{itemId}/app-action` → 204 with no body.
+/// Record an app action
+///
+/// Stores an action of the token's member within the item's quotas and publishes it.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-action", tag = "app-action",
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::CreateAppAction),
-    responses((status = 204, description = "Stored"), (status = 400, description = "Validation")),
+    responses((status = 204, description = "Stored"), (status = 400, description = "FST_ERR_VALIDATION"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR016 cannot access; AFERR030 a quota is used up")),
     security(("appToken" = [])))]
 pub async fn create(
     State(state): State<AppState>,

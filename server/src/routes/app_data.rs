@@ -76,11 +76,16 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// `GET /api/app-items/{itemId}/app-data?type=&limit=&cursor=`
+/// List app data
+///
+/// The item's app data the token's member may see (its own rows and the item-visible ones;
+/// everything for an admin), optionally of one type, oldest first. With `limit`, a page, and the
+/// next page in `Link: rel="next"` (extension).
 #[utoipa::path(get, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item"), ("type" = Option<String>, Query, description = "Exact type"),
         ("limit" = Option<i64>, Query, description = "Page size (extension)"), ("cursor" = Option<String>, Query, description = "From the Link header")),
-    responses((status = 200, body = Vec<appframe_protocol::AppData>, description = "`Link: rel=next` when more"), (status = 401, description = "GERR027 / GAERR003"), (status = 403, description = "GERR016")),
+    responses((status = 200, body = Vec<appframe_protocol::AppData>, description = "The rows; `Link: rel=next` when more"),
+        (status = 400, description = "FST_ERR_VALIDATION: bad limit or cursor"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"), (status = 403, description = "GERR016: the token's member cannot access this item")),
     security(("appToken" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -175,11 +180,17 @@ pub async fn list(
     Ok(json_array_stream(elements, link))
 }
 
-/// `POST /api/app-items/{itemId}/app-data` → 200 with the row.
+/// Create app data
+///
+/// Stores a row for the token's member (or addressed to `accountId`, a member of the item),
+/// within the item's and the member's quotas, and publishes it to the item's subscribers.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-data", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::CreateAppData),
-    responses((status = 200, body = appframe_protocol::AppData), (status = 400, description = "Validation; AFERR025 when `accountId` is not a member of the item"), (status = 413, description = "Too large")),
+    responses((status = 200, body = appframe_protocol::AppData, description = "The new row"),
+        (status = 400, description = "FST_ERR_VALIDATION; AFERR025 `accountId` is not a member of the item"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR003 cannot write; AFERR011 a quota is used up"),
+        (status = 413, description = "FST_ERR_CTP_BODY_TOO_LARGE: body too large")),
     security(("appToken" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -236,11 +247,15 @@ async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppDat
     }
 }
 
-/// `PATCH /api/app-items/{itemId}/app-data/{id}` with `{data}` → 200 with the row.
+/// Change app data
+///
+/// Replaces a row's `data` (a file row cannot be changed; a member changes only its own rows,
+/// an admin any).
 #[utoipa::path(patch, path = "/api/app-items/{item_id}/app-data/{id}", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Row")),
     request_body(content = appframe_protocol::PatchData),
-    responses((status = 200, body = appframe_protocol::AppData), (status = 403, description = "GAERR008 file, GAERR009 not yours"), (status = 404, description = "GAERR004")),
+    responses((status = 200, body = appframe_protocol::AppData, description = "The changed row"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GAERR008 file; GAERR009 not yours"), (status = 404, description = "GAERR004: unknown row")),
     security(("appToken" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -272,10 +287,13 @@ pub async fn update(
     Ok(Json(wire))
 }
 
-/// `DELETE /api/app-items/{itemId}/app-data/{id}` → 200 text/plain with the id.
+/// Delete app data
+///
+/// Deletes a row (and its file); answers with the deleted id as text.
 #[utoipa::path(delete, path = "/api/app-items/{item_id}/app-data/{id}", tag = "app-data",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Row")),
-    responses((status = 200, body = String, content_type = "text/plain", description = "The deleted id"), (status = 403, description = "GAERR009"), (status = 404, description = "GAERR004")),
+    responses((status = 200, body = String, content_type = "text/plain", description = "The deleted id"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GAERR009: not yours"), (status = 404, description = "GAERR004: unknown row")),
     security(("appToken" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

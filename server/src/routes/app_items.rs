@@ -84,13 +84,18 @@ pub async fn mint_token(
     state.jwt().sign(sub, sid)
 }
 
-/// `POST /api/app-items/{itemId}/api-access-token` (host session cookie; body `{key, origin}`).
+/// Get an app token
+///
+/// The host page asks for an app token for the item it embeds, with its session cookie and the
+/// app's key and origin. The token is bound to the session, the item and the app's origin.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/api-access-token", tag = "app-items",
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::TokenRequest),
-    responses((status = 200, body = appframe_protocol::TokenResponse), (status = 401, description = "No session"),
-        (status = 403, description = "GAERR002 bad key/origin, GERR016 no membership"), (status = 404, description = "Unknown item"),
-        (status = 429, description = "AFERR021 too many tokens for this session and item (`Retry-After`)")))]
+    responses((status = 200, body = appframe_protocol::TokenResponse, description = "The token"),
+        (status = 401, description = "GERR027: no host session"),
+        (status = 403, description = "GAERR002 bad key or origin; GERR016 no membership"), (status = 404, description = "GERR002: unknown item"),
+        (status = 429, description = "AFERR021: too many tokens for this session and item (`Retry-After`)")),
+    security(("hostSession" = [])))]
 pub async fn token(
     State(state): State<AppState>,
     Session(account, handle): Session,
@@ -140,10 +145,12 @@ pub async fn app_item(state: &AppState, item: &ItemRecord) -> Result<AppItem> {
     })
 }
 
-/// `GET /api/app-items/{itemId}/context`: the item and its members (optional account).
+/// Get the app context
+///
+/// The item an app is embedded in and the members of the item (Graasp's context route).
 #[utoipa::path(get, path = "/api/app-items/{item_id}/context", tag = "app-items",
     params(("item_id" = Uuid, Path, description = "App item")),
-    responses((status = 200, body = appframe_protocol::AppContext), (status = 401, description = "GERR027 / GAERR003")),
+    responses((status = 200, body = appframe_protocol::AppContext, description = "The item and its members"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"), (status = 403, description = "GERR016: the token's member cannot access this item")),
     security(("appToken" = [])))]
 pub async fn context(
     State(state): State<AppState>,
@@ -160,9 +167,13 @@ pub async fn context(
     Ok(Json(AppContext { item, members }))
 }
 
-/// `GET /api/app-items/list`: the registered apps (public; keys are never exposed).
+/// List registered apps
+///
+/// The registered apps, for a host's app picker (public; keys are never shown).
 #[utoipa::path(get, path = "/api/app-items/list", tag = "app-items",
-    responses((status = 200, body = Vec<appframe_protocol::AppListEntry>)))]
+    responses((status = 200, body = Vec<appframe_protocol::AppListEntry>, description = "The apps"),
+        (status = 500, description = "GERR998: the store failed")),
+    security(()))]
 pub async fn list(State(state): State<AppState>) -> Result<Json<Vec<AppListEntry>>> {
     let apps = state.store().list_apps().await?;
     Ok(Json(

@@ -50,11 +50,13 @@ pub struct ListQuery {
     pub cursor: Option<String>,
 }
 
-/// `GET /api/app-items/{itemId}/app-settings?name=`
+/// List app settings
+///
+/// The item's settings, optionally with an exact name.
 #[utoipa::path(get, path = "/api/app-items/{item_id}/app-settings", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item"), ("name" = Option<String>, Query, description = "Exact name"),
-        ("limit" = Option<i64>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "Cursor")),
-    responses((status = 200, body = Vec<appframe_protocol::AppSetting>)),
+        ("limit" = Option<i64>, Query, description = "Page size (extension)"), ("cursor" = Option<String>, Query, description = "From the Link header")),
+    responses((status = 200, body = Vec<appframe_protocol::AppSetting>, description = "The settings"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"), (status = 403, description = "GERR016: the token's member cannot access this item")),
     security(("appToken" = [])))]
 pub async fn list(
     State(state): State<AppState>,
@@ -80,11 +82,14 @@ pub async fn list(
     Ok(json_page(wire, link))
 }
 
-/// `POST /api/app-items/{itemId}/app-settings` (admin) → 200 with the setting.
+/// Create an app setting
+///
+/// Stores a setting (item admins only) and publishes it.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/app-settings", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item")),
     request_body(content = appframe_protocol::CreateAppSetting),
-    responses((status = 200, body = appframe_protocol::AppSetting), (status = 403, description = "GERR004")),
+    responses((status = 200, body = appframe_protocol::AppSetting, description = "The new setting"), (status = 400, description = "FST_ERR_VALIDATION"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR004: admins only")),
     security(("appToken" = [])))]
 pub async fn create(
     State(state): State<AppState>,
@@ -120,11 +125,14 @@ async fn row_of_item(state: &AppState, item_id: Uuid, id: Uuid) -> Result<AppSet
     }
 }
 
-/// `PATCH /api/app-items/{itemId}/app-settings/{id}` (admin) with `{data}`.
+/// Change an app setting
+///
+/// Replaces a setting's `data` (item admins only; a file setting cannot be changed).
 #[utoipa::path(patch, path = "/api/app-items/{item_id}/app-settings/{id}", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Setting")),
     request_body(content = appframe_protocol::PatchData),
-    responses((status = 200, body = appframe_protocol::AppSetting), (status = 403, description = "GERR004, GAERR008"), (status = 404, description = "GAERR005")),
+    responses((status = 200, body = appframe_protocol::AppSetting, description = "The changed setting"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR004 admins only; GAERR008 file"), (status = 404, description = "GAERR005: unknown setting")),
     security(("appToken" = [])))]
 pub async fn update(
     State(state): State<AppState>,
@@ -151,10 +159,13 @@ pub async fn update(
     Ok(Json(wire))
 }
 
-/// `DELETE /api/app-items/{itemId}/app-settings/{id}` (admin) → 200 text/plain with the id.
+/// Delete an app setting
+///
+/// Deletes a setting (item admins only); answers with the deleted id as text.
 #[utoipa::path(delete, path = "/api/app-items/{item_id}/app-settings/{id}", tag = "app-settings",
     params(("item_id" = Uuid, Path, description = "App item"), ("id" = Uuid, Path, description = "Setting")),
-    responses((status = 200, body = String, content_type = "text/plain", description = "The deleted id"), (status = 403, description = "GERR004"), (status = 404, description = "GAERR005")),
+    responses((status = 200, body = String, content_type = "text/plain", description = "The deleted id"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR004: admins only"), (status = 404, description = "GAERR005: unknown setting")),
     security(("appToken" = [])))]
 pub async fn delete(
     State(state): State<AppState>,

@@ -54,7 +54,11 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// `POST /api/app-items/{itemId}/chat-bot` (also `/app-items/{itemId}/chat-bot`).
+/// Ask the chat bot
+///
+/// Sends the conversation to the configured model service and answers with its completion,
+/// within the member's and the item's rates and the daily quota; the use is recorded as an app
+/// action.
 #[utoipa::path(post, path = "/api/app-items/{item_id}/chat-bot", tag = "chat-bot",
     params(("item_id" = Uuid, Path, description = "App item"),
         ("gptVersion" = Option<String>, Query, description = "Model; one not allowed by the server falls back to its default"),

@@ -1,5 +1,6 @@
 //! The integration API's export (`GET /api/admin/items/{id}/export`, mounted by
-//! [`super::admin`] behind its key check): app data or actions as JSON lines or CSV, streamed
+//! [`super::admin`] behind its key check): app data, settings or actions as JSON lines or CSV
+//! (the JSON lines are what [`super::import`] reads back), streamed
 //! out line by line as the client reads, so exporting an item never holds its rows (up to
 //! `item_data_bytes`, or unbounded actions) in memory.
 
@@ -7,8 +8,8 @@ use crate::{
     AppState,
     error::{Error, Result},
     extract::{ApiPath, ApiQuery},
-    routes::app_action,
-    store::{AppActionRow, AppDataRow, DataQuery},
+    routes::{app_action, rows::setting_to_wire},
+    store::{AppActionRow, AppDataRow, AppSettingRow, DataQuery, Page, to_micros},
 };
 use axum::{
     body::Body,
@@ -81,6 +82,8 @@ impl ExportFormat {
 pub enum ExportWhat {
     /// App data (the default).
     AppData,
+    /// App settings.
+    AppSettings,
     /// App actions.
     AppActions,
 }
@@ -90,9 +93,10 @@ impl ExportWhat {
     pub fn parse(s: Option<&str>) -> Result<ExportWhat> {
         match s.unwrap_or("app-data") {
             "app-data" => Ok(ExportWhat::AppData),
+            "app-settings" => Ok(ExportWhat::AppSettings),
             "app-actions" => Ok(ExportWhat::AppActions),
             other => Err(Error::BadRequest(format!(
-                "querystring/what must be app-data or app-actions, got {other:?}"
+                "querystring/what must be app-data, app-settings or app-actions, got {other:?}"
             ))),
         }
     }
@@ -101,6 +105,7 @@ impl ExportWhat {
     pub fn as_str(self) -> &'static str {
         match self {
             ExportWhat::AppData => "app-data",
+            ExportWhat::AppSettings => "app-settings",
             ExportWhat::AppActions => "app-actions",
         }
     }
@@ -174,6 +179,62 @@ impl ExportRow for AppActionRow {
     }
 }
 
+impl ExportRow for AppSettingRow {
+    const CSV_HEADER: &'static str = "id,name,creatorId,data,createdAt,updatedAt\n";
+
+    fn csv_line(&self) -> Result<String> {
+        let ts = appframe_protocol::timestamp::format;
+        let data = serde_json::to_string(&self.data).map_err(serialize_error)?;
+        Ok(format!(
+            "{},{},{},{},{},{}\n",
+            self.id,
+            csv_field(&self.name),
+            self.creator
+                .as_ref()
+                .map(|c| c.id.to_string())
+                .unwrap_or_default(),
+            csv_field(&data),
+            ts(&self.created_at),
+            ts(&self.updated_at)
+        ))
+    }
+
+    fn json_line(self) -> Result<String> {
+        let mut s = serde_json::to_string(&setting_to_wire(self)).map_err(serialize_error)?;
+        s.push('\n');
+        Ok(s)
+    }
+}
+
+/// Settings read per query while an export streams (a setting may be up to
+/// `max_body_bytes`, so few at a time).
+const SETTINGS_CHUNK: i64 = 8;
+
+/// The settings of `item` in `(created_at, id)` order, read a few rows per query.
+fn settings(state: AppState, item: Uuid) -> impl Stream<Item = Result<AppSettingRow>> + Send {
+    stream::try_unfold(Some(None), move |cursor| {
+        let state = state.clone();
+        async move {
+            let Some(after) = cursor else {
+                return Ok(None);
+            };
+            let page = Page {
+                after,
+                limit: SETTINGS_CHUNK,
+            };
+            let rows = state.store().list_app_settings(item, None, page).await?;
+            let next = match rows.last() {
+                Some(last) if i64::try_from(rows.len()).unwrap_or(0) >= SETTINGS_CHUNK => {
+                    Some(Some((to_micros(last.created_at), last.id)))
+                }
+                _ => None,
+            };
+            Ok::<_, Error>(Some((stream::iter(rows.into_iter().map(Ok)), next)))
+        }
+    })
+    .try_flatten()
+}
+
 /// The one export loop: the CSV header, then each row as a line as the client reads.
 fn lines<R: ExportRow>(
     rows: impl Stream<Item = Result<R>> + Send + 'static,
@@ -202,6 +263,7 @@ pub fn body(state: &AppState, item: Uuid, what: ExportWhat, format: ExportFormat
             state.store().stream_app_data(DataQuery::whole_item(item)),
             format,
         ),
+        ExportWhat::AppSettings => lines(settings(state.clone(), item), format),
         ExportWhat::AppActions => lines(
             app_action::stream(state.clone(), item, None, None, None),
             format,
@@ -214,12 +276,22 @@ pub fn body(state: &AppState, item: Uuid, what: ExportWhat, format: ExportFormat
 pub struct ExportQuery {
     /// `jsonl` (default) or `csv`.
     pub format: Option<String>,
-    /// `app-data` (default) or `app-actions`.
+    /// `app-data` (default), `app-settings` or `app-actions`.
     pub what: Option<String>,
 }
 
-/// Integration API route (see the OpenAPI description).
-#[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin", params(("id" = String, Path, description = "id")), responses((status = 200, description = "Export app data or actions: `?format=jsonl|csv&what=app-data|app-actions`"), (status = 401, description = "No or unknown API key"), (status = 403, description = "Missing scope")), security(("apiKey" = [])))]
+/// Export an item
+///
+/// Streams an item's app data, app settings or app actions as JSON lines (one row per line, as the
+/// app routes show it; what `import` reads) or as CSV (RFC 4180, formula cells neutralised).
+#[utoipa::path(get, path = "/api/admin/items/{id}/export", tag = "admin",
+    params(("id" = Uuid, Path, description = "Item id"),
+        ("format" = Option<String>, Query, description = "`jsonl` (default) or `csv`"),
+        ("what" = Option<String>, Query, description = "`app-data` (default), `app-settings` or `app-actions`")),
+    responses((status = 200, description = "The rows, as a download (`Content-Disposition`)",
+            content((String = "application/x-ndjson", example = json!("{\"id\":\"…\",\"type\":\"note\",…}\n")), (String = "text/csv"))),
+        (status = 400, description = "FST_ERR_VALIDATION: unknown format or what"),
+        (status = 401, description = "AFERR001: no API key, or an unknown or revoked one"), (status = 403, description = "AFERR002: the key lacks the scope (`read` for GET, `write` otherwise)"), (status = 404, description = "GERR002: unknown item")))]
 pub async fn export(
     State(state): State<AppState>,
     ApiPath(id): ApiPath<Uuid>,
@@ -264,7 +336,11 @@ mod tests {
                 .to_string()
         );
         assert_eq!(ExportWhat::parse(None).unwrap(), ExportWhat::AppData);
-        for w in [ExportWhat::AppData, ExportWhat::AppActions] {
+        for w in [
+            ExportWhat::AppData,
+            ExportWhat::AppSettings,
+            ExportWhat::AppActions,
+        ] {
             assert_eq!(ExportWhat::parse(Some(w.as_str())).unwrap(), w);
         }
         assert!(ExportWhat::parse(Some("files")).is_err());

@@ -276,10 +276,15 @@ async fn record_file(
     Ok(())
 }
 
-/// `POST /api/app-items/app-data/upload?id=` → 200 with the new app data (`type: file`).
+/// Upload a file as app data
+///
+/// Stores one file (multipart field `files`) and an app-data row of type `file` pointing to it,
+/// within the file quotas.
 #[utoipa::path(post, path = "/api/app-items/app-data/upload", tag = "files",
-    request_body(content_type = "multipart/form-data", description = "Field `files`: one file"),
-    responses((status = 200, body = appframe_protocol::AppData), (status = 413, description = "Too large")),
+    params(("id" = Uuid, Query, description = "App item")),
+    request_body(content_type = "multipart/form-data", content = Object, description = "Field `files`: one file"),
+    responses((status = 200, body = appframe_protocol::AppData, description = "The new file row"), (status = 400, description = "FST_ERR_VALIDATION: no file"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR003 cannot write; AFERR015 a file quota is used up"), (status = 413, description = "FST_ERR_CTP_BODY_TOO_LARGE: file too large")),
     security(("appToken" = [])))]
 pub async fn upload_app_data(
     State(state): State<AppState>,
@@ -321,10 +326,15 @@ pub async fn upload_app_data(
     Ok(Json(wire))
 }
 
-/// `POST /api/app-items/app-settings/upload?id=` (admin; field `name` then `files`).
+/// Upload a file as an app setting
+///
+/// Stores one file and an app setting pointing to it (item admins only; field `name`, default
+/// `file`, then `files`).
 #[utoipa::path(post, path = "/api/app-items/app-settings/upload", tag = "files",
-    request_body(content_type = "multipart/form-data", description = "Field `name` (default `file`), then `files`"),
-    responses((status = 200, body = appframe_protocol::AppSetting), (status = 403, description = "GERR004")),
+    params(("id" = Uuid, Query, description = "App item")),
+    request_body(content_type = "multipart/form-data", content = Object, description = "Field `name` (default `file`), then `files`"),
+    responses((status = 200, body = appframe_protocol::AppSetting, description = "The new file setting"), (status = 400, description = "FST_ERR_VALIDATION: no file"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"),
+        (status = 403, description = "GERR004: admins only"), (status = 413, description = "FST_ERR_CTP_BODY_TOO_LARGE: file too large")),
     security(("appToken" = [])))]
 pub async fn upload_app_setting(
     State(state): State<AppState>,
@@ -381,10 +391,12 @@ fn signed_url(state: &AppState, row: Uuid) -> Result<Response> {
     )))
 }
 
-/// `GET /api/app-items/app-data/{id}/download` → the signed URL as text/plain.
+/// Get an app-data file's URL
+///
+/// A short-lived signed URL of a file row's bytes, as text.
 #[utoipa::path(get, path = "/api/app-items/app-data/{id}/download", tag = "files",
     params(("id" = Uuid, Path, description = "App-data row")),
-    responses((status = 200, description = "Signed URL, text/plain"), (status = 404, description = "GAERR004")),
+    responses((status = 200, body = String, content_type = "text/plain", description = "The signed URL"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"), (status = 404, description = "GAERR004: unknown row or not a file")),
     security(("appToken" = [])))]
 pub async fn download_app_data(
     State(state): State<AppState>,
@@ -402,10 +414,12 @@ pub async fn download_app_data(
     signed_url(&state, row.id)
 }
 
-/// `GET /api/app-items/app-settings/{id}/download` → the signed URL as text/plain.
+/// Get an app-setting file's URL
+///
+/// A short-lived signed URL of a file setting's bytes, as text.
 #[utoipa::path(get, path = "/api/app-items/app-settings/{id}/download", tag = "files",
     params(("id" = Uuid, Path, description = "App-setting row")),
-    responses((status = 200, description = "Signed URL, text/plain"), (status = 404, description = "GAERR005")),
+    responses((status = 200, body = String, content_type = "text/plain", description = "The signed URL"), (status = 401, description = "GERR027 invalid or expired app token; AFERR020 token revoked"), (status = 404, description = "GAERR005: unknown setting or not a file")),
     security(("appToken" = [])))]
 pub async fn download_app_setting(
     State(state): State<AppState>,
@@ -506,10 +520,13 @@ pub async fn file_preflight(State(state): State<AppState>, headers: HeaderMap) -
     }
 }
 
-/// `GET /api/files/{token}`: the bytes, with the stored type, no credentials needed.
+/// Download a file
+///
+/// The bytes behind a signed URL, with the stored type; the URL is the credential.
 #[utoipa::path(get, path = "/api/files/{token}", tag = "files",
     params(("token" = String, Path, description = "From a download URL")),
-    responses((status = 200, description = "The file"), (status = 404, description = "Invalid, expired or deleted")))]
+    responses((status = 200, content_type = "application/octet-stream", body = String, description = "The file's bytes, with the stored type"), (status = 404, description = "FST_ERR_NOT_FOUND: invalid, expired or deleted")),
+    security(()))]
 pub async fn serve_file(
     State(state): State<AppState>,
     axum::extract::Path(token): axum::extract::Path<String>,

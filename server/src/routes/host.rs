@@ -40,9 +40,12 @@ fn secure(state: &AppState) -> bool {
     state.config().https()
 }
 
-/// `POST /api/login {"memberId"}` (dev mode): sets the session cookie.
+/// Log in (dev mode)
+///
+/// Sets the host session cookie for a member (only on a server in dev mode).
 #[utoipa::path(post, path = "/api/login", tag = "host", request_body = LoginRequest,
-    responses((status = 200, description = "`{id, name}` and Set-Cookie"), (status = 404, description = "Unknown member")))]
+    responses((status = 200, description = "The member; `Set-Cookie` carries the session", body = appframe_protocol::Member), (status = 404, description = "GERR005 unknown member; FST_ERR_NOT_FOUND the server is not in dev mode")),
+    security(()))]
 pub async fn login(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<LoginRequest>,
@@ -61,12 +64,15 @@ pub async fn login(
     Ok(res)
 }
 
-/// `POST /api/logout` with `Content-Type: application/json` and a JSON object body (`{}`):
-/// ends the session and clears the cookie. A cross-site form can post only form or plain-text
-/// bodies, and a cross-site `fetch` with JSON needs a CORS preflight, which host routes never
-/// grant; so only the host page can log its user out.
+/// Log out
+///
+/// Ends the host session and clears the cookie. The body must be a JSON object (`{}`) sent as
+/// `application/json`: a cross-site form can post only form or plain-text bodies, and a
+/// cross-site `fetch` with JSON needs a CORS preflight, which host routes never grant; so only
+/// the host page can log its user out.
 #[utoipa::path(post, path = "/api/logout", tag = "host", request_body(content = Object, description = "`{}`", content_type = "application/json"),
-    responses((status = 204, description = "Logged out"), (status = 400, description = "The body is not a JSON object; the session is kept"), (status = 415, description = "Not `Content-Type: application/json`; the session is kept")))]
+    responses((status = 204, description = "Logged out"), (status = 400, description = "FST_ERR_VALIDATION: the body is not a JSON object; the session is kept"), (status = 415, description = "FST_ERR_CTP_INVALID_MEDIA_TYPE: not `Content-Type: application/json`; the session is kept")),
+    security(("hostSession" = [])))]
 pub async fn logout(
     State(state): State<AppState>,
     headers: axum::http::HeaderMap,
@@ -89,8 +95,11 @@ pub async fn logout(
     Ok(res)
 }
 
-/// `GET /api/me` → `{id, name}` or 401.
-#[utoipa::path(get, path = "/api/me", tag = "host", responses((status = 200, description = "`{id, name}`"), (status = 401, description = "No session")))]
+/// Get the session's member
+///
+/// The member of the host session.
+#[utoipa::path(get, path = "/api/me", tag = "host", responses((status = 200, description = "The member", body = appframe_protocol::Member), (status = 401, description = "GERR027: no session")),
+    security(("hostSession" = [])))]
 pub async fn me(session: Session) -> Json<Member> {
     Json(session.0.member())
 }
@@ -129,8 +138,11 @@ fn host_item(
     }
 }
 
-/// `GET /api/items`: the items the session member has a membership on.
-#[utoipa::path(get, path = "/api/items", tag = "host", responses((status = 200, description = "`[HostItem]`", body = [HostItem]), (status = 401, description = "No session")))]
+/// List the member's items
+///
+/// The items the session's member has a membership on, with their app and permission.
+#[utoipa::path(get, path = "/api/items", tag = "host", responses((status = 200, description = "The items", body = [HostItem]), (status = 401, description = "GERR027: no session")),
+    security(("hostSession" = [])))]
 pub async fn items(State(state): State<AppState>, session: Session) -> Result<Json<Vec<HostItem>>> {
     let store = state.store();
     let memberships = store.list_memberships(None, Some(session.0.id)).await?;
@@ -145,9 +157,12 @@ pub async fn items(State(state): State<AppState>, session: Session) -> Result<Js
     Ok(Json(out))
 }
 
-/// `GET /api/items/{id}`: one item (404 unknown, 403 GERR016 without membership).
+/// Get one of the member's items
+///
+/// One item with its app and the member's permission.
 #[utoipa::path(get, path = "/api/items/{id}", tag = "host", params(("id" = Uuid, Path, description = "Item")),
-    responses((status = 200, description = "HostItem", body = HostItem), (status = 403, description = "GERR016"), (status = 404, description = "GERR002")))]
+    responses((status = 200, description = "The item", body = HostItem), (status = 401, description = "GERR027: no session"), (status = 403, description = "GERR016: no membership"), (status = 404, description = "GERR002: unknown item")),
+    security(("hostSession" = [])))]
 pub async fn item(
     State(state): State<AppState>,
     session: Session,
@@ -170,8 +185,11 @@ pub async fn item(
     )))
 }
 
-/// `GET /api/host-config` → `{apiHost, dev}`.
-#[utoipa::path(get, path = "/api/host-config", tag = "host", responses((status = 200, description = "`{apiHost, dev}`", body = HostConfig)))]
+/// Get the host configuration
+///
+/// What the host page needs to start: the `apiHost` apps call and whether the server is in dev mode.
+#[utoipa::path(get, path = "/api/host-config", tag = "host", responses((status = 200, description = "The configuration", body = HostConfig)),
+    security(()))]
 pub async fn host_config(State(state): State<AppState>) -> Json<HostConfig> {
     Json(HostConfig {
         api_host: state.config().api_host(),
@@ -179,8 +197,11 @@ pub async fn host_config(State(state): State<AppState>) -> Json<HostConfig> {
     })
 }
 
-/// `GET /api/members` (dev mode): every member, for the demo member switcher.
-#[utoipa::path(get, path = "/api/members", tag = "host", responses((status = 200, description = "`[{id, name}]`")))]
+/// List members (dev mode)
+///
+/// Every member, for the demo host's member switcher (only on a server in dev mode).
+#[utoipa::path(get, path = "/api/members", tag = "host", responses((status = 200, description = "The members", body = [appframe_protocol::Member]), (status = 404, description = "FST_ERR_NOT_FOUND: the server is not in dev mode"), (status = 500, description = "GERR998: the store failed")),
+    security(()))]
 pub async fn members(State(state): State<AppState>) -> Result<Json<Vec<Member>>> {
     let accounts = state.store().list_accounts().await?;
     Ok(Json(accounts.iter().map(|a| a.member()).collect()))

@@ -14,6 +14,7 @@ pub mod export;
 pub mod files;
 pub mod health;
 pub mod host;
+pub mod import;
 pub mod openapi;
 pub mod rows;
 

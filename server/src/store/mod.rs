@@ -521,6 +521,8 @@ pub trait Store: Send + Sync + 'static {
 
     /// Inserts an action.
     async fn insert_app_action(&self, row: &AppActionRow, limits: &Limits) -> Result<()>;
+    /// One action (the import's idempotency check).
+    async fn get_app_action(&self, id: Uuid) -> Result<Option<AppActionRow>>;
     /// Actions of an item, optionally of one account.
     async fn list_app_actions(
         &self,

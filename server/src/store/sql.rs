@@ -467,6 +467,10 @@ where
         Backend::insert_app_action_row(self, row, limits).await
     }
 
+    async fn get_app_action(&self, id: Uuid) -> Result<Option<AppActionRow>> {
+        fetch_opt(self.read(), &format!("{ACTION_SELECT} WHERE x.id = $1"), id).await
+    }
+
     async fn list_app_actions(
         &self,
         item: Uuid,

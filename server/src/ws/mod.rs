@@ -109,10 +109,13 @@ impl Principal {
     }
 }
 
-/// `GET /api/ws`: authenticates, checks the origin, then upgrades.
+/// Open the real-time socket
+///
+/// Authenticates, checks the origin, then upgrades to a WebSocket.
 #[utoipa::path(get, path = "/api/ws", tag = "realtime",
     description = "WebSocket upgrade. Graasp protocol (`realm: notif`): subscribe/unsubscribe/subscribeOnly/disconnect on topics `app-data`, `app-actions`, `app-settings` with channel = item id. Auth: host session cookie, or `Sec-WebSocket-Protocol: appframe.v1, appframe.token.<jwt>`.",
-    responses((status = 101, description = "Switching protocols"), (status = 401, description = "No session cookie and no valid token; AFERR019 Origin is not the token's; AFERR020 token revoked"), (status = 403, description = "Origin not allowed with the session cookie (AFERR010)")))]
+    responses((status = 101, description = "Switching protocols"), (status = 401, description = "GERR027 no session cookie and no valid token; AFERR019 Origin is not the token's; AFERR020 token revoked"), (status = 403, description = "AFERR010: origin not allowed with the session cookie")),
+    security(("hostSession" = []), ("appToken" = [])))]
 pub async fn upgrade(
     State(state): State<AppState>,
     headers: HeaderMap,
