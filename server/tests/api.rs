@@ -17,10 +17,10 @@ mod fuzz;
 mod graasp_routes;
 #[path = "api/hardening.rs"]
 mod hardening;
-#[path = "api/manifest.rs"]
-mod manifest;
 #[path = "api/import.rs"]
 mod import;
+#[path = "api/manifest.rs"]
+mod manifest;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/rules_sql.rs"]

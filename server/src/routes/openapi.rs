@@ -314,6 +314,8 @@ impl Modify for Finish {
         (name = "host", description = "The host page's routes (session cookie)"),
         (name = "admin", description = "The integration API (API key)"),
         (name = "realtime", description = "Updates over WebSocket"),
+        (name = "storage", description = "The storage shim: per-member key-value state of an app (appframe extension)"),
+        (name = "health", description = "Instance health, for load balancers"),
     ),
     modifiers(&Finish)
 )]
