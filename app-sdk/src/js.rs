@@ -11,9 +11,7 @@ use std::{future::Future, time::Duration};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-mod capabilities;
 mod live;
-mod storage;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -28,8 +26,7 @@ export interface LocalContext {
   apiHost: string; itemId: string; accountId?: string; memberId?: string;
   permission: Permission; context: string; lang: string; settings: Record<string, unknown>;
   offline: boolean; dev: boolean; mobile: boolean;
-  /** appframe hosts: their extensions and the browser permissions granted to the frame. */
-  appframe?: { version: number; features: string[]; granted?: string[] };
+  appframe?: { version: number; features: string[] };
 }
 export interface AppData {
   id: string; item: { id: string }; account: Member; member: Member; creator: Member | null;

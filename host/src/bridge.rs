@@ -12,7 +12,7 @@ use crate::{
     token::CONTEXT_UNAVAILABLE,
     wire::{self, Inbound, Outbound, Sent},
 };
-use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind, manifest};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -20,13 +20,11 @@ use std::{
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{HtmlIFrameElement, MessageChannel, MessageEvent, MessagePort, Url, Window};
 
-/// The iframe `sandbox` without a manifest ([`BridgeOptions::permissions`] unset): scripts and
-/// same-origin (the app needs its own origin for storage and CORS), forms, popups and
-/// downloads; no top navigation, no pointer lock, no modals.
+/// The iframe `sandbox`: scripts and same-origin (the app needs its own origin for storage and
+/// CORS), forms, popups and downloads; no top navigation, no pointer lock, no modals.
 pub const SANDBOX: &str =
     "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads";
-/// The iframe `allow` (permissions policy) without a manifest: fullscreen and writing to the
-/// clipboard.
+/// The iframe `allow` (permissions policy): fullscreen and writing to the clipboard.
 pub const ALLOW: &str = "fullscreen; clipboard-write";
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages) and `rehandshake` (every GET_CONTEXT gets a new port and
@@ -58,8 +56,6 @@ struct Inner {
     origins: Vec<String>,
     context: ContextProvider,
     server_features: Vec<String>,
-    /// The permissions the frame's `allow` and `sandbox` grant (`appframe.granted`).
-    granted: Vec<String>,
     log: Option<LogFn>,
     relay: TokenRelay,
     resizer: Rc<Resizer>,
@@ -116,7 +112,6 @@ impl Bridge {
             return Err(Error::OriginNotRegistered { origin });
         }
         let src = app_src(&url.href(), &opts.item_id);
-        let granted = granted(opts.permissions);
 
         let inner = Rc::new(Inner {
             item_id: opts.item_id,
@@ -124,7 +119,6 @@ impl Bridge {
             origins,
             context: opts.context,
             server_features: opts.server_features,
-            granted,
             log: opts.on_log,
             relay: TokenRelay::new(
                 opts.token,
@@ -156,13 +150,10 @@ impl Bridge {
         };
         // Attributes before `src`: the sandbox applies from the navigation `src` starts, and the
         // listener is already in place for the app's first GET_CONTEXT.
-        let granted = &bridge.inner.granted;
         iframe
-            .set_attribute("sandbox", &manifest::sandbox_attribute(granted))
+            .set_attribute("sandbox", SANDBOX)
             .map_err(Error::js)?;
-        iframe
-            .set_attribute("allow", &manifest::allow_attribute(granted))
-            .map_err(Error::js)?;
+        iframe.set_attribute("allow", ALLOW).map_err(Error::js)?;
         iframe.set_src(&src);
         Ok(bridge)
     }
@@ -200,24 +191,6 @@ impl Drop for Bridge {
         let ports = self.inner.ports.borrow_mut().take_all();
         drop(ports);
     }
-}
-
-/// What a frame is granted: the known names of `permissions` once each, in their order, or
-/// the defaults without a manifest.
-fn granted(permissions: Option<Vec<String>>) -> Vec<String> {
-    let Some(asked) = permissions else {
-        return manifest::DEFAULT_PERMISSIONS
-            .iter()
-            .map(|p| (*p).to_owned())
-            .collect();
-    };
-    let mut out: Vec<String> = Vec::new();
-    for p in asked {
-        if manifest::grant_of(&p).is_some() && !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    out
 }
 
 /// The iframe `src`: the app URL with `itemId=<id>` appended to its query (before any `#`).
@@ -444,7 +417,6 @@ impl Inner {
             item_id: self.item_id,
             api_host,
             features,
-            granted: &self.granted,
         })
     }
 

@@ -80,11 +80,6 @@ export interface AttachAppOptions {
   /** Extensions of your appframe server to advertise to the app, e.g. `['ws']` (its `/api/ws`
    * takes the app token and sends heartbeats). Leave empty in front of a Graasp server. */
   serverFeatures?: string[];
-  /** Browser permissions granted to the frame (its `allow` and `sandbox`), usually the app
-   * manifest's (`HostApp.manifest.permissions`) less what you refuse, e.g.
-   * `['clipboard-write', 'fullscreen']`; told to the app as `appframe.granted`. Unknown names
-   * are not granted. Default: clipboard-write, fullscreen, forms, popups, downloads. */
-  permissions?: string[];
 }
 "#;
 
@@ -251,26 +246,7 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
             .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
         opts = opts.server_features(features);
     }
-    let permissions = get(obj, "permissions");
-    if !permissions.is_undefined() && !permissions.is_null() {
-        opts = opts.permissions(strings(
-            &permissions,
-            "permissions must be an array of strings",
-        )?);
-    }
     Ok(opts)
-}
-
-/// The strings of a JS array, else `Error::BadOptions(message)`.
-fn strings(v: &JsValue, message: &str) -> Result<Vec<String>, Error> {
-    if !js_sys::Array::is_array(v) {
-        return Err(bad(message));
-    }
-    js_sys::Array::from(v)
-        .iter()
-        .map(|f| f.as_string())
-        .collect::<Option<Vec<String>>>()
-        .ok_or_else(|| bad(message))
 }
 
 /// Deepest nesting read in `settings`: a cyclic object would otherwise never end.

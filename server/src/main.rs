@@ -73,19 +73,12 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
     if let Some(a) = addr {
         cfg.server.addr = a;
     }
-    let apps = match cfg
+    let apps = cfg
         .server
         .apps_dir
         .clone()
         .zip(cfg.server.apps_addr.clone())
-    {
-        Some((dir, addr)) => Some((
-            static_apps_router(&dir, &cfg).map_err(|e| e.to_string())?,
-            dir,
-            addr,
-        )),
-        None => None,
-    };
+        .map(|(dir, addr)| (static_apps_router(&dir, &cfg), dir, addr));
     let addr = cfg.server.addr.clone();
     cfg.validate().map_err(|e| e.to_string())?;
     if cfg.server.dev {
@@ -177,12 +170,7 @@ fn main() -> ExitCode {
             }
         }
         Command::CheckConfig { file, plan: false } => {
-            // The app manifests of `apps_dir` are checked too: a bad one would stop `serve`.
-            let checked = Config::load(Some(&file)).and_then(|c| {
-                c.validate()?;
-                appframe_server::manifest::Manifests::of_config(&c)
-            });
-            match checked {
+            match Config::load(Some(&file)).and_then(|c| c.validate().map(|()| c)) {
                 Ok(_) => {
                     println!("OK");
                     ExitCode::SUCCESS

@@ -9,5 +9,4 @@ pub(crate) mod handshake;
 pub(crate) mod http;
 pub(crate) mod resize;
 pub(crate) mod signal;
-pub(crate) mod storage;
 pub(crate) mod token;

@@ -10,8 +10,8 @@
 use crate::{
     error::Error,
     routes::{
-        admin, admin_keys, app_action, app_data, app_items, app_settings, app_storage, chat_bot,
-        export, files, health, host, import,
+        admin, admin_keys, app_action, app_data, app_items, app_settings, chat_bot, export, files,
+        health, host, import,
     },
 };
 use axum::Router;
@@ -288,7 +288,6 @@ impl Modify for Finish {
         app_data::list, app_data::create, app_data::update, app_data::delete,
         app_action::list, app_action::create,
         app_settings::list, app_settings::create, app_settings::update, app_settings::delete,
-        app_storage::keys, app_storage::read, app_storage::write, app_storage::remove,
         chat_bot::chat_bot,
         files::upload_app_data, files::upload_app_setting, files::download_app_data,
         files::download_app_setting, files::serve_file, health::health,
@@ -314,7 +313,6 @@ impl Modify for Finish {
         (name = "host", description = "The host page's routes (session cookie)"),
         (name = "admin", description = "The integration API (API key)"),
         (name = "realtime", description = "Updates over WebSocket"),
-        (name = "storage", description = "The storage shim: per-member key-value state of an app (appframe extension)"),
         (name = "health", description = "Instance health, for load balancers"),
     ),
     modifiers(&Finish)
