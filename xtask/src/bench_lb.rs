@@ -11,9 +11,9 @@ use crate::workspace::Workspace;
 
 /// Builds the release server binary and the example, then runs it with PostgreSQL and HAProxy.
 pub fn bench_server_lb(ws: &Workspace, quick: bool) -> Result<()> {
-    let Some(pg) = crate::suites::postgres_url(
+    let Some(pg) = crate::postgres::postgres_url(
         std::env::var(PG_URL_VAR).ok(),
-        crate::suites::local_postgres_answers,
+        crate::postgres::local_postgres_answers,
     ) else {
         bail!(
             "the load-balanced benchmark needs PostgreSQL: set {PG_URL_VAR} or run one on {LOCAL_PG_URL}"

@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use anyhow::{Result, bail};
 
 use crate::cmd;
+use crate::postgres::postgres_url;
 use crate::project::PG_URL_VAR;
 use crate::size;
-use crate::suites::postgres_url;
 use crate::workspace::Workspace;
 
 /// Env var through which the property tests receive their case count.

@@ -14,6 +14,7 @@ mod fuzz;
 mod gzip;
 mod lockfile;
 mod openapi;
+mod postgres;
 mod project;
 mod scale_tools;
 mod serve;

@@ -3,7 +3,6 @@
 //! suite, and print a summary table. `--only <id>` runs some suites alone and `--repeat <n>`
 //! runs them n times (see [`Plan`]).
 
-use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use anyhow::{Result, bail};
@@ -12,9 +11,10 @@ use crate::bench;
 use crate::build::{self, Built};
 use crate::check;
 use crate::cmd;
+use crate::postgres::{local_postgres_answers, postgres_url};
 use crate::project::{
-    HOST_BRIDGE_TARGET_BYTES, LOCAL_PG_URL, PG_URL_VAR, SIZE_PROBE_GATE_BYTES,
-    SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind,
+    HOST_BRIDGE_TARGET_BYTES, PG_URL_VAR, SIZE_PROBE_GATE_BYTES, SIZE_PROBE_TARGET_BYTES, SUITES,
+    Suite, SuiteKind,
 };
 use crate::scale_tools;
 use crate::setup::{self, Tools, WASM_TARGET};
@@ -68,23 +68,6 @@ pub fn summary(rows: &[Row]) -> String {
 
 fn secs(d: Duration) -> String {
     format!("{:.1} s", d.as_secs_f64())
-}
-
-/// The PostgreSQL URL for the API suite: the env var, else the local server if it answers.
-pub fn postgres_url(
-    from_env: Option<String>,
-    local_answers: impl FnOnce() -> bool,
-) -> Option<String> {
-    match from_env {
-        Some(url) if !url.trim().is_empty() => Some(url),
-        _ if local_answers() => Some(LOCAL_PG_URL.to_owned()),
-        _ => None,
-    }
-}
-
-pub fn local_postgres_answers() -> bool {
-    let addr = SocketAddr::from(([127, 0, 0, 1], 5432));
-    TcpStream::connect_timeout(&addr, Duration::from_millis(500)).is_ok()
 }
 
 /// The name of the fmt + clippy step in the summary.
@@ -508,22 +491,6 @@ mod tests {
         assert!(matches!(bridge_budget(&raw), Outcome::Skipped(_)));
         let other = vec![(built(SIZE_PROBE, true), sizes(90_000))];
         assert!(matches!(bridge_budget(&other), Outcome::Skipped(_)));
-    }
-
-    #[test]
-    fn the_env_url_wins_then_the_local_server_then_nothing() {
-        assert_eq!(
-            postgres_url(Some("postgres://u@db/x".into()), || panic!(
-                "must not probe"
-            )),
-            Some("postgres://u@db/x".into())
-        );
-        assert_eq!(
-            postgres_url(None, || true).as_deref(),
-            Some("postgres://postgres@127.0.0.1:5432/test")
-        );
-        assert_eq!(postgres_url(Some("  ".into()), || false), None);
-        assert_eq!(postgres_url(None, || false), None);
     }
 
     #[test]
