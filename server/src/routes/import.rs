@@ -230,6 +230,23 @@ impl Importer {
         }
     }
 
+    /// The row's `account` (or Graasp's older `member`) as rows show it, or a refusal when it
+    /// is missing or unknown.
+    async fn row_account(
+        &mut self,
+        account: Option<&Ref>,
+        row: Uuid,
+    ) -> Result<std::result::Result<Member, Refused>> {
+        let Some(id) = account.map(|a| a.id) else {
+            return Ok(Err(Refused(
+                Refusal::InvalidRow,
+                "missing field `account`".into(),
+                Some(row),
+            )));
+        };
+        self.account(id, "account", row).await
+    }
+
     /// The account `id` as rows show it, or a refusal naming `role`.
     async fn account(
         &mut self,
@@ -287,14 +304,10 @@ impl Importer {
         if let Err(refused) = self.same_item(r.item.as_ref(), r.id) {
             return Ok(Err(refused));
         }
-        let Some(account_id) = r.account.as_ref().or(r.member.as_ref()).map(|a| a.id) else {
-            return Ok(Err(Refused(
-                Refusal::InvalidRow,
-                "missing field `account`".into(),
-                Some(r.id),
-            )));
-        };
-        let account = match self.account(account_id, "account", r.id).await? {
+        let account = match self
+            .row_account(r.account.as_ref().or(r.member.as_ref()), r.id)
+            .await?
+        {
             Ok(a) => a,
             Err(refused) => return Ok(Err(refused)),
         };
@@ -383,14 +396,10 @@ impl Importer {
         if let Err(refused) = self.same_item(r.item.as_ref(), r.id) {
             return Ok(Err(refused));
         }
-        let Some(account_id) = r.account.as_ref().or(r.member.as_ref()).map(|a| a.id) else {
-            return Ok(Err(Refused(
-                Refusal::InvalidRow,
-                "missing field `account`".into(),
-                Some(r.id),
-            )));
-        };
-        let account = match self.account(account_id, "account", r.id).await? {
+        let account = match self
+            .row_account(r.account.as_ref().or(r.member.as_ref()), r.id)
+            .await?
+        {
             Ok(a) => a,
             Err(refused) => return Ok(Err(refused)),
         };
