@@ -11,7 +11,7 @@ use appframe_server::{AppState, config::Config};
 use axum::Router;
 use std::path::{Path, PathBuf};
 use tokio::{net::TcpListener, task::JoinHandle};
-use tower_http::services::ServeDir;
+use tower_http::services::{ServeDir, ServeFile};
 use uuid::Uuid;
 
 /// Path prefix, on the HOST origin, of the fixture pages that must be same-origin with the host
@@ -151,7 +151,13 @@ impl Stack {
             spawn(apps_listener, apps_router),
             spawn(
                 fixtures_listener,
-                Router::new().fallback_service(ServeDir::new(fixtures_dir())),
+                Router::new()
+                    // The boot script's source, for fixture pages that test it without an SDK.
+                    .route_service(
+                        "/boot.js",
+                        ServeFile::new(repo_root().join("app-sdk/js/boot.js")),
+                    )
+                    .fallback_service(ServeDir::new(fixtures_dir())),
             ),
         ];
         Ok(Stack {

@@ -1,7 +1,8 @@
 //! The page's boot script (`app-sdk/js/boot.js`) may have posted GET_CONTEXT before the SDK
-//! loaded, so the host's answer overlaps the app's download and compilation. The SDK claims that
-//! request instead of posting its own, but only when the boot posted exactly the text the SDK
-//! would post; the boot then replays the host's messages to the SDK's listener.
+//! loaded, so the host's answer overlaps the app's download and compilation, and may have sent
+//! GET_AUTH_TOKEN on the port of that answer too. The SDK claims those requests instead of
+//! posting its own, but only when the boot posted exactly the GET_CONTEXT text the SDK would
+//! post; the boot then replays the host's messages to the SDK's listener.
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -10,11 +11,27 @@ extern "C" {
     // The global the boot script defines; a page without one makes the call throw, which is
     // caught and read as "not claimed". A direct import is what costs the fewest bytes.
     #[wasm_bindgen(catch, js_name = appframeBoot)]
-    fn appframe_boot(text: &str) -> Result<bool, wasm_bindgen::JsValue>;
+    fn appframe_boot(text: &str) -> Result<u32, wasm_bindgen::JsValue>;
 }
 
-/// Whether the page's boot script already posted `text`; then the SDK must not post it again.
-/// Any other answer (no boot script, another text, a call that throws) means "post it yourself".
-pub(crate) fn claimed(text: &str) -> bool {
-    appframe_boot(text) == Ok(true)
+/// What the boot script already did for the SDK.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Claim {
+    /// Nothing: the SDK posts GET_CONTEXT itself.
+    None,
+    /// GET_CONTEXT was posted; the SDK asks for the token itself.
+    Context,
+    /// GET_CONTEXT was posted and GET_AUTH_TOKEN sent on the port of the first answer; its
+    /// reply waits in that port's queue for the SDK.
+    ContextAndToken,
+}
+
+/// What the page's boot script already posted of `text` (the SDK's GET_CONTEXT) and after it.
+/// Any unexpected answer (no boot script, another text, a call that throws) means "nothing".
+pub(crate) fn claimed(text: &str) -> Claim {
+    match appframe_boot(text) {
+        Ok(1) => Claim::Context,
+        Ok(2) => Claim::ContextAndToken,
+        _ => Claim::None,
+    }
 }

@@ -12,7 +12,10 @@ use crate::{
     error::{Error, js_text},
 };
 use appframe_protocol::{ItemId, KeyOrigin, MessageKind};
-use std::{cell::RefCell, rc::Rc};
+use std::{
+    cell::{Cell, RefCell},
+    rc::Rc,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use web_sys::{MessageEvent, MessagePort};
 
@@ -29,6 +32,10 @@ pub(crate) struct Channel {
     link: Link,
     item_id: ItemId,
     waiters: Rc<RefCell<Vec<Slot<TokenReply>>>>,
+    /// The page's boot script sent GET_AUTH_TOKEN on this port before the SDK ran, and the
+    /// port is not started yet, so the reply waits in its queue: the first token request starts
+    /// the port instead of sending another.
+    asked: Cell<bool>,
     _listener: Listener,
 }
 
@@ -53,8 +60,10 @@ fn on_message(item_id: ItemId, waiters: &Rc<RefCell<Vec<Slot<TokenReply>>>>, ev:
 }
 
 impl Channel {
-    /// A channel over a transferred port.
-    pub(crate) fn port(port: MessagePort, item_id: ItemId) -> Channel {
+    /// A channel over a transferred port; `asked`: the boot script already sent GET_AUTH_TOKEN
+    /// on it (then the port starts at the first token request, so no reply is read before a
+    /// request waits for it).
+    pub(crate) fn port(port: MessagePort, item_id: ItemId, asked: bool) -> Channel {
         let waiters: Rc<RefCell<Vec<Slot<TokenReply>>>> = Rc::default();
         let w = waiters.clone();
         let listener = Listener::new(&port, "message", move |e| {
@@ -63,11 +72,14 @@ impl Channel {
             }
         });
         // addListener (unlike onmessage) does not start a MessagePort's queue.
-        port.start();
+        if !asked {
+            port.start();
+        }
         Channel {
             link: Link::Port(port),
             item_id,
             waiters,
+            asked: Cell::new(asked),
             _listener: listener,
         }
     }
@@ -88,6 +100,7 @@ impl Channel {
             link: Link::Window(env),
             item_id,
             waiters,
+            asked: Cell::default(),
             _listener: listener,
         }
     }
@@ -102,10 +115,18 @@ impl Channel {
         }
     }
 
-    /// Sends GET_AUTH_TOKEN; the returned slot receives the reply (the caller adds the timeout).
+    /// Sends GET_AUTH_TOKEN (unless the boot script already did); the returned slot receives the
+    /// reply (the caller adds the timeout).
     pub(crate) fn request_token(&self, payload: KeyOrigin) -> Slot<TokenReply> {
         let slot = Slot::new();
         self.waiters.borrow_mut().push(slot.clone());
+        if self.asked.replace(false)
+            && let Link::Port(p) = &self.link
+        {
+            // The boot script's request is this one: its reply is queued in the port.
+            p.start();
+            return slot;
+        }
         let sent = wire::ask(MessageKind::GetAuthToken, self.item_id, &payload)
             .and_then(|text| self.post(&text));
         if let Err(e) = sent {

@@ -59,13 +59,14 @@ pub(crate) async fn handshake(
     };
     let text = wire::ask(MessageKind::GetContext, item_id, &ask)?;
     // The listener is in place: a boot script's earlier request and its answer are ours now.
-    if !boot::claimed(&text) {
+    let claim = boot::claimed(&text);
+    if claim == boot::Claim::None {
         env.post_to_host(&text)?;
     }
     // The only waiter: the context is moved out of the slot, not cloned.
     let (context, port) = take_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
     let channel = match port {
-        Some(p) => Channel::port(p, item_id),
+        Some(p) => Channel::port(p, item_id, claim == boot::Claim::ContextAndToken),
         None if context.mobile => Channel::window(env.clone(), item_id),
         // Graasp's client would wait forever for a token here; fail now instead.
         None => return Err(Error::PortMissing),

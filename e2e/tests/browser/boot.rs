@@ -1,0 +1,143 @@
+//! The page's boot script (`app-sdk/js/boot.js`) on its own, in a page with no SDK, framed by
+//! the demo host through the real bridge: it asks for the context while the page parses, then for
+//! the token on the port it gets, leaves that port unstarted so the reply waits for the SDK, and
+//! hands both over only to the exact GET_CONTEXT text the SDK would post.
+
+use appframe_e2e::{
+    Error, Result, Stack,
+    demo::{ALICE, COUNTER},
+    ensure,
+    host_page::{bridge_log, wait_log},
+    run,
+};
+use serde_json::json;
+
+/// Points the counter app at the boot-only fixture page (on the fixtures origin, which joins the
+/// counter's publisher), so the host frames that page for the counter's item.
+async fn frame_the_boot_only_page(stack: &Stack) -> Result<()> {
+    let store = stack.state.store();
+    let mut app = store
+        .get_app(COUNTER.name)
+        .await?
+        .ok_or_else(|| Error::Check("no counter app".into()))?;
+    app.url = stack.fixture("boot-only.html", &[]);
+    let mut publisher = store
+        .list_publishers()
+        .await?
+        .into_iter()
+        .find(|p| p.name == app.publisher)
+        .ok_or_else(|| Error::Check("no counter publisher".into()))?;
+    publisher.origins.push(stack.fixtures.clone());
+    store.upsert_publisher(&publisher).await?;
+    store.upsert_app(&app).await?;
+    stack.state.refresh_origins().await?;
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
+    run("boot_script_alone", async |stack, b| {
+        frame_the_boot_only_page(stack).await?;
+        b.goto(&stack.item_page(COUNTER.item, "builder", ALICE))
+            .await?;
+        // No SDK on the page: whatever the host answers, the boot script asked for.
+        wait_log(b, "the token sent to the frame", |l| {
+            l.direction == "out"
+                && l.message_type == "GET_AUTH_TOKEN_SUCCESS"
+                && l.outcome == "sent"
+        })
+        .await?;
+        let log = bridge_log(b).await?;
+        let count = |dir: &str, ty: &str, outcome: &str| {
+            log.iter()
+                .filter(|l| l.direction == dir && l.message_type == ty && l.outcome == outcome)
+                .count()
+        };
+        ensure!(count("in", "GET_CONTEXT", "handled") == 1, "log: {log:?}");
+        ensure!(
+            count("out", "GET_CONTEXT_SUCCESS", "sent") == 1,
+            "log: {log:?}"
+        );
+        ensure!(
+            count("in", "GET_AUTH_TOKEN", "handled") == 1,
+            "log: {log:?}"
+        );
+        ensure!(
+            !log.iter()
+                .any(|l| l.outcome == "ignored" || l.outcome == "failed"),
+            "log: {log:?}"
+        );
+        b.enter_app_frame().await?;
+        // The SDK's claim: the exact text answers 2 (context and token asked); the kept answer
+        // is replayed with its port, and the token reply was waiting in that port's queue.
+        let claimed = b
+            .js_async(
+                "const done = arguments[arguments.length - 1];
+                 const item = new URLSearchParams(location.search).get('itemId');
+                 const text = JSON.stringify({type: 'GET_CONTEXT_' + item,
+                   payload: {key: arguments[0], origin: location.origin}});
+                 addEventListener('message', (e) => {
+                   const port = e.ports[0];
+                   if (!port) return;
+                   port.onmessage = (m) => done({claim, context: JSON.parse(e.data).type,
+                                                 token: JSON.parse(m.data)});
+                 });
+                 const claim = appframeBoot(text);
+                 setTimeout(() => done({claim, timeout: true}), 5000);",
+                vec![json!(COUNTER.key.to_string())],
+            )
+            .await?;
+        let item = COUNTER.item.to_string();
+        ensure!(claimed["claim"] == json!(2), "claim: {claimed}");
+        ensure!(
+            claimed["context"] == json!(format!("GET_CONTEXT_SUCCESS_{item}")),
+            "{claimed}"
+        );
+        ensure!(
+            claimed["token"]["type"] == json!(format!("GET_AUTH_TOKEN_SUCCESS_{item}")),
+            "{claimed}"
+        );
+        ensure!(
+            claimed["token"]["payload"]["token"]
+                .as_str()
+                .is_some_and(|t| !t.is_empty()),
+            "{claimed}"
+        );
+        // Called once: the global is gone after the claim.
+        let gone = b.js("return typeof window.appframeBoot;", vec![]).await?;
+        ensure!(gone == json!("undefined"), "appframeBoot is {gone}");
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_boot_script_hands_nothing_to_another_request_text() {
+    run("boot_script_declines", async |stack, b| {
+        frame_the_boot_only_page(stack).await?;
+        b.goto(&stack.item_page(COUNTER.item, "builder", ALICE))
+            .await?;
+        wait_log(b, "the context sent to the frame", |l| {
+            l.direction == "out" && l.message_type == "GET_CONTEXT_SUCCESS" && l.outcome == "sent"
+        })
+        .await?;
+        b.enter_app_frame().await?;
+        // Another key (e.g. an SDK configured for another app): declined, nothing replayed, and
+        // the SDK would then ask itself.
+        let declined = b
+            .js_async(
+                "const done = arguments[arguments.length - 1];
+                 let replayed = 0;
+                 addEventListener('message', () => { replayed += 1; });
+                 const item = new URLSearchParams(location.search).get('itemId');
+                 const claim = appframeBoot(JSON.stringify({type: 'GET_CONTEXT_' + item,
+                   payload: {key: 'another-key', origin: location.origin}}));
+                 setTimeout(() => done({claim, replayed}), 300);",
+                vec![],
+            )
+            .await?;
+        ensure!(declined == json!({"claim": 0, "replayed": 0}), "{declined}");
+        Ok(())
+    })
+    .await;
+}
