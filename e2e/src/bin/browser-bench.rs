@@ -83,6 +83,8 @@ struct Results {
     bridged_load: Option<Stats>,
     context: Option<Stats>,
     token: Option<Stats>,
+    mint_start: Option<Stats>,
+    mint_end: Option<Stats>,
     bridge_rtt: Option<Stats>,
     raw_rtt: Option<Stats>,
     bridge_rtt_batched: Option<Stats>,
@@ -193,6 +195,8 @@ async fn measure(stack: &Stack, b: &Browser, runs: usize, round_trips: usize) ->
         bridged_load: Stats::of(&samples(&bridged, "load")),
         context: Stats::of(&samples(&bridged, "context")),
         token: Stats::of(&samples(&bridged, "token")),
+        mint_start: Stats::of(&samples(&bridged, "mintStart")),
+        mint_end: Stats::of(&samples(&bridged, "mintEnd")),
         bridge_rtt: Stats::of(&floats(&rtt["bridge"])),
         raw_rtt: Stats::of(&floats(&rtt["raw"])),
         bridge_rtt_batched: Stats::of(&floats(&rtt["bridgeBatched"])),
@@ -248,6 +252,16 @@ fn render(r: &Results) -> String {
     );
     row(&mut out, "bridged iframe, `load` event", r.bridged_load);
     row(&mut out, "bridged: context + port sent", r.context);
+    row(
+        &mut out,
+        "bridged: the bridge's token request to the server starts",
+        r.mint_start,
+    );
+    row(
+        &mut out,
+        "bridged: the server's token response received",
+        r.mint_end,
+    );
     row(
         &mut out,
         "bridged: token sent (context + token ready)",
