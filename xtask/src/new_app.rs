@@ -467,6 +467,78 @@ mod tests {
         assert!(with_member("[package]\n", "b").is_err());
     }
 
+    /// A root holding what `create` reads: the demo config and the JS template (which needs
+    /// no cargo run).
+    fn scratch_root() -> (tempfile::TempDir, Workspace) {
+        let repo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+        let root = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(root.path().join("server")).unwrap();
+        std::fs::copy(repo.join(DEMO_CONFIG), root.path().join(DEMO_CONFIG)).unwrap();
+        let js = root.path().join("xtask/templates/js");
+        std::fs::create_dir_all(&js).unwrap();
+        for (rel, text) in read_template(&repo.join("xtask/templates/js")).unwrap() {
+            std::fs::write(js.join(rel), text).unwrap();
+        }
+        let ws = Workspace::locate().unwrap().at(root.path().to_path_buf());
+        (root, ws)
+    }
+
+    #[test]
+    fn a_js_app_is_made_registered_and_never_made_twice() {
+        let (root, ws) = scratch_root();
+        let made = create(&ws, "quiz", Template::Js).unwrap();
+        assert_eq!(
+            made.files,
+            [
+                "apps/quiz/app.js",
+                "apps/quiz/index.html",
+                "apps/quiz/style.css",
+                "apps/dev.toml"
+            ]
+        );
+        let page = std::fs::read_to_string(root.path().join("apps/quiz/index.html")).unwrap();
+        assert!(page.contains(&format!("data-key=\"{}\"", made.key)));
+        assert!(page.contains("<title>Quiz</title>"));
+        let script = std::fs::read_to_string(root.path().join("apps/quiz/app.js")).unwrap();
+        assert!(script.contains(&format!("const APP_KEY = '{}';", made.key)));
+        assert_eq!(made.key.get_version_num(), 4);
+        assert_eq!(made.app_url, "http://127.0.0.1:8081/quiz/");
+        assert_eq!(
+            made.item_url,
+            format!(
+                "http://127.0.0.1:8080/items/{}?view=builder&as=dca3c530-eff8-4c46-8172-bd614654a02d",
+                made.item
+            )
+        );
+        assert_eq!(dev_apps::app_names(root.path()).unwrap(), ["quiz"]);
+
+        let other = create(&ws, "poll", Template::Js).unwrap();
+        assert_ne!(other.key, made.key, "every app gets its own key");
+        assert_eq!(dev_apps::app_names(root.path()).unwrap(), ["quiz", "poll"]);
+        let merged: toml::Table = dev_apps::merged_config(root.path())
+            .unwrap()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(merged["items"].as_array().unwrap().len(), 5);
+
+        let again = create(&ws, "quiz", Template::Js).unwrap_err().to_string();
+        assert!(
+            again.contains("registered in apps/dev.toml already"),
+            "{again}"
+        );
+        let demo = create(&ws, "counter", Template::Js)
+            .unwrap_err()
+            .to_string();
+        assert!(demo.contains("an app of server/demo.toml"), "{demo}");
+        std::fs::create_dir_all(root.path().join("apps/taken")).unwrap();
+        let taken = create(&ws, "taken", Template::Js).unwrap_err().to_string();
+        assert!(taken.contains("exists already"), "{taken}");
+        let bad = create(&ws, "Bad", Template::Js).unwrap_err().to_string();
+        assert!(bad.contains("not a valid app name"), "{bad}");
+        assert!(!root.path().join("apps/Bad").exists());
+    }
+
     #[test]
     fn the_dev_entry_registers_app_item_and_the_demo_members() {
         let root = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
