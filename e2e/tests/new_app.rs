@@ -7,7 +7,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use appframe_e2e::{
-    Browser, Error, Result, Stack, demo::ALICE, ensure, host_page::open_item, run_on,
+    Browser, Error, Result, Stack,
+    demo::ALICE,
+    ensure,
+    host_page::{open_item, wait_app_ready},
+    run_on,
 };
 use appframe_server::config::Config;
 use std::path::Path;
@@ -52,6 +56,7 @@ async fn new_app_templates_run_embedded_in_the_host() {
 
 /// Opens the app's item as Alice (admin) in the builder: its context shows, its token is ready
 /// (`#status` reads `ready` only then), and a row it writes is listed, also after a reload.
+/// Then opens it alone, in standalone mode, and writes a row there.
 async fn check_app(stack: &Stack, b: &Browser, config: &Config, name: &str) -> Result<()> {
     let item = config
         .items
@@ -89,5 +94,16 @@ async fn check_app(stack: &Stack, b: &Browser, config: &Config, name: &str) -> R
         "after a reload the row reads {row:?}"
     );
     b.top().await?;
+
+    // Opened alone on its origin, the same page runs in standalone mode (the SDK's in-browser
+    // mock backend) and writes there too. The apps share the origin's storage, so count up
+    // from what is listed.
+    b.goto(&format!("{}/{name}/", stack.apps)).await?;
+    wait_app_ready(b).await?;
+    let permission = b.text("#permission").await?;
+    ensure!(!permission.is_empty(), "standalone, #permission is empty");
+    let before = b.count("#rows li.row").await?;
+    b.click("#add").await?;
+    b.wait_count("#rows li.row", before + 1).await?;
     Ok(())
 }
