@@ -74,7 +74,18 @@ pub async fn open_app(
     view: &str,
     member: Uuid,
 ) -> Result<()> {
-    b.goto(&stack.item_page(app.item, view, member)).await?;
+    open_item(b, stack, app.item, view, member).await
+}
+
+/// [`open_app`] for any item of the stack's config (e.g. one of an app under development).
+pub async fn open_item(
+    b: &Browser,
+    stack: &Stack,
+    item: Uuid,
+    view: &str,
+    member: Uuid,
+) -> Result<()> {
+    b.goto(&stack.item_page(item, view, member)).await?;
     // The page (re)attaches the bridge once the item and the member are loaded; entering the
     // frame before that would enter the blank document that is about to be replaced.
     b.wait_until("the app iframe to get its src", async |b| {

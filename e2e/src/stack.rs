@@ -92,7 +92,18 @@ fn spawn(listener: TcpListener, router: Router) -> JoinHandle<()> {
 /// The demo config rewritten for this run: fresh data dir, the bound host origin, and the apps
 /// registered at the ephemeral apps origin instead of the demo's fixed `127.0.0.1:8081`.
 pub fn demo_config(data_dir: &Path, host: &str, apps: &str, dist: &Path) -> Config {
-    let mut config = Config::demo();
+    local_config(Config::demo(), data_dir, host, apps, dist)
+}
+
+/// [`demo_config`] for any config shaped like the demo's (e.g. the demo config with the apps of
+/// `apps/dev.toml` appended, as `cargo xtask serve` runs it).
+pub fn local_config(
+    mut config: Config,
+    data_dir: &Path,
+    host: &str,
+    apps: &str,
+    dist: &Path,
+) -> Config {
     let demo_apps_origin = config
         .apps
         .first()
@@ -125,13 +136,19 @@ impl Stack {
 
     /// [`Stack::start`] with the server's config changed by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Result<Stack> {
+        Self::start_from(Config::demo(), tweak).await
+    }
+
+    /// [`Stack::start_with`] on another config shaped like the demo's (its apps served from
+    /// `dist/apps/`, moved to the stack's apps origin).
+    pub async fn start_from(base: Config, tweak: impl FnOnce(&mut Config)) -> Result<Stack> {
         let dist = dist_dir();
         check_dist(&dist)?;
         let data_dir = tempfile::Builder::new().prefix("appframe-e2e-").tempdir()?;
         let (host_listener, host) = bind().await?;
         let (apps_listener, apps) = bind().await?;
         let (fixtures_listener, fixtures) = bind().await?;
-        let mut config = demo_config(data_dir.path(), &host, &apps, &dist);
+        let mut config = local_config(base, data_dir.path(), &host, &apps, &dist);
         // The hostile fixtures frame the host page and the apps, as another host page would.
         config.server.frame_ancestors = vec![fixtures.clone()];
         tweak(&mut config);

@@ -252,6 +252,7 @@ fn bench_size(ws: &mut Workspace, only: Option<&str>) -> Result<()> {
         &tools,
         build::Options {
             release: true,
+            optimize: true,
             include_bench_only: true,
             only,
         },

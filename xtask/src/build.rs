@@ -1,6 +1,6 @@
 //! The wasm bundle pipeline: `cargo build --target wasm32-unknown-unknown` →
 //! `wasm-bindgen --target web` → `wasm-opt -Oz` (release) → static files, for every bundle
-//! in [`crate::project::BUNDLES`].
+//! in [`crate::project::BUNDLES`] and every app of `apps/dev.toml` ([`crate::dev_apps`]).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::boot;
 use crate::cmd;
+use crate::dev_apps;
 use crate::project::{Assets, BUNDLES, Bundle};
 use crate::setup::{Tools, WASM_TARGET};
 use crate::workspace::{Package, Workspace};
@@ -18,6 +19,9 @@ use crate::workspace::{Package, Workspace};
 pub struct Options<'a> {
     /// `wasm-release` profile + wasm-opt; otherwise the dev profile without wasm-opt.
     pub release: bool,
+    /// Run wasm-opt (and the short names and minified glue on top of it) on release bundles;
+    /// off only where the size does not matter and the time does (the new-app suite).
+    pub optimize: bool,
     /// Also build bench-only bundles (the SDK size probe).
     pub include_bench_only: bool,
     /// Only bundles whose name contains this (all when `None`).
@@ -29,6 +33,7 @@ impl Options<'_> {
     pub fn for_build(release: bool) -> Self {
         Self {
             release,
+            optimize: release,
             include_bench_only: false,
             only: None,
         }
@@ -82,7 +87,7 @@ const FOLDER_EXCLUDES: &[&str] = &[
 
 /// Builds the selected bundles in table order; returns what was written.
 pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec<Built>> {
-    if opts.release && tools.wasm_opt.is_none() {
+    if opts.release && opts.optimize && tools.wasm_opt.is_none() {
         eprintln!(
             "xtask: warning: wasm-opt (npm binaryen) is unavailable; release bundles are NOT size-optimised"
         );
@@ -91,8 +96,10 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
     let mut built = Vec::new();
     // The same crate + features (the SDK's JS build) feeds several bundles: build it once.
     let mut done: HashMap<(&str, &[&str]), PathBuf> = HashMap::new();
+    let dev = dev_apps::bundles(ws)?;
     for bundle in BUNDLES
         .iter()
+        .chain(&dev)
         .filter(|b| b.in_build || opts.include_bench_only)
         .filter(|b| opts.only.is_none_or(|part| b.name.contains(part)))
     {
@@ -106,7 +113,7 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
             eprintln!("xtask: {}: reusing {}", bundle.name, previous.display());
             copy_dir(previous, &out_dir)?;
         } else {
-            compile(ws, tools, bundle, pkg, &stem, &out_dir, opts.release)?;
+            compile(ws, tools, bundle, pkg, &stem, &out_dir, opts)?;
             done.insert((bundle.crate_dir, bundle.features), out_dir.clone());
         }
         if let Some((from, to)) = bundle.assets.route() {
@@ -122,7 +129,7 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
             name: bundle.name,
             out_dir,
             stem,
-            optimized: opts.release && tools.wasm_opt.is_some(),
+            optimized: opts.release && opts.optimize && tools.wasm_opt.is_some(),
         });
     }
     Ok(built)
@@ -224,8 +231,9 @@ fn compile(
     pkg: &Package,
     stem: &str,
     out_dir: &Path,
-    release: bool,
+    opts: Options<'_>,
 ) -> Result<()> {
+    let release = opts.release;
     let mut cargo = ws.cargo();
     cargo.args([
         "build",
@@ -265,7 +273,10 @@ fn compile(
         if release { STRIPPED_WASM_WARNING } else { &[] },
     )?;
 
-    if release && let Some(wasm_opt) = &tools.wasm_opt {
+    if release
+        && opts.optimize
+        && let Some(wasm_opt) = &tools.wasm_opt
+    {
         let bg = out_dir.join(format!("{stem}_bg.wasm"));
         let mut opt = ws.command(wasm_opt);
         opt.args(WASM_OPT_PASSES)

@@ -1,9 +1,11 @@
 //! `cargo xtask check`: formatting and clippy (`-D warnings`) on every crate of
-//! [`crate::project::LINT`], natively and for wasm32 as each crate needs.
+//! [`crate::project::LINT`], natively and for wasm32 as each crate needs, and on the Rust apps
+//! of `apps/dev.toml` (for wasm32, like the examples).
 
 use anyhow::Result;
 
 use crate::cmd;
+use crate::dev_apps;
 use crate::project::LINT;
 use crate::setup::WASM_TARGET;
 use crate::workspace::Workspace;
@@ -32,6 +34,13 @@ pub fn check(ws: &Workspace) -> Result<()> {
                     wasm_features.push(format!("{}/{f}", pkg.name));
                 }
             }
+        }
+    }
+    for bundle in dev_apps::bundles(ws)? {
+        if bundle.crate_dir.starts_with(dev_apps::APPS_DIR)
+            && let Some(pkg) = ws.package(bundle.crate_dir, true, "lint of a new app")?
+        {
+            wasm.push(pkg.name.clone());
         }
     }
 

@@ -10,9 +10,12 @@ mod boot;
 mod build;
 mod check;
 mod cmd;
+mod dev_apps;
 mod fuzz;
 mod gzip;
 mod lockfile;
+mod new_app;
+mod new_app_suite;
 mod openapi;
 mod postgres;
 mod project;
@@ -68,8 +71,8 @@ enum Command {
     /// Set up (including the browser), build, and run every test suite; fails fast.
     Test {
         /// Run only these suites (repeatable: `--only e2e --only server`): no lint, and the
-        /// bundles are built only for the end-to-end suite. Ids: xtask, protocol, server, sdk,
-        /// browser, postgres-api, postgres-ws, e2e.
+        /// bundles are built only for the end-to-end and new-app suites. Ids: xtask, protocol, server, sdk,
+        /// browser, postgres-api, postgres-ws, scale-out, openapi, e2e, new-app.
         #[arg(long, value_name = "SUITE")]
         only: Vec<String>,
         /// Run the chosen suites this many times; each round runs even when an earlier one
@@ -107,6 +110,15 @@ enum Command {
     },
     /// `cargo fmt --check` and `cargo clippy -D warnings` on every crate (native and wasm).
     Check,
+    /// Make a new app in apps/NAME/ from a template and register it in apps/dev.toml, so that
+    /// `cargo xtask serve` builds it, lists it in the demo host and serves it standalone.
+    NewApp {
+        /// The app's name: lowercase letters, digits and single dashes, starting with a letter.
+        name: String,
+        /// Which template: Rust without a framework, leptos, or plain JS on the SDK's JS build.
+        #[arg(long, value_enum, default_value_t = new_app::Template::Rust)]
+        template: new_app::Template,
+    },
 }
 
 /// Benchmarks that `cargo xtask bench` can run.
@@ -173,5 +185,6 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         } => bench::bench(&mut ws, what, bundle.as_deref(), secs, postgres),
         Command::Fuzz { cases, secs } => fuzz::fuzz(&ws, cases, secs),
         Command::Check => check::check(&ws),
+        Command::NewApp { name, template } => new_app::run(&ws, &name, template),
     }
 }

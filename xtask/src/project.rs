@@ -175,6 +175,16 @@ pub enum SuiteKind {
     OpenApi,
     /// The end-to-end crate (needs the built dist/ and Chromium).
     EndToEnd,
+    /// `cargo xtask new-app` for every template in a scratch copy, the apps built and run in
+    /// the demo host (`new_app_suite.rs`, then the e2e crate's `new_app` test).
+    NewApp,
+}
+
+impl SuiteKind {
+    /// Whether the suite serves the bundles of dist/, which the build step then writes first.
+    pub fn needs_bundles(self) -> bool {
+        matches!(self, SuiteKind::EndToEnd | SuiteKind::NewApp)
+    }
 }
 
 /// One test suite of `cargo xtask test`.
@@ -314,6 +324,18 @@ pub const SUITES: &[Suite] = &[
         kind: SuiteKind::EndToEnd,
         crate_dirs: &["e2e"],
         test_target: None,
+        test_filter: None,
+        // The new-app suite runs it, with the apps it made (it fails without them).
+        test_skip: &["new_app_templates"],
+        required: true,
+        features: &[],
+    },
+    Suite {
+        id: "new-app",
+        name: "new-app (every template made, built, run in the host)",
+        kind: SuiteKind::NewApp,
+        crate_dirs: &["e2e"],
+        test_target: Some("new_app"),
         test_filter: None,
         test_skip: &[],
         required: true,
@@ -516,11 +538,13 @@ mod tests {
         assert!(SUITES.iter().all(|s| s.required));
         assert!(BUNDLES.iter().all(|b| b.required));
         assert!(LINT.iter().all(|l| l.required));
-        let e2e = SUITES
-            .iter()
-            .position(|s| s.kind == SuiteKind::EndToEnd)
-            .unwrap();
-        assert_eq!(e2e, SUITES.len() - 1, "e2e is slowest and runs last");
+        let browser_suites: Vec<SuiteKind> =
+            SUITES[SUITES.len() - 2..].iter().map(|s| s.kind).collect();
+        assert_eq!(
+            browser_suites,
+            [SuiteKind::EndToEnd, SuiteKind::NewApp],
+            "the slowest suites run last"
+        );
         assert!(LOCAL_PG_URL.starts_with("postgres://") && LOCAL_PG_URL.ends_with("/test"));
     }
 }

@@ -1,5 +1,6 @@
 //! `cargo xtask serve`: set up, build the bundles, run the server with the built-in demo
-//! config from the repository root (so ./dist and ./data resolve) and print where to look.
+//! config (plus the apps of `apps/dev.toml`, see [`crate::dev_apps`]) from the repository root
+//! (so ./dist and ./data resolve) and print where to look.
 
 use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::{Duration, Instant};
@@ -9,6 +10,7 @@ use serde::Deserialize;
 
 use crate::build;
 use crate::cmd;
+use crate::dev_apps;
 use crate::setup;
 use crate::size;
 use crate::workspace::Workspace;
@@ -120,16 +122,27 @@ pub fn serve(ws: &mut Workspace, skip_build: bool) -> Result<()> {
         SERVER_BIN,
     ]))?;
 
-    let config_text = std::fs::read_to_string(ws.root.join(SERVER_DIR).join("demo.toml"))
-        .context("reading server/demo.toml")?;
-    let config = DemoConfig::parse(&config_text)?;
     let binary = ws.target_dir.join("release").join(SERVER_BIN);
-    let mut child = ws
-        .command(&binary)
-        .arg("serve")
+    let mut server = ws.command(&binary);
+    server.arg("serve");
+    // With apps under development, the server runs the demo config with apps/dev.toml's lists
+    // appended, written next to the build output (never into the repository).
+    let config_text = match dev_apps::merged_config(&ws.root)? {
+        Some(merged) => {
+            let path = ws.target_dir.join("appframe-dev.toml");
+            std::fs::write(&path, &merged)
+                .with_context(|| format!("writing {}", path.display()))?;
+            server.arg("--config").arg(&path);
+            merged
+        }
+        None => std::fs::read_to_string(ws.root.join(SERVER_DIR).join("demo.toml"))
+            .context("reading server/demo.toml")?,
+    };
+    let config = DemoConfig::parse(&config_text)?;
+    let mut child = server
         .spawn()
         .with_context(|| format!("starting {}", binary.display()))?;
-    eprintln!("$ {} serve   (cwd {})", binary.display(), ws.root.display());
+    eprintln!("$ {}   (cwd {})", cmd::describe(&server), ws.root.display());
 
     let addr = config.addr();
     let socket: SocketAddr = addr

@@ -105,7 +105,7 @@ impl Plan {
             .iter()
             .filter(|s| full || only.iter().any(|id| id == s.id))
             .collect();
-        let build = full || suites.iter().any(|s| s.kind == SuiteKind::EndToEnd);
+        let build = full || suites.iter().any(|s| s.kind.needs_bundles());
         Ok(Plan {
             suites,
             build,
@@ -183,6 +183,7 @@ pub fn test(ws: &mut Workspace, plan: &Plan) -> Result<()> {
         // full run.
         let opts = build::Options {
             release: true,
+            optimize: true,
             include_bench_only: plan.full,
             only: None,
         };
@@ -357,10 +358,13 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
         crate::openapi::run(ws)?;
         return Ok(Outcome::Passed(None));
     }
+    if suite.kind == SuiteKind::NewApp {
+        return Ok(Outcome::Passed(Some(crate::new_app_suite::run(ws, tools)?)));
+    }
     let mut cargo = ws.cargo();
     cargo.args(["test", "--locked"]);
     match suite.kind {
-        SuiteKind::Native | SuiteKind::EndToEnd | SuiteKind::OpenApi => {
+        SuiteKind::Native | SuiteKind::EndToEnd | SuiteKind::OpenApi | SuiteKind::NewApp => {
             // The SQLite run must not silently become a Postgres run.
             cargo.env_remove(PG_URL_VAR);
         }
@@ -545,6 +549,9 @@ mod tests {
             e2e.round_name(2)(e2e.suites[0]),
             "end-to-end (Chromium) #2/5"
         );
+
+        // The new-app suite serves the host page of dist/ too.
+        assert!(Plan::new(&["new-app".into()], 1).unwrap().build);
 
         // Suites keep their run order whatever the order of --only; no bundles without e2e.
         let two = Plan::new(&["postgres-api".into(), "protocol".into()], 1).unwrap();

@@ -105,6 +105,18 @@ impl Workspace {
         Ok(ws)
     }
 
+    /// The same target dir, cargo and PATH for a copy of the workspace at `root` (the new-app
+    /// suite's scratch copy); its members are read by [`Workspace::refresh`].
+    pub fn at(&self, root: PathBuf) -> Self {
+        Self {
+            root,
+            target_dir: self.target_dir.clone(),
+            cargo: self.cargo.clone(),
+            extra_path: self.extra_path.clone(),
+            packages: Vec::new(),
+        }
+    }
+
     /// Re-reads the workspace members (other crates may have been added since start).
     pub fn refresh(&mut self) -> Result<()> {
         let out = self
