@@ -28,6 +28,8 @@ const LEFT: f32 = 36.0;
 const BOTTOM: f32 = 28.0;
 const TOP: f32 = 10.0;
 const RIGHT: f32 = 8.0;
+/// Widest column (with one day the slot is the whole plot).
+const MAX_BAR_WIDTH: f32 = 48.0;
 
 /// Actions counted per day and member.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -165,8 +167,9 @@ pub fn layout(activity: &Activity) -> Vec<Bar> {
     }
     let plot_h = HEIGHT - TOP - BOTTOM;
     let slot = (WIDTH - LEFT - RIGHT) / activity.days.len() as f32;
-    // A gap between columns, so that neighbouring days do not merge.
-    let w = (slot * 0.7).max(1.0);
+    // A gap between columns, so that neighbouring days do not merge; a few days must not make
+    // columns as wide as the chart.
+    let w = (slot * 0.7).clamp(1.0, MAX_BAR_WIDTH);
     let unit = plot_h / max as f32;
     let mut stacked = vec![0u32; activity.days.len()];
     activity
@@ -374,7 +377,9 @@ mod tests {
         assert_eq!(bars.len(), 1);
         let r = bars[0].rect;
         assert_eq!((r.y, r.y + r.h), (TOP, HEIGHT - BOTTOM));
-        assert!(r.x >= LEFT && r.x + r.w <= WIDTH - RIGHT);
+        // Centred in the plot, no wider than a column may be.
+        assert_eq!(r.w, MAX_BAR_WIDTH);
+        assert!((r.x + r.w / 2.0 - (LEFT + WIDTH - RIGHT) / 2.0).abs() < 1e-3);
     }
 
     #[test]
