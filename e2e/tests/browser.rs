@@ -3,6 +3,8 @@
 //! profile (see `appframe_e2e::run`). Needs `cargo xtask build` first.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
+#[path = "browser/analytics.rs"]
+mod analytics;
 #[path = "browser/boot.rs"]
 mod boot;
 #[path = "browser/chat_bot.rs"]

@@ -1,7 +1,8 @@
 //! Sticky notes on appframe (leptos 0.8, client-side rendering): notes as app data (type `note`,
 //! `{text, color}`, member or item visibility), edited and deleted by their creator or an admin;
 //! a colour palette in the app setting `colors`, editable by admins only; a file attachment per
-//! note; and, for admins in the analytics view, the log of app actions.
+//! note; and, for admins in the analytics view, the app actions as a live chart per day and
+//! member above their table (`analytics.rs`, drawn by `chart.rs`).
 //!
 //! Run it: `cargo xtask serve`, then open the host at <http://127.0.0.1:8080/> and the
 //! "Class notes" item (switch member and view there). Opened alone at
@@ -18,15 +19,18 @@
 //! `#new-note-color`, `#add-note`, `.note[data-id]` with `.note-text`, `.edit` (then
 //! `textarea.edit-text`, `select.edit-color`, `.save`, `.cancel`), `.delete`, `#attach-<id>`,
 //! `.download` and, once downloaded, `a.file-link`; `#settings-editor` (`#colors-input`,
-//! `#save-colors`), `#action-log` (`.action` rows).
+//! `#save-colors`), `#action-log` (see [`analytics`]).
 
+mod analytics;
+mod chart;
 mod model;
+mod palette;
 
 pub use model::*;
 
 use appframe_sdk::{
-    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LiveAppData, LocalContext, NewAppData,
-    Op, Permission, ResizeHandle, RowId, StandaloneConfig, Visibility,
+    App, AppAction, AppConfig, AppData, BlobUrl, ListFilter, LiveAppData, LiveHandle, LocalContext,
+    NewAppData, Op, Permission, ResizeHandle, RowId, StandaloneConfig, Visibility,
 };
 use leptos::{prelude::*, task::spawn_local};
 use std::future::Future;
@@ -109,6 +113,10 @@ struct State {
     colors: RwSignal<Vec<String>>,
     colors_id: RwSignal<Option<RowId>>,
     actions: RwSignal<Vec<AppAction>>,
+    /// Keeps the analytics view's subscription to new app actions.
+    actions_live: StoredValue<Option<LiveHandle>, LocalStorage>,
+    /// Actions received live while the list is being fetched again (`None` when it is not).
+    actions_arrived: StoredValue<Option<Vec<AppAction>>, LocalStorage>,
     /// File id → object URL of attachments downloaded in this session.
     links: RwSignal<Vec<(RowId, String)>>,
 }
@@ -129,6 +137,8 @@ impl State {
             colors: RwSignal::new(default_colors()),
             colors_id: RwSignal::new(None),
             actions: RwSignal::new(Vec::new()),
+            actions_live: StoredValue::new_local(None),
+            actions_arrived: StoredValue::new_local(None),
             links: RwSignal::new(Vec::new()),
         }
     }
@@ -264,7 +274,7 @@ async fn load(st: State) -> Result<(), Error> {
         st.colors_id.set(Some(s.id));
     }
     if shows_action_log(&ctx) {
-        st.actions.set(app.list_app_actions(None).await?);
+        analytics::start(st, &app).await?;
     }
     st.ctx.set(Some(ctx));
     Ok(())
@@ -316,30 +326,13 @@ fn StickyNotes() -> impl IntoView {
                     />
                 </ul>
                 <Show when=move || st.ctx.get().as_ref().is_some_and(can_edit_settings)>
-                    <SettingsEditor st=st/>
+                    <palette::SettingsEditor st=st/>
                 </Show>
                 <Show when=move || st.ctx.get().as_ref().is_some_and(shows_action_log)>
-                    <ActionLog st=st/>
+                    <analytics::ActionLog st=st/>
                 </Show>
             </Show>
         </main>
-    }
-}
-
-/// The palette as `<option>`s, with `selected` on the current colour.
-fn color_options(
-    st: State,
-    current: impl Fn() -> String + Send + Sync + Copy + 'static,
-) -> impl IntoView {
-    move || {
-        st.colors
-            .get()
-            .into_iter()
-            .map(|c| {
-                let selected = c == current();
-                view! { <option value=c.clone() selected=selected style=format!("background:{c}")>{c.clone()}</option> }
-            })
-            .collect_view()
     }
 }
 
@@ -381,7 +374,7 @@ fn NewNote(st: State) -> impl IntoView {
                     <option value="item">"Everyone on the item"</option>
                 </select>
                 <select id="new-note-color" on:change=move |ev| color.set(event_target_value(&ev))>
-                    {color_options(st, chosen)}
+                    {palette::color_options(st, chosen)}
                 </select>
                 <button id="add-note" type="button" on:click=add>"Add note"</button>
             </div>
@@ -513,7 +506,7 @@ fn NoteCard(st: State, id: RowId) -> impl IntoView {
                     prop:value=move || draft.get()
                     on:input=move |ev| draft.set(event_target_value(&ev))></textarea>
                 <select class="edit-color" on:change=move |ev| draft_color.set(Some(event_target_value(&ev)))>
-                    {color_options(st, shown_color)}
+                    {palette::color_options(st, shown_color)}
                 </select>
                 <button class="save" type="button" on:click=save>"Save"</button>
                 <button class="cancel" type="button" on:click=move |_| editing.set(false)>"Cancel"</button>
@@ -584,73 +577,6 @@ fn FileChip(st: State, file: Attachment) -> impl IntoView {
                 }
             }}
         </p>
-    }
-}
-
-/// The palette editor (admins only).
-#[component]
-fn SettingsEditor(st: State) -> impl IntoView {
-    let input = RwSignal::new(st.colors.get_untracked().join(", "));
-    let save = move |_| {
-        st.run(async move {
-            let colors = parse_colors(&input.get_untracked())?;
-            let app = st.app()?;
-            let data = colors_data(&colors);
-            let setting = match st.colors_id.get_untracked() {
-                Some(id) => app.patch_app_setting(id, data).await?,
-                None => app.create_app_setting(COLORS_SETTING, data).await?,
-            };
-            st.colors_id.set(Some(setting.id));
-            st.colors.set(colors);
-            Ok(())
-        });
-    };
-    view! {
-        <section id="settings-editor">
-            <h2>"Palette"</h2>
-            <p class="swatches">
-                {move || st.colors.get().into_iter().map(|c| view! {
-                    <span class="swatch" title=c.clone() style=format!("background:{c}")></span>
-                }).collect_view()}
-            </p>
-            <div class="row">
-                <input id="colors-input" type="text" prop:value=move || input.get()
-                    on:input=move |ev| input.set(event_target_value(&ev))/>
-                <button id="save-colors" type="button" on:click=save>"Save palette"</button>
-            </div>
-        </section>
-    }
-}
-
-/// The app actions of the item, newest first (admins, analytics view).
-#[component]
-fn ActionLog(st: State) -> impl IntoView {
-    let refresh = move |_| {
-        st.run(async move {
-            let app = st.app()?;
-            st.actions.set(app.list_app_actions(None).await?);
-            Ok(())
-        });
-    };
-    view! {
-        <section id="action-log">
-            <h2>"Action log " <button id="refresh-actions" type="button" on:click=refresh>"Refresh"</button></h2>
-            <ol>
-                {move || {
-                    let mut actions = st.actions.get();
-                    actions.sort_by_key(|a| std::cmp::Reverse(a.created_at));
-                    actions.into_iter().map(|a| {
-                        let data = serde_json::Value::Object(a.data).to_string();
-                        view! {
-                            <li class="action">
-                                <span class="muted">{a.created_at.time().to_string()}</span>" "
-                                <b>{a.account.name}</b>" "<code>{a.ty}</code>" "<span class="muted">{data}</span>
-                            </li>
-                        }
-                    }).collect_view()
-                }}
-            </ol>
-        </section>
     }
 }
 

@@ -1,12 +1,12 @@
 //! The host-page routes of the appframe server (same origin, session cookie); their bodies
-//! are the `appframe_protocol::host_api` types.
+//! are the `appframe_protocol::host_api` types. Sent with gloo-net's `fetch` wrapper (the SDK and
+//! the host bridge keep their own, smaller one: docs/benchmarks.md).
 
 use appframe_protocol::{ErrorBody, LoginRequest};
+use gloo_net::http::{Request, RequestBuilder, Response};
 use serde::{Serialize, de::DeserializeOwned};
 use std::fmt;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
+use web_sys::RequestCredentials;
 
 /// A failed API call.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,61 +27,44 @@ impl fmt::Display for ApiError {
     }
 }
 
-fn js_err(v: JsValue) -> ApiError {
-    ApiError {
-        status: 0,
-        message: v
-            .as_string()
-            .or_else(|| {
-                js_sys::Reflect::get(&v, &"message".into())
-                    .ok()
-                    .and_then(|m| m.as_string())
-            })
-            .unwrap_or_else(|| "network error".into()),
+impl From<gloo_net::Error> for ApiError {
+    /// A request that got no HTTP answer (network, CORS), or whose body could not be read.
+    fn from(e: gloo_net::Error) -> ApiError {
+        ApiError {
+            status: 0,
+            message: e.to_string(),
+        }
     }
 }
 
-async fn call(method: &str, path: &str, body: Option<String>) -> Result<String, ApiError> {
-    let window = web_sys::window().ok_or_else(|| js_err("no window".into()))?;
-    let init = RequestInit::new();
-    init.set_method(method);
-    init.set_credentials(RequestCredentials::SameOrigin);
-    let headers = Headers::new().map_err(js_err)?;
-    headers.set("accept", "application/json").map_err(js_err)?;
-    if let Some(b) = body {
-        headers
-            .set("content-type", "application/json")
-            .map_err(js_err)?;
-        init.set_body(&JsValue::from_str(&b));
-    }
-    init.set_headers(&headers);
-    let request = Request::new_with_str_and_init(path, &init).map_err(js_err)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(js_err)?
-        .dyn_into()
-        .map_err(js_err)?;
-    let text = JsFuture::from(response.text().map_err(js_err)?)
-        .await
-        .map_err(js_err)?
-        .as_string()
-        .unwrap_or_default();
+/// Sends `request` with the session cookie; a non-2xx answer becomes an [`ApiError`] carrying
+/// the Graasp error body's message.
+async fn send(request: RequestBuilder, body: Option<String>) -> Result<Response, ApiError> {
+    let request = request
+        .header("accept", "application/json")
+        .credentials(RequestCredentials::SameOrigin);
+    let request = match body {
+        Some(b) => request.header("content-type", "application/json").body(b)?,
+        None => request.build()?,
+    };
+    let response = request.send().await?;
     if response.ok() {
-        Ok(text)
-    } else {
-        let message = serde_json::from_str::<ErrorBody>(&text)
-            .map(|b| b.message)
-            .unwrap_or_else(|_| text.chars().take(200).collect());
-        Err(ApiError {
-            status: response.status(),
-            message,
-        })
+        return Ok(response);
     }
+    let text = response.text().await.unwrap_or_default();
+    let message = serde_json::from_str::<ErrorBody>(&text)
+        .map(|b| b.message)
+        .unwrap_or_else(|_| text.chars().take(200).collect());
+    Err(ApiError {
+        status: response.status(),
+        message,
+    })
 }
 
 /// `GET path` → JSON.
 pub async fn get<T: DeserializeOwned>(path: &str) -> Result<T, ApiError> {
-    let text = call("GET", path, None).await?;
+    let response = send(Request::get(path), None).await?;
+    let text = response.text().await?;
     serde_json::from_str(&text).map_err(|e| ApiError {
         status: 0,
         message: format!("unexpected response from {path}: {e}"),
@@ -94,7 +77,7 @@ pub async fn post<B: Serialize>(path: &str, body: &B) -> Result<(), ApiError> {
         status: 0,
         message: e.to_string(),
     })?;
-    call("POST", path, Some(json)).await.map(|_| ())
+    send(Request::post(path), Some(json)).await.map(|_| ())
 }
 
 /// Dev mode: logs in as `member_id`.
