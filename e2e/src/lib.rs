@@ -30,6 +30,7 @@ pub mod demo;
 mod error;
 pub mod host_page;
 pub mod journal;
+pub mod npm_fixture;
 pub mod stack;
 
 pub use browser::Browser;
@@ -55,7 +56,16 @@ pub fn artifacts_dir() -> PathBuf {
 /// everything. On failure it saves artifacts (see [`artifacts_dir`]) and panics with the error,
 /// which is how a test fails.
 pub async fn run(name: &str, test: impl AsyncFnOnce(&Stack, &Browser) -> Result<()>) {
-    let stack = match Stack::start().await {
+    run_on(name, Stack::start(), test).await;
+}
+
+/// [`run`] on a stack started by `start` (e.g. [`Stack::start_serving`]).
+pub async fn run_on(
+    name: &str,
+    start: impl Future<Output = Result<Stack>>,
+    test: impl AsyncFnOnce(&Stack, &Browser) -> Result<()>,
+) {
+    let stack = match start.await {
         Ok(s) => s,
         Err(e) => fail(name, &e, None),
     };

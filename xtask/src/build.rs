@@ -1,6 +1,6 @@
 //! The wasm bundle pipeline: `cargo build --target wasm32-unknown-unknown` →
 //! `wasm-bindgen --target web` → `wasm-opt -Oz` (release) → static files, for every bundle
-//! in [`crate::project::BUNDLES`].
+//! in [`crate::project::BUNDLES`]; then the npm packages of the JS builds (`crate::npm`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::boot;
 use crate::cmd;
+use crate::npm;
 use crate::project::{Assets, BUNDLES, Bundle};
 use crate::setup::{Tools, WASM_TARGET};
 use crate::workspace::{Package, Workspace};
@@ -125,6 +126,7 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
             optimized: opts.release && tools.wasm_opt.is_some(),
         });
     }
+    npm::write_packages(&ws.dist(), &ws.root.join("Cargo.toml"), &built)?;
     Ok(built)
 }
 

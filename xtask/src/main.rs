@@ -13,6 +13,7 @@ mod cmd;
 mod fuzz;
 mod gzip;
 mod lockfile;
+mod npm;
 mod openapi;
 mod postgres;
 mod project;
@@ -50,7 +51,7 @@ enum Command {
         #[arg(long)]
         browser: bool,
     },
-    /// Build every wasm bundle into dist/.
+    /// Build every wasm bundle into dist/, and the npm packages of the JS builds into dist/npm/.
     ///
     /// Without --release: dev profile and no wasm-opt (fast incremental rebuilds, debuggable).
     /// With --release: the `wasm-release` profile and `wasm-opt -Oz`, i.e. what ships.
@@ -68,8 +69,8 @@ enum Command {
     /// Set up (including the browser), build, and run every test suite; fails fast.
     Test {
         /// Run only these suites (repeatable: `--only e2e --only server`): no lint, and the
-        /// bundles are built only for the end-to-end suite. Ids: xtask, protocol, server, sdk,
-        /// browser, postgres-api, postgres-ws, e2e.
+        /// bundles are built only for the browser suites (npm, e2e). Ids: xtask, protocol, server, sdk,
+        /// browser, postgres-api, postgres-ws, scale-out, openapi, npm, e2e.
         #[arg(long, value_name = "SUITE")]
         only: Vec<String>,
         /// Run the chosen suites this many times; each round runs even when an earlier one

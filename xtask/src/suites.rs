@@ -419,6 +419,10 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
     if suite.kind == SuiteKind::EndToEnd {
         // The e2e crate serves the bundles that the build step just wrote.
         cargo.env("APPFRAME_DIST_DIR", ws.dist());
+        // The npm suite bundles its fixture with the pinned esbuild.
+        if let Some(esbuild) = &tools.esbuild {
+            cargo.env("APPFRAME_ESBUILD", esbuild);
+        }
     }
     let counts = cmd::run_tests(&mut cargo)?;
     if let Some(filter) = suite.test_filter
