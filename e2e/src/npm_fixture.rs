@@ -11,6 +11,9 @@
 //! - `plain.html`: both packages imported from `node_modules/` by a `<script type=module>`, no
 //!   bundler, each wasm found beside its module.
 //!
+//! [`NpmFixture::type_check_readmes`] type-checks each installed package's README example with the
+//! pinned TypeScript compiler against the package's own `.d.ts`, found through its `exports`.
+//!
 //! Nothing is fetched from a registry: the packages have no dependencies, and npm runs with
 //! `--offline`.
 
@@ -39,6 +42,33 @@ pub fn esbuild() -> PathBuf {
     std::env::var_os("APPFRAME_ESBUILD")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("xtask/npm/node_modules/.bin/esbuild"))
+}
+
+/// The pinned TypeScript compiler: `$APPFRAME_TSC` (set by `cargo xtask test`), else the one
+/// `cargo xtask setup` installs in `xtask/openapi/`.
+pub fn tsc() -> PathBuf {
+    std::env::var_os("APPFRAME_TSC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join("xtask/openapi/node_modules/.bin/tsc"))
+}
+
+/// The compiler options of the README check: strict, resolved as a bundler does (through
+/// `exports`), with the `lib` that declares `Symbol.dispose`, which wasm-bindgen's classes use.
+const README_TSCONFIG: &str = r#"{
+  "compilerOptions": {
+    "strict": true, "noEmit": true, "target": "es2022", "module": "esnext",
+    "moduleResolution": "bundler", "lib": ["esnext", "dom"], "types": []
+  },
+  "include": ["readme/*.ts"]
+}
+"#;
+
+/// The first ```js block under `## Usage` of a README.
+pub fn usage_example(readme: &str) -> Option<&str> {
+    let usage = &readme[readme.find("## Usage")?..];
+    let start = usage.find("```js\n")? + "```js\n".len();
+    let len = usage[start..].find("```")?;
+    Some(&usage[start..start + len])
 }
 
 /// What `npm pack --json` says about one tarball.
@@ -142,6 +172,34 @@ impl NpmFixture {
         self.dir.path()
     }
 
+    /// Type-checks the usage example of every installed package's README (as a module of its
+    /// own) with [`tsc`]; returns how many lines each example has.
+    pub fn type_check_readmes(&self) -> Result<Vec<usize>> {
+        let dir = self.dir().join("readme");
+        std::fs::create_dir_all(&dir)?;
+        let mut lines = Vec::new();
+        for (name, folder) in PACKAGES {
+            let readme = std::fs::read_to_string(
+                self.dir().join("node_modules").join(name).join("README.md"),
+            )?;
+            let example = usage_example(&readme).ok_or_else(|| {
+                Error::Check(format!(
+                    "the README of {name} has no ```js example under ## Usage"
+                ))
+            })?;
+            lines.push(example.lines().filter(|l| !l.trim().is_empty()).count());
+            std::fs::write(
+                dir.join(format!("{folder}.ts")),
+                format!("{example}\nexport {{}};\n"),
+            )?;
+        }
+        std::fs::write(self.dir().join("tsconfig.json"), README_TSCONFIG)?;
+        run(Command::new(tsc())
+            .current_dir(self.dir())
+            .args(["--project", "tsconfig.json"]))?;
+        Ok(lines)
+    }
+
     /// The `package.json` of an installed package, by npm name.
     pub fn installed(&self, name: &str) -> Result<serde_json::Value> {
         let text = std::fs::read_to_string(
@@ -170,9 +228,11 @@ fn run(cmd: &mut Command) -> Result<Vec<u8>> {
         ))
     })?;
     if !out.status.success() {
+        // tsc reports on stdout, npm and esbuild on stderr.
         return Err(Error::Tool(format!(
-            "`{line}` failed ({}): {}",
+            "`{line}` failed ({}): {} {}",
             out.status,
+            String::from_utf8_lossy(&out.stdout).trim(),
             String::from_utf8_lossy(&out.stderr).trim()
         )));
     }

@@ -54,6 +54,18 @@ fn npm_package_tarballs_hold_the_module_types_wasm_and_readme_at_the_workspace_v
     }
 }
 
+#[test]
+fn npm_package_readme_examples_type_check_against_the_packaged_types() {
+    let fixture = prepare();
+    let lines = fixture
+        .type_check_readmes()
+        .unwrap_or_else(|e| panic!("{e}"));
+    // A short example, as the README promises: about ten lines each.
+    for n in lines {
+        assert!((5..=12).contains(&n), "an example of {n} lines");
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn npm_package_bundles_embed_an_app_that_gets_its_context_and_token_through_the_bridge() {
     let fixture = prepare();
