@@ -6,6 +6,7 @@
 //! ```text
 //! cargo xtask build
 //! cargo test -p appframe-e2e                        # every suite
+//! cargo test -p appframe-e2e --test npm             # the npm packages (`npm_fixture`)
 //! cargo run --release -p appframe-e2e --bin browser-bench
 //! ```
 //!

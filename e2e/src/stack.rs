@@ -206,12 +206,12 @@ impl Stack {
     }
 
     /// A page of [`Stack::start_serving`]'s folder on the host origin, with a query string.
-    pub fn host_page(&self, page: &str, query: &[(&str, &str)]) -> String {
+    pub fn page_on_host(&self, page: &str, query: &[(&str, &str)]) -> String {
         with_query(&format!("{}{PAGES}/{page}", self.host), query)
     }
 
     /// A page of [`Stack::start_serving`]'s folder on the apps origin, with a query string.
-    pub fn apps_page(&self, page: &str, query: &[(&str, &str)]) -> String {
+    pub fn page_on_apps(&self, page: &str, query: &[(&str, &str)]) -> String {
         with_query(&format!("{}{PAGES}/{page}", self.apps), query)
     }
 

@@ -74,9 +74,9 @@ async fn npm_package_bundles_embed_an_app_that_gets_its_context_and_token_throug
         Stack::start_serving(fixture.dir()),
         async |stack, b| {
             let item = COUNTER.item.to_string();
-            let app = stack.apps_page("app.html", &[("key", &COUNTER.key.to_string())]);
+            let app = stack.page_on_apps("app.html", &[("key", &COUNTER.key.to_string())]);
             let member = ALICE.to_string();
-            b.goto(&stack.host_page(
+            b.goto(&stack.page_on_host(
                 "host.html",
                 &[("item", &item), ("app", &app), ("member", &member)],
             ))
@@ -143,7 +143,7 @@ async fn npm_package_modules_load_their_wasm_in_a_plain_module_script() {
         "npm_package_plain",
         Stack::start_serving(fixture.dir()),
         async |stack, b| {
-            b.goto(&stack.host_page("plain.html", &[])).await?;
+            b.goto(&stack.page_on_host("plain.html", &[])).await?;
             b.wait_text("#state", "loaded: function function").await?;
             let journal = stack.journal.text();
             for wasm in [
