@@ -370,7 +370,7 @@ mod tests {
             optimized: true,
         }];
         let written = write_packages(dist.path(), &cargo_toml, &built).unwrap();
-        assert_eq!(written, [out.clone()]);
+        assert_eq!(written, std::slice::from_ref(&out));
         let mut names: Vec<String> = std::fs::read_dir(&out)
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
