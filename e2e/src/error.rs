@@ -42,6 +42,9 @@ pub enum Error {
         /// How long.
         waited_ms: u128,
     },
+    /// A tool the test runs (npm, esbuild) failed or could not start.
+    #[error("{0}")]
+    Tool(String),
     /// A check of the page failed.
     #[error("check failed: {0}")]
     Check(String),

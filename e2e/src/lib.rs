@@ -6,6 +6,7 @@
 //! ```text
 //! cargo xtask build
 //! cargo test -p appframe-e2e                        # every suite
+//! cargo test -p appframe-e2e --test npm             # the npm packages (`npm_fixture`)
 //! cargo run --release -p appframe-e2e --bin browser-bench
 //! ```
 //!
@@ -30,6 +31,7 @@ pub mod demo;
 mod error;
 pub mod host_page;
 pub mod journal;
+pub mod npm_fixture;
 pub mod stack;
 
 pub use browser::Browser;
@@ -58,7 +60,8 @@ pub async fn run(name: &str, test: impl AsyncFnOnce(&Stack, &Browser) -> Result<
     run_on(name, Stack::start(), test).await;
 }
 
-/// [`run`] on a stack started another way (e.g. [`Stack::start_from`] another config).
+/// [`run`] on a stack started another way (e.g. [`Stack::start_from`] another config, or
+/// [`Stack::start_serving`]).
 pub async fn run_on(
     name: &str,
     start: impl Future<Output = Result<Stack>>,

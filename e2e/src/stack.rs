@@ -19,6 +19,10 @@ use uuid::Uuid;
 pub const HOST_FIXTURES: &str = "/__e2e/fixtures";
 /// Path prefix, on the host origin, of the host bridge's JS package (`dist/host-bridge/`).
 pub const HOST_BRIDGE: &str = "/__e2e/host-bridge";
+/// Path prefix, on the host AND the apps origin, of a folder a test made
+/// ([`Stack::start_serving`]): a host page that must be same-origin with the API, and an app
+/// that must be on a registered publisher origin.
+pub const PAGES: &str = "/__e2e/pages";
 
 /// The repository root (this crate's parent folder).
 pub fn repo_root() -> PathBuf {
@@ -136,12 +140,25 @@ impl Stack {
 
     /// [`Stack::start`] with the server's config changed by `tweak`.
     pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> Result<Stack> {
-        Self::start_from(Config::demo(), tweak).await
+        Self::start_inner(Config::demo(), tweak, None).await
     }
 
     /// [`Stack::start_with`] on another config shaped like the demo's (its apps served from
     /// `dist/apps/`, moved to the stack's apps origin).
     pub async fn start_from(base: Config, tweak: impl FnOnce(&mut Config)) -> Result<Stack> {
+        Self::start_inner(base, tweak, None).await
+    }
+
+    /// [`Stack::start`] that also serves `pages` under [`PAGES`] on the host and the apps origin.
+    pub async fn start_serving(pages: &Path) -> Result<Stack> {
+        Self::start_inner(Config::demo(), |_| {}, Some(pages)).await
+    }
+
+    async fn start_inner(
+        base: Config,
+        tweak: impl FnOnce(&mut Config),
+        pages: Option<&Path>,
+    ) -> Result<Stack> {
         let dist = dist_dir();
         check_dist(&dist)?;
         let data_dir = tempfile::Builder::new().prefix("appframe-e2e-").tempdir()?;
@@ -152,11 +169,18 @@ impl Stack {
         // The hostile fixtures frame the host page and the apps, as another host page would.
         config.server.frame_ancestors = vec![fixtures.clone()];
         tweak(&mut config);
-        let apps_router = appframe_server::static_apps_router(&dist.join("apps"), &config);
+        let mut apps_router = appframe_server::static_apps_router(&dist.join("apps"), &config);
         let state = appframe_server::build_state(config).await?;
         let journal = Journal::default();
         let j = journal.clone();
-        let host_router = Router::new()
+        let mut host_router = Router::new();
+        if let Some(pages) = pages {
+            host_router = host_router.nest_service(PAGES, ServeDir::new(pages));
+            apps_router = Router::new()
+                .nest_service(PAGES, ServeDir::new(pages))
+                .merge(apps_router);
+        }
+        let host_router = host_router
             .nest_service(HOST_FIXTURES, ServeDir::new(fixtures_dir()))
             .nest_service(HOST_BRIDGE, ServeDir::new(dist.join("host-bridge")))
             .merge(appframe_server::app(state.clone()))
@@ -206,6 +230,16 @@ impl Stack {
     /// A fixture page on the third origin, with a query string.
     pub fn fixture(&self, page: &str, query: &[(&str, &str)]) -> String {
         with_query(&format!("{}/{page}", self.fixtures), query)
+    }
+
+    /// A page of [`Stack::start_serving`]'s folder on the host origin, with a query string.
+    pub fn page_on_host(&self, page: &str, query: &[(&str, &str)]) -> String {
+        with_query(&format!("{}{PAGES}/{page}", self.host), query)
+    }
+
+    /// A page of [`Stack::start_serving`]'s folder on the apps origin, with a query string.
+    pub fn page_on_apps(&self, page: &str, query: &[(&str, &str)]) -> String {
+        with_query(&format!("{}{PAGES}/{page}", self.apps), query)
     }
 
     /// A fixture page served on the HOST origin, with a query string.

@@ -1,6 +1,7 @@
 //! The wasm bundle pipeline: `cargo build --target wasm32-unknown-unknown` →
 //! `wasm-bindgen --target web` → `wasm-opt -Oz` (release) → static files, for every bundle
-//! in [`crate::project::BUNDLES`] and every app of `apps/dev.toml` ([`crate::dev_apps`]).
+//! in [`crate::project::BUNDLES`] and every app of `apps/dev.toml` ([`crate::dev_apps`]); then
+//! the npm packages of the JS builds (`crate::npm`).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -10,6 +11,7 @@ use anyhow::{Context, Result, bail};
 use crate::boot;
 use crate::cmd;
 use crate::dev_apps;
+use crate::npm;
 use crate::project::{Assets, BUNDLES, Bundle};
 use crate::setup::{Tools, WASM_TARGET};
 use crate::workspace::{Package, Workspace};
@@ -132,6 +134,7 @@ pub fn build_all(ws: &Workspace, tools: &Tools, opts: Options<'_>) -> Result<Vec
             optimized: opts.release && opts.optimize && tools.wasm_opt.is_some(),
         });
     }
+    npm::write_packages(&ws.dist(), &ws.root.join("Cargo.toml"), &built)?;
     Ok(built)
 }
 

@@ -16,6 +16,7 @@ mod gzip;
 mod lockfile;
 mod new_app;
 mod new_app_suite;
+mod npm;
 mod openapi;
 mod postgres;
 mod project;
@@ -53,7 +54,7 @@ enum Command {
         #[arg(long)]
         browser: bool,
     },
-    /// Build every wasm bundle into dist/.
+    /// Build every wasm bundle into dist/, and the npm packages of the JS builds into dist/npm/.
     ///
     /// Without --release: dev profile and no wasm-opt (fast incremental rebuilds, debuggable).
     /// With --release: the `wasm-release` profile and `wasm-opt -Oz`, i.e. what ships.
@@ -71,8 +72,8 @@ enum Command {
     /// Set up (including the browser), build, and run every test suite; fails fast.
     Test {
         /// Run only these suites (repeatable: `--only e2e --only server`): no lint, and the
-        /// bundles are built only for the end-to-end and new-app suites. Ids: xtask, protocol, server, sdk,
-        /// browser, postgres-api, postgres-ws, scale-out, openapi, e2e, new-app.
+        /// bundles are built only for the browser suites (npm, e2e, new-app). Ids: xtask, protocol,
+        /// server, sdk, browser, postgres-api, postgres-ws, scale-out, openapi, npm, e2e, new-app.
         #[arg(long, value_name = "SUITE")]
         only: Vec<String>,
         /// Run the chosen suites this many times; each round runs even when an earlier one

@@ -110,7 +110,7 @@ pub const BUNDLES: &[Bundle] = &[
         required: true,
     },
     Bundle {
-        name: "sdk (JS package)",
+        name: SDK_JS,
         crate_dir: "app-sdk",
         features: &["js"],
         out_dir: "sdk",
@@ -135,6 +135,55 @@ pub const BUNDLES: &[Bundle] = &[
         assets: Assets::None,
         in_build: false,
         required: true,
+    },
+];
+
+/// The SDK's JS build (`--features js`), packaged as `@appframe/sdk`.
+pub const SDK_JS: &str = "sdk (JS package)";
+
+/// One npm package made of a bundle's output (`xtask/src/npm.rs`), in `dist/npm/<dir>/`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NpmPackage {
+    /// The package name on npm.
+    pub name: &'static str,
+    /// Its folder under `dist/npm/`.
+    pub dir: &'static str,
+    /// The bundle (by [`Bundle::name`]) whose glue, types and wasm it ships.
+    pub bundle: &'static str,
+    /// `description` of its package.json.
+    pub description: &'static str,
+    /// `keywords` of its package.json.
+    pub keywords: &'static [&'static str],
+    /// Its README.md.
+    pub readme: &'static str,
+}
+
+/// The npm packages `cargo xtask build` writes.
+pub const NPM_PACKAGES: &[NpmPackage] = &[
+    NpmPackage {
+        name: "@appframe/sdk",
+        dir: "sdk",
+        bundle: SDK_JS,
+        description: "The appframe app SDK for JavaScript: context, token, app data, settings, \
+                      actions, files and live updates for an app in a host's iframe (WebAssembly).",
+        keywords: &["appframe", "graasp", "iframe", "app", "wasm"],
+        readme: include_str!("../packages/sdk.README.md"),
+    },
+    NpmPackage {
+        name: "@appframe/host-bridge",
+        dir: "host-bridge",
+        bundle: HOST_BRIDGE,
+        description: "The appframe host bridge: embeds an app in an iframe and answers its \
+                      context and token requests (Graasp's postMessage protocol, WebAssembly).",
+        keywords: &[
+            "appframe",
+            "graasp",
+            "iframe",
+            "host",
+            "postMessage",
+            "wasm",
+        ],
+        readme: include_str!("../packages/host-bridge.README.md"),
     },
 ];
 
@@ -319,14 +368,26 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
     Suite {
+        id: "npm",
+        name: "npm packages (pack, offline install, esbuild, Chromium)",
+        kind: SuiteKind::EndToEnd,
+        crate_dirs: &["e2e"],
+        test_target: Some("npm"),
+        test_filter: Some(NPM_TESTS),
+        test_skip: &[],
+        required: true,
+        features: &[],
+    },
+    Suite {
         id: "e2e",
         name: "end-to-end (Chromium)",
         kind: SuiteKind::EndToEnd,
         crate_dirs: &["e2e"],
         test_target: None,
         test_filter: None,
-        // The new-app suite runs it, with the apps it made (it fails without them).
-        test_skip: &["new_app_templates"],
+        // The npm suite above runs the npm tests; the new-app suite runs its test, with the apps
+        // it made (it fails without them).
+        test_skip: &[NPM_TESTS, "new_app_templates"],
         required: true,
         features: &[],
     },
@@ -342,6 +403,9 @@ pub const SUITES: &[Suite] = &[
         features: &[],
     },
 ];
+
+/// The prefix of the npm packages' end-to-end tests (`e2e/tests/npm.rs`).
+pub const NPM_TESTS: &str = "npm_package";
 
 /// Env var through which the server's API tests receive a PostgreSQL URL.
 pub const PG_URL_VAR: &str = "APPFRAME_TEST_DATABASE_URL";
@@ -524,6 +588,26 @@ mod tests {
     }
 
     #[test]
+    fn every_npm_package_ships_a_bundle_of_the_build_once() {
+        let dirs: HashSet<_> = NPM_PACKAGES.iter().map(|p| p.dir).collect();
+        assert_eq!(dirs.len(), NPM_PACKAGES.len());
+        for p in NPM_PACKAGES {
+            let bundle = BUNDLES.iter().find(|b| b.name == p.bundle).unwrap();
+            assert!(
+                bundle.in_build && bundle.assets == Assets::None,
+                "{}",
+                p.name
+            );
+            assert!(p.name.starts_with("@appframe/") && p.name.ends_with(p.dir));
+        }
+        // The npm suite runs only its tests, and the e2e suite leaves them to it.
+        let npm = SUITES.iter().find(|s| s.id == "npm").unwrap();
+        let e2e = SUITES.iter().find(|s| s.id == "e2e").unwrap();
+        assert_eq!(npm.test_filter, Some(NPM_TESTS));
+        assert!(e2e.test_skip.contains(&NPM_TESTS));
+    }
+
+    #[test]
     fn js_notes_ships_the_sdk_js_build_inside_its_folder() {
         let js = BUNDLES.iter().find(|b| b.name == "js-notes").unwrap();
         let (_, to) = js.assets.route().unwrap();
@@ -538,11 +622,16 @@ mod tests {
         assert!(SUITES.iter().all(|s| s.required));
         assert!(BUNDLES.iter().all(|b| b.required));
         assert!(LINT.iter().all(|l| l.required));
-        let browser_suites: Vec<SuiteKind> =
-            SUITES[SUITES.len() - 2..].iter().map(|s| s.kind).collect();
-        assert_eq!(
-            browser_suites,
-            [SuiteKind::EndToEnd, SuiteKind::NewApp],
+        // The browser suites come after every cheaper one, the new-app suite last of all.
+        let first_browser = SUITES
+            .iter()
+            .position(|s| s.kind == SuiteKind::EndToEnd)
+            .unwrap();
+        assert_eq!(SUITES[SUITES.len() - 1].kind, SuiteKind::NewApp);
+        assert!(
+            SUITES[first_browser..SUITES.len() - 1]
+                .iter()
+                .all(|s| s.kind == SuiteKind::EndToEnd),
             "the slowest suites run last"
         );
         assert!(LOCAL_PG_URL.starts_with("postgres://") && LOCAL_PG_URL.ends_with("/test"));

@@ -13,8 +13,8 @@ use crate::check;
 use crate::cmd;
 use crate::postgres::{local_postgres_answers, postgres_url};
 use crate::project::{
-    HOST_BRIDGE_TARGET_BYTES, PG_URL_VAR, SIZE_PROBE_GATE_BYTES, SIZE_PROBE_TARGET_BYTES, SUITES,
-    Suite, SuiteKind,
+    HOST_BRIDGE_TARGET_BYTES, NPM_TESTS, PG_URL_VAR, SIZE_PROBE_GATE_BYTES,
+    SIZE_PROBE_TARGET_BYTES, SUITES, Suite, SuiteKind,
 };
 use crate::scale_tools;
 use crate::setup::{self, Tools, WASM_TARGET};
@@ -423,6 +423,17 @@ fn run_suite(ws: &Workspace, tools: &Tools, suite: &Suite) -> Result<Outcome> {
     if suite.kind == SuiteKind::EndToEnd {
         // The e2e crate serves the bundles that the build step just wrote.
         cargo.env("APPFRAME_DIST_DIR", ws.dist());
+        // The npm suite bundles its fixture with the pinned esbuild and type-checks the
+        // packages' README examples with the TypeScript pinned for the OpenAPI suite.
+        if let Some(esbuild) = &tools.esbuild {
+            cargo.env("APPFRAME_ESBUILD", esbuild);
+        }
+        if suite.test_filter == Some(NPM_TESTS) {
+            cargo.env(
+                "APPFRAME_TSC",
+                crate::openapi::ensure_tools(ws)?.join("tsc"),
+            );
+        }
     }
     let counts = cmd::run_tests(&mut cargo)?;
     if let Some(filter) = suite.test_filter
