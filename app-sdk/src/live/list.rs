@@ -1,12 +1,7 @@
 //! [`LiveAppData`]: a list of app data kept merged with live updates, refetched whenever
 //! updates may have been missed.
 
-use super::{
-    frames::LiveEvent,
-    host::LiveHost,
-    hub::{LiveHandle, Sink},
-    merge::merge,
-};
+use super::{frames::LiveEvent, handle::LiveHandle, host::LiveHost, hub::Sink, merge::merge};
 use crate::{error::Error, types::ListFilter};
 use appframe_protocol::{AppData, ws::Op};
 use std::{

@@ -14,7 +14,9 @@
 //! The app is seen only through [`host::LiveHost`] (context, token, refetch, stored database),
 //! and holds the hub through [`hub::LiveSlot`], which stays empty until a subscription.
 
+mod backoff;
 pub(crate) mod frames;
+pub(crate) mod handle;
 pub(crate) mod host;
 pub(crate) mod hub;
 pub(crate) mod list;
@@ -23,7 +25,7 @@ pub(crate) mod subscription;
 
 pub use appframe_protocol::ws::{Op, Topic};
 pub use frames::LiveEvent;
-pub use hub::LiveHandle;
+pub use handle::LiveHandle;
 pub use list::LiveAppData;
 pub use merge::{LiveRow, merge};
 pub use subscription::Subscription;

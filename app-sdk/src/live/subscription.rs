@@ -1,6 +1,6 @@
 //! [`Subscription`]: the updates of one topic as a [`futures_core::Stream`].
 
-use super::{frames::LiveEvent, hub::LiveHandle};
+use super::{frames::LiveEvent, handle::LiveHandle};
 use crate::error::Error;
 use std::{
     cell::RefCell,

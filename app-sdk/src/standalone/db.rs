@@ -5,27 +5,31 @@
 //! Beyond the rules: a row is addressed only to a member of the item (400 AFERR025), file rows
 //! are never patched, and strict routes (everything but listing settings and the context) need
 //! an account.
+//!
+//! This module holds the database, the caller and what the tables share; each table's routes
+//! are in `db/app_data.rs`, `db/app_actions.rs` and `db/app_settings.rs`.
 
 use crate::{
     config::SeedAppData,
     error::Error,
-    types::{ListFilter, NewAppData, Page},
     wire::{
         codec::{FromJson, ToJson, put, reader, writer},
         text::{format_uuid, parse_uuid},
     },
 };
 use appframe_protocol::{
-    AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId,
-    ItemRef, JsonObject, Member, Permission, ProtocolError, RowId, Visibility,
-    rules::{self, ActionScope, RowParties, Viewer},
+    AccountId, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting, ItemId, ItemRef,
+    JsonObject, Member, Permission, ProtocolError, RowId,
+    rules::{self, Viewer},
     validate_setting_name, validate_type,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-#[cfg(all(test, not(target_arch = "wasm32")))]
-use serde_json::json;
 use time::OffsetDateTime;
+
+mod app_actions;
+mod app_data;
+mod app_settings;
 
 /// Who is calling, as the server would read it from the token and the membership.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -174,14 +178,6 @@ fn after(last: OffsetDateTime, now: OffsetDateTime) -> OffsetDateTime {
     }
 }
 
-fn not_found_data() -> Error {
-    Error::http(404, "GAERR004", "APP_DATA_NOT_FOUND")
-}
-
-fn not_found_setting() -> Error {
-    Error::http(404, "GAERR005", "APP_SETTING_NOT_FOUND")
-}
-
 fn bad_request(message: &str) -> Error {
     Error::http(400, "FST_ERR_VALIDATION", message)
 }
@@ -193,10 +189,6 @@ pub(crate) fn invalid(e: ProtocolError) -> Error {
         ProtocolError::Invalid { field, reason } => bad_request(&[field, ": ", &reason].concat()),
         _ => bad_request("invalid request"),
     }
-}
-
-fn is_file(d: &AppData) -> bool {
-    d.ty == "file" || d.data.contains_key("file")
 }
 
 /// Reads `data.file` of a file row or setting.
@@ -231,40 +223,6 @@ fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject
     data
 }
 
-/// Applies `limit`/`cursor` to rows in creation order; the cursor is the last row id returned.
-fn paginate<T: Clone>(
-    rows: Vec<&T>,
-    id: impl Fn(&T) -> RowId,
-    f: &ListFilter,
-) -> Result<Page<T>, Error> {
-    let start = match &f.cursor {
-        None => 0,
-        Some(c) => {
-            let after = parse_uuid(c)
-                .map(RowId)
-                .ok_or_else(|| bad_request("invalid cursor"))?;
-            rows.iter()
-                .position(|r| id(r) == after)
-                .map(|i| i + 1)
-                .ok_or_else(|| bad_request("unknown cursor"))?
-        }
-    };
-    let rest = rows.get(start..).unwrap_or_default();
-    let take = f.limit.map_or(rest.len(), |l| (l as usize).min(rest.len()));
-    // A plain loop rather than `take().map().collect()`: each adapter chain is its own
-    // function in the wasm.
-    let mut items: Vec<T> = Vec::with_capacity(take);
-    for r in rest.get(..take).unwrap_or(rest) {
-        items.push((*r).clone());
-    }
-    let next_cursor = if take < rest.len() {
-        items.last().map(|r| format_uuid(id(r).0))
-    } else {
-        None
-    };
-    Ok(Page { items, next_cursor })
-}
-
 impl MockDb {
     /// The `{id, name}` of a known account (404 GERR005 otherwise).
     pub(crate) fn member(&self, id: AccountId) -> Result<Member, Error> {
@@ -273,60 +231,6 @@ impl MockDb {
             .find(|m| m.id == id)
             .cloned()
             .ok_or_else(|| Error::http(404, "GERR005", "MEMBER_NOT_FOUND"))
-    }
-
-    fn can_see(c: &Caller, d: &AppData) -> bool {
-        rules::can_see_row(c.viewer(), RowParties::of(d))
-    }
-
-    fn can_modify(c: &Caller, d: &AppData) -> bool {
-        rules::can_modify_row(c.viewer(), RowParties::of(d))
-    }
-
-    /// `GET .../app-data?type=`: visible rows of the type, in creation order.
-    pub(crate) fn list_app_data(&self, c: &Caller, f: &ListFilter) -> Result<Page<AppData>, Error> {
-        c.account()?;
-        let mut rows: Vec<&AppData> = Vec::new();
-        for d in &self.app_data {
-            if f.ty.as_deref().is_none_or(|t| d.ty == t) && Self::can_see(c, d) {
-                rows.push(d);
-            }
-        }
-        paginate(rows, |d| d.id, f)
-    }
-
-    /// `POST .../app-data`.
-    pub(crate) fn create_app_data(
-        &mut self,
-        c: &Caller,
-        item: ItemId,
-        input: &NewAppData,
-        s: Stamp,
-    ) -> Result<AppData, Error> {
-        let me = c.account()?;
-        validate_type(&input.ty).map_err(invalid)?;
-        let creator = self.member(me)?;
-        // As the server: a row is addressed only to a member of the item (400 AFERR025).
-        let account = match input.account_id {
-            Some(id) if id != me => self
-                .member(id)
-                .map_err(|_| Error::http(400, "AFERR025", "ACCOUNT_NOT_A_MEMBER"))?,
-            _ => creator.clone(),
-        };
-        let row = AppData {
-            id: s.id,
-            item: ItemRef { id: item },
-            member: account.clone(),
-            account,
-            creator: Some(creator),
-            ty: input.ty.clone(),
-            visibility: input.visibility.unwrap_or_default(),
-            data: input.data.clone(),
-            created_at: s.now,
-            updated_at: s.now,
-        };
-        self.app_data.push(row.clone());
-        Ok(row)
     }
 
     /// Stores the seed's rows as `author` (the configured account, already a member) with admin
@@ -374,204 +278,6 @@ impl MockDb {
             });
         }
         Ok(())
-    }
-
-    /// `POST .../app-data/upload`: a `file` row addressed to the caller.
-    pub(crate) fn create_app_data_file(
-        &mut self,
-        c: &Caller,
-        item: ItemId,
-        meta: &FileMeta,
-        s: Stamp,
-    ) -> Result<AppData, Error> {
-        let input = NewAppData::new("file", file_data("app-data", item, s.id, meta))
-            .with_visibility(Visibility::Member);
-        self.create_app_data(c, item, &input, s)
-    }
-
-    /// `PATCH .../app-data/:id`.
-    pub(crate) fn patch_app_data(
-        &mut self,
-        c: &Caller,
-        id: RowId,
-        data: JsonObject,
-        now: OffsetDateTime,
-    ) -> Result<AppData, Error> {
-        c.account()?;
-        let row = self
-            .app_data
-            .iter_mut()
-            .find(|d| d.id == id)
-            .ok_or_else(not_found_data)?;
-        if is_file(row) {
-            return Err(Error::http(403, "GAERR008", "PREVENT_UPDATE_APP_DATA_FILE"));
-        }
-        if !Self::can_modify(c, row) {
-            return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
-        }
-        row.data = data;
-        row.updated_at = after(row.updated_at, now);
-        Ok(row.clone())
-    }
-
-    /// `DELETE .../app-data/:id`; returns the deleted row (the caller removes its file).
-    pub(crate) fn delete_app_data(&mut self, c: &Caller, id: RowId) -> Result<AppData, Error> {
-        c.account()?;
-        let i = self
-            .app_data
-            .iter()
-            .position(|d| d.id == id)
-            .ok_or_else(not_found_data)?;
-        if !Self::can_modify(c, &self.app_data[i]) {
-            return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
-        }
-        Ok(self.app_data.remove(i))
-    }
-
-    /// `GET .../app-data/:id/download`: the file row, if the caller may see it.
-    pub(crate) fn app_data_file(&self, c: &Caller, id: RowId) -> Result<FileMeta, Error> {
-        c.account()?;
-        let row = self
-            .app_data
-            .iter()
-            .find(|d| d.id == id && Self::can_see(c, d))
-            .ok_or_else(not_found_data)?;
-        file_meta(&row.data).ok_or_else(not_found_data)
-    }
-
-    /// `GET .../app-action?accountId=`.
-    pub(crate) fn list_app_actions(
-        &self,
-        c: &Caller,
-        account: Option<AccountId>,
-    ) -> Result<Vec<AppAction>, Error> {
-        let me = c.account()?;
-        let who = match rules::actions_of(me, Some(c.permission), account) {
-            Some(ActionScope::All) => None,
-            Some(ActionScope::Of(a)) => Some(a),
-            None => return Err(Error::http(403, "GAERR006", "MEMBER_CANNOT_ADMIN_ITEM")),
-        };
-        let mut all: Vec<AppAction> = rows(&self.app_actions)?;
-        all.retain(|a| who.is_none_or(|w| a.account.id == w));
-        Ok(all)
-    }
-
-    /// `POST .../app-action` (the server answers 204; the action is returned for the live event).
-    pub(crate) fn create_app_action(
-        &mut self,
-        c: &Caller,
-        ty: &str,
-        data: JsonObject,
-        s: Stamp,
-    ) -> Result<AppAction, Error> {
-        let me = self.member(c.account()?)?;
-        validate_type(ty).map_err(invalid)?;
-        let action = AppAction {
-            id: s.id,
-            account: me.clone(),
-            member: me,
-            ty: ty.to_owned(),
-            data,
-            created_at: s.now,
-        };
-        self.app_actions.push(action.to_json());
-        Ok(action)
-    }
-
-    /// `GET .../app-settings?name=` (optional auth: readers and anonymous viewers alike).
-    pub(crate) fn list_app_settings(&self, name: Option<&str>) -> Result<Vec<AppSetting>, Error> {
-        let mut all: Vec<AppSetting> = rows(&self.app_settings)?;
-        all.retain(|s| name.is_none_or(|n| s.name == n));
-        Ok(all)
-    }
-
-    /// The index of the stored setting `id`.
-    fn setting_index(&self, id: RowId) -> Result<usize, Error> {
-        self.app_settings
-            .iter()
-            .position(|s| stored_id(s) == Some(id))
-            .ok_or_else(not_found_setting)
-    }
-
-    /// The stored setting `id`, read.
-    pub(crate) fn app_setting(&self, id: RowId) -> Result<AppSetting, Error> {
-        row(&self.app_settings[self.setting_index(id)?])
-    }
-
-    /// `POST .../app-settings` (admin only).
-    pub(crate) fn create_app_setting(
-        &mut self,
-        c: &Caller,
-        name: &str,
-        data: JsonObject,
-        s: Stamp,
-    ) -> Result<AppSetting, Error> {
-        let me = c.require_admin()?;
-        validate_setting_name(name).map_err(invalid)?;
-        let row = AppSetting {
-            id: s.id,
-            name: name.to_owned(),
-            data,
-            creator: Some(self.member(me)?),
-            created_at: s.now,
-            updated_at: s.now,
-        };
-        self.app_settings.push(row.to_json());
-        Ok(row)
-    }
-
-    /// `POST .../app-settings/upload` (admin only; the name defaults to `file`).
-    pub(crate) fn create_app_setting_file(
-        &mut self,
-        c: &Caller,
-        item: ItemId,
-        name: Option<&str>,
-        meta: &FileMeta,
-        s: Stamp,
-    ) -> Result<AppSetting, Error> {
-        let name: String = name.unwrap_or("file").chars().take(500).collect();
-        let data = file_data("app-setting", item, s.id, meta);
-        self.create_app_setting(c, &name, data, s)
-    }
-
-    /// `PATCH .../app-settings/:id` (admin only; file settings are documented as immutable).
-    pub(crate) fn patch_app_setting(
-        &mut self,
-        c: &Caller,
-        id: RowId,
-        data: JsonObject,
-        now: OffsetDateTime,
-    ) -> Result<AppSetting, Error> {
-        c.require_admin()?;
-        let i = self.setting_index(id)?;
-        let mut row: AppSetting = row(&self.app_settings[i])?;
-        if row.data.contains_key("file") {
-            return Err(Error::http(403, "GAERR009", "CANNOT_MODIFY_OTHER_MEMBERS"));
-        }
-        row.data = data;
-        row.updated_at = after(row.updated_at, now);
-        self.app_settings[i] = row.to_json();
-        Ok(row)
-    }
-
-    /// `DELETE .../app-settings/:id` (admin only); returns the deleted setting.
-    pub(crate) fn delete_app_setting(
-        &mut self,
-        c: &Caller,
-        id: RowId,
-    ) -> Result<AppSetting, Error> {
-        c.require_admin()?;
-        let i = self.setting_index(id)?;
-        let row = row(&self.app_settings[i])?;
-        self.app_settings.remove(i);
-        Ok(row)
-    }
-
-    /// `GET .../app-settings/:id/download`.
-    pub(crate) fn app_setting_file(&self, c: &Caller, id: RowId) -> Result<FileMeta, Error> {
-        c.account()?;
-        let row = self.app_setting(id)?;
-        file_meta(&row.data).ok_or_else(not_found_setting)
     }
 
     /// `GET .../context`: the item and its members (none for an anonymous viewer).

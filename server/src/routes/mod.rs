@@ -1,8 +1,13 @@
 //! The `/api` routes, one module per URL segment.
 
 pub mod admin;
+pub mod admin_apps;
+mod admin_checks;
 pub mod admin_dto;
+pub mod admin_items;
 pub mod admin_keys;
+pub mod admin_members;
+pub mod admin_sessions;
 mod api_key_layer;
 pub mod app_action;
 pub mod app_data;
@@ -11,9 +16,13 @@ pub mod app_settings;
 pub mod chat_bot;
 pub mod export;
 pub mod files;
+pub mod files_download;
+pub mod files_upload;
 pub mod health;
 pub mod host;
 pub mod import;
+mod import_report;
+mod import_rows;
 pub mod openapi;
 pub mod rows;
 

@@ -5,6 +5,7 @@
 //! `(item_id, created_at, id)` index.
 
 mod backend;
+mod entries;
 mod postgres;
 mod query;
 mod registry;

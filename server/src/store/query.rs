@@ -1,5 +1,6 @@
 //! Queries whose text depends on their arguments (optional filters, keyset pages), built for
-//! either backend.
+//! either backend, and the two ways the store runs a query to its records (one row by key, or
+//! every row a built query selects).
 //!
 //! sqlx's `QueryBuilder` cannot serve generic code: its arguments borrow for the builder's
 //! whole life, and without knowing the backend the compiler cannot shorten that borrow to
@@ -7,8 +8,9 @@
 //! only). [`Sql`] keeps owned values and binds them when the query is made, as the static
 //! queries do: with `$N` placeholders, which both backends accept.
 
-use super::backend::Param;
-use sqlx::{Database, Encode, FromRow, Type, query::QueryAs};
+use super::{Page, backend::Param, rows::FromTuple};
+use crate::error::Result;
+use sqlx::{Database, Encode, Executor, FromRow, IntoArguments, Pool, Type, query::QueryAs};
 use std::fmt::Write;
 use uuid::Uuid;
 
@@ -86,6 +88,54 @@ impl Sql {
         }
         q
     }
+}
+
+/// The record of the row `sql` selects with `key` as `$1`, if any.
+pub(super) async fn fetch_opt<'q, D, T, K>(
+    pool: &Pool<D>,
+    sql: &'q str,
+    key: K,
+) -> Result<Option<T>>
+where
+    D: Database,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'a> D::Arguments<'a>: IntoArguments<'a, D>,
+    T: FromTuple,
+    for<'r> T::Tuple: sqlx::FromRow<'r, D::Row> + Send + Unpin,
+    K: 'q + Send + Encode<'q, D> + Type<D>,
+{
+    let row: Option<T::Tuple> = sqlx::query_as(sql).bind(key).fetch_optional(pool).await?;
+    Ok(row.map(T::from_tuple))
+}
+
+/// The records of every row a built query selects.
+pub(super) async fn fetch_list<D, T>(pool: &Pool<D>, qb: Sql) -> Result<Vec<T>>
+where
+    D: Database,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'a> D::Arguments<'a>: IntoArguments<'a, D>,
+    T: FromTuple,
+    for<'r> T::Tuple: sqlx::FromRow<'r, D::Row> + Send + Unpin,
+    Uuid: Param<D>,
+    i64: Param<D>,
+    for<'a> &'a str: Encode<'a, D>,
+    str: Type<D>,
+{
+    let rows: Vec<T::Tuple> = qb.query_as().fetch_all(pool).await?;
+    Ok(rows.into_iter().map(T::from_tuple).collect())
+}
+
+/// Appends the keyset condition and limit of a page (`alias` is the table alias).
+pub(super) fn push_page(qb: &mut Sql, alias: &str, page: Page) {
+    if let Some((at, id)) = page.after {
+        qb.push(format!(" AND ({alias}.created_at, {alias}.id) > ("));
+        qb.push_bind(at);
+        qb.push(", ");
+        qb.push_bind(id);
+        qb.push(")");
+    }
+    qb.push(format!(" ORDER BY {alias}.created_at, {alias}.id LIMIT "));
+    qb.push_bind(page.limit);
 }
 
 #[cfg(test)]

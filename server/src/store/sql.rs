@@ -6,56 +6,13 @@
 use super::*;
 use super::{
     backend::{Affected, Args, Backend, Column, Conn, Param},
-    query::Sql,
+    entries::Entries,
+    query::{Sql, fetch_list, fetch_opt, push_page},
     registry::Registry,
     rows::*,
     usage::Data,
 };
-use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Pool, Type, types::Json};
-
-/// The record of the row `sql` selects with `key` as `$1`, if any.
-async fn fetch_opt<'q, D, T, K>(pool: &Pool<D>, sql: &'q str, key: K) -> Result<Option<T>>
-where
-    D: Database,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'a> D::Arguments<'a>: IntoArguments<'a, D>,
-    T: FromTuple,
-    for<'r> T::Tuple: sqlx::FromRow<'r, D::Row> + Send + Unpin,
-    K: 'q + Send + Encode<'q, D> + Type<D>,
-{
-    let row: Option<T::Tuple> = sqlx::query_as(sql).bind(key).fetch_optional(pool).await?;
-    Ok(row.map(T::from_tuple))
-}
-
-/// The records of every row a built query selects.
-async fn fetch_list<D, T>(pool: &Pool<D>, qb: Sql) -> Result<Vec<T>>
-where
-    D: Database,
-    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
-    for<'a> D::Arguments<'a>: IntoArguments<'a, D>,
-    T: FromTuple,
-    for<'r> T::Tuple: sqlx::FromRow<'r, D::Row> + Send + Unpin,
-    Uuid: Param<D>,
-    i64: Param<D>,
-    for<'a> &'a str: Encode<'a, D>,
-    str: Type<D>,
-{
-    let rows: Vec<T::Tuple> = qb.query_as().fetch_all(pool).await?;
-    Ok(rows.into_iter().map(T::from_tuple).collect())
-}
-
-/// Appends the keyset condition and limit of a page (`alias` is the table alias).
-fn push_page(qb: &mut Sql, alias: &str, page: Page) {
-    if let Some((at, id)) = page.after {
-        qb.push(format!(" AND ({alias}.created_at, {alias}.id) > ("));
-        qb.push_bind(at);
-        qb.push(", ");
-        qb.push_bind(id);
-        qb.push(")");
-    }
-    qb.push(format!(" ORDER BY {alias}.created_at, {alias}.id LIMIT "));
-    qb.push_bind(page.limit);
-}
+use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Type, types::Json};
 
 /// Every [`Backend`] is a [`Store`]. The bounds name what its queries bind and decode; each
 /// generic impl states them again (see `backend.rs`).
@@ -97,217 +54,75 @@ where
     }
 
     async fn upsert_publisher(&self, p: &Publisher) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO publishers (name, origins, created_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (name) DO UPDATE SET origins = excluded.origins",
-        )
-        .bind(&p.name)
-        .bind(Json(&p.origins))
-        .bind(to_micros(now()))
-        .execute(self.write())
-        .await
-        .map_err(db)?;
-        self.registry_changed();
-        Ok(())
+        Entries(self).upsert_publisher(p).await
     }
 
     async fn list_publishers(&self) -> Result<Vec<Publisher>> {
-        fetch_list(
-            self.read(),
-            Sql::new("SELECT name, origins FROM publishers ORDER BY name"),
-        )
-        .await
+        Entries(self).list_publishers().await
     }
 
     async fn delete_publisher(&self, name: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM publishers WHERE name = $1")
-            .bind(name)
-            .execute(self.write())
-            .await
-            .map_err(db)?;
-        self.registry_changed();
-        Ok(r.rows_affected() > 0)
+        Entries(self).delete_publisher(name).await
     }
 
     async fn upsert_app(&self, a: &AppRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO apps (name, key, url, publisher, description, thumbnail, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (name) DO UPDATE SET \
-             key = excluded.key, url = excluded.url, publisher = excluded.publisher, \
-             description = excluded.description, thumbnail = excluded.thumbnail",
-        )
-        .bind(&a.name)
-        .bind(a.key)
-        .bind(&a.url)
-        .bind(&a.publisher)
-        .bind(&a.description)
-        .bind(&a.thumbnail)
-        .bind(to_micros(now()))
-        .execute(self.write())
-        .await
-        .map_err(db)?;
-        self.registry_changed();
-        Ok(())
+        Entries(self).upsert_app(a).await
     }
 
     async fn list_apps(&self) -> Result<Vec<AppRecord>> {
-        fetch_list(
-            self.read(),
-            Sql::new(format!(
-                "SELECT {APP_COLUMNS} FROM apps WHERE active ORDER BY name"
-            )),
-        )
-        .await
+        Entries(self).list_apps().await
     }
 
     async fn get_app(&self, name: &str) -> Result<Option<AppRecord>> {
-        fetch_opt(
-            self.read(),
-            &format!("SELECT {APP_COLUMNS} FROM apps WHERE active AND name = $1"),
-            name,
-        )
-        .await
+        Entries(self).get_app(name).await
     }
 
     async fn delete_app(&self, name: &str) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM apps WHERE name = $1")
-            .bind(name)
-            .execute(self.write())
-            .await
-            .map_err(db)?;
-        self.registry_changed();
-        Ok(r.rows_affected() > 0)
+        Entries(self).delete_app(name).await
     }
 
     async fn upsert_account(&self, a: &Account) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO accounts (id, name, kind, created_at) VALUES ($1, $2, $3, $4) \
-             ON CONFLICT (id) DO UPDATE SET name = excluded.name, kind = excluded.kind",
-        )
-        .bind(a.id)
-        .bind(&a.name)
-        .bind(a.kind.as_str())
-        .bind(to_micros(now()))
-        .execute(self.write())
-        .await
-        .map_err(db)?;
-        self.registry_changed();
-        Ok(())
+        Entries(self).upsert_account(a).await
     }
 
     async fn get_account(&self, id: Uuid) -> Result<Option<Account>> {
-        fetch_opt(
-            self.read(),
-            "SELECT id, name, kind FROM accounts WHERE active AND id = $1",
-            id,
-        )
-        .await
+        Entries(self).get_account(id).await
     }
 
     async fn list_accounts(&self) -> Result<Vec<Account>> {
-        fetch_list(
-            self.read(),
-            Sql::new("SELECT id, name, kind FROM accounts WHERE active ORDER BY name, id"),
-        )
-        .await
+        Entries(self).list_accounts().await
     }
 
     async fn delete_account(&self, id: Uuid) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM accounts WHERE id = $1")
-            .bind(id)
-            .execute(self.write())
-            .await
-            .map_err(db)?;
-        self.registry_changed();
-        Ok(r.rows_affected() > 0)
+        Entries(self).delete_account(id).await
     }
 
     async fn upsert_item(&self, i: &ItemRecord) -> Result<()> {
-        // Only touch updated_at when something changed, so re-applying the same
-        // config at every start is a no-op.
-        sqlx::query(
-            "INSERT INTO items (id, name, app, description, lang, settings, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO UPDATE SET \
-             name = excluded.name, app = excluded.app, description = excluded.description, \
-             lang = excluded.lang, settings = excluded.settings, updated_at = excluded.updated_at \
-             WHERE items.name IS DISTINCT FROM excluded.name OR items.app IS DISTINCT FROM excluded.app \
-             OR items.description IS DISTINCT FROM excluded.description \
-             OR items.lang IS DISTINCT FROM excluded.lang OR items.settings IS DISTINCT FROM excluded.settings",
-        )
-        .bind(i.id)
-        .bind(&i.name)
-        .bind(&i.app)
-        .bind(&i.description)
-        .bind(&i.lang)
-        .bind(Json(&i.settings))
-        .bind(to_micros(i.created_at))
-        .bind(to_micros(i.updated_at))
-        .execute(self.write())
-        .await
-        .map_err(db)?;
-        self.registry_changed();
-        Ok(())
+        Entries(self).upsert_item(i).await
     }
 
     async fn get_item(&self, id: Uuid) -> Result<Option<ItemRecord>> {
-        fetch_opt(self.read(), &format!("{ITEM_SELECT} AND i.id = $1"), id).await
+        Entries(self).get_item(id).await
     }
 
     async fn list_items(&self) -> Result<Vec<ItemRecord>> {
-        fetch_list(
-            self.read(),
-            Sql::new(format!("{ITEM_SELECT} ORDER BY i.created_at, i.id")),
-        )
-        .await
+        Entries(self).list_items().await
     }
 
     async fn delete_item(&self, id: Uuid) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM items WHERE id = $1")
-            .bind(id)
-            .execute(self.write())
-            .await
-            .map_err(db)?;
-        self.registry_changed();
-        Ok(r.rows_affected() > 0)
+        Entries(self).delete_item(id).await
     }
 
     async fn set_membership(&self, m: &MembershipRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO memberships (account_id, item_id, permission, created_at) \
-             VALUES ($1, $2, $3, $4) ON CONFLICT (account_id, item_id) DO UPDATE SET \
-             permission = excluded.permission",
-        )
-        .bind(m.member)
-        .bind(m.item)
-        .bind(m.permission.as_str())
-        .bind(to_micros(now()))
-        .execute(self.write())
-        .await
-        .map_err(db)?;
-        self.registry_changed();
-        Ok(())
+        Entries(self).set_membership(m).await
     }
 
     async fn delete_membership(&self, member: Uuid, item: Uuid) -> Result<bool> {
-        let r = sqlx::query("DELETE FROM memberships WHERE account_id = $1 AND item_id = $2")
-            .bind(member)
-            .bind(item)
-            .execute(self.write())
-            .await
-            .map_err(db)?;
-        self.registry_changed();
-        Ok(r.rows_affected() > 0)
+        Entries(self).delete_membership(member, item).await
     }
 
     async fn permission(&self, member: Uuid, item: Uuid) -> Result<Option<Permission>> {
-        let row: Option<(String,)> = sqlx::query_as(&format!(
-            "SELECT m.permission {LIVE_MEMBERSHIPS} AND m.account_id = $1 AND m.item_id = $2"
-        ))
-        .bind(member)
-        .bind(item)
-        .fetch_optional(self.read())
-        .await?;
-        Ok(row.map(|(p,)| perm(&p)))
+        Entries(self).permission(member, item).await
     }
 
     async fn list_memberships(
@@ -315,17 +130,7 @@ where
         item: Option<Uuid>,
         member: Option<Uuid>,
     ) -> Result<Vec<MembershipRecord>> {
-        let mut qb = Sql::new(format!(
-            "SELECT m.account_id, m.item_id, m.permission {LIVE_MEMBERSHIPS}"
-        ));
-        if let Some(i) = item {
-            qb.push(" AND m.item_id = ").push_bind(i);
-        }
-        if let Some(m) = member {
-            qb.push(" AND m.account_id = ").push_bind(m);
-        }
-        qb.push(" ORDER BY m.created_at, m.account_id, m.item_id");
-        fetch_list(self.read(), qb).await
+        Entries(self).list_memberships(item, member).await
     }
 
     async fn item_access(
@@ -334,27 +139,13 @@ where
         account: Option<Uuid>,
         session_handle: Option<&str>,
     ) -> Result<Option<ItemAccess>> {
-        let row: Option<<ItemAccess as FromTuple>::Tuple> = sqlx::query_as(ITEM_ACCESS_SELECT)
-            .bind(item)
-            .bind(account)
-            .bind(session_handle)
-            .fetch_optional(self.read())
-            .await?;
-        Ok(row.map(ItemAccess::from_tuple))
+        Entries(self)
+            .item_access(item, account, session_handle)
+            .await
     }
 
     async fn item_members(&self, item: Uuid) -> Result<Vec<Member>> {
-        let rows: Vec<(Uuid, String)> = sqlx::query_as(
-            "SELECT a.id, a.name FROM memberships m JOIN accounts a ON a.id = m.account_id \
-             WHERE a.active AND m.item_id = $1 ORDER BY a.name, a.id",
-        )
-        .bind(item)
-        .fetch_all(self.read())
-        .await?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, name)| member(id, name))
-            .collect())
+        Entries(self).item_members(item).await
     }
 
     async fn upsert_api_key(&self, name: &str, key: &str, scopes: &[Scope]) -> Result<()> {

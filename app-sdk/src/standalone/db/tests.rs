@@ -2,6 +2,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 use super::*;
+use crate::types::{ListFilter, NewAppData, Page};
+use appframe_protocol::Visibility;
+use serde_json::json;
 use uuid::Uuid;
 
 const ITEM: ItemId = ItemId(Uuid::from_u128(0x100));
