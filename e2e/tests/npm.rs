@@ -7,9 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use appframe_e2e::{
-    Stack,
+    Error, Stack,
     demo::{ALICE, COUNTER},
     ensure,
+    host_page::{bridge_log, wait_app_ready},
     npm_fixture::{NpmFixture, PACKAGES},
     run_on,
     stack::dist_dir,
@@ -130,6 +131,63 @@ async fn npm_package_bundles_embed_an_app_that_gets_its_context_and_token_throug
             ] {
                 ensure!(journal.contains(&line), "no `{line}` in:\n{journal}");
             }
+            Ok(())
+        },
+    )
+    .await;
+}
+
+/// The app bundled from `@appframe/sdk` in the demo host page (the leptos host and its bridge),
+/// as a platform would list an app an author built from the package: the counter's item is
+/// pointed at the packaged app.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn npm_package_app_runs_embedded_in_the_demo_host() {
+    let fixture = prepare();
+    run_on(
+        "npm_package_in_demo_host",
+        Stack::start_serving(fixture.dir()),
+        async |stack, b| {
+            let store = stack.state.store();
+            let mut app = store
+                .get_app(COUNTER.name)
+                .await?
+                .ok_or_else(|| Error::Check("no counter app".into()))?;
+            app.url = stack.page_on_apps("app.html", &[("key", &COUNTER.key.to_string())]);
+            store.upsert_app(&app).await?;
+            b.goto(&stack.item_page(COUNTER.item, "builder", ALICE))
+                .await?;
+            b.wait_until("the packaged app's frame", async |b| {
+                b.top().await?;
+                b.enter_app_frame().await?;
+                Ok((b.count("#status").await? > 0).then_some(()))
+            })
+            .await?;
+            wait_app_ready(b).await?;
+            let r: Value = serde_json::from_str(&b.text("#result").await?)?;
+            let item = COUNTER.item.to_string();
+            ensure!(r["standalone"] == false, "the app ran standalone: {r}");
+            ensure!(r["itemId"] == item.as_str(), "context item: {r}");
+            ensure!(
+                r["accountId"] == ALICE.to_string().as_str(),
+                "context account: {r}"
+            );
+            ensure!(r["tokenParts"] == 3, "the token is not a JWT: {r}");
+            let created = r["created"].as_str().unwrap_or_default();
+            ensure!(
+                !created.is_empty()
+                    && r["listed"]
+                        .as_array()
+                        .is_some_and(|l| l.iter().any(|id| id == created)),
+                "the row written with the token was not read back: {r}"
+            );
+            b.top().await?;
+            let log = bridge_log(b).await?;
+            let has = |dir: &str, ty: &str, outcome: &str| {
+                log.iter()
+                    .any(|l| l.direction == dir && l.message_type == ty && l.outcome == outcome)
+            };
+            ensure!(has("in", "GET_CONTEXT", "handled"), "log: {log:?}");
+            ensure!(has("out", "GET_AUTH_TOKEN_SUCCESS", "sent"), "log: {log:?}");
             Ok(())
         },
     )
