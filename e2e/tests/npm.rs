@@ -7,7 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use appframe_e2e::{
-    Error, Stack,
+    Browser, Error, Result, Stack,
     demo::{ALICE, COUNTER},
     ensure,
     host_page::{bridge_log, wait_app_ready},
@@ -16,6 +16,25 @@ use appframe_e2e::{
     stack::dist_dir,
 };
 use serde_json::Value;
+
+/// The packaged app's report (`npm-fixture/app.js`, in the current frame), checked: embedded,
+/// the context of `item` and `member`, a JWT, and the row it wrote read back.
+async fn packaged_app_result(b: &Browser, item: &str, member: &str) -> Result<Value> {
+    let r: Value = serde_json::from_str(&b.text("#result").await?)?;
+    ensure!(r["standalone"] == false, "the app ran standalone: {r}");
+    ensure!(r["itemId"] == item, "context item: {r}");
+    ensure!(r["accountId"] == member, "context account: {r}");
+    ensure!(r["tokenParts"] == 3, "the token is not a JWT: {r}");
+    let created = r["created"].as_str().unwrap_or_default();
+    ensure!(
+        !created.is_empty()
+            && r["listed"]
+                .as_array()
+                .is_some_and(|l| l.iter().any(|id| id == created)),
+        "the row written with the token was not read back: {r}"
+    );
+    Ok(r)
+}
 
 fn prepare() -> NpmFixture {
     NpmFixture::prepare(&dist_dir()).unwrap_or_else(|e| panic!("preparing the npm fixture: {e}"))
@@ -90,22 +109,10 @@ async fn npm_package_bundles_embed_an_app_that_gets_its_context_and_token_throug
                 })
                 .await?;
             ensure!(status == "ready", "the packaged app says {status:?}");
-            let r: Value = serde_json::from_str(&b.text("#result").await?)?;
-            ensure!(r["standalone"] == false, "the app ran standalone: {r}");
-            ensure!(r["itemId"] == item.as_str(), "context item: {r}");
-            ensure!(r["accountId"] == member.as_str(), "context account: {r}");
+            let r = packaged_app_result(b, &item, &member).await?;
             ensure!(
                 r["apiHost"] == format!("{}/api", stack.host).as_str(),
                 "context apiHost: {r}"
-            );
-            ensure!(r["tokenParts"] == 3, "the token is not a JWT: {r}");
-            let created = r["created"].as_str().unwrap_or_default();
-            ensure!(
-                !created.is_empty()
-                    && r["listed"]
-                        .as_array()
-                        .is_some_and(|l| l.iter().any(|id| id == created)),
-                "the row written with the token was not read back: {r}"
             );
             b.top().await?;
             let log: Vec<String> = serde_json::from_value(
@@ -163,23 +170,7 @@ async fn npm_package_app_runs_embedded_in_the_demo_host() {
             })
             .await?;
             wait_app_ready(b).await?;
-            let r: Value = serde_json::from_str(&b.text("#result").await?)?;
-            let item = COUNTER.item.to_string();
-            ensure!(r["standalone"] == false, "the app ran standalone: {r}");
-            ensure!(r["itemId"] == item.as_str(), "context item: {r}");
-            ensure!(
-                r["accountId"] == ALICE.to_string().as_str(),
-                "context account: {r}"
-            );
-            ensure!(r["tokenParts"] == 3, "the token is not a JWT: {r}");
-            let created = r["created"].as_str().unwrap_or_default();
-            ensure!(
-                !created.is_empty()
-                    && r["listed"]
-                        .as_array()
-                        .is_some_and(|l| l.iter().any(|id| id == created)),
-                "the row written with the token was not read back: {r}"
-            );
+            packaged_app_result(b, &COUNTER.item.to_string(), &ALICE.to_string()).await?;
             b.top().await?;
             let log = bridge_log(b).await?;
             let has = |dir: &str, ty: &str, outcome: &str| {
