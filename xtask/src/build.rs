@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 
 use crate::boot;
+pub use crate::built::Built;
 use crate::cmd;
 use crate::dev_apps;
 use crate::npm;
@@ -40,19 +41,6 @@ impl Options<'_> {
             only: None,
         }
     }
-}
-
-/// A bundle written to dist.
-#[derive(Debug, Clone)]
-pub struct Built {
-    /// The bundle's name from the table.
-    pub name: &'static str,
-    /// Absolute wasm-bindgen output dir.
-    pub out_dir: PathBuf,
-    /// wasm-bindgen's output stem: `<stem>.js` and `<stem>_bg.wasm`.
-    pub stem: String,
-    /// Whether wasm-opt ran on it.
-    pub optimized: bool,
 }
 
 /// Files at the top of a crate folder that are part of the web page.

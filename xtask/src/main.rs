@@ -8,6 +8,7 @@ mod bench;
 mod bench_lb;
 mod boot;
 mod build;
+mod built;
 mod check;
 mod cmd;
 mod dev_apps;

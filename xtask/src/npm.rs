@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
-use crate::build::Built;
+use crate::built::Built;
 use crate::project::{NPM_PACKAGES, NpmPackage};
 
 /// Where the packages go, relative to dist/.
