@@ -389,13 +389,7 @@ impl Browser {
                 Ok(ok.then_some(t))
             })
             .await;
-        r.map_err(|e| match e {
-            Error::Timeout { what, waited_ms } => Error::Timeout {
-                what: format!("{what}; last text: {last:?}"),
-                waited_ms,
-            },
-            e => e,
-        })
+        r.map_err(|e| e.with_last("last text", &last))
     }
 
     /// Waits until the trimmed text of `css` equals `expected`.

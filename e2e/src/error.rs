@@ -50,6 +50,20 @@ pub enum Error {
     Check(String),
 }
 
+impl Error {
+    /// A timeout told with what the page showed last (`label`: e.g. "shown"); any other error
+    /// as it is.
+    pub fn with_last(self, label: &str, last: &impl std::fmt::Debug) -> Error {
+        match self {
+            Error::Timeout { what, waited_ms } => Error::Timeout {
+                what: format!("{what}; {label}: {last:?}"),
+                waited_ms,
+            },
+            e => e,
+        }
+    }
+}
+
 /// Result with [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

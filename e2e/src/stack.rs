@@ -227,6 +227,31 @@ impl Stack {
         format!("{}/api", self.host)
     }
 
+    /// Points `app` at the page `url`, as a platform re-registering the app would: the host then
+    /// frames that page for the app's items. The page's origin joins the app's publisher when it
+    /// is not one of its origins yet.
+    pub async fn serve_app_from(&self, app: DemoApp, url: String) -> Result<()> {
+        let store = self.state.store();
+        let mut record = store
+            .get_app(app.name)
+            .await?
+            .ok_or_else(|| Error::Check(format!("no app {}", app.name)))?;
+        let origin = appframe_server::config::origin_of(&url).unwrap_or_default();
+        record.url = url;
+        if let Some(mut publisher) = store
+            .list_publishers()
+            .await?
+            .into_iter()
+            .find(|p| p.name == record.publisher && !p.origins.contains(&origin))
+        {
+            publisher.origins.push(origin);
+            store.upsert_publisher(&publisher).await?;
+        }
+        store.upsert_app(&record).await?;
+        self.state.refresh_origins().await?;
+        Ok(())
+    }
+
     /// A fixture page on the third origin, with a query string.
     pub fn fixture(&self, page: &str, query: &[(&str, &str)]) -> String {
         with_query(&format!("{}/{page}", self.fixtures), query)

@@ -7,10 +7,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use appframe_e2e::{
-    Browser, Error, Result, Stack,
+    Browser, Result, Stack,
     demo::{ALICE, COUNTER},
     ensure,
-    host_page::{bridge_log, wait_app_ready},
+    host_page::{bridge_log, open_app},
     npm_fixture::{NpmFixture, PACKAGES},
     run_on,
     stack::dist_dir,
@@ -154,22 +154,9 @@ async fn npm_package_app_runs_embedded_in_the_demo_host() {
         "npm_package_in_demo_host",
         Stack::start_serving(fixture.dir()),
         async |stack, b| {
-            let store = stack.state.store();
-            let mut app = store
-                .get_app(COUNTER.name)
-                .await?
-                .ok_or_else(|| Error::Check("no counter app".into()))?;
-            app.url = stack.page_on_apps("app.html", &[("key", &COUNTER.key.to_string())]);
-            store.upsert_app(&app).await?;
-            b.goto(&stack.item_page(COUNTER.item, "builder", ALICE))
-                .await?;
-            b.wait_until("the packaged app's frame", async |b| {
-                b.top().await?;
-                b.enter_app_frame().await?;
-                Ok((b.count("#status").await? > 0).then_some(()))
-            })
-            .await?;
-            wait_app_ready(b).await?;
+            let app = stack.page_on_apps("app.html", &[("key", &COUNTER.key.to_string())]);
+            stack.serve_app_from(COUNTER, app).await?;
+            open_app(b, stack, COUNTER, "builder", ALICE).await?;
             packaged_app_result(b, &COUNTER.item.to_string(), &ALICE.to_string()).await?;
             b.top().await?;
             let log = bridge_log(b).await?;

@@ -3,7 +3,7 @@
 
 use crate::notes::STICKY_NOTES_UI as UI;
 use appframe_e2e::{
-    Browser, Error, Result,
+    Browser, Result,
     demo::{ALICE, BOB, CAROL, STICKY_NOTES},
     ensure,
     host_page::open_app,
@@ -93,13 +93,7 @@ async fn wait_chart(b: &Browser, rows: usize, members: &[&str]) -> Result<Shown>
             },
         )
         .await;
-    r.map_err(|e| match e {
-        Error::Timeout { what, waited_ms } => Error::Timeout {
-            what: format!("{what}; shown: {last:?}"),
-            waited_ms,
-        },
-        e => e,
-    })
+    r.map_err(|e| e.with_last("shown", &last))
 }
 
 /// Bob (main browser) and Carol (a second browser, which stays on her page so that no action

@@ -4,7 +4,7 @@
 //! hands both over only to the exact GET_CONTEXT text the SDK would post.
 
 use appframe_e2e::{
-    Error, Result, Stack,
+    Result, Stack,
     demo::{ALICE, COUNTER},
     ensure,
     host_page::{bridge_log, wait_log},
@@ -15,23 +15,9 @@ use serde_json::json;
 /// Points the counter app at the boot-only fixture page (on the fixtures origin, which joins the
 /// counter's publisher), so the host frames that page for the counter's item.
 async fn frame_the_boot_only_page(stack: &Stack) -> Result<()> {
-    let store = stack.state.store();
-    let mut app = store
-        .get_app(COUNTER.name)
-        .await?
-        .ok_or_else(|| Error::Check("no counter app".into()))?;
-    app.url = stack.fixture("boot-only.html", &[]);
-    let mut publisher = store
-        .list_publishers()
-        .await?
-        .into_iter()
-        .find(|p| p.name == app.publisher)
-        .ok_or_else(|| Error::Check("no counter publisher".into()))?;
-    publisher.origins.push(stack.fixtures.clone());
-    store.upsert_publisher(&publisher).await?;
-    store.upsert_app(&app).await?;
-    stack.state.refresh_origins().await?;
-    Ok(())
+    stack
+        .serve_app_from(COUNTER, stack.fixture("boot-only.html", &[]))
+        .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

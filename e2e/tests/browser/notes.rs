@@ -1,6 +1,6 @@
 //! What the two notes apps (js-notes, sticky-notes) have in common, by selector.
 
-use appframe_e2e::{Browser, Error, Result, ensure};
+use appframe_e2e::{Browser, Result, ensure};
 use fantoccini::{Locator, elements::Element};
 use serde_json::json;
 
@@ -67,13 +67,7 @@ impl NotesUi {
                 Ok(ok.then_some(()))
             })
             .await;
-        r.map_err(|e| match e {
-            Error::Timeout { what, waited_ms } => Error::Timeout {
-                what: format!("{what}; shown: {last:?}"),
-                waited_ms,
-            },
-            e => e,
-        })
+        r.map_err(|e| e.with_last("shown", &last))
     }
 
     /// Adds a note with `visibility` and waits until it shows and the app is still `ready`.
