@@ -436,7 +436,7 @@ impl Inner {
         };
         self.relay
             .ask_ahead(self.item_id, ask, origin, &|| Ok(ctx.api_host.clone()));
-        self.resizer.follow_context(&ctx.ctx);
+        self.resizer.follow_context(ctx.ctx.resizable);
         let channel = match MessageChannel::new() {
             Ok(c) => c,
             Err(e) => {

@@ -4,13 +4,13 @@ use crate::{
     bridge::Bridge,
     error::{Error, js_message},
     log::LogEntry,
-    options::{BridgeOptions, ContextProvider},
+    options::{BridgeOptions, ContextProvider, Provided},
     text,
     token::{AppTokenRequest, CONTEXT_UNAVAILABLE, FetchTokenProvider, TOKEN_REQUEST_FAILED},
     wire::{self, get},
 };
-use appframe_protocol::{AccountId, FailurePayload, ItemId, LocalContext, Permission};
-use js_sys::{Function, Object, Promise, Reflect};
+use appframe_protocol::{AccountId, FailurePayload, ItemId, Permission};
+use js_sys::{Function, JSON, Object, Promise, Reflect};
 use std::time::Duration;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -176,19 +176,20 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     let context_v = get(obj, "context");
     let context = if let Some(f) = context_v.dyn_ref::<Function>() {
         let f = f.clone();
-        ContextProvider::from_fn(move || {
+        ContextProvider::provided(move || {
             let v = f.call0(&JsValue::NULL).map_err(|e| FailurePayload {
                 code: CONTEXT_UNAVAILABLE.into(),
                 message: js_message(&e),
             })?;
-            context_from_js(&v, item_id).map_err(|e| FailurePayload {
+            context_from_js(&v).map_err(|e| FailurePayload {
                 code: CONTEXT_UNAVAILABLE.into(),
                 message: e.message(),
             })
         })
     } else {
         // Checked now so a wrong context fails at attach, not at the app's first request.
-        ContextProvider::from(context_from_js(&context_v, item_id)?)
+        let fixed = context_from_js(&context_v)?;
+        ContextProvider::provided(move || Ok(fixed.clone()))
     };
 
     let mut opts = BridgeOptions::new(item_id, app_url, app_origins, context);
@@ -249,18 +250,17 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     Ok(opts)
 }
 
-/// Deepest nesting read in `settings`: a cyclic object would otherwise never end.
-const MAX_SETTINGS_DEPTH: usize = 64;
-
-/// The context from a JS object of the `LocalContext` wire shape (`itemId` is the bridge's).
-/// Read field by field with `Reflect` rather than through serde: the package ships no JSON library.
-fn context_from_js(v: &JsValue, item_id: ItemId) -> Result<LocalContext, Error> {
+/// The context from a JS object of the `LocalContext` wire shape (`itemId` is the bridge's), read
+/// field by field with `Reflect`; `settings` is kept as the text `JSON.stringify` makes of it, so
+/// the package ships no JSON value type (what JSON keeps is what the app gets: functions and
+/// `undefined` members are left out, a cycle or a bigint is refused).
+fn context_from_js(v: &JsValue) -> Result<Provided, Error> {
     if !v.is_object() {
         return Err(bad("context must be an object or a function returning one"));
     }
     let api_host =
         opt_string(v, "apiHost")?.ok_or_else(|| bad("context: apiHost must be a string"))?;
-    let mut ctx = LocalContext::new(api_host, item_id);
+    let mut ctx = Provided::new(api_host);
     // Either name is accepted, as `LocalContext` reads it; each must be a UUID when given.
     let account = opt_id(v, "accountId")?;
     ctx.account_id = account.or(opt_id(v, "memberId")?);
@@ -274,13 +274,6 @@ fn context_from_js(v: &JsValue, item_id: ItemId) -> Result<LocalContext, Error> 
     if let Some(lang) = opt_string(v, "lang")? {
         ctx.lang = lang;
     }
-    let settings = get(v, "settings");
-    if !is_absent(&settings) {
-        match json_from_js(&settings, 0)? {
-            serde_json::Value::Object(map) => ctx.settings = map,
-            _ => return Err(bad("context: settings must be an object")),
-        }
-    }
     for (key, flag) in [
         ("offline", &mut ctx.offline),
         ("dev", &mut ctx.dev),
@@ -293,6 +286,29 @@ fn context_from_js(v: &JsValue, item_id: ItemId) -> Result<LocalContext, Error> 
                 .ok_or_else(|| bad(["context: ", key, " must be a boolean"].concat()))?;
         }
     }
+    let settings = get(v, "settings");
+    if is_absent(&settings) {
+        return Ok(ctx);
+    }
+    if !settings.is_object() || js_sys::Array::is_array(&settings) {
+        return Err(bad("context: settings must be an object"));
+    }
+    let text = JSON::stringify(&settings)
+        .map_err(|e| {
+            bad([
+                "context: settings must hold plain JSON data: ",
+                &js_message(&e),
+            ]
+            .concat())
+        })?
+        .as_string()
+        .unwrap_or_default();
+    // A `toJSON` may turn the object into something else; the context needs an object.
+    if !text.starts_with('{') {
+        return Err(bad("context: settings must be an object"));
+    }
+    ctx.resizable = get(&settings, "isResizable").as_bool() == Some(true);
+    ctx.settings = text.into();
     Ok(ctx)
 }
 
@@ -318,50 +334,6 @@ fn opt_id(obj: &JsValue, key: &str) -> Result<Option<AccountId>, Error> {
                 .ok_or_else(|| bad(["context: ", key, " must be a UUID"].concat()))
         })
         .transpose()
-}
-
-/// A JSON value from plain JS data (what `JSON.stringify` would keep: `undefined` members are
-/// left out, integers stay integers); functions, symbols and bigints are refused.
-fn json_from_js(v: &JsValue, depth: usize) -> Result<serde_json::Value, Error> {
-    use serde_json::Value;
-    if depth > MAX_SETTINGS_DEPTH {
-        return Err(bad("context: settings are nested too deeply"));
-    }
-    if is_absent(v) {
-        return Ok(Value::Null);
-    }
-    if let Some(b) = v.as_bool() {
-        return Ok(Value::Bool(b));
-    }
-    if let Some(n) = v.as_f64() {
-        // Whole numbers a JS number holds exactly are integers, as JSON would write them.
-        return Ok(if n.fract() == 0.0 && n.abs() <= 9_007_199_254_740_991.0 {
-            Value::from(n as i64)
-        } else {
-            serde_json::Number::from_f64(n).map_or(Value::Null, Value::Number)
-        });
-    }
-    if let Some(s) = v.as_string() {
-        return Ok(Value::String(s));
-    }
-    if js_sys::Array::is_array(v) {
-        return js_sys::Array::from(v)
-            .iter()
-            .map(|item| json_from_js(&item, depth + 1))
-            .collect::<Result<Vec<_>, _>>()
-            .map(Value::Array);
-    }
-    if v.is_object() && !v.is_function() {
-        let mut map = serde_json::Map::new();
-        for key in Object::keys(v.unchecked_ref::<Object>()).iter() {
-            let value = Reflect::get(v, &key).unwrap_or(JsValue::UNDEFINED);
-            if let (Some(key), false) = (key.as_string(), value.is_undefined()) {
-                map.insert(key, json_from_js(&value, depth + 1)?);
-            }
-        }
-        return Ok(Value::Object(map));
-    }
-    Err(bad("context: settings must hold plain JSON data"))
 }
 
 async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, FailurePayload> {

@@ -3,10 +3,11 @@
 
 use crate::{
     log::{LogEntry, LogFn},
+    resize::is_user_resizable,
     token::{FetchTokenProvider, TokenProvider},
 };
-use appframe_protocol::{FailurePayload, ItemId, LocalContext};
-use std::{borrow::Cow, rc::Rc, time::Duration};
+use appframe_protocol::{AccountId, Context, FailurePayload, ItemId, LocalContext, Permission};
+use std::{rc::Rc, time::Duration};
 
 /// Default lower bound of the iframe height, in CSS px.
 pub const DEFAULT_MIN_HEIGHT: f64 = 50.0;
@@ -19,33 +20,94 @@ pub const DEFAULT_TOKEN_BURST: u32 = 5;
 /// Default time after which one more GET_AUTH_TOKEN of a frame is relayed, past the burst.
 pub const DEFAULT_TOKEN_REFILL: Duration = Duration::from_secs(10);
 
-/// Where the context of each answer comes from.
-pub enum ContextProvider {
-    /// The same context every time.
-    Fixed(Box<LocalContext>),
-    /// Called for every GET_CONTEXT (and token request, for `apiHost`); an `Err` is sent to the
-    /// app as `GET_CONTEXT_FAILURE` / `GET_AUTH_TOKEN_FAILURE`.
-    Dynamic(Rc<dyn Fn() -> Result<LocalContext, FailurePayload>>),
+/// A context ready to be sent: the fields of the `LocalContext` wire shape the bridge writes
+/// (`itemId` and `appframe` are the bridge's own), with the item settings kept as the JSON
+/// object text the answer carries. A JS host's settings come from `JSON.stringify`, and no JSON
+/// value type is held here, so the JS package links none (see `text.rs` for the size policy).
+#[derive(Debug, Clone)]
+pub(crate) struct Provided {
+    pub(crate) api_host: String,
+    pub(crate) account_id: Option<AccountId>,
+    pub(crate) permission: Permission,
+    pub(crate) context: Context,
+    pub(crate) lang: String,
+    /// The item settings as a JSON object.
+    pub(crate) settings: Rc<str>,
+    pub(crate) offline: bool,
+    pub(crate) dev: bool,
+    pub(crate) mobile: bool,
+    /// Whether the item setting `isResizable` is `true`: the viewer sizes the frame.
+    pub(crate) resizable: bool,
+}
+
+impl Provided {
+    /// A context with the defaults of `LocalContext::new` for everything but `apiHost`.
+    pub(crate) fn new(api_host: String) -> Self {
+        Provided {
+            api_host,
+            account_id: None,
+            permission: Permission::Read,
+            context: Context::Standalone,
+            lang: "en".into(),
+            settings: "{}".into(),
+            offline: false,
+            dev: false,
+            mobile: false,
+            resizable: false,
+        }
+    }
+}
+
+impl From<LocalContext> for Provided {
+    fn from(c: LocalContext) -> Self {
+        Provided {
+            resizable: is_user_resizable(&c),
+            settings: serde_json::Value::Object(c.settings).to_string().into(),
+            api_host: c.api_host,
+            account_id: c.account_id,
+            permission: c.permission,
+            context: c.context,
+            lang: c.lang,
+            offline: c.offline,
+            dev: c.dev,
+            mobile: c.mobile,
+        }
+    }
+}
+
+/// Where the context of each answer comes from: the same context every time, or a function
+/// called for every GET_CONTEXT (and token request, for `apiHost`) whose `Err` is sent to the
+/// app as `GET_CONTEXT_FAILURE` / `GET_AUTH_TOKEN_FAILURE`.
+#[derive(Clone)]
+pub struct ContextProvider(Rc<dyn Fn() -> Result<Provided, FailurePayload>>);
+
+impl std::fmt::Debug for ContextProvider {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ContextProvider")
+    }
 }
 
 impl ContextProvider {
     /// A provider calling `f` for every request.
     pub fn from_fn(f: impl Fn() -> Result<LocalContext, FailurePayload> + 'static) -> Self {
-        ContextProvider::Dynamic(Rc::new(f))
+        ContextProvider(Rc::new(move || f().map(Provided::from)))
     }
 
-    /// The context for one answer; a fixed one is lent, not cloned.
-    pub(crate) fn get(&self) -> Result<Cow<'_, LocalContext>, FailurePayload> {
-        match self {
-            ContextProvider::Fixed(c) => Ok(Cow::Borrowed(c.as_ref())),
-            ContextProvider::Dynamic(f) => f().map(Cow::Owned),
-        }
+    /// A provider of contexts whose settings are already JSON text (the JS facade's).
+    pub(crate) fn provided(f: impl Fn() -> Result<Provided, FailurePayload> + 'static) -> Self {
+        ContextProvider(Rc::new(f))
+    }
+
+    /// The context for one answer.
+    pub(crate) fn get(&self) -> Result<Provided, FailurePayload> {
+        (self.0)()
     }
 }
 
 impl From<LocalContext> for ContextProvider {
     fn from(c: LocalContext) -> Self {
-        ContextProvider::Fixed(Box::new(c))
+        let fixed = Provided::from(c);
+        ContextProvider::provided(move || Ok(fixed.clone()))
     }
 }
 
@@ -146,5 +208,18 @@ impl BridgeOptions {
     ) -> Self {
         self.server_features = features.into_iter().map(Into::into).collect();
         self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_has_the_defaults_of_a_new_local_context() {
+        let id = ItemId::from(uuid::Uuid::nil());
+        let a = Provided::new("/api".into());
+        let b = Provided::from(LocalContext::new("/api", id));
+        assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 }

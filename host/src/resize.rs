@@ -87,8 +87,8 @@ impl Resizer {
     }
 
     /// Follows the item setting `isResizable` of the context just sent.
-    pub(crate) fn follow_context(&self, ctx: &LocalContext) {
-        self.state.borrow_mut().user_resizable = is_user_resizable(ctx);
+    pub(crate) fn follow_context(&self, user_resizable: bool) {
+        self.state.borrow_mut().user_resizable = user_resizable;
     }
 
     /// Handles POST_AUTO_RESIZE: `Ok` when it is applied now or later, else why not.

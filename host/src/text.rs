@@ -8,7 +8,6 @@
 //! one length the bridge reads (`resize::px`) next to its use.
 
 use appframe_protocol::ItemId;
-use serde_json::{Map, Value};
 use uuid::Uuid;
 
 /// A UUID in any form the `uuid` crate reads (hyphenated, simple, braced, `urn:uuid:`; hex digits
@@ -49,45 +48,6 @@ pub(crate) fn parse_uuid(s: &str) -> Option<Uuid> {
     Some(Uuid::from_bytes(bytes))
 }
 
-pub(crate) fn push_object(w: &mut String, map: &Map<String, Value>) {
-    w.push('{');
-    for (i, (k, v)) in map.iter().enumerate() {
-        if i > 0 {
-            w.push(',');
-        }
-        push_str(w, k);
-        w.push(':');
-        push_value(w, v);
-    }
-    w.push('}');
-}
-
-fn push_value(w: &mut String, v: &Value) {
-    match v {
-        Value::Null => w.push_str("null"),
-        Value::Bool(b) => w.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => match (n.as_i64(), n.as_u64(), n.as_f64()) {
-            (Some(i), _, _) => push_int(w, i),
-            (None, Some(u), _) => push_uint(w, u),
-            (None, None, Some(f)) => w.push_str(&number(f)),
-            // A number is one of the three; `null` keeps the JSON valid if that ever changes.
-            (None, None, None) => w.push_str("null"),
-        },
-        Value::String(s) => push_str(w, s),
-        Value::Array(items) => {
-            w.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    w.push(',');
-                }
-                push_value(w, item);
-            }
-            w.push(']');
-        }
-        Value::Object(map) => push_object(w, map),
-    }
-}
-
 /// A float as text: the browser's shortest round-trip form (`Number#toString`), so the package
 /// carries no float formatting of its own. In JSON it may differ from serde_json's in notation
 /// only (`1e+21` for `1e21`), never in value.
@@ -109,13 +69,6 @@ pub(crate) fn uint(u: u64) -> String {
     let mut w = String::new();
     push_uint(&mut w, u);
     w
-}
-
-fn push_int(w: &mut String, i: i64) {
-    if i < 0 {
-        w.push('-');
-    }
-    push_uint(w, i.unsigned_abs());
 }
 
 pub(crate) fn push_uint(w: &mut String, mut u: u64) {
@@ -194,6 +147,13 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unsigned_integers_are_written_in_full() {
+        for u in [0, 7, 10, u64::MAX] {
+            assert_eq!(uint(u), u.to_string());
+        }
+    }
+
+    #[test]
     fn uuids_and_type_strings_are_read_as_the_protocol_reads_them() {
         let forms = [
             "860336f0-9317-4193-91ad-5d58f6a975d8",
@@ -214,15 +174,6 @@ mod tests {
         ];
         for form in forms {
             assert_eq!(parse_uuid(form), Uuid::parse_str(form).ok(), "{form:?}");
-        }
-    }
-
-    #[test]
-    fn integers_are_written_in_full() {
-        for i in [0, 7, -7, 10, i64::MIN, i64::MAX] {
-            let mut w = String::new();
-            push_int(&mut w, i);
-            assert_eq!(w, i.to_string());
         }
     }
 }

@@ -6,13 +6,11 @@
 //! `appframe_protocol::Message` reads and writes (the unit tests compare them byte for byte, the
 //! browser tests decode every answer with it). The text primitives are in `text.rs`.
 
-use crate::text::{
-    concat, parse_uuid, push_id, push_object, push_str, push_uint, push_uuid, quoted,
-};
-use appframe_protocol::{Context, FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
+use crate::options::Provided;
+use crate::text::{concat, parse_uuid, push_id, push_str, push_uint, push_uuid, quoted};
+use appframe_protocol::{Context, FailurePayload, ItemId, KeyOrigin, MessageKind};
 use js_sys::{JSON, Reflect};
 
-use std::borrow::Cow;
 use wasm_bindgen::JsValue;
 
 /// Version of the appframe bridge extensions advertised in `LocalContext.appframe`.
@@ -194,8 +192,8 @@ fn push_failure(w: &mut String, error: &FailurePayload) {
 /// A context as the bridge sends it: the provider's, with the bridge's item, the absolute
 /// `apiHost` and the bridge's extensions in place of its own.
 pub(crate) struct Sent<'a> {
-    /// The provider's context (a fixed one is lent, not cloned).
-    pub(crate) ctx: Cow<'a, LocalContext>,
+    /// The provider's context.
+    pub(crate) ctx: Provided,
     /// The bridge's item.
     pub(crate) item_id: ItemId,
     /// `apiHost` resolved against the page, without a trailing slash.
@@ -207,7 +205,7 @@ pub(crate) struct Sent<'a> {
 /// The `LocalContext` wire shape, fields in its order: the account id twice (`accountId` and
 /// the legacy `memberId`), then `appframe` with [`BRIDGE_VERSION`].
 fn push_context(w: &mut String, sent: &Sent<'_>) {
-    let c = sent.ctx.as_ref();
+    let c = &sent.ctx;
     w.push_str("{\"apiHost\":");
     push_str(w, &sent.api_host);
     w.push_str(",\"itemId\":\"");
@@ -227,7 +225,7 @@ fn push_context(w: &mut String, sent: &Sent<'_>) {
     w.push_str("\",\"lang\":");
     push_str(w, &c.lang);
     w.push_str(",\"settings\":");
-    push_object(w, &c.settings);
+    w.push_str(&c.settings);
     for (key, on) in [
         (",\"offline\":", c.offline),
         (",\"dev\":", c.dev),
@@ -285,7 +283,7 @@ pub(crate) fn context_from_name(name: &str) -> Context {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use appframe_protocol::{HostCapabilities, Message, Permission, TokenPayload};
+    use appframe_protocol::{HostCapabilities, LocalContext, Message, Permission, TokenPayload};
     use serde_json::Value;
 
     fn item() -> ItemId {
@@ -319,7 +317,7 @@ mod tests {
             item_id: ctx.item_id,
             api_host: ctx.api_host.clone(),
             features: features.to_vec(),
-            ctx: Cow::Owned(ctx),
+            ctx: Provided::from(ctx),
         }
     }
 

@@ -288,7 +288,7 @@ fn a_js_context_of_the_wrong_shape_is_refused_at_attach() {
             "{field}"
         );
     }
-    // A cyclic object in the settings is refused, not followed forever.
+    // A cyclic object in the settings is refused (JSON cannot hold it), not followed forever.
     let opts = options(item(32), "return 'x'");
     let context =
         Function::new_no_args("const s = {}; s.self = s; return { apiHost: '/api', settings: s };")
@@ -300,5 +300,5 @@ fn a_js_context_of_the_wrong_shape_is_refused_at_attach() {
         .unwrap()
         .as_string()
         .unwrap();
-    assert!(message.contains("nested too deeply"), "{message}");
+    assert!(message.contains("plain JSON data"), "{message}");
 }
