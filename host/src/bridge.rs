@@ -154,6 +154,18 @@ impl Bridge {
             .set_attribute("sandbox", SANDBOX)
             .map_err(Error::js)?;
         iframe.set_attribute("allow", ALLOW).map_err(Error::js)?;
+        // With the app's key known, its first token is asked for now: the request is on the
+        // network while the frame loads, and the app's GET_CONTEXT asks for nothing new.
+        if let Some(key) = opts.app_key {
+            let inner = &bridge.inner;
+            let ask = KeyOrigin {
+                key,
+                origin: origin.clone(),
+            };
+            inner.relay.ask_ahead(inner.item_id, ask, &origin, &|| {
+                inner.context().map(|c| c.api_host)
+            });
+        }
         iframe.set_src(&src);
         Ok(bridge)
     }

@@ -80,6 +80,9 @@ export interface AttachAppOptions {
   /** Extensions of your appframe server to advertise to the app, e.g. `['ws']` (its `/api/ws`
    * takes the app token and sends heartbeats). Leave empty in front of a Graasp server. */
   serverFeatures?: string[];
+  /** The app's key, when you know it: its first token is then asked for while the frame loads,
+   * and the app's first GET_AUTH_TOKEN (naming this key and the app's origin) gets it at once. */
+  appKey?: string;
 }
 "#;
 
@@ -246,6 +249,12 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
             .collect::<Option<Vec<String>>>()
             .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
         opts = opts.server_features(features);
+    }
+    let key = get(obj, "appKey");
+    if let Some(key) = key.as_string() {
+        opts = opts.app_key(key);
+    } else if !is_absent(&key) {
+        return Err(bad("appKey must be a string"));
     }
     Ok(opts)
 }

@@ -140,6 +140,10 @@ pub struct BridgeOptions {
     /// (e.g. `"ws"`: `/api/ws` takes the app token and sends heartbeats). Empty by default:
     /// only a host whose apps talk to an appframe server may claim them.
     pub server_features: Vec<String>,
+    /// The app's key, when the host knows it: the token for this key and the app's origin is
+    /// then asked for at attach, while the frame loads, and answers the app's first
+    /// GET_AUTH_TOKEN naming them (see [`BridgeOptions::app_key`]).
+    pub app_key: Option<String>,
 }
 
 impl BridgeOptions {
@@ -163,6 +167,7 @@ impl BridgeOptions {
             token_burst: DEFAULT_TOKEN_BURST,
             token_refill: DEFAULT_TOKEN_REFILL,
             server_features: Vec::new(),
+            app_key: None,
         }
     }
 
@@ -197,6 +202,14 @@ impl BridgeOptions {
     /// Gives the token provider this long before the app gets `TOKEN_TIMEOUT`.
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
+        self
+    }
+
+    /// Asks for the token of this app key and the app URL's origin at attach, so the app's first
+    /// GET_AUTH_TOKEN (which must name exactly them, within a few seconds) is answered without a
+    /// request of its own. It counts against the frame's token rate limit like any request.
+    pub fn app_key(mut self, key: impl Into<String>) -> Self {
+        self.app_key = Some(key.into());
         self
     }
 

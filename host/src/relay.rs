@@ -5,7 +5,8 @@
 //! Start-up: GET_CONTEXT carries the same key and origin as the GET_AUTH_TOKEN every app sends
 //! right after it, so the relay asks the provider then (with the same checks, counted by the
 //! same rate limit) and the app's first GET_AUTH_TOKEN with exactly that key and origin, within
-//! [`AHEAD_TTL_MS`], gets that answer instead of waiting for a second request.
+//! [`AHEAD_TTL_MS`], gets that answer instead of waiting for a second request. A host that knows
+//! the app's key (`BridgeOptions::app_key`) has it asked for at attach, before the frame loads.
 
 use crate::{
     now_ms, text,
@@ -87,6 +88,16 @@ impl TokenRelay {
         bound_origin: &str,
         api_host: &dyn Fn() -> Result<String, FailurePayload>,
     ) {
+        // Already asked for (at attach, with the key the host gave): the app's GET_CONTEXT
+        // takes that answer rather than asking again.
+        if self
+            .ahead
+            .borrow()
+            .as_ref()
+            .is_some_and(|a| a.ask == payload && now_ms() - a.at_ms <= AHEAD_TTL_MS)
+        {
+            return;
+        }
         let ask = payload.clone();
         let Ok(answer) = self.request(item_id, payload, bound_origin, api_host) else {
             return;

@@ -368,6 +368,66 @@ async fn the_token_is_asked_for_with_the_context_and_answers_the_first_matching_
     );
 }
 
+/// A provider counting its calls by key, answering `token-<n>`.
+fn counting(
+    calls: &Rc<RefCell<Vec<String>>>,
+) -> impl Fn(appframe_host::AppTokenRequest) -> std::future::Ready<Result<String, FailurePayload>>
++ 'static {
+    let seen = calls.clone();
+    move |req: appframe_host::AppTokenRequest| {
+        seen.borrow_mut().push(req.key.clone());
+        std::future::ready(Ok(format!("token-{}", seen.borrow().len())))
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_host_given_the_app_key_asks_for_the_token_at_attach() {
+    let id = item(42);
+    let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+    let provider = counting(&calls);
+    let fx = fixture_with(id, move |o| {
+        o.token_provider(provider)
+            .app_key("1d85bd0c-7c60-49cd-9775-9898fcb16668")
+    })
+    .await;
+    // Asked for at attach, before the app said anything.
+    assert_eq!(*calls.borrow(), ["1d85bd0c-7c60-49cd-9775-9898fcb16668"]);
+    // The app's GET_CONTEXT with the same key and origin asks for nothing new, and its first
+    // GET_AUTH_TOKEN gets the token asked for at attach.
+    fx.handshake(id).await;
+    assert_eq!(calls.borrow().len(), 1);
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 2).await;
+    assert!(got[1].data.contains("\"token-1\""), "{}", got[1].data);
+    assert_eq!(calls.borrow().len(), 1);
+    // Used once: the next request reaches the provider.
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 3).await;
+    assert!(got[2].data.contains("\"token-2\""), "{}", got[2].data);
+}
+
+#[wasm_bindgen_test]
+async fn an_app_naming_another_key_than_the_host_gave_gets_its_own_token() {
+    let id = item(43);
+    let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+    let provider = counting(&calls);
+    let fx = fixture_with(id, move |o| {
+        o.token_provider(provider).app_key("a-stale-key")
+    })
+    .await;
+    assert_eq!(*calls.borrow(), ["a-stale-key"]);
+    // The app's key differs: its GET_CONTEXT asks afresh, and its request never gets the token
+    // of the host's key.
+    fx.handshake(id).await;
+    send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 2).await;
+    assert!(got[1].data.contains("\"token-2\""), "{}", got[1].data);
+    assert_eq!(
+        *calls.borrow(),
+        ["a-stale-key", "1d85bd0c-7c60-49cd-9775-9898fcb16668"]
+    );
+}
+
 #[wasm_bindgen_test]
 async fn token_provider_error_is_sent_as_failure_with_reason() {
     let id = item(7);

@@ -38,6 +38,10 @@ pub struct HostApp {
     /// to these.
     #[serde(default)]
     pub origins: Vec<String>,
+    /// The app key (public: every app ships its own in its bundle). A host that passes it to
+    /// the bridge has the app's first token asked for while the frame loads.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// An item as the host page sees it: an entry of `GET /api/items`, or `GET /api/items/{id}`.

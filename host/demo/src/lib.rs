@@ -326,7 +326,13 @@ fn ItemPage() -> impl IntoView {
         let ctx = view_context(view_sel.get(), &item, me.as_ref(), &config, &lang.get());
         // The old bridge goes first, so its listener never sees the reloaded app.
         bridge.set_value(None);
-        let opts = BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx)
+        let mut opts =
+            BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx);
+        // The server tells the host each app's key: the first token is asked for at attach.
+        if let Some(key) = &item.app.key {
+            opts = opts.app_key(key.clone());
+        }
+        let opts = opts
             .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
             // The demo's apps talk to our server: its `/api/ws` takes the app token.
             .server_features(["ws"])

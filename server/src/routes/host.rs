@@ -127,6 +127,7 @@ fn host_item(
             name: item.app,
             url: app.map(|a| a.url.clone()).unwrap_or_default(),
             origins,
+            key: app.map(|a| a.key.to_string()),
         },
     }
 }
