@@ -203,10 +203,19 @@ fn clean(ws: &Workspace, bundle: &Bundle) -> Result<()> {
 }
 
 /// wasm-opt passes for release bundles: `-Oz`, then control flow flattened and rebuilt by the
-/// relooper and `-Oz` again, repeated while the module shrinks. Against a plain `-Oz` this
-/// measured 0.25 KB gzip less on the size probe and 1.7 KB less on the host demo, for about
-/// three times the optimisation time (80 s instead of 24 s for the 600 KB host demo).
-const WASM_OPT_PASSES: &[&str] = &["-Oz", "--flatten", "--rereloop", "-Oz", "--converge"];
+/// relooper and `-Oz` again, twice, repeated while the module shrinks. Each round costs
+/// optimisation time and saves bytes on the size-budgeted bundles (docs/benchmarks.md, "wasm-opt
+/// passes"); a third round saved nothing more.
+const WASM_OPT_PASSES: &[&str] = &[
+    "-Oz",
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "--flatten",
+    "--rereloop",
+    "-Oz",
+    "--converge",
+];
 
 /// wasm-bindgen's warning about a release module without its `target_features` section. The
 /// `wasm-release` profile strips that section on purpose (the bundles are smaller, measured in

@@ -250,7 +250,7 @@ fn render(r: &Results) -> String {
         out,
         "Measured by `cargo run --release -p appframe-e2e --bin browser-bench` ({}, headless, \
          2-core machine; the real server, host bridge JS package and counter bundle on loopback). \
-         Times are from iframe creation; {} runs each, bare and bridged interleaved after 3 warm-up runs.\n",
+         Times are from iframe creation; {} runs each, bare, bridged and bridged with `appKey` interleaved after 3 warm-up runs.\n",
         r.browser, r.runs
     );
     let _ = writeln!(out, "### Counter start-up\n");
