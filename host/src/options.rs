@@ -42,6 +42,7 @@ pub(crate) struct Provided {
 
 impl Provided {
     /// A context with the defaults of `LocalContext::new` for everything but `apiHost`.
+    #[cfg(any(feature = "js", test))]
     pub(crate) fn new(api_host: String) -> Self {
         Provided {
             api_host,
