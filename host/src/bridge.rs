@@ -12,13 +12,19 @@ use crate::{
     token::CONTEXT_UNAVAILABLE,
     wire::{self, Inbound, Outbound, Sent},
 };
-use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind};
+use appframe_protocol::{
+    ContextChange, FailurePayload, ItemId, KeyOrigin, MessageKind, lifecycle::feature,
+};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
 };
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{HtmlIFrameElement, MessageChannel, MessageEvent, MessagePort, Url, Window};
+
+mod lifecycle;
+
+pub use lifecycle::{AppEvent, EventFn, READY_TIMEOUT, TEARDOWN_ACK_MS};
 
 /// The iframe `sandbox`: scripts and same-origin (the app needs its own origin for storage and
 /// CORS), forms, popups and downloads; no top navigation, no pointer lock, no modals.
@@ -27,9 +33,17 @@ pub const SANDBOX: &str =
 /// The iframe `allow` (permissions policy): fullscreen and writing to the clipboard.
 pub const ALLOW: &str = "fullscreen; clipboard-write";
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
-/// refusals with `*_FAILURE_*` messages) and `rehandshake` (every GET_CONTEXT gets a new port and
-/// older ports keep working).
-pub const FEATURES: [&str; 2] = ["failure", "rehandshake"];
+/// refusals with `*_FAILURE_*` messages), `rehandshake` (every GET_CONTEXT gets a new port and
+/// older ports keep working), and the protocol v2 features (`docs/protocol-v2.md`).
+pub const FEATURES: [&str; 7] = [
+    "failure",
+    "rehandshake",
+    feature::LIFECYCLE,
+    feature::CONTEXT_CHANGED,
+    feature::DISPLAY_MODE,
+    feature::OPEN_LINK,
+    feature::PING,
+];
 
 /// An app iframe connected to its host. Dropping it (or [`Bridge::detach`]) removes every
 /// listener and closes every port: the app gets no answer afterwards.
@@ -37,6 +51,8 @@ pub struct Bridge {
     inner: Rc<Inner>,
     window: Window,
     listener: Closure<dyn FnMut(MessageEvent)>,
+    /// The ready deadline (cancelled when the bridge goes).
+    _ready_timer: Option<gloo_timers::callback::Timeout>,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -61,6 +77,8 @@ struct Inner {
     resizer: Rc<Resizer>,
     ports: RefCell<Ports>,
     detached: Cell<bool>,
+    on_event: Option<EventFn>,
+    life: lifecycle::Lifecycle,
 }
 
 /// Where an answer goes.
@@ -133,6 +151,18 @@ impl Bridge {
             )),
             ports: RefCell::new(Ports::default()),
             detached: Cell::new(false),
+            on_event: opts.on_event,
+            life: lifecycle::Lifecycle::default(),
+        });
+        // Saturating: a huge timeout means no limit in practice.
+        let ready_ms = (opts.ready_timeout.as_secs_f64() * 1000.0) as u32;
+        let weak_ready = Rc::downgrade(&inner);
+        let ready_timer = (ready_ms > 0).then(|| {
+            gloo_timers::callback::Timeout::new(ready_ms, move || {
+                if let Some(inner) = weak_ready.upgrade() {
+                    inner.ready_deadline(ready_ms);
+                }
+            })
         });
         let weak = Rc::downgrade(&inner);
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
@@ -147,6 +177,7 @@ impl Bridge {
             inner,
             window,
             listener,
+            _ready_timer: ready_timer,
         };
         // Attributes before `src`: the sandbox applies from the navigation `src` starts, and the
         // listener is already in place for the app's first GET_CONTEXT.
@@ -188,6 +219,57 @@ impl Bridge {
     /// Stops answering and closes every port (the same as dropping the bridge).
     pub fn detach(self) {
         drop(self);
+    }
+
+    /// Tells a v2 app that context fields changed (CONTEXT_CHANGED on its newest port); `false`
+    /// when the app does not speak v2 or has no port yet, and nothing was sent. The context
+    /// provider should answer a later GET_CONTEXT with the changed values too.
+    pub fn change_context(&self, change: &ContextChange) -> bool {
+        // Serializing plain structs with string keys cannot fail.
+        let json = serde_json::to_string(change).unwrap_or_default();
+        self.change_context_json(&json)
+    }
+
+    /// CONTEXT_CHANGED with its payload as JSON text (the JS facade's `updateContext`).
+    pub(crate) fn change_context_json(&self, json: &str) -> bool {
+        let msg = Outbound::raw(MessageKind::ContextChanged, &self.inner.item_id, json);
+        self.inner.send_v2(&msg)
+    }
+
+    /// Pings a v2 app: resolves to `true` when its PONG arrives within `timeout_ms`, else (or
+    /// for a v1 app) to `false`.
+    pub fn ping(&self, timeout_ms: i32) -> impl std::future::Future<Output = bool> + use<> {
+        settled(self.ping_promise(timeout_ms))
+    }
+
+    pub(crate) fn ping_promise(&self, timeout_ms: i32) -> js_sys::Promise {
+        let msg = Outbound::bare(MessageKind::Ping, &self.inner.item_id);
+        self.inner.ask(&msg, false, timeout_ms)
+    }
+
+    /// Removes the app gracefully: a v2 app gets TEARDOWN with `reason` and up to
+    /// [`TEARDOWN_ACK_MS`] to save and answer TEARDOWN_ACK; then the bridge detaches. Resolves
+    /// to whether the app acknowledged (always `false` for a v1 app, detached at once).
+    pub async fn teardown(self, reason: &str) -> bool {
+        let acked = settled(self.teardown_promise(reason)).await;
+        drop(self);
+        acked
+    }
+
+    pub(crate) fn teardown_promise(&self, reason: &str) -> js_sys::Promise {
+        let msg = Outbound::teardown(&self.inner.item_id, reason);
+        self.inner.ask(&msg, true, TEARDOWN_ACK_MS)
+    }
+}
+
+/// A promise of [`Inner::ask`] as a Rust future of its boolean.
+fn settled(p: js_sys::Promise) -> impl std::future::Future<Output = bool> {
+    async move {
+        wasm_bindgen_futures::JsFuture::from(p)
+            .await
+            .ok()
+            .and_then(|v| v.as_bool())
+            == Some(true)
     }
 }
 
@@ -322,8 +404,9 @@ impl Inner {
             return;
         }
         match inbound {
-            Inbound::GetContext(payload) => {
+            Inbound::GetContext(payload, v2) => {
                 self.log(Direction::In, Channel::Window, ty, Outcome::Handled, &text);
+                self.life.v2.set(v2);
                 self.answer_context(&origin, payload);
             }
             // Mobile mode: no port, the app keeps talking on the window.
@@ -342,6 +425,7 @@ impl Inner {
                 "a host-to-app message sent to the host",
                 &text,
             ),
+            _ => self.ignore_in(Channel::Window, ty, "v2 messages go on the port", &text),
         }
     }
 
@@ -371,7 +455,7 @@ impl Inner {
             }
             Inbound::AutoResize(height) => self.auto_resize(channel, height, &text),
             Inbound::MaxResize => self.max_resize(channel, &text),
-            Inbound::GetContext(_) => self.ignore_in(
+            Inbound::GetContext(..) => self.ignore_in(
                 channel,
                 ty,
                 "GET_CONTEXT is only answered on the window",
@@ -380,6 +464,7 @@ impl Inner {
             Inbound::HostToApp => {
                 self.ignore_in(channel, ty, "a host-to-app message sent to the host", &text)
             }
+            v2 => self.on_v2(port, id, ty, v2, &text),
         }
     }
 
@@ -473,6 +558,7 @@ impl Inner {
         });
         // Setting `onmessage` also starts the port.
         port.set_onmessage(Some(handler.as_ref().unchecked_ref()));
+        self.life.port_opened(&port, id);
         let evicted = self.ports.borrow_mut().keep(PortHandle {
             port,
             _handler: handler,
@@ -480,6 +566,10 @@ impl Inner {
         drop(evicted);
         let msg = Outbound::context(&ctx);
         self.send(&reply, &msg, Some(&channel.port2()));
+        // A v1 app has no way to say it is ready: its answered context is the sign.
+        if !self.life.v2.get() {
+            self.app_ready();
+        }
     }
 
     fn relay_token(self: &Rc<Self>, reply: Reply, payload: KeyOrigin, bound_origin: &str) {

@@ -1,7 +1,7 @@
 //! The JavaScript facade (`--features js`): `attachApp(iframe, options)` → a handle with `detach()`.
 
 use crate::{
-    bridge::Bridge,
+    bridge::{AppEvent, Bridge},
     error::{Error, js_message},
     log::LogEntry,
     options::{BridgeOptions, ContextProvider, Provided},
@@ -83,6 +83,27 @@ export interface AttachAppOptions {
   /** The app's key, when you know it: its first token is then asked for while the frame loads,
    * and the app's first GET_AUTH_TOKEN (naming this key and the app's origin) gets it at once. */
   appKey?: string;
+  /** What the app tells its host: `ready` (POST_READY from a v2 app; a v1 app once its context is
+   * answered), `failed` (POST_FAILURE, or code `READY_TIMEOUT`), `close-requested`, `display-mode`. */
+  onEvent?: (event: AppEvent) => void;
+  /** Time the app has to become ready before `failed` with `READY_TIMEOUT` (default 15000; 0: none). */
+  readyTimeoutMs?: number;
+}
+
+/** A lifecycle event of the app (protocol v2, docs/protocol-v2.md). */
+export type AppEvent =
+  | { type: 'ready' }
+  | { type: 'failed'; code: string; message: string }
+  | { type: 'close-requested' }
+  | { type: 'display-mode'; mode: 'inline' | 'fullscreen' };
+
+/** The changed context fields sent with CONTEXT_CHANGED (only to a v2 app). */
+export interface ContextChange {
+  lang?: string;
+  theme?: { mode: 'light' | 'dark'; vars?: Record<string, string> };
+  permission?: 'read' | 'write' | 'admin';
+  context?: AppContextInit['context'];
+  container?: { width?: number; maxHeight?: number; displayMode?: 'inline' | 'fullscreen' };
 }
 "#;
 
@@ -117,6 +138,66 @@ impl AppHandle {
     #[wasm_bindgen(getter, js_name = openPorts)]
     pub fn open_ports(&self) -> usize {
         self.bridge.as_ref().map_or(0, Bridge::open_ports)
+    }
+
+    /// Sends CONTEXT_CHANGED with `change` to a v2 app; `false` when nothing was sent (a v1 app,
+    /// no handshake yet, detached). Throws on a change that is not a plain JSON object.
+    #[wasm_bindgen(js_name = updateContext)]
+    pub fn update_context(
+        &self,
+        #[wasm_bindgen(unchecked_param_type = "ContextChange")] change: JsValue,
+    ) -> Result<bool, JsValue> {
+        let json = object_json(&change, "the context change").map_err(to_js_error)?;
+        Ok(self
+            .bridge
+            .as_ref()
+            .is_some_and(|b| b.change_context_json(&json)))
+    }
+
+    /// Pings a v2 app: `true` when it answers within `timeoutMs` (default 1000).
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn ping(&self, #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<i32>) -> Promise {
+        match &self.bridge {
+            Some(b) => b.ping_promise(timeout_ms.unwrap_or(1000)),
+            None => Promise::resolve(&JsValue::FALSE),
+        }
+    }
+
+    /// Removes the app gracefully: TEARDOWN to a v2 app, up to 500 ms for its TEARDOWN_ACK, then
+    /// detached. Resolves to whether the app acknowledged.
+    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
+    pub fn teardown(&mut self, reason: Option<String>) -> Promise {
+        let Some(bridge) = self.bridge.take() else {
+            return Promise::resolve(&JsValue::FALSE);
+        };
+        let acked = bridge.teardown_promise(reason.as_deref().unwrap_or("removed"));
+        // The bridge stays until the answer (or the bound), then goes; the closure frees itself
+        // once called.
+        let then = get(&acked, "then").unchecked_into::<Function>();
+        let done = Closure::once_into_js(move |acked: JsValue| {
+            drop(bridge);
+            acked
+        });
+        then.call1(&acked, &done)
+            .map_or_else(|_| acked, JsCast::unchecked_into)
+    }
+}
+
+/// `JSON.stringify` of a plain object (not an array, not a function), for payloads the page
+/// gives as objects.
+fn object_json(v: &JsValue, what: &str) -> Result<String, Error> {
+    let bad_shape = || bad([what, " must be a plain JSON object"].concat());
+    if !v.is_object() || js_sys::Array::is_array(v) {
+        return Err(bad_shape());
+    }
+    let text = JSON::stringify(v)
+        .map_err(|e| bad([what, ": ", &js_message(&e)].concat()))?
+        .as_string()
+        .unwrap_or_default();
+    if text.starts_with('{') {
+        Ok(text)
+    } else {
+        Err(bad_shape())
     }
 }
 
@@ -250,6 +331,25 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
             .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
         opts = opts.server_features(features);
     }
+    let on_event = get(obj, "onEvent");
+    if let Some(f) = on_event.dyn_ref::<Function>() {
+        let f = f.clone();
+        opts = opts.on_event(move |e| {
+            // A throwing callback must not break the bridge; its error is the page's concern.
+            let _ = f.call1(&JsValue::NULL, &event_to_js(e));
+        });
+    } else if !is_absent(&on_event) {
+        return Err(bad("onEvent must be a function"));
+    }
+    let ready = opt_number(
+        obj,
+        "readyTimeoutMs",
+        opts.ready_timeout.as_secs_f64() * 1000.0,
+    )?;
+    if !(ready.is_finite() && ready >= 0.0) {
+        return Err(bad("readyTimeoutMs must be a number >= 0"));
+    }
+    opts = opts.ready_timeout(Duration::from_millis(ready as u64));
     let key = get(obj, "appKey");
     if let Some(key) = key.as_string() {
         opts = opts.app_key(key);
@@ -299,23 +399,7 @@ fn context_from_js(v: &JsValue) -> Result<Provided, Error> {
     if is_absent(&settings) {
         return Ok(ctx);
     }
-    if !settings.is_object() || js_sys::Array::is_array(&settings) {
-        return Err(bad("context: settings must be an object"));
-    }
-    let text = JSON::stringify(&settings)
-        .map_err(|e| {
-            bad([
-                "context: settings must hold plain JSON data: ",
-                &js_message(&e),
-            ]
-            .concat())
-        })?
-        .as_string()
-        .unwrap_or_default();
-    // A `toJSON` may turn the object into something else; the context needs an object.
-    if !text.starts_with('{') {
-        return Err(bad("context: settings must be an object"));
-    }
+    let text = object_json(&settings, "context: settings")?;
     ctx.resizable = get(&settings, "isResizable").as_bool() == Some(true);
     ctx.settings = text.into();
     Ok(ctx)
@@ -379,6 +463,27 @@ async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, Failure
     value
         .as_string()
         .ok_or_else(|| fail("getToken resolved to something other than a string".into()))
+}
+
+fn event_to_js(e: &AppEvent) -> JsValue {
+    let (ty, code, message, mode) = match e {
+        AppEvent::Ready => ("ready", None, None, None),
+        AppEvent::Failed(f) => ("failed", Some(&*f.code), Some(&*f.message), None),
+        AppEvent::CloseRequested => ("close-requested", None, None, None),
+        AppEvent::DisplayMode(m) => ("display-mode", None, None, Some(m.as_str())),
+    };
+    let o = Object::new();
+    for (k, v) in [
+        ("type", Some(ty)),
+        ("code", code),
+        ("message", message),
+        ("mode", mode),
+    ] {
+        if let Some(v) = v {
+            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
+        }
+    }
+    o.into()
 }
 
 fn log_to_js(entry: &LogEntry) -> JsValue {

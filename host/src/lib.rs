@@ -80,14 +80,16 @@ mod text;
 mod token;
 mod wire;
 
-pub use bridge::{ALLOW, Bridge, FEATURES, SANDBOX, app_src};
+pub use bridge::{
+    ALLOW, AppEvent, Bridge, EventFn, FEATURES, READY_TIMEOUT, SANDBOX, TEARDOWN_ACK_MS, app_src,
+};
 pub use error::Error;
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};
 pub use log::{Channel, Direction, LogEntry, LogFn, Outcome};
 pub use options::{
-    BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT, DEFAULT_MIN_HEIGHT, DEFAULT_TOKEN_BURST,
-    DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT,
+    BridgeOptions, ContextProvider, DEFAULT_MAX_HEIGHT, DEFAULT_MIN_HEIGHT, DEFAULT_READY_TIMEOUT,
+    DEFAULT_TOKEN_BURST, DEFAULT_TOKEN_REFILL, DEFAULT_TOKEN_TIMEOUT,
 };
 pub use ports::MAX_PORTS;
 pub use resize::{RESIZE_INTERVAL_MS, bounded_height};

@@ -2,6 +2,7 @@
 //! come from, the log, the height bounds and the token limits.
 
 use crate::{
+    bridge::{AppEvent, EventFn},
     log::{LogEntry, LogFn},
     resize::is_user_resizable,
     token::{FetchTokenProvider, TokenProvider},
@@ -15,6 +16,8 @@ pub const DEFAULT_MIN_HEIGHT: f64 = 50.0;
 pub const DEFAULT_MAX_HEIGHT: f64 = 20_000.0;
 /// Default time the token provider has before the app gets `TOKEN_TIMEOUT`.
 pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(20);
+/// Default time an app has to become ready before the host hears `READY_TIMEOUT`.
+pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(15);
 /// Default GET_AUTH_TOKEN requests of one frame relayed at once to the token provider.
 pub const DEFAULT_TOKEN_BURST: u32 = 5;
 /// Default time after which one more GET_AUTH_TOKEN of a frame is relayed, past the burst.
@@ -145,6 +148,12 @@ pub struct BridgeOptions {
     /// then asked for at attach, while the frame loads, and answers the app's first
     /// GET_AUTH_TOKEN naming them (see [`BridgeOptions::app_key`]).
     pub app_key: Option<String>,
+    /// Called with what the app tells its host about itself (ready, failure, close request,
+    /// display mode): see [`AppEvent`].
+    pub on_event: Option<EventFn>,
+    /// How long after attach the app has to become ready (POST_READY from a v2 app, an answered
+    /// context for a v1 app) before [`AppEvent::Failed`] with `READY_TIMEOUT`; zero: no limit.
+    pub ready_timeout: Duration,
 }
 
 impl BridgeOptions {
@@ -169,6 +178,8 @@ impl BridgeOptions {
             token_refill: DEFAULT_TOKEN_REFILL,
             server_features: Vec::new(),
             app_key: None,
+            on_event: None,
+            ready_timeout: DEFAULT_READY_TIMEOUT,
         }
     }
 
@@ -203,6 +214,18 @@ impl BridgeOptions {
     /// Gives the token provider this long before the app gets `TOKEN_TIMEOUT`.
     pub fn token_timeout(mut self, timeout: Duration) -> Self {
         self.token_timeout = timeout;
+        self
+    }
+
+    /// Calls `f` with the app's lifecycle events ([`AppEvent`]).
+    pub fn on_event(mut self, f: impl Fn(&AppEvent) + 'static) -> Self {
+        self.on_event = Some(Rc::new(f));
+        self
+    }
+
+    /// Gives the app this long to become ready (zero: no limit).
+    pub fn ready_timeout(mut self, timeout: Duration) -> Self {
+        self.ready_timeout = timeout;
         self
     }
 

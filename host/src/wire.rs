@@ -8,25 +8,44 @@
 
 use crate::options::Provided;
 use crate::text::{concat, parse_uuid, push_id, push_str, push_uint, push_uuid, quoted};
-use appframe_protocol::{Context, FailurePayload, ItemId, KeyOrigin, MessageKind};
+use appframe_protocol::{
+    Context, DisplayMode, FailurePayload, ItemId, KeyOrigin, MessageKind,
+    lifecycle::PROTOCOL_VERSION,
+};
 use js_sys::{JSON, Reflect};
 
 use wasm_bindgen::JsValue;
 
 /// Version of the appframe bridge extensions advertised in `LocalContext.appframe`.
-pub const BRIDGE_VERSION: u32 = 1;
+pub const BRIDGE_VERSION: u32 = PROTOCOL_VERSION;
 
 /// An app-to-host message, as far as the bridge reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Inbound {
-    /// GET_CONTEXT with its key and origin.
-    GetContext(KeyOrigin),
+    /// GET_CONTEXT with its key and origin, and whether the app announced protocol v2.
+    GetContext(KeyOrigin, bool),
     /// GET_AUTH_TOKEN with its key and origin.
     GetAuthToken(KeyOrigin),
     /// POST_AUTO_RESIZE with a finite height.
     AutoResize(f64),
     /// POST_MAX_RESIZE.
     MaxResize,
+    /// POST_READY (v2).
+    Ready,
+    /// POST_FAILURE (v2) with the app's code and message.
+    Failure(FailurePayload),
+    /// TEARDOWN_ACK (v2).
+    TeardownAck,
+    /// REQUEST_CLOSE (v2).
+    RequestClose,
+    /// REQUEST_DISPLAY_MODE (v2) with the asked mode.
+    DisplayMode(DisplayMode),
+    /// OPEN_LINK (v2) with the URL as sent.
+    OpenLink(String),
+    /// PING (v2).
+    Ping,
+    /// PONG (v2).
+    Pong,
     /// A kind only a host sends (`*_SUCCESS`, `*_FAILURE`); its payload is not read.
     HostToApp,
 }
@@ -66,6 +85,10 @@ pub(crate) fn decode(text: &str) -> Result<(MessageKind, ItemId, Inbound), Unrea
         MessageKind::GetContext => Inbound::GetContext(
             key_origin(&payload)
                 .ok_or_else(|| bad("expected an object with string `key` and `origin`"))?,
+            // `appframe.version` of 2 or more; anything else (Graasp apps send nothing) is v1.
+            get(&get(&payload, "appframe"), "version")
+                .as_f64()
+                .is_some_and(|v| v >= f64::from(PROTOCOL_VERSION)),
         ),
         MessageKind::GetAuthToken => Inbound::GetAuthToken(
             key_origin(&payload)
@@ -78,32 +101,45 @@ pub(crate) fn decode(text: &str) -> Result<(MessageKind, ItemId, Inbound), Unrea
             Inbound::AutoResize(height)
         }
         MessageKind::PostMaxResize => Inbound::MaxResize,
+        MessageKind::PostReady => Inbound::Ready,
+        MessageKind::PostFailure => Inbound::Failure(FailurePayload {
+            code: get(&payload, "code").as_string().unwrap_or_default(),
+            message: get(&payload, "message").as_string().unwrap_or_default(),
+        }),
+        MessageKind::TeardownAck => Inbound::TeardownAck,
+        MessageKind::RequestClose => Inbound::RequestClose,
+        MessageKind::RequestDisplayMode => Inbound::DisplayMode(
+            get(&payload, "mode")
+                .as_string()
+                .and_then(|m| DisplayMode::parse(&m))
+                .ok_or_else(|| bad("`mode` must be \"inline\" or \"fullscreen\""))?,
+        ),
+        MessageKind::OpenLink => Inbound::OpenLink(
+            get(&payload, "url")
+                .as_string()
+                .ok_or_else(|| bad("expected an object with a string `url`"))?,
+        ),
+        MessageKind::Ping => Inbound::Ping,
+        MessageKind::Pong => Inbound::Pong,
         MessageKind::GetContextSuccess
         | MessageKind::GetContextFailure
         | MessageKind::GetAuthTokenSuccess
-        | MessageKind::GetAuthTokenFailure => Inbound::HostToApp,
-        // The v2 kinds are not in `KINDS`, so `split_type` never yields them (yet).
-        _ => Inbound::HostToApp,
+        | MessageKind::GetAuthTokenFailure
+        | MessageKind::ContextChanged
+        | MessageKind::Teardown
+        | MessageKind::RequestDisplayModeSuccess
+        | MessageKind::RequestDisplayModeFailure
+        | MessageKind::OpenLinkSuccess
+        | MessageKind::OpenLinkFailure => Inbound::HostToApp,
     };
     Ok((kind, item_id, inbound))
 }
 
-/// Longest prefixes first, so `GET_CONTEXT_SUCCESS_x` is not read as `GET_CONTEXT` of item
-/// `SUCCESS_x` (the order `MessageKind::split_type` uses).
-const KINDS: [MessageKind; 8] = [
-    MessageKind::GetContextSuccess,
-    MessageKind::GetContextFailure,
-    MessageKind::GetAuthTokenSuccess,
-    MessageKind::GetAuthTokenFailure,
-    MessageKind::GetContext,
-    MessageKind::GetAuthToken,
-    MessageKind::PostAutoResize,
-    MessageKind::PostMaxResize,
-];
-
 /// `MessageKind::split_type` with [`text::parse_uuid`]: a type string's kind and item.
 pub(crate) fn split_type(ty: &str) -> Option<(MessageKind, ItemId)> {
-    KINDS.into_iter().find_map(|kind| {
+    // Longest prefixes first (the order of `MessageKind::ALL`), so `GET_CONTEXT_SUCCESS_x` is not
+    // read as `GET_CONTEXT` of item `SUCCESS_x`.
+    MessageKind::ALL.into_iter().find_map(|kind| {
         let rest = ty.strip_prefix(kind.prefix())?.strip_prefix('_')?;
         Some((kind, parse_uuid(rest)?.into()))
     })
@@ -132,14 +168,50 @@ pub(crate) struct Outbound {
 
 impl Outbound {
     fn new(kind: MessageKind, item_id: &ItemId, payload: impl FnOnce(&mut String)) -> Self {
+        let mut w = Self::bare(kind, item_id).wire;
+        w.pop();
+        w.push_str(",\"payload\":");
+        payload(&mut w);
+        w.push('}');
+        Outbound { kind, wire: w }
+    }
+
+    /// A message without a payload (`{"type":"PING_<itemId>"}`).
+    pub(crate) fn bare(kind: MessageKind, item_id: &ItemId) -> Self {
         let mut w = String::from("{\"type\":\"");
         w.push_str(kind.prefix());
         w.push('_');
         push_id(&mut w, item_id);
-        w.push_str("\",\"payload\":");
-        payload(&mut w);
-        w.push('}');
+        w.push_str("\"}");
         Outbound { kind, wire: w }
+    }
+
+    /// A message whose payload is JSON text already (CONTEXT_CHANGED).
+    pub(crate) fn raw(kind: MessageKind, item_id: &ItemId, payload: &str) -> Self {
+        Self::new(kind, item_id, |w| w.push_str(payload))
+    }
+
+    /// Any `*_FAILURE` with why.
+    pub(crate) fn failure(kind: MessageKind, item_id: &ItemId, error: &FailurePayload) -> Self {
+        Self::new(kind, item_id, |w| push_failure(w, error))
+    }
+
+    /// TEARDOWN with its reason.
+    pub(crate) fn teardown(item_id: &ItemId, reason: &str) -> Self {
+        Self::new(MessageKind::Teardown, item_id, |w| {
+            w.push_str("{\"reason\":");
+            push_str(w, reason);
+            w.push('}');
+        })
+    }
+
+    /// REQUEST_DISPLAY_MODE_SUCCESS with the granted mode.
+    pub(crate) fn display_mode(item_id: &ItemId, mode: DisplayMode) -> Self {
+        Self::new(MessageKind::RequestDisplayModeSuccess, item_id, |w| {
+            w.push_str("{\"mode\":\"");
+            w.push_str(mode.as_str());
+            w.push_str("\"}");
+        })
     }
 
     /// GET_CONTEXT_SUCCESS with the context (the `LocalContext` wire shape).
@@ -151,9 +223,7 @@ impl Outbound {
 
     /// GET_CONTEXT_FAILURE with why.
     pub(crate) fn context_failure(item_id: &ItemId, error: &FailurePayload) -> Self {
-        Self::new(MessageKind::GetContextFailure, item_id, |w| {
-            push_failure(w, error)
-        })
+        Self::failure(MessageKind::GetContextFailure, item_id, error)
     }
 
     /// GET_AUTH_TOKEN_SUCCESS with the token.
@@ -167,9 +237,7 @@ impl Outbound {
 
     /// GET_AUTH_TOKEN_FAILURE with why.
     pub(crate) fn token_failure(item_id: &ItemId, error: &FailurePayload) -> Self {
-        Self::new(MessageKind::GetAuthTokenFailure, item_id, |w| {
-            push_failure(w, error)
-        })
+        Self::failure(MessageKind::GetAuthTokenFailure, item_id, error)
     }
 }
 
@@ -285,7 +353,10 @@ pub(crate) fn context_from_name(name: &str) -> Context {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use appframe_protocol::{HostCapabilities, LocalContext, Message, Permission, TokenPayload};
+    use appframe_protocol::{
+        ContextChange, HostCapabilities, LocalContext, Message, ModePayload, Permission,
+        TeardownPayload, Theme, ThemeMode, TokenPayload,
+    };
     use serde_json::Value;
 
     fn item() -> ItemId {
@@ -330,6 +401,14 @@ mod tests {
             code: "TOKEN_TIMEOUT".into(),
             message: "no token \"now\"\u{7f}".into(),
         };
+        let change = ContextChange {
+            lang: Some("de".into()),
+            theme: Some(Theme {
+                mode: ThemeMode::Dark,
+                vars: [("--accent".to_owned(), "#0a6".to_owned())].into(),
+            }),
+            ..ContextChange::default()
+        };
         let cases = [
             (
                 Outbound::context(&sent(full_context(), &["failure", "ws"])),
@@ -372,6 +451,61 @@ mod tests {
                 Message::GetAuthTokenFailure {
                     item_id: id,
                     error: error.clone(),
+                },
+            ),
+            (
+                Outbound::teardown(&id, "navigation \"away\""),
+                Message::Teardown {
+                    item_id: id,
+                    payload: TeardownPayload {
+                        reason: "navigation \"away\"".into(),
+                    },
+                },
+            ),
+            (
+                Outbound::display_mode(&id, DisplayMode::Fullscreen),
+                Message::RequestDisplayModeSuccess {
+                    item_id: id,
+                    payload: ModePayload {
+                        mode: DisplayMode::Fullscreen,
+                    },
+                },
+            ),
+            (
+                Outbound::failure(MessageKind::RequestDisplayModeFailure, &id, &error),
+                Message::RequestDisplayModeFailure {
+                    item_id: id,
+                    error: error.clone(),
+                },
+            ),
+            (
+                Outbound::bare(MessageKind::OpenLinkSuccess, &id),
+                Message::OpenLinkSuccess { item_id: id },
+            ),
+            (
+                Outbound::failure(MessageKind::OpenLinkFailure, &id, &error),
+                Message::OpenLinkFailure {
+                    item_id: id,
+                    error: error.clone(),
+                },
+            ),
+            (
+                Outbound::bare(MessageKind::Ping, &id),
+                Message::Ping { item_id: id },
+            ),
+            (
+                Outbound::bare(MessageKind::Pong, &id),
+                Message::Pong { item_id: id },
+            ),
+            (
+                Outbound::raw(
+                    MessageKind::ContextChanged,
+                    &id,
+                    &serde_json::to_string(&change).unwrap(),
+                ),
+                Message::ContextChanged {
+                    item_id: id,
+                    change: change.clone(),
                 },
             ),
         ];
@@ -419,7 +553,7 @@ mod tests {
     #[test]
     fn type_strings_are_split_as_the_protocol_splits_them() {
         let id = item();
-        for kind in KINDS {
+        for kind in MessageKind::ALL {
             let ty = kind.type_for(&id);
             assert_eq!(split_type(&ty), MessageKind::split_type(&ty).ok(), "{ty}");
         }

@@ -342,5 +342,8 @@ fn a_js_context_of_the_wrong_shape_is_refused_at_attach() {
         .unwrap()
         .as_string()
         .unwrap();
-    assert!(message.contains("plain JSON data"), "{message}");
+    assert!(
+        message.contains("context: settings") && message.contains("circular"),
+        "{message}"
+    );
 }
