@@ -12,9 +12,7 @@ use crate::{
     token::CONTEXT_UNAVAILABLE,
     wire::{self, Inbound, Outbound, Sent},
 };
-use appframe_protocol::{
-    ContextChange, FailurePayload, ItemId, KeyOrigin, MessageKind, lifecycle::feature,
-};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind, lifecycle::feature};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -23,8 +21,12 @@ use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{HtmlIFrameElement, MessageChannel, MessageEvent, MessagePort, Url, Window};
 
 mod lifecycle;
+mod src_url;
 
-pub use lifecycle::{AppEvent, EventFn, READY_TIMEOUT, TEARDOWN_ACK_MS};
+pub use src_url::app_src;
+
+pub(crate) use lifecycle::event_fn;
+pub use lifecycle::{AppEvent, READY_TIMEOUT, TEARDOWN_ACK_MS};
 
 /// The iframe `sandbox`: scripts and same-origin (the app needs its own origin for storage and
 /// CORS), forms, popups and downloads; no top navigation, no pointer lock, no modals.
@@ -51,8 +53,6 @@ pub struct Bridge {
     inner: Rc<Inner>,
     window: Window,
     listener: Closure<dyn FnMut(MessageEvent)>,
-    /// The ready deadline (cancelled when the bridge goes).
-    _ready_timer: Option<gloo_timers::callback::Timeout>,
 }
 
 impl std::fmt::Debug for Bridge {
@@ -77,7 +77,6 @@ struct Inner {
     resizer: Rc<Resizer>,
     ports: RefCell<Ports>,
     detached: Cell<bool>,
-    on_event: Option<EventFn>,
     life: lifecycle::Lifecycle,
 }
 
@@ -130,7 +129,22 @@ impl Bridge {
             return Err(Error::OriginNotRegistered { origin });
         }
         let src = app_src(&url.href(), &opts.item_id);
+        let mut item = String::new();
+        text::push_id(&mut item, &opts.item_id);
 
+        let v2_opts = match opts.js_options {
+            Some(o) => o,
+            None => {
+                let o = js_sys::Object::new();
+                let _ = js_sys::Reflect::set(&o, &"onEvent".into(), &opts.on_event);
+                let ms = JsValue::from_f64(opts.ready_timeout.as_secs_f64() * 1000.0);
+                let _ = js_sys::Reflect::set(&o, &"readyTimeoutMs".into(), &ms);
+                o.into()
+            }
+        };
+        let slot = Rc::new(RefCell::new(Weak::new()));
+        let life = lifecycle::Lifecycle::new(&iframe, &item, slot.clone(), &v2_opts)
+            .map_err(|e| Error::BadOptions(js_message(&e)))?;
         let inner = Rc::new(Inner {
             item_id: opts.item_id,
             iframe: iframe.clone(),
@@ -151,20 +165,10 @@ impl Bridge {
             )),
             ports: RefCell::new(Ports::default()),
             detached: Cell::new(false),
-            on_event: opts.on_event,
-            life: lifecycle::Lifecycle::default(),
-        });
-        // Saturating: a huge timeout means no limit in practice.
-        let ready_ms = (opts.ready_timeout.as_secs_f64() * 1000.0) as u32;
-        let weak_ready = Rc::downgrade(&inner);
-        let ready_timer = (ready_ms > 0).then(|| {
-            gloo_timers::callback::Timeout::new(ready_ms, move || {
-                if let Some(inner) = weak_ready.upgrade() {
-                    inner.ready_deadline(ready_ms);
-                }
-            })
+            life,
         });
         let weak = Rc::downgrade(&inner);
+        *slot.borrow_mut() = weak.clone();
         let listener = Closure::<dyn FnMut(MessageEvent)>::new(move |ev: MessageEvent| {
             if let Some(inner) = weak.upgrade() {
                 inner.on_window_message(&ev);
@@ -177,7 +181,6 @@ impl Bridge {
             inner,
             window,
             listener,
-            _ready_timer: ready_timer,
         };
         // Attributes before `src`: the sandbox applies from the navigation `src` starts, and the
         // listener is already in place for the app's first GET_CONTEXT.
@@ -220,95 +223,16 @@ impl Bridge {
     pub fn detach(self) {
         drop(self);
     }
-
-    /// Tells a v2 app that context fields changed (CONTEXT_CHANGED on its newest port); `false`
-    /// when the app does not speak v2 or has no port yet, and nothing was sent. The context
-    /// provider should answer a later GET_CONTEXT with the changed values too.
-    pub fn change_context(&self, change: &ContextChange) -> bool {
-        // Serializing plain structs with string keys cannot fail.
-        let json = serde_json::to_string(change).unwrap_or_default();
-        self.change_context_json(&json)
-    }
-
-    /// CONTEXT_CHANGED with its payload as JSON text (the JS facade's `updateContext`).
-    pub(crate) fn change_context_json(&self, json: &str) -> bool {
-        let msg = Outbound::raw(MessageKind::ContextChanged, &self.inner.item_id, json);
-        self.inner.send_v2(&msg)
-    }
-
-    /// Pings a v2 app: resolves to `true` when its PONG arrives within `timeout_ms`, else (or
-    /// for a v1 app) to `false`.
-    pub fn ping(&self, timeout_ms: i32) -> impl std::future::Future<Output = bool> + use<> {
-        settled(self.ping_promise(timeout_ms))
-    }
-
-    pub(crate) fn ping_promise(&self, timeout_ms: i32) -> js_sys::Promise {
-        let msg = Outbound::bare(MessageKind::Ping, &self.inner.item_id);
-        self.inner.ask(&msg, false, timeout_ms)
-    }
-
-    /// Removes the app gracefully: a v2 app gets TEARDOWN with `reason` and up to
-    /// [`TEARDOWN_ACK_MS`] to save and answer TEARDOWN_ACK; then the bridge detaches. Resolves
-    /// to whether the app acknowledged (always `false` for a v1 app, detached at once).
-    pub async fn teardown(self, reason: &str) -> bool {
-        let acked = settled(self.teardown_promise(reason)).await;
-        drop(self);
-        acked
-    }
-
-    pub(crate) fn teardown_promise(&self, reason: &str) -> js_sys::Promise {
-        let msg = Outbound::teardown(&self.inner.item_id, reason);
-        self.inner.ask(&msg, true, TEARDOWN_ACK_MS)
-    }
-}
-
-/// A promise of [`Inner::ask`] as a Rust future of its boolean.
-fn settled(p: js_sys::Promise) -> impl std::future::Future<Output = bool> {
-    async move {
-        wasm_bindgen_futures::JsFuture::from(p)
-            .await
-            .ok()
-            .and_then(|v| v.as_bool())
-            == Some(true)
-    }
 }
 
 impl Drop for Bridge {
     fn drop(&mut self) {
-        self.inner.detached.set(true);
+        self.inner.shut();
         // Removing can only fail for a non-callable listener, which ours is not; nothing to do then.
         let _ = self
             .window
             .remove_event_listener_with_callback("message", self.listener.as_ref().unchecked_ref());
-        self.inner.resizer.stop();
-        // Taken out before dropping so no RefCell borrow is held while ports close.
-        let ports = self.inner.ports.borrow_mut().take_all();
-        drop(ports);
     }
-}
-
-/// The iframe `src`: the app URL with `itemId=<id>` appended to its query (before any `#`).
-pub fn app_src(app_url: &str, item_id: &ItemId) -> String {
-    // `split_once` rather than slicing at an index: a slice that could panic would bring the
-    // panic's Debug formatting (and its Unicode tables) into the package.
-    let (base, fragment) = match app_url.split_once('#') {
-        Some((base, fragment)) => (base, fragment),
-        None => (app_url, ""),
-    };
-    let sep = if !base.contains('?') {
-        "?"
-    } else if base.ends_with('?') || base.ends_with('&') {
-        ""
-    } else {
-        "&"
-    };
-    let mut src = text::concat(&[base, sep, "itemId="]);
-    text::push_id(&mut src, item_id);
-    if app_url.contains('#') {
-        src.push('#');
-        src.push_str(fragment);
-    }
-    src
 }
 
 impl Inner {
@@ -464,15 +388,29 @@ impl Inner {
             Inbound::HostToApp => {
                 self.ignore_in(channel, ty, "a host-to-app message sent to the host", &text)
             }
-            v2 => self.on_v2(port, id, ty, v2, &text),
+            Inbound::V2(payload) => {
+                let why = self.life.js.check(ty, &payload);
+                if !why.is_empty() {
+                    return self.ignore_in(channel, ty, why, &text);
+                }
+                self.log(Direction::In, channel, ty, Outcome::Handled, &text);
+                // Answers and later host messages go to the port the app spoke on last.
+                self.life.port_opened(port, id);
+                self.life.js.on(ty, &payload);
+            }
         }
     }
 
     fn send(&self, reply: &Reply, msg: &Outbound, transfer: Option<&MessagePort>) {
+        self.post(reply, msg.kind.prefix(), &msg.wire, transfer);
+    }
+
+    /// Posts `wire` (of type `ty`, for the log) to the app.
+    fn post(&self, reply: &Reply, ty: &str, wire: &str, transfer: Option<&MessagePort>) {
         if self.detached.get() {
             return;
         }
-        let data = JsValue::from_str(&msg.wire);
+        let data = JsValue::from_str(wire);
         let result = match reply {
             Reply::Port { port, .. } => port.post_message(&data),
             Reply::Window { origin } => match self.iframe.content_window() {
@@ -490,13 +428,18 @@ impl Inner {
             Ok(()) => Outcome::Sent,
             Err(e) => Outcome::Failed(js_message(&e)),
         };
-        self.log(
-            Direction::Out,
-            reply.channel(),
-            msg.kind.prefix(),
-            outcome,
-            &msg.wire,
-        );
+        self.log(Direction::Out, reply.channel(), ty, outcome, wire);
+    }
+
+    /// Stops answering: closes every port, stops resizing and the v2 host (the window listener
+    /// goes with the [`Bridge`]).
+    fn shut(&self) {
+        self.detached.set(true);
+        self.resizer.stop();
+        self.life.js.stop();
+        // Taken out before dropping so no RefCell borrow is held while ports close.
+        let ports = self.ports.borrow_mut().take_all();
+        drop(ports);
     }
 
     /// The context as sent: this bridge's item, an absolute `apiHost` without trailing slash,
@@ -568,7 +511,7 @@ impl Inner {
         self.send(&reply, &msg, Some(&channel.port2()));
         // A v1 app has no way to say it is ready: its answered context is the sign.
         if !self.life.v2.get() {
-            self.app_ready();
+            self.life.js.ready();
         }
     }
 
@@ -633,35 +576,4 @@ fn absolute_api_host(api_host: &str) -> Result<String, FailurePayload> {
         message: text::concat(&["apiHost ", &text::quoted(api_host), " is not a URL"]),
     })?;
     Ok(url.href().trim_end_matches('/').to_owned())
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-
-    fn item() -> ItemId {
-        "860336f0-9317-4193-91ad-5d58f6a975d8".parse().unwrap()
-    }
-
-    #[test]
-    fn app_src_appends_item_id_with_question_mark_or_ampersand() {
-        let id = item();
-        assert_eq!(
-            app_src("http://a/app/", &id),
-            format!("http://a/app/?itemId={id}")
-        );
-        assert_eq!(
-            app_src("http://a/app/?x=1", &id),
-            format!("http://a/app/?x=1&itemId={id}")
-        );
-        assert_eq!(
-            app_src("http://a/app/?", &id),
-            format!("http://a/app/?itemId={id}")
-        );
-        assert_eq!(
-            app_src("http://a/?x=1#top", &id),
-            format!("http://a/?x=1&itemId={id}#top")
-        );
-    }
 }

@@ -1,7 +1,7 @@
 //! The JavaScript facade (`--features js`): `attachApp(iframe, options)` → a handle with `detach()`.
 
 use crate::{
-    bridge::{AppEvent, Bridge},
+    bridge::Bridge,
     error::{Error, js_message},
     log::LogEntry,
     options::{BridgeOptions, ContextProvider, Provided},
@@ -90,6 +90,18 @@ export interface AttachAppOptions {
   readyTimeoutMs?: number;
 }
 
+/** Protocol v2 with the app (docs/protocol-v2.md); a v1 app gets none of these messages. */
+export interface AppLifecycle {
+  /** Sends CONTEXT_CHANGED: whether it was sent (only to a v2 app, after its handshake). Throws
+   * on a change that is not a plain object. */
+  updateContext(change: ContextChange): boolean;
+  /** PING: whether the app answered within `timeoutMs` (default 1000). */
+  ping(timeoutMs?: number): Promise<boolean>;
+  /** TEARDOWN, up to 500 ms for the app to save and acknowledge, then the bridge detaches:
+   * whether the app acknowledged (a v1 app: false, detached at once). */
+  teardown(reason?: string): Promise<boolean>;
+}
+
 /** A lifecycle event of the app (protocol v2, docs/protocol-v2.md). */
 export type AppEvent =
   | { type: 'ready' }
@@ -128,10 +140,10 @@ impl AppHandle {
         self.bridge = None;
     }
 
-    /// Whether the app is still attached.
+    /// Whether the app is still attached (not detached, not torn down).
     #[wasm_bindgen(getter)]
     pub fn attached(&self) -> bool {
-        self.bridge.is_some()
+        self.bridge.as_ref().is_some_and(Bridge::answering)
     }
 
     /// How many ports are open.
@@ -140,46 +152,12 @@ impl AppHandle {
         self.bridge.as_ref().map_or(0, Bridge::open_ports)
     }
 
-    /// Sends CONTEXT_CHANGED with `change` to a v2 app; `false` when nothing was sent (a v1 app,
-    /// no handshake yet, detached). Throws on a change that is not a plain JSON object.
-    #[wasm_bindgen(js_name = updateContext)]
-    pub fn update_context(
-        &self,
-        #[wasm_bindgen(unchecked_param_type = "ContextChange")] change: JsValue,
-    ) -> Result<bool, JsValue> {
-        let json = object_json(&change, "the context change").map_err(to_js_error)?;
-        Ok(self
-            .bridge
+    /// Protocol v2 with the app: `updateContext`, `ping`, `teardown` (`undefined` once detached).
+    #[wasm_bindgen(getter, unchecked_return_type = "AppLifecycle | undefined")]
+    pub fn lifecycle(&self) -> JsValue {
+        self.bridge
             .as_ref()
-            .is_some_and(|b| b.change_context_json(&json)))
-    }
-
-    /// Pings a v2 app: `true` when it answers within `timeoutMs` (default 1000).
-    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn ping(&self, #[wasm_bindgen(js_name = timeoutMs)] timeout_ms: Option<i32>) -> Promise {
-        match &self.bridge {
-            Some(b) => b.ping_promise(timeout_ms.unwrap_or(1000)),
-            None => Promise::resolve(&JsValue::FALSE),
-        }
-    }
-
-    /// Removes the app gracefully: TEARDOWN to a v2 app, up to 500 ms for its TEARDOWN_ACK, then
-    /// detached. Resolves to whether the app acknowledged.
-    #[wasm_bindgen(unchecked_return_type = "Promise<boolean>")]
-    pub fn teardown(&mut self, reason: Option<String>) -> Promise {
-        let Some(bridge) = self.bridge.take() else {
-            return Promise::resolve(&JsValue::FALSE);
-        };
-        let acked = bridge.teardown_promise(reason.as_deref().unwrap_or("removed"));
-        // The bridge stays until the answer (or the bound), then goes; the closure frees itself
-        // once called.
-        let then = get(&acked, "then").unchecked_into::<Function>();
-        let done = Closure::once_into_js(move |acked: JsValue| {
-            drop(bridge);
-            acked
-        });
-        then.call1(&acked, &done)
-            .map_or_else(|_| acked, JsCast::unchecked_into)
+            .map_or(JsValue::UNDEFINED, Bridge::lifecycle)
     }
 }
 
@@ -331,25 +309,8 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
             .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
         opts = opts.server_features(features);
     }
-    let on_event = get(obj, "onEvent");
-    if let Some(f) = on_event.dyn_ref::<Function>() {
-        let f = f.clone();
-        opts = opts.on_event(move |e| {
-            // A throwing callback must not break the bridge; its error is the page's concern.
-            let _ = f.call1(&JsValue::NULL, &event_to_js(e));
-        });
-    } else if !is_absent(&on_event) {
-        return Err(bad("onEvent must be a function"));
-    }
-    let ready = opt_number(
-        obj,
-        "readyTimeoutMs",
-        opts.ready_timeout.as_secs_f64() * 1000.0,
-    )?;
-    if !(ready.is_finite() && ready >= 0.0) {
-        return Err(bad("readyTimeoutMs must be a number >= 0"));
-    }
-    opts = opts.ready_timeout(Duration::from_millis(ready as u64));
+    // `onEvent` and `readyTimeoutMs` are read (and checked) by the v2 host.
+    opts.js_options = Some(obj.clone());
     let key = get(obj, "appKey");
     if let Some(key) = key.as_string() {
         opts = opts.app_key(key);
@@ -463,27 +424,6 @@ async fn js_token(f: &Function, req: &AppTokenRequest) -> Result<String, Failure
     value
         .as_string()
         .ok_or_else(|| fail("getToken resolved to something other than a string".into()))
-}
-
-fn event_to_js(e: &AppEvent) -> JsValue {
-    let (ty, code, message, mode) = match e {
-        AppEvent::Ready => ("ready", None, None, None),
-        AppEvent::Failed(f) => ("failed", Some(&*f.code), Some(&*f.message), None),
-        AppEvent::CloseRequested => ("close-requested", None, None, None),
-        AppEvent::DisplayMode(m) => ("display-mode", None, None, Some(m.as_str())),
-    };
-    let o = Object::new();
-    for (k, v) in [
-        ("type", Some(ty)),
-        ("code", code),
-        ("message", message),
-        ("mode", mode),
-    ] {
-        if let Some(v) = v {
-            let _ = Reflect::set(&o, &JsValue::from_str(k), &JsValue::from_str(v));
-        }
-    }
-    o.into()
 }
 
 fn log_to_js(entry: &LogEntry) -> JsValue {

@@ -81,7 +81,7 @@ mod token;
 mod wire;
 
 pub use bridge::{
-    ALLOW, AppEvent, Bridge, EventFn, FEATURES, READY_TIMEOUT, SANDBOX, TEARDOWN_ACK_MS, app_src,
+    ALLOW, AppEvent, Bridge, FEATURES, READY_TIMEOUT, SANDBOX, TEARDOWN_ACK_MS, app_src,
 };
 pub use error::Error;
 #[cfg(feature = "js")]

@@ -2,7 +2,7 @@
 //! come from, the log, the height bounds and the token limits.
 
 use crate::{
-    bridge::{AppEvent, EventFn},
+    bridge::{AppEvent, event_fn},
     log::{LogEntry, LogFn},
     resize::is_user_resizable,
     token::{FetchTokenProvider, TokenProvider},
@@ -148,9 +148,12 @@ pub struct BridgeOptions {
     /// then asked for at attach, while the frame loads, and answers the app's first
     /// GET_AUTH_TOKEN naming them (see [`BridgeOptions::app_key`]).
     pub app_key: Option<String>,
-    /// Called with what the app tells its host about itself (ready, failure, close request,
-    /// display mode): see [`AppEvent`].
-    pub on_event: Option<EventFn>,
+    /// The JS function called with what the app tells its host about itself (ready, failure,
+    /// close request, display mode: see [`AppEvent`]); set with [`BridgeOptions::on_event`].
+    pub(crate) on_event: wasm_bindgen::JsValue,
+    /// The JS facade's options object, read by the v2 host for `onEvent` and `readyTimeoutMs`
+    /// (instead of `on_event` and `ready_timeout`).
+    pub(crate) js_options: Option<wasm_bindgen::JsValue>,
     /// How long after attach the app has to become ready (POST_READY from a v2 app, an answered
     /// context for a v1 app) before [`AppEvent::Failed`] with `READY_TIMEOUT`; zero: no limit.
     pub ready_timeout: Duration,
@@ -178,7 +181,8 @@ impl BridgeOptions {
             token_refill: DEFAULT_TOKEN_REFILL,
             server_features: Vec::new(),
             app_key: None,
-            on_event: None,
+            on_event: wasm_bindgen::JsValue::UNDEFINED,
+            js_options: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
         }
     }
@@ -219,7 +223,7 @@ impl BridgeOptions {
 
     /// Calls `f` with the app's lifecycle events ([`AppEvent`]).
     pub fn on_event(mut self, f: impl Fn(&AppEvent) + 'static) -> Self {
-        self.on_event = Some(Rc::new(f));
+        self.on_event = event_fn(f);
         self
     }
 

@@ -1,11 +1,11 @@
 //! Token providers: where the bridge gets an app token when the app asks for one.
 
-use crate::{error::js_message, text, wire};
+use crate::{error::js_message, wire};
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, routes};
+use js_sys::Promise;
 use std::{future::Future, pin::Pin};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsValue, prelude::wasm_bindgen};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
 
 /// Failure code: the token request failed (network error, HTTP error, bad response).
 pub const TOKEN_REQUEST_FAILED: &str = "TOKEN_REQUEST_FAILED";
@@ -123,65 +123,26 @@ impl TokenProvider for FetchTokenProvider {
     }
 }
 
-fn failed(message: impl Into<String>) -> FailurePayload {
-    FailurePayload {
-        code: TOKEN_REQUEST_FAILED.to_owned(),
-        message: message.into(),
-    }
+#[wasm_bindgen(module = "/js/browser.js")]
+extern "C" {
+    /// The default token request (`host/js/browser.js`): the token, or a rejection with
+    /// `{code, message}`.
+    #[wasm_bindgen(js_name = fetchToken)]
+    fn fetch_token_js(url: &str, body: &str) -> Promise;
 }
 
 async fn fetch_token(url: &str, body: &KeyOrigin) -> Result<String, FailurePayload> {
-    let window = web_sys::window().ok_or_else(|| failed("no browser window"))?;
-    let js = |v: JsValue| failed(js_message(&v));
-    let headers = Headers::new().map_err(js)?;
-    headers
-        .set("content-type", "application/json")
-        .map_err(js)?;
-    let init = RequestInit::new();
-    init.set_method("POST");
-    init.set_credentials(RequestCredentials::Include);
-    init.set_headers(&headers);
-    init.set_body(&JsValue::from_str(&wire::key_origin_json(body)));
-    let request = Request::new_with_str_and_init(url, &init).map_err(js)?;
-    let response: Response = JsFuture::from(window.fetch_with_request(&request))
-        .await
-        .map_err(|e| failed(["network error: ", &js_message(&e)].concat()))?
-        .dyn_into()
-        .map_err(js)?;
-    let text = JsFuture::from(response.text().map_err(js)?)
-        .await
-        .map_err(js)?
-        .as_string()
-        .unwrap_or_default();
-    // `JSON.parse` of what the server sent; not JSON reads as no object at all.
-    let json = js_sys::JSON::parse(&text).unwrap_or(JsValue::UNDEFINED);
-    let field = |key: &str| wire::get(&json, key).as_string();
-    let status = response.status();
-    if !response.ok() {
-        // Pass the server's reason through (e.g. INVALID_APP_ORIGIN) so the app can show it.
-        let reason = match (field("message"), field("code")) {
-            (Some(message), Some(code)) => [message.as_str(), " (", &code, ")"].concat(),
-            _ => text.chars().take(200).collect(),
-        };
-        let mut failure = failed(["HTTP ", &text::uint(u64::from(status)), ": ", &reason].concat());
-        if status == 429 {
-            failure.code = TOKEN_RATE_LIMITED.to_owned();
-            if let Ok(Some(secs)) = response.headers().get("retry-after") {
-                failure.message =
-                    [failure.message.as_str(), "; retry after ", &secs, " s"].concat();
-            }
-        }
-        return Err(failure);
+    let field = |v: &JsValue, k: &str| wire::get(v, k).as_string();
+    match JsFuture::from(fetch_token_js(url, &wire::key_origin_json(body))).await {
+        Ok(token) => token.as_string().ok_or_else(|| FailurePayload {
+            code: TOKEN_REQUEST_FAILED.into(),
+            message: "the token is not a string".into(),
+        }),
+        Err(e) => Err(FailurePayload {
+            code: field(&e, "code").unwrap_or_else(|| TOKEN_REQUEST_FAILED.into()),
+            message: field(&e, "message").unwrap_or_else(|| js_message(&e)),
+        }),
     }
-    field("token").ok_or_else(|| {
-        failed(
-            [
-                "bad token response: no string `token` in ",
-                &text::quoted(&text),
-            ]
-            .concat(),
-        )
-    })
 }
 
 #[cfg(test)]

@@ -9,8 +9,7 @@
 use crate::options::Provided;
 use crate::text::{concat, parse_uuid, push_id, push_str, push_uint, push_uuid, quoted};
 use appframe_protocol::{
-    Context, DisplayMode, FailurePayload, ItemId, KeyOrigin, MessageKind,
-    lifecycle::PROTOCOL_VERSION,
+    Context, FailurePayload, ItemId, KeyOrigin, MessageKind, lifecycle::PROTOCOL_VERSION,
 };
 use js_sys::{JSON, Reflect};
 
@@ -30,22 +29,9 @@ pub(crate) enum Inbound {
     AutoResize(f64),
     /// POST_MAX_RESIZE.
     MaxResize,
-    /// POST_READY (v2).
-    Ready,
-    /// POST_FAILURE (v2) with the app's code and message.
-    Failure(FailurePayload),
-    /// TEARDOWN_ACK (v2).
-    TeardownAck,
-    /// REQUEST_CLOSE (v2).
-    RequestClose,
-    /// REQUEST_DISPLAY_MODE (v2) with the asked mode.
-    DisplayMode(DisplayMode),
-    /// OPEN_LINK (v2) with the URL as sent.
-    OpenLink(String),
-    /// PING (v2).
-    Ping,
-    /// PONG (v2).
-    Pong,
+    /// A v2 message to the host (POST_READY, POST_FAILURE, TEARDOWN_ACK, REQUEST_CLOSE,
+    /// REQUEST_DISPLAY_MODE, OPEN_LINK, PING, PONG) with its payload, read by `host/js/v2.js`.
+    V2(JsValue),
     /// A kind only a host sends (`*_SUCCESS`, `*_FAILURE`); its payload is not read.
     HostToApp,
 }
@@ -101,26 +87,14 @@ pub(crate) fn decode(text: &str) -> Result<(MessageKind, ItemId, Inbound), Unrea
             Inbound::AutoResize(height)
         }
         MessageKind::PostMaxResize => Inbound::MaxResize,
-        MessageKind::PostReady => Inbound::Ready,
-        MessageKind::PostFailure => Inbound::Failure(FailurePayload {
-            code: get(&payload, "code").as_string().unwrap_or_default(),
-            message: get(&payload, "message").as_string().unwrap_or_default(),
-        }),
-        MessageKind::TeardownAck => Inbound::TeardownAck,
-        MessageKind::RequestClose => Inbound::RequestClose,
-        MessageKind::RequestDisplayMode => Inbound::DisplayMode(
-            get(&payload, "mode")
-                .as_string()
-                .and_then(|m| DisplayMode::parse(&m))
-                .ok_or_else(|| bad("`mode` must be \"inline\" or \"fullscreen\""))?,
-        ),
-        MessageKind::OpenLink => Inbound::OpenLink(
-            get(&payload, "url")
-                .as_string()
-                .ok_or_else(|| bad("expected an object with a string `url`"))?,
-        ),
-        MessageKind::Ping => Inbound::Ping,
-        MessageKind::Pong => Inbound::Pong,
+        MessageKind::PostReady
+        | MessageKind::PostFailure
+        | MessageKind::TeardownAck
+        | MessageKind::RequestClose
+        | MessageKind::RequestDisplayMode
+        | MessageKind::OpenLink
+        | MessageKind::Ping
+        | MessageKind::Pong => Inbound::V2(payload),
         MessageKind::GetContextSuccess
         | MessageKind::GetContextFailure
         | MessageKind::GetAuthTokenSuccess
@@ -168,50 +142,19 @@ pub(crate) struct Outbound {
 
 impl Outbound {
     fn new(kind: MessageKind, item_id: &ItemId, payload: impl FnOnce(&mut String)) -> Self {
-        let mut w = Self::bare(kind, item_id).wire;
-        w.pop();
-        w.push_str(",\"payload\":");
+        let mut w = String::from("{\"type\":\"");
+        w.push_str(kind.prefix());
+        w.push('_');
+        push_id(&mut w, item_id);
+        w.push_str("\",\"payload\":");
         payload(&mut w);
         w.push('}');
         Outbound { kind, wire: w }
     }
 
-    /// A message without a payload (`{"type":"PING_<itemId>"}`).
-    pub(crate) fn bare(kind: MessageKind, item_id: &ItemId) -> Self {
-        let mut w = String::from("{\"type\":\"");
-        w.push_str(kind.prefix());
-        w.push('_');
-        push_id(&mut w, item_id);
-        w.push_str("\"}");
-        Outbound { kind, wire: w }
-    }
-
-    /// A message whose payload is JSON text already (CONTEXT_CHANGED).
-    pub(crate) fn raw(kind: MessageKind, item_id: &ItemId, payload: &str) -> Self {
-        Self::new(kind, item_id, |w| w.push_str(payload))
-    }
-
     /// Any `*_FAILURE` with why.
-    pub(crate) fn failure(kind: MessageKind, item_id: &ItemId, error: &FailurePayload) -> Self {
+    fn failure(kind: MessageKind, item_id: &ItemId, error: &FailurePayload) -> Self {
         Self::new(kind, item_id, |w| push_failure(w, error))
-    }
-
-    /// TEARDOWN with its reason.
-    pub(crate) fn teardown(item_id: &ItemId, reason: &str) -> Self {
-        Self::new(MessageKind::Teardown, item_id, |w| {
-            w.push_str("{\"reason\":");
-            push_str(w, reason);
-            w.push('}');
-        })
-    }
-
-    /// REQUEST_DISPLAY_MODE_SUCCESS with the granted mode.
-    pub(crate) fn display_mode(item_id: &ItemId, mode: DisplayMode) -> Self {
-        Self::new(MessageKind::RequestDisplayModeSuccess, item_id, |w| {
-            w.push_str("{\"mode\":\"");
-            w.push_str(mode.as_str());
-            w.push_str("\"}");
-        })
     }
 
     /// GET_CONTEXT_SUCCESS with the context (the `LocalContext` wire shape).
@@ -353,10 +296,7 @@ pub(crate) fn context_from_name(name: &str) -> Context {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use appframe_protocol::{
-        ContextChange, HostCapabilities, LocalContext, Message, ModePayload, Permission,
-        TeardownPayload, Theme, ThemeMode, TokenPayload,
-    };
+    use appframe_protocol::{HostCapabilities, LocalContext, Message, Permission, TokenPayload};
     use serde_json::Value;
 
     fn item() -> ItemId {
@@ -401,14 +341,6 @@ mod tests {
             code: "TOKEN_TIMEOUT".into(),
             message: "no token \"now\"\u{7f}".into(),
         };
-        let change = ContextChange {
-            lang: Some("de".into()),
-            theme: Some(Theme {
-                mode: ThemeMode::Dark,
-                vars: [("--accent".to_owned(), "#0a6".to_owned())].into(),
-            }),
-            ..ContextChange::default()
-        };
         let cases = [
             (
                 Outbound::context(&sent(full_context(), &["failure", "ws"])),
@@ -451,61 +383,6 @@ mod tests {
                 Message::GetAuthTokenFailure {
                     item_id: id,
                     error: error.clone(),
-                },
-            ),
-            (
-                Outbound::teardown(&id, "navigation \"away\""),
-                Message::Teardown {
-                    item_id: id,
-                    payload: TeardownPayload {
-                        reason: "navigation \"away\"".into(),
-                    },
-                },
-            ),
-            (
-                Outbound::display_mode(&id, DisplayMode::Fullscreen),
-                Message::RequestDisplayModeSuccess {
-                    item_id: id,
-                    payload: ModePayload {
-                        mode: DisplayMode::Fullscreen,
-                    },
-                },
-            ),
-            (
-                Outbound::failure(MessageKind::RequestDisplayModeFailure, &id, &error),
-                Message::RequestDisplayModeFailure {
-                    item_id: id,
-                    error: error.clone(),
-                },
-            ),
-            (
-                Outbound::bare(MessageKind::OpenLinkSuccess, &id),
-                Message::OpenLinkSuccess { item_id: id },
-            ),
-            (
-                Outbound::failure(MessageKind::OpenLinkFailure, &id, &error),
-                Message::OpenLinkFailure {
-                    item_id: id,
-                    error: error.clone(),
-                },
-            ),
-            (
-                Outbound::bare(MessageKind::Ping, &id),
-                Message::Ping { item_id: id },
-            ),
-            (
-                Outbound::bare(MessageKind::Pong, &id),
-                Message::Pong { item_id: id },
-            ),
-            (
-                Outbound::raw(
-                    MessageKind::ContextChanged,
-                    &id,
-                    &serde_json::to_string(&change).unwrap(),
-                ),
-                Message::ContextChanged {
-                    item_id: id,
-                    change: change.clone(),
                 },
             ),
         ];

@@ -1,0 +1,334 @@
+//! Protocol v2 on the host side (the Rust API) against the fake app in headless Chromium: what a
+//! v1 app gets (nothing new), the lifecycle events, context changes, pings both ways, teardown,
+//! links and display modes, and the payloads refused.
+#![cfg(target_arch = "wasm32")]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
+
+mod common;
+
+use appframe_host::{AppEvent, Bridge, BridgeOptions, LogEntry, Outcome, READY_TIMEOUT};
+use appframe_protocol::{
+    ContextChange, ContextRequest, DisplayMode, FailurePayload, HostCapabilities, ItemId,
+    LocalContext, Message, ModePayload, Theme, ThemeMode, UrlPayload,
+};
+use common::*;
+use std::{cell::RefCell, rc::Rc, time::Duration};
+use wasm_bindgen_test::*;
+use web_sys::{HtmlIFrameElement, Window};
+
+wasm_bindgen_test_configure!(run_in_browser);
+
+fn item(n: u8) -> ItemId {
+    format!("00000000-0000-4000-8000-0000000002{n:02x}")
+        .parse()
+        .unwrap()
+}
+
+struct Fx {
+    iframe: HtmlIFrameElement,
+    win: Window,
+    bridge: Option<Bridge>,
+    events: Rc<RefCell<Vec<AppEvent>>>,
+    log: Rc<RefCell<Vec<LogEntry>>>,
+}
+
+impl Drop for Fx {
+    fn drop(&mut self) {
+        self.bridge = None;
+        remove(&self.iframe);
+    }
+}
+
+async fn fixture(id: ItemId, f: impl FnOnce(BridgeOptions) -> BridgeOptions) -> Fx {
+    let events = Rc::new(RefCell::new(Vec::new()));
+    let log = Rc::new(RefCell::new(Vec::new()));
+    let (e, l) = (events.clone(), log.clone());
+    let opts = BridgeOptions::new(
+        id,
+        format!("{}/fake-app/", page_origin()),
+        vec![page_origin()],
+        LocalContext::new("/api", id),
+    )
+    .token_provider(|_| async { Ok("t".to_owned()) })
+    .on_event(move |ev| e.borrow_mut().push(ev.clone()))
+    .on_log(move |entry| l.borrow_mut().push(entry.clone()));
+    let iframe = new_frame();
+    let bridge = Bridge::attach(iframe.clone(), f(opts)).unwrap();
+    let win = mount(&iframe).await;
+    Fx {
+        iframe,
+        win,
+        bridge: Some(bridge),
+        events,
+        log,
+    }
+}
+
+/// GET_CONTEXT announcing v2 (or not).
+fn hello(id: ItemId, v2: bool) -> String {
+    Message::GetContext {
+        item_id: id,
+        payload: ContextRequest {
+            key: "1d85bd0c-7c60-49cd-9775-9898fcb16668".into(),
+            origin: page_origin(),
+            appframe: v2.then(|| HostCapabilities {
+                version: 2,
+                features: vec!["lifecycle".into()],
+            }),
+        },
+    }
+    .encode()
+}
+
+impl Fx {
+    async fn handshake(&self, id: ItemId, v2: bool) {
+        send(&self.win, &hello(id, v2));
+        let got = received_at_least(&self.win, 1).await;
+        let Message::GetContextSuccess { context, .. } = got[0].message() else {
+            panic!("{}", got[0].data)
+        };
+        let caps = context.appframe.unwrap();
+        assert_eq!(caps.version, 2);
+        for f in [
+            "lifecycle",
+            "context-changed",
+            "display-mode",
+            "open-link",
+            "ping",
+        ] {
+            assert!(caps.features.iter().any(|x| x == f), "{f}: {caps:?}");
+        }
+    }
+
+    /// Sends `msg` on port 0 and returns the next message the app receives.
+    async fn answer(&self, msg: Message) -> Message {
+        let before = received(&self.win).len();
+        send_on_port(&self.win, 0, &msg.encode());
+        received_at_least(&self.win, before + 1).await[before].message()
+    }
+
+    fn events(&self) -> Vec<AppEvent> {
+        self.events.borrow().clone()
+    }
+}
+
+fn change() -> ContextChange {
+    ContextChange {
+        lang: Some("de".into()),
+        theme: Some(Theme {
+            mode: ThemeMode::Dark,
+            vars: [("--accent".to_owned(), "#0a6".to_owned())].into(),
+        }),
+        ..ContextChange::default()
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_v1_app_is_ready_at_its_context_and_gets_no_v2_message() {
+    let id = item(1);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, false).await;
+    assert_eq!(fx.events(), [AppEvent::Ready]);
+    let bridge = fx.bridge.as_ref().unwrap();
+    assert!(!bridge.change_context(&change()));
+    assert!(!bridge.ping(300).await);
+    sleep(100).await;
+    assert_eq!(received(&fx.win).len(), 1, "{:?}", received(&fx.win));
+}
+
+#[wasm_bindgen_test]
+async fn a_v2_app_is_ready_when_it_says_so_and_gets_context_changes() {
+    let id = item(2);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    assert!(fx.events().is_empty(), "{:?}", fx.events());
+    send_on_port(&fx.win, 0, &Message::PostReady { item_id: id }.encode());
+    assert!(wait_for(|| fx.events() == [AppEvent::Ready]).await);
+    assert!(fx.bridge.as_ref().unwrap().change_context(&change()));
+    let got = received_at_least(&fx.win, 2).await;
+    assert_eq!(got[1].via, "port0");
+    assert_eq!(
+        got[1].message(),
+        Message::ContextChanged {
+            item_id: id,
+            change: change()
+        }
+    );
+}
+
+#[wasm_bindgen_test]
+async fn pings_are_answered_both_ways() {
+    let id = item(3);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    assert_eq!(
+        fx.answer(Message::Ping { item_id: id }).await,
+        Message::Pong { item_id: id }
+    );
+    // The host pings; the fake app answers only once it has seen the PING.
+    let bridge = fx.bridge.as_ref().unwrap();
+    let pinged = bridge.ping(2000);
+    let win = fx.win.clone();
+    let answered = async move {
+        assert!(wait_for(|| received(&win).iter().any(|r| r.data.contains("\"PING_"))).await);
+        send_on_port(&win, 0, &Message::Pong { item_id: id }.encode());
+    };
+    let (ok, ()) = futures::join!(pinged, answered);
+    assert!(ok);
+    // Unanswered: false after the bound.
+    assert!(!bridge.ping(200).await);
+}
+
+#[wasm_bindgen_test]
+async fn teardown_waits_for_the_acknowledgement_then_detaches() {
+    let id = item(4);
+    let mut fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    let bridge = fx.bridge.take().unwrap();
+    let win = fx.win.clone();
+    let ack = async move {
+        assert!(wait_for(|| received(&win).iter().any(|r| r.data.contains("TEARDOWN_"))).await);
+        send_on_port(&win, 0, &Message::TeardownAck { item_id: id }.encode());
+    };
+    let (acked, ()) = futures::join!(bridge.teardown("navigation"), ack);
+    assert!(acked);
+    let td = received(&fx.win)
+        .into_iter()
+        .find(|r| r.data.contains("TEARDOWN_"))
+        .unwrap();
+    assert!(td.data.contains(r#""reason":"navigation""#), "{}", td.data);
+    // Detached: nothing is answered any more.
+    send(&fx.win, &hello(id, true));
+    sleep(200).await;
+    assert_eq!(received(&fx.win).len(), 2);
+}
+
+#[wasm_bindgen_test]
+async fn a_silent_app_is_torn_down_at_the_bound() {
+    let id = item(5);
+    let mut fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    let started = js_sys::Date::now();
+    assert!(!fx.bridge.take().unwrap().teardown("gone").await);
+    let took = js_sys::Date::now() - started;
+    assert!((450.0..3000.0).contains(&took), "{took} ms");
+}
+
+#[wasm_bindgen_test]
+async fn links_are_opened_only_for_http_and_https() {
+    let id = item(6);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "/relative",
+        "file:///etc/passwd",
+    ] {
+        let got = fx
+            .answer(Message::OpenLink {
+                item_id: id,
+                payload: UrlPayload { url: bad.into() },
+            })
+            .await;
+        let Message::OpenLinkFailure { error, .. } = got else {
+            panic!("{bad}: {got:?}")
+        };
+        assert_eq!(error.code, "LINK_REFUSED", "{bad}");
+    }
+}
+
+#[wasm_bindgen_test]
+async fn fullscreen_needs_a_gesture_and_inline_is_granted() {
+    let id = item(7);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    let got = fx
+        .answer(Message::RequestDisplayMode {
+            item_id: id,
+            payload: ModePayload {
+                mode: DisplayMode::Fullscreen,
+            },
+        })
+        .await;
+    let Message::RequestDisplayModeFailure { error, .. } = got else {
+        panic!("{got:?}")
+    };
+    assert_eq!(error.code, "USER_GESTURE_REQUIRED");
+    let got = fx
+        .answer(Message::RequestDisplayMode {
+            item_id: id,
+            payload: ModePayload {
+                mode: DisplayMode::Inline,
+            },
+        })
+        .await;
+    assert_eq!(
+        got,
+        Message::RequestDisplayModeSuccess {
+            item_id: id,
+            payload: ModePayload {
+                mode: DisplayMode::Inline
+            }
+        }
+    );
+    assert!(
+        fx.events()
+            .contains(&AppEvent::DisplayMode(DisplayMode::Inline))
+    );
+}
+
+#[wasm_bindgen_test]
+async fn failure_close_requests_and_the_ready_deadline_reach_the_host() {
+    let id = item(8);
+    let fx = fixture(id, |o| o.ready_timeout(Duration::from_millis(300))).await;
+    fx.handshake(id, true).await;
+    let failure = FailurePayload {
+        code: "NO_WEBGL".into(),
+        message: "this app needs WebGL".into(),
+    };
+    let msgs = [
+        Message::PostFailure {
+            item_id: id,
+            error: failure.clone(),
+        },
+        Message::RequestClose { item_id: id },
+    ];
+    for m in msgs {
+        send_on_port(&fx.win, 0, &m.encode());
+    }
+    let timed_out = |e: &AppEvent| matches!(e, AppEvent::Failed(f) if f.code == READY_TIMEOUT);
+    assert!(wait_for(|| fx.events().iter().any(timed_out)).await);
+    let events = fx.events();
+    assert_eq!(
+        events[..2],
+        [AppEvent::Failed(failure), AppEvent::CloseRequested]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn malformed_v2_payloads_are_ignored_with_their_reason() {
+    let id = item(9);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    let ty = |t: &str| format!("{t}_{id}");
+    for bad in [
+        format!(
+            r#"{{"type":"{}","payload":{{"mode":"huge"}}}}"#,
+            ty("REQUEST_DISPLAY_MODE")
+        ),
+        format!(r#"{{"type":"{}","payload":{{"url":7}}}}"#, ty("OPEN_LINK")),
+    ] {
+        send_on_port(&fx.win, 0, &bad);
+    }
+    let ignored = || {
+        fx.log
+            .borrow()
+            .iter()
+            .filter(|e| matches!(&e.outcome, Outcome::Ignored(r) if r.starts_with("bad payload")))
+            .count()
+    };
+    assert!(wait_for(|| ignored() == 2).await, "{:?}", fx.log.borrow());
+    sleep(100).await;
+    assert_eq!(received(&fx.win).len(), 1, "nothing answered");
+}
