@@ -41,16 +41,15 @@ pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
     // esbuild reads the renamed glue from a file next to it and writes the minified one.
     let tmp = out_dir.join(format!("{stem}.renamed.js"));
     std::fs::write(&tmp, &new_js).with_context(|| format!("writing {}", tmp.display()))?;
-    let status = std::process::Command::new(esbuild)
-        .arg(&tmp)
-        .args(["--minify", "--format=esm", "--log-level=warning"])
-        .arg(format!("--outfile={}", js_path.display()))
-        .arg("--allow-overwrite")
-        .status()
-        .with_context(|| format!("running {}", esbuild.display()))?;
+    let minified = esbuild_minify(esbuild, &tmp, &js_path);
     let _ = std::fs::remove_file(&tmp);
-    if !status.success() {
-        bail!("esbuild failed on {} ({status})", js_path.display());
+    minified?;
+    // wasm-bindgen's JS snippets are shipped as written; minify them as the glue is.
+    let snippets = out_dir.join("snippets");
+    if snippets.is_dir() {
+        for path in js_files(&snippets)? {
+            minify_in_place(esbuild, &path)?;
+        }
     }
     std::fs::write(&wasm_path, new_wasm)
         .with_context(|| format!("writing {}", wasm_path.display()))?;
@@ -61,4 +60,47 @@ pub fn bundle(out_dir: &Path, stem: &str, esbuild: &Path) -> Result<Renames> {
             .with_context(|| format!("writing {}", dts_path.display()))?;
     }
     Ok(renames)
+}
+
+/// Every `.js` file under `dir`, recursively.
+fn js_files(dir: &Path) -> Result<Vec<std::path::PathBuf>> {
+    let mut found = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for entry in std::fs::read_dir(&d).with_context(|| format!("reading {}", d.display()))? {
+            let path = entry
+                .with_context(|| format!("reading {}", d.display()))?
+                .path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "js") {
+                found.push(path);
+            }
+        }
+    }
+    Ok(found)
+}
+
+/// Minifies one ES module with esbuild, in place.
+fn minify_in_place(esbuild: &Path, path: &Path) -> Result<()> {
+    let tmp = path.with_extension("src.js");
+    std::fs::rename(path, &tmp).with_context(|| format!("renaming {}", path.display()))?;
+    let minified = esbuild_minify(esbuild, &tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    minified
+}
+
+/// `input` minified by esbuild as an ES module into `output`.
+fn esbuild_minify(esbuild: &Path, input: &Path, output: &Path) -> Result<()> {
+    let status = std::process::Command::new(esbuild)
+        .arg(input)
+        .args(["--minify", "--format=esm", "--log-level=warning"])
+        .arg(format!("--outfile={}", output.display()))
+        .arg("--allow-overwrite")
+        .status()
+        .with_context(|| format!("running {}", esbuild.display()))?;
+    if !status.success() {
+        bail!("esbuild failed on {} ({status})", input.display());
+    }
+    Ok(())
 }

@@ -12,6 +12,7 @@ use crate::boot;
 pub use crate::built::Built;
 use crate::cmd;
 use crate::dev_apps;
+use crate::files::{copy_dir, copy_file, copy_tree, read_dir_sorted};
 use crate::npm;
 use crate::project::{Assets, BUNDLES, Bundle};
 use crate::setup::{Tools, WASM_TARGET};
@@ -332,46 +333,6 @@ pub fn copy_assets(rule: Assets, from: &Path, to: &Path) -> Result<usize> {
         Assets::Folder { .. } => copied += copy_tree(from, to, &folder_keeps)?,
     }
     Ok(copied)
-}
-
-fn read_dir_sorted(dir: &Path) -> Result<Vec<std::fs::DirEntry>> {
-    let mut entries = std::fs::read_dir(dir)
-        .with_context(|| format!("reading {}", dir.display()))?
-        .collect::<std::io::Result<Vec<_>>>()
-        .with_context(|| format!("reading {}", dir.display()))?;
-    entries.sort_by_key(|e| e.file_name());
-    Ok(entries)
-}
-
-/// Copies `from` into `to` recursively, keeping entries `keep(name, is_dir)` accepts.
-fn copy_tree(from: &Path, to: &Path, keep: &dyn Fn(&str, bool) -> bool) -> Result<usize> {
-    std::fs::create_dir_all(to).with_context(|| format!("creating {}", to.display()))?;
-    let mut copied = 0;
-    for entry in read_dir_sorted(from)? {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let path = entry.path();
-        let is_dir = path.is_dir();
-        if !keep(&name, is_dir) {
-            continue;
-        }
-        if is_dir {
-            copied += copy_tree(&path, &to.join(&name), keep)?;
-        } else {
-            copy_file(&path, &to.join(&name))?;
-            copied += 1;
-        }
-    }
-    Ok(copied)
-}
-
-fn copy_dir(from: &Path, to: &Path) -> Result<()> {
-    copy_tree(from, to, &|_, _| true).map(|_| ())
-}
-
-fn copy_file(from: &Path, to: &Path) -> Result<()> {
-    std::fs::copy(from, to)
-        .map(|_| ())
-        .with_context(|| format!("copying {} to {}", from.display(), to.display()))
 }
 
 /// Warns when no page or script next to the bundle imports its JS module: a renamed crate

@@ -12,6 +12,7 @@ mod built;
 mod check;
 mod cmd;
 mod dev_apps;
+mod files;
 mod fuzz;
 mod gzip;
 mod lockfile;

@@ -105,8 +105,17 @@ pub fn package_files(stem: &str) -> [String; 3] {
     ]
 }
 
-/// The `package.json` text of `pkg` built from the bundle `<stem>`.
-pub fn package_json(pkg: &NpmPackage, stem: &str, meta: &WorkspaceMeta) -> Result<String> {
+/// The folder of wasm-bindgen's JS snippets beside the glue.
+const SNIPPETS: &str = "snippets";
+
+/// The `package.json` text of `pkg` built from the bundle `<stem>` (with its `snippets/`
+/// folder when `snippets`).
+pub fn package_json(
+    pkg: &NpmPackage,
+    stem: &str,
+    snippets: bool,
+    meta: &WorkspaceMeta,
+) -> Result<String> {
     let [js, dts, wasm] = package_files(stem);
     let s = |v: &str| Json::Str(v.to_owned());
     let dot = |f: &str| Json::Str(format!("./{f}"));
@@ -135,14 +144,15 @@ pub fn package_json(pkg: &NpmPackage, stem: &str, meta: &WorkspaceMeta) -> Resul
         ),
         (
             "files",
-            Json::List(vec![
-                js.clone(),
-                dts.clone(),
-                wasm.clone(),
-                "README.md".into(),
-            ]),
+            Json::List(
+                [js.clone(), dts.clone(), wasm.clone(), "README.md".into()]
+                    .into_iter()
+                    .chain(snippets.then(|| format!("{SNIPPETS}/")))
+                    .collect(),
+            ),
         ),
-        // No snippet or top-level effect a user relies on: an unused import may be dropped.
+        // No top-level effect a user relies on (snippets only define what the glue imports):
+        // an unused import may be dropped.
         ("sideEffects", Json::Bool(false)),
         (
             "keywords",
@@ -231,10 +241,15 @@ fn write_package(pkg: &NpmPackage, bundle: &Built, meta: &WorkspaceMeta, out: &P
         std::fs::copy(&from, out.join(&file))
             .with_context(|| format!("copying {}", from.display()))?;
     }
+    // wasm-bindgen's JS snippets (`#[wasm_bindgen(module = ...)]`), which the glue imports.
+    let snippets = bundle.out_dir.join(SNIPPETS);
+    if snippets.is_dir() {
+        crate::files::copy_dir(&snippets, &out.join(SNIPPETS))?;
+    }
     write(&out.join("README.md"), pkg.readme)?;
     write(
         &out.join("package.json"),
-        &package_json(pkg, &bundle.stem, meta)?,
+        &package_json(pkg, &bundle.stem, snippets.is_dir(), meta)?,
     )
 }
 
@@ -272,7 +287,7 @@ mod tests {
 
     #[test]
     fn the_package_json_declares_an_es_module_with_types_first_in_its_exports() {
-        let text = package_json(pkg(SDK_JS), "appframe_sdk", &meta()).unwrap();
+        let text = package_json(pkg(SDK_JS), "appframe_sdk", false, &meta()).unwrap();
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["name"], "@appframe/sdk");
         assert_eq!(v["version"], "1.2.3");
@@ -306,10 +321,12 @@ mod tests {
                 "README.md"
             ]
         );
-        let bridge = package_json(pkg(HOST_BRIDGE), "appframe_host", &meta()).unwrap();
+        let bridge = package_json(pkg(HOST_BRIDGE), "appframe_host", true, &meta()).unwrap();
         let b: serde_json::Value = serde_json::from_str(&bridge).unwrap();
         assert_eq!(b["name"], "@appframe/host-bridge");
         assert_eq!(b["exports"]["."]["default"], "./appframe_host.js");
+        // The bridge's JS snippets ship with it.
+        assert_eq!(b["files"].as_array().unwrap().last().unwrap(), "snippets/");
     }
 
     #[test]
