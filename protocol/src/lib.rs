@@ -1,11 +1,15 @@
 //! The Graasp apps wire format, shared by the appframe server, SDK and host bridge.
 //!
 //! ```
-//! use appframe_protocol::{ItemId, KeyOrigin, Message};
+//! use appframe_protocol::{ContextRequest, ItemId, Message};
 //! let item: ItemId = "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap();
 //! let msg = Message::GetContext {
 //!     item_id: item,
-//!     payload: KeyOrigin { key: "k".into(), origin: "http://127.0.0.1:8081".into() },
+//!     payload: ContextRequest {
+//!         key: "k".into(),
+//!         origin: "http://127.0.0.1:8081".into(),
+//!         appframe: None,
+//!     },
 //! };
 //! let wire = msg.encode();
 //! assert!(wire.starts_with(r#"{"type":"GET_CONTEXT_1b4e28ba"#));
@@ -22,6 +26,7 @@ mod dto;
 mod error;
 pub mod host_api;
 mod ids;
+pub mod lifecycle;
 mod message;
 pub mod routes;
 pub mod rules;
@@ -34,4 +39,8 @@ pub use dto::*;
 pub use error::{ErrorBody, ProtocolError};
 pub use host_api::{HostApp, HostConfig, HostItem, LoginRequest};
 pub use ids::{AccountId, AppKey, IdParseError, ItemId, RowId};
+pub use lifecycle::{
+    Container, ContextChange, ContextRequest, DisplayMode, ModePayload, TeardownPayload, Theme,
+    ThemeMode, UrlPayload,
+};
 pub use message::{FailurePayload, KeyOrigin, Message, MessageKind, TokenPayload};

@@ -1,6 +1,11 @@
 //! The postMessage protocol: `{"type":"<KIND>_<itemId>","payload":...}` as a JSON string.
 
-use crate::{context::LocalContext, error::ProtocolError, ids::ItemId};
+use crate::{
+    context::LocalContext,
+    error::ProtocolError,
+    ids::ItemId,
+    lifecycle::{ContextChange, ContextRequest, ModePayload, TeardownPayload, UrlPayload},
+};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -50,11 +55,39 @@ pub enum MessageKind {
     PostAutoResize,
     /// `POST_MAX_RESIZE`
     PostMaxResize,
+    /// `CONTEXT_CHANGED` (v2)
+    ContextChanged,
+    /// `POST_READY` (v2)
+    PostReady,
+    /// `POST_FAILURE` (v2)
+    PostFailure,
+    /// `TEARDOWN` (v2)
+    Teardown,
+    /// `TEARDOWN_ACK` (v2)
+    TeardownAck,
+    /// `REQUEST_CLOSE` (v2)
+    RequestClose,
+    /// `REQUEST_DISPLAY_MODE` (v2)
+    RequestDisplayMode,
+    /// `REQUEST_DISPLAY_MODE_SUCCESS` (v2)
+    RequestDisplayModeSuccess,
+    /// `REQUEST_DISPLAY_MODE_FAILURE` (v2)
+    RequestDisplayModeFailure,
+    /// `OPEN_LINK` (v2)
+    OpenLink,
+    /// `OPEN_LINK_SUCCESS` (v2)
+    OpenLinkSuccess,
+    /// `OPEN_LINK_FAILURE` (v2)
+    OpenLinkFailure,
+    /// `PING` (v2)
+    Ping,
+    /// `PONG` (v2)
+    Pong,
 }
 
 impl MessageKind {
-    /// Longest prefixes first, so `GET_CONTEXT_SUCCESS_x` is not read as `GET_CONTEXT` of item `SUCCESS_x`.
-    const ALL: [MessageKind; 8] = [
+    /// Every kind. Longest prefixes first, so `GET_CONTEXT_SUCCESS_x` is not read as `GET_CONTEXT` of item `SUCCESS_x`.
+    pub const ALL: [MessageKind; 22] = [
         MessageKind::GetContextSuccess,
         MessageKind::GetContextFailure,
         MessageKind::GetAuthTokenSuccess,
@@ -63,6 +96,20 @@ impl MessageKind {
         MessageKind::GetAuthToken,
         MessageKind::PostAutoResize,
         MessageKind::PostMaxResize,
+        MessageKind::ContextChanged,
+        MessageKind::PostReady,
+        MessageKind::PostFailure,
+        MessageKind::TeardownAck,
+        MessageKind::Teardown,
+        MessageKind::RequestClose,
+        MessageKind::RequestDisplayModeSuccess,
+        MessageKind::RequestDisplayModeFailure,
+        MessageKind::RequestDisplayMode,
+        MessageKind::OpenLinkSuccess,
+        MessageKind::OpenLinkFailure,
+        MessageKind::OpenLink,
+        MessageKind::Ping,
+        MessageKind::Pong,
     ];
 
     /// The type prefix on the wire.
@@ -76,7 +123,36 @@ impl MessageKind {
             MessageKind::GetAuthTokenFailure => "GET_AUTH_TOKEN_FAILURE",
             MessageKind::PostAutoResize => "POST_AUTO_RESIZE",
             MessageKind::PostMaxResize => "POST_MAX_RESIZE",
+            MessageKind::ContextChanged => "CONTEXT_CHANGED",
+            MessageKind::PostReady => "POST_READY",
+            MessageKind::PostFailure => "POST_FAILURE",
+            MessageKind::Teardown => "TEARDOWN",
+            MessageKind::TeardownAck => "TEARDOWN_ACK",
+            MessageKind::RequestClose => "REQUEST_CLOSE",
+            MessageKind::RequestDisplayMode => "REQUEST_DISPLAY_MODE",
+            MessageKind::RequestDisplayModeSuccess => "REQUEST_DISPLAY_MODE_SUCCESS",
+            MessageKind::RequestDisplayModeFailure => "REQUEST_DISPLAY_MODE_FAILURE",
+            MessageKind::OpenLink => "OPEN_LINK",
+            MessageKind::OpenLinkSuccess => "OPEN_LINK_SUCCESS",
+            MessageKind::OpenLinkFailure => "OPEN_LINK_FAILURE",
+            MessageKind::Ping => "PING",
+            MessageKind::Pong => "PONG",
         }
+    }
+
+    /// Whether this kind belongs to protocol v2: sent only to a peer that announced version 2.
+    pub fn is_v2(&self) -> bool {
+        !matches!(
+            self,
+            MessageKind::GetContext
+                | MessageKind::GetContextSuccess
+                | MessageKind::GetContextFailure
+                | MessageKind::GetAuthToken
+                | MessageKind::GetAuthTokenSuccess
+                | MessageKind::GetAuthTokenFailure
+                | MessageKind::PostAutoResize
+                | MessageKind::PostMaxResize
+        )
     }
 
     /// The full type string for an item: `<PREFIX>_<itemId>`.
@@ -106,8 +182,8 @@ pub enum Message {
     GetContext {
         /// The item.
         item_id: ItemId,
-        /// App key and origin.
-        payload: KeyOrigin,
+        /// App key and origin, and what a v2 app announces.
+        payload: ContextRequest,
     },
     /// Host → app (window, with a transferred port): the context.
     GetContextSuccess {
@@ -156,6 +232,92 @@ pub enum Message {
         /// The item.
         item_id: ItemId,
     },
+    /// Host → app (port, v2): some context fields changed.
+    ContextChanged {
+        /// The item.
+        item_id: ItemId,
+        /// The changed fields.
+        change: ContextChange,
+    },
+    /// App → host (port, v2): the app is ready to be shown.
+    PostReady {
+        /// The item.
+        item_id: ItemId,
+    },
+    /// App → host (port, v2): the app cannot run.
+    PostFailure {
+        /// The item.
+        item_id: ItemId,
+        /// Why.
+        error: FailurePayload,
+    },
+    /// Host → app (port, v2): the frame is about to be removed.
+    Teardown {
+        /// The item.
+        item_id: ItemId,
+        /// Why.
+        payload: TeardownPayload,
+    },
+    /// App → host (port, v2): the app is done tearing down.
+    TeardownAck {
+        /// The item.
+        item_id: ItemId,
+    },
+    /// App → host (port, v2): the app asks to be closed.
+    RequestClose {
+        /// The item.
+        item_id: ItemId,
+    },
+    /// App → host (port, v2): asks for a display mode.
+    RequestDisplayMode {
+        /// The item.
+        item_id: ItemId,
+        /// The asked mode.
+        payload: ModePayload,
+    },
+    /// Host → app (port, v2): the granted display mode.
+    RequestDisplayModeSuccess {
+        /// The item.
+        item_id: ItemId,
+        /// The granted mode.
+        payload: ModePayload,
+    },
+    /// Host → app (port, v2): the display mode is refused.
+    RequestDisplayModeFailure {
+        /// The item.
+        item_id: ItemId,
+        /// Why.
+        error: FailurePayload,
+    },
+    /// App → host (port, v2): asks the host to open a link in a new tab.
+    OpenLink {
+        /// The item.
+        item_id: ItemId,
+        /// The link.
+        payload: UrlPayload,
+    },
+    /// Host → app (port, v2): the link was opened.
+    OpenLinkSuccess {
+        /// The item.
+        item_id: ItemId,
+    },
+    /// Host → app (port, v2): the link is refused.
+    OpenLinkFailure {
+        /// The item.
+        item_id: ItemId,
+        /// Why.
+        error: FailurePayload,
+    },
+    /// Either way (port, v2): are you there?
+    Ping {
+        /// The item.
+        item_id: ItemId,
+    },
+    /// Either way (port, v2): the answer to PING.
+    Pong {
+        /// The item.
+        item_id: ItemId,
+    },
 }
 
 #[derive(Serialize)]
@@ -186,6 +348,20 @@ impl Message {
             Message::GetAuthTokenFailure { .. } => MessageKind::GetAuthTokenFailure,
             Message::PostAutoResize { .. } => MessageKind::PostAutoResize,
             Message::PostMaxResize { .. } => MessageKind::PostMaxResize,
+            Message::ContextChanged { .. } => MessageKind::ContextChanged,
+            Message::PostReady { .. } => MessageKind::PostReady,
+            Message::PostFailure { .. } => MessageKind::PostFailure,
+            Message::Teardown { .. } => MessageKind::Teardown,
+            Message::TeardownAck { .. } => MessageKind::TeardownAck,
+            Message::RequestClose { .. } => MessageKind::RequestClose,
+            Message::RequestDisplayMode { .. } => MessageKind::RequestDisplayMode,
+            Message::RequestDisplayModeSuccess { .. } => MessageKind::RequestDisplayModeSuccess,
+            Message::RequestDisplayModeFailure { .. } => MessageKind::RequestDisplayModeFailure,
+            Message::OpenLink { .. } => MessageKind::OpenLink,
+            Message::OpenLinkSuccess { .. } => MessageKind::OpenLinkSuccess,
+            Message::OpenLinkFailure { .. } => MessageKind::OpenLinkFailure,
+            Message::Ping { .. } => MessageKind::Ping,
+            Message::Pong { .. } => MessageKind::Pong,
         }
     }
 
@@ -199,7 +375,21 @@ impl Message {
             | Message::GetAuthTokenSuccess { item_id, .. }
             | Message::GetAuthTokenFailure { item_id, .. }
             | Message::PostAutoResize { item_id, .. }
-            | Message::PostMaxResize { item_id } => *item_id,
+            | Message::PostMaxResize { item_id }
+            | Message::ContextChanged { item_id, .. }
+            | Message::PostReady { item_id }
+            | Message::PostFailure { item_id, .. }
+            | Message::Teardown { item_id, .. }
+            | Message::TeardownAck { item_id }
+            | Message::RequestClose { item_id }
+            | Message::RequestDisplayMode { item_id, .. }
+            | Message::RequestDisplayModeSuccess { item_id, .. }
+            | Message::RequestDisplayModeFailure { item_id, .. }
+            | Message::OpenLink { item_id, .. }
+            | Message::OpenLinkSuccess { item_id }
+            | Message::OpenLinkFailure { item_id, .. }
+            | Message::Ping { item_id }
+            | Message::Pong { item_id } => *item_id,
         }
     }
 
@@ -211,12 +401,19 @@ impl Message {
             serde_json::to_string(&Envelope { ty, payload }).unwrap_or_default()
         }
         match self {
-            Message::GetContext { payload, .. } | Message::GetAuthToken { payload, .. } => {
-                env(ty, Some(payload))
-            }
+            Message::GetContext { payload, .. } => env(ty, Some(payload)),
+            Message::GetAuthToken { payload, .. } => env(ty, Some(payload)),
             Message::GetContextSuccess { context, .. } => env(ty, Some(context.as_ref())),
             Message::GetContextFailure { error, .. }
-            | Message::GetAuthTokenFailure { error, .. } => env(ty, Some(error)),
+            | Message::GetAuthTokenFailure { error, .. }
+            | Message::PostFailure { error, .. }
+            | Message::RequestDisplayModeFailure { error, .. }
+            | Message::OpenLinkFailure { error, .. } => env(ty, Some(error)),
+            Message::ContextChanged { change, .. } => env(ty, Some(change)),
+            Message::Teardown { payload, .. } => env(ty, Some(payload)),
+            Message::RequestDisplayMode { payload, .. }
+            | Message::RequestDisplayModeSuccess { payload, .. } => env(ty, Some(payload)),
+            Message::OpenLink { payload, .. } => env(ty, Some(payload)),
             Message::GetAuthTokenSuccess { payload, .. } => env(ty, Some(payload)),
             // Whole heights go out as integers, as `scrollHeight` would in JS.
             Message::PostAutoResize { height, .. }
@@ -225,7 +422,13 @@ impl Message {
                 env(ty, Some(&(*height as i64)))
             }
             Message::PostAutoResize { height, .. } => env(ty, Some(height)),
-            Message::PostMaxResize { .. } => env::<()>(ty, None),
+            Message::PostMaxResize { .. }
+            | Message::PostReady { .. }
+            | Message::TeardownAck { .. }
+            | Message::RequestClose { .. }
+            | Message::OpenLinkSuccess { .. }
+            | Message::Ping { .. }
+            | Message::Pong { .. } => env::<()>(ty, None),
         }
     }
 
@@ -284,6 +487,49 @@ impl Message {
                 Message::PostAutoResize { item_id, height }
             }
             MessageKind::PostMaxResize => Message::PostMaxResize { item_id },
+            MessageKind::ContextChanged => Message::ContextChanged {
+                item_id,
+                change: parse(kind, payload)?,
+            },
+            MessageKind::PostReady => Message::PostReady { item_id },
+            MessageKind::PostFailure => Message::PostFailure {
+                item_id,
+                error: failure(payload),
+            },
+            // A reason is informative only: a TEARDOWN without one still asks for the ack.
+            MessageKind::Teardown if payload.is_null() => Message::Teardown {
+                item_id,
+                payload: TeardownPayload::default(),
+            },
+            MessageKind::Teardown => Message::Teardown {
+                item_id,
+                payload: parse(kind, payload)?,
+            },
+            MessageKind::TeardownAck => Message::TeardownAck { item_id },
+            MessageKind::RequestClose => Message::RequestClose { item_id },
+            MessageKind::RequestDisplayMode => Message::RequestDisplayMode {
+                item_id,
+                payload: parse(kind, payload)?,
+            },
+            MessageKind::RequestDisplayModeSuccess => Message::RequestDisplayModeSuccess {
+                item_id,
+                payload: parse(kind, payload)?,
+            },
+            MessageKind::RequestDisplayModeFailure => Message::RequestDisplayModeFailure {
+                item_id,
+                error: failure(payload),
+            },
+            MessageKind::OpenLink => Message::OpenLink {
+                item_id,
+                payload: parse(kind, payload)?,
+            },
+            MessageKind::OpenLinkSuccess => Message::OpenLinkSuccess { item_id },
+            MessageKind::OpenLinkFailure => Message::OpenLinkFailure {
+                item_id,
+                error: failure(payload),
+            },
+            MessageKind::Ping => Message::Ping { item_id },
+            MessageKind::Pong => Message::Pong { item_id },
         })
     }
 }

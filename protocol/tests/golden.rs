@@ -20,9 +20,10 @@ fn get_context_matches_the_official_client_byte_for_byte() {
         msg,
         Message::GetContext {
             item_id: item(),
-            payload: KeyOrigin {
+            payload: ContextRequest {
                 key: KEY.into(),
-                origin: "http://127.0.0.1:8702".into()
+                origin: "http://127.0.0.1:8702".into(),
+                appframe: None,
             }
         }
     );
@@ -418,5 +419,264 @@ mod ws_golden {
             assert_eq!(serde_json::to_value(t).unwrap(), json!(t.as_str()));
         }
         assert_eq!(Topic::parse("items"), None);
+    }
+}
+
+/// Protocol v2 (docs/protocol-v2.md): every message byte for byte, fields in the documented order.
+mod v2 {
+    use super::*;
+    use appframe_protocol::lifecycle::{PROTOCOL_VERSION, code, feature};
+
+    /// Decodes the golden text to `msg` and encodes `msg` back to the very same text.
+    fn golden(wire: String, msg: Message) {
+        assert_eq!(Message::decode(&wire).unwrap(), msg, "{wire}");
+        assert_eq!(msg.encode(), wire);
+        assert!(msg.kind().is_v2());
+    }
+
+    #[test]
+    fn get_context_of_a_v2_app_announces_its_version_and_features() {
+        let wire = format!(
+            r#"{{"type":"GET_CONTEXT_{ID}","payload":{{"key":"{KEY}","origin":"http://127.0.0.1:8702","appframe":{{"version":2,"features":["lifecycle"]}}}}}}"#
+        );
+        let msg = Message::GetContext {
+            item_id: item(),
+            payload: ContextRequest {
+                key: KEY.into(),
+                origin: "http://127.0.0.1:8702".into(),
+                appframe: Some(HostCapabilities {
+                    version: PROTOCOL_VERSION,
+                    features: vec![feature::LIFECYCLE.into()],
+                }),
+            },
+        };
+        assert_eq!(Message::decode(&wire).unwrap(), msg);
+        assert_eq!(msg.encode(), wire);
+        assert!(!msg.kind().is_v2(), "GET_CONTEXT itself is v1 traffic");
+    }
+
+    #[test]
+    fn only_version_two_or_later_speaks_v2() {
+        let caps = |version| HostCapabilities {
+            version,
+            features: vec![],
+        };
+        assert!(!caps(1).speaks_v2());
+        assert!(caps(2).speaks_v2());
+        assert!(caps(3).speaks_v2());
+    }
+
+    #[test]
+    fn context_changed_with_every_field() {
+        let wire = format!(
+            r##"{{"type":"CONTEXT_CHANGED_{ID}","payload":{{"lang":"fr","theme":{{"mode":"dark","vars":{{"--accent":"#0a6","--bg":"#111"}}}},"permission":"admin","context":"builder","container":{{"width":640,"maxHeight":480.5,"displayMode":"fullscreen"}}}}}}"##
+        );
+        let vars = [("--accent", "#0a6"), ("--bg", "#111")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into_iter()
+            .collect();
+        golden(
+            wire,
+            Message::ContextChanged {
+                item_id: item(),
+                change: ContextChange {
+                    lang: Some("fr".into()),
+                    theme: Some(Theme {
+                        mode: ThemeMode::Dark,
+                        vars,
+                    }),
+                    permission: Some(Permission::Admin),
+                    context: Some(Context::Builder),
+                    container: Some(Container {
+                        width: Some(640.0),
+                        max_height: Some(480.5),
+                        display_mode: DisplayMode::Fullscreen,
+                    }),
+                },
+            },
+        );
+    }
+
+    #[test]
+    fn context_changed_carries_only_what_changed() {
+        golden(
+            format!(r#"{{"type":"CONTEXT_CHANGED_{ID}","payload":{{"lang":"de"}}}}"#),
+            Message::ContextChanged {
+                item_id: item(),
+                change: ContextChange {
+                    lang: Some("de".into()),
+                    ..Default::default()
+                },
+            },
+        );
+        golden(
+            format!(
+                r#"{{"type":"CONTEXT_CHANGED_{ID}","payload":{{"container":{{"displayMode":"inline"}}}}}}"#
+            ),
+            Message::ContextChanged {
+                item_id: item(),
+                change: ContextChange {
+                    container: Some(Container::default()),
+                    ..Default::default()
+                },
+            },
+        );
+        // A theme without vars reads as an empty set.
+        let wire = format!(
+            r#"{{"type":"CONTEXT_CHANGED_{ID}","payload":{{"theme":{{"mode":"light"}}}}}}"#
+        );
+        let Message::ContextChanged { change, .. } = Message::decode(&wire).unwrap() else {
+            panic!("not a context change");
+        };
+        assert_eq!(change.theme, Some(Theme::default()));
+    }
+
+    #[test]
+    fn a_bad_theme_mode_or_permission_is_a_typed_error() {
+        for payload in [
+            r#"{"theme":{"mode":"sepia","vars":{}}}"#,
+            r#"{"permission":"owner"}"#,
+            r#"{"container":{"displayMode":"pip"}}"#,
+            r#""fr""#,
+        ] {
+            let wire = format!(r#"{{"type":"CONTEXT_CHANGED_{ID}","payload":{payload}}}"#);
+            assert!(
+                matches!(
+                    Message::decode(&wire),
+                    Err(ProtocolError::BadPayload {
+                        kind: "CONTEXT_CHANGED",
+                        ..
+                    })
+                ),
+                "{wire}"
+            );
+        }
+    }
+
+    #[test]
+    fn lifecycle_messages_without_payload() {
+        let item_id = item();
+        for (ty, msg) in [
+            ("POST_READY", Message::PostReady { item_id }),
+            ("TEARDOWN_ACK", Message::TeardownAck { item_id }),
+            ("REQUEST_CLOSE", Message::RequestClose { item_id }),
+            ("OPEN_LINK_SUCCESS", Message::OpenLinkSuccess { item_id }),
+            ("PING", Message::Ping { item_id }),
+            ("PONG", Message::Pong { item_id }),
+        ] {
+            golden(format!(r#"{{"type":"{ty}_{ID}"}}"#), msg);
+        }
+    }
+
+    #[test]
+    fn failures_are_code_then_message() {
+        let item_id = item();
+        type Make = fn(ItemId, FailurePayload) -> Message;
+        let cases: [(&str, &str, Make); 3] = [
+            ("POST_FAILURE", "NO_WEBGL", |item_id, error| {
+                Message::PostFailure { item_id, error }
+            }),
+            (
+                "REQUEST_DISPLAY_MODE_FAILURE",
+                code::USER_GESTURE_REQUIRED,
+                |item_id, error| Message::RequestDisplayModeFailure { item_id, error },
+            ),
+            ("OPEN_LINK_FAILURE", code::LINK_REFUSED, |item_id, error| {
+                Message::OpenLinkFailure { item_id, error }
+            }),
+        ];
+        for (ty, code, make) in cases {
+            let error = FailurePayload {
+                code: code.into(),
+                message: "no".into(),
+            };
+            golden(
+                format!(r#"{{"type":"{ty}_{ID}","payload":{{"code":"{code}","message":"no"}}}}"#),
+                make(item_id, error),
+            );
+        }
+        assert_eq!(code::DISPLAY_MODE_UNSUPPORTED, "DISPLAY_MODE_UNSUPPORTED");
+    }
+
+    #[test]
+    fn teardown_carries_its_reason() {
+        golden(
+            format!(r#"{{"type":"TEARDOWN_{ID}","payload":{{"reason":"navigation"}}}}"#),
+            Message::Teardown {
+                item_id: item(),
+                payload: TeardownPayload {
+                    reason: "navigation".into(),
+                },
+            },
+        );
+        // The ack is owed even when a host leaves the reason out.
+        assert_eq!(
+            Message::decode(&format!(r#"{{"type":"TEARDOWN_{ID}"}}"#)).unwrap(),
+            Message::Teardown {
+                item_id: item(),
+                payload: TeardownPayload::default(),
+            }
+        );
+    }
+
+    #[test]
+    fn display_mode_request_and_grant() {
+        golden(
+            format!(r#"{{"type":"REQUEST_DISPLAY_MODE_{ID}","payload":{{"mode":"fullscreen"}}}}"#),
+            Message::RequestDisplayMode {
+                item_id: item(),
+                payload: ModePayload {
+                    mode: DisplayMode::Fullscreen,
+                },
+            },
+        );
+        golden(
+            format!(
+                r#"{{"type":"REQUEST_DISPLAY_MODE_SUCCESS_{ID}","payload":{{"mode":"inline"}}}}"#
+            ),
+            Message::RequestDisplayModeSuccess {
+                item_id: item(),
+                payload: ModePayload {
+                    mode: DisplayMode::Inline,
+                },
+            },
+        );
+    }
+
+    #[test]
+    fn open_link_carries_the_url() {
+        golden(
+            format!(
+                r#"{{"type":"OPEN_LINK_{ID}","payload":{{"url":"https://example.org/a?b=c"}}}}"#
+            ),
+            Message::OpenLink {
+                item_id: item(),
+                payload: UrlPayload {
+                    url: "https://example.org/a?b=c".into(),
+                },
+            },
+        );
+    }
+
+    #[test]
+    fn longer_prefixes_are_not_read_as_shorter_ones() {
+        for (ty, kind) in [
+            ("TEARDOWN_ACK", MessageKind::TeardownAck),
+            ("OPEN_LINK_SUCCESS", MessageKind::OpenLinkSuccess),
+            ("OPEN_LINK_FAILURE", MessageKind::OpenLinkFailure),
+            (
+                "REQUEST_DISPLAY_MODE_SUCCESS",
+                MessageKind::RequestDisplayModeSuccess,
+            ),
+            (
+                "REQUEST_DISPLAY_MODE_FAILURE",
+                MessageKind::RequestDisplayModeFailure,
+            ),
+        ] {
+            assert_eq!(
+                MessageKind::split_type(&format!("{ty}_{ID}")).unwrap(),
+                (kind, item())
+            );
+        }
     }
 }

@@ -133,7 +133,7 @@ pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use appframe_protocol::{Message, TokenPayload};
+    use appframe_protocol::{ContextRequest, Message, TokenPayload};
 
     fn item() -> ItemId {
         "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap()
@@ -149,7 +149,11 @@ mod tests {
             let msg = match kind {
                 MessageKind::GetContext => Message::GetContext {
                     item_id: item(),
-                    payload: ko.clone(),
+                    payload: ContextRequest {
+                        key: ko.key.clone(),
+                        origin: ko.origin.clone(),
+                        appframe: None,
+                    },
                 },
                 _ => Message::GetAuthToken {
                     item_id: item(),
@@ -223,9 +227,10 @@ mod tests {
         assert_eq!(read(&token.encode(), item()), None);
         let ask = Message::GetContext {
             item_id: item(),
-            payload: KeyOrigin {
+            payload: ContextRequest {
                 key: "k".into(),
                 origin: "o".into(),
+                appframe: None,
             },
         };
         assert_eq!(read(&ask.encode(), item()), None);

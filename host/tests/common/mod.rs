@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use appframe_protocol::{ItemId, KeyOrigin, Message};
+use appframe_protocol::{ContextRequest, ItemId, KeyOrigin, Message};
 use gloo_timers::future::TimeoutFuture;
 use js_sys::{Function, Promise, Reflect};
 use serde::Deserialize;
@@ -139,9 +139,10 @@ pub async fn received_at_least(win: &Window, n: usize) -> Vec<Received> {
 pub fn get_context(item: ItemId) -> String {
     Message::GetContext {
         item_id: item,
-        payload: KeyOrigin {
+        payload: ContextRequest {
             key: "1d85bd0c-7c60-49cd-9775-9898fcb16668".into(),
             origin: page_origin(),
+            appframe: None,
         },
     }
     .encode()

@@ -8,8 +8,9 @@
 #![allow(dead_code, clippy::unwrap_used)]
 
 use appframe_protocol::{
-    AccountId, Context, FailurePayload, HostCapabilities, ItemId, KeyOrigin, LocalContext, Message,
-    MessageKind, Permission, TokenPayload,
+    AccountId, Container, Context, ContextChange, ContextRequest, DisplayMode, FailurePayload,
+    HostCapabilities, ItemId, KeyOrigin, LocalContext, Message, MessageKind, ModePayload,
+    Permission, TeardownPayload, Theme, ThemeMode, TokenPayload, UrlPayload,
 };
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
@@ -261,10 +262,7 @@ pub fn local_context(item_id: ItemId) -> BoxedStrategy<LocalContext> {
         text(),
         json_object(),
         any::<[bool; 3]>(),
-        prop::option::of(
-            (any::<u32>(), prop::collection::vec(text(), 0..4))
-                .prop_map(|(version, features)| HostCapabilities { version, features }),
-        ),
+        prop::option::of(capabilities()),
     )
         .prop_map(
             move |(api_host, account_id, permission, context, lang, settings, flags, appframe)| {
@@ -284,6 +282,96 @@ pub fn local_context(item_id: ItemId) -> BoxedStrategy<LocalContext> {
             },
         )
         .boxed()
+}
+
+fn capabilities() -> impl Strategy<Value = HostCapabilities> {
+    (any::<u32>(), prop::collection::vec(text(), 0..4))
+        .prop_map(|(version, features)| HostCapabilities { version, features })
+}
+
+fn context_request() -> impl Strategy<Value = ContextRequest> {
+    (key_origin(), prop::option::of(capabilities())).prop_map(|(k, appframe)| ContextRequest {
+        key: k.key,
+        origin: k.origin,
+        appframe,
+    })
+}
+
+fn display_mode() -> impl Strategy<Value = DisplayMode> {
+    prop_oneof![Just(DisplayMode::Inline), Just(DisplayMode::Fullscreen)]
+}
+
+fn theme() -> impl Strategy<Value = Theme> {
+    (
+        prop_oneof![Just(ThemeMode::Light), Just(ThemeMode::Dark)],
+        prop::collection::btree_map(text(), text(), 0..4),
+    )
+        .prop_map(|(mode, vars)| Theme { mode, vars })
+}
+
+fn container() -> impl Strategy<Value = Container> {
+    (
+        prop::option::of(height()),
+        prop::option::of(height()),
+        display_mode(),
+    )
+        .prop_map(|(width, max_height, display_mode)| Container {
+            width,
+            max_height,
+            display_mode,
+        })
+}
+
+fn context_change() -> impl Strategy<Value = ContextChange> {
+    (
+        prop::option::of(text()),
+        prop::option::of(theme()),
+        prop::option::of(permission()),
+        prop::option::of(context()),
+        prop::option::of(container()),
+    )
+        .prop_map(
+            |(lang, theme, permission, context, container)| ContextChange {
+                lang,
+                theme,
+                permission,
+                context,
+                container,
+            },
+        )
+}
+
+/// The v2 messages (protocol/src/lifecycle.rs).
+fn v2_message(item_id: ItemId) -> BoxedStrategy<Message> {
+    prop_oneof![
+        context_change().prop_map(move |change| Message::ContextChanged { item_id, change }),
+        Just(Message::PostReady { item_id }),
+        failure().prop_map(move |error| Message::PostFailure { item_id, error }),
+        text().prop_map(move |reason| Message::Teardown {
+            item_id,
+            payload: TeardownPayload { reason },
+        }),
+        Just(Message::TeardownAck { item_id }),
+        Just(Message::RequestClose { item_id }),
+        display_mode().prop_map(move |mode| Message::RequestDisplayMode {
+            item_id,
+            payload: ModePayload { mode },
+        }),
+        display_mode().prop_map(move |mode| Message::RequestDisplayModeSuccess {
+            item_id,
+            payload: ModePayload { mode },
+        }),
+        failure().prop_map(move |error| Message::RequestDisplayModeFailure { item_id, error }),
+        text().prop_map(move |url| Message::OpenLink {
+            item_id,
+            payload: UrlPayload { url },
+        }),
+        Just(Message::OpenLinkSuccess { item_id }),
+        failure().prop_map(move |error| Message::OpenLinkFailure { item_id, error }),
+        Just(Message::Ping { item_id }),
+        Just(Message::Pong { item_id }),
+    ]
+    .boxed()
 }
 
 fn key_origin() -> impl Strategy<Value = KeyOrigin> {
@@ -307,7 +395,7 @@ pub fn message() -> BoxedStrategy<Message> {
     item_id()
         .prop_flat_map(|item_id| {
             prop_oneof![
-                key_origin().prop_map(move |payload| Message::GetContext { item_id, payload }),
+                context_request().prop_map(move |payload| Message::GetContext { item_id, payload }),
                 local_context(item_id).prop_map(move |c| Message::GetContextSuccess {
                     item_id,
                     context: Box::new(c),
@@ -321,21 +409,13 @@ pub fn message() -> BoxedStrategy<Message> {
                 failure().prop_map(move |error| Message::GetAuthTokenFailure { item_id, error }),
                 height().prop_map(move |height| Message::PostAutoResize { item_id, height }),
                 Just(Message::PostMaxResize { item_id }),
+                v2_message(item_id),
             ]
         })
         .boxed()
 }
 
-const KINDS: [MessageKind; 8] = [
-    MessageKind::GetContext,
-    MessageKind::GetContextSuccess,
-    MessageKind::GetContextFailure,
-    MessageKind::GetAuthToken,
-    MessageKind::GetAuthTokenSuccess,
-    MessageKind::GetAuthTokenFailure,
-    MessageKind::PostAutoResize,
-    MessageKind::PostMaxResize,
-];
+const KINDS: [MessageKind; 22] = MessageKind::ALL;
 
 /// A message `type`: a real prefix (or one a little off) and an id text (or one a little off).
 pub fn message_type() -> BoxedStrategy<String> {
