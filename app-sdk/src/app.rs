@@ -2,15 +2,19 @@
 //! and the server) or the standalone one (the in-browser mock); in standalone mode the mock's
 //! writes are also told to the page's live subscribers, as the server would.
 
+mod lifecycle;
 mod live;
 
 use crate::ChatBotOptions;
 use crate::{
     blob::{BlobUrl, blob_url},
     config::{AppConfig, LiveConfig},
-    embedded::{backend::Embedded, handshake::handshake, http::Fetch, resize::ResizeHandle},
+    embedded::{
+        backend::Embedded, handshake::handshake, http::Fetch, peer::Peer, resize::ResizeHandle,
+    },
     env::HostEnv,
     error::Error,
+    lifecycle::Hooks,
     listen::Listener,
     live::hub::LiveSlot,
     types::{ListFilter, NewAppData, Page},
@@ -43,6 +47,8 @@ struct Inner {
     /// Live updates: `None` until the first subscription. A trait object, so that apps that
     /// never subscribe link none of it (not even the hub's drop code).
     live: RefCell<Option<Rc<dyn LiveSlot>>>,
+    /// What the app registered for the host's context changes and teardown.
+    hooks: Rc<Hooks>,
 }
 
 /// Where the app's calls go. One per app, created once and never moved: the size difference of
@@ -68,13 +74,14 @@ impl Backend {
 
 impl App {
     #[inline(always)]
-    fn new(backend: Backend, live_config: LiveConfig) -> App {
+    fn new(backend: Backend, live_config: LiveConfig, hooks: Rc<Hooks>) -> App {
         App {
             inner: Rc::new(Inner {
                 backend,
                 online: RefCell::new(None),
                 live_config,
                 live: RefCell::new(None),
+                hooks,
             }),
         }
     }
@@ -104,11 +111,16 @@ impl App {
         fetch: Fetch,
     ) -> Result<App, Error> {
         let item_id = env.item_id.ok_or(Error::MissingItemId)?;
+        let hooks = Hooks::new(config.theme);
+        // The host's context replaces this one before any message of the host is read.
+        let blank = LocalContext::new("", item_id);
+        let peer = Peer::new(blank, hooks.clone(), config.request_timeout);
         let (context, channel) =
-            handshake(&env, item_id, &config.key, config.handshake_timeout).await?;
-        let embedded = Embedded::new(&config, env, fetch, item_id, context, channel);
+            handshake(&env, item_id, &config.key, config.handshake_timeout, &peer).await?;
+        *peer.context.borrow_mut() = context;
+        let embedded = Embedded::new(&config, env, fetch, item_id, peer, channel);
         let own = embedded.window().clone();
-        let app = App::new(Backend::Embedded(embedded), config.live);
+        let app = App::new(Backend::Embedded(embedded), config.live, hooks);
         let weak = Rc::downgrade(&app.inner);
         // Back online: the host may have reloaded its side; take a fresh channel (as Graasp's
         // client does through react-query's refetchOnReconnect).
@@ -141,6 +153,7 @@ impl App {
         Ok(App::new(
             Backend::Standalone(Box::new(backend)),
             config.live,
+            Hooks::new(config.theme),
         ))
     }
 
@@ -164,6 +177,7 @@ impl App {
         Ok(App::new(
             Backend::Standalone(Box::new(backend)),
             config.live,
+            Hooks::new(config.theme),
         ))
     }
 

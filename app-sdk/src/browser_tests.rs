@@ -26,6 +26,7 @@ use web_sys::{HtmlIFrameElement, Window};
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod boot;
+mod lifecycle;
 mod live;
 
 const ITEM: &str = "6f0f5e1c-1a2b-4c3d-8e4f-5a6b7c8d9e0f";

@@ -6,6 +6,7 @@ use super::{
     channel::Channel,
     handshake::handshake,
     http::{self, Body, Fetch, Request},
+    peer::Peer,
     resize::ResizeHandle,
     token::TokenCache,
 };
@@ -38,10 +39,11 @@ pub(crate) struct Embedded {
     handshake_timeout: Duration,
     token_timeout: Duration,
     env: HostEnv,
-    item_id: ItemId,
-    context: RefCell<LocalContext>,
+    pub(crate) item_id: ItemId,
+    /// The host's context (and changes since) and the app's hooks, shared with every channel.
+    pub(crate) peer: Rc<Peer>,
     /// Shared with the resize callback, so resizes follow a re-handshake.
-    channel: Rc<RefCell<Rc<Channel>>>,
+    pub(crate) channel: Rc<RefCell<Rc<Channel>>>,
     token: TokenCache,
     fetch: Fetch,
 }
@@ -81,7 +83,7 @@ impl Embedded {
         env: HostEnv,
         fetch: Fetch,
         item_id: ItemId,
-        context: LocalContext,
+        peer: Rc<Peer>,
         channel: Channel,
     ) -> Embedded {
         Embedded {
@@ -90,7 +92,7 @@ impl Embedded {
             token_timeout: config.token_timeout,
             env,
             item_id,
-            context: RefCell::new(context),
+            peer,
             channel: Rc::new(RefCell::new(Rc::new(channel))),
             token: TokenCache::new(),
             fetch,
@@ -99,7 +101,7 @@ impl Embedded {
 
     /// The context of the last handshake.
     pub(crate) fn context(&self) -> LocalContext {
-        self.context.borrow().clone()
+        self.peer.context.borrow().clone()
     }
 
     /// The app's own window (for its `online` event).
@@ -109,10 +111,16 @@ impl Embedded {
 
     /// Handshakes again and switches to the new channel and context; the token is asked again.
     pub(crate) async fn reconnect(&self) -> Result<(), Error> {
-        let (context, channel) =
-            handshake(&self.env, self.item_id, &self.key, self.handshake_timeout).await?;
+        let (context, channel) = handshake(
+            &self.env,
+            self.item_id,
+            &self.key,
+            self.handshake_timeout,
+            &self.peer,
+        )
+        .await?;
         *self.channel.borrow_mut() = Rc::new(channel);
-        *self.context.borrow_mut() = context;
+        *self.peer.context.borrow_mut() = context;
         self.token.clear();
         Ok(())
     }
@@ -150,7 +158,7 @@ impl Embedded {
     /// The API host and the item; whether lists are paged (an appframe extension: only with
     /// a host that says it is appframe).
     fn api(&self) -> (String, ItemId, bool) {
-        let c = self.context.borrow();
+        let c = self.peer.context.borrow();
         (c.api_host.clone(), c.item_id, c.appframe.is_some())
     }
 
@@ -371,6 +379,9 @@ impl Embedded {
     /// Asks the host to make the iframe as tall as its viewport.
     pub(crate) fn max_resize(&self) -> Result<(), Error> {
         let channel = self.channel.borrow().clone();
-        channel.post(&message::max_resize(self.item_id))
+        channel.post(&message::bare(
+            appframe_protocol::MessageKind::PostMaxResize,
+            self.item_id,
+        ))
     }
 }
