@@ -2,7 +2,9 @@
 //! and the server) or the standalone one (the in-browser mock); in standalone mode the mock's
 //! writes are also told to the page's live subscribers, as the server would.
 
+pub(crate) mod capabilities;
 mod live;
+pub(crate) mod storage;
 
 use crate::ChatBotOptions;
 use crate::{

@@ -12,7 +12,7 @@ use crate::{
     token::CONTEXT_UNAVAILABLE,
     wire::{self, Inbound, Outbound, Sent},
 };
-use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind, manifest};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -20,11 +20,13 @@ use std::{
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{HtmlIFrameElement, MessageChannel, MessageEvent, MessagePort, Url, Window};
 
-/// The iframe `sandbox`: scripts and same-origin (the app needs its own origin for storage and
-/// CORS), forms, popups and downloads; no top navigation, no pointer lock, no modals.
+/// The iframe `sandbox` of the default permissions ([`BridgeOptions::permissions`] not called):
+/// scripts and same-origin (the app needs its own origin for storage and CORS), forms, popups
+/// and downloads; no top navigation, no pointer lock, no modals.
 pub const SANDBOX: &str =
     "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads";
-/// The iframe `allow` (permissions policy): fullscreen and writing to the clipboard.
+/// The iframe `allow` (permissions policy) of the default permissions: fullscreen and writing
+/// to the clipboard.
 pub const ALLOW: &str = "fullscreen; clipboard-write";
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages) and `rehandshake` (every GET_CONTEXT gets a new port and
@@ -56,6 +58,8 @@ struct Inner {
     origins: Vec<String>,
     context: ContextProvider,
     server_features: Vec<String>,
+    /// The permissions the frame's `allow` and `sandbox` grant (`appframe.granted`).
+    granted: Vec<&'static str>,
     log: Option<LogFn>,
     relay: TokenRelay,
     resizer: Rc<Resizer>,
@@ -112,6 +116,11 @@ impl Bridge {
             return Err(Error::OriginNotRegistered { origin });
         }
         let src = app_src(&url.href(), &opts.item_id);
+        let manifest::Granted {
+            names: granted,
+            allow,
+            sandbox,
+        } = manifest::grant(&opts.permissions);
 
         let inner = Rc::new(Inner {
             item_id: opts.item_id,
@@ -119,6 +128,7 @@ impl Bridge {
             origins,
             context: opts.context,
             server_features: opts.server_features,
+            granted,
             log: opts.on_log,
             relay: TokenRelay::new(
                 opts.token,
@@ -151,9 +161,9 @@ impl Bridge {
         // Attributes before `src`: the sandbox applies from the navigation `src` starts, and the
         // listener is already in place for the app's first GET_CONTEXT.
         iframe
-            .set_attribute("sandbox", SANDBOX)
+            .set_attribute("sandbox", &sandbox)
             .map_err(Error::js)?;
-        iframe.set_attribute("allow", ALLOW).map_err(Error::js)?;
+        iframe.set_attribute("allow", &allow).map_err(Error::js)?;
         iframe.set_src(&src);
         Ok(bridge)
     }
@@ -417,6 +427,7 @@ impl Inner {
             item_id: self.item_id,
             api_host,
             features,
+            granted: &self.granted,
         })
     }
 

@@ -80,6 +80,11 @@ export interface AttachAppOptions {
   /** Extensions of your appframe server to advertise to the app, e.g. `['ws']` (its `/api/ws`
    * takes the app token and sends heartbeats). Leave empty in front of a Graasp server. */
   serverFeatures?: string[];
+  /** Browser permissions granted to the frame (its `allow` and `sandbox`), usually the app
+   * manifest's (`HostApp.manifest.permissions`) less what you refuse, e.g.
+   * `['clipboard-write', 'fullscreen']`; told to the app as `appframe.granted`. Unknown names
+   * are not granted. Default: fullscreen, clipboard-write, forms, popups, downloads. */
+  permissions?: string[];
 }
 "#;
 
@@ -236,17 +241,31 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     opts = opts.token_rate_limit(burst as u32, Duration::from_millis(refill as u64));
     let features = get(obj, "serverFeatures");
     if !features.is_undefined() && !features.is_null() {
-        if !js_sys::Array::is_array(&features) {
-            return Err(bad("serverFeatures must be an array of strings"));
-        }
-        let features = js_sys::Array::from(&features)
-            .iter()
-            .map(|f| f.as_string())
-            .collect::<Option<Vec<String>>>()
-            .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
-        opts = opts.server_features(features);
+        opts = opts.server_features(strings(
+            &features,
+            "serverFeatures must be an array of strings",
+        )?);
+    }
+    let permissions = get(obj, "permissions");
+    if !permissions.is_undefined() && !permissions.is_null() {
+        opts = opts.permissions(strings(
+            &permissions,
+            "permissions must be an array of strings",
+        )?);
     }
     Ok(opts)
+}
+
+/// The strings of a JS array, else `Error::BadOptions(message)`.
+fn strings(v: &JsValue, message: &str) -> Result<Vec<String>, Error> {
+    if !js_sys::Array::is_array(v) {
+        return Err(bad(message));
+    }
+    js_sys::Array::from(v)
+        .iter()
+        .map(|f| f.as_string())
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| bad(message))
 }
 
 /// Deepest nesting read in `settings`: a cyclic object would otherwise never end.

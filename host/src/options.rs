@@ -78,6 +78,12 @@ pub struct BridgeOptions {
     /// (e.g. `"ws"`: `/api/ws` takes the app token and sends heartbeats). Empty by default:
     /// only a host whose apps talk to an appframe server may claim them.
     pub server_features: Vec<String>,
+    /// The browser permissions granted to the frame (names of
+    /// `appframe_protocol::manifest::ALLOW_PERMISSIONS` and `SANDBOX_PERMISSIONS`, usually the
+    /// app manifest's, less what the host refuses): they set the iframe's `allow` and `sandbox` and are told to the app as
+    /// `appframe.granted`. Unknown names grant nothing. Default:
+    /// [`DEFAULT_PERMISSIONS`](appframe_protocol::manifest::DEFAULT_PERMISSIONS).
+    pub permissions: Vec<String>,
 }
 
 impl BridgeOptions {
@@ -101,6 +107,10 @@ impl BridgeOptions {
             token_burst: DEFAULT_TOKEN_BURST,
             token_refill: DEFAULT_TOKEN_REFILL,
             server_features: Vec::new(),
+            permissions: appframe_protocol::manifest::DEFAULT_PERMISSIONS
+                .iter()
+                .map(|p| (*p).to_owned())
+                .collect(),
         }
     }
 
@@ -145,6 +155,16 @@ impl BridgeOptions {
         features: impl IntoIterator<Item = S>,
     ) -> Self {
         self.server_features = features.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Grants the frame these permissions (see [`BridgeOptions::permissions`]); unknown names
+    /// are not granted.
+    pub fn permissions<S: Into<String>>(
+        mut self,
+        permissions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.permissions = permissions.into_iter().map(Into::into).collect();
         self
     }
 }

@@ -38,6 +38,10 @@ pub struct HostApp {
     /// to these.
     #[serde(default)]
     pub origins: Vec<String>,
+    /// The app's manifest (`appframe.toml` of its bundle in the server's `apps_dir`), when it
+    /// has one: the host grants its permissions through the iframe's `allow` and `sandbox`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<crate::manifest::AppManifest>,
 }
 
 /// An item as the host page sees it: an entry of `GET /api/items`, or `GET /api/items/{id}`.

@@ -22,9 +22,11 @@ mod dto;
 mod error;
 pub mod host_api;
 mod ids;
+pub mod manifest;
 mod message;
 pub mod routes;
 pub mod rules;
+pub mod storage;
 pub mod timestamp;
 pub mod ws;
 
@@ -35,3 +37,4 @@ pub use error::{ErrorBody, ProtocolError};
 pub use host_api::{HostApp, HostConfig, HostItem, LoginRequest};
 pub use ids::{AccountId, AppKey, IdParseError, ItemId, RowId};
 pub use message::{FailurePayload, KeyOrigin, Message, MessageKind, TokenPayload};
+pub use storage::{StorageEntry, StorageKeys, StorageValue};

@@ -9,4 +9,5 @@ pub(crate) mod handshake;
 pub(crate) mod http;
 pub(crate) mod resize;
 pub(crate) mod signal;
+pub(crate) mod storage;
 pub(crate) mod token;

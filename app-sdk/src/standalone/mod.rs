@@ -5,4 +5,5 @@ pub(crate) mod backend;
 pub(crate) mod browser;
 pub(crate) mod chat_bot;
 pub(crate) mod db;
+pub(crate) mod kv;
 pub(crate) mod storage;

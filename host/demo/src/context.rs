@@ -93,6 +93,7 @@ mod tests {
                 name: "counter".into(),
                 url: "http://127.0.0.1:8081/counter/".into(),
                 origins: vec!["http://127.0.0.1:8081".into()],
+                manifest: None,
             },
         }
     }

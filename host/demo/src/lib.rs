@@ -326,11 +326,17 @@ fn ItemPage() -> impl IntoView {
         let ctx = view_context(view_sel.get(), &item, me.as_ref(), &config, &lang.get());
         // The old bridge goes first, so its listener never sees the reloaded app.
         bridge.set_value(None);
-        let opts = BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx)
-            .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
-            // The demo's apps talk to our server: its `/api/ws` takes the app token.
-            .server_features(["ws"])
-            .on_log(move |e| log.push(e));
+        let mut opts =
+            BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx)
+                .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
+                // The demo's apps talk to our server: its `/api/ws` takes the app token.
+                .server_features(["ws"])
+                .on_log(move |e| log.push(e));
+        // The demo host grants everything an app's manifest asks for; a platform would leave
+        // out what its policy refuses. Without a manifest the bridge's defaults apply.
+        if let Some(m) = &item.app.manifest {
+            opts = opts.permissions(m.permissions.iter().cloned());
+        }
         match Bridge::attach(iframe, opts) {
             Ok(b) => {
                 attach_error.set(None);

@@ -262,8 +262,13 @@ pub fn local_context(item_id: ItemId) -> BoxedStrategy<LocalContext> {
         json_object(),
         any::<[bool; 3]>(),
         prop::option::of(
-            (any::<u32>(), prop::collection::vec(text(), 0..4))
-                .prop_map(|(version, features)| HostCapabilities { version, features }),
+            (any::<u32>(), prop::collection::vec(text(), 0..4)).prop_map(|(version, features)| {
+                HostCapabilities {
+                    version,
+                    features,
+                    granted: None,
+                }
+            }),
         ),
     )
         .prop_map(
