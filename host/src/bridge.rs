@@ -3,6 +3,7 @@
 
 use crate::{
     error::{Error, js_message},
+    grant,
     log::{Channel, Direction, LogEntry, LogFn, NOT_PROTOCOL, Outcome, clip},
     options::{BridgeOptions, ContextProvider},
     ports::{PortHandle, Ports},
@@ -12,7 +13,7 @@ use crate::{
     token::CONTEXT_UNAVAILABLE,
     wire::{self, Inbound, Outbound, Sent},
 };
-use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind, manifest};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, MessageKind};
 use std::{
     cell::{Cell, RefCell},
     rc::{Rc, Weak},
@@ -20,14 +21,6 @@ use std::{
 use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 use web_sys::{HtmlIFrameElement, MessageChannel, MessageEvent, MessagePort, Url, Window};
 
-/// The iframe `sandbox` of the default permissions ([`BridgeOptions::permissions`] not called):
-/// scripts and same-origin (the app needs its own origin for storage and CORS), forms, popups
-/// and downloads; no top navigation, no pointer lock, no modals.
-pub const SANDBOX: &str =
-    "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads";
-/// The iframe `allow` (permissions policy) of the default permissions: fullscreen and writing
-/// to the clipboard.
-pub const ALLOW: &str = "fullscreen; clipboard-write";
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages) and `rehandshake` (every GET_CONTEXT gets a new port and
 /// older ports keep working).
@@ -58,8 +51,8 @@ struct Inner {
     origins: Vec<String>,
     context: ContextProvider,
     server_features: Vec<String>,
-    /// The permissions the frame's `allow` and `sandbox` grant (`appframe.granted`).
-    granted: Vec<&'static str>,
+    /// The items of `appframe.granted`: the permissions the frame's `allow` and `sandbox` grant.
+    granted: String,
     log: Option<LogFn>,
     relay: TokenRelay,
     resizer: Rc<Resizer>,
@@ -116,11 +109,11 @@ impl Bridge {
             return Err(Error::OriginNotRegistered { origin });
         }
         let src = app_src(&url.href(), &opts.item_id);
-        let manifest::Granted {
-            names: granted,
+        let grant::Grant {
             allow,
             sandbox,
-        } = manifest::grant(&opts.permissions);
+            granted,
+        } = grant::grant(opts.permissions.as_deref());
 
         let inner = Rc::new(Inner {
             item_id: opts.item_id,

@@ -82,8 +82,9 @@ export interface AttachAppOptions {
   serverFeatures?: string[];
   /** Browser permissions granted to the frame (its `allow` and `sandbox`), usually the app
    * manifest's (`HostApp.manifest.permissions`) less what you refuse, e.g.
-   * `['clipboard-write', 'fullscreen']`; told to the app as `appframe.granted`. Unknown names
-   * are not granted. Default: fullscreen, clipboard-write, forms, popups, downloads. */
+   * `['clipboard-write', 'fullscreen']`; told to the app as `appframe.granted`, as given.
+   * `forms`, `popups`, `downloads`, `modals` go in `sandbox`, any other name in `allow`.
+   * Default: fullscreen, clipboard-write, forms, popups, downloads. */
   permissions?: string[];
 }
 "#;

@@ -80,10 +80,10 @@ pub struct BridgeOptions {
     pub server_features: Vec<String>,
     /// The browser permissions granted to the frame (names of
     /// `appframe_protocol::manifest::ALLOW_PERMISSIONS` and `SANDBOX_PERMISSIONS`, usually the
-    /// app manifest's, less what the host refuses): they set the iframe's `allow` and `sandbox` and are told to the app as
-    /// `appframe.granted`. Unknown names grant nothing. Default:
+    /// app manifest's, less what the host refuses): they set the iframe's `allow` and `sandbox`
+    /// and are told to the app as `appframe.granted`, as given. `None`:
     /// [`DEFAULT_PERMISSIONS`](appframe_protocol::manifest::DEFAULT_PERMISSIONS).
-    pub permissions: Vec<String>,
+    pub permissions: Option<Vec<String>>,
 }
 
 impl BridgeOptions {
@@ -107,10 +107,7 @@ impl BridgeOptions {
             token_burst: DEFAULT_TOKEN_BURST,
             token_refill: DEFAULT_TOKEN_REFILL,
             server_features: Vec::new(),
-            permissions: appframe_protocol::manifest::DEFAULT_PERMISSIONS
-                .iter()
-                .map(|p| (*p).to_owned())
-                .collect(),
+            permissions: None,
         }
     }
 
@@ -158,13 +155,13 @@ impl BridgeOptions {
         self
     }
 
-    /// Grants the frame these permissions (see [`BridgeOptions::permissions`]); unknown names
-    /// are not granted.
+    /// Grants the frame these permissions (see [`BridgeOptions::permissions`]): `forms`,
+    /// `popups`, `downloads` and `modals` in its `sandbox`, every other name in its `allow`.
     pub fn permissions<S: Into<String>>(
         mut self,
         permissions: impl IntoIterator<Item = S>,
     ) -> Self {
-        self.permissions = permissions.into_iter().map(Into::into).collect();
+        self.permissions = Some(permissions.into_iter().map(Into::into).collect());
         self
     }
 }

@@ -202,8 +202,9 @@ pub(crate) struct Sent<'a> {
     pub(crate) api_host: String,
     /// `appframe.features`: the bridge's, then the server's.
     pub(crate) features: Vec<&'a str>,
-    /// `appframe.granted`: the permissions the frame's `allow` and `sandbox` grant.
-    pub(crate) granted: &'a [&'static str],
+    /// The items of `appframe.granted` (JSON text): the permissions the frame's `allow` and
+    /// `sandbox` grant.
+    pub(crate) granted: &'a str,
 }
 
 /// The `LocalContext` wire shape, fields in its order: the account id twice (`accountId` and
@@ -241,20 +242,15 @@ fn push_context(w: &mut String, sent: &Sent<'_>) {
     w.push_str(",\"appframe\":{\"version\":");
     push_uint(w, u64::from(BRIDGE_VERSION));
     w.push_str(",\"features\":[");
-    push_strs(w, &sent.features);
-    w.push_str("],\"granted\":[");
-    push_strs(w, sent.granted);
-    w.push_str("]}}");
-}
-
-/// `a,b,c` of JSON strings.
-fn push_strs(w: &mut String, items: &[&str]) {
-    for (i, f) in items.iter().enumerate() {
+    for (i, f) in sent.features.iter().enumerate() {
         if i > 0 {
             w.push(',');
         }
         push_str(w, f);
     }
+    w.push_str("],\"granted\":[");
+    w.push_str(sent.granted);
+    w.push_str("]}}");
 }
 
 /// The wire name of a view (what `Context`'s serde derive writes).
@@ -325,7 +321,7 @@ mod tests {
 
     /// What the bridge would send for `ctx` (its item, `apiHost`, these features and
     /// grants kept).
-    fn sent<'a>(ctx: LocalContext, features: &[&'a str], granted: &'a [&'static str]) -> Sent<'a> {
+    fn sent<'a>(ctx: LocalContext, features: &[&'a str], granted: &'a str) -> Sent<'a> {
         Sent {
             item_id: ctx.item_id,
             api_host: ctx.api_host.clone(),
@@ -338,21 +334,21 @@ mod tests {
     #[test]
     fn every_outbound_message_is_byte_for_byte_what_the_protocol_encodes() {
         let id = item();
-        let fullscreen = ["fullscreen"];
+        let fullscreen = "\"fullscreen\"";
         let error = FailurePayload {
             code: "TOKEN_TIMEOUT".into(),
             message: "no token \"now\"\u{7f}".into(),
         };
         let cases = [
             (
-                Outbound::context(&sent(full_context(), &["failure", "ws"], &fullscreen)),
+                Outbound::context(&sent(full_context(), &["failure", "ws"], fullscreen)),
                 Message::GetContextSuccess {
                     item_id: id,
                     context: Box::new(full_context()),
                 },
             ),
             (
-                Outbound::context(&sent(LocalContext::new("/api", id), &[], &[])),
+                Outbound::context(&sent(LocalContext::new("/api", id), &[], "")),
                 Message::GetContextSuccess {
                     item_id: id,
                     context: Box::new(LocalContext {

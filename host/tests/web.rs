@@ -145,23 +145,31 @@ async fn the_granted_permissions_set_allow_and_sandbox_and_reach_the_app_in_the_
         ])
     })
     .await;
+    // Passed through as given: the sandbox permissions as `allow-<name>` tokens, any other
+    // name as an `allow` feature (the browser ignores one it does not know).
     assert_eq!(
         fx.iframe.get_attribute("allow").unwrap(),
-        "clipboard-read; camera"
+        "clipboard-read; no-such-thing; camera"
     );
     assert_eq!(
         fx.iframe.get_attribute("sandbox").unwrap(),
-        "allow-scripts allow-same-origin allow-modals"
+        "allow-scripts allow-same-origin allow-modals allow-modals"
     );
     send(&fx.win, &get_context(id));
     let got = received_at_least(&fx.win, 1).await;
     let Message::GetContextSuccess { context, .. } = got[0].message() else {
         panic!("expected GET_CONTEXT_SUCCESS, got {}", got[0].data);
     };
-    // Unknown names are not granted, each name once, in the order of the permission tables.
+    // Told to the app as given.
     assert_eq!(
         context.appframe.unwrap().granted.unwrap(),
-        ["clipboard-read", "camera", "modals"]
+        [
+            "clipboard-read",
+            "modals",
+            "no-such-thing",
+            "modals",
+            "camera"
+        ]
     );
     drop(fx);
 

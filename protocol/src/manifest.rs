@@ -30,7 +30,8 @@ pub const ALLOW_PERMISSIONS: &[&str] = &[
     "autoplay",
 ];
 
-/// Permissions granted as the token `allow-<name>` in the iframe's `sandbox`.
+/// Permissions granted as the token `allow-<name>` in the iframe's `sandbox` (the host bridge
+/// looks only these up: no other name can become a sandbox token).
 pub const SANDBOX_PERMISSIONS: &[&str] = &["forms", "popups", "downloads", "modals"];
 
 /// What every app frame gets whatever it declares: its scripts and its own origin (for its
@@ -50,49 +51,6 @@ pub const DEFAULT_PERMISSIONS: &[&str] = &[
 /// Whether a manifest may name `name` ([`ALLOW_PERMISSIONS`] or [`SANDBOX_PERMISSIONS`]).
 pub fn is_permission(name: &str) -> bool {
     ALLOW_PERMISSIONS.contains(&name) || SANDBOX_PERMISSIONS.contains(&name)
-}
-
-/// What a frame is granted for the permissions a host asked for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Granted {
-    /// The known names asked for, each once, in the order of [`ALLOW_PERMISSIONS`] then
-    /// [`SANDBOX_PERMISSIONS`] (told to the app as `appframe.granted`).
-    pub names: Vec<&'static str>,
-    /// The iframe's `allow` attribute.
-    pub allow: String,
-    /// The iframe's `sandbox` attribute: [`BASE_SANDBOX`] and the granted sandbox tokens.
-    pub sandbox: String,
-}
-
-/// Grants the known names of `asked` (unknown names are left out, repeated ones count once).
-/// One walk over the two tables, which gives each name once without a set; the host bridge
-/// calls it once per frame, so its size matters more than its speed.
-pub fn grant(asked: &[String]) -> Granted {
-    let mut g = Granted {
-        names: Vec::new(),
-        allow: String::new(),
-        sandbox: String::from(BASE_SANDBOX),
-    };
-    for (i, &name) in ALLOW_PERMISSIONS
-        .iter()
-        .chain(SANDBOX_PERMISSIONS)
-        .enumerate()
-    {
-        if !asked.iter().any(|a| a == name) {
-            continue;
-        }
-        g.names.push(name);
-        if i < ALLOW_PERMISSIONS.len() {
-            if !g.allow.is_empty() {
-                g.allow.push_str("; ");
-            }
-            g.allow.push_str(name);
-        } else {
-            g.sandbox.push_str(" allow-");
-            g.sandbox.push_str(name);
-        }
-    }
-    g
 }
 
 /// Domains the app's Content-Security-Policy allows beyond its own origin and the API.
@@ -197,44 +155,16 @@ pub fn is_csp_source(s: &str) -> bool {
 mod tests {
     use super::*;
 
-    fn strings(names: &[&str]) -> Vec<String> {
-        names.iter().map(|n| (*n).to_owned()).collect()
-    }
-
     #[test]
-    fn permissions_become_allow_features_and_sandbox_tokens() {
-        let g = grant(&strings(&[
-            "clipboard-write",
-            "popups",
-            "fullscreen",
-            "forms",
-            "nonsense",
-            "popups",
-        ]));
-        assert_eq!(g.allow, "fullscreen; clipboard-write");
-        assert_eq!(
-            g.sandbox,
-            "allow-scripts allow-same-origin allow-forms allow-popups"
+    fn the_two_tables_are_every_permission_and_the_defaults_are_among_them() {
+        assert!(
+            ALLOW_PERMISSIONS
+                .iter()
+                .all(|p| !SANDBOX_PERMISSIONS.contains(p))
         );
-        // Known names once each, in table order; "nonsense" is not granted.
-        assert_eq!(
-            g.names,
-            ["fullscreen", "clipboard-write", "forms", "popups"]
-        );
-        let none = grant(&[]);
-        assert_eq!(
-            (none.allow.as_str(), none.sandbox.as_str()),
-            ("", BASE_SANDBOX)
-        );
-        assert!(none.names.is_empty());
-        // The defaults are what hosts granted before manifests, in the same order.
-        let d = grant(&strings(DEFAULT_PERMISSIONS));
-        assert_eq!(d.allow, "fullscreen; clipboard-write");
-        assert_eq!(
-            d.sandbox,
-            "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads"
-        );
-        assert_eq!(d.names, DEFAULT_PERMISSIONS);
+        assert!(DEFAULT_PERMISSIONS.iter().all(|p| is_permission(p)));
+        assert!(is_permission("modals") && is_permission("autoplay"));
+        assert!(!is_permission("allow-forms") && !is_permission("top-navigation"));
     }
 
     #[test]
