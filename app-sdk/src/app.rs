@@ -3,7 +3,9 @@
 //! writes are also told to the page's live subscribers, as the server would.
 
 mod lifecycle;
+pub(crate) mod capabilities;
 mod live;
+pub(crate) mod storage;
 
 use crate::ChatBotOptions;
 use crate::{

@@ -28,6 +28,7 @@ wasm_bindgen_test_configure!(run_in_browser);
 mod boot;
 mod lifecycle;
 mod live;
+mod storage;
 
 const ITEM: &str = "6f0f5e1c-1a2b-4c3d-8e4f-5a6b7c8d9e0f";
 const OTHER_ITEM: &str = "11111111-2222-4333-8444-555555555555";
@@ -65,7 +66,7 @@ async fn frame(html: &str) -> HtmlIFrameElement {
 /// The fake host page. `mode`: `ok`, `silent`, `failure`, `noise`, `token-failure`, `token-silent`.
 fn host_html(mode: &str, appframe: bool) -> String {
     let caps = if appframe {
-        r#"{"version":1,"features":["failure"]}"#
+        r#"{"version":1,"features":["failure"],"granted":["fullscreen","forms"]}"#
     } else {
         "undefined"
     };

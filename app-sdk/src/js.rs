@@ -12,7 +12,9 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 mod lifecycle;
+mod capabilities;
 mod live;
+mod storage;
 
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &'static str = r#"
@@ -27,7 +29,8 @@ export interface LocalContext {
   apiHost: string; itemId: string; accountId?: string; memberId?: string;
   permission: Permission; context: string; lang: string; settings: Record<string, unknown>;
   offline: boolean; dev: boolean; mobile: boolean;
-  appframe?: { version: number; features: string[] };
+  /** appframe hosts: their extensions and the browser permissions granted to the frame. */
+  appframe?: { version: number; features: string[]; granted?: string[] };
 }
 export interface AppData {
   id: string; item: { id: string }; account: Member; member: Member; creator: Member | null;

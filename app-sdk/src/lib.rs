@@ -136,7 +136,7 @@ mod browser_tests;
 #[cfg(all(test, not(target_arch = "wasm32"), feature = "standalone"))]
 mod fuzz_tests;
 
-pub use app::App;
+pub use app::{App, capabilities::Capabilities, storage::Storage};
 pub use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ChatBotAnswer, ChatBotMessage,
     ChatBotRole, Container, Context, ContextChange, DisplayMode, ItemId, JsonObject, LocalContext,

@@ -118,9 +118,10 @@ pub fn local_config(
     config.server.data_dir = data_dir.to_path_buf();
     config.server.dev = true;
     config.server.host_dir = Some(dist.join("host"));
-    // The stack serves the apps itself, on its own listener.
-    config.server.apps_dir = None;
-    config.server.apps_addr = None;
+    // The stack serves the apps itself, on its own listener; the keys still name that
+    // directory and address, so the server reads the app manifests there and finds each app's.
+    config.server.apps_dir = Some(dist.join("apps"));
+    config.server.apps_addr = Some(apps.trim_start_matches("http://").to_owned());
     for p in &mut config.publishers {
         p.origins = vec![apps.to_owned()];
     }
@@ -169,7 +170,7 @@ impl Stack {
         // The hostile fixtures frame the host page and the apps, as another host page would.
         config.server.frame_ancestors = vec![fixtures.clone()];
         tweak(&mut config);
-        let mut apps_router = appframe_server::static_apps_router(&dist.join("apps"), &config);
+        let mut apps_router = appframe_server::static_apps_router(&dist.join("apps"), &config)?;
         let state = appframe_server::build_state(config).await?;
         let journal = Journal::default();
         let j = journal.clone();
@@ -322,7 +323,8 @@ mod tests {
         assert_eq!(c.server.public_url, "http://127.0.0.1:4000");
         assert_eq!(c.server.addr, "127.0.0.1:4000");
         assert_eq!(c.server.host_dir.as_deref(), Some(Path::new("/d/host")));
-        assert!(c.server.apps_addr.is_none());
+        assert_eq!(c.server.apps_addr.as_deref(), Some("127.0.0.1:4001"));
+        assert_eq!(c.server.apps_dir.as_deref(), Some(Path::new("/d/apps")));
         for p in &c.publishers {
             assert_eq!(p.origins, vec!["http://127.0.0.1:4001".to_owned()]);
         }

@@ -10,7 +10,10 @@
 // Element ids used by the end-to-end tests: #status (loading | ready | error: <code>), #error,
 // #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete,
 // #chat-text, #chat-ask, #chat-answer (the chat bot: the server's configured backend, or
-// Graasp's mock answer in standalone mode).
+// Graasp's mock answer in standalone mode), #granted (the browser permissions the host granted,
+// from appframe.toml; `unknown` when the host does not say).
+// The visibility last chosen is kept per member in the storage shim (`app.storage()`), which
+// works in a sandboxed frame where `localStorage` may throw or be partitioned.
 // Notes of others arrive live through `app.subscribe('app-data', ...)`.
 
 import init, { connect } from './sdk/appframe_sdk.js';
@@ -172,6 +175,17 @@ async function main() {
   const { members } = await app.appContext();
   const me = members.find((m) => m.id === ctx.accountId)?.name ?? 'anonymous';
   $('who').textContent = `${me} (${ctx.permission}, ${ctx.context})${app.isStandalone() ? ' · standalone mode' : ''}`;
+  // The capability self-check: the permissions this code uses (its appframe.toml declares the
+  // same) against what the host granted; the SDK warns in the console for each one missing.
+  const caps = app.capabilities(['clipboard-write', 'forms']);
+  $('granted').textContent = caps.granted === null ? 'unknown' : caps.granted.join(', ');
+  const storage = app.storage();
+  const visibilityEl = $('note-visibility');
+  const saved = await storage.get('visibility');
+  if (saved === 'member' || saved === 'item') visibilityEl.value = saved;
+  visibilityEl.addEventListener('change', () => {
+    storage.set('visibility', visibilityEl.value).catch(showError);
+  });
   const notes = await listNotes(app);
   const view = { app, ctx, notes, change: null };
 

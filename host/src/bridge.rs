@@ -3,6 +3,7 @@
 
 use crate::{
     error::{Error, js_message},
+    grant,
     log::{Channel, Direction, LogEntry, LogFn, NOT_PROTOCOL, Outcome, clip},
     options::{BridgeOptions, ContextProvider},
     ports::{PortHandle, Ports},
@@ -28,12 +29,6 @@ pub use src_url::app_src;
 pub(crate) use lifecycle::event_fn;
 pub use lifecycle::{AppEvent, READY_TIMEOUT, TEARDOWN_ACK_MS};
 
-/// The iframe `sandbox`: scripts and same-origin (the app needs its own origin for storage and
-/// CORS), forms, popups and downloads; no top navigation, no pointer lock, no modals.
-pub const SANDBOX: &str =
-    "allow-scripts allow-same-origin allow-forms allow-popups allow-downloads";
-/// The iframe `allow` (permissions policy): fullscreen and writing to the clipboard.
-pub const ALLOW: &str = "fullscreen; clipboard-write";
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages), `rehandshake` (every GET_CONTEXT gets a new port and
 /// older ports keep working), and the protocol v2 features (`docs/protocol-v2.md`).
@@ -72,6 +67,8 @@ struct Inner {
     origins: Vec<String>,
     context: ContextProvider,
     server_features: Vec<String>,
+    /// The items of `appframe.granted`: the permissions the frame's `allow` and `sandbox` grant.
+    granted: String,
     log: Option<LogFn>,
     relay: TokenRelay,
     resizer: Rc<Resizer>,
@@ -131,6 +128,11 @@ impl Bridge {
         let src = app_src(&url.href(), &opts.item_id);
         let mut item = String::new();
         text::push_id(&mut item, &opts.item_id);
+        let grant::Grant {
+            allow,
+            sandbox,
+            granted,
+        } = grant::grant(opts.permissions.as_deref());
 
         let v2_opts = match opts.js_options {
             Some(o) => o,
@@ -151,6 +153,7 @@ impl Bridge {
             origins,
             context: opts.context,
             server_features: opts.server_features,
+            granted,
             log: opts.on_log,
             relay: TokenRelay::new(
                 opts.token,
@@ -185,9 +188,9 @@ impl Bridge {
         // Attributes before `src`: the sandbox applies from the navigation `src` starts, and the
         // listener is already in place for the app's first GET_CONTEXT.
         iframe
-            .set_attribute("sandbox", SANDBOX)
+            .set_attribute("sandbox", &sandbox)
             .map_err(Error::js)?;
-        iframe.set_attribute("allow", ALLOW).map_err(Error::js)?;
+        iframe.set_attribute("allow", &allow).map_err(Error::js)?;
         // With the app's key known, its first token is asked for now: the request is on the
         // network while the frame loads, and the app's GET_CONTEXT asks for nothing new.
         if let Some(key) = opts.app_key {
@@ -457,6 +460,7 @@ impl Inner {
             item_id: self.item_id,
             api_host,
             features,
+            granted: &self.granted,
         })
     }
 

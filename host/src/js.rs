@@ -88,6 +88,12 @@ export interface AttachAppOptions {
   onEvent?: (event: AppEvent) => void;
   /** Time the app has to become ready before `failed` with `READY_TIMEOUT` (default 15000; 0: none). */
   readyTimeoutMs?: number;
+  /** Browser permissions granted to the frame (its `allow` and `sandbox`), usually the app
+   * manifest's (`HostApp.manifest.permissions`) less what you refuse, e.g.
+   * `['clipboard-write', 'fullscreen']`; told to the app as `appframe.granted`, as given.
+   * `forms`, `popups`, `downloads`, `modals` go in `sandbox`, any other name in `allow`.
+   * Default: fullscreen, clipboard-write, forms, popups, downloads. */
+  permissions?: string[];
 }
 
 /** Protocol v2 with the app (docs/protocol-v2.md); a v1 app gets none of these messages. */
@@ -299,15 +305,17 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
     opts = opts.token_rate_limit(burst as u32, Duration::from_millis(refill as u64));
     let features = get(obj, "serverFeatures");
     if !features.is_undefined() && !features.is_null() {
-        if !js_sys::Array::is_array(&features) {
-            return Err(bad("serverFeatures must be an array of strings"));
-        }
-        let features = js_sys::Array::from(&features)
-            .iter()
-            .map(|f| f.as_string())
-            .collect::<Option<Vec<String>>>()
-            .ok_or_else(|| bad("serverFeatures must be an array of strings"))?;
-        opts = opts.server_features(features);
+        opts = opts.server_features(strings(
+            &features,
+            "serverFeatures must be an array of strings",
+        )?);
+    }
+    let permissions = get(obj, "permissions");
+    if !permissions.is_undefined() && !permissions.is_null() {
+        opts = opts.permissions(strings(
+            &permissions,
+            "permissions must be an array of strings",
+        )?);
     }
     // `onEvent` and `readyTimeoutMs` are read (and checked) by the v2 host.
     opts.js_options = Some(obj.clone());
@@ -318,6 +326,18 @@ fn parse_options(obj: &JsValue) -> Result<BridgeOptions, Error> {
         return Err(bad("appKey must be a string"));
     }
     Ok(opts)
+}
+
+/// The strings of a JS array, else `Error::BadOptions(message)`.
+fn strings(v: &JsValue, message: &str) -> Result<Vec<String>, Error> {
+    if !js_sys::Array::is_array(v) {
+        return Err(bad(message));
+    }
+    js_sys::Array::from(v)
+        .iter()
+        .map(|f| f.as_string())
+        .collect::<Option<Vec<String>>>()
+        .ok_or_else(|| bad(message))
 }
 
 /// The context from a JS object of the `LocalContext` wire shape (`itemId` is the bridge's), read

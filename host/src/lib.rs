@@ -62,13 +62,15 @@
 //! key and origin within 5 s gets that answer. Auto-resize heights are rounded up, bounded and
 //! rate limited; everything else is ignored and logged.
 //!
-//! Modules: `bridge` (attach, checks, dispatch, context answers), `options`, `ports`, `relay`
+//! Modules: `bridge` (attach, checks, dispatch, context answers), `grant` (the frame's `allow`,
+//! `sandbox` and `appframe.granted` from the host's permissions), `options`, `ports`, `relay`
 //! (token relay), `token` (providers), `resize`, `wire` (the message strings, read with
 //! `JSON.parse` and written by hand), `text` (JSON text, numbers and UUIDs without `core::fmt`:
 //! the JS package is held to 40 KB gzip), `log`, `js` (the JS facade).
 
 mod bridge;
 mod error;
+mod grant;
 #[cfg(feature = "js")]
 mod js;
 mod log;
@@ -80,10 +82,9 @@ mod text;
 mod token;
 mod wire;
 
-pub use bridge::{
-    ALLOW, AppEvent, Bridge, FEATURES, READY_TIMEOUT, SANDBOX, TEARDOWN_ACK_MS, app_src,
-};
+pub use bridge::{AppEvent, Bridge, FEATURES, READY_TIMEOUT, TEARDOWN_ACK_MS, app_src};
 pub use error::Error;
+pub use grant::{ALLOW, SANDBOX};
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};
 pub use log::{Channel, Direction, LogEntry, LogFn, Outcome};

@@ -157,6 +157,12 @@ pub struct BridgeOptions {
     /// How long after attach the app has to become ready (POST_READY from a v2 app, an answered
     /// context for a v1 app) before [`AppEvent::Failed`] with `READY_TIMEOUT`; zero: no limit.
     pub ready_timeout: Duration,
+    /// The browser permissions granted to the frame (names of
+    /// `appframe_protocol::manifest::ALLOW_PERMISSIONS` and `SANDBOX_PERMISSIONS`, usually the
+    /// app manifest's, less what the host refuses): they set the iframe's `allow` and `sandbox`
+    /// and are told to the app as `appframe.granted`, as given. `None`:
+    /// [`DEFAULT_PERMISSIONS`](appframe_protocol::manifest::DEFAULT_PERMISSIONS).
+    pub permissions: Option<Vec<String>>,
 }
 
 impl BridgeOptions {
@@ -184,6 +190,7 @@ impl BridgeOptions {
             on_event: wasm_bindgen::JsValue::UNDEFINED,
             js_options: None,
             ready_timeout: DEFAULT_READY_TIMEOUT,
+            permissions: None,
         }
     }
 
@@ -248,6 +255,16 @@ impl BridgeOptions {
         features: impl IntoIterator<Item = S>,
     ) -> Self {
         self.server_features = features.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Grants the frame these permissions (see [`BridgeOptions::permissions`]): `forms`,
+    /// `popups`, `downloads` and `modals` in its `sandbox`, every other name in its `allow`.
+    pub fn permissions<S: Into<String>>(
+        mut self,
+        permissions: impl IntoIterator<Item = S>,
+    ) -> Self {
+        self.permissions = Some(permissions.into_iter().map(Into::into).collect());
         self
     }
 }

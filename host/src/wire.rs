@@ -213,6 +213,9 @@ pub(crate) struct Sent<'a> {
     pub(crate) api_host: String,
     /// `appframe.features`: the bridge's, then the server's.
     pub(crate) features: Vec<&'a str>,
+    /// The items of `appframe.granted` (JSON text): the permissions the frame's `allow` and
+    /// `sandbox` grant.
+    pub(crate) granted: &'a str,
 }
 
 /// The `LocalContext` wire shape, fields in its order: the account id twice (`accountId` and
@@ -256,6 +259,8 @@ fn push_context(w: &mut String, sent: &Sent<'_>) {
         }
         push_str(w, f);
     }
+    w.push_str("],\"granted\":[");
+    w.push_str(sent.granted);
     w.push_str("]}}");
 }
 
@@ -320,16 +325,19 @@ mod tests {
         c.appframe = Some(HostCapabilities {
             version: BRIDGE_VERSION,
             features: vec!["failure".into(), "ws".into()],
+            granted: Some(vec!["fullscreen".into()]),
         });
         c
     }
 
-    /// What the bridge would send for `ctx` (its item, `apiHost` and these features kept).
-    fn sent<'a>(ctx: LocalContext, features: &[&'a str]) -> Sent<'a> {
+    /// What the bridge would send for `ctx` (its item, `apiHost`, these features and
+    /// grants kept).
+    fn sent<'a>(ctx: LocalContext, features: &[&'a str], granted: &'a str) -> Sent<'a> {
         Sent {
             item_id: ctx.item_id,
             api_host: ctx.api_host.clone(),
             features: features.to_vec(),
+            granted,
             ctx: Provided::from(ctx),
         }
     }
@@ -337,26 +345,28 @@ mod tests {
     #[test]
     fn every_outbound_message_is_byte_for_byte_what_the_protocol_encodes() {
         let id = item();
+        let fullscreen = "\"fullscreen\"";
         let error = FailurePayload {
             code: "TOKEN_TIMEOUT".into(),
             message: "no token \"now\"\u{7f}".into(),
         };
         let cases = [
             (
-                Outbound::context(&sent(full_context(), &["failure", "ws"])),
+                Outbound::context(&sent(full_context(), &["failure", "ws"], fullscreen)),
                 Message::GetContextSuccess {
                     item_id: id,
                     context: Box::new(full_context()),
                 },
             ),
             (
-                Outbound::context(&sent(LocalContext::new("/api", id), &[])),
+                Outbound::context(&sent(LocalContext::new("/api", id), &[], "")),
                 Message::GetContextSuccess {
                     item_id: id,
                     context: Box::new(LocalContext {
                         appframe: Some(HostCapabilities {
                             version: BRIDGE_VERSION,
                             features: Vec::new(),
+                            granted: Some(Vec::new()),
                         }),
                         ..LocalContext::new("/api", id)
                     }),

@@ -74,6 +74,7 @@ fn hello(id: ItemId, v2: bool) -> String {
             appframe: v2.then(|| HostCapabilities {
                 version: 2,
                 features: vec!["lifecycle".into()],
+                granted: None,
             }),
         },
     }

@@ -122,6 +122,84 @@ async fn attach_sets_src_with_item_id_sandbox_and_allow() {
         fx.iframe.get_attribute("allow").unwrap(),
         "fullscreen; clipboard-write"
     );
+    // The exported constants state these defaults.
+    assert_eq!(
+        (appframe_host::SANDBOX, appframe_host::ALLOW),
+        (
+            fx.iframe.get_attribute("sandbox").unwrap().as_str(),
+            fx.iframe.get_attribute("allow").unwrap().as_str()
+        )
+    );
+}
+
+#[wasm_bindgen_test]
+async fn the_granted_permissions_set_allow_and_sandbox_and_reach_the_app_in_the_context() {
+    let id = item(42);
+    let fx = fixture_with(id, |o| {
+        o.permissions([
+            "clipboard-read",
+            "modals",
+            "no-such-thing",
+            "modals",
+            "camera",
+        ])
+    })
+    .await;
+    // Passed through as given: the sandbox permissions as `allow-<name>` tokens, any other
+    // name as an `allow` feature (the browser ignores one it does not know).
+    assert_eq!(
+        fx.iframe.get_attribute("allow").unwrap(),
+        "clipboard-read; no-such-thing; camera"
+    );
+    assert_eq!(
+        fx.iframe.get_attribute("sandbox").unwrap(),
+        "allow-scripts allow-same-origin allow-modals allow-modals"
+    );
+    send(&fx.win, &get_context(id));
+    let got = received_at_least(&fx.win, 1).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("expected GET_CONTEXT_SUCCESS, got {}", got[0].data);
+    };
+    // Told to the app as given.
+    assert_eq!(
+        context.appframe.unwrap().granted.unwrap(),
+        [
+            "clipboard-read",
+            "modals",
+            "no-such-thing",
+            "modals",
+            "camera"
+        ]
+    );
+    drop(fx);
+
+    // No manifest: the defaults, told to the app too.
+    let id = item(43);
+    let plain = fixture(id).await;
+    send(&plain.win, &get_context(id));
+    let got = received_at_least(&plain.win, 1).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("expected GET_CONTEXT_SUCCESS, got {}", got[0].data);
+    };
+    assert_eq!(
+        context.appframe.unwrap().granted.unwrap(),
+        [
+            "fullscreen",
+            "clipboard-write",
+            "forms",
+            "popups",
+            "downloads"
+        ]
+    );
+    drop(plain);
+
+    // An app granted nothing gets neither `allow` features nor extra sandbox tokens.
+    let none = fixture_with(item(44), |o| o.permissions(Vec::<String>::new())).await;
+    assert_eq!(none.iframe.get_attribute("allow").unwrap(), "");
+    assert_eq!(
+        none.iframe.get_attribute("sandbox").unwrap(),
+        "allow-scripts allow-same-origin"
+    );
 }
 
 #[wasm_bindgen_test]

@@ -76,6 +76,10 @@ pub struct HostCapabilities {
     /// Extension names, e.g. `"failure"` (the host sends `*_FAILURE_*` messages).
     #[serde(default)]
     pub features: Vec<String>,
+    /// The browser permissions the host granted the frame (`allow` and `sandbox`, from the
+    /// app's manifest: `appframe_protocol::manifest`); `None` when the host does not say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted: Option<Vec<String>>,
 }
 
 impl HostCapabilities {

@@ -42,6 +42,10 @@ pub struct HostApp {
     /// the bridge has the app's first token asked for while the frame loads.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// The app's manifest (`appframe.toml` of its bundle in the server's `apps_dir`), when it
+    /// has one: the host grants its permissions through the iframe's `allow` and `sandbox`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub manifest: Option<crate::manifest::AppManifest>,
 }
 
 /// An item as the host page sees it: an entry of `GET /api/items`, or `GET /api/items/{id}`.

@@ -27,9 +27,11 @@ mod error;
 pub mod host_api;
 mod ids;
 pub mod lifecycle;
+pub mod manifest;
 mod message;
 pub mod routes;
 pub mod rules;
+pub mod storage;
 pub mod timestamp;
 pub mod ws;
 
@@ -44,3 +46,4 @@ pub use lifecycle::{
     ThemeMode, UrlPayload,
 };
 pub use message::{FailurePayload, KeyOrigin, Message, MessageKind, TokenPayload};
+pub use storage::{StorageEntry, StorageKeys, StorageValue};

@@ -31,6 +31,10 @@ pub const PATH_APP_SETTINGS_DOWNLOAD: &str = "/app-items/app-settings/{id}/downl
 pub const PATH_APP_LIST: &str = "/app-items/list";
 /// Axum template: the chat bot (also served at the origin's root, see [`chat_bot_url`]).
 pub const PATH_CHAT_BOT: &str = "/app-items/{item_id}/chat-bot";
+/// Axum template: the member's keys in the storage shim (an appframe extension).
+pub const PATH_STORAGE: &str = "/app-items/{item_id}/appframe/storage";
+/// Axum template: one key of the storage shim (the key percent-encoded as one segment).
+pub const PATH_STORAGE_KEY: &str = "/app-items/{item_id}/appframe/storage/{key}";
 /// Axum template: the websocket endpoint.
 pub const PATH_WS: &str = "/ws";
 

@@ -447,6 +447,7 @@ mod v2 {
                 appframe: Some(HostCapabilities {
                     version: PROTOCOL_VERSION,
                     features: vec![feature::LIFECYCLE.into()],
+                    granted: None,
                 }),
             },
         };
@@ -460,6 +461,7 @@ mod v2 {
         let caps = |version| HostCapabilities {
             version,
             features: vec![],
+            granted: None,
         };
         assert!(!caps(1).speaks_v2());
         assert!(caps(2).speaks_v2());

@@ -4,7 +4,8 @@
 //! only registered publisher origins. API answers are data, never a page to frame. App bundles
 //! served on `apps_addr` may be framed by the host page and the configured host origins.
 
-use crate::{AppState, config::Config};
+use crate::{AppState, config::Config, manifest::Manifests};
+use appframe_protocol::manifest::AppManifest;
 use axum::{
     Router,
     extract::{Request, State},
@@ -12,6 +13,7 @@ use axum::{
     middleware::Next,
     response::Response,
 };
+use std::{collections::HashMap, sync::Arc};
 
 /// API answers (JSON, text, file redirects): never framed, nothing to run.
 const API: &str = "frame-ancestors 'none'";
@@ -56,6 +58,35 @@ pub fn apps(config: &Config) -> String {
     format!("frame-ancestors {public}{}", ancestors(config))
 }
 
+/// The bundle of an app with a manifest: [`apps`], and it may reach only its own origin, the
+/// API (`public_url`, also as `ws:`/`wss:`) and the manifest's `connect` domains; show images
+/// from itself, `data:`, `blob:` and the `img` domains; frame only the `frame` domains. Scripts
+/// and styles are not restricted here: the manifest does not declare them.
+pub fn app_bundle(config: &Config, manifest: &AppManifest) -> String {
+    let public = crate::config::origin_of(&config.server.public_url).unwrap_or_default();
+    let ws = public.replacen("http", "ws", 1);
+    // Validated at load (`manifest::parse`); checked again so nothing can end a directive.
+    let list = |domains: &[String]| -> String {
+        domains
+            .iter()
+            .filter(|d| appframe_protocol::manifest::is_csp_source(d))
+            .map(|d| format!(" {d}"))
+            .collect()
+    };
+    let frames = list(&manifest.csp.frame);
+    let frames = if frames.is_empty() {
+        " 'none'".to_owned()
+    } else {
+        frames
+    };
+    format!(
+        "{}; connect-src 'self' {public} {ws}{}; img-src 'self' data: blob:{}; frame-src{frames}",
+        apps(config),
+        list(&manifest.csp.connect),
+        list(&manifest.csp.img),
+    )
+}
+
 /// ` origin origin ...` of `[server] frame_ancestors` (validated as origins at load).
 fn ancestors(config: &Config) -> String {
     config
@@ -88,18 +119,40 @@ pub async fn layer(State(state): State<AppState>, req: Request, next: Next) -> R
     res
 }
 
-/// Adds the app-bundle policy to every answer of `router`.
-pub fn apps_layer(router: Router, config: &Config) -> Router {
-    let policy = HeaderValue::from_str(&apps(config)).ok();
-    router.layer(axum::middleware::map_response(move |mut res: Response| {
-        let policy = policy.clone();
-        async move {
-            if let Some(p) = policy {
-                res.headers_mut().insert(header::CONTENT_SECURITY_POLICY, p);
+/// Adds the app-bundle policy to every answer of `router`: [`app_bundle`] under `/<name>/`
+/// when bundle `<name>` has a manifest, else [`apps`].
+pub fn apps_layer(router: Router, config: &Config, manifests: &Manifests) -> Router {
+    let default = HeaderValue::from_str(&apps(config)).ok();
+    let per_app: HashMap<String, HeaderValue> = manifests
+        .iter()
+        .filter_map(|(name, m)| {
+            let v = HeaderValue::from_str(&app_bundle(config, m)).ok()?;
+            Some((name.to_owned(), v))
+        })
+        .collect();
+    let policies = Arc::new((default, per_app));
+    router.layer(axum::middleware::from_fn(
+        move |req: Request, next: Next| {
+            let policies = policies.clone();
+            async move {
+                let name = req
+                    .uri()
+                    .path()
+                    .trim_start_matches('/')
+                    .split('/')
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
+                let mut res = next.run(req).await;
+                let (default, per_app) = &*policies;
+                if let Some(p) = per_app.get(&name).or(default.as_ref()) {
+                    res.headers_mut()
+                        .insert(header::CONTENT_SECURITY_POLICY, p.clone());
+                }
+                res
             }
-            res
-        }
-    }))
+        },
+    ))
 }
 
 #[cfg(test)]
@@ -143,5 +196,35 @@ mod tests {
         assert!(p.ends_with("frame-ancestors 'self'"), "{p}");
         assert!(p.contains("ws://127.0.0.1:8080"), "{p}");
         assert_eq!(apps(&c), "frame-ancestors http://127.0.0.1:8080");
+    }
+
+    #[test]
+    fn a_bundle_with_a_manifest_reaches_only_the_api_and_its_declared_domains() {
+        let c = config("https://host.example", &["https://lms.example"]);
+        let mut m = AppManifest::default();
+        assert_eq!(
+            app_bundle(&c, &m),
+            "frame-ancestors https://host.example https://lms.example; connect-src 'self' \
+             https://host.example wss://host.example; img-src 'self' data: blob:; frame-src 'none'"
+        );
+        m.csp.connect = vec![
+            "https://api.example".into(),
+            "https://x; script-src *".into(),
+        ];
+        m.csp.img = vec!["https://img.example".into()];
+        m.csp.frame = vec!["https://video.example".into()];
+        let p = app_bundle(&c, &m);
+        assert!(
+            p.contains(
+                "connect-src 'self' https://host.example wss://host.example https://api.example;"
+            ),
+            "{p}"
+        );
+        assert!(
+            p.contains("img-src 'self' data: blob: https://img.example;"),
+            "{p}"
+        );
+        assert!(p.ends_with("frame-src https://video.example"), "{p}");
+        assert!(!p.contains("script-src"), "{p}");
     }
 }

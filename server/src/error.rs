@@ -104,10 +104,14 @@ pub enum Error {
     /// App setting not found (404 GAERR005).
     #[error("app setting not found")]
     AppSettingNotFound,
+    /// No such key in the member's storage shim (404 AFERR047).
+    #[error("no such key in this member's storage")]
+    StorageKeyNotFound,
     /// Anything else not found (404).
     #[error("{0}")]
     NotFound(String),
-    /// A quota of `[server]` would be passed (403, code AFERR011–AFERR018 naming the limit).
+    /// A quota of `[server]` would be passed (403, the code names the limit: AFERR011–018,
+    /// AFERR030–033, AFERR043–046).
     #[error("{0}")]
     Quota(crate::quota::Exceeded),
     /// Uniqueness or reference conflict (409).
@@ -298,6 +302,12 @@ impl Error {
                 "APP_SETTING_NOT_FOUND",
                 "GAERR005",
                 Some("graasp-plugin-apps/app-setting"),
+            ),
+            StorageKeyNotFound => (
+                StatusCode::NOT_FOUND,
+                "STORAGE_KEY_NOT_FOUND",
+                "AFERR047",
+                None,
             ),
             NotFound(_) => (
                 StatusCode::NOT_FOUND,

@@ -33,6 +33,7 @@ pub mod config;
 pub mod csp;
 mod error;
 pub mod extract;
+pub mod manifest;
 pub mod quota;
 pub mod ratelimit;
 pub mod reconcile;
@@ -84,6 +85,8 @@ struct Inner {
     mint_limiter: ratelimit::RateLimiter<auth::MintKey>,
     /// The chat bot's backend, when `[chat_bot]` configures one.
     chat_bot: Option<chat_bot::ChatBot>,
+    /// The app manifests of `apps_dir`, read and validated at start.
+    manifests: manifest::Manifests,
 }
 
 /// Shared state of every handler: config, store, signing keys, file storage.
@@ -109,6 +112,11 @@ impl AppState {
     /// The store, behind its read caches.
     pub fn store(&self) -> &cache::CachedStore {
         &self.inner.store
+    }
+
+    /// The app manifests of `apps_dir`.
+    pub fn manifests(&self) -> &manifest::Manifests {
+        &self.inner.manifests
     }
 
     /// Token signing keys.
@@ -242,6 +250,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
         .as_ref()
         .map(chat_bot::ChatBot::new)
         .transpose()?;
+    let manifests = manifest::Manifests::of_config(&config)?;
     let state = AppState {
         inner: Arc::new(Inner {
             config,
@@ -252,6 +261,7 @@ pub async fn build_state(config: Config) -> Result<AppState> {
             ws,
             mint_limiter,
             chat_bot,
+            manifests,
         }),
     };
     state.refresh_origins().await?;
@@ -310,10 +320,13 @@ fn spa_dir(dir: &Path) -> ServeDir<ServeFile> {
 /// Serves app bundles from a directory (the binary runs it on `apps_addr`, a second origin,
 /// as a CDN would). `/name` redirects to `/name/` so relative asset URLs resolve. Only the host
 /// page and `frame_ancestors` may frame them ([`csp::apps`]).
-pub fn static_apps_router(dir: &Path, config: &Config) -> Router {
+/// Each bundle with a manifest (`<dir>/<name>/appframe.toml`) gets its own policy
+/// ([`csp::app_bundle`]); a manifest that does not validate is an error.
+pub fn static_apps_router(dir: &Path, config: &Config) -> Result<Router> {
+    let manifests = manifest::Manifests::load(Some(dir))?;
     let router =
         Router::new().fallback_service(ServeDir::new(dir).append_index_html_on_directories(true));
-    csp::apps_layer(router, config).layer(TraceLayer::new_for_http())
+    Ok(csp::apps_layer(router, config, &manifests).layer(TraceLayer::new_for_http()))
 }
 
 /// How long shutdown waits for websockets to send their close frames.

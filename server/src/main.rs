@@ -73,12 +73,19 @@ async fn run_serve(config: Option<PathBuf>, addr: Option<String>) -> Result<(), 
     if let Some(a) = addr {
         cfg.server.addr = a;
     }
-    let apps = cfg
+    let apps = match cfg
         .server
         .apps_dir
         .clone()
         .zip(cfg.server.apps_addr.clone())
-        .map(|(dir, addr)| (static_apps_router(&dir, &cfg), dir, addr));
+    {
+        Some((dir, addr)) => Some((
+            static_apps_router(&dir, &cfg).map_err(|e| e.to_string())?,
+            dir,
+            addr,
+        )),
+        None => None,
+    };
     let addr = cfg.server.addr.clone();
     cfg.validate().map_err(|e| e.to_string())?;
     if cfg.server.dev {
@@ -170,7 +177,12 @@ fn main() -> ExitCode {
             }
         }
         Command::CheckConfig { file, plan: false } => {
-            match Config::load(Some(&file)).and_then(|c| c.validate().map(|()| c)) {
+            // The app manifests of `apps_dir` are checked too: a bad one would stop `serve`.
+            let checked = Config::load(Some(&file)).and_then(|c| {
+                c.validate()?;
+                appframe_server::manifest::Manifests::of_config(&c)
+            });
+            match checked {
                 Ok(_) => {
                     println!("OK");
                     ExitCode::SUCCESS

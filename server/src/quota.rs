@@ -62,6 +62,22 @@ pub mod defaults {
     pub fn member_action_bytes() -> u64 {
         16 * MIB
     }
+    /// `item_storage_keys`: every member's storage-shim keys of one item together.
+    pub fn item_storage_keys() -> u64 {
+        20_000
+    }
+    /// `item_storage_bytes`.
+    pub fn item_storage_bytes() -> u64 {
+        64 * MIB
+    }
+    /// `member_storage_keys`.
+    pub fn member_storage_keys() -> u64 {
+        1_000
+    }
+    /// `member_storage_bytes` (what a browser gives one origin's `localStorage`).
+    pub fn member_storage_bytes() -> u64 {
+        5 * MIB
+    }
     /// `data_cache_bytes`.
     pub fn data_cache_bytes() -> u64 {
         96 * MIB
@@ -95,6 +111,14 @@ pub enum Limit {
     MemberActionRows,
     /// `member_action_bytes` (AFERR033).
     MemberActionBytes,
+    /// `item_storage_keys` (AFERR043).
+    ItemStorageKeys,
+    /// `item_storage_bytes` (AFERR044).
+    ItemStorageBytes,
+    /// `member_storage_keys` (AFERR045).
+    MemberStorageKeys,
+    /// `member_storage_bytes` (AFERR046).
+    MemberStorageBytes,
 }
 
 impl Limit {
@@ -157,6 +181,26 @@ impl Limit {
                 "AFERR033",
                 "bytes of app actions posted by this member in this item",
             ),
+            Limit::ItemStorageKeys => (
+                "ITEM_STORAGE_KEYS_EXCEEDED",
+                "AFERR043",
+                "storage keys in this item",
+            ),
+            Limit::ItemStorageBytes => (
+                "ITEM_STORAGE_BYTES_EXCEEDED",
+                "AFERR044",
+                "bytes of storage in this item",
+            ),
+            Limit::MemberStorageKeys => (
+                "MEMBER_STORAGE_KEYS_EXCEEDED",
+                "AFERR045",
+                "storage keys of this member in this item",
+            ),
+            Limit::MemberStorageBytes => (
+                "MEMBER_STORAGE_BYTES_EXCEEDED",
+                "AFERR046",
+                "bytes of storage of this member in this item",
+            ),
         }
     }
 }
@@ -217,6 +261,14 @@ pub struct Limits {
     pub member_action_rows: i64,
     /// Action data bytes per member per item.
     pub member_action_bytes: i64,
+    /// Storage-shim keys per item.
+    pub item_storage_keys: i64,
+    /// Storage-shim bytes (keys and values) per item.
+    pub item_storage_bytes: i64,
+    /// Storage-shim keys per member per item.
+    pub member_storage_keys: i64,
+    /// Storage-shim bytes per member per item.
+    pub member_storage_bytes: i64,
 }
 
 impl Limits {
@@ -247,6 +299,22 @@ impl Limits {
                 (Limit::ItemActionBytes, self.item_action_bytes),
                 (Limit::MemberActionRows, self.member_action_rows),
                 (Limit::MemberActionBytes, self.member_action_bytes),
+            ],
+        )
+    }
+
+    /// Whether `keys` more storage-shim keys (0 when one is overwritten) and `bytes` more bytes
+    /// (negative when a value shrinks) may join the storage already at `u`.
+    pub fn check_storage(&self, u: Usage, keys: i64, bytes: i64) -> Result<(), Exceeded> {
+        check(
+            u,
+            keys,
+            bytes,
+            [
+                (Limit::ItemStorageKeys, self.item_storage_keys),
+                (Limit::ItemStorageBytes, self.item_storage_bytes),
+                (Limit::MemberStorageKeys, self.member_storage_keys),
+                (Limit::MemberStorageBytes, self.member_storage_bytes),
             ],
         )
     }
@@ -329,6 +397,10 @@ mod tests {
             item_action_bytes: 100,
             member_action_rows: 2,
             member_action_bytes: 60,
+            item_storage_keys: 3,
+            item_storage_bytes: 100,
+            member_storage_keys: 2,
+            member_storage_bytes: 60,
         }
     }
 
@@ -387,6 +459,44 @@ mod tests {
             ..u
         };
         assert_eq!(got(l.check_action(heavy, 1)), Err(Limit::MemberActionBytes));
+    }
+
+    #[test]
+    fn each_storage_limit_refuses_the_write_that_would_pass_it_and_shrinking_always_passes() {
+        let l = limits();
+        let u = Usage {
+            item_count: 2,
+            item_bytes: 50,
+            member_count: 1,
+            member_bytes: 10,
+        };
+        let got = |r: Result<(), Exceeded>| r.map_err(|x| x.limit);
+        assert_eq!(got(l.check_storage(u, 1, 50)), Ok(()));
+        assert_eq!(got(l.check_storage(u, 1, 51)), Err(Limit::ItemStorageBytes));
+        let full = Usage { item_count: 3, ..u };
+        assert_eq!(
+            got(l.check_storage(full, 1, 1)),
+            Err(Limit::ItemStorageKeys)
+        );
+        // Overwriting a key adds no key, so a full item still takes it.
+        assert_eq!(got(l.check_storage(full, 0, 1)), Ok(()));
+        let mine = Usage {
+            member_count: 2,
+            ..u
+        };
+        assert_eq!(
+            got(l.check_storage(mine, 1, 1)),
+            Err(Limit::MemberStorageKeys)
+        );
+        let heavy = Usage {
+            member_bytes: 60,
+            ..u
+        };
+        assert_eq!(
+            got(l.check_storage(heavy, 0, 1)),
+            Err(Limit::MemberStorageBytes)
+        );
+        assert_eq!(got(l.check_storage(heavy, 0, -5)), Ok(()));
     }
 
     #[test]

@@ -19,10 +19,14 @@ mod graasp_routes;
 mod hardening;
 #[path = "api/import.rs"]
 mod import;
+#[path = "api/manifest.rs"]
+mod manifest;
 #[path = "api/quota.rs"]
 mod quota;
 #[path = "api/rules_sql.rs"]
 mod rules_sql;
+#[path = "api/storage.rs"]
+mod storage;
 #[path = "../../protocol/tests/strategies/mod.rs"]
 mod strategies;
 #[path = "api/tokens.rs"]

@@ -68,6 +68,9 @@ const WEB_EXTENSIONS: &[&str] = &[
 /// Subfolders of a crate folder copied whole.
 const ASSET_SUBDIRS: &[&str] = &["assets", "static", "public"];
 
+/// The app manifest (`appframe.toml`), copied with the page files.
+const APP_MANIFEST: &str = "appframe.toml";
+
 /// Files never copied from a plain JS folder: npm/cargo manifests and docs.
 const FOLDER_EXCLUDES: &[&str] = &[
     "package.json",
@@ -321,8 +324,9 @@ pub fn copy_assets(rule: Assets, from: &Path, to: &Path) -> Result<usize> {
             for entry in read_dir_sorted(from)? {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let path = entry.path();
-                if path.is_file() && is_web_file(&path) && !FOLDER_EXCLUDES.contains(&name.as_str())
-                {
+                // The app manifest goes with the bundle: the server reads it beside index.html.
+                let page_file = is_web_file(&path) || name == APP_MANIFEST;
+                if path.is_file() && page_file && !FOLDER_EXCLUDES.contains(&name.as_str()) {
                     copy_file(&path, &to.join(&name))?;
                     copied += 1;
                 } else if path.is_dir() && ASSET_SUBDIRS.contains(&name.as_str()) {
@@ -431,6 +435,7 @@ mod tests {
         for f in [
             "index.html",
             "style.css",
+            "appframe.toml",
             "Cargo.toml",
             "README.md",
             "package.json",
@@ -442,9 +447,10 @@ mod tests {
         std::fs::create_dir_all(src.path().join("assets/img")).unwrap();
         std::fs::write(src.path().join("assets/img/logo.svg"), "<svg/>").unwrap();
         let rule = Assets::WebFiles { from: "x", to: "y" };
-        assert_eq!(copy_assets(rule, src.path(), dst.path()).unwrap(), 3);
+        assert_eq!(copy_assets(rule, src.path(), dst.path()).unwrap(), 4);
         assert!(dst.path().join("index.html").is_file());
         assert!(dst.path().join("style.css").is_file());
+        assert!(dst.path().join("appframe.toml").is_file());
         assert!(dst.path().join("assets/img/logo.svg").is_file());
         assert!(!dst.path().join("Cargo.toml").exists());
         assert!(!dst.path().join("src").exists());

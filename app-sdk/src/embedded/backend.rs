@@ -141,7 +141,7 @@ impl Embedded {
     }
 
     /// Sends with the token; on 401 gets one fresh token and retries once.
-    async fn send(&self, req: Request) -> Result<Response, Error> {
+    pub(super) async fn send(&self, req: Request) -> Result<Response, Error> {
         let token = self.token().await?;
         let mut resp = self.fetch.send(&req, Some(&token)).await?;
         if resp.status() == 401 {
@@ -163,7 +163,7 @@ impl Embedded {
     }
 
     /// The URL of `template` for this item (and row `id`).
-    fn route(&self, template: &str, id: Option<&RowId>) -> String {
+    pub(super) fn route(&self, template: &str, id: Option<&RowId>) -> String {
         let (host, item, _) = self.api();
         route(&host, template, Some(&item), id)
     }

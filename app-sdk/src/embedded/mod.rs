@@ -11,4 +11,5 @@ mod lifecycle;
 pub(crate) mod peer;
 pub(crate) mod resize;
 pub(crate) mod signal;
+pub(crate) mod storage;
 pub(crate) mod token;

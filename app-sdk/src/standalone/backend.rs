@@ -169,6 +169,11 @@ impl Standalone {
         Ok(out)
     }
 
+    /// The acting member's storage shim (`App::storage`).
+    pub(crate) fn kv(&self) -> super::kv::Kv<'_> {
+        super::kv::Kv::new(&self.store, &self.ns, self.caller().account)
+    }
+
     /// The `localStorage` key of the database (`None` when kept in memory only).
     pub(crate) fn storage_key(&self) -> Option<String> {
         self.store.is_shared().then(|| self.ns.clone())
@@ -207,6 +212,11 @@ impl Standalone {
         };
         for id in files {
             self.store.remove(&self.file_key(id))?;
+        }
+        let members: Vec<AccountId> = self.db.borrow().members.iter().map(|m| m.id).collect();
+        for account in members {
+            self.store
+                .remove(&super::kv::entry_of(&self.ns, Some(account)))?;
         }
         self.store.remove(&self.ns)?;
         self.reseed()

@@ -241,6 +241,7 @@ mod tests {
                 appframe: Some(HostCapabilities {
                     version: PROTOCOL_VERSION,
                     features: vec![feature::LIFECYCLE.into()],
+                    granted: None,
                 }),
             },
         };

@@ -148,3 +148,89 @@ async fn the_iframe_grows_when_notes_are_added() {
     })
     .await;
 }
+
+/// The app manifest (`examples/js-notes/appframe.toml`) reaches the frame: the demo host grants
+/// exactly its permissions through `allow` and `sandbox` (not the defaults: no fullscreen, no
+/// popups) and the app sees the granted list in its context (`app.capabilities`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_manifest_sets_the_frames_permissions_and_the_app_sees_what_was_granted() {
+    run("js_notes_manifest_granted", async |stack, b| {
+        open_app(b, stack, JS_NOTES, "player", CAROL).await?;
+        let granted = b.text("#granted").await?;
+        ensure!(
+            granted == "clipboard-write, forms",
+            "#granted reads {granted:?}"
+        );
+        b.top().await?;
+        let attrs = b
+            .js(
+                "const f = document.getElementById('app-frame');
+                 return [f.getAttribute('allow'), f.getAttribute('sandbox')];",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            attrs
+                == json!([
+                    "clipboard-write",
+                    "allow-scripts allow-same-origin allow-forms"
+                ]),
+            "iframe allow and sandbox: {attrs}"
+        );
+        Ok(())
+    })
+    .await;
+}
+
+/// The visibility last chosen is kept per member in the storage shim (`app.storage()`): it is
+/// back after a reload, another member does not get it, and it is not app data.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_chosen_visibility_is_kept_per_member_in_the_storage_shim() {
+    run("js_notes_storage_shim", async |stack, b| {
+        open_app(b, stack, JS_NOTES, "player", CAROL).await?;
+        b.select("#note-visibility", "item").await?;
+        let store = stack.state.store();
+        b.wait_until("the choice to reach the server", async |_| {
+            let v = store
+                .storage_get(JS_NOTES.item, CAROL, "visibility")
+                .await?;
+            Ok(v.filter(|(value, _)| value == "item").map(drop))
+        })
+        .await?;
+        open_app(b, stack, JS_NOTES, "player", CAROL).await?;
+        let chosen = b
+            .js(
+                "return document.getElementById('note-visibility').value;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            chosen == json!("item"),
+            "after a reload Carol's choice reads {chosen}"
+        );
+        open_app(b, stack, JS_NOTES, "builder", BOB).await?;
+        let chosen = b
+            .js(
+                "return document.getElementById('note-visibility').value;",
+                vec![],
+            )
+            .await?;
+        ensure!(
+            chosen == json!("member"),
+            "Bob starts from the default, got {chosen}"
+        );
+        let rows = store
+            .app_data_positions(
+                &appframe_server::store::DataQuery::whole_item(JS_NOTES.item),
+                10,
+            )
+            .await?;
+        ensure!(
+            rows.is_empty(),
+            "the storage shim wrote app data: {} rows",
+            rows.len()
+        );
+        Ok(())
+    })
+    .await;
+}

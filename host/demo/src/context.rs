@@ -94,6 +94,7 @@ mod tests {
                 url: "http://127.0.0.1:8081/counter/".into(),
                 origins: vec!["http://127.0.0.1:8081".into()],
                 key: None,
+                manifest: None,
             },
         }
     }

@@ -327,16 +327,20 @@ fn ItemPage() -> impl IntoView {
         // The old bridge goes first, so its listener never sees the reloaded app.
         bridge.set_value(None);
         let mut opts =
-            BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx);
+            BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx)
+                .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
+                // The demo's apps talk to our server: its `/api/ws` takes the app token.
+                .server_features(["ws"])
+                .on_log(move |e| log.push(e));
         // The server tells the host each app's key: the first token is asked for at attach.
         if let Some(key) = &item.app.key {
             opts = opts.app_key(key.clone());
         }
-        let opts = opts
-            .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
-            // The demo's apps talk to our server: its `/api/ws` takes the app token.
-            .server_features(["ws"])
-            .on_log(move |e| log.push(e));
+        // The demo host grants everything an app's manifest asks for; a platform would leave
+        // out what its policy refuses. Without a manifest the bridge's defaults apply.
+        if let Some(m) = &item.app.manifest {
+            opts = opts.permissions(m.permissions.iter().cloned());
+        }
         match Bridge::attach(iframe, opts) {
             Ok(b) => {
                 attach_error.set(None);

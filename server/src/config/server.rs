@@ -160,6 +160,18 @@ pub struct ServerConfig {
     /// Bytes of app-action data one member may post in one item.
     #[serde(default = "crate::quota::defaults::member_action_bytes")]
     pub member_action_bytes: u64,
+    /// Storage-shim keys (`app.storage()`) all members together may hold in one item.
+    #[serde(default = "crate::quota::defaults::item_storage_keys")]
+    pub item_storage_keys: u64,
+    /// Bytes (keys and values) of the storage shim one item may hold.
+    #[serde(default = "crate::quota::defaults::item_storage_bytes")]
+    pub item_storage_bytes: u64,
+    /// Storage-shim keys one member may hold in one item (at most the rows of one unpaged list).
+    #[serde(default = "crate::quota::defaults::member_storage_keys")]
+    pub member_storage_keys: u64,
+    /// Bytes of the storage shim one member may hold in one item.
+    #[serde(default = "crate::quota::defaults::member_storage_bytes")]
+    pub member_storage_bytes: u64,
     /// Memory the app-data list cache may use, in bytes.
     #[serde(default = "crate::quota::defaults::data_cache_bytes")]
     pub data_cache_bytes: u64,
@@ -207,6 +219,10 @@ pub const SERVER_KEYS: &[&str] = &[
     "item_action_bytes",
     "member_action_rows",
     "member_action_bytes",
+    "item_storage_keys",
+    "item_storage_bytes",
+    "member_storage_keys",
+    "member_storage_bytes",
     "data_cache_bytes",
     "frame_ancestors",
 ];
@@ -251,6 +267,10 @@ impl ServerConfig {
             item_action_bytes: crate::quota::defaults::item_action_bytes(),
             member_action_rows: crate::quota::defaults::member_action_rows(),
             member_action_bytes: crate::quota::defaults::member_action_bytes(),
+            item_storage_keys: crate::quota::defaults::item_storage_keys(),
+            item_storage_bytes: crate::quota::defaults::item_storage_bytes(),
+            member_storage_keys: crate::quota::defaults::member_storage_keys(),
+            member_storage_bytes: crate::quota::defaults::member_storage_bytes(),
             data_cache_bytes: crate::quota::defaults::data_cache_bytes(),
             frame_ancestors: vec![],
         }
@@ -334,6 +354,10 @@ impl ServerConfig {
             item_action_bytes: signed(s.item_action_bytes),
             member_action_rows: signed(s.member_action_rows),
             member_action_bytes: signed(s.member_action_bytes),
+            item_storage_keys: signed(s.item_storage_keys),
+            item_storage_bytes: signed(s.item_storage_bytes),
+            member_storage_keys: signed(s.member_storage_keys),
+            member_storage_bytes: signed(s.member_storage_bytes),
         }
     }
 }
@@ -359,6 +383,10 @@ fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
         ("item_action_bytes", s.item_action_bytes),
         ("member_action_rows", s.member_action_rows),
         ("member_action_bytes", s.member_action_bytes),
+        ("item_storage_keys", s.item_storage_keys),
+        ("item_storage_bytes", s.item_storage_bytes),
+        ("member_storage_keys", s.member_storage_keys),
+        ("member_storage_bytes", s.member_storage_bytes),
     ];
     if let Some((name, _)) = all.iter().find(|(_, v)| *v == 0) {
         return Err(ConfigError::Invalid(format!(
@@ -376,6 +404,13 @@ fn validate_quotas(s: &ServerConfig) -> Result<(), ConfigError> {
                  returns: Graasp clients cannot page, so an item must always fit in one list"
             )));
         }
+    }
+    if s.member_storage_keys > unpaged {
+        return Err(ConfigError::Invalid(format!(
+            "server.member_storage_keys ({}) must not exceed {unpaged}: a member's storage keys \
+             are listed in one answer, never paged",
+            s.member_storage_keys
+        )));
     }
     Ok(())
 }
@@ -429,6 +464,17 @@ mod tests {
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("item_action_rows"), "{e}");
         c.server.item_action_rows = 10;
+        c.server.member_storage_keys = u64::try_from(crate::quota::MAX_UNPAGED).unwrap() + 1;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(
+            e.contains("member_storage_keys") && e.contains("never paged"),
+            "{e}"
+        );
+        c.server.member_storage_keys = 10;
+        c.server.item_storage_bytes = 0;
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("item_storage_bytes must be at least 1"), "{e}");
+        c.server.item_storage_bytes = 10;
         c.server.member_file_bytes = 0;
         assert!(
             c.validate()

@@ -106,6 +106,7 @@ pub async fn me(session: Session) -> Json<Member> {
 
 /// Builds a host item from the registry (apps and publishers loaded once per request).
 fn host_item(
+    state: &AppState,
     item: ItemRecord,
     permission: Permission,
     apps: &[crate::store::AppRecord],
@@ -128,6 +129,12 @@ fn host_item(
             url: app.map(|a| a.url.clone()).unwrap_or_default(),
             origins,
             key: app.map(|a| a.key.to_string()),
+            manifest: app.and_then(|a| {
+                state
+                    .manifests()
+                    .for_app_url(&a.url, state.config().server.apps_addr.as_deref())
+                    .cloned()
+            }),
         },
     }
 }
@@ -145,7 +152,7 @@ pub async fn items(State(state): State<AppState>, session: Session) -> Result<Js
     let mut out = Vec::with_capacity(memberships.len());
     for m in memberships {
         if let Some(item) = store.get_item(m.item).await? {
-            out.push(host_item(item, m.permission, &apps, &publishers));
+            out.push(host_item(&state, item, m.permission, &apps, &publishers));
         }
     }
     Ok(Json(out))
@@ -170,7 +177,13 @@ pub async fn item(
         .ok_or(Error::CannotAccess)?;
     let apps = store.list_apps().await?;
     let publishers = store.list_publishers().await?;
-    Ok(Json(host_item(item, permission, &apps, &publishers)))
+    Ok(Json(host_item(
+        &state,
+        item,
+        permission,
+        &apps,
+        &publishers,
+    )))
 }
 
 /// Get the host configuration

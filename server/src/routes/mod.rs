@@ -13,6 +13,7 @@ pub mod app_action;
 pub mod app_data;
 pub mod app_items;
 pub mod app_settings;
+pub mod app_storage;
 pub mod chat_bot;
 pub mod export;
 pub mod files;
@@ -86,7 +87,7 @@ async fn app_cors(State(state): State<AppState>, req: Request, next: Next) -> Re
         } else {
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_METHODS,
-                HeaderValue::from_static("GET,POST,PATCH,DELETE,OPTIONS"),
+                HeaderValue::from_static("GET,POST,PUT,PATCH,DELETE,OPTIONS"),
             );
             h.insert(
                 header::ACCESS_CONTROL_ALLOW_HEADERS,
@@ -107,6 +108,7 @@ pub fn api_router(state: AppState) -> Router {
         .merge(app_data::router(state.clone()))
         .merge(app_action::router(state.clone()))
         .merge(app_settings::router(state.clone()))
+        .merge(app_storage::router(state.clone()))
         .merge(files::app_router(state.clone()))
         .merge(chat_bot::router(state.clone()))
         .layer(middleware::from_fn_with_state(state.clone(), app_cors));

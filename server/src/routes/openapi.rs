@@ -11,8 +11,8 @@ use crate::{
     error::Error,
     routes::{
         admin_apps, admin_items, admin_keys, admin_members, admin_sessions, app_action, app_data,
-        app_items, app_settings, chat_bot, export, files_download, files_upload, health, host,
-        import,
+        app_items, app_settings, app_storage, chat_bot, export, files_download, files_upload,
+        health, host, import,
     },
 };
 use axum::Router;
@@ -289,6 +289,7 @@ impl Modify for Finish {
         app_data::list, app_data::create, app_data::update, app_data::delete,
         app_action::list, app_action::create,
         app_settings::list, app_settings::create, app_settings::update, app_settings::delete,
+        app_storage::keys, app_storage::read, app_storage::write, app_storage::remove,
         chat_bot::chat_bot,
         files_upload::upload_app_data, files_upload::upload_app_setting,
         files_download::download_app_data, files_download::download_app_setting,
@@ -318,6 +319,7 @@ impl Modify for Finish {
         (name = "host", description = "The host page's routes (session cookie)"),
         (name = "admin", description = "The integration API (API key)"),
         (name = "realtime", description = "Updates over WebSocket"),
+        (name = "storage", description = "The storage shim: per-member key-value state of an app (appframe extension)"),
         (name = "health", description = "Instance health, for load balancers"),
     ),
     modifiers(&Finish)

@@ -13,6 +13,7 @@ mod rows;
 mod sql;
 mod sqlite;
 mod stamps;
+mod storage;
 mod usage;
 
 pub use postgres::PgStore;
@@ -578,4 +579,27 @@ pub trait Store: Send + Sync + 'static {
     async fn delete_file(&self, row_id: Uuid) -> Result<()>;
     /// Files of an item (to delete their bytes with the item).
     async fn item_files(&self, item: Uuid) -> Result<Vec<FileRecord>>;
+
+    /// The storage-shim value of `account`'s `key` in `item`, and when it was written.
+    async fn storage_get(
+        &self,
+        item: Uuid,
+        account: Uuid,
+        key: &str,
+    ) -> Result<Option<(String, OffsetDateTime)>>;
+    /// `account`'s storage-shim keys in `item`, in byte order.
+    async fn storage_keys(&self, item: Uuid, account: Uuid) -> Result<Vec<String>>;
+    /// Stores `value` under `account`'s `key` in `item` unless a storage quota of `limits`
+    /// would be passed (then `Error::Quota`, nothing changed); checked atomically.
+    async fn storage_set(
+        &self,
+        item: Uuid,
+        account: Uuid,
+        key: &str,
+        value: &str,
+        at: OffsetDateTime,
+        limits: &Limits,
+    ) -> Result<()>;
+    /// Removes `account`'s `key` in `item`; false when it was not stored.
+    async fn storage_remove(&self, item: Uuid, account: Uuid, key: &str) -> Result<bool>;
 }

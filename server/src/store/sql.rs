@@ -10,6 +10,7 @@ use super::{
     query::{Sql, fetch_list, fetch_opt, push_page},
     registry::Registry,
     rows::*,
+    storage::Storage,
     usage::Data,
 };
 use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Type, types::Json};
@@ -407,5 +408,37 @@ where
         let mut qb = Sql::new(FILE_SELECT);
         qb.push(" WHERE item_id = ").push_bind(item);
         fetch_list(self.read(), qb).await
+    }
+
+    async fn storage_get(
+        &self,
+        item: Uuid,
+        account: Uuid,
+        key: &str,
+    ) -> Result<Option<(String, OffsetDateTime)>> {
+        let got = Storage(self).get(item, account, key).await?;
+        Ok(got.map(|(value, at)| (value, from_micros(at))))
+    }
+
+    async fn storage_keys(&self, item: Uuid, account: Uuid) -> Result<Vec<String>> {
+        Storage(self).keys(item, account).await
+    }
+
+    async fn storage_set(
+        &self,
+        item: Uuid,
+        account: Uuid,
+        key: &str,
+        value: &str,
+        at: OffsetDateTime,
+        limits: &Limits,
+    ) -> Result<()> {
+        Storage(self)
+            .set(item, account, key, value, at, limits)
+            .await
+    }
+
+    async fn storage_remove(&self, item: Uuid, account: Uuid, key: &str) -> Result<bool> {
+        Storage(self).remove(item, account, key).await
     }
 }

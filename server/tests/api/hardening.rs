@@ -185,7 +185,7 @@ api_tests! {
         let apps = tempfile::tempdir().unwrap();
         std::fs::create_dir_all(apps.path().join("counter")).unwrap();
         std::fs::write(apps.path().join("counter/index.html"), "<!doctype html>").unwrap();
-        let base = serve(appframe_server::static_apps_router(apps.path(), &t.config)).await;
+        let base = serve(appframe_server::static_apps_router(apps.path(), &t.config).unwrap()).await;
         let r = t.http.get(format!("{base}/counter/")).send().await.unwrap();
         assert_eq!(r.status(), StatusCode::OK);
         assert_eq!(csp(&r), format!("frame-ancestors {} https://lms.example", t.base));

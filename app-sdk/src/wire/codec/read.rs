@@ -73,6 +73,7 @@ reader!(read_host_capabilities, HostCapabilities, "appframe", |f| {
     HostCapabilities {
         version: f.uint("version", u64::from(u32::MAX)) as u32,
         features: f.opt_nested("features").unwrap_or_default(),
+        granted: f.opt_nested("granted"),
     }
 });
 
