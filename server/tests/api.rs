@@ -27,6 +27,10 @@ mod rules_sql;
 mod strategies;
 #[path = "api/tokens.rs"]
 mod tokens;
+#[path = "api/two_instances.rs"]
+mod two_instances;
+#[path = "api/group_commit.rs"]
+mod group_commit;
 
 use appframe_server::config::Config;
 use common::*;
