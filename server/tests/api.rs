@@ -15,6 +15,8 @@ mod common;
 mod fuzz;
 #[path = "api/graasp_routes.rs"]
 mod graasp_routes;
+#[path = "api/group_commit.rs"]
+mod group_commit;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/import.rs"]
@@ -29,8 +31,6 @@ mod strategies;
 mod tokens;
 #[path = "api/two_instances.rs"]
 mod two_instances;
-#[path = "api/group_commit.rs"]
-mod group_commit;
 
 use appframe_server::config::Config;
 use common::*;

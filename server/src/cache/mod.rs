@@ -28,6 +28,7 @@ use crate::{
     store::{ItemAccess, Stamps, Store},
 };
 use appframe_protocol::Permission;
+use axum::response::Response;
 use lists::DataCache;
 use std::{
     collections::HashMap,
@@ -39,7 +40,6 @@ use std::{
     },
     time::Instant,
 };
-use axum::response::Response;
 use uuid::Uuid;
 
 tokio::task_local! {

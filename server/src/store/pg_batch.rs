@@ -78,8 +78,7 @@ impl PgBatchRow for AppActionRow {
         let item: Vec<Uuid> = rows.iter().map(|r| r.row.item_id).collect();
         let account: Vec<Uuid> = rows.iter().map(|r| r.row.account.id.as_uuid()).collect();
         let ty: Vec<&str> = rows.iter().map(|r| r.row.ty.as_str()).collect();
-        let data: Vec<Json<&JsonObject>> =
-            rows.iter().map(|r| Json(&r.row.data)).collect();
+        let data: Vec<Json<&JsonObject>> = rows.iter().map(|r| Json(&r.row.data)).collect();
         let created: Vec<i64> = rows.iter().map(|r| to_micros(r.row.created_at)).collect();
         let bytes: Vec<i64> = rows.iter().map(|r| r.bytes).collect();
         sqlx::query(
@@ -114,7 +113,10 @@ async fn insert_saved<T: PgBatchRow>(c: &mut PgConnection, rows: &[SizedRow<T>])
 
 /// Inserts `rows` in chunks and returns one result per row; a failing chunk is retried row by
 /// row, so only the failing row fails.
-async fn insert_chunked<T: PgBatchRow>(c: &mut PgConnection, rows: &[SizedRow<T>]) -> Vec<Result<()>> {
+async fn insert_chunked<T: PgBatchRow>(
+    c: &mut PgConnection,
+    rows: &[SizedRow<T>],
+) -> Vec<Result<()>> {
     let mut out = Vec::with_capacity(rows.len());
     for chunk in rows.chunks(CHUNK) {
         match insert_saved(c, chunk).await {

@@ -106,7 +106,10 @@ impl Feed {
             let Ok(seq) = n.payload().parse::<u64>() else {
                 return;
             };
-            let in_flight = *self.in_flight.lock().unwrap_or_else(PoisonError::into_inner);
+            let in_flight = *self
+                .in_flight
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
             if let Some((s, sent)) = in_flight
                 && s == seq
             {
@@ -255,7 +258,10 @@ async fn fence_loop(feed: Arc<Feed>, pool: PgPool, mut stop: watch::Receiver<()>
         }
         let seq = feed.seq.fetch_add(1, Ordering::SeqCst) + 1;
         let sent = Instant::now();
-        *feed.in_flight.lock().unwrap_or_else(PoisonError::into_inner) = Some((seq, sent));
+        *feed
+            .in_flight
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = Some((seq, sent));
         last = Some(sent);
         let mut rx = feed.done.subscribe();
         let notify = sqlx::query("SELECT pg_notify($1, $2)")

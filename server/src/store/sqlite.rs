@@ -225,7 +225,6 @@ impl SqliteStore {
         let file = opts.get_filename().to_owned();
         Self::open(&file).await
     }
-
 }
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");

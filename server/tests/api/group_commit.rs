@@ -51,7 +51,9 @@ async fn check(store: Arc<dyn Store>) {
     let mut config = test_config();
     config.server.item_data_rows = QUOTA;
     config.server.member_data_rows = QUOTA;
-    appframe_server::apply_config(&*store, &config).await.unwrap();
+    appframe_server::apply_config(&*store, &config)
+        .await
+        .unwrap();
     let limits = config.server.limits();
 
     let rows: Vec<AppDataRow> = (0..ROWS).map(data_row).collect();
@@ -75,7 +77,11 @@ async fn check(store: Arc<dyn Store>) {
     }
     // The rows admitted before the bad one counted it (it was admitted, then failed to
     // insert), so the item holds the quota or one row less; never more.
-    assert!(ok.len() == q || ok.len() == q - 1, "{} rows stored", ok.len());
+    assert!(
+        ok.len() == q || ok.len() == q - 1,
+        "{} rows stored",
+        ok.len()
+    );
     let stored = store
         .app_data_positions(
             &appframe_server::store::DataQuery::whole_item(COUNTER_ITEM.parse().unwrap()),

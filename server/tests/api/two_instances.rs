@@ -49,7 +49,11 @@ mod postgres {
             expected += 1;
             let id = posted["id"].as_str().unwrap();
             let rows = reader.app_data(NOTES_ITEM).await;
-            assert_eq!(rows.len(), expected, "round {i}: list through the other instance");
+            assert_eq!(
+                rows.len(),
+                expected,
+                "round {i}: list through the other instance"
+            );
             assert_eq!(ids(&rows).last(), Some(&id), "round {i}");
             let page = reader
                 .list(&format!("/app-items/{NOTES_ITEM}/app-data?limit=1000"))
@@ -118,6 +122,29 @@ mod postgres {
         drop(b);
     }
 
+    /// Waits until both instances' cache listeners are connected, on other connections than
+    /// `gone`; returns their backend pids.
+    async fn listeners_back(c: &mut sqlx::PgConnection, gone: &[i32]) -> Vec<i32> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let pids: Vec<i32> = sqlx::query_scalar(
+                "SELECT pid FROM pg_stat_activity \
+                 WHERE application_name = 'appframe-cache-listener' \
+                 AND datname = current_database() AND NOT pid = ANY($1)",
+            )
+            .bind(gone)
+            .fetch_all(&mut *c)
+            .await
+            .unwrap();
+            if pids.len() == 2 {
+                return pids;
+            }
+            assert!(attempt < 100, "the listeners do not come back");
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+
     /// The listening connection of an instance is killed in the transaction that writes a row
     /// by SQL, so the row's notification is lost to it: its next list still has the row, and
     /// later writes keep showing once it listens again.
@@ -136,30 +163,14 @@ mod postgres {
         for round in 0..3 {
             use sqlx::Connection;
             let mut c = sqlx::PgConnection::connect(&url).await.unwrap();
-            // Wait until both listen (again).
-            for attempt in 0.. {
-                let n: i64 = sqlx::query_scalar(
-                    "SELECT count(*) FROM pg_stat_activity \
-                     WHERE application_name = 'appframe-cache-listener' \
-                     AND datname = current_database()",
-                )
-                .fetch_one(&mut c)
-                .await
-                .unwrap();
-                if n == 2 {
-                    break;
-                }
-                assert!(attempt < 100, "the listeners do not come back");
-                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-            }
+            let pids = listeners_back(&mut c, &[]).await;
             let mut tx = c.begin().await.unwrap();
             // Both instances' cache listeners: whichever instance reads next lost the row's
             // notification.
             let killed: Vec<bool> = sqlx::query_scalar(
-                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
-                 WHERE application_name = 'appframe-cache-listener' \
-                 AND datname = current_database()",
+                "SELECT pg_terminate_backend(pid) FROM unnest($1::int4[]) AS pid",
             )
+            .bind(&pids)
             .fetch_all(&mut *tx)
             .await
             .unwrap();
@@ -173,13 +184,39 @@ mod postgres {
             .bind(id)
             .bind(NOTES_ITEM.parse::<uuid::Uuid>().unwrap())
             .bind(BOB.parse::<uuid::Uuid>().unwrap())
-            .bind(i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000).unwrap())
+            .bind(
+                i64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1000)
+                    .unwrap(),
+            )
             .execute(&mut *tx)
             .await
             .unwrap();
             tx.commit().await.unwrap();
+            // Listening again (after the commit, so the row's notification was not heard):
+            // the fence works again, the stamps must have moved on.
+            listeners_back(&mut c, &pids).await;
+            // Once B's fences come back again its cache serves: it must hold the row.
+            let item = NOTES_ITEM.parse().unwrap();
+            let mut attempts = 0;
+            let snapshot = loop {
+                if let Some(s) = b.state.store().item_rows(item).await.unwrap() {
+                    break s;
+                }
+                attempts += 1;
+                assert!(attempts < 20, "round {round}: the cache never serves again");
+            };
+            let cached = snapshot.rows.as_ref().expect("a small item is cached");
+            assert_eq!(
+                cached.last().map(|r| r.id),
+                Some(id),
+                "round {round}: cached list"
+            );
             let rows = on_b.app_data(NOTES_ITEM).await;
-            assert_eq!(ids(&rows).last(), Some(&id.to_string().as_str()), "round {round}");
+            assert_eq!(
+                ids(&rows).last(),
+                Some(&id.to_string().as_str()),
+                "round {round}"
+            );
             assert_eq!(rows.len(), round + 2);
         }
         // Listening again: writes through the other instance show at once, as before.
