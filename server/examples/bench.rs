@@ -18,8 +18,8 @@
 //!    one of 10k rows (the most an item may hold: its quota is at most one unpaged list).
 //!
 //! It prints a markdown table (req/s, p50, p99, ratio to the ceiling) and the targets of
-//! DESIGN.md and issue 15 with PASS/MISS (the Postgres targets are lower: every read goes to
-//! the database).
+//! DESIGN.md and issue 15 with PASS/MISS (the Postgres targets are lower: a cached read first
+//! waits for a fence through the database, and a write commits on another process).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 

@@ -282,6 +282,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .layer(axum::middleware::from_fn_with_state(state.clone(), csp::layer))
+        .layer(axum::middleware::from_fn(cache::note_arrival))
         .layer(DefaultBodyLimit::max(max_body))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(TraceLayer::new_for_http().make_span_with(

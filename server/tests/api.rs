@@ -15,6 +15,8 @@ mod common;
 mod fuzz;
 #[path = "api/graasp_routes.rs"]
 mod graasp_routes;
+#[path = "api/group_commit.rs"]
+mod group_commit;
 #[path = "api/hardening.rs"]
 mod hardening;
 #[path = "api/import.rs"]
@@ -31,6 +33,8 @@ mod storage;
 mod strategies;
 #[path = "api/tokens.rs"]
 mod tokens;
+#[path = "api/two_instances.rs"]
+mod two_instances;
 
 use appframe_server::config::Config;
 use common::*;

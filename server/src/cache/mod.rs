@@ -3,13 +3,19 @@
 //! app-data list Graasp clients fetch whole, the memberships every live event is checked
 //! against) from process-local caches. Nothing outside this module sees a stamp.
 //!
-//! The caches are used only when the store hands out [`Stamps`] (SQLite: this process sees
-//! every write). Each entry is tagged with the stamp read *before* its query and is served
-//! only while the stamp is unchanged, so a committed and acknowledged write is never hidden
-//! (see [`Stamps`] for why the order makes this sound). With Postgres, where several
-//! instances may share the database, every read goes to the store, except the memberships
-//! the websocket hub checks events against: those are stamped by [`Notified`], which the
-//! database itself moves on through the events' own `NOTIFY` channel (`ws/pg.rs`).
+//! The caches are used when the store hands out [`Stamps`] current for the request
+//! ([`Store::fresh_stamps`]): on SQLite at once (this process sees every write); on Postgres,
+//! where several instances share the database, after a fence that makes sure every write
+//! committed before the request arrived has been heard (`store/pg_listen.rs`). Each entry is
+//! tagged with the stamp read *before* its query and is served only while the stamp is
+//! unchanged, so a committed and acknowledged write is never hidden (see [`Stamps`] for why the
+//! order makes this sound). When the store cannot tell (its listener lost), reads go to the
+//! store. The memberships the websocket hub checks events against are stamped on Postgres by
+//! [`Notified`] instead, which the database moves on through the events' own `NOTIFY` channel
+//! (`ws/pg.rs`), in order with the events.
+//!
+//! A request's arrival is recorded by [`note_arrival`] (a layer of the app): any fence sent
+//! after it covers the request, so the token check and the list of one request share one.
 
 mod lists;
 mod pages;
@@ -22,6 +28,7 @@ use crate::{
     store::{ItemAccess, Stamps, Store},
 };
 use appframe_protocol::Permission;
+use axum::response::Response;
 use lists::DataCache;
 use std::{
     collections::HashMap,
@@ -31,8 +38,24 @@ use std::{
         Arc, Mutex, PoisonError,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
+    time::Instant,
 };
 use uuid::Uuid;
+
+tokio::task_local! {
+    /// When the request being served arrived.
+    static ARRIVED: Instant;
+}
+
+/// Records when a request arrived, for the caches it reads (a middleware of the app).
+pub async fn note_arrival(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    ARRIVED.scope(Instant::now(), next.run(req)).await
+}
+
+/// When the request being served arrived; now outside a request.
+fn arrived() -> Instant {
+    ARRIVED.try_with(|t| *t).unwrap_or_else(|_| Instant::now())
+}
 
 /// The stamp of the registry on Postgres, as the `NOTIFY`s of its changes tell it: moved on by
 /// every notification of a change and whenever notifications may have been missed (the
@@ -137,6 +160,15 @@ impl CachedStore {
         self.store.stamps()
     }
 
+    /// Stamps current for the request being served, `None` when nothing may be served from a
+    /// cache now.
+    async fn fresh_stamps(&self) -> Option<&Stamps> {
+        match self.store.stamps() {
+            Some(s) => Some(s),
+            None => self.store.fresh_stamps(arrived()).await,
+        }
+    }
+
     /// [`Store::item_access`] of an app token's item, account and session, shared: every
     /// request checks the same few triples, so they are served from memory while neither the
     /// registry changed nor a session ended since they were read.
@@ -153,7 +185,7 @@ impl CachedStore {
                 .await?
                 .map(Arc::new))
         };
-        let Some(stamps) = self.stamps() else {
+        let Some(stamps) = self.fresh_stamps().await else {
             return load().await;
         };
         let stamp = stamps.access();
@@ -169,10 +201,11 @@ impl CachedStore {
     }
 
     /// Every app-data row of an item with its wire JSON, current now (unpaged lists and keyset
-    /// pages are cut from it); `None` when lists are not cached (Postgres). A snapshot without rows means the item is too large for the
-    /// cache: its list is read from the store.
+    /// pages are cut from it); `None` when the cache cannot be used now (Postgres without its
+    /// listener). A snapshot without rows means the item is too large for the cache: its list
+    /// is read from the store.
     pub async fn item_rows(&self, item: Uuid) -> Result<Option<Arc<ItemRows>>> {
-        let Some(stamps) = self.stamps() else {
+        let Some(stamps) = self.fresh_stamps().await else {
             return Ok(None);
         };
         let store = self.store.as_ref();

@@ -107,7 +107,7 @@ pub async fn list(
     }
     let scope = access.viewer().row_scope();
     // Every member of an item reads the same rows: serve lists and keyset pages from the
-    // per-item cache of serialized rows (SQLite only), the SQL path's bytes without a query
+    // per-item cache of serialized rows, the SQL path's bytes without a query
     // or a row serialized again.
     if let Some(snapshot) = state.store().item_rows(item_id).await?
         && let Some(all) = snapshot.rows.as_deref()

@@ -10,7 +10,7 @@
 use super::{AppActionRow, AppDataRow, Stamps};
 use crate::{error::Result, quota::Limits};
 use sqlx::{Database, Decode, Encode, Pool, Type, migrate::Migrate, migrate::Migrator};
-use std::future::Future;
+use std::{future::Future, time::Instant};
 use uuid::Uuid;
 
 /// A Rust type the database binds as a parameter.
@@ -55,10 +55,19 @@ pub trait Backend: Send + Sync + 'static {
     fn read(&self) -> &Pool<Self::Db>;
     /// The pool writes go to.
     fn write(&self) -> &Pool<Self::Db>;
-    /// Change stamps, when this process sees every write (see [`super::Store::stamps`]).
+    /// Change stamps the writes of this process tick, when it keeps any.
     fn stamps(&self) -> Option<&Stamps>;
-    /// Inserts an app-data row within the quotas of `limits` (SQLite: through the group
-    /// commit; Postgres: in its own transaction, the item locked).
+    /// Whether [`Backend::stamps`] are current only after [`Backend::fresh_stamps`] (Postgres:
+    /// other processes write too, and their changes are heard through notifications).
+    const FENCED: bool;
+    /// The stamps, once every write committed before `arrived` has ticked them; `None` when
+    /// this cannot be known (then nothing may be served from a cache).
+    fn fresh_stamps(&self, arrived: Instant) -> impl Future<Output = Option<&Stamps>> + Send {
+        let _ = arrived;
+        std::future::ready(self.stamps())
+    }
+    /// Inserts an app-data row within the quotas of `limits`, through the backend's group
+    /// commit (answered after its commit).
     fn insert_app_data_row(
         &self,
         row: &AppDataRow,

@@ -6,6 +6,8 @@
 
 mod backend;
 mod entries;
+mod pg_batch;
+mod pg_listen;
 mod postgres;
 mod query;
 mod registry;
@@ -389,9 +391,17 @@ pub trait Store: Send + Sync + 'static {
     fn backend(&self) -> &'static str;
     /// Change stamps when this process sees every write to the database, so results may be
     /// cached in memory; `None` when other processes may write too (Postgres, which several
-    /// server instances can share), where a process-local cache could go stale.
+    /// server instances can share): then only [`Store::fresh_stamps`] are current.
     fn stamps(&self) -> Option<&Stamps> {
         None
+    }
+    /// Change stamps that have been ticked by every write committed before `arrived` (the
+    /// arrival of the request that reads a cache): [`Store::stamps`] where this process sees
+    /// every write; on Postgres after a fence (`store/pg_listen.rs`). `None` when this cannot
+    /// be known: nothing may be served from a cache.
+    async fn fresh_stamps(&self, arrived: std::time::Instant) -> Option<&Stamps> {
+        let _ = arrived;
+        self.stamps()
     }
 
     /// Inserts or updates a publisher.

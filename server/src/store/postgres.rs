@@ -1,19 +1,35 @@
 //! The Postgres store: one pool, shared by several server instances, so the quota-checked
-//! writes of an item lock its row. Its SQL is the shared one of `sql.rs`.
+//! writes of an item lock its row. Its SQL is the shared one of `sql.rs`; inserts of app data
+//! and actions go through the group commit of `pg_batch.rs`, and the caches' stamps are kept by
+//! `pg_listen.rs`.
 
-use super::{AppActionRow, AppDataRow, Stamps, backend::Backend, usage::Data};
+use super::{
+    AppActionRow, AppDataRow, Stamps,
+    backend::Backend,
+    pg_batch,
+    pg_listen::{self, Feed},
+    usage::{self, Job, MAX_BATCH},
+};
 use crate::{error::Result, quota::Limits};
 use sqlx::{
     migrate::Migrator,
     postgres::{PgPool, PgPoolOptions},
 };
-use std::time::Duration;
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use tokio::sync::{mpsc, watch};
 
-/// Postgres store: one pool for reads and writes.
+/// Postgres store: one pool for reads and writes, the group-commit task, and the listener that
+/// keeps the caches' stamps (its tasks stop when the last clone of the store is dropped).
 #[derive(Clone)]
 pub struct PgStore {
     read: PgPool,
     write: PgPool,
+    batch: mpsc::Sender<Job>,
+    feed: Arc<Feed>,
+    _stop: Arc<watch::Sender<()>>,
 }
 
 impl PgStore {
@@ -24,9 +40,20 @@ impl PgStore {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
+        let (stop, stopped) = watch::channel(());
+        let feed = pg_listen::start(&pool, stopped).await?;
+        let (batch, rx) = mpsc::channel(4 * MAX_BATCH);
+        let (p, f) = (pool.clone(), feed.clone());
+        tokio::spawn(usage::batch_loop(rx, move |jobs| {
+            let (p, f) = (p.clone(), f.clone());
+            async move { pg_batch::write_batch(&p, f.stamps(), jobs).await }
+        }));
         Ok(PgStore {
             read: pool.clone(),
             write: pool,
+            batch,
+            feed,
+            _stop: Arc::new(stop),
         })
     }
 }
@@ -38,6 +65,9 @@ impl Backend for PgStore {
     const NAME: &'static str = "postgres";
     const LOCK_ITEM: Option<&'static str> =
         Some("SELECT 1 FROM items WHERE id = $1 FOR NO KEY UPDATE");
+    /// Several server instances may share a Postgres database: this process hears of the
+    /// others' writes through notifications, current after a fence.
+    const FENCED: bool = true;
     fn migrator() -> &'static Migrator {
         &MIGRATIONS
     }
@@ -47,24 +77,19 @@ impl Backend for PgStore {
     fn write(&self) -> &PgPool {
         &self.write
     }
-    /// Several server instances may share a Postgres database, so this process does not see
-    /// every write: no stamps, no process-local caching.
     fn stamps(&self) -> Option<&Stamps> {
-        None
+        Some(self.feed.stamps())
+    }
+    async fn fresh_stamps(&self, arrived: Instant) -> Option<&Stamps> {
+        self.feed.fresh(arrived).await
     }
     async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        Data::<Self>::lock_item(&mut tx, row.item_id).await?;
-        Data::<Self>::insert_data_within(&mut tx, row, limits).await?;
-        tx.commit().await?;
-        Ok(())
+        let (row, limits) = (row.clone(), *limits);
+        usage::enqueue(&self.batch, |tx| Job::Data(row, limits, tx)).await
     }
 
     async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
-        let mut tx = self.write.begin().await?;
-        Data::<Self>::lock_item(&mut tx, row.item_id).await?;
-        Data::<Self>::insert_action_within(&mut tx, row, limits).await?;
-        tx.commit().await?;
-        Ok(())
+        let (row, limits) = (row.clone(), *limits);
+        usage::enqueue(&self.batch, |tx| Job::Action(row, limits, tx)).await
     }
 }

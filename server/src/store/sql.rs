@@ -51,7 +51,15 @@ where
     }
 
     fn stamps(&self) -> Option<&Stamps> {
-        Backend::stamps(self)
+        if B::FENCED {
+            None
+        } else {
+            Backend::stamps(self)
+        }
+    }
+
+    async fn fresh_stamps(&self, arrived: std::time::Instant) -> Option<&Stamps> {
+        Backend::fresh_stamps(self, arrived).await
     }
 
     async fn upsert_publisher(&self, p: &Publisher) -> Result<()> {

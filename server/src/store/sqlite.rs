@@ -6,14 +6,14 @@ use super::{
     backend::Backend,
     rows::db,
     to_micros,
-    usage::{self, SizedRow},
+    usage::{self, Batch, Job, MAX_BATCH, SizedRow},
 };
 use crate::{
     error::{Error, Result},
     quota::Limits,
 };
 use sqlx::{
-    QueryBuilder,
+    QueryBuilder, Sqlite,
     migrate::Migrator,
     sqlite::{
         SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
@@ -21,7 +21,7 @@ use sqlx::{
     types::Json,
 };
 use std::{path::Path, str::FromStr, sync::Arc, time::Duration};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::mpsc;
 use uuid::Uuid;
 
 /// SQLite store: one writer connection (SQLite serializes writers anyway; a single connection
@@ -41,15 +41,6 @@ pub struct SqliteStore {
     batch: mpsc::Sender<Job>,
     stamps: Arc<Stamps>,
 }
-
-/// A row waiting for the group commit, and where to report its outcome.
-enum Job {
-    Data(AppDataRow, Limits, oneshot::Sender<Result<()>>),
-    Action(AppActionRow, Limits, oneshot::Sender<Result<()>>),
-}
-
-/// Most rows written in one group-commit transaction.
-const MAX_BATCH: usize = 256;
 
 /// Rows per multi-row `INSERT` of a batch. Each statement is one round trip to the SQLite
 /// worker thread, so a batch of n rows costs a few statements instead of n; the fixed sizes
@@ -152,36 +143,22 @@ async fn insert_chunked<T: BatchRow>(
 /// Writes one batch in one transaction, then ticks the stamps of the items it changed and
 /// only then answers the requests.
 async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
-    let mut data = Vec::new();
-    let mut data_replies = Vec::new();
-    let mut actions = Vec::new();
-    let mut action_replies = Vec::new();
-    for job in jobs {
-        match job {
-            Job::Data(row, limits, reply) => {
-                data.push((row, limits));
-                data_replies.push(reply);
-            }
-            Job::Action(row, limits, reply) => {
-                actions.push((row, limits));
-                action_replies.push(reply);
-            }
-        }
-    }
+    let batch = Batch::of(jobs);
     let mut tx = match pool.begin().await {
         Ok(tx) => tx,
-        Err(e) => {
-            let msg = e.to_string();
-            for reply in data_replies.into_iter().chain(action_replies) {
-                let _ = reply.send(Err(Error::Internal(format!("cannot begin: {msg}"))));
-            }
-            return;
-        }
+        Err(e) => return batch.fail(&format!("cannot begin: {e}")),
     };
+    let Batch {
+        data,
+        data_replies,
+        actions,
+        action_replies,
+    } = batch;
     // The quota check runs on the one writer connection inside this transaction, so no other
     // write can come between it and the inserts; refused rows are answered now, stored never.
-    let (data, data_replies) = usage::admit(&mut tx, data, data_replies).await;
-    let (actions, action_replies) = usage::admit(&mut tx, actions, action_replies).await;
+    let (data, data_replies) = usage::admit::<Sqlite, _>(&mut *tx, data, data_replies).await;
+    let (actions, action_replies) =
+        usage::admit::<Sqlite, _>(&mut *tx, actions, action_replies).await;
     let replies = data_replies.into_iter().chain(action_replies);
     let mut results = insert_chunked(&mut tx, &data).await;
     results.extend(insert_chunked(&mut tx, &actions).await);
@@ -203,21 +180,6 @@ async fn write_batch(pool: &SqlitePool, stamps: &Stamps, jobs: Vec<Job>) {
                 let _ = reply.send(Err(Error::Internal(format!("commit failed: {msg}"))));
             }
         }
-    }
-}
-
-/// The group-commit loop: waits for a row, takes every row already queued, commits them.
-/// Ends when the store (every sender) is dropped.
-async fn batch_loop(pool: SqlitePool, stamps: Arc<Stamps>, mut rx: mpsc::Receiver<Job>) {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
-        write_batch(&pool, &stamps, jobs).await;
     }
 }
 
@@ -243,7 +205,11 @@ impl SqliteStore {
             .await?;
         let (batch, rx) = mpsc::channel(4 * MAX_BATCH);
         let stamps = Arc::new(Stamps::default());
-        tokio::spawn(batch_loop(write.clone(), stamps.clone(), rx));
+        let (pool, st) = (write.clone(), stamps.clone());
+        tokio::spawn(usage::batch_loop(rx, move |jobs| {
+            let (pool, st) = (pool.clone(), st.clone());
+            async move { write_batch(&pool, &st, jobs).await }
+        }));
         Ok(SqliteStore {
             read,
             write,
@@ -259,16 +225,6 @@ impl SqliteStore {
         let file = opts.get_filename().to_owned();
         Self::open(&file).await
     }
-
-    async fn enqueue(&self, make: impl FnOnce(oneshot::Sender<Result<()>>) -> Job) -> Result<()> {
-        let (tx, rx) = oneshot::channel();
-        self.batch
-            .send(make(tx))
-            .await
-            .map_err(|_| Error::Internal("the write task has stopped".into()))?;
-        rx.await
-            .map_err(|_| Error::Internal("the write task dropped a row".into()))?
-    }
 }
 
 static MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -277,6 +233,7 @@ impl Backend for SqliteStore {
     type Db = sqlx::Sqlite;
     const NAME: &'static str = "sqlite";
     const LOCK_ITEM: Option<&'static str> = None;
+    const FENCED: bool = false;
     fn migrator() -> &'static Migrator {
         &MIGRATIONS
     }
@@ -292,11 +249,11 @@ impl Backend for SqliteStore {
     async fn insert_app_data_row(&self, row: &AppDataRow, limits: &Limits) -> Result<()> {
         let row = row.clone();
         let limits = *limits;
-        self.enqueue(|tx| Job::Data(row, limits, tx)).await
+        usage::enqueue(&self.batch, |tx| Job::Data(row, limits, tx)).await
     }
 
     async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
         let (row, limits) = (row.clone(), *limits);
-        self.enqueue(|tx| Job::Action(row, limits, tx)).await
+        usage::enqueue(&self.batch, |tx| Job::Action(row, limits, tx)).await
     }
 }

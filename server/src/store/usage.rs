@@ -1,5 +1,6 @@
 //! The SQL of app data under quotas and of streamed lists, for both backends (`sql.rs`
-//! delegates here), and the quota admission of SQLite's group commit.
+//! delegates here), and what the group commits of both backends share: their jobs and the
+//! quota admission of a batch.
 //!
 //! A quota is checked and the write done in one transaction. On SQLite that is enough: one
 //! connection writes, so nothing can come between the check and the write. On Postgres,
@@ -21,6 +22,94 @@ use futures::StreamExt;
 use sqlx::{ColumnIndex, Database, Encode, Executor, IntoArguments, Type, types::Json};
 use std::collections::HashMap;
 use tokio::sync::{mpsc, oneshot};
+
+/// A row waiting for a group commit, and where to report its outcome.
+pub enum Job {
+    /// An app-data row.
+    Data(AppDataRow, Limits, oneshot::Sender<Result<()>>),
+    /// An app action.
+    Action(AppActionRow, Limits, oneshot::Sender<Result<()>>),
+}
+
+/// The rows of a batch of jobs, each kind with its reply channels in the same order.
+pub struct Batch {
+    /// App-data rows.
+    pub data: Vec<(AppDataRow, Limits)>,
+    /// Their replies.
+    pub data_replies: Vec<oneshot::Sender<Result<()>>>,
+    /// App actions.
+    pub actions: Vec<(AppActionRow, Limits)>,
+    /// Their replies.
+    pub action_replies: Vec<oneshot::Sender<Result<()>>>,
+}
+
+impl Batch {
+    /// Splits jobs by kind, keeping their order.
+    pub fn of(jobs: Vec<Job>) -> Batch {
+        let mut b = Batch {
+            data: Vec::new(),
+            data_replies: Vec::new(),
+            actions: Vec::new(),
+            action_replies: Vec::new(),
+        };
+        for job in jobs {
+            match job {
+                Job::Data(row, limits, reply) => {
+                    b.data.push((row, limits));
+                    b.data_replies.push(reply);
+                }
+                Job::Action(row, limits, reply) => {
+                    b.actions.push((row, limits));
+                    b.action_replies.push(reply);
+                }
+            }
+        }
+        b
+    }
+
+    /// Answers every request of the batch with the same error.
+    pub fn fail(self, why: &str) {
+        for reply in self.data_replies.into_iter().chain(self.action_replies) {
+            let _ = reply.send(Err(Error::Internal(why.to_owned())));
+        }
+    }
+}
+
+/// Sends a job to a group-commit task and waits for its outcome.
+pub async fn enqueue(
+    batch: &mpsc::Sender<Job>,
+    make: impl FnOnce(oneshot::Sender<Result<()>>) -> Job,
+) -> Result<()> {
+    let (tx, rx) = oneshot::channel();
+    batch
+        .send(make(tx))
+        .await
+        .map_err(|_| Error::Internal("the write task has stopped".into()))?;
+    rx.await
+        .map_err(|_| Error::Internal("the write task dropped a row".into()))?
+}
+
+/// Most rows written in one group-commit transaction.
+pub const MAX_BATCH: usize = 256;
+
+/// The group-commit loop of both backends: waits for a row, takes every row already queued,
+/// hands them to `write` (one transaction). Ends when every sender is dropped.
+pub async fn batch_loop<F, Fut>(mut rx: mpsc::Receiver<Job>, mut write: F)
+where
+    F: FnMut(Vec<Job>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    while let Some(first) = rx.recv().await {
+        let mut jobs = vec![first];
+        while jobs.len() < MAX_BATCH {
+            match rx.try_recv() {
+                Ok(j) => jobs.push(j),
+                Err(_) => break,
+            }
+        }
+        write(jobs).await;
+    }
+}
 
 /// A row with the size of its data as JSON (what the byte quotas count).
 pub struct SizedRow<R = AppDataRow> {
@@ -105,12 +194,6 @@ const DATA_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(byt
      CAST(COALESCE(SUM(CASE WHEN creator_id = $2 THEN bytes ELSE 0 END), 0) AS BIGINT) \
      FROM app_data WHERE item_id = $1";
 
-/// Actions, then bytes, of the item and of one member in it.
-const ACTION_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(bytes), 0) AS BIGINT), \
-     CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
-     CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN bytes ELSE 0 END), 0) AS BIGINT) \
-     FROM app_action WHERE item_id = $1";
-
 /// Files, then bytes, of the item and of one uploader in it.
 const FILE_USAGE: &str = "SELECT CAST(COUNT(*) AS BIGINT), CAST(COALESCE(SUM(size), 0) AS BIGINT), \
      CAST(COALESCE(SUM(CASE WHEN account_id = $2 THEN 1 ELSE 0 END), 0) AS BIGINT), \
@@ -161,21 +244,29 @@ impl ItemUsage {
     }
 }
 
-/// Group commit (SQLite): reads the usage of every item of the batch once, then admits rows in
-/// arrival order while counting the admitted ones, answering refused rows at once. Returns the
-/// admitted rows and their reply channels.
-pub async fn admit<R: Charged>(
-    c: &mut sqlx::SqliteConnection,
+/// Group commit: reads the usage of every item of the batch once (on Postgres, after the
+/// batch locked its items), then admits rows in arrival order while counting the admitted
+/// ones, answering refused rows at once. Returns the admitted rows and their reply channels.
+pub async fn admit<D, R>(
+    c: &mut D::Connection,
     rows: Vec<(R, Limits)>,
     replies: Vec<oneshot::Sender<Result<()>>>,
-) -> (Vec<SizedRow<R>>, Vec<oneshot::Sender<Result<()>>>) {
+) -> (Vec<SizedRow<R>>, Vec<oneshot::Sender<Result<()>>>)
+where
+    D: Database,
+    R: Charged,
+    for<'c> &'c mut D::Connection: Executor<'c, Database = D>,
+    for<'q> D::Arguments<'q>: IntoArguments<'q, D>,
+    Uuid: Param<D>,
+    (Option<Uuid>, i64, i64): for<'r> sqlx::FromRow<'r, D::Row>,
+{
     let mut usage: HashMap<Uuid, std::result::Result<ItemUsage, String>> = HashMap::new();
     for (row, _) in &rows {
         if usage.contains_key(&row.item()) {
             continue;
         }
         let per_account: std::result::Result<Vec<(Option<Uuid>, i64, i64)>, _> =
-            sqlx::query_as(R::USAGE_BY_ACCOUNT)
+            sqlx::query_as::<D, (Option<Uuid>, i64, i64)>(R::USAGE_BY_ACCOUNT)
                 .bind(row.item())
                 .fetch_all(&mut *c)
                 .await;
@@ -468,34 +559,5 @@ where
         qb.push(" ORDER BY d.created_at, d.id LIMIT ")
             .push_bind(limit);
         Ok(qb.query_as().fetch_all(self.0.read()).await?)
-    }
-
-    /// Inserts an app action on `c` (inside the caller's transaction, after
-    /// [`Self::lock_item`]) unless it would pass an action quota of `limits`. (Postgres; SQLite
-    /// inserts actions in its group commit, [`admit`].)
-    pub async fn insert_action_within(
-        c: &mut Conn<B>,
-        row: &AppActionRow,
-        limits: &Limits,
-    ) -> Result<()> {
-        let bytes = json_len(&row.data);
-        let account = row.account.id.as_uuid();
-        let u = Self::usage_of(c, ACTION_USAGE, row.item_id, Some(account)).await?;
-        limits.check_action(u, bytes).map_err(refuse)?;
-        sqlx::query(
-            "INSERT INTO app_action (id, item_id, account_id, type, data, created_at, \
-         bytes) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(row.id)
-        .bind(row.item_id)
-        .bind(account)
-        .bind(&row.ty)
-        .bind(Json(&row.data))
-        .bind(to_micros(row.created_at))
-        .bind(bytes)
-        .execute(&mut *c)
-        .await
-        .map_err(db)?;
-        Ok(())
     }
 }

@@ -277,6 +277,35 @@ impl TestServer {
         self.task = Some(task);
     }
 
+    /// Another server on this one's database (Postgres: a second instance of a scale-out
+    /// deployment, with its own store, caches and listeners), in a data dir of its own. It
+    /// must be dropped before this one (which drops the database).
+    pub async fn second_instance(&self) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let base = format!("http://{addr}");
+        let mut config = self.config.clone();
+        config.server.addr = addr.to_string();
+        config.server.public_url = base.clone();
+        config.server.data_dir = dir.path().to_path_buf();
+        let (task, tx, state) = launch(listener, &config, self.backend).await;
+        TestServer {
+            api: format!("{base}/api"),
+            base,
+            config,
+            backend: self.backend,
+            http: plain_client(),
+            state,
+            shutdown: Some(tx),
+            task: Some(task),
+            _pg: None,
+            dir,
+        }
+    }
+
     async fn stop_in_place(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());

@@ -1,0 +1,141 @@
+//! The group commit of both stores, through the `Store` trait: rows that arrive together are
+//! admitted against the quotas in arrival order (the ones past the quota refused, nothing
+//! more), and a row that fails at insert (its account does not exist) fails alone while the
+//! rows around it are stored.
+
+use crate::common::*;
+use appframe_protocol::{Member, Visibility};
+use appframe_server::{
+    Error,
+    store::{AppActionRow, AppDataRow, PgStore, SqliteStore, Store, now},
+};
+use std::sync::Arc;
+use uuid::Uuid;
+
+/// Rows that arrive together.
+const ROWS: usize = 24;
+/// The item's row quota.
+const QUOTA: u64 = 12;
+/// The row naming an account that does not exist.
+const BAD: usize = 3;
+
+fn member(id: &str) -> Member {
+    Member {
+        id: id.parse::<Uuid>().unwrap().into(),
+        name: String::new(),
+    }
+}
+
+fn data_row(i: usize) -> AppDataRow {
+    let who = if i == BAD {
+        member("00000000-0000-4000-8000-00000000dead")
+    } else {
+        member(BOB)
+    };
+    let at = now();
+    AppDataRow {
+        id: Uuid::new_v4(),
+        item_id: COUNTER_ITEM.parse().unwrap(),
+        account: who.clone(),
+        creator: Some(who),
+        ty: "note".into(),
+        visibility: Visibility::Item,
+        data: serde_json::from_value(serde_json::json!({ "i": i })).unwrap(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+async fn check(store: Arc<dyn Store>) {
+    store.migrate().await.unwrap();
+    let mut config = test_config();
+    config.server.item_data_rows = QUOTA;
+    config.server.member_data_rows = QUOTA;
+    appframe_server::apply_config(&*store, &config)
+        .await
+        .unwrap();
+    let limits = config.server.limits();
+
+    let rows: Vec<AppDataRow> = (0..ROWS).map(data_row).collect();
+    let results =
+        futures::future::join_all(rows.iter().map(|r| store.insert_app_data(r, &limits))).await;
+    let ok: Vec<usize> = (0..ROWS).filter(|&i| results[i].is_ok()).collect();
+    assert!(
+        matches!(results[BAD], Err(Error::Conflict(_))),
+        "the bad row fails alone: {:?}",
+        results[BAD]
+    );
+    let q = usize::try_from(QUOTA).unwrap();
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(()) => {}
+            // Admission goes in arrival order: fewer than the quota arrived before the first
+            // rows, so they are never refused.
+            Err(Error::Quota(_)) => assert!(i >= q - 1, "row {i} refused: {results:?}"),
+            Err(e) => assert_eq!(i, BAD, "row {i}: {e}"),
+        }
+    }
+    // The rows admitted before the bad one counted it (it was admitted, then failed to
+    // insert), so the item holds the quota or one row less; never more.
+    assert!(
+        ok.len() == q || ok.len() == q - 1,
+        "{} rows stored",
+        ok.len()
+    );
+    let stored = store
+        .app_data_positions(
+            &appframe_server::store::DataQuery::whole_item(COUNTER_ITEM.parse().unwrap()),
+            1000,
+        )
+        .await
+        .unwrap();
+    let mut stored: Vec<Uuid> = stored.into_iter().map(|(_, id)| id).collect();
+    let mut want: Vec<Uuid> = ok.iter().map(|&i| rows[i].id).collect();
+    stored.sort();
+    want.sort();
+    assert_eq!(stored, want, "exactly the acknowledged rows are stored");
+
+    // Actions take the same path.
+    let actions: Vec<AppActionRow> = (0..8)
+        .map(|i| AppActionRow {
+            id: Uuid::new_v4(),
+            item_id: COUNTER_ITEM.parse().unwrap(),
+            account: if i == 5 {
+                member("00000000-0000-4000-8000-00000000dead")
+            } else {
+                member(CAROL)
+            },
+            ty: "click".into(),
+            data: serde_json::from_value(serde_json::json!({ "i": i })).unwrap(),
+            created_at: now(),
+        })
+        .collect();
+    let results =
+        futures::future::join_all(actions.iter().map(|a| store.insert_app_action(a, &limits)))
+            .await;
+    for (i, r) in results.iter().enumerate() {
+        assert_eq!(r.is_ok(), i != 5, "action {i}: {r:?}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_admits_in_arrival_order_and_fails_a_bad_row_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("gc.db")).await.unwrap();
+    check(Arc::new(store)).await;
+}
+
+mod postgres {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn admits_in_arrival_order_and_fails_a_bad_row_alone() {
+        let Some(Backend::Postgres(admin_url)) = Backend::postgres_from_env() else {
+            eprintln!("skipped: set APPFRAME_TEST_DATABASE_URL to run on Postgres");
+            return;
+        };
+        let (_db, url) = PgDatabase::create(&admin_url).await;
+        let store = PgStore::connect(&url).await.unwrap();
+        check(Arc::new(store)).await;
+    }
+}
