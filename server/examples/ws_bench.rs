@@ -129,6 +129,37 @@ fn cpu_time(pid: u32) -> Duration {
     Duration::from_nanos(nanos)
 }
 
+/// `(busy, total)` jiffies of the whole machine (`/proc/stat`); idle and iowait are not busy.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (total.saturating_sub(idle), total)
+}
+
+/// CPU time the whole machine spent busy since `before`, over `wall`: the busy share of its
+/// jiffies times the cores times the wall time (no tick length needed).
+fn machine_busy(before: &(u64, u64), wall: Duration) -> Duration {
+    let (busy, total) = cpu_ticks();
+    let (busy, total) = (
+        busy.saturating_sub(before.0),
+        total.saturating_sub(before.1),
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    if total == 0 {
+        return Duration::ZERO;
+    }
+    wall.mul_f64(cores * busy as f64 / total as f64)
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -217,14 +248,17 @@ async fn main() {
     let start = Arc::new(tokio::sync::Barrier::new(subscribers + 1));
     let mut readers = Vec::with_capacity(subscribers);
     let connect_limit = Arc::new(tokio::sync::Semaphore::new(64));
-    // Ends the readers that still wait for deliveries DRAIN after the last POST.
-    let (stop_tx_readers, stop_rx) = tokio::sync::watch::channel(false);
+    // Arrival time of each event's delivery, by seq, one slot per reader (its own lock, never
+    // contended while it reads: a stop signal shared by every reader and registered at each
+    // message cost the clients a shared lock per delivery).
+    let mut slots = Vec::with_capacity(subscribers);
     for i in 0..subscribers {
         let http = http.clone();
         let api = apis[i % instances].clone();
         let start = start.clone();
         let limit = connect_limit.clone();
-        let stop = stop_rx.clone();
+        let slot = Arc::new(std::sync::Mutex::new(vec![None::<Instant>; events]));
+        slots.push(slot.clone());
         let ws_config = WebSocketConfig::default().read_buffer_size(client_read_buffer);
         readers.push(tokio::spawn(async move {
             let permit = limit.acquire_owned().await.expect("semaphore");
@@ -262,29 +296,23 @@ async fn main() {
             assert_eq!(ack["status"], "success", "subscribe: {ack}");
             drop(permit);
             start.wait().await;
-            // Arrival time of each event's delivery, by seq.
-            let mut got: Vec<Option<Instant>> = vec![None; events];
-            let mut stop = stop;
             let mut count = 0;
             while count < events {
-                let next = tokio::select! {
-                    n = ws.next() => n,
-                    _ = stop.wait_for(|s| *s) => break,
-                };
-                match next {
+                match ws.next().await {
                     Some(Ok(Message::Text(t))) => {
-                        if let Some(s) = seq_of(t.as_str()).filter(|s| *s < events)
-                            && got[s].is_none()
-                        {
-                            got[s] = Some(Instant::now());
-                            count += 1;
+                        let now = Instant::now();
+                        if let Some(s) = seq_of(t.as_str()).filter(|s| *s < events) {
+                            let mut got = slot.lock().expect("slot");
+                            if got[s].is_none() {
+                                got[s] = Some(now);
+                                count += 1;
+                            }
                         }
                     }
                     Some(Ok(_)) => {}
                     _ => break,
                 }
             }
-            got
         }));
     }
     start.wait().await;
@@ -316,6 +344,7 @@ async fn main() {
     let cpu_servers_before = cpu(&server_pids);
     let cpu_clients_before = cpu_time(std::process::id());
     let wall_before = Instant::now();
+    let machine_before = cpu_ticks();
     for seq in 0..events {
         let t0 = Instant::now();
         let r = http
@@ -332,14 +361,16 @@ async fn main() {
 
     // Readers end when they have every event, or DRAIN after the last POST (what has not
     // arrived by then counts as missing).
-    let stopper = tokio::spawn(async move {
-        tokio::time::sleep(DRAIN).await;
-        let _ = stop_tx_readers.send(true);
-    });
+    let drained = tokio::time::Instant::now() + DRAIN;
+    for mut r in readers {
+        if tokio::time::timeout_at(drained, &mut r).await.is_err() {
+            r.abort();
+        }
+    }
     let mut latencies = Vec::with_capacity(subscribers * events);
     let mut missing = 0usize;
-    for r in readers {
-        let got = r.await.expect("reader task");
+    for slot in slots {
+        let got = std::mem::take(&mut *slot.lock().expect("slot"));
         for (seq, at) in got.into_iter().enumerate() {
             match at {
                 Some(at) => latencies.push(at.saturating_duration_since(sent[seq])),
@@ -347,8 +378,8 @@ async fn main() {
             }
         }
     }
-    stopper.abort();
     let wall = wall_before.elapsed();
+    let machine = machine_busy(&machine_before, wall);
     let cpu_servers: Vec<Duration> = cpu(&server_pids)
         .into_iter()
         .zip(&cpu_servers_before)
@@ -390,6 +421,14 @@ async fn main() {
             .collect::<Vec<_>>()
             .join(" + "),
         cpu_clients.as_secs_f64() * 1000.0 / events.max(1) as f64,
+    );
+    let ours = cpu_servers.iter().sum::<Duration>() + cpu_clients;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "machine busy {:.2} s of {:.2} s ({cores} cores x wall); other processes and the kernel's own threads {:.2} s",
+        machine.as_secs_f64(),
+        wall.as_secs_f64() * cores as f64,
+        machine.saturating_sub(ours).as_secs_f64(),
     );
     println!();
     println!(
