@@ -7,7 +7,7 @@
 //! cargo xtask bench ws                 # 10,000 subscribers, one instance, SQLite
 //! cargo xtask bench ws --postgres      # 10,000 on one instance, then 2 × 5,000 on two
 //! cargo run --release -p appframe-server --example ws_bench -- [--subscribers N] [--events M] \
-//!     [--instances K --postgres URL]
+//!     [--instances K --postgres URL] [--gap-ms MS] [--client-read-buffer BYTES]
 //! ```
 //!
 //! The servers run as their own processes, so their RSS (`/proc/<pid>/status`) is theirs alone
@@ -16,7 +16,12 @@
 //! Subscriber `i` connects to instance `i mod K`; every POST goes through the first instance,
 //! so with two instances half the deliveries cross Postgres `LISTEN/NOTIFY`. POSTs are sent
 //! one at a time with a pause between them, so each event's fan-out is measured on its own.
-//! It prints a markdown table.
+//! It prints a markdown table, and the CPU time the servers and this process (the clients)
+//! spent while the events were posted and delivered, so a run shows which side was the bottleneck.
+//!
+//! Each client socket reads with a 4 KiB buffer (`--client-read-buffer`, tungstenite's default
+//! is 128 KiB): tungstenite zero-fills its whole read buffer before every read, so with the
+//! default the clients spend their time in `memset` and measure themselves, not the server.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
@@ -33,13 +38,13 @@ use std::{
     sync::Arc,
     time::{Duration, Instant},
 };
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::{
+    Message, client::IntoClientRequest, protocol::WebSocketConfig,
+};
 
 const ALICE: &str = "dca3c530-eff8-4c46-8172-bd614654a02d";
 /// The item every subscriber listens to.
 const ITEM: &str = "b0000000-0000-4000-8000-00000000f001";
-/// Pause between two POSTs.
-const GAP: Duration = Duration::from_millis(100);
 /// How long deliveries may still arrive after the last POST.
 const DRAIN: Duration = Duration::from_secs(10);
 /// Shared by the instances, so a session or token of one is valid at the other.
@@ -110,6 +115,51 @@ fn seq_of(text: &str) -> Option<usize> {
     digits.parse().ok()
 }
 
+/// CPU time (user + system) of every live thread of process `pid`, from the scheduler's
+/// per-thread nanosecond counters.
+fn cpu_time(pid: u32) -> Duration {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Duration::ZERO;
+    };
+    let nanos: u64 = tasks
+        .flatten()
+        .filter_map(|t| std::fs::read_to_string(t.path().join("schedstat")).ok())
+        .filter_map(|s| s.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    Duration::from_nanos(nanos)
+}
+
+/// `(busy, total)` jiffies of the whole machine (`/proc/stat`); idle and iowait are not busy.
+fn cpu_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    let total: u64 = v.iter().take(8).sum();
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    (total.saturating_sub(idle), total)
+}
+
+/// CPU time the whole machine spent busy since `before`, over `wall`: the busy share of its
+/// jiffies times the cores times the wall time (no tick length needed).
+fn machine_busy(before: &(u64, u64), wall: Duration) -> Duration {
+    let (busy, total) = cpu_ticks();
+    let (busy, total) = (
+        busy.saturating_sub(before.0),
+        total.saturating_sub(before.1),
+    );
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    if total == 0 {
+        return Duration::ZERO;
+    }
+    wall.mul_f64(cores * busy as f64 / total as f64)
+}
+
 fn pct(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
@@ -157,6 +207,10 @@ async fn main() {
     let subscribers = arg("--subscribers", 10_000);
     let events = arg("--events", 100);
     let instances = arg("--instances", 1).max(1);
+    let client_read_buffer = arg("--client-read-buffer", 4096);
+    // Pause between two POSTs: 100 ms is 100,000 deliveries/s with 10,000 subscribers; a
+    // longer one measures one event's fan-out on its own.
+    let gap = Duration::from_millis(arg("--gap-ms", 100) as u64);
     let postgres = support::postgres_arg();
     assert!(
         instances == 1 || postgres.is_some(),
@@ -194,14 +248,18 @@ async fn main() {
     let start = Arc::new(tokio::sync::Barrier::new(subscribers + 1));
     let mut readers = Vec::with_capacity(subscribers);
     let connect_limit = Arc::new(tokio::sync::Semaphore::new(64));
-    // Ends the readers that still wait for deliveries DRAIN after the last POST.
-    let (stop_tx_readers, stop_rx) = tokio::sync::watch::channel(false);
+    // Arrival time of each event's delivery, by seq, one slot per reader (its own lock, never
+    // contended while it reads: a stop signal shared by every reader and registered at each
+    // message cost the clients a shared lock per delivery).
+    let mut slots = Vec::with_capacity(subscribers);
     for i in 0..subscribers {
         let http = http.clone();
         let api = apis[i % instances].clone();
         let start = start.clone();
         let limit = connect_limit.clone();
-        let stop = stop_rx.clone();
+        let slot = Arc::new(std::sync::Mutex::new(vec![None::<Instant>; events]));
+        slots.push(slot.clone());
+        let ws_config = WebSocketConfig::default().read_buffer_size(client_read_buffer);
         readers.push(tokio::spawn(async move {
             let permit = limit.acquire_owned().await.expect("semaphore");
             let r = http
@@ -222,9 +280,10 @@ async fn main() {
             let mut req = ws_url.into_client_request().expect("request");
             req.headers_mut()
                 .insert("cookie", cookie.parse().expect("cookie header"));
-            let (mut ws, _) = tokio_tungstenite::connect_async(req)
-                .await
-                .expect("websocket connect");
+            let (mut ws, _) =
+                tokio_tungstenite::connect_async_with_config(req, Some(ws_config), false)
+                    .await
+                    .expect("websocket connect");
             ws.send(Message::Text(
                 json!({"realm": "notif", "action": "subscribe", "topic": "app-data", "channel": ITEM})
                     .to_string()
@@ -237,29 +296,23 @@ async fn main() {
             assert_eq!(ack["status"], "success", "subscribe: {ack}");
             drop(permit);
             start.wait().await;
-            // Arrival time of each event's delivery, by seq.
-            let mut got: Vec<Option<Instant>> = vec![None; events];
-            let mut stop = stop;
             let mut count = 0;
             while count < events {
-                let next = tokio::select! {
-                    n = ws.next() => n,
-                    _ = stop.wait_for(|s| *s) => break,
-                };
-                match next {
+                match ws.next().await {
                     Some(Ok(Message::Text(t))) => {
-                        if let Some(s) = seq_of(t.as_str()).filter(|s| *s < events)
-                            && got[s].is_none()
-                        {
-                            got[s] = Some(Instant::now());
-                            count += 1;
+                        let now = Instant::now();
+                        if let Some(s) = seq_of(t.as_str()).filter(|s| *s < events) {
+                            let mut got = slot.lock().expect("slot");
+                            if got[s].is_none() {
+                                got[s] = Some(now);
+                                count += 1;
+                            }
                         }
                     }
                     Some(Ok(_)) => {}
                     _ => break,
                 }
             }
-            got
         }));
     }
     start.wait().await;
@@ -279,13 +332,19 @@ async fn main() {
         .collect();
     eprintln!(
         "all subscribed; posting {events} events, {} ms apart...",
-        GAP.as_millis()
+        gap.as_millis()
     );
 
     // Alice posts through her app token at the first instance, one event at a time.
     let session = support::login(&apis[0], ALICE).await;
     let token = support::app_token(&session, &apis[0], ITEM).await;
     let mut sent = Vec::with_capacity(events);
+    let cpu = |pids: &[u32]| pids.iter().map(|p| cpu_time(*p)).collect::<Vec<_>>();
+    let server_pids: Vec<u32> = servers.iter().map(process::Server::pid).collect();
+    let cpu_servers_before = cpu(&server_pids);
+    let cpu_clients_before = cpu_time(std::process::id());
+    let wall_before = Instant::now();
+    let machine_before = cpu_ticks();
     for seq in 0..events {
         let t0 = Instant::now();
         let r = http
@@ -297,19 +356,21 @@ async fn main() {
             .expect("post");
         assert!(r.status().is_success(), "post: {}", r.status());
         sent.push(t0);
-        tokio::time::sleep(GAP).await;
+        tokio::time::sleep(gap).await;
     }
 
     // Readers end when they have every event, or DRAIN after the last POST (what has not
     // arrived by then counts as missing).
-    let stopper = tokio::spawn(async move {
-        tokio::time::sleep(DRAIN).await;
-        let _ = stop_tx_readers.send(true);
-    });
+    let drained = tokio::time::Instant::now() + DRAIN;
+    for mut r in readers {
+        if tokio::time::timeout_at(drained, &mut r).await.is_err() {
+            r.abort();
+        }
+    }
     let mut latencies = Vec::with_capacity(subscribers * events);
     let mut missing = 0usize;
-    for r in readers {
-        let got = r.await.expect("reader task");
+    for slot in slots {
+        let got = std::mem::take(&mut *slot.lock().expect("slot"));
         for (seq, at) in got.into_iter().enumerate() {
             match at {
                 Some(at) => latencies.push(at.saturating_duration_since(sent[seq])),
@@ -317,7 +378,14 @@ async fn main() {
             }
         }
     }
-    stopper.abort();
+    let wall = wall_before.elapsed();
+    let machine = machine_busy(&machine_before, wall);
+    let cpu_servers: Vec<Duration> = cpu(&server_pids)
+        .into_iter()
+        .zip(&cpu_servers_before)
+        .map(|(a, b)| a.saturating_sub(*b))
+        .collect();
+    let cpu_clients = cpu_time(std::process::id()).saturating_sub(cpu_clients_before);
     latencies.sort();
     let load_after = support::loadavg();
     drop(servers);
@@ -334,10 +402,34 @@ async fn main() {
     println!();
     println!(
         "WebSocket fan-out: {subscribers} subscribers (one member each) on one item over {instances} server process(es), {events} item-visible app-data POSTs {} ms apart, {backend}, on {} cores shared with the clients",
-        GAP.as_millis(),
+        gap.as_millis(),
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     println!("load average before: {load_before}; after: {load_after}");
+    println!(
+        "client read buffer {client_read_buffer} B; CPU while posting and delivering ({:.1} s wall): servers {} s, clients (this process) {:.2} s; per event: servers {}, clients {:.1} ms",
+        wall.as_secs_f64(),
+        cpu_servers
+            .iter()
+            .map(|d| format!("{:.2}", d.as_secs_f64()))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        cpu_clients.as_secs_f64(),
+        cpu_servers
+            .iter()
+            .map(|d| ms(*d / events.max(1) as u32))
+            .collect::<Vec<_>>()
+            .join(" + "),
+        cpu_clients.as_secs_f64() * 1000.0 / events.max(1) as f64,
+    );
+    let ours = cpu_servers.iter().sum::<Duration>() + cpu_clients;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    println!(
+        "machine busy {:.2} s of {:.2} s ({cores} cores x wall); other processes and the kernel's own threads {:.2} s",
+        machine.as_secs_f64(),
+        wall.as_secs_f64() * cores as f64,
+        machine.saturating_sub(ours).as_secs_f64(),
+    );
     println!();
     println!(
         "| backend | instances | subscribers | events | deliveries | p50 | p99 | max | missing | server RSS per connection |"

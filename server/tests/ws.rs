@@ -8,6 +8,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
 mod common;
+#[path = "ws/delivery.rs"]
+mod delivery;
 #[path = "ws/fuzz.rs"]
 mod fuzz;
 #[path = "ws/membership_cache.rs"]

@@ -13,13 +13,20 @@ use appframe_protocol::{
         REALM, SERVER_ERROR, ServerMessage, Topic,
     },
 };
-use axum::extract::ws::{CloseFrame, Message, WebSocket, close_code};
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, close_code};
+use futures::SinkExt;
 use std::{
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
-use tokio::time::Instant;
+use tokio::{
+    sync::{mpsc, oneshot},
+    time::Instant,
+};
 use uuid::Uuid;
+
+/// Most queued updates written to the socket before one flush.
+const BATCH: usize = 64;
 
 /// How a connection ends: close code, `closing` reason (none for a client's disconnect).
 struct Ending {
@@ -112,7 +119,12 @@ pub(super) async fn run(state: AppState, principal: Principal, mut socket: WebSo
                     }
                 }
             },
-            Some(update) = rx.recv() => Message::Text(update),
+            Some(update) = rx.recv() => {
+                if let Err(end) = send_updates(&mut socket, update, &mut rx, &mut kill).await {
+                    break end;
+                }
+                continue;
+            }
         };
         if let Err(end) = send(&mut socket, out, &mut kill).await {
             break end;
@@ -151,7 +163,7 @@ pub(super) async fn run(state: AppState, principal: Principal, mut socket: WebSo
 async fn send(
     socket: &mut WebSocket,
     msg: Message,
-    kill: &mut tokio::sync::oneshot::Receiver<Kill>,
+    kill: &mut oneshot::Receiver<Kill>,
 ) -> Result<(), Option<Ending>> {
     tokio::select! {
         biased;
@@ -160,7 +172,33 @@ async fn send(
     }
 }
 
-fn killed(k: Result<Kill, tokio::sync::oneshot::error::RecvError>) -> Ending {
+/// Writes an update and the updates queued behind it (at most [`BATCH`]) with one flush, so a
+/// connection that fell behind catches up with one socket write per batch rather than one per
+/// message. Raced against the hub's drop like [`send`].
+async fn send_updates(
+    socket: &mut WebSocket,
+    first: Utf8Bytes,
+    rx: &mut mpsc::Receiver<Utf8Bytes>,
+    kill: &mut oneshot::Receiver<Kill>,
+) -> Result<(), Option<Ending>> {
+    let write = async {
+        socket.feed(Message::Text(first)).await?;
+        for _ in 1..BATCH {
+            match rx.try_recv() {
+                Ok(update) => socket.feed(Message::Text(update)).await?,
+                Err(_) => break,
+            }
+        }
+        socket.flush().await
+    };
+    tokio::select! {
+        biased;
+        k = kill => Err(Some(killed(k))),
+        r = write => r.map_err(|_| None),
+    }
+}
+
+fn killed(k: Result<Kill, oneshot::error::RecvError>) -> Ending {
     match k {
         Ok(Kill::SlowConsumer) | Err(_) => Ending::with(close_code::POLICY, "slow-consumer"),
     }

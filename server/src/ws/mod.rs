@@ -42,6 +42,14 @@ use axum::{
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+/// Read buffer of each socket. tungstenite zero-fills up to `read_buffer_size` bytes before
+/// every read attempt, including the one each wake-up of the connection's task makes when
+/// nothing arrived (so every delivery pays it), and the buffer stays resident: its default of
+/// 128 KiB made every delivery cost a 128 KiB `memset` and kept 128 KiB per connection
+/// (docs/benchmarks.md). Client requests are a few hundred bytes; a larger message (up to
+/// `ws_max_message_bytes`) grows the buffer and is read in chunks of this size.
+const READ_BUFFER_BYTES: usize = 1024;
+
 /// Creates the hub and starts its fan-out: in process on SQLite, `LISTEN/NOTIFY` on Postgres.
 pub async fn start(config: &Config, store: Arc<CachedStore>) -> Result<Arc<Hub>> {
     let (hub, outbound) = Hub::new(config.server.ws_queue_len);
@@ -130,7 +138,10 @@ pub async fn upgrade(
         Err(r) => return r.into_response(),
     };
     let max = state.config().server.ws_max_message_bytes;
-    let mut ws = ws.max_message_size(max).max_frame_size(max);
+    let mut ws = ws
+        .max_message_size(max)
+        .max_frame_size(max)
+        .read_buffer_size(READ_BUFFER_BYTES);
     if matches!(principal, Principal::Token(_)) {
         ws = ws.protocols([SUBPROTOCOL]);
     }
