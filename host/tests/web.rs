@@ -225,7 +225,10 @@ async fn server_features_are_advertised_after_the_bridge_features_only_when_aske
         panic!("expected GET_CONTEXT_SUCCESS, got {}", got[0].data);
     };
     let features = context.appframe.unwrap().features;
-    assert_eq!(features, ["failure", "rehandshake", "ws"]);
+    let mut expected: Vec<&str> = appframe_host::FEATURES.to_vec();
+    expected.push("ws");
+    assert_eq!(features, expected);
+    assert_eq!(&features[..2], ["failure", "rehandshake"]);
 }
 
 #[wasm_bindgen_test]
@@ -245,8 +248,8 @@ async fn context_is_answered_with_a_port_to_the_exact_origin() {
     assert_eq!(context.permission, Permission::Admin);
     assert_eq!(context.context, Context::Builder);
     let caps = context.appframe.unwrap();
-    assert_eq!(caps.version, 1);
-    assert!(caps.has("failure"));
+    assert_eq!(caps.version, 2);
+    assert!(caps.has("failure") && caps.has("lifecycle"));
     // The legacy memberId travels beside accountId.
     let raw: serde_json::Value = serde_json::from_str(&got[0].data).unwrap();
     assert_eq!(raw["payload"]["memberId"], raw["payload"]["accountId"]);
