@@ -2,8 +2,8 @@
 //! and the server) or the standalone one (the in-browser mock); in standalone mode the mock's
 //! writes are also told to the page's live subscribers, as the server would.
 
-mod lifecycle;
 pub(crate) mod capabilities;
+mod lifecycle;
 mod live;
 pub(crate) mod storage;
 

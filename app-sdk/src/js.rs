@@ -11,8 +11,8 @@ use std::{future::Future, time::Duration};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-mod lifecycle;
 mod capabilities;
+mod lifecycle;
 mod live;
 mod storage;
 

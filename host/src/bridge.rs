@@ -26,8 +26,7 @@ mod src_url;
 
 pub use src_url::app_src;
 
-pub(crate) use lifecycle::event_fn;
-pub use lifecycle::{AppEvent, READY_TIMEOUT, TEARDOWN_ACK_MS};
+pub use lifecycle::{READY_TIMEOUT, TEARDOWN_ACK_MS};
 
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages), `rehandshake` (every GET_CONTEXT gets a new port and

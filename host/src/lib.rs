@@ -70,20 +70,23 @@
 
 mod bridge;
 mod error;
+mod event;
 mod grant;
 #[cfg(feature = "js")]
 mod js;
 mod log;
 mod options;
 mod ports;
+mod provided;
 mod relay;
 mod resize;
 mod text;
 mod token;
 mod wire;
 
-pub use bridge::{AppEvent, Bridge, FEATURES, READY_TIMEOUT, TEARDOWN_ACK_MS, app_src};
+pub use bridge::{Bridge, FEATURES, READY_TIMEOUT, TEARDOWN_ACK_MS, app_src};
 pub use error::Error;
+pub use event::AppEvent;
 pub use grant::{ALLOW, SANDBOX};
 #[cfg(feature = "js")]
 pub use js::{AppHandle, AttachAppOptions, attach_app};

@@ -2,12 +2,12 @@
 //! come from, the log, the height bounds and the token limits.
 
 use crate::{
-    bridge::{AppEvent, event_fn},
+    event::{AppEvent, event_fn},
     log::{LogEntry, LogFn},
-    resize::is_user_resizable,
+    provided::Provided,
     token::{FetchTokenProvider, TokenProvider},
 };
-use appframe_protocol::{AccountId, Context, FailurePayload, ItemId, LocalContext, Permission};
+use appframe_protocol::{FailurePayload, ItemId, LocalContext};
 use std::{rc::Rc, time::Duration};
 
 /// Default lower bound of the iframe height, in CSS px.
@@ -22,62 +22,6 @@ pub const DEFAULT_READY_TIMEOUT: Duration = Duration::from_secs(15);
 pub const DEFAULT_TOKEN_BURST: u32 = 5;
 /// Default time after which one more GET_AUTH_TOKEN of a frame is relayed, past the burst.
 pub const DEFAULT_TOKEN_REFILL: Duration = Duration::from_secs(10);
-
-/// A context ready to be sent: the fields of the `LocalContext` wire shape the bridge writes
-/// (`itemId` and `appframe` are the bridge's own), with the item settings kept as the JSON
-/// object text the answer carries. A JS host's settings come from `JSON.stringify`, and no JSON
-/// value type is held here, so the JS package links none (see `text.rs` for the size policy).
-#[derive(Debug, Clone)]
-pub(crate) struct Provided {
-    pub(crate) api_host: String,
-    pub(crate) account_id: Option<AccountId>,
-    pub(crate) permission: Permission,
-    pub(crate) context: Context,
-    pub(crate) lang: String,
-    /// The item settings as a JSON object.
-    pub(crate) settings: Rc<str>,
-    pub(crate) offline: bool,
-    pub(crate) dev: bool,
-    pub(crate) mobile: bool,
-    /// Whether the item setting `isResizable` is `true`: the viewer sizes the frame.
-    pub(crate) resizable: bool,
-}
-
-impl Provided {
-    /// A context with the defaults of `LocalContext::new` for everything but `apiHost`.
-    #[cfg(any(feature = "js", test))]
-    pub(crate) fn new(api_host: String) -> Self {
-        Provided {
-            api_host,
-            account_id: None,
-            permission: Permission::Read,
-            context: Context::Standalone,
-            lang: "en".into(),
-            settings: "{}".into(),
-            offline: false,
-            dev: false,
-            mobile: false,
-            resizable: false,
-        }
-    }
-}
-
-impl From<LocalContext> for Provided {
-    fn from(c: LocalContext) -> Self {
-        Provided {
-            resizable: is_user_resizable(&c),
-            settings: serde_json::Value::Object(c.settings).to_string().into(),
-            api_host: c.api_host,
-            account_id: c.account_id,
-            permission: c.permission,
-            context: c.context,
-            lang: c.lang,
-            offline: c.offline,
-            dev: c.dev,
-            mobile: c.mobile,
-        }
-    }
-}
 
 /// Where the context of each answer comes from: the same context every time, or a function
 /// called for every GET_CONTEXT (and token request, for `apiHost`) whose `Err` is sent to the
@@ -266,18 +210,5 @@ impl BridgeOptions {
     ) -> Self {
         self.permissions = Some(permissions.into_iter().map(Into::into).collect());
         self
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn new_has_the_defaults_of_a_new_local_context() {
-        let id = ItemId::from(uuid::Uuid::nil());
-        let a = Provided::new("/api".into());
-        let b = Provided::from(LocalContext::new("/api", id));
-        assert_eq!(format!("{a:?}"), format!("{b:?}"));
     }
 }

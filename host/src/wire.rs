@@ -6,7 +6,7 @@
 //! `appframe_protocol::Message` reads and writes (the unit tests compare them byte for byte, the
 //! browser tests decode every answer with it). The text primitives are in `text.rs`.
 
-use crate::options::Provided;
+use crate::provided::Provided;
 use crate::text::{concat, parse_uuid, push_id, push_str, push_uint, push_uuid, quoted};
 use appframe_protocol::{
     Context, FailurePayload, ItemId, KeyOrigin, MessageKind, lifecycle::PROTOCOL_VERSION,

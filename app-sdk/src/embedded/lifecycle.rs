@@ -51,7 +51,8 @@ impl Embedded {
             return Err(Error::Unsupported(feature));
         }
         let channel = self.channel.borrow().clone();
-        self.peer.request(&channel, kind, &text, on_timeout).await
+        let post = |t: &str| channel.post(t);
+        self.peer.request(post, kind, &text, on_timeout).await
     }
 
     /// REQUEST_DISPLAY_MODE: the granted mode.

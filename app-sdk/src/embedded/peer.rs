@@ -6,10 +6,7 @@
 //! of that kind waiting for it.
 
 use crate::{
-    embedded::{
-        channel::Channel,
-        signal::{Slot, wait_or},
-    },
+    embedded::signal::{Slot, wait_or},
     error::Error,
     lifecycle::Hooks,
 };
@@ -66,18 +63,18 @@ impl Peer {
         }
     }
 
-    /// Sends `text`, a request of `kind`, and waits for its answer, or `on_timeout` after the
-    /// request timeout.
+    /// Sends `text`, a request of `kind`, with `post` (the channel's), and waits for its
+    /// answer, or `on_timeout` after the request timeout.
     pub(crate) async fn request(
         &self,
-        channel: &Channel,
+        post: impl FnOnce(&str) -> Result<(), Error>,
         kind: MessageKind,
         text: &str,
         on_timeout: Error,
     ) -> Answer {
         let slot: Slot<Answer> = Slot::new();
         self.waiting.borrow_mut().push((kind, slot.clone()));
-        if let Err(e) = channel.post(text) {
+        if let Err(e) = post(text) {
             slot.set(Err(e));
         }
         let answer = wait_or(&slot, self.timeout, Err(on_timeout)).await;

@@ -9,7 +9,7 @@
 //! `host/js/browser.js`, whose header states why it is JavaScript.
 
 use super::{Bridge, Inner, Reply};
-use appframe_protocol::{ContextChange, DisplayMode, FailurePayload};
+use appframe_protocol::ContextChange;
 use js_sys::{Function, Promise};
 use std::{
     cell::{Cell, RefCell},
@@ -22,19 +22,6 @@ use web_sys::{HtmlIFrameElement, MessagePort};
 pub const TEARDOWN_ACK_MS: i32 = 500;
 /// Failure code of [`AppEvent::Failed`] when the app did not signal ready in time.
 pub const READY_TIMEOUT: &str = "READY_TIMEOUT";
-
-/// What the app tells its host about itself (`BridgeOptions::on_event`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AppEvent {
-    /// The app can be shown: POST_READY from a v2 app; a v1 app once its context is answered.
-    Ready,
-    /// The app cannot run: POST_FAILURE with its code and message, or [`READY_TIMEOUT`].
-    Failed(FailurePayload),
-    /// REQUEST_CLOSE: the app asks to be closed; the host decides.
-    CloseRequested,
-    /// A display mode was granted (REQUEST_DISPLAY_MODE answered with SUCCESS).
-    DisplayMode(DisplayMode),
-}
 
 #[wasm_bindgen(module = "/js/browser.js")]
 extern "C" {
@@ -126,30 +113,6 @@ impl Inner {
             _ => false,
         }
     }
-}
-
-/// The host's callback of the Rust API as the function `V2Host` calls with its event objects.
-pub(crate) fn event_fn(f: impl Fn(&AppEvent) + 'static) -> JsValue {
-    Closure::<dyn Fn(JsValue)>::new(move |e: JsValue| {
-        if let Some(e) = event_from_js(&e) {
-            f(&e);
-        }
-    })
-    .into_js_value()
-}
-
-fn event_from_js(e: &JsValue) -> Option<AppEvent> {
-    let field = |k: &str| crate::wire::get(e, k).as_string().unwrap_or_default();
-    Some(match field("type").as_str() {
-        "ready" => AppEvent::Ready,
-        "failed" => AppEvent::Failed(FailurePayload {
-            code: field("code"),
-            message: field("message"),
-        }),
-        "close-requested" => AppEvent::CloseRequested,
-        "display-mode" => AppEvent::DisplayMode(DisplayMode::parse(&field("mode"))?),
-        _ => return None,
-    })
 }
 
 impl Bridge {

@@ -285,12 +285,13 @@ pub fn local_context(item_id: ItemId) -> BoxedStrategy<LocalContext> {
 }
 
 fn capabilities() -> impl Strategy<Value = HostCapabilities> {
-    (any::<u32>(), prop::collection::vec(text(), 0..4))
-        .prop_map(|(version, features)| HostCapabilities {
+    (any::<u32>(), prop::collection::vec(text(), 0..4)).prop_map(|(version, features)| {
+        HostCapabilities {
             version,
             features,
             granted: None,
-        })
+        }
+    })
 }
 
 fn context_request() -> impl Strategy<Value = ContextRequest> {
