@@ -102,7 +102,7 @@ impl PgBatchRow for AppActionRow {
 /// Runs one insert under a savepoint: rolled back alone when it fails.
 async fn insert_saved<T: PgBatchRow>(c: &mut PgConnection, rows: &[SizedRow<T>]) -> Result<()> {
     let mut sp = c.begin().await?;
-    match T::insert(&mut *sp, rows).await {
+    match T::insert(&mut sp, rows).await {
         Ok(()) => Ok(sp.commit().await?),
         Err(e) => {
             sp.rollback().await?;
@@ -161,8 +161,8 @@ pub(super) async fn write_batch(pool: &PgPool, stamps: &Stamps, jobs: Vec<Job>) 
     let (actions, action_replies) =
         usage::admit::<Postgres, _>(&mut *tx, actions, action_replies).await;
     let replies = data_replies.into_iter().chain(action_replies);
-    let mut results = insert_chunked(&mut *tx, &data).await;
-    results.extend(insert_chunked(&mut *tx, &actions).await);
+    let mut results = insert_chunked(&mut tx, &data).await;
+    results.extend(insert_chunked(&mut tx, &actions).await);
     match tx.commit().await {
         Ok(()) => {
             // Other instances hear of it from the trigger's NOTIFY; this one need not wait.
