@@ -8,7 +8,7 @@
 //
 // When the host's answer arrives with its port, this script also sends GET_AUTH_TOKEN on that
 // port, so the token is on its way before the wasm runs. It never listens on the port: the
-// port stays unstarted and the host's reply waits in its queue until the SDK listens on it.
+// port stays unstarted and the host's reply waits in its queue until the SDK starts it.
 //
 // Contract with the SDK (app-sdk/src/embedded/boot.rs): the SDK, once it listens for the
 // host's reply, calls `appframeBoot(text)` with the GET_CONTEXT text it would post. Only when
@@ -22,10 +22,9 @@
   var item = (new URLSearchParams(location.search).get('itemId') || '').toLowerCase();
   if (!key || !item || parent === window) return;
   var ao = location.ancestorOrigins, host = ao && ao[0] && ao[0] !== 'null' ? ao[0] : '*';
-  // The payload's `appframe` is the SDK's protocol-v2 announcement (wire/message.rs ANNOUNCE).
   var sent = JSON.stringify({
     type: 'GET_CONTEXT_' + item,
-    payload: { key: key, origin: location.origin, appframe: { version: 2, features: ['lifecycle'] } },
+    payload: { key: key, origin: location.origin },
   });
   var seen = [], asked = 0;
   function keep(e) {

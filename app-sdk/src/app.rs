@@ -3,7 +3,6 @@
 //! writes are also told to the page's live subscribers, as the server would.
 
 pub(crate) mod capabilities;
-mod lifecycle;
 mod live;
 pub(crate) mod storage;
 
@@ -11,12 +10,9 @@ use crate::ChatBotOptions;
 use crate::{
     blob::{BlobUrl, blob_url},
     config::{AppConfig, LiveConfig},
-    embedded::{
-        backend::Embedded, handshake::handshake, http::Fetch, peer::Peer, resize::ResizeHandle,
-    },
+    embedded::{backend::Embedded, handshake::handshake, http::Fetch, resize::ResizeHandle},
     env::HostEnv,
     error::Error,
-    lifecycle::Hooks,
     listen::Listener,
     live::hub::LiveSlot,
     types::{ListFilter, NewAppData, Page},
@@ -49,8 +45,6 @@ struct Inner {
     /// Live updates: `None` until the first subscription. A trait object, so that apps that
     /// never subscribe link none of it (not even the hub's drop code).
     live: RefCell<Option<Rc<dyn LiveSlot>>>,
-    /// What the app registered for the host's context changes and teardown.
-    hooks: Rc<Hooks>,
 }
 
 /// Where the app's calls go. One per app, created once and never moved: the size difference of
@@ -76,14 +70,13 @@ impl Backend {
 
 impl App {
     #[inline(always)]
-    fn new(backend: Backend, live_config: LiveConfig, hooks: Rc<Hooks>) -> App {
+    fn new(backend: Backend, live_config: LiveConfig) -> App {
         App {
             inner: Rc::new(Inner {
                 backend,
                 online: RefCell::new(None),
                 live_config,
                 live: RefCell::new(None),
-                hooks,
             }),
         }
     }
@@ -113,16 +106,11 @@ impl App {
         fetch: Fetch,
     ) -> Result<App, Error> {
         let item_id = env.item_id.ok_or(Error::MissingItemId)?;
-        let hooks = Hooks::new(config.theme);
-        // The host's context replaces this one before any message of the host is read.
-        let blank = LocalContext::new("", item_id);
-        let peer = Peer::new(blank, hooks.clone(), config.request_timeout);
         let (context, channel) =
-            handshake(&env, item_id, &config.key, config.handshake_timeout, &peer).await?;
-        *peer.context.borrow_mut() = context;
-        let embedded = Embedded::new(&config, env, fetch, item_id, peer, channel);
+            handshake(&env, item_id, &config.key, config.handshake_timeout).await?;
+        let embedded = Embedded::new(&config, env, fetch, item_id, context, channel);
         let own = embedded.window().clone();
-        let app = App::new(Backend::Embedded(embedded), config.live, hooks);
+        let app = App::new(Backend::Embedded(embedded), config.live);
         let weak = Rc::downgrade(&app.inner);
         // Back online: the host may have reloaded its side; take a fresh channel (as Graasp's
         // client does through react-query's refetchOnReconnect).
@@ -155,7 +143,6 @@ impl App {
         Ok(App::new(
             Backend::Standalone(Box::new(backend)),
             config.live,
-            Hooks::new(config.theme),
         ))
     }
 
@@ -179,7 +166,6 @@ impl App {
         Ok(App::new(
             Backend::Standalone(Box::new(backend)),
             config.live,
-            Hooks::new(config.theme),
         ))
     }
 

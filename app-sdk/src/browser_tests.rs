@@ -26,7 +26,6 @@ use web_sys::{HtmlIFrameElement, Window};
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod boot;
-mod lifecycle;
 mod live;
 mod storage;
 

@@ -27,10 +27,6 @@ pub struct AppConfig {
     pub standalone: StandaloneConfig,
     /// Heartbeat and reconnect timing of live updates.
     pub live: LiveConfig,
-    /// How long to wait for the host's answer to a display-mode, link or ping request (5 s).
-    pub request_timeout: Duration,
-    /// Applies a host theme to the document; set by [`AppConfig::apply_theme`].
-    pub(crate) theme: Option<fn(&appframe_protocol::Theme)>,
 }
 
 impl AppConfig {
@@ -42,18 +38,7 @@ impl AppConfig {
             token_timeout: Duration::from_secs(10),
             standalone: StandaloneConfig::default(),
             live: LiveConfig::default(),
-            request_timeout: Duration::from_secs(5),
-            theme: None,
         }
-    }
-
-    /// With `true`, each theme the host sends (and the standalone overlay's) is applied to the
-    /// document root: its custom properties (`--name: value`) as inline styles, its mode as
-    /// `color-scheme` and `data-theme="light|dark"`. Off by default: an app that does not ask
-    /// links none of it.
-    pub fn apply_theme(mut self, on: bool) -> Self {
-        self.theme = on.then_some(crate::lifecycle::apply_theme as fn(&_));
-        self
     }
 }
 

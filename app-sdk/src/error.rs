@@ -56,29 +56,6 @@ pub enum Error {
     },
     /// The operation exists only in standalone mode.
     NotStandalone,
-    /// The host did not announce protocol v2 with this feature (e.g. `display-mode`), so the
-    /// request was not sent.
-    Unsupported(&'static str),
-    /// The host refused the display mode (`USER_GESTURE_REQUIRED`, `DISPLAY_MODE_UNSUPPORTED`).
-    DisplayModeRefused {
-        /// The host's machine code.
-        code: String,
-        /// The host's reason.
-        message: String,
-    },
-    /// The host did not answer `REQUEST_DISPLAY_MODE` in time.
-    DisplayModeTimeout,
-    /// The link was refused: by the SDK (not http or https) or by the host (`LINK_REFUSED`).
-    LinkRefused {
-        /// The machine code (`LINK_REFUSED`).
-        code: String,
-        /// The reason.
-        message: String,
-    },
-    /// The host did not answer `OPEN_LINK` in time.
-    LinkTimeout,
-    /// The host did not answer `PING` in time: it is gone or hung.
-    HostLost,
 }
 
 impl std::fmt::Display for Error {
@@ -122,18 +99,6 @@ impl std::fmt::Display for Error {
                 "",
                 None,
             ),
-            Error::Unsupported(feature) => ("the host does not support ", feature, None),
-            Error::DisplayModeRefused { code, message } => {
-                ("the host refused the display mode: ", message, Some(code))
-            }
-            Error::DisplayModeTimeout => (
-                "the host did not answer the display mode request in time",
-                "",
-                None,
-            ),
-            Error::LinkRefused { code, message } => ("the link was refused: ", message, Some(code)),
-            Error::LinkTimeout => ("the host did not answer the link request in time", "", None),
-            Error::HostLost => ("the host did not answer a ping in time", "", None),
         };
         f.write_str(reason)?;
         f.write_str(detail)?;
@@ -167,12 +132,6 @@ impl Error {
             Error::Browser(_) => "Browser",
             Error::Live { .. } => "Live",
             Error::NotStandalone => "NotStandalone",
-            Error::Unsupported(_) => "Unsupported",
-            Error::DisplayModeRefused { .. } => "DisplayModeRefused",
-            Error::DisplayModeTimeout => "DisplayModeTimeout",
-            Error::LinkRefused { .. } => "LinkRefused",
-            Error::LinkTimeout => "LinkTimeout",
-            Error::HostLost => "HostLost",
         }
     }
 
@@ -267,22 +226,5 @@ mod tests {
             "TokenRefused"
         );
         assert_eq!(Error::NotEmbedded.code(), "NotEmbedded");
-        assert_eq!(Error::Unsupported("open-link").code(), "Unsupported");
-        assert_eq!(Error::DisplayModeTimeout.code(), "DisplayModeTimeout");
-        assert_eq!(Error::LinkTimeout.code(), "LinkTimeout");
-        assert_eq!(Error::HostLost.code(), "HostLost");
-        let refused = Error::LinkRefused {
-            code: "LINK_REFUSED".into(),
-            message: "only http and https links".into(),
-        };
-        assert_eq!(refused.code(), "LinkRefused");
-        assert_eq!(
-            refused.to_string(),
-            "the link was refused: only http and https links (LINK_REFUSED)"
-        );
-        assert_eq!(
-            Error::Unsupported("display-mode").to_string(),
-            "the host does not support display-mode"
-        );
     }
 }

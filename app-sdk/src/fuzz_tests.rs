@@ -29,16 +29,6 @@ fn protocol_reply(text: &str, item: ItemId) -> Option<Reply> {
         Message::GetContextFailure { error, .. } => Some(Reply::ContextRefused(error)),
         Message::GetAuthTokenSuccess { payload, .. } => Some(Reply::Token(payload.token)),
         Message::GetAuthTokenFailure { error, .. } => Some(Reply::TokenRefused(error)),
-        Message::ContextChanged { change, .. } => Some(Reply::ContextChanged(change)),
-        Message::Teardown { payload, .. } => Some(Reply::Teardown(payload.reason)),
-        Message::Ping { .. } => Some(Reply::Ping),
-        Message::Pong { .. } => Some(Reply::Pong),
-        Message::RequestDisplayModeSuccess { payload, .. } => {
-            Some(Reply::ModeGranted(payload.mode))
-        }
-        Message::RequestDisplayModeFailure { error, .. } => Some(Reply::ModeRefused(error)),
-        Message::OpenLinkSuccess { .. } => Some(Reply::LinkOpened),
-        Message::OpenLinkFailure { error, .. } => Some(Reply::LinkRefused(error)),
         _ => None,
     }
 }

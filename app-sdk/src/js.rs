@@ -12,7 +12,6 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 mod capabilities;
-mod lifecycle;
 mod live;
 mod storage;
 
@@ -65,20 +64,7 @@ export interface ConnectOptions {
   handshakeTimeoutMs?: number;
   /** Default 10000. */
   tokenTimeoutMs?: number;
-  /** How long display-mode, link and ping requests wait for the host. Default 5000. */
-  requestTimeoutMs?: number;
-  /** Apply each theme the host sends to the document root (custom properties,
-   * `color-scheme`, `data-theme`). Default false. */
-  applyTheme?: boolean;
   standalone?: StandaloneOptions;
-}
-/** Light or dark, with CSS custom properties by name (`--accent`). */
-export interface Theme { mode: 'light' | 'dark'; vars: Record<string, string> }
-export type DisplayMode = 'inline' | 'fullscreen';
-/** What the host changed: only the fields present changed. */
-export interface ContextChange {
-  lang?: string; theme?: Theme; permission?: Permission; context?: string;
-  container?: { width?: number; maxHeight?: number; displayMode: DisplayMode };
 }
 /** One message of a chat-bot conversation (Graasp's `ChatBotMessage`). */
 export interface ChatBotMessage { role: 'system' | 'user' | 'assistant'; content: string }
@@ -88,12 +74,8 @@ export interface ChatBotOptions { gptVersion?: string; temperature?: number }
 /** The chat bot's answer: its text (`null` when the model gave none) and the model used. */
 export interface ChatBotAnswer { completion: string | null; model?: string }
 /** What every rejected promise carries. `code` is one of the SDK's stable codes
- * (`ContextTimeout`, `TokenRefused`, `Http`, `DisplayModeRefused`, `LinkRefused`, `HostLost`,
- * ...); `status`/`serverCode` for `Http`; `hostCode` for the refusals of protocol v2
- * (`USER_GESTURE_REQUIRED`, `DISPLAY_MODE_UNSUPPORTED`, `LINK_REFUSED`). */
-export interface AppframeError extends Error {
-  code: string; status?: number; serverCode?: string; hostCode?: string;
-}
+ * (`ContextTimeout`, `TokenRefused`, `Http`, ...); `status`/`serverCode` for `Http`. */
+export interface AppframeError extends Error { code: string; status?: number; serverCode?: string }
 "#;
 
 /// Turns an SDK error into a thrown JS `Error` with `code` (and `status`, `serverCode` for HTTP).
@@ -104,15 +86,9 @@ fn throw(e: Error) -> JsValue {
         let _ = js_sys::Reflect::set(&err, &k.into(), &v);
     };
     set("code", e.code().into());
-    match &e {
-        Error::Http { status, code, .. } => {
-            set("status", (*status).into());
-            set("serverCode", code.as_str().into());
-        }
-        Error::DisplayModeRefused { code, .. } | Error::LinkRefused { code, .. } => {
-            set("hostCode", code.as_str().into());
-        }
-        _ => {}
+    if let Error::Http { status, code, .. } = &e {
+        set("status", (*status).into());
+        set("serverCode", code.as_str().into());
     }
     err.into()
 }
@@ -180,10 +156,6 @@ struct ConnectOptions {
     token_timeout_ms: Option<u64>,
     #[serde(default)]
     standalone: Option<StandaloneOptions>,
-    #[serde(default)]
-    request_timeout_ms: Option<u64>,
-    #[serde(default)]
-    apply_theme: bool,
 }
 
 #[derive(Deserialize)]
@@ -219,10 +191,6 @@ impl ConnectOptions {
         if let Some(ms) = self.token_timeout_ms {
             c.token_timeout = Duration::from_millis(ms);
         }
-        if let Some(ms) = self.request_timeout_ms {
-            c.request_timeout = Duration::from_millis(ms);
-        }
-        c = c.apply_theme(self.apply_theme);
         let s = self.standalone.unwrap_or_default();
         let sc = &mut c.standalone;
         if let Some(v) = s.enabled {

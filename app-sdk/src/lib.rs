@@ -123,7 +123,6 @@ mod error;
 mod inert;
 #[cfg(feature = "js")]
 mod js;
-mod lifecycle;
 mod listen;
 mod live;
 #[cfg(feature = "standalone")]
@@ -139,8 +138,7 @@ mod fuzz_tests;
 pub use app::{App, capabilities::Capabilities, storage::Storage};
 pub use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ChatBotAnswer, ChatBotMessage,
-    ChatBotRole, Container, Context, ContextChange, DisplayMode, ItemId, JsonObject, LocalContext,
-    Member, Permission, RowId, Theme, ThemeMode, Visibility,
+    ChatBotRole, Context, ItemId, JsonObject, LocalContext, Member, Permission, RowId, Visibility,
 };
 /// Options of [`App::chat_bot`]: `gpt_version` (the model) and `temperature`, both optional.
 pub type ChatBotOptions = appframe_protocol::ChatBotQuery;

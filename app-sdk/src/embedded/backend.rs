@@ -6,7 +6,6 @@ use super::{
     channel::Channel,
     handshake::handshake,
     http::{self, Body, Fetch, Request},
-    peer::Peer,
     resize::ResizeHandle,
     token::TokenCache,
 };
@@ -39,11 +38,10 @@ pub(crate) struct Embedded {
     handshake_timeout: Duration,
     token_timeout: Duration,
     env: HostEnv,
-    pub(crate) item_id: ItemId,
-    /// The host's context (and changes since) and the app's hooks, shared with every channel.
-    pub(crate) peer: Rc<Peer>,
+    item_id: ItemId,
+    context: RefCell<LocalContext>,
     /// Shared with the resize callback, so resizes follow a re-handshake.
-    pub(crate) channel: Rc<RefCell<Rc<Channel>>>,
+    channel: Rc<RefCell<Rc<Channel>>>,
     token: TokenCache,
     fetch: Fetch,
 }
@@ -83,7 +81,7 @@ impl Embedded {
         env: HostEnv,
         fetch: Fetch,
         item_id: ItemId,
-        peer: Rc<Peer>,
+        context: LocalContext,
         channel: Channel,
     ) -> Embedded {
         Embedded {
@@ -92,7 +90,7 @@ impl Embedded {
             token_timeout: config.token_timeout,
             env,
             item_id,
-            peer,
+            context: RefCell::new(context),
             channel: Rc::new(RefCell::new(Rc::new(channel))),
             token: TokenCache::new(),
             fetch,
@@ -101,7 +99,7 @@ impl Embedded {
 
     /// The context of the last handshake.
     pub(crate) fn context(&self) -> LocalContext {
-        self.peer.context.borrow().clone()
+        self.context.borrow().clone()
     }
 
     /// The app's own window (for its `online` event).
@@ -111,16 +109,10 @@ impl Embedded {
 
     /// Handshakes again and switches to the new channel and context; the token is asked again.
     pub(crate) async fn reconnect(&self) -> Result<(), Error> {
-        let (context, channel) = handshake(
-            &self.env,
-            self.item_id,
-            &self.key,
-            self.handshake_timeout,
-            &self.peer,
-        )
-        .await?;
+        let (context, channel) =
+            handshake(&self.env, self.item_id, &self.key, self.handshake_timeout).await?;
         *self.channel.borrow_mut() = Rc::new(channel);
-        *self.peer.context.borrow_mut() = context;
+        *self.context.borrow_mut() = context;
         self.token.clear();
         Ok(())
     }
@@ -158,7 +150,7 @@ impl Embedded {
     /// The API host and the item; whether lists are paged (an appframe extension: only with
     /// a host that says it is appframe).
     fn api(&self) -> (String, ItemId, bool) {
-        let c = self.peer.context.borrow();
+        let c = self.context.borrow();
         (c.api_host.clone(), c.item_id, c.appframe.is_some())
     }
 
@@ -379,9 +371,6 @@ impl Embedded {
     /// Asks the host to make the iframe as tall as its viewport.
     pub(crate) fn max_resize(&self) -> Result<(), Error> {
         let channel = self.channel.borrow().clone();
-        channel.post(&message::bare(
-            appframe_protocol::MessageKind::PostMaxResize,
-            self.item_id,
-        ))
+        channel.post(&message::max_resize(self.item_id))
     }
 }

@@ -6,26 +6,23 @@ use crate::wire::message::{self as wire, Reply as HostReply};
 use crate::{
     embedded::boot,
     embedded::channel::Channel,
-    embedded::peer::Peer,
     embedded::signal::{Slot, take_or},
     env::HostEnv,
     error::Error,
 };
-use appframe_protocol::{ItemId, KeyOrigin, LocalContext};
-use std::{rc::Rc, time::Duration};
+use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
+use std::time::Duration;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, MessagePort};
 
 type Reply = Result<(LocalContext, Option<MessagePort>), Error>;
 
-/// Asks the host for the context and returns it with the channel to use from now on (whose
-/// listener gives the host's v2 messages to `peer`).
+/// Asks the host for the context and returns it with the channel to use from now on.
 pub(crate) async fn handshake(
     env: &HostEnv,
     item_id: ItemId,
     key: &str,
     timeout: Duration,
-    peer: &Rc<Peer>,
 ) -> Result<(LocalContext, Channel), Error> {
     let slot: Slot<Reply> = Slot::new();
     let s = slot.clone();
@@ -60,7 +57,7 @@ pub(crate) async fn handshake(
         key: key.to_owned(),
         origin: env.own_origin.clone(),
     };
-    let text = wire::ask_context(item_id, &ask)?;
+    let text = wire::ask(MessageKind::GetContext, item_id, &ask)?;
     // The listener is in place: a boot script's earlier request and its answer are ours now.
     let claim = boot::claimed(&text);
     if claim == boot::Claim::None {
@@ -69,13 +66,8 @@ pub(crate) async fn handshake(
     // The only waiter: the context is moved out of the slot, not cloned.
     let (context, port) = take_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
     let channel = match port {
-        Some(p) => Channel::port(
-            p,
-            item_id,
-            claim == boot::Claim::ContextAndToken,
-            peer.clone(),
-        ),
-        None if context.mobile => Channel::window(env.clone(), item_id, peer.clone()),
+        Some(p) => Channel::port(p, item_id, claim == boot::Claim::ContextAndToken),
+        None if context.mobile => Channel::window(env.clone(), item_id),
         // Graasp's client would wait forever for a token here; fail now instead.
         None => return Err(Error::PortMissing),
     };

@@ -7,8 +7,6 @@ pub(crate) mod boot;
 pub(crate) mod channel;
 pub(crate) mod handshake;
 pub(crate) mod http;
-mod lifecycle;
-pub(crate) mod peer;
 pub(crate) mod resize;
 pub(crate) mod signal;
 pub(crate) mod storage;

@@ -41,10 +41,6 @@ pub(crate) struct Standalone {
     db: RefCell<MockDb>,
     clock: Box<dyn Fn() -> OffsetDateTime>,
     ids: Box<dyn Fn() -> RowId>,
-    /// The language, as the dev overlay last set it (the seed's at first).
-    lang: RefCell<String>,
-    /// The dev overlay, once the app listens for context changes.
-    pub(crate) overlay: RefCell<Option<super::overlay::Overlay>>,
 }
 
 impl Standalone {
@@ -61,8 +57,6 @@ impl Standalone {
         let s = Standalone {
             store,
             ns: ["appframe:", key, ":", &format_uuid(item_id.0)].concat(),
-            lang: RefCell::new(seed.lang.clone()),
-            overlay: RefCell::new(None),
             seed,
             item_id,
             app_url,
@@ -145,15 +139,10 @@ impl Standalone {
         c.account_id = caller.account;
         c.permission = caller.permission;
         c.context = self.seed.context;
-        c.lang = self.lang.borrow().clone();
+        c.lang = self.seed.lang.clone();
         c.settings = self.seed.settings.clone();
         c.dev = true;
         c
-    }
-
-    /// Sets the language of the context (the dev overlay's switch).
-    pub(crate) fn set_lang(&self, lang: &str) {
-        lang.clone_into(&mut self.lang.borrow_mut());
     }
 
     /// Runs a change on a copy of the database and stores it; memory changes only if storing worked.

@@ -133,25 +133,3 @@ impl Standalone {
         bytes_blob(&bytes, &meta.mimetype)
     }
 }
-
-#[wasm_bindgen::prelude::wasm_bindgen]
-extern "C" {
-    /// `console.log`: what the standalone backend does with the lifecycle signals a host would
-    /// show (web-sys' `console` bindings would add a feature for one function).
-    #[wasm_bindgen(js_namespace = console, js_name = log)]
-    fn console_log(text: &str);
-}
-
-/// Logs a lifecycle signal in standalone mode.
-pub(crate) fn log(text: &str) {
-    console_log(text);
-}
-
-/// Opens an http(s) link in a new tab, as a host would (`noopener`: the new page gets no
-/// handle on the app).
-pub(crate) fn open_link(url: &str) -> Result<(), Error> {
-    window()?
-        .open_with_url_and_target_and_features(url, "_blank", "noopener")
-        .map(drop)
-        .map_err(|e| Error::Browser(crate::error::js_text(&e)))
-}

@@ -6,5 +6,4 @@ pub(crate) mod browser;
 pub(crate) mod chat_bot;
 pub(crate) mod db;
 pub(crate) mod kv;
-pub(crate) mod overlay;
 pub(crate) mod storage;

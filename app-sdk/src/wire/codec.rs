@@ -111,29 +111,9 @@ impl<'a> Fields<'a> {
             .unwrap_or_default()
     }
 
-    /// An optional string.
-    pub(crate) fn opt_string(&mut self, k: &str) -> Option<String> {
+    fn opt_string(&mut self, k: &str) -> Option<String> {
         let v = self.opt(k);
         self.with(v, k, "a string", |v| v.as_str().map(str::to_owned))
-    }
-
-    /// An optional number.
-    fn opt_number(&mut self, k: &str) -> Option<f64> {
-        let v = self.opt(k);
-        self.with(v, k, "a number", Value::as_f64)
-    }
-
-    /// An optional object of strings (missing or `null` is empty).
-    fn string_map(&mut self, k: &str) -> std::collections::BTreeMap<String, String> {
-        let v = self.opt(k);
-        self.with(v, k, "an object of strings", |v| {
-            let mut out = std::collections::BTreeMap::new();
-            for (name, x) in v.as_object()? {
-                out.insert(name.clone(), x.as_str()?.to_owned());
-            }
-            Some(out)
-        })
-        .unwrap_or_default()
     }
 
     fn flag(&mut self, k: &str) -> bool {

@@ -4,8 +4,8 @@
 use super::{FromJson, reader};
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting,
-    ChatBotAnswer, Container, Context, ContextChange, DisplayMode, ErrorBody, HostCapabilities,
-    ItemId, ItemRef, LocalContext, Member, Permission, RowId, Theme, ThemeMode, Visibility,
+    ChatBotAnswer, Context, ErrorBody, HostCapabilities, ItemId, ItemRef, LocalContext, Member,
+    Permission, RowId, Visibility,
 };
 use serde_json::Value;
 
@@ -180,51 +180,6 @@ reader!(
         ChatBotAnswer {
             completion: f.opt_string("completion"),
             model: f.opt_string("model"),
-        }
-    }
-);
-
-impl FromJson for DisplayMode {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        name_of(v, "display mode", DisplayMode::parse)
-    }
-    fn placeholder() -> Self {
-        DisplayMode::Inline
-    }
-}
-
-impl FromJson for ThemeMode {
-    fn from_json(v: &Value) -> Result<Self, String> {
-        name_of(v, "theme mode", ThemeMode::parse)
-    }
-    fn placeholder() -> Self {
-        ThemeMode::Light
-    }
-}
-
-reader!(read_theme, Theme, "a theme", |f| Theme {
-    mode: f.nested("mode"),
-    vars: f.string_map("vars"),
-});
-
-reader!(read_container, Container, "a container", |f| Container {
-    width: f.opt_number("width"),
-    max_height: f.opt_number("maxHeight"),
-    display_mode: f.opt_nested("displayMode").unwrap_or_default(),
-});
-
-// CONTEXT_CHANGED: only the fields that changed.
-reader!(
-    read_context_change,
-    ContextChange,
-    "a context change",
-    |f| {
-        ContextChange {
-            lang: f.opt_string("lang"),
-            theme: f.opt_nested("theme"),
-            permission: f.opt_nested("permission"),
-            context: f.opt_nested("context"),
-            container: f.opt_nested("container"),
         }
     }
 );

@@ -5,7 +5,7 @@ use super::{ToJson, put, writer};
 use crate::wire::text::{format_time, format_uuid};
 use appframe_protocol::{
     AppAction, AppData, AppSetting, ChatBotMessage, CreateAppAction, CreateAppData,
-    CreateAppSetting, FailurePayload, ItemRef, KeyOrigin, Member, PatchData, Permission,
+    CreateAppSetting, ItemRef, KeyOrigin, Member, PatchData, Permission,
 };
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -59,11 +59,6 @@ writer!(AppSetting, |s| {
 writer!(KeyOrigin, |k| {
     "key" => k.key.as_str().into(),
     "origin" => k.origin.as_str().into(),
-});
-
-writer!(FailurePayload, |e| {
-    "code" => e.code.as_str().into(),
-    "message" => e.message.as_str().into(),
 });
 
 impl ToJson for CreateAppData {
