@@ -43,8 +43,8 @@ async fn member(state: &AppState, token: &AppToken, item_id: Uuid) -> Result<Uui
     description = "The keys the calling member stored in this item's storage shim, in byte order. Each member sees only their own keys.",
     params(("item_id" = Uuid, Path, description = "App item")),
     responses((status = 200, body = appframe_protocol::StorageKeys),
-        (status = 401, description = "GERR027, GAERR003, AFERR019, AFERR020", body = appframe_protocol::ErrorBody),
-        (status = 403, description = "GERR016: no membership on the item", body = appframe_protocol::ErrorBody)),
+        (status = 401, description = "GERR027, GAERR003, AFERR019, AFERR020"),
+        (status = 403, description = "GERR016: no membership on the item")),
     security(("appToken" = [])))]
 pub async fn keys(
     State(state): State<AppState>,
@@ -62,9 +62,9 @@ pub async fn keys(
     description = "The value the calling member stored under `key` (percent-encoded as one path segment).",
     params(("item_id" = Uuid, Path, description = "App item"), ("key" = String, Path, description = "Key, 1–256 bytes, no control characters")),
     responses((status = 200, body = appframe_protocol::StorageEntry),
-        (status = 400, description = "Invalid key", body = appframe_protocol::ErrorBody),
-        (status = 403, description = "GERR016: no membership on the item", body = appframe_protocol::ErrorBody),
-        (status = 404, description = "AFERR047: the key is not stored", body = appframe_protocol::ErrorBody)),
+        (status = 400, description = "Invalid key"),
+        (status = 403, description = "GERR016: no membership on the item"),
+        (status = 404, description = "AFERR047: the key is not stored")),
     security(("appToken" = [])))]
 pub async fn read(
     State(state): State<AppState>,
@@ -90,8 +90,8 @@ pub async fn read(
     params(("item_id" = Uuid, Path, description = "App item"), ("key" = String, Path, description = "Key, 1–256 bytes, no control characters")),
     request_body(content = appframe_protocol::StorageValue),
     responses((status = 200, body = appframe_protocol::StorageEntry),
-        (status = 400, description = "Invalid key or body", body = appframe_protocol::ErrorBody),
-        (status = 403, description = "GERR016: no membership; AFERR043–AFERR046: a storage quota would be passed", body = appframe_protocol::ErrorBody)),
+        (status = 400, description = "Invalid key or body"),
+        (status = 403, description = "GERR016: no membership; AFERR043–AFERR046: a storage quota would be passed")),
     security(("appToken" = [])))]
 pub async fn write(
     State(state): State<AppState>,
@@ -121,8 +121,8 @@ pub async fn write(
     description = "Removes the calling member's `key`; 204 whether or not it was stored.",
     params(("item_id" = Uuid, Path, description = "App item"), ("key" = String, Path, description = "Key, 1–256 bytes, no control characters")),
     responses((status = 204, description = "Removed (or was not stored)"),
-        (status = 400, description = "Invalid key", body = appframe_protocol::ErrorBody),
-        (status = 403, description = "GERR016: no membership on the item", body = appframe_protocol::ErrorBody)),
+        (status = 400, description = "Invalid key"),
+        (status = 403, description = "GERR016: no membership on the item")),
     security(("appToken" = [])))]
 pub async fn remove(
     State(state): State<AppState>,
