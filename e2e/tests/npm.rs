@@ -52,8 +52,22 @@ fn npm_package_tarballs_hold_the_module_types_wasm_and_readme_at_the_workspace_v
             (packed.name.as_str(), packed.version.as_str()),
             (*name, version)
         );
-        let mut files: Vec<&str> = packed.files.iter().map(|f| f.path.as_str()).collect();
+        let (snippets, mut files): (Vec<&str>, Vec<&str>) = packed
+            .files
+            .iter()
+            .map(|f| f.path.as_str())
+            .partition(|p| p.starts_with("snippets/"));
         files.sort_unstable();
+        // wasm-bindgen's JS snippets ship beside the glue: the bridge has one (its browser work,
+        // `host/js/browser.js`), the SDK none.
+        if stem == "appframe_host" {
+            assert!(
+                snippets.len() == 1 && snippets[0].ends_with("/js/browser.js"),
+                "{name}: {snippets:?}"
+            );
+        } else {
+            assert!(snippets.is_empty(), "{name}: {snippets:?}");
+        }
         let js = format!("{stem}.js");
         let dts = format!("{stem}.d.ts");
         let wasm = format!("{stem}_bg.wasm");
