@@ -51,6 +51,13 @@ struct Ahead {
     state: Rc<RefCell<AheadState>>,
 }
 
+impl Ahead {
+    /// Whether this token may answer a request for `ask`: the same key and origin, and recent.
+    fn answers(&self, ask: &KeyOrigin) -> bool {
+        self.ask == *ask && now_ms() - self.at_ms <= AHEAD_TTL_MS
+    }
+}
+
 enum AheadState {
     /// The provider has not answered; the request waiting for it, if any.
     Pending(Option<Deliver>),
@@ -94,7 +101,7 @@ impl TokenRelay {
             .ahead
             .borrow()
             .as_ref()
-            .is_some_and(|a| a.ask == payload && now_ms() - a.at_ms <= AHEAD_TTL_MS)
+            .is_some_and(|a| a.answers(&payload))
         {
             return;
         }
@@ -131,7 +138,7 @@ impl TokenRelay {
         let Some(ahead) = self.ahead.borrow_mut().take() else {
             return Some(deliver);
         };
-        if ahead.ask != *payload || now_ms() - ahead.at_ms > AHEAD_TTL_MS {
+        if !ahead.answers(payload) {
             return Some(deliver);
         }
         let done = {
