@@ -24,7 +24,8 @@
   var ao = location.ancestorOrigins, host = ao && ao[0] && ao[0] !== 'null' ? ao[0] : '*';
   var sent = JSON.stringify({
     type: 'GET_CONTEXT_' + item,
-    payload: { key: key, origin: location.origin },
+    // The SDK's protocol-v2 announcement (app-sdk/src/wire/message.rs): the same text.
+    payload: { key: key, origin: location.origin, appframe: { version: 2, features: ['lifecycle'] } },
   });
   var seen = [], asked = 0;
   function keep(e) {

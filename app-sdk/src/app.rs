@@ -3,6 +3,7 @@
 //! writes are also told to the page's live subscribers, as the server would.
 
 pub(crate) mod capabilities;
+mod lifecycle;
 mod live;
 pub(crate) mod storage;
 
@@ -10,7 +11,10 @@ use crate::ChatBotOptions;
 use crate::{
     blob::{BlobUrl, blob_url},
     config::{AppConfig, LiveConfig},
-    embedded::{backend::Embedded, handshake::handshake, http::Fetch, resize::ResizeHandle},
+    embedded::{
+        backend::Embedded, channel::HostHook, handshake::handshake, http::Fetch,
+        resize::ResizeHandle,
+    },
     env::HostEnv,
     error::Error,
     listen::Listener,
@@ -45,6 +49,9 @@ struct Inner {
     /// Live updates: `None` until the first subscription. A trait object, so that apps that
     /// never subscribe link none of it (not even the hub's drop code).
     live: RefCell<Option<Rc<dyn LiveSlot>>>,
+    /// Protocol v2 (`crate::lifecycle::Lifecycle`): `None` until the app first uses it. A
+    /// trait object for the same reason as `live`.
+    v2: RefCell<Option<Rc<dyn std::any::Any>>>,
 }
 
 /// Where the app's calls go. One per app, created once and never moved: the size difference of
@@ -77,6 +84,7 @@ impl App {
                 online: RefCell::new(None),
                 live_config,
                 live: RefCell::new(None),
+                v2: RefCell::new(None),
             }),
         }
     }
@@ -106,9 +114,10 @@ impl App {
         fetch: Fetch,
     ) -> Result<App, Error> {
         let item_id = env.item_id.ok_or(Error::MissingItemId)?;
+        let hook = HostHook::default();
         let (context, channel) =
-            handshake(&env, item_id, &config.key, config.handshake_timeout).await?;
-        let embedded = Embedded::new(&config, env, fetch, item_id, context, channel);
+            handshake(&env, item_id, &config.key, config.handshake_timeout, &hook).await?;
+        let embedded = Embedded::new(&config, env, fetch, item_id, context, channel, hook);
         let own = embedded.window().clone();
         let app = App::new(Backend::Embedded(embedded), config.live);
         let weak = Rc::downgrade(&app.inner);

@@ -26,6 +26,7 @@ use web_sys::{HtmlIFrameElement, Window};
 wasm_bindgen_test_configure!(run_in_browser);
 
 mod boot;
+mod lifecycle;
 mod live;
 mod storage;
 

@@ -23,6 +23,9 @@ pub struct AppConfig {
     pub handshake_timeout: Duration,
     /// How long to wait for `GET_AUTH_TOKEN_SUCCESS` before failing with `TokenTimeout`.
     pub token_timeout: Duration,
+    /// How long to wait for the host's answer to a protocol-v2 request (`REQUEST_DISPLAY_MODE`,
+    /// `OPEN_LINK`, `PING`) before failing with `HostTimeout` (`HostLost` for `PING`).
+    pub request_timeout: Duration,
     /// The mock backend used when the page is opened alone.
     pub standalone: StandaloneConfig,
     /// Heartbeat and reconnect timing of live updates.
@@ -30,12 +33,14 @@ pub struct AppConfig {
 }
 
 impl AppConfig {
-    /// A config with the given app key and default timeouts (5 s context, 10 s token).
+    /// A config with the given app key and default timeouts (5 s context, 10 s token, 5 s for
+    /// the host's answers to protocol-v2 requests).
     pub fn new(key: impl Into<String>) -> Self {
         AppConfig {
             key: key.into(),
             handshake_timeout: Duration::from_secs(5),
             token_timeout: Duration::from_secs(10),
+            request_timeout: Duration::from_secs(5),
             standalone: StandaloneConfig::default(),
             live: LiveConfig::default(),
         }

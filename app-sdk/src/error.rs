@@ -56,6 +56,21 @@ pub enum Error {
     },
     /// The operation exists only in standalone mode.
     NotStandalone,
+    /// The host does not offer this protocol-v2 feature (a Graasp or v1 host, or a host that
+    /// left it out): the feature's name, e.g. `open-link`.
+    HostUnsupported(&'static str),
+    /// The host refused a protocol-v2 request (`REQUEST_DISPLAY_MODE`, `OPEN_LINK`); `code` is
+    /// the host's, e.g. `USER_GESTURE_REQUIRED`, `LINK_REFUSED`.
+    HostRefused {
+        /// The host's machine code.
+        code: String,
+        /// The host's reason.
+        message: String,
+    },
+    /// The host did not answer a protocol-v2 request in time: the request's type.
+    HostTimeout(&'static str),
+    /// The host did not answer `PING`: it is gone or hung.
+    HostLost,
 }
 
 impl std::fmt::Display for Error {
@@ -99,6 +114,10 @@ impl std::fmt::Display for Error {
                 "",
                 None,
             ),
+            Error::HostUnsupported(feature) => ("the host does not offer ", feature, None),
+            Error::HostRefused { code, message } => ("the host refused: ", message, Some(code)),
+            Error::HostTimeout(kind) => ("the host did not answer in time: ", kind, None),
+            Error::HostLost => ("the host does not answer", "", None),
         };
         f.write_str(reason)?;
         f.write_str(detail)?;
@@ -132,6 +151,10 @@ impl Error {
             Error::Browser(_) => "Browser",
             Error::Live { .. } => "Live",
             Error::NotStandalone => "NotStandalone",
+            Error::HostUnsupported(_) => "HostUnsupported",
+            Error::HostRefused { .. } => "HostRefused",
+            Error::HostTimeout(_) => "HostTimeout",
+            Error::HostLost => "HostLost",
         }
     }
 
@@ -226,5 +249,19 @@ mod tests {
             "TokenRefused"
         );
         assert_eq!(Error::NotEmbedded.code(), "NotEmbedded");
+        assert_eq!(Error::HostUnsupported("ping").code(), "HostUnsupported");
+        assert_eq!(Error::HostLost.code(), "HostLost");
+        assert_eq!(
+            Error::HostRefused {
+                code: "LINK_REFUSED".into(),
+                message: "no".into()
+            }
+            .to_string(),
+            "the host refused: no (LINK_REFUSED)"
+        );
+        assert_eq!(
+            Error::HostTimeout("OPEN_LINK").to_string(),
+            "the host did not answer in time: OPEN_LINK"
+        );
     }
 }

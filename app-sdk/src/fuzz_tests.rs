@@ -29,7 +29,12 @@ fn protocol_reply(text: &str, item: ItemId) -> Option<Reply> {
         Message::GetContextFailure { error, .. } => Some(Reply::ContextRefused(error)),
         Message::GetAuthTokenSuccess { payload, .. } => Some(Reply::Token(payload.token)),
         Message::GetAuthTokenFailure { error, .. } => Some(Reply::TokenRefused(error)),
-        _ => None,
+        // Every other kind (protocol v2's among them) is passed on with its payload.
+        m => {
+            let v: Value = serde_json::from_str(text).ok()?;
+            let payload = v.get("payload").filter(|p| !p.is_null()).cloned();
+            Some(Reply::Other(m.kind().prefix().to_owned(), payload))
+        }
     }
 }
 

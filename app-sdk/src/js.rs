@@ -12,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
 mod capabilities;
+mod lifecycle;
 mod live;
 mod storage;
 
@@ -64,6 +65,9 @@ export interface ConnectOptions {
   handshakeTimeoutMs?: number;
   /** Default 10000. */
   tokenTimeoutMs?: number;
+  /** How long to wait for the host's answer to `requestDisplayMode`, `openLink`, `ping`.
+   * Default 5000. */
+  requestTimeoutMs?: number;
   standalone?: StandaloneOptions;
 }
 /** One message of a chat-bot conversation (Graasp's `ChatBotMessage`). */
@@ -74,8 +78,9 @@ export interface ChatBotOptions { gptVersion?: string; temperature?: number }
 /** The chat bot's answer: its text (`null` when the model gave none) and the model used. */
 export interface ChatBotAnswer { completion: string | null; model?: string }
 /** What every rejected promise carries. `code` is one of the SDK's stable codes
- * (`ContextTimeout`, `TokenRefused`, `Http`, ...); `status`/`serverCode` for `Http`. */
-export interface AppframeError extends Error { code: string; status?: number; serverCode?: string }
+ * (`ContextTimeout`, `TokenRefused`, `Http`, `HostRefused`, ...); `status`/`serverCode` for
+ * `Http`; `hostCode` for `HostRefused` (e.g. `LINK_REFUSED`, `USER_GESTURE_REQUIRED`). */
+export interface AppframeError extends Error { code: string; status?: number; serverCode?: string; hostCode?: string }
 "#;
 
 /// Turns an SDK error into a thrown JS `Error` with `code` (and `status`, `serverCode` for HTTP).
@@ -86,9 +91,13 @@ fn throw(e: Error) -> JsValue {
         let _ = js_sys::Reflect::set(&err, &k.into(), &v);
     };
     set("code", e.code().into());
-    if let Error::Http { status, code, .. } = &e {
-        set("status", (*status).into());
-        set("serverCode", code.as_str().into());
+    match &e {
+        Error::Http { status, code, .. } => {
+            set("status", (*status).into());
+            set("serverCode", code.as_str().into());
+        }
+        Error::HostRefused { code, .. } => set("hostCode", code.as_str().into()),
+        _ => {}
     }
     err.into()
 }
@@ -155,6 +164,8 @@ struct ConnectOptions {
     #[serde(default)]
     token_timeout_ms: Option<u64>,
     #[serde(default)]
+    request_timeout_ms: Option<u64>,
+    #[serde(default)]
     standalone: Option<StandaloneOptions>,
 }
 
@@ -190,6 +201,9 @@ impl ConnectOptions {
         }
         if let Some(ms) = self.token_timeout_ms {
             c.token_timeout = Duration::from_millis(ms);
+        }
+        if let Some(ms) = self.request_timeout_ms {
+            c.request_timeout = Duration::from_millis(ms);
         }
         let s = self.standalone.unwrap_or_default();
         let sc = &mut c.standalone;

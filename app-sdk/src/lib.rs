@@ -123,6 +123,7 @@ mod error;
 mod inert;
 #[cfg(feature = "js")]
 mod js;
+mod lifecycle;
 mod listen;
 mod live;
 #[cfg(feature = "standalone")]
@@ -138,7 +139,8 @@ mod fuzz_tests;
 pub use app::{App, capabilities::Capabilities, storage::Storage};
 pub use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppSetting, ChatBotAnswer, ChatBotMessage,
-    ChatBotRole, Context, ItemId, JsonObject, LocalContext, Member, Permission, RowId, Visibility,
+    ChatBotRole, Container, Context, ContextChange, DisplayMode, ItemId, JsonObject, LocalContext,
+    Member, Permission, RowId, Theme, ThemeMode, Visibility,
 };
 /// Options of [`App::chat_bot`]: `gpt_version` (the model) and `temperature`, both optional.
 pub type ChatBotOptions = appframe_protocol::ChatBotQuery;

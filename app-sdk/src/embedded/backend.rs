@@ -3,7 +3,7 @@
 //! once when the server answers 401.
 
 use super::{
-    channel::Channel,
+    channel::{Channel, HostHook},
     handshake::handshake,
     http::{self, Body, Fetch, Request},
     resize::ResizeHandle,
@@ -37,11 +37,15 @@ pub(crate) struct Embedded {
     key: String,
     handshake_timeout: Duration,
     token_timeout: Duration,
+    pub(crate) request_timeout: Duration,
     env: HostEnv,
     item_id: ItemId,
-    context: RefCell<LocalContext>,
-    /// Shared with the resize callback, so resizes follow a re-handshake.
-    channel: Rc<RefCell<Rc<Channel>>>,
+    /// Shared with protocol v2's listener, which applies the host's context changes.
+    pub(crate) context: Rc<RefCell<LocalContext>>,
+    /// Shared with the resize callback and protocol v2, so both follow a re-handshake.
+    pub(crate) channel: Rc<RefCell<Rc<Channel>>>,
+    /// The app's listener of the host's protocol-v2 messages, shared by every channel.
+    pub(crate) hook: HostHook,
     token: TokenCache,
     fetch: Fetch,
 }
@@ -83,18 +87,26 @@ impl Embedded {
         item_id: ItemId,
         context: LocalContext,
         channel: Channel,
+        hook: HostHook,
     ) -> Embedded {
         Embedded {
             key: config.key.clone(),
             handshake_timeout: config.handshake_timeout,
             token_timeout: config.token_timeout,
+            request_timeout: config.request_timeout,
             env,
             item_id,
-            context: RefCell::new(context),
+            context: Rc::new(RefCell::new(context)),
             channel: Rc::new(RefCell::new(Rc::new(channel))),
+            hook,
             token: TokenCache::new(),
             fetch,
         }
+    }
+
+    /// The app item.
+    pub(crate) fn item_id(&self) -> ItemId {
+        self.item_id
     }
 
     /// The context of the last handshake.
@@ -109,8 +121,14 @@ impl Embedded {
 
     /// Handshakes again and switches to the new channel and context; the token is asked again.
     pub(crate) async fn reconnect(&self) -> Result<(), Error> {
-        let (context, channel) =
-            handshake(&self.env, self.item_id, &self.key, self.handshake_timeout).await?;
+        let (context, channel) = handshake(
+            &self.env,
+            self.item_id,
+            &self.key,
+            self.handshake_timeout,
+            &self.hook,
+        )
+        .await?;
         *self.channel.borrow_mut() = Rc::new(channel);
         *self.context.borrow_mut() = context;
         self.token.clear();

@@ -5,12 +5,12 @@ use crate::listen::Listener;
 use crate::wire::message::{self as wire, Reply as HostReply};
 use crate::{
     embedded::boot,
-    embedded::channel::Channel,
+    embedded::channel::{Channel, HostHook},
     embedded::signal::{Slot, take_or},
     env::HostEnv,
     error::Error,
 };
-use appframe_protocol::{ItemId, KeyOrigin, LocalContext, MessageKind};
+use appframe_protocol::{ItemId, KeyOrigin, LocalContext};
 use std::time::Duration;
 use wasm_bindgen::JsCast;
 use web_sys::{MessageEvent, MessagePort};
@@ -23,6 +23,7 @@ pub(crate) async fn handshake(
     item_id: ItemId,
     key: &str,
     timeout: Duration,
+    hook: &HostHook,
 ) -> Result<(LocalContext, Channel), Error> {
     let slot: Slot<Reply> = Slot::new();
     let s = slot.clone();
@@ -57,7 +58,7 @@ pub(crate) async fn handshake(
         key: key.to_owned(),
         origin: env.own_origin.clone(),
     };
-    let text = wire::ask(MessageKind::GetContext, item_id, &ask)?;
+    let text = wire::ask_context(item_id, &ask)?;
     // The listener is in place: a boot script's earlier request and its answer are ours now.
     let claim = boot::claimed(&text);
     if claim == boot::Claim::None {
@@ -66,8 +67,13 @@ pub(crate) async fn handshake(
     // The only waiter: the context is moved out of the slot, not cloned.
     let (context, port) = take_or(&slot, timeout, Err(Error::ContextTimeout)).await?;
     let channel = match port {
-        Some(p) => Channel::port(p, item_id, claim == boot::Claim::ContextAndToken),
-        None if context.mobile => Channel::window(env.clone(), item_id),
+        Some(p) => Channel::port(
+            p,
+            item_id,
+            claim == boot::Claim::ContextAndToken,
+            hook.clone(),
+        ),
+        None if context.mobile => Channel::window(env.clone(), item_id, hook.clone()),
         // Graasp's client would wait forever for a token here; fail now instead.
         None => return Err(Error::PortMissing),
     };

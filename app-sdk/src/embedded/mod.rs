@@ -7,6 +7,7 @@ pub(crate) mod boot;
 pub(crate) mod channel;
 pub(crate) mod handshake;
 pub(crate) mod http;
+pub(crate) mod lifecycle;
 pub(crate) mod resize;
 pub(crate) mod signal;
 pub(crate) mod storage;

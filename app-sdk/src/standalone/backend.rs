@@ -39,6 +39,8 @@ pub(crate) struct Standalone {
     /// The `apiHost` of the context (the page's origin + `/api`; nothing listens there).
     api_host: String,
     db: RefCell<MockDb>,
+    /// The UI language: the seed's, until the dev overlay switches it.
+    lang: RefCell<String>,
     clock: Box<dyn Fn() -> OffsetDateTime>,
     ids: Box<dyn Fn() -> RowId>,
 }
@@ -57,6 +59,7 @@ impl Standalone {
         let s = Standalone {
             store,
             ns: ["appframe:", key, ":", &format_uuid(item_id.0)].concat(),
+            lang: RefCell::new(seed.lang.clone()),
             seed,
             item_id,
             app_url,
@@ -132,6 +135,11 @@ impl Standalone {
         }
     }
 
+    /// Switches the UI language (the dev overlay's selector).
+    pub(crate) fn set_lang(&self, lang: &str) {
+        *self.lang.borrow_mut() = lang.to_owned();
+    }
+
     /// The context the app sees (it follows `switch_account`, `reset` and other tabs' writes).
     pub(crate) fn context(&self) -> LocalContext {
         let caller = self.caller();
@@ -139,7 +147,7 @@ impl Standalone {
         c.account_id = caller.account;
         c.permission = caller.permission;
         c.context = self.seed.context;
-        c.lang = self.seed.lang.clone();
+        c.lang = self.lang.borrow().clone();
         c.settings = self.seed.settings.clone();
         c.dev = true;
         c

@@ -6,4 +6,5 @@ pub(crate) mod browser;
 pub(crate) mod chat_bot;
 pub(crate) mod db;
 pub(crate) mod kv;
+pub(crate) mod page;
 pub(crate) mod storage;

@@ -1,9 +1,11 @@
-//! The few postMessage messages the app sends and reads, written and read directly.
+//! The postMessage messages the app sends and reads, written and read directly.
 //!
 //! `appframe_protocol::Message::{encode, decode}` handle every message kind in both directions
-//! through serde_json; an app only ever sends four kinds and reads four, so doing just that here
-//! (through the browser's JSON, see [`crate::wire::json`]) keeps the general codec out of the wasm.
-//! The texts are the same as `Message::encode`'s (checked by the tests below).
+//! through serde_json; an app sends and reads a few, so doing just that here (through the
+//! browser's JSON, see [`crate::wire::json`]) keeps the general codec out of the wasm. Kinds are
+//! named by their wire prefix (`"PONG"`), not by `MessageKind`, whose `prefix()` would link every
+//! kind's name into every app. The texts are the same as `Message::encode`'s (checked by the
+//! tests below).
 
 use crate::{
     error::Error,
@@ -11,14 +13,18 @@ use crate::{
     wire::json,
     wire::text::{format_uuid, int_text},
 };
-use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext, MessageKind};
+use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext};
 use serde_json::Value;
 
+/// What the app announces in `GET_CONTEXT` (protocol v2, docs/protocol-v2.md), as the JSON text
+/// that ends the payload. `app-sdk/js/boot.js` posts the same text.
+const ANNOUNCE: &str = r#","appframe":{"version":2,"features":["lifecycle"]}}"#;
+
 /// `{"type":"<KIND>_<itemId>"}` plus the JSON text of the payload, if any.
-fn envelope(kind: MessageKind, item_id: ItemId, payload: Option<&str>) -> String {
+pub(crate) fn envelope(kind: &str, item_id: ItemId, payload: Option<&str>) -> String {
     let mut out = String::with_capacity(96 + payload.map_or(0, str::len));
     out.push_str("{\"type\":\"");
-    out.push_str(kind.prefix());
+    out.push_str(kind);
     out.push('_');
     out.push_str(&format_uuid(item_id.0));
     out.push('"');
@@ -30,19 +36,31 @@ fn envelope(kind: MessageKind, item_id: ItemId, payload: Option<&str>) -> String
     out
 }
 
-/// `GET_CONTEXT` or `GET_AUTH_TOKEN` with `{key, origin}`.
-pub(crate) fn ask(
-    kind: MessageKind,
-    item_id: ItemId,
-    payload: &KeyOrigin,
-) -> Result<String, Error> {
-    Ok(envelope(kind, item_id, Some(&json::body(payload)?)))
+/// `GET_CONTEXT` with `{key, origin}` and the app's protocol-v2 announcement.
+pub(crate) fn ask_context(item_id: ItemId, payload: &KeyOrigin) -> Result<String, Error> {
+    let body = json::body(payload)?;
+    // `{"key":..,"origin":..}`: the announcement replaces the closing brace.
+    let open = body.strip_suffix('}').unwrap_or(&body);
+    Ok(envelope(
+        "GET_CONTEXT",
+        item_id,
+        Some(&[open, ANNOUNCE].concat()),
+    ))
+}
+
+/// `GET_AUTH_TOKEN` with `{key, origin}`.
+pub(crate) fn ask_token(item_id: ItemId, payload: &KeyOrigin) -> Result<String, Error> {
+    Ok(envelope(
+        "GET_AUTH_TOKEN",
+        item_id,
+        Some(&json::body(payload)?),
+    ))
 }
 
 /// `POST_AUTO_RESIZE` with a whole height (sent as an integer, as `Message::encode` does).
 pub(crate) fn auto_resize(item_id: ItemId, height: i32) -> String {
     envelope(
-        MessageKind::PostAutoResize,
+        "POST_AUTO_RESIZE",
         item_id,
         Some(&int_text(i64::from(height))),
     )
@@ -50,7 +68,7 @@ pub(crate) fn auto_resize(item_id: ItemId, height: i32) -> String {
 
 /// `POST_MAX_RESIZE` (no payload).
 pub(crate) fn max_resize(item_id: ItemId) -> String {
-    envelope(MessageKind::PostMaxResize, item_id, None)
+    envelope("POST_MAX_RESIZE", item_id, None)
 }
 
 /// A host reply for this app's item.
@@ -64,11 +82,14 @@ pub(crate) enum Reply {
     Token(String),
     /// `GET_AUTH_TOKEN_FAILURE`.
     TokenRefused(FailurePayload),
+    /// Any other kind about this app's item (protocol v2's host messages among them): its
+    /// prefix and payload.
+    Other(String, Option<Value>),
 }
 
 /// Graasp defines FAILURE without a payload shape: a string is the message, an object may have
 /// `code`/`message`, anything else is an empty reason (as `Message::decode` reads it).
-fn failure(v: Option<&Value>) -> FailurePayload {
+pub(crate) fn failure(v: Option<&Value>) -> FailurePayload {
     let text = |o: &serde_json::Map<String, Value>, k: &str| {
         o.get(k)
             .and_then(Value::as_str)
@@ -88,14 +109,6 @@ fn failure(v: Option<&Value>) -> FailurePayload {
     }
 }
 
-/// The kinds an app reads, by wire prefix.
-const READ: [MessageKind; 4] = [
-    MessageKind::GetContextSuccess,
-    MessageKind::GetContextFailure,
-    MessageKind::GetAuthTokenSuccess,
-    MessageKind::GetAuthTokenFailure,
-];
-
 /// Reads a message text: `None` for anything that is not a well-formed reply about `item_id`
 /// (other apps' traffic, other items, our own requests, malformed payloads).
 pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
@@ -113,19 +126,19 @@ pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
     {
         return None;
     }
-    let kind = READ.into_iter().find(|k| k.prefix() == prefix)?;
     let payload = msg.get("payload").filter(|p| !p.is_null());
-    Some(match kind {
-        MessageKind::GetContextSuccess => {
+    Some(match prefix {
+        "GET_CONTEXT_SUCCESS" => {
             Reply::Context(Box::new(codec::FromJson::from_json(payload?).ok()?))
         }
-        MessageKind::GetAuthTokenSuccess => {
+        "GET_AUTH_TOKEN_SUCCESS" => {
             let mut f = codec::Fields::of(payload?, "a token");
             let token = f.string("token");
             Reply::Token(f.done(token).ok()?)
         }
-        MessageKind::GetContextFailure => Reply::ContextRefused(failure(payload)),
-        _ => Reply::TokenRefused(failure(payload)),
+        "GET_CONTEXT_FAILURE" => Reply::ContextRefused(failure(payload)),
+        "GET_AUTH_TOKEN_FAILURE" => Reply::TokenRefused(failure(payload)),
+        _ => Reply::Other(prefix.to_owned(), payload.cloned()),
     })
 }
 
@@ -133,7 +146,10 @@ pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use appframe_protocol::{ContextRequest, Message, TokenPayload};
+    use appframe_protocol::{
+        ContextRequest, HostCapabilities, Message, TokenPayload,
+        lifecycle::{PROTOCOL_VERSION, feature},
+    };
 
     fn item() -> ItemId {
         "1b4e28ba-2fa1-41d2-883f-0016d3cca427".parse().unwrap()
@@ -145,23 +161,24 @@ mod tests {
             key: "k\"ey".into(),
             origin: "http://127.0.0.1:8081".into(),
         };
-        for kind in [MessageKind::GetContext, MessageKind::GetAuthToken] {
-            let msg = match kind {
-                MessageKind::GetContext => Message::GetContext {
-                    item_id: item(),
-                    payload: ContextRequest {
-                        key: ko.key.clone(),
-                        origin: ko.origin.clone(),
-                        appframe: None,
-                    },
-                },
-                _ => Message::GetAuthToken {
-                    item_id: item(),
-                    payload: ko.clone(),
-                },
-            };
-            assert_eq!(ask(kind, item(), &ko).unwrap(), msg.encode());
-        }
+        let context = Message::GetContext {
+            item_id: item(),
+            payload: ContextRequest {
+                key: ko.key.clone(),
+                origin: ko.origin.clone(),
+                appframe: Some(HostCapabilities {
+                    version: PROTOCOL_VERSION,
+                    features: vec![feature::LIFECYCLE.into()],
+                    granted: None,
+                }),
+            },
+        };
+        assert_eq!(ask_context(item(), &ko).unwrap(), context.encode());
+        let token = Message::GetAuthToken {
+            item_id: item(),
+            payload: ko.clone(),
+        };
+        assert_eq!(ask_token(item(), &ko).unwrap(), token.encode());
         let resize = Message::PostAutoResize {
             item_id: item(),
             height: 316.0,
@@ -225,6 +242,8 @@ mod tests {
             payload: TokenPayload { token: "t".into() },
         };
         assert_eq!(read(&token.encode(), item()), None);
+        // Other kinds about this item are passed on with their payload (the v2 listener
+        // decides): our own request among them, on a window that echoes.
         let ask = Message::GetContext {
             item_id: item(),
             payload: ContextRequest {
@@ -233,7 +252,18 @@ mod tests {
                 appframe: None,
             },
         };
-        assert_eq!(read(&ask.encode(), item()), None);
+        assert_eq!(
+            read(&ask.encode(), item()),
+            Some(Reply::Other(
+                "GET_CONTEXT".into(),
+                Some(serde_json::json!({"key": "k", "origin": "o"}))
+            ))
+        );
+        let ping = Message::Ping { item_id: item() };
+        assert_eq!(
+            read(&ping.encode(), item()),
+            Some(Reply::Other("PING".into(), None))
+        );
         let ty = format!("GET_AUTH_TOKEN_SUCCESS_{}", item());
         for text in [
             "not json".to_owned(),

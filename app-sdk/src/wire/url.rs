@@ -150,6 +150,22 @@ pub(crate) fn next_cursor(link: &str) -> Option<String> {
     })
 }
 
+/// Whether `url` is an absolute `http:` or `https:` link, the only links protocol v2 opens.
+/// Strict on purpose: URL parsers drop leading spaces and tabs or newlines anywhere, so only
+/// texts that begin with the scheme and `//` exactly (in any case) pass.
+pub(crate) fn is_web_link(url: &str) -> bool {
+    let rest = url
+        .get(..7)
+        .filter(|p| p.eq_ignore_ascii_case("http://"))
+        .map(|_| &url[7..])
+        .or_else(|| {
+            url.get(..8)
+                .filter(|p| p.eq_ignore_ascii_case("https://"))
+                .map(|_| &url[8..])
+        });
+    rest.is_some_and(|r| !r.is_empty() && !r.starts_with('/') && !r.chars().any(char::is_control))
+}
+
 #[cfg(all(test, not(target_arch = "wasm32")))]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -245,5 +261,32 @@ mod tests {
         assert_eq!(next_cursor(two).unwrap(), "n");
         assert_eq!(next_cursor(r#"<http://h/x?cursor=p>; rel="prev""#), None);
         assert_eq!(next_cursor("garbage"), None);
+    }
+
+    #[test]
+    fn only_absolute_web_links_are_links() {
+        for ok in [
+            "https://example.org/a?b#c",
+            "HTTP://example.org",
+            "http://127.0.0.1:8080",
+        ] {
+            assert!(is_web_link(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            " javascript:alert(1)",
+            "data:text/html,<b>x</b>",
+            "/relative",
+            "relative",
+            "file:///etc/passwd",
+            "http:example.org",
+            "https:///x",
+            "http://",
+            "http://exa\tmple.org",
+            "java\nscript:alert(1)",
+            "",
+        ] {
+            assert!(!is_web_link(bad), "{bad:?}");
+        }
     }
 }

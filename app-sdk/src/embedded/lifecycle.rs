@@ -1,0 +1,207 @@
+//! Protocol v2 with the host (docs/protocol-v2.md): the host's messages once the app uses
+//! protocol v2 (`CONTEXT_CHANGED`, `TEARDOWN`, `PING` and the answers to the app's requests),
+//! and the app's messages, each sent only to a host that announced what it needs.
+//!
+//! Until the app's first use of protocol v2 the channel answers `PING` and `TEARDOWN` itself
+//! (`channel::plain_answer`); from then on [`install`] puts the app's listener in its place.
+
+use super::{
+    backend::Embedded,
+    channel::{Channel, plain_answer},
+    signal::{Slot, take_or},
+};
+use crate::{
+    error::Error,
+    lifecycle::Lifecycle,
+    wire::message::{envelope, failure},
+};
+use appframe_protocol::{ContextChange, ItemId, LocalContext, lifecycle::feature};
+use serde_json::Value;
+use std::{
+    cell::RefCell,
+    rc::{Rc, Weak},
+    time::Duration,
+};
+
+/// How long the app's teardown handlers may run before the SDK acknowledges anyway: inside
+/// the host's 500 ms, with room for the acknowledgement to arrive.
+pub(crate) const TEARDOWN_BOUND: Duration = Duration::from_millis(450);
+
+/// The host's answer to a request: its payload, or why it refused.
+type Answer = Result<Option<Value>, Error>;
+
+/// The embedded backend's half of [`Lifecycle`].
+pub(crate) struct HostSide {
+    item_id: ItemId,
+    /// The embedded backend's current channel (it follows a re-handshake).
+    channel: Rc<RefCell<Rc<Channel>>>,
+    /// The embedded backend's context: a change of `lang`, `permission` or `context` is
+    /// written there, so `App::context` follows the host.
+    context: Rc<RefCell<LocalContext>>,
+    timeout: Duration,
+    /// Requests waiting for their answer: the request's type and where the answer goes.
+    waiting: RefCell<Vec<(&'static str, Slot<Answer>)>>,
+}
+
+impl HostSide {
+    /// The half for `e`'s host.
+    pub(crate) fn of(e: &Embedded) -> HostSide {
+        HostSide {
+            item_id: e.item_id(),
+            channel: e.channel.clone(),
+            context: e.context.clone(),
+            timeout: e.request_timeout,
+            waiting: RefCell::default(),
+        }
+    }
+
+    fn post(&self, kind: &str, payload: Option<&str>) -> Result<(), Error> {
+        let channel = self.channel.borrow().clone();
+        channel.post(&envelope(kind, self.item_id, payload))
+    }
+
+    /// Sends `kind` and waits for its `_SUCCESS` / `_FAILURE` (`PONG` for `PING`), up to the
+    /// configured timeout.
+    pub(crate) async fn request(
+        &self,
+        kind: &'static str,
+        needs: &'static str,
+        payload: Option<&str>,
+    ) -> Answer {
+        require(&self.context.borrow(), needs)?;
+        let slot = Slot::new();
+        self.waiting.borrow_mut().push((kind, slot.clone()));
+        let expired = if kind == "PING" {
+            Error::HostLost
+        } else {
+            Error::HostTimeout(kind)
+        };
+        let answer = match self.post(kind, payload) {
+            Ok(()) => take_or(&slot, self.timeout, Err(expired)).await,
+            Err(e) => Err(e),
+        };
+        self.waiting.borrow_mut().retain(|(_, s)| !s.same(&slot));
+        answer
+    }
+
+    /// Settles every request waiting for the answer `kind`; false when `kind` is no answer.
+    fn answer(&self, kind: &str, payload: Option<Value>) -> bool {
+        let (asked, answer) = if let Some(k) = kind.strip_suffix("_SUCCESS") {
+            (k, Ok(payload))
+        } else if let Some(k) = kind.strip_suffix("_FAILURE") {
+            let f = failure(payload.as_ref());
+            let refused = Error::HostRefused {
+                code: f.code,
+                message: f.message,
+            };
+            (k, Err(refused))
+        } else if kind == "PONG" {
+            ("PING", Ok(None))
+        } else {
+            return false;
+        };
+        // Answers carry no request id: one answers every request of its kind.
+        let settled: Vec<Slot<Answer>> = {
+            let mut waiting = self.waiting.borrow_mut();
+            let (mine, rest) = waiting.drain(..).partition(|(k, _)| *k == asked);
+            *waiting = rest;
+            mine.into_iter().map(|(_, s)| s).collect()
+        };
+        for s in settled {
+            s.set(answer.clone());
+        }
+        true
+    }
+
+    /// Writes the changed context fields into the backend's context.
+    fn update_context(&self, change: &ContextChange) {
+        let mut c = self.context.borrow_mut();
+        if let Some(lang) = &change.lang {
+            c.lang.clone_from(lang);
+        }
+        if let Some(p) = change.permission {
+            c.permission = p;
+        }
+        if let Some(view) = change.context {
+            c.context = view;
+        }
+    }
+}
+
+/// Whether the host of `context` announced protocol v2 and `feature`; else `HostUnsupported`.
+pub(crate) fn require(context: &LocalContext, feature: &'static str) -> Result<(), Error> {
+    match &context.appframe {
+        Some(a) if a.speaks_v2() && a.has(feature) => Ok(()),
+        _ => Err(Error::HostUnsupported(feature)),
+    }
+}
+
+/// Sends a message that needs no answer to a host that announced `lifecycle`; to any other host
+/// nothing is sent (a Graasp host must not see it) and `false` is returned.
+pub(crate) fn tell(e: &Embedded, kind: &str, payload: Option<&str>) -> Result<bool, Error> {
+    if require(&e.context.borrow(), feature::LIFECYCLE).is_err() {
+        return Ok(false);
+    }
+    let channel = e.channel.borrow().clone();
+    channel.post(&envelope(kind, e.item_id(), payload))?;
+    Ok(true)
+}
+
+/// Puts `lc`'s listener on `e`'s channels (the current one and those of later handshakes).
+pub(crate) fn install(e: &Embedded, lc: &Rc<Lifecycle>) {
+    let weak = Rc::downgrade(lc);
+    *e.hook.borrow_mut() = Some(Rc::new(move |kind: &str, payload: Option<Value>| {
+        on_message(&weak, kind, payload);
+    }));
+}
+
+fn on_message(weak: &Weak<Lifecycle>, kind: &str, payload: Option<Value>) {
+    let Some(lc) = weak.upgrade() else { return };
+    let Some(host) = &lc.host else { return };
+    match kind {
+        "CONTEXT_CHANGED" => {
+            let change = payload.map(serde_json::from_value::<ContextChange>);
+            match change {
+                Some(Ok(change)) => {
+                    host.update_context(&change);
+                    lc.changed(&change);
+                }
+                _ => warn("appframe: ignored a CONTEXT_CHANGED without a valid payload"),
+            }
+        }
+        "TEARDOWN" => {
+            let reason = payload
+                .as_ref()
+                .and_then(|p| p.get("reason"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned();
+            let lc = lc.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let done = Slot::new();
+                let d = done.clone();
+                let handlers = lc.clone();
+                wasm_bindgen_futures::spawn_local(async move {
+                    handlers.tear_down(reason).await;
+                    d.set(());
+                });
+                take_or(&done, TEARDOWN_BOUND, ()).await;
+                if let Some(host) = &lc.host {
+                    // The host removes the frame at its own bound whether or not this arrives.
+                    let _ = host.post("TEARDOWN_ACK", None);
+                }
+            });
+        }
+        _ => {
+            if !host.answer(kind, payload)
+                && let Some(answer) = plain_answer(kind)
+            {
+                let _ = host.post(answer, None);
+            }
+        }
+    }
+}
+
+fn warn(text: &str) {
+    web_sys::console::warn_1(&text.into());
+}

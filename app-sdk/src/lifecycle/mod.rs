@@ -1,0 +1,108 @@
+//! Protocol v2 on the app's side, whatever the backend (docs/protocol-v2.md): the app's
+//! context-change listeners and teardown handlers, and the host's theme and container as last
+//! told. One [`Lifecycle`] per app, made at its first use of protocol v2 and kept by `App` as a
+//! trait object, so that an app that never uses protocol v2 links none of this.
+//!
+//! The embedded backend's half (the host's messages, the requests and their answers) is
+//! `embedded/lifecycle.rs`; the standalone backend's dev overlay is [`overlay`].
+
+#[cfg(feature = "standalone")]
+pub(crate) mod overlay;
+pub(crate) mod theme;
+
+use crate::embedded::lifecycle::HostSide;
+use appframe_protocol::{Container, ContextChange, Theme};
+use std::{
+    cell::{Cell, RefCell},
+    future::Future,
+    pin::Pin,
+    rc::Rc,
+};
+
+/// An app's teardown handler: called with the host's reason; the host waits for it (bounded).
+pub(crate) type TeardownHandler = Rc<dyn Fn(String) -> Pin<Box<dyn Future<Output = ()>>>>;
+
+type ChangeListener = Rc<dyn Fn(&ContextChange)>;
+
+/// The app's protocol-v2 state.
+#[derive(Default)]
+pub(crate) struct Lifecycle {
+    listeners: RefCell<Vec<ChangeListener>>,
+    teardown: RefCell<Vec<TeardownHandler>>,
+    theme: RefCell<Option<Theme>>,
+    container: RefCell<Option<Container>>,
+    /// The theme's custom properties go on the document's root element.
+    apply_theme: Cell<bool>,
+    /// Embedded: the host, its messages and the requests waiting for an answer.
+    pub(crate) host: Option<HostSide>,
+    /// Standalone: the dev overlay that plays the host's theme and language switches.
+    #[cfg(feature = "standalone")]
+    pub(crate) overlay: RefCell<Option<overlay::Overlay>>,
+}
+
+impl Lifecycle {
+    /// A state for the embedded backend's `host`, or for standalone mode (`None`).
+    pub(crate) fn new(host: Option<HostSide>) -> Lifecycle {
+        Lifecycle {
+            host,
+            ..Lifecycle::default()
+        }
+    }
+
+    /// Takes a change of the context: remembers the theme and container, applies the theme
+    /// when asked to, then tells every listener in the order they were added.
+    pub(crate) fn changed(&self, change: &ContextChange) {
+        if let Some(theme) = &change.theme {
+            let old = self.theme.replace(Some(theme.clone()));
+            if self.apply_theme.get() {
+                theme::apply(theme, old.as_ref());
+            }
+        }
+        if let Some(c) = &change.container {
+            *self.container.borrow_mut() = Some(c.clone());
+        }
+        // A listener may add another: call the ones there now, outside the borrow.
+        let listeners = self.listeners.borrow().clone();
+        for l in &listeners {
+            l(change);
+        }
+    }
+
+    /// Adds a context-change listener.
+    pub(crate) fn listen(&self, f: ChangeListener) {
+        self.listeners.borrow_mut().push(f);
+    }
+
+    /// From now on the theme's custom properties are set on the root element (and the current
+    /// theme at once).
+    pub(crate) fn apply_theme(&self) {
+        if !self.apply_theme.replace(true)
+            && let Some(t) = &*self.theme.borrow()
+        {
+            theme::apply(t, None);
+        }
+    }
+
+    /// The host's theme as last told (`None` until the host sends one).
+    pub(crate) fn theme(&self) -> Option<Theme> {
+        self.theme.borrow().clone()
+    }
+
+    /// The frame's container as last told (`None` until the host sends one).
+    pub(crate) fn container(&self) -> Option<Container> {
+        self.container.borrow().clone()
+    }
+
+    /// Adds a teardown handler.
+    pub(crate) fn on_teardown(&self, f: TeardownHandler) {
+        self.teardown.borrow_mut().push(f);
+    }
+
+    /// Runs the teardown handlers one after the other (the caller bounds the time).
+    pub(crate) async fn tear_down(&self, reason: String) {
+        let handlers = self.teardown.borrow().clone();
+        for h in handlers {
+            h(reason.clone()).await;
+        }
+    }
+}
