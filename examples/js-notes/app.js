@@ -8,6 +8,7 @@
 // Every failure is shown as `{code, message}`: `code` is the SDK's stable error code.
 //
 // Element ids used by the end-to-end tests: #status (loading | ready | error: <code>), #error,
+// #lang, #theme, #fullscreen, #docs,
 // #who, #note-text, #note-visibility, #add, li.note[data-id] with .text and button.delete,
 // #chat-text, #chat-ask, #chat-answer (the chat bot: the server's configured backend, or
 // Graasp's mock answer in standalone mode), #granted (the browser permissions the host granted,
@@ -15,6 +16,12 @@
 // The visibility last chosen is kept per member in the storage shim (`app.storage()`), which
 // works in a sandboxed frame where `localStorage` may throw or be partitioned.
 // Notes of others arrive live through `app.subscribe('app-data', ...)`.
+// Protocol v2 (docs/protocol-v2.md): the host's theme is applied as CSS variables (style.css
+// reads --af-bg, --af-fg, --af-accent) and its language and permission changes are shown without
+// a reload (#lang, #theme); the app tells the host when it is ready or failed; at teardown the
+// writes still in flight are awaited, so a note added just before the host removes the frame is
+// not lost; #fullscreen asks the host for fullscreen (a click is the user gesture it needs) and
+// #docs opens a link through the host. Opened alone, a dev overlay switches theme and language.
 
 import init, { connect } from './sdk/appframe_sdk.js';
 
@@ -35,6 +42,19 @@ function toError(e) {
     code: typeof e?.code === 'string' ? e.code : 'Error',
     message: typeof e?.message === 'string' ? e.message : String(e),
   };
+}
+
+/** The app once connected (to report a later failure to the host). */
+let connected = null;
+
+/** Writes in flight: awaited at teardown. */
+const pending = new Set();
+
+function track(promise) {
+  pending.add(promise);
+  const done = () => pending.delete(promise);
+  promise.then(done, done);
+  return promise;
 }
 
 function showError(e) {
@@ -167,11 +187,16 @@ function render(view) {
 async function main() {
   await init();
   const app = await connect({ key: APP_KEY });
+  connected = app;
   // Kept for the page's lifetime: stopping it (resize.stop()) would end auto-resize.
   const resize = app.autoResize();
   window.addEventListener('pagehide', () => resize.stop());
   await app.authToken();
   const ctx = app.context();
+  app.applyTheme();
+  $('lang').textContent = ctx.lang;
+  $('theme').textContent = 'host default';
+  app.onTeardown(() => Promise.allSettled([...pending]));
   const { members } = await app.appContext();
   const me = members.find((m) => m.id === ctx.accountId)?.name ?? 'anonymous';
   $('who').textContent = `${me} (${ctx.permission}, ${ctx.context})${app.isStandalone() ? ' · standalone mode' : ''}`;
@@ -202,6 +227,15 @@ async function main() {
   };
   view.change = change;
   render(view);
+  app.onContextChange((change) => {
+    if (change.lang) $('lang').textContent = change.lang;
+    if (change.theme) $('theme').textContent = change.theme.mode;
+    if (change.permission) {
+      // Delete buttons follow the new permission (the server enforces it anyway).
+      ctx.permission = change.permission;
+      render(view);
+    }
+  });
   app.subscribe('app-data', (ev) => {
     if (ev.type === 'error') {
       showError(ev.error);
@@ -234,11 +268,11 @@ async function main() {
     }
     addEl.disabled = true;
     try {
-      const note = await app.createAppData({
+      const note = await track(app.createAppData({
         type: NOTE,
         data: { text },
         visibility: $('note-visibility').value,
-      });
+      }));
       // The server's echo may have come first: merge, never push twice.
       change('post', note);
       textEl.value = '';
@@ -265,9 +299,32 @@ async function main() {
       askEl.disabled = false;
     }
   });
+  const fullscreenEl = $('fullscreen');
+  fullscreenEl.addEventListener('click', async () => {
+    const want = fullscreenEl.dataset.mode === 'fullscreen' ? 'inline' : 'fullscreen';
+    try {
+      const granted = await app.requestDisplayMode(want);
+      fullscreenEl.dataset.mode = granted;
+      fullscreenEl.textContent = granted === 'fullscreen' ? 'Leave fullscreen' : 'Fullscreen';
+      clearError();
+    } catch (e) {
+      showError(e);
+    }
+  });
+  $('docs').addEventListener('click', (ev) => {
+    ev.preventDefault();
+    app.openLink(ev.currentTarget.href).then(clearError, showError);
+  });
   askEl.disabled = false;
   addEl.disabled = false;
   statusEl.textContent = 'ready';
+  app.ready();
 }
 
-main().catch(showError);
+main().catch((e) => {
+  showError(e);
+  // A host that shows its own error panel learns why (nothing is sent to a host without v2;
+  // before the connection there is no host to tell).
+  const err = toError(e);
+  connected?.fail(err.code, err.message);
+});

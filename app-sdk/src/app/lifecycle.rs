@@ -8,7 +8,7 @@ use super::{App, Backend};
 use crate::{
     embedded::lifecycle::{self as host, HostSide},
     error::Error,
-    lifecycle::Lifecycle,
+    lifecycle::{Lifecycle, changes::ContextChanges},
     wire::json::body,
 };
 use appframe_protocol::{Container, ContextChange, DisplayMode, Theme, lifecycle::feature};
@@ -54,6 +54,14 @@ impl App {
         let lc = self.lifecycle();
         lc.listen(Rc::new(f));
         self.show_overlay(&lc);
+    }
+
+    /// The host's context changes as a `Stream` (e.g. to feed a UI signal). Changes that
+    /// arrive between two reads come merged into one (later fields win).
+    pub fn context_changes(&self) -> ContextChanges {
+        let (stream, feed) = ContextChanges::new();
+        self.on_context_change(feed);
+        stream
     }
 
     /// Applies the host's theme to the document's root element, now and at every change: its

@@ -113,7 +113,10 @@ async fn the_app_announces_v2_and_answers_ping_and_teardown_by_itself() {
     until(|| host.on_port("TEARDOWN_ACK_").len() == 1).await;
     assert_eq!(host.on_port("PONG_").len(), 1);
     assert_eq!(host.on_port("TEARDOWN_ACK_").len(), 1);
-    assert_eq!(host.on_port("TEARDOWN_ACK_")[0]["type"], format!("TEARDOWN_ACK_{ITEM}"));
+    assert_eq!(
+        host.on_port("TEARDOWN_ACK_")[0]["type"],
+        format!("TEARDOWN_ACK_{ITEM}")
+    );
 }
 
 #[wasm_bindgen_test]
@@ -144,7 +147,10 @@ async fn context_changes_reach_the_listener_the_context_and_the_document() {
     assert_eq!(seen[0].permission, Some(Permission::Read));
     assert_eq!(seen[0].container.as_ref().unwrap().width, Some(640.0));
     let ctx = app.context();
-    assert_eq!((ctx.lang.as_str(), ctx.permission), ("de", Permission::Read));
+    assert_eq!(
+        (ctx.lang.as_str(), ctx.permission),
+        ("de", Permission::Read)
+    );
     assert_eq!(app.theme().unwrap().mode, ThemeMode::Light);
     assert_eq!(app.container().unwrap().width, Some(640.0));
     // The second theme replaced the first: `--af-old` is gone.
@@ -238,11 +244,19 @@ async fn display_mode_requests_are_granted_refused_or_time_out() {
 async fn links_are_checked_before_and_by_the_host() {
     let host = v2_host(ALL).await;
     let app = connect(&host, request_config()).await.unwrap();
-    for bad in ["javascript:alert(1)", "data:text/html,x", "/relative", " https://x.test"] {
+    for bad in [
+        "javascript:alert(1)",
+        "data:text/html,x",
+        "/relative",
+        " https://x.test",
+    ] {
         let err = app.open_link(bad).await.unwrap_err();
         assert_eq!(err.code(), "HostRefused", "{bad}");
     }
-    assert!(host.on_port("OPEN_LINK_").is_empty(), "refused links were sent");
+    assert!(
+        host.on_port("OPEN_LINK_").is_empty(),
+        "refused links were sent"
+    );
     app.open_link("https://example.org/a?b=1").await.unwrap();
     assert_eq!(
         host.on_port("OPEN_LINK_")[0]["payload"],
@@ -287,7 +301,10 @@ async fn teardown_waits_for_the_handlers_within_the_bound() {
     });
     host.send_to_app("TEARDOWN", Some(json!({"reason": "navigation"})));
     sleep(30).await;
-    assert!(host.on_port("TEARDOWN_ACK_").is_empty(), "acked before the handler finished");
+    assert!(
+        host.on_port("TEARDOWN_ACK_").is_empty(),
+        "acked before the handler finished"
+    );
     until(|| !host.on_port("TEARDOWN_ACK_").is_empty()).await;
     assert!(flushed.get(), "acked before the handler finished");
     assert_eq!(host.on_port("TEARDOWN_ACK_").len(), 1);
@@ -330,7 +347,9 @@ async fn standalone_the_dev_overlay_switches_theme_and_language() {
     let s = seen.clone();
     app.on_context_change(move |c| s.borrow_mut().push(c.clone()));
     let doc = win().document().unwrap();
-    let overlay = doc.get_element_by_id(OVERLAY_ID).expect("the overlay is shown");
+    let overlay = doc
+        .get_element_by_id(OVERLAY_ID)
+        .expect("the overlay is shown");
     let button: web_sys::HtmlElement = overlay
         .query_selector("[data-appframe-theme]")
         .unwrap()
@@ -338,7 +357,10 @@ async fn standalone_the_dev_overlay_switches_theme_and_language() {
         .dyn_into()
         .unwrap();
     button.click();
-    let select = overlay.query_selector("[data-appframe-lang]").unwrap().unwrap();
+    let select = overlay
+        .query_selector("[data-appframe-lang]")
+        .unwrap()
+        .unwrap();
     js_sys::Reflect::set(&select, &"value".into(), &"fr".into()).unwrap();
     select
         .dispatch_event(&web_sys::Event::new("change").unwrap())
@@ -355,7 +377,10 @@ async fn standalone_the_dev_overlay_switches_theme_and_language() {
     app.ready().unwrap();
     app.ping().await.unwrap();
     assert_eq!(
-        app.open_link("javascript:alert(1)").await.unwrap_err().code(),
+        app.open_link("javascript:alert(1)")
+            .await
+            .unwrap_err()
+            .code(),
         "HostRefused"
     );
     drop(app);

@@ -6,6 +6,7 @@
 //! The embedded backend's half (the host's messages, the requests and their answers) is
 //! `embedded/lifecycle.rs`; the standalone backend's dev overlay is [`overlay`].
 
+pub(crate) mod changes;
 #[cfg(feature = "standalone")]
 pub(crate) mod overlay;
 pub(crate) mod theme;

@@ -15,6 +15,10 @@
 //!
 //! Element ids (used by the end-to-end tests): `#count`, `#increment`, `#status` (`loading`,
 //! then `ready` once context, token and data are loaded, or `error: <code>`), `#who`.
+//!
+//! Protocol v2 (docs/protocol-v2.md): the host's theme is applied as CSS variables (the page's
+//! style reads `--af-bg`, `--af-fg`, `--af-accent`), `#who` follows the host's permission and view
+//! changes without a reload, and the host is told when the app is ready or why it failed.
 
 use appframe_sdk::{
     App, AppConfig, AppData, JsonObject, ListFilter, LocalContext, NewAppData, Op, Visibility,
@@ -100,13 +104,33 @@ fn show_error(e: &Error) {
 async fn run() -> Result<(), Error> {
     let page = Page::find()?;
     let app = App::connect(AppConfig::new(APP_KEY)).await?;
+    app.apply_theme();
+    let started = start_up(&app, page).await;
+    match &started {
+        // Nothing is sent to a host without protocol v2; an error telling it is not worth more.
+        Ok(()) => drop(app.ready()),
+        Err(e) => drop(app.fail(e.code(), &e.to_string())),
+    }
+    started
+}
+
+async fn start_up(app: &App, page: Page) -> Result<(), Error> {
+    let app = app.clone();
     // Kept for the page's lifetime (moved into the click handler below): dropping it would
     // stop resizing.
     let resize = app.auto_resize()?;
     // Ask for the token up front so `ready` means the whole start-up worked, not just the
     // handshake (listing would ask for it too).
     app.auth_token().await?;
-    page.who.set_text_content(Some(&who(&app).await?));
+    let name = name_of(&app).await?;
+    page.who
+        .set_text_content(Some(&describe(&name, &app.context(), app.is_standalone())));
+    // The host may change the permission or the view while the app runs.
+    let (who_el, watched) = (page.who.clone(), app.clone());
+    app.on_context_change(move |_| {
+        let line = describe(&name, &watched.context(), watched.is_standalone());
+        who_el.set_text_content(Some(&line));
+    });
     let count = Rc::new(Cell::new(count_clicks(&app).await?));
     page.count.set_text_content(Some(&count.get().to_string()));
     page.button.set_disabled(false);
@@ -185,10 +209,9 @@ async fn count_clicks(app: &App) -> Result<u64, Error> {
     }
 }
 
-/// "Name (permission, view)" of the user, with the name from the item's member list.
-async fn who(app: &App) -> Result<String, Error> {
-    let ctx = app.context();
-    let name = match ctx.account_id {
+/// The user's name, from the item's member list.
+async fn name_of(app: &App) -> Result<String, Error> {
+    Ok(match app.context().account_id {
         Some(id) => app
             .app_context()
             .await?
@@ -197,8 +220,7 @@ async fn who(app: &App) -> Result<String, Error> {
             .find(|m| m.id == id)
             .map_or_else(|| id.to_string(), |m| m.name),
         None => "anonymous".to_owned(),
-    };
-    Ok(describe(&name, &ctx, app.is_standalone()))
+    })
 }
 
 /// The text of `#who`.
