@@ -25,5 +25,7 @@ mod js_notes;
 mod live;
 #[path = "browser/notes.rs"]
 mod notes;
+#[path = "browser/sdk_v2.rs"]
+mod sdk_v2;
 #[path = "browser/sticky_notes.rs"]
 mod sticky_notes;
