@@ -962,6 +962,52 @@ mod js_facade {
             "admin"
         );
     }
+
+    #[wasm_bindgen_test]
+    async fn js_protocol_v2_calls_take_callbacks_and_reject_with_host_codes() {
+        use crate::lifecycle::overlay::OVERLAY_ID;
+        let app = open();
+        let seen = js_sys::Array::new();
+        let s = seen.clone();
+        let cb = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
+            s.push(&c);
+        });
+        app.on_context_change(cb.as_ref().unchecked_ref::<js_sys::Function>().clone());
+        let doc = win().document().unwrap();
+        let overlay = doc.get_element_by_id(OVERLAY_ID).unwrap();
+        let button: web_sys::HtmlElement = overlay
+            .query_selector("[data-appframe-theme]")
+            .unwrap()
+            .unwrap()
+            .dyn_into()
+            .unwrap();
+        button.click();
+        assert_eq!(seen.length(), 1);
+        let theme = get(&seen.get(0), "theme");
+        assert_eq!(get(&theme, "mode").as_string().unwrap(), "dark");
+        assert_eq!(
+            get(&get(&theme, "vars"), "--af-bg").as_string().unwrap(),
+            "#1e1f24"
+        );
+        assert_eq!(
+            get(&app.theme().unwrap(), "mode").as_string().unwrap(),
+            "dark"
+        );
+        // Refusals carry the host's code as `hostCode`; a bad mode is a Decode error.
+        let err = settle(app.open_link("javascript:alert(1)".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(get(&err, "code").as_string().unwrap(), "HostRefused");
+        assert_eq!(get(&err, "hostCode").as_string().unwrap(), "LINK_REFUSED");
+        let err = settle(app.request_display_mode("sideways".into()))
+            .await
+            .unwrap_err();
+        assert_eq!(get(&err, "code").as_string().unwrap(), "Decode");
+        assert!(settle(app.ping()).await.unwrap().is_undefined());
+        app.ready().unwrap();
+        drop(app);
+        drop(cb);
+    }
 }
 
 #[wasm_bindgen_test]
