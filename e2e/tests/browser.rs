@@ -27,3 +27,5 @@ mod live;
 mod notes;
 #[path = "browser/sticky_notes.rs"]
 mod sticky_notes;
+#[path = "browser/v2.rs"]
+mod v2;
