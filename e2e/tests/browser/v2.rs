@@ -101,8 +101,9 @@ async fn a_v1_app_sees_no_v2_traffic_when_the_host_changes_theme_and_language() 
         // A language change: a v1 app is attached again with the new language, as before v2.
         b.top().await?;
         b.select("#lang", "fr").await?;
-        enter_app(b).await?;
         b.wait_until("the v1 app to reload in French", async |b| {
+            // Entered anew each time: the frame's document is being replaced.
+            enter_app(b).await?;
             let s = fixture_state(b).await?;
             Ok((s["loads"] == json!(2)).then_some(()))
         })
@@ -251,12 +252,13 @@ async fn the_host_shows_loading_until_ready_and_an_error_panel_with_retry_on_fai
         // Retry attaches the app again: a new load, ready, and the panel is gone.
         b.click("#app-retry").await?;
         b.wait_count("#app-error", 0).await?;
-        enter_app(b).await?;
         b.wait_until("the app to load again", async |b| {
+            enter_app(b).await?;
             let s = fixture_state(b).await?;
             Ok((s["loads"] == json!(2)).then_some(()))
         })
         .await?;
+        wait_app_ready(b).await?;
         b.js("window.send('POST_READY');", vec![]).await?;
         b.top().await?;
         b.wait_count("#app-loading", 0).await?;

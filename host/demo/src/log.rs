@@ -5,7 +5,7 @@ use crate::trace::{Entry, Trace, TraceApp, Way};
 use appframe_host::{Direction, LogEntry};
 use appframe_protocol::{ItemId, LocalContext, Message};
 use leptos::{callback::Callback, prelude::*};
-use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen::{JsCast, JsValue, closure::Closure};
 
 /// Log lines kept in the panel; older ones scroll out.
 const MAX_LOG_LINES: usize = 300;
@@ -123,8 +123,14 @@ pub fn download(name: &str, text: &str) -> Result<(), JsValue> {
     a.set_href(&url);
     a.set_download(name);
     a.click();
-    // The click has started the download, which holds its own reference to the blob.
-    web_sys::Url::revoke_object_url(&url)
+    // Revoked a while later, not at once: a download still starting may need the URL.
+    let revoke = Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000)?;
+    }
+    Ok(())
 }
 
 /// The log panel of `log`; with `export`, an "Export trace" button that calls it.
