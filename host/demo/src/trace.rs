@@ -215,7 +215,7 @@ fn string_end(s: &str) -> Option<usize> {
 }
 
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use appframe_protocol::{ContextChange, Theme, ThemeMode, TokenPayload};
