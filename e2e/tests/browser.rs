@@ -29,3 +29,5 @@ mod notes;
 mod sdk_v2;
 #[path = "browser/sticky_notes.rs"]
 mod sticky_notes;
+#[path = "browser/v2.rs"]
+mod v2;

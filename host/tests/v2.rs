@@ -138,6 +138,23 @@ async fn a_v1_app_is_ready_at_its_context_and_gets_no_v2_message() {
 }
 
 #[wasm_bindgen_test]
+async fn the_host_can_tell_whether_the_app_speaks_v2_from_its_latest_context_request() {
+    let id = item(10);
+    let fx = fixture(id, |o| o).await;
+    let bridge = fx.bridge.as_ref().unwrap();
+    assert!(!bridge.app_speaks_v2(), "nothing announced yet");
+    fx.handshake(id, true).await;
+    assert!(bridge.app_speaks_v2());
+    // The app reloaded as a v1 app (e.g. another version of it): its latest request counts.
+    send(&fx.win, &hello(id, false));
+    received_at_least(&fx.win, 2).await;
+    assert!(!bridge.app_speaks_v2());
+    send(&fx.win, &hello(id, true));
+    received_at_least(&fx.win, 3).await;
+    assert!(bridge.app_speaks_v2());
+}
+
+#[wasm_bindgen_test]
 async fn a_v2_app_is_ready_when_it_says_so_and_gets_context_changes() {
     let id = item(2);
     let fx = fixture(id, |o| o).await;

@@ -63,16 +63,21 @@ pub fn view_context(
     };
     ctx.permission = permission;
     ctx.context = context;
-    ctx.lang = if lang.is_empty() {
+    ctx.lang = effective_lang(item, lang);
+    ctx.settings = item.settings.clone();
+    ctx.dev = config.dev;
+    ctx
+}
+
+/// The language an app gets: `lang` when chosen (not empty), else the item's, else `en`.
+pub fn effective_lang(item: &HostItem, lang: &str) -> String {
+    if lang.is_empty() {
         Some(item.lang.clone())
             .filter(|l| !l.is_empty())
             .unwrap_or_else(|| "en".into())
     } else {
         lang.to_owned()
-    };
-    ctx.settings = item.settings.clone();
-    ctx.dev = config.dev;
-    ctx
+    }
 }
 
 #[cfg(test)]

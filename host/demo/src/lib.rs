@@ -1,6 +1,7 @@
 //! The demo host page (leptos, client-side rendering): lists the member's items and shows each
 //! item's app in an iframe through the appframe host bridge, in the builder, player or analytics
-//! view, with a member switcher (dev mode), a language selector and a log of the bridge's messages.
+//! view, with a member switcher (dev mode), a language selector, a light/dark theme switch and a
+//! log of the bridge's messages that can be exported as a trace and replayed at `/replay`.
 //!
 //! Built with `cargo build --target wasm32-unknown-unknown -p appframe-host-demo` and
 //! `wasm-bindgen --target web`; `index.html` loads `/appframe_host_demo.js`. The server serves it
@@ -8,26 +9,26 @@
 
 mod api;
 mod context;
+mod item;
+mod log;
+mod replay;
+mod theme;
+pub mod trace;
 
 pub use api::ApiError;
 pub use appframe_protocol::{HostApp, HostConfig, HostItem, Member};
-pub use context::{View, view_context};
+pub use context::{View, effective_lang, view_context};
+pub use replay::NO_SERVER;
+pub use theme::theme;
 
-use appframe_host::{Bridge, BridgeOptions, Direction, LogEntry};
+use appframe_protocol::ThemeMode;
 use leptos::{prelude::*, task::spawn_local};
 use leptos_router::{
     components::{Route, Router, Routes},
-    hooks::{use_params_map, use_query_map},
     path,
 };
 use wasm_bindgen::prelude::*;
 
-/// Lower bound of the app iframe height (px).
-const MIN_FRAME_HEIGHT: f64 = 150.0;
-/// Upper bound of the app iframe height (px).
-const MAX_FRAME_HEIGHT: f64 = 4000.0;
-/// Log lines kept in the panel; older ones scroll out.
-const MAX_LOG_LINES: usize = 300;
 /// Languages offered by the selector (empty: the item's own language).
 const LANGUAGES: [(&str, &str); 6] = [
     ("", "Item default"),
@@ -56,47 +57,9 @@ struct Me(LocalResource<Option<Member>>);
 #[derive(Clone, Copy)]
 struct Lang(RwSignal<String>);
 
-/// The bridge log panel's lines.
+/// The selected theme mode.
 #[derive(Clone, Copy)]
-struct BridgeLog(RwSignal<Vec<LogLine>>, StoredValue<u64>);
-
-/// One line of the log panel.
-#[derive(Debug, Clone, PartialEq)]
-struct LogLine {
-    seq: u64,
-    direction: &'static str,
-    channel: String,
-    message_type: String,
-    outcome: &'static str,
-    reason: Option<String>,
-    data: String,
-}
-
-impl BridgeLog {
-    fn push(&self, e: &LogEntry) {
-        let seq = self.1.get_value() + 1;
-        self.1.set_value(seq);
-        let line = LogLine {
-            seq,
-            direction: match e.direction {
-                Direction::In => "in",
-                Direction::Out => "out",
-            },
-            channel: e.channel.to_string(),
-            message_type: e.message_type.clone(),
-            outcome: e.outcome.as_str(),
-            reason: e.outcome.reason().map(str::to_owned),
-            data: e.data.clone(),
-        };
-        self.0.update(|lines| {
-            lines.push(line);
-            if lines.len() > MAX_LOG_LINES {
-                let extra = lines.len() - MAX_LOG_LINES;
-                lines.drain(..extra);
-            }
-        });
-    }
-}
+struct ThemeChoice(RwSignal<ThemeMode>);
 
 /// Reads the host config and, in dev mode, honours `?as={memberId}` (then removes it from the
 /// address bar before the router reads it).
@@ -149,7 +112,10 @@ fn Shell(config: HostConfig) -> impl IntoView {
     provide_context(Session(session));
     provide_context(Me(me));
     provide_context(Lang(lang));
-    provide_context(BridgeLog(RwSignal::new(Vec::new()), StoredValue::new(0)));
+    provide_context(log::BridgeLog::new());
+    let theme_mode = RwSignal::new(ThemeMode::Light);
+    provide_context(ThemeChoice(theme_mode));
+    Effect::new(move |_| theme::apply_to_page(&theme(theme_mode.get())));
     let dev = config.dev;
     view! {
         <Router>
@@ -157,7 +123,31 @@ fn Shell(config: HostConfig) -> impl IntoView {
                 <a href="/" class="brand">"appframe"</a>
                 <span class="tag">"demo host"</span>
                 <span class="spacer"></span>
+                <a href="/replay" id="replay-link">
+                    "Replay a trace"
+                </a>
                 {dev.then(|| view! { <MemberSwitcher /> })}
+                <label>
+                    "Theme "
+                    <select
+                        id="theme"
+                        on:change=move |ev| {
+                            let mode = ThemeMode::parse(&event_target_value(&ev));
+                            theme_mode.set(mode.unwrap_or_default());
+                        }
+                    >
+                        {[ThemeMode::Light, ThemeMode::Dark]
+                            .into_iter()
+                            .map(|m| {
+                                view! {
+                                    <option value=m.as_str() prop:selected=move || theme_mode.get() == m>
+                                        {if m == ThemeMode::Light { "Light" } else { "Dark" }}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
+                    </select>
+                </label>
                 <label>
                     "Language "
                     <select id="lang" on:change=move |ev| lang.set(event_target_value(&ev))>
@@ -178,7 +168,8 @@ fn Shell(config: HostConfig) -> impl IntoView {
             <main>
                 <Routes fallback=|| view! { <p class="status">"Page not found."</p> }>
                     <Route path=path!("/") view=ItemsPage />
-                    <Route path=path!("/items/:id") view=ItemPage />
+                    <Route path=path!("/items/:id") view=item::ItemPage />
+                    <Route path=path!("/replay") view=replay::ReplayPage />
                 </Routes>
             </main>
         </Router>
@@ -291,140 +282,5 @@ fn ItemsPage() -> impl IntoView {
                     .into_any()
             }
         }}
-    }
-}
-
-#[component]
-fn ItemPage() -> impl IntoView {
-    let params = use_params_map();
-    let query = use_query_map();
-    let Session(session) = expect_context();
-    let Me(me) = expect_context();
-    let Lang(lang) = expect_context();
-    let log: BridgeLog = expect_context();
-    let config: HostConfig = expect_context();
-
-    let id = Memo::new(move |_| params.read().get("id").unwrap_or_default());
-    let view_sel = Memo::new(move |_| View::parse(query.read().get("view").as_deref()));
-    let item = LocalResource::new(move || {
-        session.track();
-        let id = id.get();
-        async move { api::get::<HostItem>(&format!("/api/items/{id}")).await }
-    });
-    let frame = NodeRef::<leptos::html::Iframe>::new();
-    let bridge = StoredValue::new_local(None::<Bridge>);
-    let attach_error = RwSignal::new(None::<String>);
-
-    // (Re-)attach whenever the item, the member, the view or the language changes: the app is
-    // reloaded with the new context, as a Graasp host does when one of them changes.
-    Effect::new(move |_| {
-        let Some(iframe) = frame.get() else { return };
-        let (Some(Ok(item)), Some(me)) = (item.get(), me.get()) else {
-            bridge.set_value(None);
-            return;
-        };
-        let ctx = view_context(view_sel.get(), &item, me.as_ref(), &config, &lang.get());
-        // The old bridge goes first, so its listener never sees the reloaded app.
-        bridge.set_value(None);
-        let mut opts =
-            BridgeOptions::new(item.id, item.app.url.clone(), item.app.origins.clone(), ctx)
-                .height_bounds(MIN_FRAME_HEIGHT, MAX_FRAME_HEIGHT)
-                // The demo's apps talk to our server: its `/api/ws` takes the app token.
-                .server_features(["ws"])
-                .on_log(move |e| log.push(e));
-        // The server tells the host each app's key: the first token is asked for at attach.
-        if let Some(key) = &item.app.key {
-            opts = opts.app_key(key.clone());
-        }
-        // The demo host grants everything an app's manifest asks for; a platform would leave
-        // out what its policy refuses. Without a manifest the bridge's defaults apply.
-        if let Some(m) = &item.app.manifest {
-            opts = opts.permissions(m.permissions.iter().cloned());
-        }
-        match Bridge::attach(iframe, opts) {
-            Ok(b) => {
-                attach_error.set(None);
-                bridge.set_value(Some(b));
-            }
-            Err(e) => attach_error.set(Some(e.to_string())),
-        }
-    });
-    on_cleanup(move || bridge.set_value(None));
-
-    let header = move || match item.get() {
-        None => view! { <p class="status">"Loading…"</p> }.into_any(),
-        Some(Err(e)) if e.status == 401 => {
-            view! { <p class="status">"Not logged in: choose a member to see this item."</p> }
-                .into_any()
-        }
-        Some(Err(e)) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-        Some(Ok(it)) => view! {
-            <h1>{it.name.clone()}</h1>
-            <p class="meta">
-                {it.app.name.clone()}
-                " · your permission: "
-                <strong id="permission">{it.permission.as_str()}</strong>
-            </p>
-            {it.description.clone().map(|d| view! { <p>{d}</p> })}
-        }
-        .into_any(),
-    };
-    view! {
-        <p>
-            <a href="/">"← All items"</a>
-        </p>
-        {header}
-        <nav class="views">
-            {View::ALL
-                .iter()
-                .map(|v| {
-                    let v = *v;
-                    view! {
-                        <a
-                            id=format!("view-{}", v.as_str())
-                            href=move || format!("/items/{}?view={}", id.get(), v.as_str())
-                            class:active=move || view_sel.get() == v
-                        >
-                            {v.label()}
-                        </a>
-                    }
-                })
-                .collect_view()}
-        </nav>
-        {move || attach_error.get().map(|e| view! { <p class="error">{e}</p> })}
-        <iframe id="app-frame" title="App" node_ref=frame></iframe>
-        <LogPanel />
-    }
-}
-
-#[component]
-fn LogPanel() -> impl IntoView {
-    let BridgeLog(lines, _) = expect_context();
-    view! {
-        <section class="log">
-            <h2>
-                "Bridge log "
-                <button id="clear-log" on:click=move |_| lines.set(Vec::new())>
-                    "Clear"
-                </button>
-            </h2>
-            <ul id="bridge-log">
-                <For each=move || lines.get() key=|l| l.seq let:l>
-                    <li
-                        class=format!("{} {}", l.direction, l.outcome)
-                        data-type=l.message_type.clone()
-                        title=l.data.clone()
-                    >
-                        <span class="dir">
-                            {if l.direction == "in" { "→ host" } else { "← app" }}
-                        </span>
-                        <span class="chan">{l.channel.clone()}</span>
-                        <code class="type">{l.message_type.clone()}</code>
-                        <span class="outcome">{l.outcome}</span>
-                        {l.reason.clone().map(|r| view! { <span class="reason">{r}</span> })}
-                    </li>
-                </For>
-            </ul>
-        </section>
     }
 }

@@ -126,6 +126,14 @@ impl Bridge {
         self.inner.life.js.update_context(&value).unwrap_or(false)
     }
 
+    /// Whether the app's latest GET_CONTEXT announced protocol v2, so that
+    /// [`Bridge::change_context`], [`Bridge::ping`] and [`Bridge::teardown`] reach it. A host
+    /// changes a v1 app's context the Graasp way instead: by attaching it again. `false` before
+    /// the app's first GET_CONTEXT and once the bridge stopped answering.
+    pub fn app_speaks_v2(&self) -> bool {
+        self.inner.life.v2.get() && !self.inner.detached.get()
+    }
+
     /// The v2 host object the JS facade hands the page as `handle.lifecycle`.
     #[cfg(feature = "js")]
     pub(crate) fn lifecycle(&self) -> JsValue {
