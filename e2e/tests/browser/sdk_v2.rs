@@ -76,7 +76,7 @@ async fn a_note_added_just_before_the_host_closes_the_app_is_not_lost() {
         b.wait_count("#app-closed", 1).await?;
         let closed = b.text("#app-closed").await?;
         ensure!(
-            closed.contains("acknowledged"),
+            closed.contains("saved its work"),
             "the app did not acknowledge the teardown: {closed:?}"
         );
         b.network_latency(0).await?;

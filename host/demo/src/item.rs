@@ -290,6 +290,13 @@ pub fn ItemPage() -> impl IntoView {
             <button id="fullscreen" title="Show the app full screen (Esc to leave)" on:click=fullscreen>
                 "Fullscreen"
             </button>
+            <button
+                id="app-close-now"
+                title="Tear the app down as a platform does before it removes the frame"
+                on:click=close
+            >
+                "Close app"
+            </button>
         </nav>
         {move || attach_error.get().map(|e| view! { <p class="error">{e}</p> })}
         {state}
