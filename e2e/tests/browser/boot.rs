@@ -60,8 +60,10 @@ async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
             .js_async(
                 "const done = arguments[arguments.length - 1];
                  const item = new URLSearchParams(location.search).get('itemId');
+                 // The SDK's text, with its protocol-v2 announcement.
                  const text = JSON.stringify({type: 'GET_CONTEXT_' + item,
-                   payload: {key: arguments[0], origin: location.origin}});
+                   payload: {key: arguments[0], origin: location.origin,
+                             appframe: {version: 2, features: ['lifecycle']}}});
                  addEventListener('message', (e) => {
                    const port = e.ports[0];
                    if (!port) return;
