@@ -195,27 +195,6 @@ impl WebDriverCompatibleCommand for BrowserLog {
     }
 }
 
-/// Chromedriver's command that runs a Chrome DevTools Protocol method (`cmd`, `params`).
-#[derive(Debug)]
-struct Cdp(Value);
-
-impl WebDriverCompatibleCommand for Cdp {
-    fn endpoint(
-        &self,
-        base_url: &url::Url,
-        session_id: Option<&str>,
-    ) -> std::result::Result<url::Url, url::ParseError> {
-        base_url.join(&format!(
-            "session/{}/goog/cdp/execute",
-            session_id.unwrap_or_default()
-        ))
-    }
-
-    fn method_and_body(&self, _: &url::Url) -> (Method, Option<String>) {
-        (Method::POST, Some(self.0.to_string()))
-    }
-}
-
 /// One headless Chromium session with a fresh profile.
 #[derive(Debug)]
 pub struct Browser {
@@ -505,22 +484,6 @@ impl Browser {
         for _ in 0..4 {
             self.client.enter_parent_frame().await?;
         }
-        Ok(())
-    }
-
-    /// Adds `latency_ms` to every request of the page and its frames from now on (DevTools
-    /// network emulation; 0 ends it), so a test can hold a request in flight.
-    pub async fn network_latency(&self, latency_ms: u32) -> Result<()> {
-        self.client
-            .issue_cmd(Cdp(json!({"cmd": "Network.enable", "params": {}})))
-            .await?;
-        self.client
-            .issue_cmd(Cdp(json!({
-                "cmd": "Network.emulateNetworkConditions",
-                "params": {"offline": false, "latency": latency_ms,
-                           "downloadThroughput": -1, "uploadThroughput": -1},
-            })))
-            .await?;
         Ok(())
     }
 

@@ -14,7 +14,9 @@
 // Graasp's mock answer in standalone mode), #granted (the browser permissions the host granted,
 // from appframe.toml; `unknown` when the host does not say).
 // The visibility last chosen is kept per member in the storage shim (`app.storage()`), which
-// works in a sandboxed frame where `localStorage` may throw or be partitioned.
+// works in a sandboxed frame where `localStorage` may throw or be partitioned; so is the draft of
+// the note being typed (saved 1 s after the last keystroke, and at once when the host tears the
+// app down, so closing the app mid-sentence loses nothing; restored at the next start).
 // Notes of others arrive live through `app.subscribe('app-data', ...)`.
 // Protocol v2 (docs/protocol-v2.md): the host's theme is applied as CSS variables (style.css
 // reads --af-bg, --af-fg, --af-accent) and its language and permission changes are shown without
@@ -196,7 +198,6 @@ async function main() {
   app.applyTheme();
   $('lang').textContent = ctx.lang;
   $('theme').textContent = 'host default';
-  app.onTeardown(() => Promise.allSettled([...pending]));
   const { members } = await app.appContext();
   const me = members.find((m) => m.id === ctx.accountId)?.name ?? 'anonymous';
   $('who').textContent = `${me} (${ctx.permission}, ${ctx.context})${app.isStandalone() ? ' · standalone mode' : ''}`;
@@ -210,6 +211,28 @@ async function main() {
   if (saved === 'member' || saved === 'item') visibilityEl.value = saved;
   visibilityEl.addEventListener('change', () => {
     storage.set('visibility', visibilityEl.value).catch(showError);
+  });
+  const draft = await storage.get('draft');
+  if (draft) textEl.value = draft;
+  let draftTimer = null;
+  // One save after the other, so an older text never lands after a newer one.
+  let draftSaved = Promise.resolve();
+  const saveDraft = () => {
+    clearTimeout(draftTimer);
+    draftTimer = null;
+    const text = textEl.value;
+    draftSaved = draftSaved.catch(() => {}).then(() => storage.set('draft', text));
+    return track(draftSaved);
+  };
+  textEl.addEventListener('input', () => {
+    clearTimeout(draftTimer);
+    draftTimer = setTimeout(() => saveDraft().catch(showError), 1000);
+  });
+  // Teardown: the draft not saved yet is saved now, and every write in flight is awaited (the
+  // host waits for the acknowledgement, up to its bound).
+  app.onTeardown(() => {
+    if (draftTimer !== null) saveDraft();
+    return Promise.allSettled([...pending]);
   });
   const notes = await listNotes(app);
   const view = { app, ctx, notes, change: null };
@@ -276,6 +299,7 @@ async function main() {
       // The server's echo may have come first: merge, never push twice.
       change('post', note);
       textEl.value = '';
+      saveDraft().catch(showError);
       clearError();
     } catch (e) {
       showError(e);
