@@ -965,7 +965,6 @@ mod js_facade {
 
     #[wasm_bindgen_test]
     async fn js_protocol_v2_calls_take_callbacks_and_reject_with_host_codes() {
-        use crate::lifecycle::overlay::OVERLAY_ID;
         let app = open();
         let seen = js_sys::Array::new();
         let s = seen.clone();
@@ -973,15 +972,7 @@ mod js_facade {
             s.push(&c);
         });
         app.on_context_change(cb.as_ref().unchecked_ref::<js_sys::Function>().clone());
-        let doc = win().document().unwrap();
-        let overlay = doc.get_element_by_id(OVERLAY_ID).unwrap();
-        let button: web_sys::HtmlElement = overlay
-            .query_selector("[data-appframe-theme]")
-            .unwrap()
-            .unwrap()
-            .dyn_into()
-            .unwrap();
-        button.click();
+        super::lifecycle::click_overlay_theme();
         assert_eq!(seen.length(), 1);
         let theme = get(&seen.get(0), "theme");
         assert_eq!(get(&theme, "mode").as_string().unwrap(), "dark");

@@ -124,6 +124,19 @@ pub struct Theme {
     pub vars: BTreeMap<String, String>,
 }
 
+impl Theme {
+    /// A theme of `mode` with the custom properties `vars` (`("--af-bg", "#fff")`, ...).
+    pub fn with_vars(mode: ThemeMode, vars: &[(&str, &str)]) -> Theme {
+        Theme {
+            mode,
+            vars: vars
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        }
+    }
+}
+
 /// The frame's container as the host lays it out.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
 #[serde(rename_all = "camelCase")]

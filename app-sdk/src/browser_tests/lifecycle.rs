@@ -320,6 +320,24 @@ async fn teardown_waits_for_the_handlers_within_the_bound() {
     until(|| !host.on_port("TEARDOWN_ACK_").is_empty()).await;
 }
 
+/// Clicks the standalone dev overlay's theme switch; returns the overlay.
+#[cfg(feature = "standalone")]
+pub(super) fn click_overlay_theme() -> web_sys::Element {
+    let overlay = win()
+        .document()
+        .unwrap()
+        .get_element_by_id(crate::lifecycle::overlay::OVERLAY_ID)
+        .expect("the overlay is shown");
+    let button: web_sys::HtmlElement = overlay
+        .query_selector("[data-appframe-theme]")
+        .unwrap()
+        .unwrap()
+        .dyn_into()
+        .unwrap();
+    button.click();
+    overlay
+}
+
 /// Waits (up to 5 s, then fails) until `f` holds.
 async fn until(f: impl Fn() -> bool) {
     for _ in 0..250 {
@@ -347,16 +365,7 @@ async fn standalone_the_dev_overlay_switches_theme_and_language() {
     let s = seen.clone();
     app.on_context_change(move |c| s.borrow_mut().push(c.clone()));
     let doc = win().document().unwrap();
-    let overlay = doc
-        .get_element_by_id(OVERLAY_ID)
-        .expect("the overlay is shown");
-    let button: web_sys::HtmlElement = overlay
-        .query_selector("[data-appframe-theme]")
-        .unwrap()
-        .unwrap()
-        .dyn_into()
-        .unwrap();
-    button.click();
+    let overlay = click_overlay_theme();
     let select = overlay
         .query_selector("[data-appframe-lang]")
         .unwrap()

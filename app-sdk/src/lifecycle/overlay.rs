@@ -42,13 +42,7 @@ pub(crate) fn dev_theme(mode: ThemeMode) -> Theme {
             ("--af-accent", "#7aa2ff"),
         ],
     };
-    Theme {
-        mode,
-        vars: vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    }
+    Theme::with_vars(mode, &vars)
 }
 
 /// Adds the overlay to the page's body; `on_change` gets each switch. `None` without a body.

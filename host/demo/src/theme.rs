@@ -26,13 +26,7 @@ pub fn theme(mode: ThemeMode) -> Theme {
         ThemeMode::Light => LIGHT,
         ThemeMode::Dark => DARK,
     };
-    Theme {
-        mode,
-        vars: vars
-            .iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect(),
-    }
+    Theme::with_vars(mode, &vars)
 }
 
 /// Applies `theme` to the page: its custom properties on the root element and `data-theme`
