@@ -36,7 +36,7 @@ impl App {
         let lc = match self.backend() {
             Backend::Embedded(e) => {
                 let lc = Rc::new(Lifecycle::new(Some(HostSide::of(e))));
-                host::install(e, &lc);
+                crate::lifecycle::dispatch::install(e, &lc);
                 lc
             }
             #[cfg(feature = "standalone")]

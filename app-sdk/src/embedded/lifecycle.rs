@@ -3,29 +3,22 @@
 //! and the app's messages, each sent only to a host that announced what it needs.
 //!
 //! Until the app's first use of protocol v2 the channel answers `PING` and `TEARDOWN` itself
-//! (`channel::plain_answer`); from then on [`install`] puts the app's listener in its place.
+//! (`channel::plain_answer`); from then on `lifecycle::dispatch::install` puts the app's
+//! listener in its place, which hands the host's messages to the app's `Lifecycle` and to the
+//! [`HostSide`] here.
 
 use super::{
     backend::Embedded,
-    channel::{Channel, plain_answer},
+    channel::Channel,
     signal::{Slot, take_or},
 };
 use crate::{
     error::Error,
-    lifecycle::Lifecycle,
     wire::message::{envelope, failure},
 };
 use appframe_protocol::{ContextChange, ItemId, LocalContext, lifecycle::feature};
 use serde_json::Value;
-use std::{
-    cell::RefCell,
-    rc::{Rc, Weak},
-    time::Duration,
-};
-
-/// How long the app's teardown handlers may run before the SDK acknowledges anyway: inside
-/// the host's 500 ms, with room for the acknowledgement to arrive.
-pub(crate) const TEARDOWN_BOUND: Duration = Duration::from_millis(450);
+use std::{cell::RefCell, rc::Rc, time::Duration};
 
 /// The host's answer to a request: its payload, or why it refused.
 type Answer = Result<Option<Value>, Error>;
@@ -55,7 +48,8 @@ impl HostSide {
         }
     }
 
-    fn post(&self, kind: &str, payload: Option<&str>) -> Result<(), Error> {
+    /// Sends one message to the host on the current channel.
+    pub(crate) fn post(&self, kind: &str, payload: Option<&str>) -> Result<(), Error> {
         let channel = self.channel.borrow().clone();
         channel.post(&envelope(kind, self.item_id, payload))
     }
@@ -85,7 +79,7 @@ impl HostSide {
     }
 
     /// Settles every request waiting for the answer `kind`; false when `kind` is no answer.
-    fn answer(&self, kind: &str, payload: Option<Value>) -> bool {
+    pub(crate) fn answer(&self, kind: &str, payload: Option<Value>) -> bool {
         let (asked, answer) = if let Some(k) = kind.strip_suffix("_SUCCESS") {
             (k, Ok(payload))
         } else if let Some(k) = kind.strip_suffix("_FAILURE") {
@@ -114,7 +108,7 @@ impl HostSide {
     }
 
     /// Writes the changed context fields into the backend's context.
-    fn update_context(&self, change: &ContextChange) {
+    pub(crate) fn update_context(&self, change: &ContextChange) {
         let mut c = self.context.borrow_mut();
         if let Some(lang) = &change.lang {
             c.lang.clone_from(lang);
@@ -145,63 +139,4 @@ pub(crate) fn tell(e: &Embedded, kind: &str, payload: Option<&str>) -> Result<bo
     let channel = e.channel.borrow().clone();
     channel.post(&envelope(kind, e.item_id(), payload))?;
     Ok(true)
-}
-
-/// Puts `lc`'s listener on `e`'s channels (the current one and those of later handshakes).
-pub(crate) fn install(e: &Embedded, lc: &Rc<Lifecycle>) {
-    let weak = Rc::downgrade(lc);
-    *e.hook.borrow_mut() = Some(Rc::new(move |kind: &str, payload: Option<Value>| {
-        on_message(&weak, kind, payload);
-    }));
-}
-
-fn on_message(weak: &Weak<Lifecycle>, kind: &str, payload: Option<Value>) {
-    let Some(lc) = weak.upgrade() else { return };
-    let Some(host) = &lc.host else { return };
-    match kind {
-        "CONTEXT_CHANGED" => {
-            let change = payload.map(serde_json::from_value::<ContextChange>);
-            match change {
-                Some(Ok(change)) => {
-                    host.update_context(&change);
-                    lc.changed(&change);
-                }
-                _ => warn("appframe: ignored a CONTEXT_CHANGED without a valid payload"),
-            }
-        }
-        "TEARDOWN" => {
-            let reason = payload
-                .as_ref()
-                .and_then(|p| p.get("reason"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned();
-            let lc = lc.clone();
-            wasm_bindgen_futures::spawn_local(async move {
-                let done = Slot::new();
-                let d = done.clone();
-                let handlers = lc.clone();
-                wasm_bindgen_futures::spawn_local(async move {
-                    handlers.tear_down(reason).await;
-                    d.set(());
-                });
-                take_or(&done, TEARDOWN_BOUND, ()).await;
-                if let Some(host) = &lc.host {
-                    // The host removes the frame at its own bound whether or not this arrives.
-                    let _ = host.post("TEARDOWN_ACK", None);
-                }
-            });
-        }
-        _ => {
-            if !host.answer(kind, payload)
-                && let Some(answer) = plain_answer(kind)
-            {
-                let _ = host.post(answer, None);
-            }
-        }
-    }
-}
-
-fn warn(text: &str) {
-    web_sys::console::warn_1(&text.into());
 }

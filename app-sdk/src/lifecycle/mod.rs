@@ -3,10 +3,12 @@
 //! told. One [`Lifecycle`] per app, made at its first use of protocol v2 and kept by `App` as a
 //! trait object, so that an app that never uses protocol v2 links none of this.
 //!
-//! The embedded backend's half (the host's messages, the requests and their answers) is
-//! `embedded/lifecycle.rs`; the standalone backend's dev overlay is [`overlay`].
+//! The embedded backend's half (the requests and their answers) is `embedded/lifecycle.rs`,
+//! and [`dispatch`] hands the host's messages to both; the standalone backend's dev overlay is
+//! [`overlay`].
 
 pub(crate) mod changes;
+pub(crate) mod dispatch;
 #[cfg(feature = "standalone")]
 pub(crate) mod overlay;
 pub(crate) mod theme;
