@@ -52,7 +52,17 @@ export class V2Host {
     const readyMs = opts.readyTimeoutMs ?? 15000;
     if (event != null && typeof event !== 'function') throw new TypeError('onEvent must be a function');
     if (!(readyMs >= 0 && readyMs < Infinity)) throw new TypeError('readyTimeoutMs must be a number >= 0');
-    Object.assign(this, { frame, item, call, event, waits: { TEARDOWN_ACK: [], PONG: [] } });
+    Object.assign(this, { frame, item, call, event, mode: 'inline', waits: { TEARDOWN_ACK: [], PONG: [] } });
+    // The frame enters or leaves fullscreen without the app asking (Esc, the page's own
+    // control): the app learns it as its container's display mode, the page as an event.
+    this.onFs = () => {
+      const mode = document.fullscreenElement === frame ? 'fullscreen' : 'inline';
+      if (mode === this.mode) return;
+      this.mode = mode;
+      this.send('CONTEXT_CHANGED', { container: { displayMode: mode } });
+      this.emit({ type: 'display-mode', mode });
+    };
+    document.addEventListener('fullscreenchange', this.onFs);
     if (readyMs > 0) {
       this.timer = setTimeout(() => {
         if (!this.isReady) {
@@ -92,6 +102,7 @@ export class V2Host {
   stop() {
     this.gone = true;
     clearTimeout(this.timer);
+    document.removeEventListener('fullscreenchange', this.onFs);
   }
 
   // Why a v2 message of type `type` (without the item) cannot be handled, or ''.
@@ -137,6 +148,8 @@ export class V2Host {
   displayMode(mode) {
     const fail = (code, message) => this.send('REQUEST_DISPLAY_MODE_FAILURE', { code, message });
     const granted = () => {
+      // Asked for: answered here, not again as a context change.
+      this.mode = mode;
       this.send('REQUEST_DISPLAY_MODE_SUCCESS', { mode });
       this.emit({ type: 'display-mode', mode });
     };

@@ -296,6 +296,57 @@ async fn fullscreen_needs_a_gesture_and_inline_is_granted() {
     );
 }
 
+/// Makes `document.fullscreenElement` read `el` (headless Chromium enters no real fullscreen
+/// without a gesture) and fires `fullscreenchange`, as the browser does when the user presses
+/// Esc or the page's own control is used.
+fn fake_fullscreen(el: Option<&HtmlIFrameElement>) {
+    let f = js_sys::Function::new_with_args(
+        "el",
+        "Object.defineProperty(document, 'fullscreenElement', {get: () => el, configurable: true});
+         document.dispatchEvent(new Event('fullscreenchange'));",
+    );
+    let v = el.map_or(wasm_bindgen::JsValue::NULL, |e| e.into());
+    f.call1(&wasm_bindgen::JsValue::NULL, &v).unwrap();
+}
+
+#[wasm_bindgen_test]
+async fn fullscreen_entered_or_left_without_the_app_asking_is_told_to_the_app() {
+    let id = item(12);
+    let fx = fixture(id, |o| o).await;
+    fx.handshake(id, true).await;
+    let container = |mode| Message::ContextChanged {
+        item_id: id,
+        change: ContextChange {
+            container: Some(appframe_protocol::Container {
+                display_mode: mode,
+                ..Default::default()
+            }),
+            ..ContextChange::default()
+        },
+    };
+    let before = received(&fx.win).len();
+    fake_fullscreen(Some(&fx.iframe));
+    let got = received_at_least(&fx.win, before + 1).await;
+    assert_eq!(got[before].message(), container(DisplayMode::Fullscreen));
+    // Leaving is told once.
+    fake_fullscreen(None);
+    fake_fullscreen(None);
+    let got = received_at_least(&fx.win, before + 2).await;
+    assert_eq!(got[before + 1].message(), container(DisplayMode::Inline));
+    sleep(50).await;
+    assert_eq!(received(&fx.win).len(), before + 2);
+    assert!(fx.events().ends_with(&[
+        AppEvent::DisplayMode(DisplayMode::Fullscreen),
+        AppEvent::DisplayMode(DisplayMode::Inline)
+    ]));
+    // Leave the page's document as it was.
+    js_sys::Reflect::delete_property(
+        &web_sys::window().unwrap().document().unwrap(),
+        &"fullscreenElement".into(),
+    )
+    .unwrap();
+}
+
 #[wasm_bindgen_test]
 async fn failure_close_requests_and_the_ready_deadline_reach_the_host() {
     let id = item(8);
