@@ -258,8 +258,10 @@ async fn write_quick(c: &mut PgConnection, stamps: &Stamps, batch: Batch) -> Qui
         }
         Err(e) => {
             let msg = e.to_string();
-            for reply in replies {
-                let _ = reply.send(Err(Error::Internal(format!("commit failed: {msg}"))));
+            for (reply, v) in replies.zip(verdicts) {
+                // A refused row keeps its refusal; the admitted ones were not stored.
+                let v = v.and_then(|_| Err(Error::Internal(format!("commit failed: {msg}"))));
+                let _ = reply.send(v);
             }
             Quick::Broken
         }

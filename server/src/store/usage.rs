@@ -9,7 +9,10 @@
 //! one item queue, foreign-key checks of other inserts are not blocked).
 //!
 //! Usage is summed from the `(item_id, creator_id, bytes)` and `(item_id, account_id, size)`
-//! indexes, which a quota keeps small (at most `item_data_rows` entries per item).
+//! indexes, which a quota keeps small (at most `item_data_rows` entries per item). The Postgres
+//! group commit reads app-data usage from counters instead (`pg_batch.rs`): it runs for every
+//! batch, on items whose fresh rows the index alone cannot answer for (they are not yet marked
+//! all-visible, so each row's table page is visited).
 
 use super::*;
 use super::{
