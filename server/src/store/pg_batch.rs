@@ -11,7 +11,7 @@
 //! triggers keep (migration `item_data_usage`), app actions summed from their index. Rows are
 //! admitted against their quotas in arrival order (`usage::verdicts`, as on SQLite), the
 //! admitted ones go in with one `UNNEST` insert per kind, and the transaction commits: five
-//! round trips for the whole batch, whatever its items.
+//! round trips for a batch of app data (seven with actions too), whatever its items.
 //!
 //! When that insert fails (a row names an account deleted meanwhile, an id already taken) the
 //! transaction is rolled back and the batch is written again the careful way: usage read per
