@@ -43,11 +43,7 @@ impl PgStore {
         let (stop, stopped) = watch::channel(());
         let feed = pg_listen::start(&pool, stopped).await?;
         let (batch, rx) = mpsc::channel(4 * MAX_BATCH);
-        let (p, f) = (pool.clone(), feed.clone());
-        tokio::spawn(usage::batch_loop(rx, move |jobs| {
-            let (p, f) = (p.clone(), f.clone());
-            async move { pg_batch::write_batch(&p, f.stamps(), jobs).await }
-        }));
+        tokio::spawn(pg_batch::batch_loop(pool.clone(), feed.clone(), rx));
         Ok(PgStore {
             read: pool.clone(),
             write: pool,

@@ -9,7 +9,10 @@
 //! one item queue, foreign-key checks of other inserts are not blocked).
 //!
 //! Usage is summed from the `(item_id, creator_id, bytes)` and `(item_id, account_id, size)`
-//! indexes, which a quota keeps small (at most `item_data_rows` entries per item).
+//! indexes, which a quota keeps small (at most `item_data_rows` entries per item). The Postgres
+//! group commit reads app-data usage from counters instead (`pg_batch.rs`): it runs for every
+//! batch, on items whose fresh rows the index alone cannot answer for (they are not yet marked
+//! all-visible, so each row's table page is visited).
 
 use super::*;
 use super::{
@@ -92,21 +95,28 @@ pub async fn enqueue(
 /// Most rows written in one group-commit transaction.
 pub const MAX_BATCH: usize = 256;
 
-/// The group-commit loop of both backends: waits for a row, takes every row already queued,
-/// hands them to `write` (one transaction). Ends when every sender is dropped.
+/// Waits for a row, then takes every row already queued (at most [`MAX_BATCH`]): the jobs of
+/// one group-commit transaction; `None` once every sender is dropped.
+pub async fn next_batch(rx: &mut mpsc::Receiver<Job>) -> Option<Vec<Job>> {
+    let first = rx.recv().await?;
+    let mut jobs = vec![first];
+    while jobs.len() < MAX_BATCH {
+        match rx.try_recv() {
+            Ok(j) => jobs.push(j),
+            Err(_) => break,
+        }
+    }
+    Some(jobs)
+}
+
+/// The group-commit loop of SQLite: hands each batch to `write` (one transaction). Ends when
+/// every sender is dropped.
 pub async fn batch_loop<F, Fut>(mut rx: mpsc::Receiver<Job>, mut write: F)
 where
     F: FnMut(Vec<Job>) -> Fut,
     Fut: Future<Output = ()>,
 {
-    while let Some(first) = rx.recv().await {
-        let mut jobs = vec![first];
-        while jobs.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(j) => jobs.push(j),
-                Err(_) => break,
-            }
-        }
+    while let Some(jobs) = next_batch(&mut rx).await {
         write(jobs).await;
     }
 }
@@ -212,15 +222,26 @@ const INSERT_FILE: &str = "INSERT INTO files (row_id, item_id, path, name, mimet
 /// Rows buffered between a streaming query and the response body.
 const STREAM_BUFFER: usize = 2;
 
-/// What an item holds, per creator, while a group commit admits rows.
+/// What an item holds, per charged member, while a group commit admits rows.
 #[derive(Default)]
-struct ItemUsage {
+pub struct ItemUsage {
     count: i64,
     bytes: i64,
     members: HashMap<Uuid, (i64, i64)>,
 }
 
 impl ItemUsage {
+    /// Adds what one charged member (`None`: rows without one) holds in the item.
+    pub fn add_member(&mut self, member: Option<Uuid>, count: i64, bytes: i64) {
+        self.count += count;
+        self.bytes += bytes;
+        if let Some(m) = member {
+            let e = self.members.entry(m).or_default();
+            e.0 += count;
+            e.1 += bytes;
+        }
+    }
+
     fn of(&self, creator: Option<Uuid>) -> Usage {
         let (member_count, member_bytes) = creator
             .and_then(|c| self.members.get(&c).copied())
@@ -232,16 +253,31 @@ impl ItemUsage {
             member_bytes,
         }
     }
+}
 
-    fn add(&mut self, creator: Option<Uuid>, bytes: i64) {
-        self.count += 1;
-        self.bytes += bytes;
-        if let Some(c) = creator {
-            let m = self.members.entry(c).or_default();
-            m.0 += 1;
-            m.1 += bytes;
-        }
-    }
+/// The usage of each item of a batch, or why it could not be read.
+pub type BatchUsage = HashMap<Uuid, std::result::Result<ItemUsage, String>>;
+
+/// Admits `rows` in arrival order against `usage` (counting each admitted row in it): per row,
+/// its size as stored when admitted, else why not.
+pub fn verdicts<R: Charged>(usage: &mut BatchUsage, rows: &[(R, Limits)]) -> Vec<Result<i64>> {
+    rows.iter()
+        .map(|(row, limits)| {
+            let bytes = json_len(row.data());
+            let charged = row.charged();
+            match usage.get_mut(&row.item()) {
+                Some(Ok(u)) => match R::check(limits, u.of(charged), bytes) {
+                    Ok(()) => {
+                        u.add_member(charged, 1, bytes);
+                        Ok(bytes)
+                    }
+                    Err(e) => Err(Error::Quota(e)),
+                },
+                Some(Err(msg)) => Err(Error::Internal(format!("cannot read usage: {msg}"))),
+                None => Err(Error::Internal("usage not read".into())),
+            }
+        })
+        .collect()
 }
 
 /// Group commit: reads the usage of every item of the batch once (on Postgres, after the
@@ -260,7 +296,7 @@ where
     Uuid: Param<D>,
     (Option<Uuid>, i64, i64): for<'r> sqlx::FromRow<'r, D::Row>,
 {
-    let mut usage: HashMap<Uuid, std::result::Result<ItemUsage, String>> = HashMap::new();
+    let mut usage = BatchUsage::new();
     for (row, _) in &rows {
         if usage.contains_key(&row.item()) {
             continue;
@@ -274,35 +310,19 @@ where
             .map(|groups| {
                 let mut u = ItemUsage::default();
                 for (account, count, bytes) in groups {
-                    u.count += count;
-                    u.bytes += bytes;
-                    if let Some(account) = account {
-                        u.members.insert(account, (count, bytes));
-                    }
+                    u.add_member(account, count, bytes);
                 }
                 u
             })
             .map_err(|e| e.to_string());
         usage.insert(row.item(), entry);
     }
+    let verdicts = verdicts(&mut usage, &rows);
     let mut admitted = Vec::with_capacity(rows.len());
     let mut admitted_replies = Vec::with_capacity(rows.len());
-    for ((row, limits), reply) in rows.into_iter().zip(replies) {
-        let bytes = json_len(row.data());
-        let charged = row.charged();
-        let verdict = match usage.get_mut(&row.item()) {
-            Some(Ok(u)) => match R::check(&limits, u.of(charged), bytes) {
-                Ok(()) => {
-                    u.add(charged, bytes);
-                    Ok(())
-                }
-                Err(e) => Err(Error::Quota(e)),
-            },
-            Some(Err(msg)) => Err(Error::Internal(format!("cannot read usage: {msg}"))),
-            None => Err(Error::Internal("usage not read".into())),
-        };
+    for (((row, _), reply), verdict) in rows.into_iter().zip(replies).zip(verdicts) {
         match verdict {
-            Ok(()) => {
+            Ok(bytes) => {
                 admitted.push(SizedRow { row, bytes });
                 admitted_replies.push(reply);
             }

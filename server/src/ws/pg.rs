@@ -10,7 +10,7 @@
 use super::hub::{Event, Hub};
 use crate::{Result, cache::CachedStore};
 use sqlx::{
-    ConnectOptions, PgPool,
+    ConnectOptions, Connection, PgPool,
     postgres::{PgConnectOptions, PgListener, PgPoolOptions},
 };
 use std::{
@@ -64,43 +64,77 @@ async fn listen(pool: &PgPool) -> Result<PgListener> {
     Ok(l)
 }
 
+/// Most events notified in one transaction.
+const MAX_NOTIFY_BATCH: usize = 256;
+
 /// Sends each event of this process, in commit order, through one connection (so `NOTIFY`s
-/// arrive in the same order everywhere).
+/// arrive in the same order everywhere). The events queued meanwhile go in one transaction:
+/// every transaction that notifies takes Postgres's notification queue lock (held until its
+/// commit is flushed, so it also queues behind the group commit's transactions) and wakes every
+/// listener, so one transaction per event cost a commit per event.
 async fn publish_loop(pool: PgPool, mut rx: mpsc::UnboundedReceiver<Event>, hub: Weak<Hub>) {
-    while let Some(ev) = rx.recv().await {
-        if let Err(e) = notify(&pool, &ev).await {
-            tracing::error!(error = %e, "cannot publish a websocket event");
-            // This instance's subscribers would miss the event too: have them refetch.
+    let mut events = Vec::new();
+    while rx.recv_many(&mut events, MAX_NOTIFY_BATCH).await > 0 {
+        if let Err(e) = notify_all(&pool, &events).await {
+            tracing::error!(error = %e, "cannot publish websocket events");
+            // This instance's subscribers would miss the events too: have them refetch.
             if let Some(h) = hub.upgrade() {
                 h.resync();
             }
         }
+        events.clear();
     }
 }
 
-async fn notify(pool: &PgPool, ev: &Event) -> Result<()> {
-    let payload = serde_json::to_string(ev)
-        .map_err(|e| crate::Error::Internal(format!("cannot serialize an event: {e}")))?;
-    let payload = if payload.len() <= INLINE_MAX {
-        payload
-    } else {
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO ws_events (payload) VALUES ($1) RETURNING id")
-                .bind(&payload)
-                .fetch_one(pool)
-                .await?;
-        sqlx::query(&format!(
-            "DELETE FROM ws_events WHERE created_at < now() - interval '{RETENTION}'"
-        ))
-        .execute(pool)
-        .await?;
-        format!("#{id}")
-    };
-    sqlx::query("SELECT pg_notify($1, $2)")
-        .bind(CHANNEL)
-        .bind(&payload)
-        .execute(pool)
-        .await?;
+/// Notifies `events` in order: runs of inline payloads with one statement each, the large
+/// ones stored first. Within one transaction Postgres delivers a payload equal to one already
+/// sent on the channel only once, so a run ends before a repeated payload.
+async fn notify_all(pool: &PgPool, events: &[Event]) -> Result<()> {
+    let mut c = pool.acquire().await?;
+    let mut tx = c.begin().await?;
+    let mut run: Vec<String> = Vec::new();
+    for ev in events {
+        let payload = serde_json::to_string(ev)
+            .map_err(|e| crate::Error::Internal(format!("cannot serialize an event: {e}")))?;
+        let payload = if payload.len() <= INLINE_MAX {
+            payload
+        } else {
+            let id: i64 =
+                sqlx::query_scalar("INSERT INTO ws_events (payload) VALUES ($1) RETURNING id")
+                    .bind(&payload)
+                    .fetch_one(&mut *tx)
+                    .await?;
+            sqlx::query(&format!(
+                "DELETE FROM ws_events WHERE created_at < now() - interval '{RETENTION}'"
+            ))
+            .execute(&mut *tx)
+            .await?;
+            format!("#{id}")
+        };
+        if run.contains(&payload) {
+            // Sent, and the transaction committed, before the repeat is notified.
+            notify_run(&mut tx, &run).await?;
+            tx.commit().await?;
+            run.clear();
+            tx = c.begin().await?;
+        }
+        run.push(payload);
+    }
+    notify_run(&mut tx, &run).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One `NOTIFY` per payload, in the array's order (a function scan of `unnest` yields its
+/// elements in order, and `pg_notify` runs as each row is produced).
+async fn notify_run(c: &mut sqlx::PgConnection, payloads: &[String]) -> Result<()> {
+    if !payloads.is_empty() {
+        sqlx::query("SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p")
+            .bind(CHANNEL)
+            .bind(payloads)
+            .execute(c)
+            .await?;
+    }
     Ok(())
 }
 

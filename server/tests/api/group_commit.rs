@@ -138,4 +138,127 @@ mod postgres {
         let store = PgStore::connect(&url).await.unwrap();
         check(Arc::new(store)).await;
     }
+
+    /// Differences between the usage counters the group commit reads and the sums of the rows.
+    async fn counters_off(pool: &sqlx::PgPool) -> i64 {
+        let sums = "SELECT item_id, COALESCE(creator_id, '00000000-0000-0000-0000-000000000000'), \
+             COUNT(*), SUM(bytes) FROM app_data GROUP BY 1, 2";
+        let counters = "SELECT item_id, creator, rows, bytes FROM item_data_usage \
+             WHERE rows <> 0 OR bytes <> 0";
+        sqlx::query_scalar(&format!(
+            "SELECT COUNT(*) FROM (({counters} EXCEPT {sums}) UNION ALL ({sums} EXCEPT {counters})) d"
+        ))
+        .fetch_one(pool)
+        .await
+        .unwrap()
+    }
+
+    /// Rows of Bob and Carol, alternately, for one item.
+    fn rows_of_two(n: usize) -> Vec<AppDataRow> {
+        (0..n)
+            .map(|i| {
+                let who = member(if i % 2 == 0 { BOB } else { CAROL });
+                let at = now();
+                AppDataRow {
+                    id: Uuid::new_v4(),
+                    item_id: COUNTER_ITEM.parse().unwrap(),
+                    account: who.clone(),
+                    creator: Some(who),
+                    ty: "note".into(),
+                    visibility: Visibility::Item,
+                    data: serde_json::from_value(
+                        serde_json::json!({ "i": i, "pad": "x".repeat(i) }),
+                    )
+                    .unwrap(),
+                    created_at: at,
+                    updated_at: at,
+                }
+            })
+            .collect()
+    }
+
+    /// Two stores on one database (two instances) write to one item at once: its row quota
+    /// holds exactly, and the usage counters their group commits read stay equal to the rows
+    /// through inserts, updates, deletes and an account's deletion (which clears the creator
+    /// of the rows it does not delete).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn two_instances_keep_the_quota_exact_and_the_usage_counters_equal_to_the_rows() {
+        let Some(Backend::Postgres(admin_url)) = Backend::postgres_from_env() else {
+            eprintln!("skipped: set APPFRAME_TEST_DATABASE_URL to run on Postgres");
+            return;
+        };
+        let (_db, url) = PgDatabase::create(&admin_url).await;
+        let a = PgStore::connect(&url).await.unwrap();
+        a.migrate().await.unwrap();
+        let b = PgStore::connect(&url).await.unwrap();
+        let mut config = test_config();
+        config.server.item_data_rows = 40;
+        config.server.member_data_rows = 1000;
+        appframe_server::apply_config(&a, &config).await.unwrap();
+        let limits = config.server.limits();
+        let pool = sqlx::PgPool::connect(&url).await.unwrap();
+
+        let (on_a, on_b) = (rows_of_two(60), rows_of_two(60));
+        let (ra, rb) = tokio::join!(
+            futures::future::join_all(on_a.iter().map(|r| a.insert_app_data(r, &limits))),
+            futures::future::join_all(on_b.iter().map(|r| b.insert_app_data(r, &limits))),
+        );
+        let stored = ra.iter().chain(&rb).filter(|r| r.is_ok()).count();
+        for r in ra.iter().chain(&rb) {
+            assert!(matches!(r, Ok(()) | Err(Error::Quota(_))), "{r:?}");
+        }
+        assert_eq!(stored, 40, "exactly the item's quota is stored");
+        assert_eq!(counters_off(&pool).await, 0, "after the inserts");
+
+        sqlx::query("UPDATE app_data SET bytes = bytes + 7 WHERE created_at % 3 = 0")
+            .execute(&pool)
+            .await
+            .unwrap();
+        sqlx::query("DELETE FROM app_data WHERE id IN (SELECT id FROM app_data LIMIT 5)")
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(counters_off(&pool).await, 0, "after updates and deletes");
+        // Carol's own rows go with her account; rows she created for others lose their
+        // creator.
+        sqlx::query(
+            "UPDATE app_data SET account_id = $1 WHERE creator_id = $2 AND created_at % 2 = 0",
+        )
+        .bind(BOB.parse::<Uuid>().unwrap())
+        .bind(CAROL.parse::<Uuid>().unwrap())
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(CAROL.parse::<Uuid>().unwrap())
+            .execute(&pool)
+            .await
+            .unwrap();
+        assert_eq!(counters_off(&pool).await, 0, "after an account's deletion");
+        let left: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM app_data")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+        assert!(left > 0 && left < 40, "{left} rows left");
+
+        // Admission reads the counters: the item fills up to its quota again, not past it.
+        let more: Vec<AppDataRow> = rows_of_two(60)
+            .into_iter()
+            .map(|mut r| {
+                r.account = member(BOB);
+                r.creator = Some(member(BOB));
+                r
+            })
+            .collect();
+        let results =
+            futures::future::join_all(more.iter().map(|r| b.insert_app_data(r, &limits))).await;
+        let admitted = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(
+            i64::try_from(admitted).unwrap(),
+            40 - left,
+            "the quota counts what is left"
+        );
+        assert_eq!(counters_off(&pool).await, 0, "after refilling");
+        pool.close().await;
+    }
 }
