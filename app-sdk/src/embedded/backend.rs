@@ -104,11 +104,6 @@ impl Embedded {
         }
     }
 
-    /// The app item.
-    pub(crate) fn item_id(&self) -> ItemId {
-        self.item_id
-    }
-
     /// The context of the last handshake.
     pub(crate) fn context(&self) -> LocalContext {
         self.context.borrow().clone()

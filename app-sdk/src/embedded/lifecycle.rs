@@ -16,7 +16,7 @@ use crate::{
     error::Error,
     wire::message::{envelope, failure},
 };
-use appframe_protocol::{ContextChange, ItemId, LocalContext, lifecycle::feature};
+use appframe_protocol::{ContextChange, LocalContext, lifecycle::feature};
 use serde_json::Value;
 use std::{cell::RefCell, rc::Rc, time::Duration};
 
@@ -25,7 +25,6 @@ type Answer = Result<Option<Value>, Error>;
 
 /// The embedded backend's half of [`Lifecycle`].
 pub(crate) struct HostSide {
-    item_id: ItemId,
     /// The embedded backend's current channel (it follows a re-handshake).
     channel: Rc<RefCell<Rc<Channel>>>,
     /// The embedded backend's context: a change of `lang`, `permission` or `context` is
@@ -40,7 +39,6 @@ impl HostSide {
     /// The half for `e`'s host.
     pub(crate) fn of(e: &Embedded) -> HostSide {
         HostSide {
-            item_id: e.item_id(),
             channel: e.channel.clone(),
             context: e.context.clone(),
             timeout: e.request_timeout,
@@ -50,8 +48,7 @@ impl HostSide {
 
     /// Sends one message to the host on the current channel.
     pub(crate) fn post(&self, kind: &str, payload: Option<&str>) -> Result<(), Error> {
-        let channel = self.channel.borrow().clone();
-        channel.post(&envelope(kind, self.item_id, payload))
+        post(&self.channel, kind, payload)
     }
 
     /// Sends `kind` and waits for its `_SUCCESS` / `_FAILURE` (`PONG` for `PING`), up to the
@@ -136,7 +133,12 @@ pub(crate) fn tell(e: &Embedded, kind: &str, payload: Option<&str>) -> Result<bo
     if require(&e.context.borrow(), feature::LIFECYCLE).is_err() {
         return Ok(false);
     }
-    let channel = e.channel.borrow().clone();
-    channel.post(&envelope(kind, e.item_id(), payload))?;
+    post(&e.channel, kind, payload)?;
     Ok(true)
+}
+
+/// Sends `kind` (with `payload`) on the backend's current channel.
+fn post(channel: &RefCell<Rc<Channel>>, kind: &str, payload: Option<&str>) -> Result<(), Error> {
+    let channel = channel.borrow().clone();
+    channel.post(&envelope(kind, channel.item_id(), payload))
 }

@@ -41,10 +41,10 @@ pub(crate) async fn display_mode(mode: DisplayMode) -> Result<DisplayMode, Error
 
 /// Opens a web link (checked by the caller) in a new tab, without a way back to this page.
 pub(crate) fn open_link(url: &str) -> Result<(), Error> {
-    let opened = crate::env::window()?
+    // With `noopener` the browser returns no window even when it opened the tab: only a throw
+    // is a failure.
+    crate::env::window()?
         .open_with_url_and_target_and_features(url, "_blank", "noopener,noreferrer")
-        .map_err(|e| Error::Browser(js_text(&e)))?;
-    // With `noopener` the browser returns no window even when it opened the tab.
-    let _ = opened;
-    Ok(())
+        .map(drop)
+        .map_err(|e| Error::Browser(js_text(&e)))
 }

@@ -174,14 +174,7 @@ enum Quick {
 
 /// Writes a batch with one lock, one usage read and one insert per kind, and one commit.
 async fn write_quick(c: &mut PgConnection, stamps: &Stamps, batch: Batch) -> Quick {
-    let mut items: Vec<Uuid> = batch
-        .data
-        .iter()
-        .map(|(r, _)| r.item_id)
-        .chain(batch.actions.iter().map(|(r, _)| r.item_id))
-        .collect();
-    items.sort_unstable();
-    items.dedup();
+    let items = batch.items();
     let mut tx = match c.begin().await {
         Ok(tx) => tx,
         Err(e) => {
@@ -312,14 +305,7 @@ async fn write_carefully(c: &mut PgConnection, stamps: &Stamps, batch: Batch) ->
             return false;
         }
     };
-    let mut items: Vec<Uuid> = batch
-        .data
-        .iter()
-        .map(|(r, _)| r.item_id)
-        .chain(batch.actions.iter().map(|(r, _)| r.item_id))
-        .collect();
-    items.sort_unstable();
-    items.dedup();
+    let items = batch.items();
     if let Err(e) = sqlx::query(LOCK_ITEMS).bind(&items).execute(&mut *tx).await {
         batch.fail(&format!("cannot lock the items: {e}"));
         return false;

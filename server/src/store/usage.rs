@@ -70,6 +70,19 @@ impl Batch {
         b
     }
 
+    /// The items the batch writes to, each once, in id order (the order they are locked in).
+    pub fn items(&self) -> Vec<Uuid> {
+        let mut items: Vec<Uuid> = self
+            .data
+            .iter()
+            .map(|(r, _)| r.item_id)
+            .chain(self.actions.iter().map(|(r, _)| r.item_id))
+            .collect();
+        items.sort_unstable();
+        items.dedup();
+        items
+    }
+
     /// Answers every request of the batch with the same error.
     pub fn fail(self, why: &str) {
         for reply in self.data_replies.into_iter().chain(self.action_replies) {
