@@ -206,27 +206,16 @@ pub(crate) async fn open_store(config: &Config) -> Result<Arc<dyn Store>> {
 /// Writes the config's registry into the store and takes back what the file no longer
 /// declares (see [`reconcile`]); running it twice changes nothing.
 ///
-/// Instances that start together on one Postgres database apply the same file at once. An upsert
-/// arbitrates one unique key (`ON CONFLICT (name)`), so two inserts of the same new entry can
-/// still collide on its other unique key (an API key's digest, an app's key): Postgres raises
-/// that as a plain unique violation (`Error::Conflict`), seen in the scale-out tests when two
-/// servers start on a fresh database. The other instance has then written the same entry, and
-/// applying is idempotent: the loser applies again, a few times at most.
+/// Instances that start together on one Postgres database would apply the same file at once,
+/// and two inserts of one new entry can collide on a unique key its upsert does not arbitrate
+/// (seen in the scale-out tests: "an API key with this name already exists"). So one instance
+/// applies at a time, under the store's configuration lock (`store/config_lock.rs`): the next
+/// reads the registry after the first has committed.
 pub async fn apply_config(store: &dyn Store, config: &Config) -> Result<()> {
-    const ATTEMPTS: u64 = 5;
-    let mut attempt = 1;
-    loop {
-        match reconcile::apply(store, config).await {
-            Err(Error::Conflict(why)) if attempt < ATTEMPTS => {
-                tracing::info!(
-                    "configuration: applied at the same time by another instance ({why}); again"
-                );
-                tokio::time::sleep(std::time::Duration::from_millis(50 * attempt)).await;
-                attempt += 1;
-            }
-            other => return other.map(drop),
-        }
-    }
+    let lock = store.lock_configuration().await?;
+    let applied = reconcile::apply(store, config).await;
+    lock.release().await;
+    applied.map(drop)
 }
 
 /// Validates the config, opens the store (creating the SQLite file on first run), runs the

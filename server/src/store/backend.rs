@@ -7,7 +7,7 @@
 //! to its users (rust-lang/rust#20671), so each generic `impl` repeats them. [`Param`] and
 //! [`Column`] keep each of those lines short.
 
-use super::{AppActionRow, AppDataRow, Stamps};
+use super::{AppActionRow, AppDataRow, ConfigLock, Stamps};
 use crate::{error::Result, quota::Limits};
 use sqlx::{Database, Decode, Encode, Pool, Type, migrate::Migrate, migrate::Migrator};
 use std::{future::Future, time::Instant};
@@ -80,6 +80,11 @@ pub trait Backend: Send + Sync + 'static {
         row: &AppActionRow,
         limits: &Limits,
     ) -> impl Future<Output = Result<()>> + Send;
+
+    /// Held while this process applies the configuration ([`ConfigLock`]); none by default.
+    fn config_lock(&self) -> impl Future<Output = Result<ConfigLock>> + Send {
+        std::future::ready(Ok(ConfigLock::none()))
+    }
 
     /// The configuration's entries changed.
     fn registry_changed(&self) {

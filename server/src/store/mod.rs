@@ -5,6 +5,7 @@
 //! `(item_id, created_at, id)` index.
 
 mod backend;
+mod config_lock;
 mod entries;
 mod pg_batch;
 mod pg_listen;
@@ -18,6 +19,7 @@ mod stamps;
 mod storage;
 mod usage;
 
+pub use config_lock::ConfigLock;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 pub use stamps::Stamps;
@@ -389,6 +391,9 @@ pub trait Store: Send + Sync + 'static {
     async fn migrate(&self) -> Result<()>;
     /// Which backend (`sqlite` or `postgres`).
     fn backend(&self) -> &'static str;
+    /// Waits until no other instance applies the configuration to this database, and keeps
+    /// them waiting until the lock is released.
+    async fn lock_configuration(&self) -> Result<ConfigLock>;
     /// Change stamps when this process sees every write to the database, so results may be
     /// cached in memory; `None` when other processes may write too (Postgres, which several
     /// server instances can share): then only [`Store::fresh_stamps`] are current.

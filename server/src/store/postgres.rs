@@ -4,7 +4,7 @@
 //! `pg_listen.rs`.
 
 use super::{
-    AppActionRow, AppDataRow, Stamps,
+    AppActionRow, AppDataRow, ConfigLock, Stamps,
     backend::Backend,
     pg_batch,
     pg_listen::{self, Feed},
@@ -87,5 +87,9 @@ impl Backend for PgStore {
     async fn insert_app_action_row(&self, row: &AppActionRow, limits: &Limits) -> Result<()> {
         let (row, limits) = (row.clone(), *limits);
         usage::enqueue(&self.batch, |tx| Job::Action(row, limits, tx)).await
+    }
+
+    async fn config_lock(&self) -> Result<ConfigLock> {
+        ConfigLock::postgres(&self.write).await
     }
 }

@@ -50,6 +50,10 @@ where
         B::NAME
     }
 
+    async fn lock_configuration(&self) -> Result<ConfigLock> {
+        self.config_lock().await
+    }
+
     fn stamps(&self) -> Option<&Stamps> {
         if B::FENCED {
             None

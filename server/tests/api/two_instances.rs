@@ -227,4 +227,48 @@ mod postgres {
         assert_eq!(ids(&rows).last(), posted["id"].as_str().as_ref());
         drop(b);
     }
+
+    /// Instances starting together apply the configuration one at a time: while one holds the
+    /// configuration lock the other waits, it gets the lock once the first releases it, and a
+    /// lock dropped unreleased (its holder failed) is freed with its session instead of staying
+    /// held on a pooled connection.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn one_instance_at_a_time_applies_the_configuration() {
+        use std::time::Duration;
+        let Some((a, b)) = pair().await else {
+            return;
+        };
+        let sa = a.state.store();
+        let held = sa.lock_configuration().await.unwrap();
+        let other = b.state.clone();
+        let waiting = tokio::spawn(async move { other.store().lock_configuration().await });
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        assert!(
+            !waiting.is_finished(),
+            "the second instance got the lock while the first held it"
+        );
+        held.release().await;
+        let second = tokio::time::timeout(Duration::from_secs(10), waiting)
+            .await
+            .expect("the lock is passed on once released")
+            .unwrap()
+            .unwrap();
+        // Dropped without release, as when applying fails: the lock must not stay held.
+        drop(second);
+        let again = tokio::time::timeout(Duration::from_secs(10), sa.lock_configuration())
+            .await
+            .expect("a lock dropped unreleased is freed")
+            .unwrap();
+        again.release().await;
+        // The store still serves after its lock connection was closed.
+        assert_eq!(
+            a.app_for(BOB, NOTES_ITEM)
+                .await
+                .app_data(NOTES_ITEM)
+                .await
+                .len(),
+            0
+        );
+        drop(b);
+    }
 }
