@@ -2,6 +2,7 @@
 //! its wire JSON, and the assembled bodies of small lists. Graasp clients always fetch the
 //! whole list, and every member of an item polls the same one.
 
+use super::pages::{PAGES_PER_ROWS, PageBodies};
 use crate::{
     error::{Error, Result},
     store::{DataQuery, Stamps, Store, from_micros, to_micros},
@@ -62,14 +63,31 @@ pub struct ItemRows {
     /// item may take of the cache.
     pub rows: Option<Vec<CachedRow>>,
     /// Bytes of the rows' JSON.
-    bytes: usize,
+    pub(super) bytes: usize,
     /// Whole response bodies already assembled from `rows`, per `(type filter, row scope)`:
     /// every member of an item polls the same list, so most requests only clone a `Bytes`.
     /// Only for small lists, and at most [`BODIES_PER_ROWS`] × `bytes` in all.
     bodies: Mutex<(HashMap<BodyKey, Bytes>, usize)>,
+    /// Keyset pages already assembled from `rows` (`cache/pages.rs`), at most
+    /// [`PAGES_PER_ROWS`] × `bytes` in all.
+    pub(super) pages: Mutex<PageBodies>,
 }
 
 impl ItemRows {
+    /// A snapshot of `rows` read at `stamp`, nothing assembled yet.
+    pub(super) fn new(stamp: u64, rows: Option<Vec<CachedRow>>) -> ItemRows {
+        let bytes = rows
+            .as_ref()
+            .map_or(0, |r| r.iter().map(|r| r.json.len()).sum());
+        ItemRows {
+            stamp,
+            rows,
+            bytes,
+            bodies: Mutex::default(),
+            pages: Mutex::default(),
+        }
+    }
+
     /// Whether lists of this item are served as assembled bodies ([`ItemRows::body`]) rather
     /// than streamed from the rows.
     pub fn assembled(&self) -> bool {
@@ -82,7 +100,7 @@ impl ItemRows {
             BODIES_PER_ROWS * self.bytes
         } else {
             0
-        };
+        } + PAGES_PER_ROWS * self.bytes;
         // Per-row bookkeeping (`CachedRow` fields, `Bytes` header) beside the JSON.
         let rows = self.rows.as_ref().map_or(0, |r| r.len() * 128);
         self.bytes + bodies + rows
@@ -185,15 +203,7 @@ impl DataCache {
         // Re-read: writes committed while waiting for the lock are in what `load` reads.
         let stamp = stamps.item_data(item);
         let rows = load(self.item_budget()).await?;
-        let bytes = rows
-            .as_ref()
-            .map_or(0, |r| r.iter().map(|r| r.json.len()).sum());
-        let snapshot = Arc::new(ItemRows {
-            stamp,
-            rows,
-            bytes,
-            bodies: Mutex::default(),
-        });
+        let snapshot = Arc::new(ItemRows::new(stamp, rows));
         self.store(&slot, snapshot.clone());
         Ok(snapshot)
     }
@@ -225,14 +235,17 @@ impl DataCache {
 
 /// Every row of an item as cached rows, or `None` when it has more than the cache takes
 /// (rows or `max_bytes`; the query stops there).
+///
+/// The rows' JSON is written into one buffer and each row holds a slice of it: a page or a
+/// list then copies from consecutive memory instead of visiting one allocation per row.
 pub(super) async fn load_item_rows(
     store: &dyn Store,
     item: Uuid,
     max_bytes: usize,
 ) -> Result<Option<Vec<CachedRow>>> {
     let mut rows = store.stream_app_data(DataQuery::whole_item(item));
-    let mut out = Vec::new();
-    let mut bytes = 0usize;
+    let mut heads = Vec::new();
+    let mut blob = Vec::new();
     while let Some(r) = rows.next().await {
         let r = r?;
         let (at, id, ty, parties) = (
@@ -241,20 +254,25 @@ pub(super) async fn load_item_rows(
             r.ty.as_str().into(),
             r.parties(),
         );
-        let json: Bytes = serde_json::to_vec(&r.into_wire())
-            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?
-            .into();
-        bytes += json.len();
-        if out.len() >= MAX_ITEM_ROWS || bytes > max_bytes {
+        let start = blob.len();
+        serde_json::to_writer(&mut blob, &r.into_wire())
+            .map_err(|e| Error::Internal(format!("cannot serialize a row: {e}")))?;
+        if heads.len() >= MAX_ITEM_ROWS || blob.len() > max_bytes {
             return Ok(None);
         }
-        out.push(CachedRow {
-            at,
-            id,
-            ty,
-            parties,
-            json,
-        });
+        heads.push((at, id, ty, parties, start..blob.len()));
     }
-    Ok(Some(out))
+    let blob = Bytes::from(blob);
+    Ok(Some(
+        heads
+            .into_iter()
+            .map(|(at, id, ty, parties, json)| CachedRow {
+                at,
+                id,
+                ty,
+                parties,
+                json: blob.slice(json),
+            })
+            .collect(),
+    ))
 }

@@ -21,7 +21,7 @@ mod lists;
 mod pages;
 
 pub use lists::{CachedRow, ItemRows, MAX_ITEM_ROWS};
-pub use pages::{CachedPage, page};
+pub use pages::{CachedPage, PageBody, page};
 
 use crate::{
     error::Result,

@@ -1,8 +1,13 @@
 //! Keyset pages cut from a cached item's rows: the same rows, in the same order, with the same
 //! "more follow" answer as the SQL keyset query (`created_at, id` strictly after the cursor,
-//! filtered, `LIMIT size + 1`), without reading the store or serializing a row again.
+//! filtered, `LIMIT size + 1`), without reading the store or serializing a row again. The
+//! bodies of the pages asked for are kept with the snapshot, as whole lists are: the clients
+//! of an item walk the same pages, so most requests clone a `Bytes`.
 
-use super::CachedRow;
+use super::{CachedRow, ItemRows};
+use appframe_protocol::rules::RowScope;
+use bytes::Bytes;
+use std::{collections::HashMap, sync::PoisonError};
 use uuid::Uuid;
 
 /// One page of rows.
@@ -34,7 +39,21 @@ pub fn page<'a>(
     size: usize,
     keep: impl Fn(&CachedRow) -> bool,
 ) -> CachedPage<'a> {
-    let start = after.map_or(0, |a| rows.partition_point(|r| (r.at, r.id) <= a));
+    page_at(rows, start(rows, after), size, keep)
+}
+
+/// Index of the first row strictly after `after`.
+fn start(rows: &[CachedRow], after: Option<(i64, Uuid)>) -> usize {
+    after.map_or(0, |a| rows.partition_point(|r| (r.at, r.id) <= a))
+}
+
+/// [`page`] from the row at index `start`.
+fn page_at(
+    rows: &[CachedRow],
+    start: usize,
+    size: usize,
+    keep: impl Fn(&CachedRow) -> bool,
+) -> CachedPage<'_> {
     let mut kept = rows
         .get(start..)
         .unwrap_or_default()
@@ -45,6 +64,69 @@ pub fn page<'a>(
     CachedPage { rows: page, more }
 }
 
+/// A page's response as a snapshot keeps it.
+#[derive(Debug, Clone)]
+pub struct PageBody {
+    /// The JSON array of the page's rows.
+    pub body: Bytes,
+    /// The next page's cursor, `(created_at in µs, id)`, when more rows follow.
+    pub next: Option<(i64, Uuid)>,
+}
+
+/// `(type filter, row scope, index of the first row looked at, page size)`: what a page
+/// depends on besides the rows. A cursor between two rows starts where the next row's does,
+/// so every cursor of a walk maps to one key.
+type PageKey = (Option<Box<str>>, RowScope, usize, usize);
+
+/// Most page bodies one snapshot keeps.
+const MAX_PAGES: usize = 4096;
+/// Bytes of page bodies a snapshot keeps, as a multiple of its rows' bytes: room for one whole
+/// walk and a half besides (a walk's bodies are the rows' bytes plus brackets and commas).
+pub(super) const PAGES_PER_ROWS: usize = 2;
+
+/// The page bodies of one snapshot and their bytes; emptied when a new one would not fit.
+#[derive(Debug, Default)]
+pub(super) struct PageBodies {
+    map: HashMap<PageKey, PageBody>,
+    used: usize,
+}
+
+impl ItemRows {
+    /// The page of the rows after `after` of type `ty` (any when `None`) visible in `scope`, at
+    /// most `size` rows: as [`page`] cuts it, its body assembled by `build` on first use.
+    pub fn page_body(
+        &self,
+        ty: Option<&str>,
+        scope: RowScope,
+        after: Option<(i64, Uuid)>,
+        size: usize,
+        build: impl FnOnce(&CachedPage<'_>) -> Bytes,
+    ) -> PageBody {
+        let rows = self.rows.as_deref().unwrap_or_default();
+        let key = (ty.map(Box::from), scope, start(rows, after), size);
+        let lock = || self.pages.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(p) = lock().map.get(&key) {
+            return p.clone();
+        }
+        let keep = |r: &CachedRow| ty.is_none_or(|t| *r.ty == *t) && scope.includes(r.parties);
+        let cut = page_at(rows, key.2, size, keep);
+        let page = PageBody {
+            body: build(&cut),
+            next: cut.next_after(),
+        };
+        let mut pages = lock();
+        if pages.map.len() >= MAX_PAGES
+            || pages.used + page.body.len() > PAGES_PER_ROWS * self.bytes.max(1)
+        {
+            pages.map.clear();
+            pages.used = 0;
+        }
+        pages.used += page.body.len();
+        pages.map.insert(key, page.clone());
+        page
+    }
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
@@ -53,6 +135,10 @@ mod tests {
     use bytes::Bytes;
 
     fn row(at: i64, id: u128, ty: &str) -> CachedRow {
+        row_with(at, id, ty, Bytes::new())
+    }
+
+    fn row_with(at: i64, id: u128, ty: &str, json: Bytes) -> CachedRow {
         let account = AccountId::from(Uuid::from_u128(1));
         CachedRow {
             at,
@@ -63,7 +149,7 @@ mod tests {
                 account,
                 creator: None,
             },
-            json: Bytes::new(),
+            json,
         }
     }
 
@@ -108,5 +194,70 @@ mod tests {
         let p = page(&rows, p.next_after(), 1, only_a);
         // Row 4 follows, but the filter drops it: this is the last page.
         assert_eq!((ids(&p), p.more), (vec![3], false));
+    }
+
+    #[test]
+    fn page_bodies_are_kept_per_walk_position_and_bounded_by_the_rows_bytes() {
+        use std::cell::Cell;
+        let json = |id: u128| Bytes::from(format!("{{\"id\":{id}}}"));
+        let rows: Vec<CachedRow> = (1..=10)
+            .map(|i| row_with(i as i64, i, if i % 2 == 0 { "a" } else { "b" }, json(i)))
+            .collect();
+        let snapshot = ItemRows::new(1, Some(rows));
+        let all = RowScope::All;
+        let builds = Cell::new(0);
+        let build = |p: &CachedPage<'_>| {
+            builds.set(builds.get() + 1);
+            Bytes::from(
+                ids(p)
+                    .iter()
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join(","),
+            )
+        };
+        let first = snapshot.page_body(None, all, None, 3, build);
+        assert_eq!(
+            (&first.body[..], first.next),
+            (&b"1,2,3"[..], Some((3, Uuid::from_u128(3))))
+        );
+        // The same page again, and through a cursor between rows 3 and 4: kept, not built.
+        let again = snapshot.page_body(None, all, None, 3, build);
+        assert_eq!(again.body, first.body);
+        let next = snapshot.page_body(None, all, first.next, 3, build);
+        let between = snapshot.page_body(None, all, Some((3, Uuid::from_u128(9))), 3, build);
+        assert_eq!(
+            (&next.body[..], &between.body[..]),
+            (&b"4,5,6"[..], &b"4,5,6"[..])
+        );
+        assert_eq!(builds.get(), 2);
+        // The type filter and the page size are part of what a body depends on.
+        let typed = snapshot.page_body(Some("a"), all, None, 3, build);
+        assert_eq!(
+            (&typed.body[..], typed.next),
+            (&b"2,4,6"[..], Some((6, Uuid::from_u128(6))))
+        );
+        let last = snapshot.page_body(Some("a"), all, typed.next, 3, build);
+        assert_eq!((&last.body[..], last.next), (&b"8,10"[..], None));
+        assert_eq!(builds.get(), 4);
+        // Never more than PAGES_PER_ROWS times the rows' bytes kept: walking pages of every
+        // size keeps emptying the map instead of growing it.
+        for size in 1..=10 {
+            let mut after = None;
+            loop {
+                let p = snapshot.page_body(None, all, after, size, build);
+                let pages = snapshot.pages.lock().unwrap();
+                assert!(pages.used <= PAGES_PER_ROWS * snapshot.bytes);
+                assert_eq!(
+                    pages.used,
+                    pages.map.values().map(|p| p.body.len()).sum::<usize>()
+                );
+                drop(pages);
+                match p.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+        }
     }
 }

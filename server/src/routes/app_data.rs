@@ -19,7 +19,7 @@ use crate::{
     AppState,
     access::Access,
     auth::AppToken,
-    cache::{self, CachedRow, MAX_ITEM_ROWS},
+    cache::{CachedRow, MAX_ITEM_ROWS},
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, next_link, paginate},
     routes::{
@@ -137,11 +137,13 @@ pub async fn list(
             return Ok(json_array_stream(elements, None));
         }
         let size = usize::try_from(page.limit - 1).unwrap_or(usize::MAX);
-        let p = cache::page(all, page.after, size, keep);
-        let link = p.next_after().and_then(|(at, id)| {
+        let p = snapshot.page_body(ty, scope, page.after, size, |p| {
+            json_array(p.rows.iter().map(|r| &r.json[..]))
+        });
+        let link = p.next.and_then(|(at, id)| {
             next_link(&state.config().server.public_url, &uri, from_micros(at), id)
         });
-        let mut res = json_response(json_array(p.rows.iter().map(|r| &r.json[..])));
+        let mut res = json_response(p.body);
         if let Some(l) = link {
             res.headers_mut().insert(header::LINK, l);
         }

@@ -161,8 +161,10 @@ pub(crate) fn json_page<T: serde::Serialize>(rows: T, link: Option<HeaderValue>)
 /// A JSON array assembled from already serialized elements. The bytes equal what serializing
 /// the elements as a `Vec` gives (serde_json's compact form joins them with `,`), without
 /// serializing them again.
-pub(crate) fn json_array<'a>(elements: impl Iterator<Item = &'a [u8]>) -> bytes::Bytes {
-    let mut body = Vec::new();
+pub(crate) fn json_array<'a>(elements: impl Iterator<Item = &'a [u8]> + Clone) -> bytes::Bytes {
+    // Sized first: one allocation, no copies while growing.
+    let len = elements.clone().fold(1, |n, e| n + e.len() + 1);
+    let mut body = Vec::with_capacity(len.max(2));
     body.push(b'[');
     for (i, e) in elements.enumerate() {
         if i > 0 {
