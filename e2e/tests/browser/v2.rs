@@ -287,6 +287,19 @@ async fn a_trace_exported_after_a_theme_change_replays_to_the_same_state_without
             l.message_type == "CONTEXT_CHANGED" && l.outcome == "sent"
         })
         .await?;
+        // Nor does the page show it: the log lines' tooltips are redacted too.
+        let titles = b
+            .js(
+                "return [...document.querySelectorAll('li[title]')].map(l => l.title).join('\\n');",
+                vec![],
+            )
+            .await?;
+        let titles = titles.as_str().unwrap_or_default();
+        ensure!(
+            titles.contains("[redacted]"),
+            "no redacted token in the log: {titles}"
+        );
+        ensure!(!titles.contains(&token), "a log tooltip shows the token");
         b.click("#export-trace").await?;
         let name = format!("appframe-trace-{}.json", COUNTER.item);
         b.wait_until("the trace to be downloaded", async |b| {

@@ -180,7 +180,9 @@ pub fn LogRow(line: LogLine) -> impl IntoView {
     )
 }
 
-/// A log line's markup: the e2e tests read `class`, `data-type` and `.reason`.
+/// A log line's markup: the e2e tests read `class`, `data-type` and `.reason`. The message shows
+/// as the line's tooltip with its tokens redacted, as in an exported trace: a page on a shared
+/// screen must not show an app token.
 pub fn row(
     direction: &str,
     channel: &str,
@@ -190,7 +192,7 @@ pub fn row(
     data: &str,
 ) -> impl IntoView + use<> {
     view! {
-        <li class=format!("{direction} {outcome}") data-type=message_type.to_owned() title=data.to_owned()>
+        <li class=format!("{direction} {outcome}") data-type=message_type.to_owned() title=crate::trace::redact(data)>
             <span class="dir">{if direction == "in" { "→ host" } else { "← app" }}</span>
             <span class="chan">{channel.to_owned()}</span>
             <code class="type">{message_type.to_owned()}</code>
