@@ -10,6 +10,7 @@ use super::{
     token::TokenCache,
 };
 use crate::inert::inert_type;
+use crate::wire::text::concat;
 use crate::{
     config::AppConfig,
     env::HostEnv,
@@ -359,7 +360,7 @@ impl Embedded {
         // Graasp answers text/plain; tolerate a JSON string too.
         let raw = json::parse::<String>(&text).unwrap_or(text);
         let url = web_sys::Url::new_with_base(raw.trim_ascii(), &route)
-            .map_err(|_| Error::Decode(["bad file URL ", raw.trim_ascii()].concat()))?
+            .map_err(|_| Error::Decode(concat(&["bad file URL ", raw.trim_ascii()])))?
             .href();
         let file = self.fetch.get_plain(&url).await?;
         if !file.ok() {

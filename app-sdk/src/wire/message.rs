@@ -7,6 +7,7 @@
 //! kind's name into every app. The texts are the same as `Message::encode`'s (checked by the
 //! tests below).
 
+use crate::wire::text::concat;
 use crate::{
     error::Error,
     wire::codec::{self, object},
@@ -44,7 +45,7 @@ pub(crate) fn ask_context(item_id: ItemId, payload: &KeyOrigin) -> Result<String
     Ok(envelope(
         "GET_CONTEXT",
         item_id,
-        Some(&[open, ANNOUNCE].concat()),
+        Some(&concat(&[open, ANNOUNCE])),
     ))
 }
 
