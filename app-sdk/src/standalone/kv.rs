@@ -36,7 +36,7 @@ impl<'a> Kv<'a> {
         let stored = self.store.get(&self.entry)?;
         // Unreadable (written by something else): start empty, as a fresh member would.
         Ok(stored
-            .and_then(|json| crate::wire::json::parse::<Value>(&json).ok())
+            .and_then(|json| crate::wire::json::value(&json).ok())
             .and_then(|v| match v {
                 Value::Object(m) => Some(m),
                 _ => None,

@@ -113,7 +113,7 @@ pub(crate) fn failure(v: Option<&Value>) -> FailurePayload {
 /// Reads a message text: `None` for anything that is not a well-formed reply about `item_id`
 /// (other apps' traffic, other items, our own requests, malformed payloads).
 pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
-    let msg: Value = json::parse(text).ok()?;
+    let msg = json::value(text).ok()?;
     let msg = object(&msg, "a message").ok()?;
     let ty = msg.get("type")?.as_str()?;
     // `<KIND>_<itemId>`: the id is compared as text (any case), which is what parsing it and
