@@ -73,28 +73,64 @@ pub enum Error {
     HostLost,
 }
 
+/// What each variant prints first, in the order of [`Error::index`]; `Http` writes `HTTP
+/// <status>` before its `: `.
+const REASONS: [&str; 19] = [
+    "the app is not embedded in a host page and standalone mode is disabled",
+    "the page URL has no valid ?itemId= parameter",
+    "the host did not send the context in time",
+    "the host refused the context: ",
+    "the host sent the context without a message port",
+    "the host refused the token: ",
+    "the host did not send a token in time",
+    "the channel to the host is closed: ",
+    ": ",
+    "network error: ",
+    "could not decode: ",
+    "storage error: ",
+    "browser error: ",
+    "live updates refused: ",
+    "this operation is only available in standalone mode",
+    "the host does not offer ",
+    "the host refused: ",
+    "the host did not answer in time: ",
+    "the host does not answer",
+];
+
+/// [`Error::code`] of each variant, in the order of [`Error::index`].
+const CODES: [&str; 19] = [
+    "NotEmbedded",
+    "MissingItemId",
+    "ContextTimeout",
+    "ContextRefused",
+    "PortMissing",
+    "TokenRefused",
+    "TokenTimeout",
+    "PortClosed",
+    "Http",
+    "Network",
+    "Decode",
+    "Storage",
+    "Browser",
+    "Live",
+    "NotStandalone",
+    "HostUnsupported",
+    "HostRefused",
+    "HostTimeout",
+    "HostLost",
+];
+
 impl std::fmt::Display for Error {
-    /// Written piece by piece rather than with format strings: apps print errors, and
-    /// `write!` templates for every variant were a visible share of a small app's wasm.
+    /// The variant's reason from [`REASONS`], its detail, and a code in parentheses. Tables and
+    /// one writer rather than a template per variant: apps print errors, and `write!`
+    /// templates (later a match of texts) for every variant were a visible share of a small
+    /// app's wasm.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // (reason, detail, code in parentheses): fewer words per variant than a full template.
-        let (reason, detail, code): (&str, &str, Option<&str>) = match self {
-            Error::NotEmbedded => (
-                "the app is not embedded in a host page and standalone mode is disabled",
-                "",
-                None,
-            ),
-            Error::MissingItemId => ("the page URL has no valid ?itemId= parameter", "", None),
-            Error::ContextTimeout => ("the host did not send the context in time", "", None),
-            Error::ContextRefused { code, message } => {
-                ("the host refused the context: ", message, Some(code))
-            }
-            Error::PortMissing => ("the host sent the context without a message port", "", None),
-            Error::TokenRefused { code, message } => {
-                ("the host refused the token: ", message, Some(code))
-            }
-            Error::TokenTimeout => ("the host did not send a token in time", "", None),
-            Error::PortClosed(m) => ("the channel to the host is closed: ", m, None),
+        let (detail, code): (&str, Option<&str>) = match self {
+            Error::ContextRefused { code, message }
+            | Error::TokenRefused { code, message }
+            | Error::HostRefused { code, message } => (message, Some(code)),
+            Error::Live { name, message } => (message, Some(name)),
             Error::Http {
                 status,
                 code,
@@ -102,24 +138,17 @@ impl std::fmt::Display for Error {
             } => {
                 f.write_str("HTTP ")?;
                 f.write_str(&crate::wire::text::int_text(i64::from(*status)))?;
-                (": ", message, Some(code))
+                (message, Some(code))
             }
-            Error::Network(m) => ("network error: ", m, None),
-            Error::Decode(m) => ("could not decode: ", m, None),
-            Error::Storage(m) => ("storage error: ", m, None),
-            Error::Browser(m) => ("browser error: ", m, None),
-            Error::Live { name, message } => ("live updates refused: ", message, Some(name)),
-            Error::NotStandalone => (
-                "this operation is only available in standalone mode",
-                "",
-                None,
-            ),
-            Error::HostUnsupported(feature) => ("the host does not offer ", feature, None),
-            Error::HostRefused { code, message } => ("the host refused: ", message, Some(code)),
-            Error::HostTimeout(kind) => ("the host did not answer in time: ", kind, None),
-            Error::HostLost => ("the host does not answer", "", None),
+            Error::PortClosed(m)
+            | Error::Network(m)
+            | Error::Decode(m)
+            | Error::Storage(m)
+            | Error::Browser(m) => (m, None),
+            Error::HostUnsupported(s) | Error::HostTimeout(s) => (s, None),
+            _ => ("", None),
         };
-        f.write_str(reason)?;
+        f.write_str(REASONS.get(self.index()).copied().unwrap_or_default())?;
         f.write_str(detail)?;
         if let Some(code) = code {
             f.write_str(" (")?;
@@ -135,26 +164,31 @@ impl std::error::Error for Error {}
 impl Error {
     /// A stable machine code for this error (e.g. `"ContextTimeout"`, `"Http"`).
     pub fn code(&self) -> &'static str {
+        CODES.get(self.index()).copied().unwrap_or_default()
+    }
+
+    /// The variant's place in [`REASONS`] and [`CODES`] (declaration order).
+    fn index(&self) -> usize {
         match self {
-            Error::NotEmbedded => "NotEmbedded",
-            Error::MissingItemId => "MissingItemId",
-            Error::ContextTimeout => "ContextTimeout",
-            Error::ContextRefused { .. } => "ContextRefused",
-            Error::PortMissing => "PortMissing",
-            Error::TokenRefused { .. } => "TokenRefused",
-            Error::TokenTimeout => "TokenTimeout",
-            Error::PortClosed(_) => "PortClosed",
-            Error::Http { .. } => "Http",
-            Error::Network(_) => "Network",
-            Error::Decode(_) => "Decode",
-            Error::Storage(_) => "Storage",
-            Error::Browser(_) => "Browser",
-            Error::Live { .. } => "Live",
-            Error::NotStandalone => "NotStandalone",
-            Error::HostUnsupported(_) => "HostUnsupported",
-            Error::HostRefused { .. } => "HostRefused",
-            Error::HostTimeout(_) => "HostTimeout",
-            Error::HostLost => "HostLost",
+            Error::NotEmbedded => 0,
+            Error::MissingItemId => 1,
+            Error::ContextTimeout => 2,
+            Error::ContextRefused { .. } => 3,
+            Error::PortMissing => 4,
+            Error::TokenRefused { .. } => 5,
+            Error::TokenTimeout => 6,
+            Error::PortClosed(_) => 7,
+            Error::Http { .. } => 8,
+            Error::Network(_) => 9,
+            Error::Decode(_) => 10,
+            Error::Storage(_) => 11,
+            Error::Browser(_) => 12,
+            Error::Live { .. } => 13,
+            Error::NotStandalone => 14,
+            Error::HostUnsupported(_) => 15,
+            Error::HostRefused { .. } => 16,
+            Error::HostTimeout(_) => 17,
+            Error::HostLost => 18,
         }
     }
 
@@ -233,6 +267,100 @@ mod tests {
             Error::ContextTimeout.to_string(),
             "the host did not send the context in time"
         );
+    }
+
+    /// One of each variant with its code and text: the tables follow the declaration order.
+    #[test]
+    fn every_variant_has_its_code_and_reason() {
+        let s = || "x".to_owned();
+        let cases = [
+            (
+                Error::NotEmbedded,
+                "NotEmbedded",
+                "the app is not embedded in a host page and standalone mode is disabled",
+            ),
+            (
+                Error::MissingItemId,
+                "MissingItemId",
+                "the page URL has no valid ?itemId= parameter",
+            ),
+            (
+                Error::ContextTimeout,
+                "ContextTimeout",
+                "the host did not send the context in time",
+            ),
+            (
+                Error::ContextRefused {
+                    code: "C".into(),
+                    message: s(),
+                },
+                "ContextRefused",
+                "the host refused the context: x (C)",
+            ),
+            (
+                Error::PortMissing,
+                "PortMissing",
+                "the host sent the context without a message port",
+            ),
+            (
+                Error::TokenRefused {
+                    code: "C".into(),
+                    message: s(),
+                },
+                "TokenRefused",
+                "the host refused the token: x (C)",
+            ),
+            (
+                Error::TokenTimeout,
+                "TokenTimeout",
+                "the host did not send a token in time",
+            ),
+            (
+                Error::PortClosed(s()),
+                "PortClosed",
+                "the channel to the host is closed: x",
+            ),
+            (Error::http(500, "C", "x"), "Http", "HTTP 500: x (C)"),
+            (Error::Network(s()), "Network", "network error: x"),
+            (Error::Decode(s()), "Decode", "could not decode: x"),
+            (Error::Storage(s()), "Storage", "storage error: x"),
+            (Error::Browser(s()), "Browser", "browser error: x"),
+            (
+                Error::Live {
+                    name: "N".into(),
+                    message: s(),
+                },
+                "Live",
+                "live updates refused: x (N)",
+            ),
+            (
+                Error::NotStandalone,
+                "NotStandalone",
+                "this operation is only available in standalone mode",
+            ),
+            (
+                Error::HostUnsupported("open-link"),
+                "HostUnsupported",
+                "the host does not offer open-link",
+            ),
+            (
+                Error::HostRefused {
+                    code: "C".into(),
+                    message: s(),
+                },
+                "HostRefused",
+                "the host refused: x (C)",
+            ),
+            (
+                Error::HostTimeout("PING"),
+                "HostTimeout",
+                "the host did not answer in time: PING",
+            ),
+            (Error::HostLost, "HostLost", "the host does not answer"),
+        ];
+        for (e, code, text) in cases {
+            assert_eq!((e.code(), e.to_string().as_str()), (code, text));
+        }
     }
 
     #[test]

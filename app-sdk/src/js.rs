@@ -4,6 +4,7 @@
 //! Values cross the boundary as JSON (`JSON.parse`/`JSON.stringify`), so JS sees exactly the
 //! Graasp wire shapes (camelCase, ISO timestamps) and no extra conversion crate is needed.
 
+use crate::wire::text::concat;
 use crate::{App, AppConfig, Error, ListFilter, NewAppData, Permission, ResizeHandle, SeedAppData};
 use appframe_protocol::{AccountId, Context, ItemId, JsonObject, Member, RowId};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
@@ -121,7 +122,7 @@ fn from_js<T: DeserializeOwned>(v: &JsValue) -> Result<T, JsValue> {
             .map_err(|e| throw(Error::Decode(crate::error::js_text(&e))))?
     };
     crate::wire::json::from_js_serde(v)
-        .map_err(|e| throw(Error::Decode(["bad argument: ", &e].concat())))
+        .map_err(|e| throw(Error::Decode(concat(&["bad argument: ", &e]))))
 }
 
 fn parse_id<T: std::str::FromStr>(s: &str) -> Result<T, JsValue> {

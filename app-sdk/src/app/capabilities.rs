@@ -5,6 +5,7 @@
 //! clipboard button silently does nothing.
 
 use super::App;
+use crate::wire::text::concat;
 use std::cell::RefCell;
 
 /// Declared vs granted browser permissions (from [`App::capabilities`]).
@@ -49,13 +50,12 @@ impl App {
             });
             if first {
                 web_sys::console::warn_1(
-                    &[
+                    &concat(&[
                         "appframe: the app uses the permission \"",
                         m,
                         "\" but the host did not grant it; add it to the app's appframe.toml \
                          (permissions) or expect it to fail",
-                    ]
-                    .concat()
+                    ])
                     .into(),
                 );
             }

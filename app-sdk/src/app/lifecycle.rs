@@ -5,6 +5,7 @@
 //! standalone mode a dev overlay plays the host's theme and language switches.
 
 use super::{App, Backend};
+use crate::wire::text::concat;
 use crate::{
     embedded::lifecycle::{self as host, HostSide},
     error::Error,
@@ -189,7 +190,7 @@ impl App {
             Backend::Embedded(e) => host::tell(e, kind, payload),
             #[cfg(feature = "standalone")]
             Backend::Standalone(_) => {
-                web_sys::console::info_1(&["appframe (standalone): ", what].concat().into());
+                web_sys::console::info_1(&concat(&["appframe (standalone): ", what]).into());
                 Ok(true)
             }
         }

@@ -10,6 +10,7 @@ use super::{
     token::TokenCache,
 };
 use crate::inert::inert_type;
+use crate::wire::text::concat;
 use crate::{
     config::AppConfig,
     env::HostEnv,
@@ -175,14 +176,15 @@ impl Embedded {
 
     pub(crate) async fn list_app_data(&self, filter: ListFilter) -> Result<Page<AppData>, Error> {
         let (host, item, paged) = self.api();
-        let mut params = vec![("type", filter.ty)];
-        if paged {
-            params.push(("limit", filter.limit.map(|l| int_text(i64::from(l)))));
-            params.push(("cursor", filter.cursor));
-        }
+        // Parameters that are `None` are left out of the query.
+        let (limit, cursor) = if paged {
+            (filter.limit.map(|l| int_text(i64::from(l))), filter.cursor)
+        } else {
+            (None, None)
+        };
         let url = with_query(
             route(&host, routes::PATH_APP_DATA, Some(&item), None),
-            &params,
+            &[("type", filter.ty), ("limit", limit), ("cursor", cursor)],
         );
         let resp = self.send(req("GET", url, Body::None)).await?;
         let link = resp.headers().get("link").ok().flatten();
@@ -359,7 +361,7 @@ impl Embedded {
         // Graasp answers text/plain; tolerate a JSON string too.
         let raw = json::parse::<String>(&text).unwrap_or(text);
         let url = web_sys::Url::new_with_base(raw.trim_ascii(), &route)
-            .map_err(|_| Error::Decode(["bad file URL ", raw.trim_ascii()].concat()))?
+            .map_err(|_| Error::Decode(concat(&["bad file URL ", raw.trim_ascii()])))?
             .href();
         let file = self.fetch.get_plain(&url).await?;
         if !file.ok() {

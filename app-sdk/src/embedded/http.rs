@@ -2,6 +2,7 @@
 //! `fetch` that answers with real `Response` objects (the response handling stays the real one).
 
 use crate::error::{Error, js_text};
+use crate::wire::text::concat;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{FormData, Headers, RequestCredentials, RequestInit, Response};
@@ -65,7 +66,7 @@ impl Fetch {
         let set = |k: &str, v: &str| headers.set(k, v).map_err(|e| Error::Browser(js_text(&e)));
         set("Accept", "application/json, text/plain, */*")?;
         if let Some(t) = token {
-            set("Authorization", &["Bearer ", t].concat())?;
+            set("Authorization", &concat(&["Bearer ", t]))?;
         }
         match &req.body {
             Body::None => {}

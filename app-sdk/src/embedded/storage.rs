@@ -8,6 +8,7 @@ use super::{
     backend::Embedded,
     http::{self, Body, Request},
 };
+use crate::wire::text::concat;
 use crate::{error::Error, wire::url::encode_query};
 use appframe_protocol::routes::PATH_STORAGE;
 use wasm_bindgen::JsValue;
@@ -25,7 +26,7 @@ impl Embedded {
     fn storage_url(&self, key: Option<&str>) -> String {
         let base = self.route(PATH_STORAGE, None);
         match key {
-            Some(k) => [base.as_str(), "/", &encode_query(k)].concat(),
+            Some(k) => concat(&[base.as_str(), "/", &encode_query(k)]),
             None => base,
         }
     }
@@ -63,7 +64,7 @@ impl Embedded {
         let quoted = js_sys::JSON::stringify(&JsValue::from_str(value))
             .map(String::from)
             .map_err(|_| Error::Decode("value".to_owned()))?;
-        let body = Body::Json(["{\"value\":", &quoted, "}"].concat());
+        let body = Body::Json(concat(&["{\"value\":", &quoted, "}"]));
         self.storage_send("PUT", Some(key), body).await.map(|_| ())
     }
 

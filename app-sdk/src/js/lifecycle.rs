@@ -3,6 +3,7 @@
 
 use super::{AppframeApp, promise, promise_unit, throw, to_js};
 use crate::Error;
+use crate::wire::text::concat;
 use appframe_protocol::DisplayMode;
 use wasm_bindgen::prelude::*;
 
@@ -105,7 +106,7 @@ impl AppframeApp {
         let app = self.app.clone();
         promise(async move {
             let mode = DisplayMode::parse(&mode)
-                .ok_or_else(|| Error::Decode(["unknown display mode: ", &mode].concat()))?;
+                .ok_or_else(|| Error::Decode(concat(&["unknown display mode: ", &mode])))?;
             app.request_display_mode(mode).await
         })
     }

@@ -4,6 +4,7 @@
 //! for context changes or asks for the theme (`App::on_context_change`, `App::apply_theme`).
 
 use crate::listen::Listener;
+use crate::wire::text::concat;
 use appframe_protocol::{ContextChange, Theme, ThemeMode};
 use std::{cell::Cell, rc::Rc};
 use wasm_bindgen::JsValue;
@@ -61,19 +62,16 @@ pub(crate) fn open(lang: &str, on_change: Rc<dyn Fn(ContextChange)>) -> Option<O
         .iter()
         .map(|l| {
             let selected = if *l == lang { " selected" } else { "" };
-            ["<option value=\"", l, "\"", selected, ">", l, "</option>"].concat()
+            concat(&["<option value=\"", l, "\"", selected, ">", l, "</option>"])
         })
         .collect();
-    root.set_inner_html(
-        &[
-            "<span title=\"appframe standalone: what a host would switch\">dev</span>\
+    root.set_inner_html(&concat(&[
+        "<span title=\"appframe standalone: what a host would switch\">dev</span>\
              <button type=\"button\" data-appframe-theme>dark</button>\
              <select data-appframe-lang aria-label=\"language\">",
-            &options,
-            "</select>",
-        ]
-        .concat(),
-    );
+        &options,
+        "</select>",
+    ]));
     let button = root.query_selector("[data-appframe-theme]").ok()??;
     let select = root.query_selector("[data-appframe-lang]").ok()??;
     let mode = Rc::new(Cell::new(ThemeMode::Light));

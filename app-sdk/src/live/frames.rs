@@ -4,6 +4,7 @@
 
 #[cfg(target_arch = "wasm32")]
 use crate::error::js_text;
+use crate::wire::text::concat;
 use crate::{error::Error, wire::codec::FromJson};
 use appframe_protocol::{
     AppAction, AppData, AppSetting,
@@ -41,20 +42,21 @@ pub(crate) fn ws_url(api_host: &str) -> Result<String, Error> {
     } else if let Some(r) = base.strip_prefix("ws://") {
         ("ws://", r)
     } else {
-        return Err(Error::Decode(
-            ["apiHost is not an http(s) URL: ", api_host].concat(),
-        ));
+        return Err(Error::Decode(concat(&[
+            "apiHost is not an http(s) URL: ",
+            api_host,
+        ])));
     };
     if rest.is_empty() {
-        return Err(Error::Decode(["apiHost has no host: ", api_host].concat()));
+        return Err(Error::Decode(concat(&["apiHost has no host: ", api_host])));
     }
-    Ok([scheme, rest, "/ws"].concat())
+    Ok(concat(&[scheme, rest, "/ws"]))
 }
 
 /// The subprotocols to open the socket with: the token ones only with the `"ws"` feature.
 pub(crate) fn subprotocols(token: Option<&str>) -> Vec<String> {
     match token {
-        Some(t) => vec![SUBPROTOCOL.to_owned(), [TOKEN_PROTOCOL_PREFIX, t].concat()],
+        Some(t) => vec![SUBPROTOCOL.to_owned(), concat(&[TOKEN_PROTOCOL_PREFIX, t])],
         None => Vec::new(),
     }
 }
@@ -139,7 +141,7 @@ type Json = JsValue;
 type Json = serde_json::Value;
 
 fn bad_frame(what: &str) -> Error {
-    Error::Decode(["live message: ", what].concat())
+    Error::Decode(concat(&["live message: ", what]))
 }
 
 fn field_text(v: &Json, key: &str) -> Option<String> {
@@ -226,14 +228,14 @@ pub(crate) fn parse_incoming(text: &str) -> Result<Incoming, Error> {
             _ => Incoming::Other,
         },
         "response" => Incoming::Other,
-        other => return Err(bad_frame(&["unknown type ", other].concat())),
+        other => return Err(bad_frame(&concat(&["unknown type ", other]))),
     })
 }
 
 /// The client message `action` on `topic` for item `channel` (the names and a UUID need no
 /// escaping; the tests compare it with the protocol's `ClientMessage`).
 pub(crate) fn client_message(action: &str, topic: Topic, channel: &str) -> String {
-    [
+    concat(&[
         r#"{"realm":""#,
         REALM,
         r#"","action":""#,
@@ -243,8 +245,7 @@ pub(crate) fn client_message(action: &str, topic: Topic, channel: &str) -> Strin
         r#"","channel":""#,
         channel,
         r#""}"#,
-    ]
-    .concat()
+    ])
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -5,6 +5,7 @@ use super::{
     db::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
     storage::{Backing, Store},
 };
+use crate::wire::text::concat;
 use crate::{
     config::StandaloneConfig,
     error::Error,
@@ -58,7 +59,7 @@ impl Standalone {
     ) -> Result<Standalone, Error> {
         let s = Standalone {
             store,
-            ns: ["appframe:", key, ":", &format_uuid(item_id.0)].concat(),
+            ns: concat(&["appframe:", key, ":", &format_uuid(item_id.0)]),
             lang: RefCell::new(seed.lang.clone()),
             seed,
             item_id,
@@ -82,7 +83,7 @@ impl Standalone {
     }
 
     fn file_key(&self, id: RowId) -> String {
-        [self.ns.as_str(), ":file:", &format_uuid(id.0)].concat()
+        concat(&[self.ns.as_str(), ":file:", &format_uuid(id.0)])
     }
 
     fn stamp(&self) -> Stamp {
@@ -179,7 +180,7 @@ impl Standalone {
     /// The app token's stand-in, `standalone <accountId>`: no server checks it.
     pub(crate) fn placeholder_token(&self) -> String {
         let account = self.caller().account.map(|a| format_uuid(a.0));
-        ["standalone ", &account.unwrap_or_default()].concat()
+        concat(&["standalone ", &account.unwrap_or_default()])
     }
 
     /// Reads the stored database again (another tab changed it).

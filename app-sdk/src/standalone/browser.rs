@@ -6,6 +6,7 @@ use super::{
     db::FileMeta,
     storage::{Backing, LocalStore, MemoryStore},
 };
+use crate::wire::text::concat;
 use crate::{
     blob::{blob_bytes, bytes_blob},
     config::{DEFAULT_STANDALONE_ITEM_ID, StandaloneConfig},
@@ -48,7 +49,7 @@ pub(crate) fn open_in_page(key: &str, seed: StandaloneConfig) -> Result<Standalo
         .or(seed.item_id)
         .unwrap_or(DEFAULT_STANDALONE_ITEM_ID);
     let origin = loc.origin().unwrap_or_default();
-    let app_url = [origin.as_str(), &loc.pathname().unwrap_or_default()].concat();
+    let app_url = concat(&[origin.as_str(), &loc.pathname().unwrap_or_default()]);
     let local = if seed.persist {
         // Opaque origins (sandboxed iframes, some file:// pages) have no localStorage:
         // fall back to memory so the page still works.
@@ -78,7 +79,7 @@ pub(crate) fn open_with(
         item_id,
         seed,
         app_url,
-        [origin, "/api"].concat(),
+        concat(&[origin, "/api"]),
         Sources {
             clock: Box::new(browser_now),
             ids: Box::new(browser_id),

@@ -9,6 +9,7 @@
 //! This module holds the database, the caller and what the tables share; each table's routes
 //! are in `db/app_data.rs`, `db/app_actions.rs` and `db/app_settings.rs`.
 
+use crate::wire::text::concat;
 use crate::{
     config::SeedAppData,
     error::Error,
@@ -186,7 +187,7 @@ fn bad_request(message: &str) -> Error {
 /// `ProtocolError::Invalid`).
 pub(crate) fn invalid(e: ProtocolError) -> Error {
     match e {
-        ProtocolError::Invalid { field, reason } => bad_request(&[field, ": ", &reason].concat()),
+        ProtocolError::Invalid { field, reason } => bad_request(&concat(&[field, ": ", &reason])),
         _ => bad_request("invalid request"),
     }
 }
@@ -205,15 +206,14 @@ pub(crate) fn file_meta(data: &JsonObject) -> Option<FileMeta> {
 }
 
 fn file_data(kind: &str, item: ItemId, id: RowId, meta: &FileMeta) -> JsonObject {
-    let path = [
+    let path = concat(&[
         "apps/",
         kind,
         "/",
         &format_uuid(item.0),
         "/",
         &format_uuid(id.0),
-    ]
-    .concat();
+    ]);
     let mut file = JsonObject::new();
     put(&mut file, "path", path.into());
     put(&mut file, "name", meta.name.as_str().into());

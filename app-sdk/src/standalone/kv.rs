@@ -7,6 +7,7 @@ use super::{
     storage::{Backing, Store},
 };
 use crate::error::Error;
+use crate::wire::text::concat;
 use appframe_protocol::{AccountId, JsonObject, storage::validate_key};
 use serde_json::Value;
 
@@ -19,7 +20,7 @@ pub(crate) struct Kv<'a> {
 /// The `Backing` entry that holds `account`'s storage in the database namespace `ns`.
 pub(crate) fn entry_of(ns: &str, account: Option<AccountId>) -> String {
     let who = account.map(|a| crate::wire::text::format_uuid(a.0));
-    [ns, ":storage:", who.as_deref().unwrap_or("anonymous")].concat()
+    concat(&[ns, ":storage:", who.as_deref().unwrap_or("anonymous")])
 }
 
 impl<'a> Kv<'a> {
@@ -35,7 +36,7 @@ impl<'a> Kv<'a> {
         let stored = self.store.get(&self.entry)?;
         // Unreadable (written by something else): start empty, as a fresh member would.
         Ok(stored
-            .and_then(|json| crate::wire::json::parse::<Value>(&json).ok())
+            .and_then(|json| crate::wire::json::value(&json).ok())
             .and_then(|v| match v {
                 Value::Object(m) => Some(m),
                 _ => None,

@@ -6,6 +6,7 @@
 //! `Display`, which links Rust's float printing and string escaping (~20 KB of wasm) for error
 //! texts alone. [`DeError`] names the kind of the unexpected value instead.
 
+use crate::wire::text::concat;
 use js_sys::{Array, Object, Reflect};
 use serde::de::{
     self, DeserializeSeed, Expected, IntoDeserializer, Unexpected, Visitor,
@@ -41,7 +42,7 @@ fn kind(u: &Unexpected<'_>) -> &'static str {
 }
 
 fn with_expected(head: &str, what: &str, exp: &dyn Expected) -> DeError {
-    DeError([head, what, ", expected ", &exp.to_string()].concat())
+    DeError(concat(&[head, what, ", expected ", &exp.to_string()]))
 }
 
 impl de::Error for DeError {
@@ -62,19 +63,19 @@ impl de::Error for DeError {
     }
 
     fn unknown_variant(variant: &str, _expected: &'static [&'static str]) -> Self {
-        DeError(["unknown variant `", variant, "`"].concat())
+        DeError(concat(&["unknown variant `", variant, "`"]))
     }
 
     fn unknown_field(field: &str, _expected: &'static [&'static str]) -> Self {
-        DeError(["unknown field `", field, "`"].concat())
+        DeError(concat(&["unknown field `", field, "`"]))
     }
 
     fn missing_field(field: &'static str) -> Self {
-        DeError(["missing field `", field, "`"].concat())
+        DeError(concat(&["missing field `", field, "`"]))
     }
 
     fn duplicate_field(field: &'static str) -> Self {
-        DeError(["duplicate field `", field, "`"].concat())
+        DeError(concat(&["duplicate field `", field, "`"]))
     }
 }
 

@@ -21,6 +21,11 @@ pub(crate) fn parse<T: FromJson>(text: &str) -> Result<T, String> {
     T::from_json(&imp::parse(text)?)
 }
 
+/// Parses a JSON text into a value (what [`parse`] reads from, without copying it).
+pub(crate) fn value(text: &str) -> Result<Value, String> {
+    imp::parse(text)
+}
+
 /// Writes `v` as a JSON text.
 pub(crate) fn stringify<T: ToJson>(v: &T) -> Result<String, String> {
     imp::stringify(&v.to_json())
@@ -86,7 +91,14 @@ pub(crate) fn js_of(v: &Value) -> JsValue {
         Value::Bool(b) => JsValue::from_bool(*b),
         Value::Number(n) => JsValue::from_f64(n.as_f64().unwrap_or_default()),
         Value::String(s) => JsValue::from_str(s),
-        Value::Array(items) => items.iter().map(js_of).collect::<Array>().into(),
+        Value::Array(items) => {
+            // A loop rather than `map` + `collect`: the adapters are functions of their own.
+            let a = Array::new();
+            for x in items {
+                a.push(&js_of(x));
+            }
+            a.into()
+        }
         Value::Object(map) => {
             let o = Object::new();
             for (k, x) in map {

@@ -7,6 +7,7 @@
 //! kind's name into every app. The texts are the same as `Message::encode`'s (checked by the
 //! tests below).
 
+use crate::wire::text::concat;
 use crate::{
     error::Error,
     wire::codec::{self, object},
@@ -44,7 +45,7 @@ pub(crate) fn ask_context(item_id: ItemId, payload: &KeyOrigin) -> Result<String
     Ok(envelope(
         "GET_CONTEXT",
         item_id,
-        Some(&[open, ANNOUNCE].concat()),
+        Some(&concat(&[open, ANNOUNCE])),
     ))
 }
 
@@ -112,7 +113,7 @@ pub(crate) fn failure(v: Option<&Value>) -> FailurePayload {
 /// Reads a message text: `None` for anything that is not a well-formed reply about `item_id`
 /// (other apps' traffic, other items, our own requests, malformed payloads).
 pub(crate) fn read(text: &str, item_id: ItemId) -> Option<Reply> {
-    let msg: Value = json::parse(text).ok()?;
+    let msg = json::value(text).ok()?;
     let msg = object(&msg, "a message").ok()?;
     let ty = msg.get("type")?.as_str()?;
     // `<KIND>_<itemId>`: the id is compared as text (any case), which is what parsing it and

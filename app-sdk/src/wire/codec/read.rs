@@ -2,6 +2,7 @@
 //! field lists with [`reader!`].
 
 use super::{FromJson, reader};
+use crate::wire::text::concat;
 use appframe_protocol::{
     AccountId, AppAction, AppContext, AppData, AppExtra, AppExtraApp, AppItem, AppSetting,
     ChatBotAnswer, Context, ErrorBody, HostCapabilities, ItemId, ItemRef, LocalContext, Member,
@@ -17,7 +18,7 @@ fn name_of<T>(v: &Value, what: &str, f: impl Fn(&str) -> Option<T>) -> Result<T,
 /// The error of [`name_of`], kept out of it: that one is copied for every enum read.
 #[inline(never)]
 fn unknown(what: &str) -> String {
-    ["unknown ", what].concat()
+    concat(&["unknown ", what])
 }
 
 impl FromJson for Permission {
