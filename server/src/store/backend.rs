@@ -82,7 +82,7 @@ pub trait Backend: Send + Sync + 'static {
     ) -> impl Future<Output = Result<()>> + Send;
 
     /// Held while this process applies the configuration ([`ConfigLock`]); none by default.
-    fn config_lock(&self) -> impl Future<Output = Result<ConfigLock>> + Send {
+    fn lock_configuration(&self) -> impl Future<Output = Result<ConfigLock>> + Send {
         std::future::ready(Ok(ConfigLock::none()))
     }
 

@@ -89,7 +89,7 @@ impl Backend for PgStore {
         usage::enqueue(&self.batch, |tx| Job::Action(row, limits, tx)).await
     }
 
-    async fn config_lock(&self) -> Result<ConfigLock> {
+    async fn lock_configuration(&self) -> Result<ConfigLock> {
         ConfigLock::postgres(&self.write).await
     }
 }

@@ -51,7 +51,7 @@ where
     }
 
     async fn lock_configuration(&self) -> Result<ConfigLock> {
-        self.config_lock().await
+        Backend::lock_configuration(self).await
     }
 
     fn stamps(&self) -> Option<&Stamps> {

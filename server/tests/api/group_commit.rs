@@ -26,12 +26,8 @@ fn member(id: &str) -> Member {
     }
 }
 
-fn data_row(i: usize) -> AppDataRow {
-    let who = if i == BAD {
-        member("00000000-0000-4000-8000-00000000dead")
-    } else {
-        member(BOB)
-    };
+/// A `note` of `who` (account and creator) in the counter item, holding `data`.
+fn note_of(who: Member, data: serde_json::Value) -> AppDataRow {
     let at = now();
     AppDataRow {
         id: Uuid::new_v4(),
@@ -40,10 +36,19 @@ fn data_row(i: usize) -> AppDataRow {
         creator: Some(who),
         ty: "note".into(),
         visibility: Visibility::Item,
-        data: serde_json::from_value(serde_json::json!({ "i": i })).unwrap(),
+        data: serde_json::from_value(data).unwrap(),
         created_at: at,
         updated_at: at,
     }
+}
+
+fn data_row(i: usize) -> AppDataRow {
+    let who = if i == BAD {
+        member("00000000-0000-4000-8000-00000000dead")
+    } else {
+        member(BOB)
+    };
+    note_of(who, serde_json::json!({ "i": i }))
 }
 
 async fn check(store: Arc<dyn Store>) {
@@ -158,21 +163,7 @@ mod postgres {
         (0..n)
             .map(|i| {
                 let who = member(if i % 2 == 0 { BOB } else { CAROL });
-                let at = now();
-                AppDataRow {
-                    id: Uuid::new_v4(),
-                    item_id: COUNTER_ITEM.parse().unwrap(),
-                    account: who.clone(),
-                    creator: Some(who),
-                    ty: "note".into(),
-                    visibility: Visibility::Item,
-                    data: serde_json::from_value(
-                        serde_json::json!({ "i": i, "pad": "x".repeat(i) }),
-                    )
-                    .unwrap(),
-                    created_at: at,
-                    updated_at: at,
-                }
+                note_of(who, serde_json::json!({ "i": i, "pad": "x".repeat(i) }))
             })
             .collect()
     }
