@@ -10,7 +10,6 @@ use super::{
     token::TokenCache,
 };
 use crate::inert::inert_type;
-use crate::wire::text::concat;
 use crate::{
     config::AppConfig,
     env::HostEnv,
@@ -19,7 +18,7 @@ use crate::{
     wire::{
         codec::FromJson,
         json, message,
-        text::{format_uuid, int_text},
+        text::{concat, format_uuid, int_text},
         url::{next_cursor, route, upload_route, with_query},
     },
 };

@@ -5,14 +5,13 @@ use super::{
     db::{Acting, Caller, DB_VERSION, FileMeta, MockDb, Stamp, standalone_item, stored_id},
     storage::{Backing, Store},
 };
-use crate::wire::text::concat;
 use crate::{
     config::StandaloneConfig,
     error::Error,
     types::{ListFilter, NewAppData, Page},
     wire::{
         base64::{b64_decode, b64_encode},
-        text::format_uuid,
+        text::{concat, format_uuid},
     },
 };
 use appframe_protocol::{

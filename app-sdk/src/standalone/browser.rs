@@ -6,13 +6,12 @@ use super::{
     db::FileMeta,
     storage::{Backing, LocalStore, MemoryStore},
 };
-use crate::wire::text::concat;
 use crate::{
     blob::{blob_bytes, bytes_blob},
     config::{DEFAULT_STANDALONE_ITEM_ID, StandaloneConfig},
     env::{item_id_from_search, window},
     error::Error,
-    wire::text::time_of,
+    wire::text::{concat, time_of},
 };
 use appframe_protocol::{AppData, AppSetting, ItemId, RowId};
 use time::OffsetDateTime;

@@ -9,13 +9,12 @@
 //! This module holds the database, the caller and what the tables share; each table's routes
 //! are in `db/app_data.rs`, `db/app_actions.rs` and `db/app_settings.rs`.
 
-use crate::wire::text::concat;
 use crate::{
     config::SeedAppData,
     error::Error,
     wire::{
         codec::{FromJson, ToJson, put, reader, writer},
-        text::{format_uuid, parse_uuid},
+        text::{concat, format_uuid, parse_uuid},
     },
 };
 use appframe_protocol::{

@@ -8,8 +8,7 @@
 //! This module holds the two traits, the field reader and the two macros; the readers are in
 //! `codec/read.rs`, the writers in `codec/write.rs`.
 
-use super::text::{parse_time, parse_uuid};
-use crate::wire::text::concat;
+use super::text::{concat, parse_time, parse_uuid};
 use appframe_protocol::JsonObject;
 use serde_json::Value;
 use time::OffsetDateTime;

@@ -7,12 +7,11 @@
 //! kind's name into every app. The texts are the same as `Message::encode`'s (checked by the
 //! tests below).
 
-use crate::wire::text::concat;
 use crate::{
     error::Error,
     wire::codec::{self, object},
     wire::json,
-    wire::text::{format_uuid, int_text},
+    wire::text::{concat, format_uuid, int_text},
 };
 use appframe_protocol::{FailurePayload, ItemId, KeyOrigin, LocalContext};
 use serde_json::Value;
