@@ -6,43 +6,59 @@
 //   <script data-appframe-boot data-key="APP_KEY"></script>
 // (`cargo xtask build` fills such an element with this file), or loaded with `src=`.
 //
-// When the host's answer arrives with its port, this script also sends GET_AUTH_TOKEN on that
-// port, so the token is on its way before the wasm runs. It never listens on the port: the
-// port stays unstarted and the host's reply waits in its queue until the SDK starts it.
+// The token: this script's GET_CONTEXT announces protocol v2's `push-token`, so a host that
+// offers it (in its answer's `appframe.features`) sends the token on the new port right after
+// the context, with no request. With any other host (Graasp's, an older appframe), this script
+// sends GET_AUTH_TOKEN on the port of the first answer as soon as that answer arrives. Either
+// way the token is on its way before the wasm runs. It never listens on the port: the port stays
+// unstarted and the token waits in its queue until the SDK starts it.
 //
 // Contract with the SDK (app-sdk/src/embedded/boot.rs): the SDK, once it listens for the
 // host's reply, calls `appframeBoot(text)` with the GET_CONTEXT text it would post. Only when
-// that text is the one posted here does this claim the request: it answers 1, or 2 when it has
-// also asked for the token on the port of the first answer; the host's messages received so far
-// are then dispatched again to the window, where the SDK's listener reads them with its usual
-// checks (source window, origin, item). Otherwise (another key, another SDK version, a page
-// that is not embedded) it answers 0 and the SDK asks itself. Called once.
+// that text is this script's request without `push-token` (the SDK's own announcement, so the
+// same SDK version and key) does this claim the request: it answers 2, "context and token
+// asked for". The host's messages received so far are then dispatched again to the window, where
+// the SDK's listener reads them with its usual checks (source window, origin, item); an answer
+// still to come reaches both listeners, this one first, so the token is seen to before the SDK
+// starts the port. Otherwise (another key, another SDK version, a page that is not embedded) it
+// answers 0 and the SDK asks itself. Called once.
 (function () {
   var me = document.currentScript, key = me && me.dataset.key;
   var item = (new URLSearchParams(location.search).get('itemId') || '').toLowerCase();
   if (!key || !item || parent === window) return;
   var ao = location.ancestorOrigins, host = ao && ao[0] && ao[0] !== 'null' ? ao[0] : '*';
-  var sent = JSON.stringify({
-    type: 'GET_CONTEXT_' + item,
-    // The SDK's protocol-v2 announcement (app-sdk/src/wire/message.rs): the same text.
-    payload: { key: key, origin: location.origin, appframe: { version: 2, features: ['lifecycle'] } },
-  });
-  var seen = [], asked = 0;
+  function ask(features) {
+    return JSON.stringify({
+      type: 'GET_CONTEXT_' + item,
+      payload: { key: key, origin: location.origin, appframe: { version: 2, features: features } },
+    });
+  }
+  // The SDK's protocol-v2 announcement (app-sdk/src/wire/message.rs), and this script's.
+  var sdk = ask(['lifecycle']), sent = ask(['lifecycle', 'push-token']);
+  var seen = [], asked = 0, claimed = 0;
   function keep(e) {
+    if (asked || e.source !== parent || (host !== '*' && e.origin !== host)) return;
     // Bounded: a host answers once; anything beyond is not worth keeping.
-    if (e.source !== parent || (host !== '*' && e.origin !== host) || seen.length > 15) return;
-    seen.push(e);
+    if (!claimed && seen.length < 16) seen.push(e);
     try {
+      var m = JSON.parse(e.data);
       // The first answer for this item: the SDK takes the first one too, so its port is the
       // one the SDK will listen on.
-      if (!asked && e.ports[0] && JSON.parse(e.data).type === 'GET_CONTEXT_SUCCESS_' + item) {
-        e.ports[0].postMessage(JSON.stringify({
-          type: 'GET_AUTH_TOKEN_' + item,
-          payload: { key: key, origin: location.origin },
-        }));
+      if (m.type === 'GET_CONTEXT_SUCCESS_' + item) {
+        asked = 1;
+        var f = ((m.payload || {}).appframe || {}).features;
+        var pushed = Array.isArray(f) && f.indexOf('push-token') >= 0;
+        if (e.ports[0] && !pushed) {
+          e.ports[0].postMessage(JSON.stringify({
+            type: 'GET_AUTH_TOKEN_' + item,
+            payload: { key: key, origin: location.origin },
+          }));
+        }
+      } else if (m.type === 'GET_CONTEXT_FAILURE_' + item) {
         asked = 1;
       }
     } catch (_) {}
+    if (asked && claimed) removeEventListener('message', keep);
   }
   addEventListener('message', keep);
   try {
@@ -53,8 +69,13 @@
   }
   window.appframeBoot = function (text) {
     delete window.appframeBoot;
-    removeEventListener('message', keep);
-    if (text !== sent) return 0;
+    if (text !== sdk) {
+      removeEventListener('message', keep);
+      return 0;
+    }
+    claimed = 1;
+    // The first answer is in: nothing more to do here. Else this listener stays for it.
+    if (asked) removeEventListener('message', keep);
     // After the SDK's call returns: its listener is in place and not running.
     queueMicrotask(function () {
       seen.forEach(function (e) {
@@ -63,6 +84,6 @@
         }));
       });
     });
-    return 1 + asked;
+    return 2;
   };
 })();

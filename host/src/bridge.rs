@@ -31,7 +31,7 @@ pub use lifecycle::{READY_TIMEOUT, TEARDOWN_ACK_MS};
 /// Extensions advertised in `LocalContext.appframe.features`: `failure` (the bridge answers
 /// refusals with `*_FAILURE_*` messages), `rehandshake` (every GET_CONTEXT gets a new port and
 /// older ports keep working), and the protocol v2 features (`docs/protocol-v2.md`).
-pub const FEATURES: [&str; 7] = [
+pub const FEATURES: [&str; 8] = [
     "failure",
     "rehandshake",
     feature::LIFECYCLE,
@@ -39,6 +39,7 @@ pub const FEATURES: [&str; 7] = [
     feature::DISPLAY_MODE,
     feature::OPEN_LINK,
     feature::PING,
+    feature::PUSH_TOKEN,
 ];
 
 /// An app iframe connected to its host. Dropping it (or [`Bridge::detach`]) removes every
@@ -330,10 +331,10 @@ impl Inner {
             return;
         }
         match inbound {
-            Inbound::GetContext(payload, v2) => {
+            Inbound::GetContext(payload, announced) => {
                 self.log(Direction::In, Channel::Window, ty, Outcome::Handled, &text);
-                self.life.v2.set(v2);
-                self.answer_context(&origin, payload);
+                self.life.v2.set(announced.v2);
+                self.answer_context(&origin, payload, announced.push_token);
             }
             // Mobile mode: no port, the app keeps talking on the window.
             Inbound::GetAuthToken(payload) => {
@@ -465,7 +466,10 @@ impl Inner {
 
     /// Answers GET_CONTEXT; when the answer is the context, the token of the same key and
     /// origin is asked for first (its request is on the network while the answer is written).
-    fn answer_context(self: &Rc<Self>, origin: &str, ask: KeyOrigin) {
+    /// With `push_token` (the app announced it will not ask), that token then follows the
+    /// context on the new port, as the answer to a GET_AUTH_TOKEN of that key and origin on that
+    /// port would, with the same checks and rate limit.
+    fn answer_context(self: &Rc<Self>, origin: &str, ask: KeyOrigin, push_token: bool) {
         let reply = Reply::Window {
             origin: origin.to_owned(),
         };
@@ -477,6 +481,8 @@ impl Inner {
                 return;
             }
         };
+        // In mobile mode the app talks on the window, not on the port: it asks.
+        let pushed = (push_token && !ctx.ctx.mobile).then(|| ask.clone());
         self.relay
             .ask_ahead(self.item_id, ask, origin, &|| Ok(ctx.api_host.clone()));
         self.resizer.follow_context(ctx.ctx.resizable);
@@ -505,6 +511,13 @@ impl Inner {
         // Setting `onmessage` also starts the port.
         port.set_onmessage(Some(handler.as_ref().unchecked_ref()));
         self.life.port_opened(&port, id);
+        let push = pushed.map(|ask| {
+            let reply = Reply::Port {
+                port: port.clone(),
+                id,
+            };
+            (reply, ask)
+        });
         let evicted = self.ports.borrow_mut().keep(PortHandle {
             port,
             _handler: handler,
@@ -512,6 +525,9 @@ impl Inner {
         drop(evicted);
         let msg = Outbound::context(&ctx);
         self.send(&reply, &msg, Some(&channel.port2()));
+        if let Some((reply, ask)) = push {
+            self.relay_token(reply, ask, origin);
+        }
         // A v1 app has no way to say it is ready: its answered context is the sign.
         if !self.life.v2.get() {
             self.life.js.ready();

@@ -9,7 +9,8 @@
 use crate::provided::Provided;
 use crate::text::{concat, parse_uuid, push_id, push_str, push_uint, push_uuid, quoted};
 use appframe_protocol::{
-    Context, FailurePayload, ItemId, KeyOrigin, MessageKind, lifecycle::PROTOCOL_VERSION,
+    Context, FailurePayload, ItemId, KeyOrigin, MessageKind,
+    lifecycle::{PROTOCOL_VERSION, feature},
 };
 use js_sys::{JSON, Reflect};
 
@@ -21,8 +22,8 @@ pub const BRIDGE_VERSION: u32 = PROTOCOL_VERSION;
 /// An app-to-host message, as far as the bridge reads it.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Inbound {
-    /// GET_CONTEXT with its key and origin, and whether the app announced protocol v2.
-    GetContext(KeyOrigin, bool),
+    /// GET_CONTEXT with its key and origin, and what the app announced of protocol v2.
+    GetContext(KeyOrigin, Announced),
     /// GET_AUTH_TOKEN with its key and origin.
     GetAuthToken(KeyOrigin),
     /// POST_AUTO_RESIZE with a finite height.
@@ -34,6 +35,15 @@ pub(crate) enum Inbound {
     V2(JsValue),
     /// A kind only a host sends (`*_SUCCESS`, `*_FAILURE`); its payload is not read.
     HostToApp,
+}
+
+/// What an app announced in its GET_CONTEXT (`appframe`); Graasp apps announce nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) struct Announced {
+    /// `appframe.version` of 2 or more.
+    pub(crate) v2: bool,
+    /// A v2 app that listed [`feature::PUSH_TOKEN`]: it waits for the token instead of asking.
+    pub(crate) push_token: bool,
 }
 
 /// A message that could not be read: the `type` it named, if any, and why.
@@ -71,10 +81,7 @@ pub(crate) fn decode(text: &str) -> Result<(MessageKind, ItemId, Inbound), Unrea
         MessageKind::GetContext => Inbound::GetContext(
             key_origin(&payload)
                 .ok_or_else(|| bad("expected an object with string `key` and `origin`"))?,
-            // `appframe.version` of 2 or more; anything else (Graasp apps send nothing) is v1.
-            get(&get(&payload, "appframe"), "version")
-                .as_f64()
-                .is_some_and(|v| v >= f64::from(PROTOCOL_VERSION)),
+            announced(&get(&payload, "appframe")),
         ),
         MessageKind::GetAuthToken => Inbound::GetAuthToken(
             key_origin(&payload)
@@ -127,6 +134,19 @@ fn key_origin(payload: &JsValue) -> Option<KeyOrigin> {
         key: get(payload, "key").as_string()?,
         origin: get(payload, "origin").as_string()?,
     })
+}
+
+/// Reads `appframe` of a GET_CONTEXT: a version of 2 or more is v2 (anything else, such as
+/// nothing at all from a Graasp app, is v1), and only a v2 app's features count.
+fn announced(appframe: &JsValue) -> Announced {
+    let v2 = get(appframe, "version")
+        .as_f64()
+        .is_some_and(|v| v >= f64::from(PROTOCOL_VERSION));
+    let features = get(appframe, "features");
+    let push_token = v2
+        && js_sys::Array::is_array(&features)
+        && js_sys::Array::from(&features).includes(&JsValue::from_str(feature::PUSH_TOKEN), 0);
+    Announced { v2, push_token }
 }
 
 /// A property of a JS value; `undefined` when it has none (or is not an object).

@@ -9,7 +9,7 @@ mod common;
 use appframe_host::{AppEvent, Bridge, BridgeOptions, LogEntry, Outcome, READY_TIMEOUT};
 use appframe_protocol::{
     ContextChange, ContextRequest, DisplayMode, FailurePayload, HostCapabilities, ItemId,
-    LocalContext, Message, ModePayload, Theme, ThemeMode, UrlPayload,
+    LocalContext, Message, ModePayload, Theme, ThemeMode, TokenPayload, UrlPayload,
 };
 use common::*;
 use std::{cell::RefCell, rc::Rc, time::Duration};
@@ -64,21 +64,26 @@ async fn fixture(id: ItemId, f: impl FnOnce(BridgeOptions) -> BridgeOptions) -> 
     }
 }
 
-/// GET_CONTEXT announcing v2 (or not).
-fn hello(id: ItemId, v2: bool) -> String {
+/// GET_CONTEXT naming `origin`, announcing v2 with `features` (or v1 with `None`).
+fn ask_context(id: ItemId, origin: String, features: Option<&[&str]>) -> String {
     Message::GetContext {
         item_id: id,
         payload: ContextRequest {
             key: "1d85bd0c-7c60-49cd-9775-9898fcb16668".into(),
-            origin: page_origin(),
-            appframe: v2.then(|| HostCapabilities {
+            origin,
+            appframe: features.map(|f| HostCapabilities {
                 version: 2,
-                features: vec!["lifecycle".into()],
+                features: f.iter().map(|&x| x.to_owned()).collect(),
                 granted: None,
             }),
         },
     }
     .encode()
+}
+
+/// GET_CONTEXT announcing v2 (or not), as the SDK sends it.
+fn hello(id: ItemId, v2: bool) -> String {
+    ask_context(id, page_origin(), v2.then_some(&["lifecycle"][..]))
 }
 
 impl Fx {
@@ -400,4 +405,122 @@ async fn malformed_v2_payloads_are_ignored_with_their_reason() {
     assert!(wait_for(|| ignored() == 2).await, "{:?}", fx.log.borrow());
     sleep(100).await;
     assert_eq!(received(&fx.win).len(), 1, "nothing answered");
+}
+
+/// GET_CONTEXT of a v2 app that announced `push-token` (as the page's boot script does), naming
+/// `origin` as its own.
+fn hello_pushed(id: ItemId, origin: String) -> String {
+    ask_context(id, origin, Some(&["lifecycle", "push-token"]))
+}
+
+/// Options whose provider counts its calls and answers `token-<n>`.
+fn counted(calls: &Rc<RefCell<u32>>) -> impl FnOnce(BridgeOptions) -> BridgeOptions + use<> {
+    let seen = calls.clone();
+    move |o| {
+        o.token_provider(move |_| {
+            *seen.borrow_mut() += 1;
+            std::future::ready(Ok(format!("token-{}", seen.borrow())))
+        })
+    }
+}
+
+fn log_lines(fx: &Fx) -> Vec<String> {
+    fx.log
+        .borrow()
+        .iter()
+        .map(|e| format!("{:?} {}", e.direction, e.message_type))
+        .collect()
+}
+
+#[wasm_bindgen_test]
+async fn an_app_announcing_push_token_gets_the_token_after_the_context_without_asking() {
+    let id = item(13);
+    let calls = Rc::new(RefCell::new(0));
+    let fx = fixture(id, counted(&calls)).await;
+    send(&fx.win, &hello_pushed(id, page_origin()));
+    let got = received_at_least(&fx.win, 2).await;
+    let Message::GetContextSuccess { context, .. } = got[0].message() else {
+        panic!("{}", got[0].data)
+    };
+    let caps = context.appframe.unwrap();
+    assert!(caps.features.iter().any(|f| f == "push-token"), "{caps:?}");
+    // On the port that came with the context, as the answer to a request would be.
+    assert_eq!(got[1].via, "port0");
+    assert_eq!(
+        got[1].message(),
+        Message::GetAuthTokenSuccess {
+            item_id: id,
+            payload: TokenPayload {
+                token: "token-1".into()
+            }
+        }
+    );
+    assert_eq!(*calls.borrow(), 1, "one mint for the context and the push");
+    assert_eq!(
+        log_lines(&fx),
+        [
+            "In GET_CONTEXT",
+            "Out GET_CONTEXT_SUCCESS",
+            "Out GET_AUTH_TOKEN_SUCCESS"
+        ]
+    );
+    // Pushed once: a later request (after a 401, say) is relayed afresh.
+    send_on_port(&fx.win, 0, &common::get_token(id, &page_origin()));
+    let got = received_at_least(&fx.win, 3).await;
+    assert!(got[2].data.contains("\"token-2\""), "{}", got[2].data);
+    sleep(100).await;
+    assert_eq!(received(&fx.win).len(), 3, "{:?}", received(&fx.win));
+}
+
+#[wasm_bindgen_test]
+async fn no_token_is_pushed_to_an_app_that_did_not_announce_push_token() {
+    for (n, v2) in [(14, false), (15, true)] {
+        let id = item(n);
+        let calls = Rc::new(RefCell::new(0));
+        let fx = fixture(id, counted(&calls)).await;
+        fx.handshake(id, v2).await;
+        sleep(100).await;
+        // The context only: the token waits for the app's request (v1 traffic).
+        assert_eq!(received(&fx.win).len(), 1, "{:?}", received(&fx.win));
+        send_on_port(&fx.win, 0, &common::get_token(id, &page_origin()));
+        let got = received_at_least(&fx.win, 2).await;
+        assert!(got[1].data.contains("\"token-1\""), "{}", got[1].data);
+        assert_eq!(*calls.borrow(), 1);
+    }
+}
+
+#[wasm_bindgen_test]
+async fn a_pushed_token_has_the_checks_of_a_request() {
+    // The payload names another origin than the window the request came from: what a request
+    // naming it would get, ORIGIN_MISMATCH, and no mint.
+    let id = item(16);
+    let calls = Rc::new(RefCell::new(0));
+    let fx = fixture(id, counted(&calls)).await;
+    send(&fx.win, &hello_pushed(id, "http://evil.example".into()));
+    let got = received_at_least(&fx.win, 2).await;
+    assert_eq!(got[1].via, "port0");
+    let Message::GetAuthTokenFailure { error, .. } = got[1].message() else {
+        panic!("expected a FAILURE, got {}", got[1].data)
+    };
+    assert_eq!(error.code, "ORIGIN_MISMATCH");
+    assert_eq!(*calls.borrow(), 0);
+}
+
+#[wasm_bindgen_test]
+async fn no_token_is_pushed_in_mobile_mode() {
+    // In mobile mode the app talks on the window and asks there.
+    let id = item(17);
+    let calls = Rc::new(RefCell::new(0));
+    let count = counted(&calls);
+    let fx = fixture(id, move |mut o| {
+        let mut ctx = LocalContext::new("/api", id);
+        ctx.mobile = true;
+        o.context = ctx.into();
+        count(o)
+    })
+    .await;
+    send(&fx.win, &hello_pushed(id, page_origin()));
+    received_at_least(&fx.win, 1).await;
+    sleep(100).await;
+    assert_eq!(received(&fx.win).len(), 1, "{:?}", received(&fx.win));
 }

@@ -22,6 +22,11 @@ pub mod feature {
     pub const OPEN_LINK: &str = "open-link";
     /// Host: answers PING with PONG.
     pub const PING: &str = "ping";
+    /// App: will not send GET_AUTH_TOKEN after this GET_CONTEXT; it takes the token the host
+    /// pushes. Host: pushes `GET_AUTH_TOKEN_SUCCESS` (or `_FAILURE`) on the new port right after
+    /// `GET_CONTEXT_SUCCESS` when the app announced it, which saves the app a round trip at
+    /// start-up.
+    pub const PUSH_TOKEN: &str = "push-token";
 }
 
 /// Failure codes of the v2 answers (`FailurePayload::code`).

@@ -1,8 +1,9 @@
 //! The page's boot script (`app-sdk/js/boot.js`) may have posted GET_CONTEXT before the SDK
-//! loaded, so the host's answer overlaps the app's download and compilation, and may have sent
-//! GET_AUTH_TOKEN on the port of that answer too. The SDK claims those requests instead of
-//! posting its own, but only when the boot posted exactly the GET_CONTEXT text the SDK would
-//! post; the boot then replays the host's messages to the SDK's listener.
+//! loaded, so the host's answer overlaps the app's download and compilation, and sees to the
+//! token on the port of that answer too (the host pushes it, protocol v2 `push-token`, or the
+//! boot script asks). The SDK claims those requests instead of posting its own, but only when
+//! the boot posted the GET_CONTEXT text the SDK would post (plus `push-token`); the boot then
+//! replays the host's messages to the SDK's listener.
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
@@ -21,8 +22,10 @@ pub(crate) enum Claim {
     None,
     /// GET_CONTEXT was posted; the SDK asks for the token itself.
     Context,
-    /// GET_CONTEXT was posted and GET_AUTH_TOKEN sent on the port of the first answer; its
-    /// reply waits in that port's queue for the SDK.
+    /// GET_CONTEXT was posted, and the token is seen to on the port of the first answer (now,
+    /// or when that answer arrives): pushed by the host or asked for by the boot script, it
+    /// waits in that port's queue for the SDK. (The boot script of this SDK version answers
+    /// only this or `None`; `Context` is an older boot script's answer.)
     ContextAndToken,
 }
 

@@ -1,7 +1,9 @@
 //! The page's boot script (`app-sdk/js/boot.js`) on its own, in a page with no SDK, framed by
-//! the demo host through the real bridge: it asks for the context while the page parses, then for
-//! the token on the port it gets, leaves that port unstarted so the reply waits for the SDK, and
-//! hands both over only to the exact GET_CONTEXT text the SDK would post.
+//! the demo host through the real bridge: it asks for the context while the page parses,
+//! announcing `push-token`, so the bridge sends the token after the context unasked; it leaves
+//! the port unstarted so the token waits for the SDK, and hands both over only to the exact
+//! GET_CONTEXT text the SDK would post. Framed by a v1 host that answers late, it asks for the
+//! token itself on the port of that answer, even when the SDK claimed the request before it.
 
 use appframe_e2e::{
     Result, Stack,
@@ -44,8 +46,13 @@ async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
             count("out", "GET_CONTEXT_SUCCESS", "sent") == 1,
             "log: {log:?}"
         );
+        // Pushed by the bridge after the context: the boot script did not ask.
         ensure!(
-            count("in", "GET_AUTH_TOKEN", "handled") == 1,
+            count("in", "GET_AUTH_TOKEN", "handled") == 0,
+            "log: {log:?}"
+        );
+        ensure!(
+            count("out", "GET_AUTH_TOKEN_SUCCESS", "sent") == 1,
             "log: {log:?}"
         );
         ensure!(
@@ -56,25 +63,7 @@ async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
         b.enter_app_frame().await?;
         // The SDK's claim: the exact text answers 2 (context and token asked); the kept answer
         // is replayed with its port, and the token reply was waiting in that port's queue.
-        let claimed = b
-            .js_async(
-                "const done = arguments[arguments.length - 1];
-                 const item = new URLSearchParams(location.search).get('itemId');
-                 // The SDK's text, with its protocol-v2 announcement.
-                 const text = JSON.stringify({type: 'GET_CONTEXT_' + item,
-                   payload: {key: arguments[0], origin: location.origin,
-                             appframe: {version: 2, features: ['lifecycle']}}});
-                 addEventListener('message', (e) => {
-                   const port = e.ports[0];
-                   if (!port) return;
-                   port.onmessage = (m) => done({claim, context: JSON.parse(e.data).type,
-                                                 token: JSON.parse(m.data)});
-                 });
-                 const claim = appframeBoot(text);
-                 setTimeout(() => done({claim, timeout: true}), 5000);",
-                vec![json!(COUNTER.key.to_string())],
-            )
-            .await?;
+        let claimed = claim_as_the_sdk(b).await?;
         let item = COUNTER.item.to_string();
         ensure!(claimed["claim"] == json!(2), "claim: {claimed}");
         ensure!(
@@ -94,6 +83,77 @@ async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
         // Called once: the global is gone after the claim.
         let gone = b.js("return typeof window.appframeBoot;", vec![]).await?;
         ensure!(gone == json!("undefined"), "appframeBoot is {gone}");
+        Ok(())
+    })
+    .await;
+}
+
+/// In the app frame: claims the boot script's request with the SDK's own GET_CONTEXT text (its
+/// protocol-v2 announcement, without `push-token`), as the SDK does, and resolves with the claim,
+/// the first answer's type, whether that answer came live (after the claim) rather than replayed,
+/// and the first message on its port.
+async fn claim_as_the_sdk(b: &appframe_e2e::Browser) -> Result<serde_json::Value> {
+    b.js_async(
+        "const done = arguments[arguments.length - 1];
+         const item = new URLSearchParams(location.search).get('itemId');
+         const text = JSON.stringify({type: 'GET_CONTEXT_' + item,
+           payload: {key: arguments[0], origin: location.origin,
+                     appframe: {version: 2, features: ['lifecycle']}}});
+         addEventListener('message', (e) => {
+           const port = e.ports[0];
+           if (!port) return;
+           port.onmessage = (m) => done({claim, context: JSON.parse(e.data).type,
+                                         live: e.isTrusted, token: JSON.parse(m.data)});
+         });
+         const claim = appframeBoot(text);
+         setTimeout(() => done({claim, timeout: true}), 5000);",
+        vec![json!(COUNTER.key.to_string())],
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_v1_host_answering_after_the_claim_is_asked_for_the_token_once() {
+    run("boot_script_slow_v1_host", async |stack, b| {
+        let item = COUNTER.item.to_string();
+        // A host without `push-token` that answers GET_CONTEXT 1.5 s late: the claim below comes
+        // first, so the boot script's listener must still be there to ask for the token.
+        b.goto(&stack.fixture(
+            "test-host.html",
+            &[
+                ("app", &stack.fixture("boot-only.html", &[])),
+                ("itemId", &item),
+                ("mode", "slow-v1"),
+                ("apiHost", &stack.api_host()),
+            ],
+        ))
+        .await?;
+        b.enter_frame("#app-frame").await?;
+        let claimed = claim_as_the_sdk(b).await?;
+        ensure!(claimed["claim"] == json!(2), "claim: {claimed}");
+        ensure!(
+            claimed["live"] == json!(true),
+            "answered before the claim: {claimed}"
+        );
+        ensure!(
+            claimed["token"]
+                == json!({"type": format!("GET_AUTH_TOKEN_SUCCESS_{item}"),
+                          "payload": {"token": "test-host-token"}}),
+            "{claimed}"
+        );
+        b.top().await?;
+        let from_app = b.js("return window.fromApp;", vec![]).await?;
+        let count = |channel: &str, ty: &str| {
+            from_app.as_array().map_or(0, |m| {
+                m.iter()
+                    .filter(|m| {
+                        m["channel"] == json!(channel) && m["type"] == json!(format!("{ty}_{item}"))
+                    })
+                    .count()
+            })
+        };
+        ensure!(count("window", "GET_CONTEXT") == 1, "{from_app}");
+        ensure!(count("port", "GET_AUTH_TOKEN") == 1, "{from_app}");
         Ok(())
     })
     .await;
