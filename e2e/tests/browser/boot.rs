@@ -63,9 +63,10 @@ async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
         b.enter_app_frame().await?;
         // The SDK's claim: the exact text answers 2 (context and token asked); the kept answer
         // is replayed with its port, and the token reply was waiting in that port's queue.
-        let claimed = claim_as_the_sdk(b).await?;
+        let claim = claim_as_the_sdk(b).await?;
+        ensure!(claim == json!(2), "claim: {claim}");
+        let claimed = claim_result(b).await?;
         let item = COUNTER.item.to_string();
-        ensure!(claimed["claim"] == json!(2), "claim: {claimed}");
         ensure!(
             claimed["context"] == json!(format!("GET_CONTEXT_SUCCESS_{item}")),
             "{claimed}"
@@ -89,51 +90,70 @@ async fn the_boot_script_gets_the_context_and_the_token_before_any_sdk_runs() {
 }
 
 /// In the app frame: claims the boot script's request with the SDK's own GET_CONTEXT text (its
-/// protocol-v2 announcement, without `push-token`), as the SDK does, and resolves with the claim,
-/// the first answer's type, whether that answer came live (after the claim) rather than replayed,
-/// and the first message on its port.
+/// protocol-v2 announcement, without `push-token`), as the SDK does, and returns the claim. The
+/// first answer's type, whether it came live (after the claim) rather than replayed, and the first
+/// message on its port are then kept in `window.claimed` for [`claim_result`].
 async fn claim_as_the_sdk(b: &appframe_e2e::Browser) -> Result<serde_json::Value> {
-    b.js_async(
-        "const done = arguments[arguments.length - 1];
-         const item = new URLSearchParams(location.search).get('itemId');
+    b.js(
+        "const item = new URLSearchParams(location.search).get('itemId');
          const text = JSON.stringify({type: 'GET_CONTEXT_' + item,
            payload: {key: arguments[0], origin: location.origin,
                      appframe: {version: 2, features: ['lifecycle']}}});
          addEventListener('message', (e) => {
            const port = e.ports[0];
            if (!port) return;
-           port.onmessage = (m) => done({claim, context: JSON.parse(e.data).type,
-                                         live: e.isTrusted, token: JSON.parse(m.data)});
+           port.onmessage = (m) => { window.claimed = {context: JSON.parse(e.data).type,
+                                                       live: e.isTrusted,
+                                                       token: JSON.parse(m.data)}; };
          });
-         const claim = appframeBoot(text);
-         setTimeout(() => done({claim, timeout: true}), 5000);",
+         return appframeBoot(text);",
         vec![json!(COUNTER.key.to_string())],
     )
     .await
 }
 
+/// In the app frame: what [`claim_as_the_sdk`] received, once its port had a message.
+async fn claim_result(b: &appframe_e2e::Browser) -> Result<serde_json::Value> {
+    b.wait_until("the token on the claimed port", async |b| {
+        let v = b.js("return window.claimed || null;", vec![]).await?;
+        Ok((!v.is_null()).then_some(v))
+    })
+    .await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_v1_host_answering_after_the_claim_is_asked_for_the_token_once() {
-    run("boot_script_slow_v1_host", async |stack, b| {
+    run("boot_script_held_v1_host", async |stack, b| {
         let item = COUNTER.item.to_string();
-        // A host without `push-token` that answers GET_CONTEXT 1.5 s late: the claim below comes
-        // first, so the boot script's listener must still be there to ask for the token.
+        // A host without `push-token` that answers GET_CONTEXT only when told to: the claim below
+        // comes first, so the boot script's listener must still be there to ask for the token.
         b.goto(&stack.fixture(
             "test-host.html",
             &[
                 ("app", &stack.fixture("boot-only.html", &[])),
                 ("itemId", &item),
-                ("mode", "slow-v1"),
+                ("mode", "held-v1"),
                 ("apiHost", &stack.api_host()),
             ],
         ))
         .await?;
+        b.wait_until("the boot script's GET_CONTEXT at the host", async |b| {
+            let ready = b
+                .js("return typeof window.answerContext === 'function';", vec![])
+                .await?;
+            Ok((ready == json!(true)).then_some(()))
+        })
+        .await?;
         b.enter_frame("#app-frame").await?;
-        let claimed = claim_as_the_sdk(b).await?;
-        ensure!(claimed["claim"] == json!(2), "claim: {claimed}");
+        let claim = claim_as_the_sdk(b).await?;
+        ensure!(claim == json!(2), "claim: {claim}");
+        b.top().await?;
+        b.js("window.answerContext();", vec![]).await?;
+        b.enter_frame("#app-frame").await?;
+        let claimed = claim_result(b).await?;
         ensure!(
             claimed["live"] == json!(true),
-            "answered before the claim: {claimed}"
+            "replayed, not live: {claimed}"
         );
         ensure!(
             claimed["token"]
