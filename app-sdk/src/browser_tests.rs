@@ -971,7 +971,10 @@ mod js_facade {
         let cb = wasm_bindgen::closure::Closure::<dyn Fn(JsValue)>::new(move |c: JsValue| {
             s.push(&c);
         });
-        app.on_context_change(cb.as_ref().unchecked_ref::<js_sys::Function>().clone());
+        let off: js_sys::Function = app
+            .on_context_change(cb.as_ref().unchecked_ref::<js_sys::Function>().clone())
+            .dyn_into()
+            .unwrap();
         super::lifecycle::click_overlay_theme();
         assert_eq!(seen.length(), 1);
         let theme = get(&seen.get(0), "theme");
@@ -983,6 +986,14 @@ mod js_facade {
         assert_eq!(
             get(&app.theme().unwrap(), "mode").as_string().unwrap(),
             "dark"
+        );
+        // The returned function removes the callback: the next switch reaches it no more.
+        off.call0(&JsValue::NULL).unwrap();
+        super::lifecycle::click_overlay_theme();
+        assert_eq!(seen.length(), 1);
+        assert_eq!(
+            get(&app.theme().unwrap(), "mode").as_string().unwrap(),
+            "light"
         );
         // Refusals carry the host's code as `hostCode`; a bad mode is a Decode error.
         let err = settle(app.open_link("javascript:alert(1)".into()))

@@ -9,7 +9,7 @@ use crate::wire::text::concat;
 use crate::{
     embedded::lifecycle::{self as host, HostSide},
     error::Error,
-    lifecycle::{Lifecycle, changes::ContextChanges},
+    lifecycle::{ContextListener, Lifecycle, changes::ContextChanges},
     wire::json::body,
 };
 use appframe_protocol::{Container, ContextChange, DisplayMode, Theme, lifecycle::feature};
@@ -48,21 +48,29 @@ impl App {
     }
 
     /// Calls `f` with every change of the context the host sends (`CONTEXT_CHANGED`: only the
-    /// changed fields), after [`App::context`], [`App::theme`] and [`App::container`] follow it.
-    /// In standalone mode this shows the dev overlay, whose theme and language switches send
-    /// the same changes.
-    pub fn on_context_change(&self, f: impl Fn(&ContextChange) + 'static) {
+    /// changed fields), after [`App::context`], [`App::theme`] and [`App::container`] follow it,
+    /// until [`ContextListener::remove`]. In standalone mode this shows the dev overlay, whose
+    /// theme and language switches send the same changes.
+    pub fn on_context_change(&self, f: impl Fn(&ContextChange) + 'static) -> ContextListener {
         let lc = self.lifecycle();
-        lc.listen(Rc::new(f));
+        let listener = ContextListener::add(&lc, Rc::new(f));
         self.show_overlay(&lc);
+        listener
     }
 
     /// The host's context changes as a `Stream` (e.g. to feed a UI signal). Changes that
-    /// arrive between two reads come merged into one (later fields win).
+    /// arrive between two reads come merged into one (later fields win). Dropping the stream
+    /// removes its listener.
     pub fn context_changes(&self) -> ContextChanges {
-        let (stream, feed) = ContextChanges::new();
-        self.on_context_change(feed);
+        let (mut stream, feed) = ContextChanges::new();
+        stream.listener = Some(self.on_context_change(feed));
         stream
+    }
+
+    /// How many context-change listeners the app has.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub(crate) fn context_listener_count(&self) -> usize {
+        self.lifecycle().listener_count()
     }
 
     /// Applies the host's theme to the document's root element, now and at every change: its

@@ -165,6 +165,29 @@ async fn context_changes_reach_the_listener_the_context_and_the_document() {
 }
 
 #[wasm_bindgen_test]
+async fn a_removed_listener_and_a_dropped_stream_are_called_no_more() {
+    let host = v2_host(ALL).await;
+    let app = connect(&host, config(2000)).await.unwrap();
+    let (kept, removed): (Rc<RefCell<u32>>, Rc<RefCell<u32>>) = Default::default();
+    let (k, r) = (kept.clone(), removed.clone());
+    let _kept = app.on_context_change(move |_| *k.borrow_mut() += 1);
+    let listener = app.on_context_change(move |_| *r.borrow_mut() += 1);
+    let stream = app.context_changes();
+    assert_eq!(app.context_listener_count(), 3);
+    host.send_to_app("CONTEXT_CHANGED", Some(json!({"lang": "de"})));
+    until(|| *kept.borrow() == 1).await;
+    assert_eq!(*removed.borrow(), 1);
+    listener.remove();
+    drop(stream);
+    // Only the kept listener is left: a component that came and went leaves nothing behind.
+    assert_eq!(app.context_listener_count(), 1);
+    host.send_to_app("CONTEXT_CHANGED", Some(json!({"lang": "fr"})));
+    until(|| *kept.borrow() == 2).await;
+    assert_eq!(*removed.borrow(), 1);
+    assert_eq!(app.context().lang, "fr");
+}
+
+#[wasm_bindgen_test]
 async fn lifecycle_messages_go_to_a_v2_host_and_never_to_a_v1_host() {
     let host = v2_host(ALL).await;
     let app = connect(&host, config(2000)).await.unwrap();

@@ -24,20 +24,23 @@ export interface ContextChange {
 #[wasm_bindgen]
 impl AppframeApp {
     /// Calls `callback(change)` with every context change the host sends, after `context()`,
-    /// `theme()` and `container()` follow it. In standalone mode a dev overlay switches theme
-    /// and language.
-    #[wasm_bindgen(js_name = onContextChange)]
+    /// `theme()` and `container()` follow it. Returns a function that removes the callback (call
+    /// it once: a second call throws). In standalone mode a dev overlay switches theme and
+    /// language.
+    #[wasm_bindgen(js_name = onContextChange, unchecked_return_type = "() => void")]
     pub fn on_context_change(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(change: ContextChange) => void")]
         callback: js_sys::Function,
-    ) {
-        self.app.on_context_change(move |change| {
+    ) -> JsValue {
+        let listener = self.app.on_context_change(move |change| {
             // A throwing callback must not stop the others; the browser reports it.
             if let Ok(v) = to_js(change) {
                 let _ = callback.call1(&JsValue::NULL, &v);
             }
         });
+        // Freed when called; a listener kept for the app's life keeps its few bytes.
+        Closure::once_into_js(move || listener.remove())
     }
 
     /// Applies the host's theme to the document's root (custom properties, `color-scheme`,

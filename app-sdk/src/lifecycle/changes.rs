@@ -2,6 +2,7 @@
 //! app can feed a signal from it). Changes that arrive while nobody polls are merged into one
 //! (later fields win), so an unread stream holds at most one change, however many arrive.
 
+use super::ContextListener;
 use appframe_protocol::ContextChange;
 use futures_core::Stream;
 use std::{
@@ -18,9 +19,19 @@ struct Queue {
 }
 
 /// The stream of [`App::context_changes`](crate::App::context_changes). Never ends while the app
-/// lives; dropping it stops the collection.
+/// lives; dropping it removes its listener.
 pub struct ContextChanges {
     queue: Rc<RefCell<Queue>>,
+    /// Its listener, removed on drop (`None` only while it is being made).
+    pub(crate) listener: Option<ContextListener>,
+}
+
+impl Drop for ContextChanges {
+    fn drop(&mut self) {
+        if let Some(l) = self.listener.take() {
+            l.remove();
+        }
+    }
 }
 
 impl ContextChanges {
@@ -42,7 +53,11 @@ impl ContextChanges {
                 w.wake();
             }
         };
-        (ContextChanges { queue }, feed)
+        let stream = ContextChanges {
+            queue,
+            listener: None,
+        };
+        (stream, feed)
     }
 }
 

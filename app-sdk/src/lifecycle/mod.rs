@@ -19,7 +19,7 @@ use std::{
     cell::{Cell, RefCell},
     future::Future,
     pin::Pin,
-    rc::Rc,
+    rc::{Rc, Weak},
 };
 
 /// An app's teardown handler: called with the host's reason; the host waits for it (bounded).
@@ -27,10 +27,40 @@ pub(crate) type TeardownHandler = Rc<dyn Fn(String) -> Pin<Box<dyn Future<Output
 
 type ChangeListener = Rc<dyn Fn(&ContextChange)>;
 
+/// A context-change listener of [`App::on_context_change`](crate::App::on_context_change).
+/// [`ContextListener::remove`] removes it; dropping the handle keeps it (most apps listen for
+/// their whole life), so a component that listens while it is shown removes its listener when
+/// it goes. [`ContextChanges`](changes::ContextChanges) removes its own when dropped.
+#[derive(Debug)]
+pub struct ContextListener {
+    lifecycle: Weak<Lifecycle>,
+    id: u32,
+}
+
+impl ContextListener {
+    /// Adds `f` to `lifecycle`'s listeners.
+    pub(crate) fn add(lifecycle: &Rc<Lifecycle>, f: ChangeListener) -> ContextListener {
+        ContextListener {
+            lifecycle: Rc::downgrade(lifecycle),
+            id: lifecycle.listen(f),
+        }
+    }
+
+    /// Removes the listener: it is not called again, and what it holds is dropped.
+    pub fn remove(self) {
+        if let Some(lc) = self.lifecycle.upgrade() {
+            lc.unlisten(self.id);
+        }
+    }
+}
+
 /// The app's protocol-v2 state.
 #[derive(Default)]
 pub(crate) struct Lifecycle {
-    listeners: RefCell<Vec<ChangeListener>>,
+    /// The listeners in the order they were added, each with the id its handle removes it by.
+    listeners: RefCell<Vec<(u32, ChangeListener)>>,
+    /// The id of the next listener.
+    next_listener: Cell<u32>,
     teardown: RefCell<Vec<TeardownHandler>>,
     theme: RefCell<Option<Theme>>,
     container: RefCell<Option<Container>>,
@@ -64,16 +94,30 @@ impl Lifecycle {
         if let Some(c) = &change.container {
             *self.container.borrow_mut() = Some(c.clone());
         }
-        // A listener may add another: call the ones there now, outside the borrow.
+        // A listener may add or remove one: call the ones there now, outside the borrow.
         let listeners = self.listeners.borrow().clone();
-        for l in &listeners {
+        for (_, l) in &listeners {
             l(change);
         }
     }
 
-    /// Adds a context-change listener.
-    pub(crate) fn listen(&self, f: ChangeListener) {
-        self.listeners.borrow_mut().push(f);
+    /// Adds a context-change listener; the id removes it.
+    pub(crate) fn listen(&self, f: ChangeListener) -> u32 {
+        let id = self.next_listener.get();
+        self.next_listener.set(id.wrapping_add(1));
+        self.listeners.borrow_mut().push((id, f));
+        id
+    }
+
+    /// Removes the listener `id` (nothing when it is gone already).
+    pub(crate) fn unlisten(&self, id: u32) {
+        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// How many context-change listeners there are.
+    #[cfg(all(test, target_arch = "wasm32"))]
+    pub(crate) fn listener_count(&self) -> usize {
+        self.listeners.borrow().len()
     }
 
     /// From now on the theme's custom properties are set on the root element (and the current
