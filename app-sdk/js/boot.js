@@ -37,9 +37,10 @@
   var sdk = ask(['lifecycle']), sent = ask(['lifecycle', 'push-token']);
   var seen = [], asked = 0, claimed = 0;
   function keep(e) {
-    if (asked || e.source !== parent || (host !== '*' && e.origin !== host)) return;
+    if (e.source !== parent || (host !== '*' && e.origin !== host)) return;
     // Bounded: a host answers once; anything beyond is not worth keeping.
     if (!claimed && seen.length < 16) seen.push(e);
+    if (asked) return;
     try {
       var m = JSON.parse(e.data);
       // The first answer for this item: the SDK takes the first one too, so its port is the

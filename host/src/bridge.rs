@@ -481,8 +481,7 @@ impl Inner {
                 return;
             }
         };
-        // In mobile mode the app talks on the window, not on the port: it asks.
-        let pushed = (push_token && !ctx.ctx.mobile).then(|| ask.clone());
+        let pushed = push_token.then(|| ask.clone());
         self.relay
             .ask_ahead(self.item_id, ask, origin, &|| Ok(ctx.api_host.clone()));
         self.resizer.follow_context(ctx.ctx.resizable);

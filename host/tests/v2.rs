@@ -505,22 +505,3 @@ async fn a_pushed_token_has_the_checks_of_a_request() {
     assert_eq!(error.code, "ORIGIN_MISMATCH");
     assert_eq!(*calls.borrow(), 0);
 }
-
-#[wasm_bindgen_test]
-async fn no_token_is_pushed_in_mobile_mode() {
-    // In mobile mode the app talks on the window and asks there.
-    let id = item(17);
-    let calls = Rc::new(RefCell::new(0));
-    let count = counted(&calls);
-    let fx = fixture(id, move |mut o| {
-        let mut ctx = LocalContext::new("/api", id);
-        ctx.mobile = true;
-        o.context = ctx.into();
-        count(o)
-    })
-    .await;
-    send(&fx.win, &hello_pushed(id, page_origin()));
-    received_at_least(&fx.win, 1).await;
-    sleep(100).await;
-    assert_eq!(received(&fx.win).len(), 1, "{:?}", received(&fx.win));
-}
