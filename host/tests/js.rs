@@ -5,7 +5,7 @@
 mod common;
 
 use appframe_host::{AttachAppOptions, attach_app};
-use appframe_protocol::{ItemId, Message, TokenPayload};
+use appframe_protocol::{ItemId, Message};
 use common::*;
 use js_sys::{Function, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -87,15 +87,13 @@ async fn attach_app_answers_context_and_token_from_js_callbacks() {
     let got = received_at_least(&win, 2).await;
     assert_eq!(
         got[1].message(),
-        Message::GetAuthTokenSuccess {
-            item_id: id,
-            payload: TokenPayload {
-                token: format!(
-                    "js-1d85bd0c-7c60-49cd-9775-9898fcb16668@{}/api",
-                    page_origin()
-                )
-            }
-        }
+        token_success(
+            id,
+            format!(
+                "js-1d85bd0c-7c60-49cd-9775-9898fcb16668@{}/api",
+                page_origin()
+            )
+        )
     );
     send_on_port(&win, 0, &resize(id, 1000.5));
     assert!(wait_for(|| iframe.style().get_property_value("height").unwrap() == "400px").await);

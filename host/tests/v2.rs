@@ -9,7 +9,7 @@ mod common;
 use appframe_host::{AppEvent, Bridge, BridgeOptions, LogEntry, Outcome, READY_TIMEOUT};
 use appframe_protocol::{
     ContextChange, ContextRequest, DisplayMode, FailurePayload, HostCapabilities, ItemId,
-    LocalContext, Message, ModePayload, Theme, ThemeMode, TokenPayload, UrlPayload,
+    LocalContext, Message, ModePayload, Theme, ThemeMode, UrlPayload,
 };
 use common::*;
 use std::{cell::RefCell, rc::Rc, time::Duration};
@@ -446,15 +446,7 @@ async fn an_app_announcing_push_token_gets_the_token_after_the_context_without_a
     assert!(caps.features.iter().any(|f| f == "push-token"), "{caps:?}");
     // On the port that came with the context, as the answer to a request would be.
     assert_eq!(got[1].via, "port0");
-    assert_eq!(
-        got[1].message(),
-        Message::GetAuthTokenSuccess {
-            item_id: id,
-            payload: TokenPayload {
-                token: "token-1".into()
-            }
-        }
-    );
+    assert_eq!(got[1].message(), token_success(id, "token-1"));
     assert_eq!(*calls.borrow(), 1, "one mint for the context and the push");
     assert_eq!(
         log_lines(&fx),

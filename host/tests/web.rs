@@ -8,9 +8,7 @@ use appframe_host::{
     Bridge, BridgeOptions, ContextProvider, Error, LogEntry, ORIGIN_MISMATCH, Outcome,
     TOKEN_RATE_LIMITED, TOKEN_REQUEST_FAILED, TOKEN_TIMEOUT, app_src,
 };
-use appframe_protocol::{
-    Context, FailurePayload, ItemId, LocalContext, Message, Permission, TokenPayload,
-};
+use appframe_protocol::{Context, FailurePayload, ItemId, LocalContext, Message, Permission};
 use common::*;
 use std::{cell::RefCell, rc::Rc, time::Duration};
 use wasm_bindgen_test::*;
@@ -272,12 +270,7 @@ async fn second_get_context_gets_a_new_port_and_the_old_port_still_answers_token
     send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
     send_on_port(&fx.win, 1, &get_token(id, &page_origin()));
     let got = received_at_least(&fx.win, 4).await;
-    let expected = Message::GetAuthTokenSuccess {
-        item_id: id,
-        payload: TokenPayload {
-            token: format!("token-for-{id}-{}/api", page_origin()),
-        },
-    };
+    let expected = token_success(id, format!("token-for-{id}-{}/api", page_origin()));
     for port in ["port0", "port1"] {
         let answer = got.iter().find(|r| r.via == port).unwrap();
         assert_eq!(answer.message(), expected, "answer on {port}");
@@ -396,15 +389,7 @@ async fn the_token_is_asked_for_with_the_context_and_answers_the_first_matching_
     assert_eq!(calls.borrow().len(), 1);
     send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
     let got = received_at_least(&fx.win, 2).await;
-    assert_eq!(
-        got[1].message(),
-        Message::GetAuthTokenSuccess {
-            item_id: id,
-            payload: TokenPayload {
-                token: "token-1".into()
-            }
-        }
-    );
+    assert_eq!(got[1].message(), token_success(id, "token-1"));
     assert_eq!(
         calls.borrow().len(),
         1,
@@ -577,15 +562,7 @@ async fn default_fetch_provider_reads_the_token_response() {
     fx.handshake(id).await;
     send_on_port(&fx.win, 0, &get_token(id, &page_origin()));
     let got = received_at_least(&fx.win, 2).await;
-    assert_eq!(
-        got[1].message(),
-        Message::GetAuthTokenSuccess {
-            item_id: id,
-            payload: TokenPayload {
-                token: "from-fetch".into()
-            }
-        }
-    );
+    assert_eq!(got[1].message(), token_success(id, "from-fetch"));
 }
 
 #[wasm_bindgen_test]

@@ -159,6 +159,16 @@ pub fn get_token(item: ItemId, origin: &str) -> String {
     .encode()
 }
 
+/// The GET_AUTH_TOKEN_SUCCESS the bridge sends with `token`.
+pub fn token_success(item: ItemId, token: impl Into<String>) -> Message {
+    Message::GetAuthTokenSuccess {
+        item_id: item,
+        payload: appframe_protocol::TokenPayload {
+            token: token.into(),
+        },
+    }
+}
+
 pub fn resize(item: ItemId, height: f64) -> String {
     Message::PostAutoResize {
         item_id: item,
