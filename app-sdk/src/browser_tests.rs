@@ -989,6 +989,13 @@ mod js_facade {
         );
         // The returned function removes the callback: the next switch reaches it no more.
         off.call0(&JsValue::NULL).unwrap();
+        // So does onTeardown's: called once it is done, called again it throws.
+        let off_teardown: js_sys::Function = app
+            .on_teardown(cb.as_ref().unchecked_ref::<js_sys::Function>().clone())
+            .dyn_into()
+            .unwrap();
+        assert!(off_teardown.call0(&JsValue::NULL).is_ok());
+        assert!(off_teardown.call0(&JsValue::NULL).is_err());
         super::lifecycle::click_overlay_theme();
         assert_eq!(seen.length(), 1);
         assert_eq!(

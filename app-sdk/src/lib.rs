@@ -151,6 +151,6 @@ pub use config::{
 };
 pub use embedded::resize::ResizeHandle;
 pub use error::Error;
-pub use lifecycle::{ContextListener, changes::ContextChanges};
+pub use lifecycle::{Registration, changes::ContextChanges};
 pub use live::{LiveAppData, LiveEvent, LiveHandle, LiveRow, Op, Subscription, Topic, merge};
 pub use types::{ListFilter, NewAppData, Page};

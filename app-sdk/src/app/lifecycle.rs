@@ -9,7 +9,7 @@ use crate::wire::text::concat;
 use crate::{
     embedded::lifecycle::{self as host, HostSide},
     error::Error,
-    lifecycle::{ContextListener, Lifecycle, changes::ContextChanges},
+    lifecycle::{Lifecycle, Registration, changes::ContextChanges},
     wire::json::body,
 };
 use appframe_protocol::{Container, ContextChange, DisplayMode, Theme, lifecycle::feature};
@@ -49,11 +49,11 @@ impl App {
 
     /// Calls `f` with every change of the context the host sends (`CONTEXT_CHANGED`: only the
     /// changed fields), after [`App::context`], [`App::theme`] and [`App::container`] follow it,
-    /// until [`ContextListener::remove`]. In standalone mode this shows the dev overlay, whose
+    /// until [`Registration::remove`]. In standalone mode this shows the dev overlay, whose
     /// theme and language switches send the same changes.
-    pub fn on_context_change(&self, f: impl Fn(&ContextChange) + 'static) -> ContextListener {
+    pub fn on_context_change(&self, f: impl Fn(&ContextChange) + 'static) -> Registration {
         let lc = self.lifecycle();
-        let listener = ContextListener::add(&lc, Rc::new(f));
+        let listener = lc.listen(Rc::new(f));
         self.show_overlay(&lc);
         listener
     }
@@ -67,10 +67,10 @@ impl App {
         stream
     }
 
-    /// How many context-change listeners the app has.
+    /// How many context-change listeners and teardown handlers the app has.
     #[cfg(all(test, target_arch = "wasm32"))]
-    pub(crate) fn context_listener_count(&self) -> usize {
-        self.lifecycle().listener_count()
+    pub(crate) fn lifecycle_counts(&self) -> (usize, usize) {
+        self.lifecycle().counts()
     }
 
     /// Applies the host's theme to the document's root element, now and at every change: its
@@ -95,14 +95,14 @@ impl App {
     /// Runs `f` when the host tears the app down (`TEARDOWN`, with the host's reason), e.g. to
     /// flush a pending write; handlers run one after the other, and the host is told the app is
     /// done when they are, or after 450 ms (the host waits 500 ms at most). Never called in
-    /// standalone mode, which has no host.
-    pub fn on_teardown<F, Fut>(&self, f: F)
+    /// standalone mode, which has no host. Runs until [`Registration::remove`].
+    pub fn on_teardown<F, Fut>(&self, f: F) -> Registration
     where
         F: Fn(String) -> Fut + 'static,
         Fut: Future<Output = ()> + 'static,
     {
         self.lifecycle()
-            .on_teardown(Rc::new(move |reason| Box::pin(f(reason))));
+            .on_teardown(Rc::new(move |reason| Box::pin(f(reason))))
     }
 
     /// Tells the host the app is ready to be shown (`POST_READY`): a v2 host stops showing its

@@ -165,7 +165,7 @@ async fn context_changes_reach_the_listener_the_context_and_the_document() {
 }
 
 #[wasm_bindgen_test]
-async fn a_removed_listener_and_a_dropped_stream_are_called_no_more() {
+async fn removed_listeners_and_handlers_and_a_dropped_stream_are_called_no_more() {
     let host = v2_host(ALL).await;
     let app = connect(&host, config(2000)).await.unwrap();
     let (kept, removed): (Rc<RefCell<u32>>, Rc<RefCell<u32>>) = Default::default();
@@ -173,14 +173,16 @@ async fn a_removed_listener_and_a_dropped_stream_are_called_no_more() {
     let _kept = app.on_context_change(move |_| *k.borrow_mut() += 1);
     let listener = app.on_context_change(move |_| *r.borrow_mut() += 1);
     let stream = app.context_changes();
-    assert_eq!(app.context_listener_count(), 3);
+    let handler = app.on_teardown(|_| async {});
+    assert_eq!(app.lifecycle_counts(), (3, 1));
     host.send_to_app("CONTEXT_CHANGED", Some(json!({"lang": "de"})));
     until(|| *kept.borrow() == 1).await;
     assert_eq!(*removed.borrow(), 1);
     listener.remove();
     drop(stream);
+    handler.remove();
     // Only the kept listener is left: a component that came and went leaves nothing behind.
-    assert_eq!(app.context_listener_count(), 1);
+    assert_eq!(app.lifecycle_counts(), (1, 0));
     host.send_to_app("CONTEXT_CHANGED", Some(json!({"lang": "fr"})));
     until(|| *kept.borrow() == 2).await;
     assert_eq!(*removed.borrow(), 1);

@@ -39,8 +39,7 @@ impl AppframeApp {
                 let _ = callback.call1(&JsValue::NULL, &v);
             }
         });
-        // Freed when called; a listener kept for the app's life keeps its few bytes.
-        Closure::once_into_js(move || listener.remove())
+        remover(listener)
     }
 
     /// Applies the host's theme to the document's root (custom properties, `color-scheme`,
@@ -64,13 +63,14 @@ impl AppframeApp {
 
     /// Calls `handler(reason)` when the host tears the app down; a returned promise is awaited
     /// (e.g. to flush a pending write) for up to 450 ms before the host is told the app is done.
-    #[wasm_bindgen(js_name = onTeardown)]
+    /// Returns a function that removes the handler (call it once: a second call throws).
+    #[wasm_bindgen(js_name = onTeardown, unchecked_return_type = "() => void")]
     pub fn on_teardown(
         &self,
         #[wasm_bindgen(unchecked_param_type = "(reason: string) => void | Promise<unknown>")]
         handler: js_sys::Function,
-    ) {
-        self.app.on_teardown(move |reason| {
+    ) -> JsValue {
+        let handler = self.app.on_teardown(move |reason| {
             let out = handler.call1(&JsValue::NULL, &JsValue::from_str(&reason));
             async move {
                 // A rejected or thrown handler still lets the teardown finish.
@@ -81,6 +81,7 @@ impl AppframeApp {
                 }
             }
         });
+        remover(handler)
     }
 
     /// Tells a v2 host the app is ready to be shown (nothing is sent to other hosts).
@@ -127,4 +128,10 @@ impl AppframeApp {
         let app = self.app.clone();
         promise_unit(async move { app.ping().await })
     }
+}
+
+/// The JS function that removes `r`. Freed when called; one kept for the app's life keeps its few
+/// bytes.
+fn remover(r: crate::Registration) -> JsValue {
+    Closure::once_into_js(move || r.remove())
 }

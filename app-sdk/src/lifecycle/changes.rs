@@ -2,7 +2,7 @@
 //! app can feed a signal from it). Changes that arrive while nobody polls are merged into one
 //! (later fields win), so an unread stream holds at most one change, however many arrive.
 
-use super::ContextListener;
+use super::Registration;
 use appframe_protocol::ContextChange;
 use futures_core::Stream;
 use std::{
@@ -23,7 +23,7 @@ struct Queue {
 pub struct ContextChanges {
     queue: Rc<RefCell<Queue>>,
     /// Its listener, removed on drop (`None` only while it is being made).
-    pub(crate) listener: Option<ContextListener>,
+    pub(crate) listener: Option<Registration>,
 }
 
 impl Drop for ContextChanges {

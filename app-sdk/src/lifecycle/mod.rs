@@ -27,29 +27,30 @@ pub(crate) type TeardownHandler = Rc<dyn Fn(String) -> Pin<Box<dyn Future<Output
 
 type ChangeListener = Rc<dyn Fn(&ContextChange)>;
 
-/// A context-change listener of [`App::on_context_change`](crate::App::on_context_change).
-/// [`ContextListener::remove`] removes it; dropping the handle keeps it (most apps listen for
-/// their whole life), so a component that listens while it is shown removes its listener when
-/// it goes. [`ContextChanges`](changes::ContextChanges) removes its own when dropped.
+/// A context-change listener of [`App::on_context_change`](crate::App::on_context_change) or a
+/// teardown handler of [`App::on_teardown`](crate::App::on_teardown).
+/// [`Registration::remove`] removes it; dropping the handle keeps it (most apps keep theirs for
+/// their whole life), so a component that listens while it is shown removes its own when it
+/// goes. [`ContextChanges`](changes::ContextChanges) removes its listener when dropped.
 #[derive(Debug)]
-pub struct ContextListener {
+pub struct Registration {
     lifecycle: Weak<Lifecycle>,
     id: u32,
 }
 
-impl ContextListener {
-    /// Adds `f` to `lifecycle`'s listeners.
-    pub(crate) fn add(lifecycle: &Rc<Lifecycle>, f: ChangeListener) -> ContextListener {
-        ContextListener {
+impl Registration {
+    /// The handle of the callback `lifecycle` registered as `id`.
+    pub(crate) fn new(lifecycle: &Rc<Lifecycle>, id: u32) -> Registration {
+        Registration {
             lifecycle: Rc::downgrade(lifecycle),
-            id: lifecycle.listen(f),
+            id,
         }
     }
 
-    /// Removes the listener: it is not called again, and what it holds is dropped.
+    /// Removes the listener or handler: it is not called again, and what it holds is dropped.
     pub fn remove(self) {
         if let Some(lc) = self.lifecycle.upgrade() {
-            lc.unlisten(self.id);
+            lc.remove(self.id);
         }
     }
 }
@@ -57,11 +58,12 @@ impl ContextListener {
 /// The app's protocol-v2 state.
 #[derive(Default)]
 pub(crate) struct Lifecycle {
-    /// The listeners in the order they were added, each with the id its handle removes it by.
+    /// The listeners and the teardown handlers in the order they were added, each with the id
+    /// its [`Registration`] removes it by.
     listeners: RefCell<Vec<(u32, ChangeListener)>>,
-    /// The id of the next listener.
-    next_listener: Cell<u32>,
-    teardown: RefCell<Vec<TeardownHandler>>,
+    teardown: RefCell<Vec<(u32, TeardownHandler)>>,
+    /// The id of the next listener or handler.
+    next_id: Cell<u32>,
     theme: RefCell<Option<Theme>>,
     container: RefCell<Option<Container>>,
     /// The theme's custom properties go on the document's root element.
@@ -101,23 +103,30 @@ impl Lifecycle {
         }
     }
 
-    /// Adds a context-change listener; the id removes it.
-    pub(crate) fn listen(&self, f: ChangeListener) -> u32 {
-        let id = self.next_listener.get();
-        self.next_listener.set(id.wrapping_add(1));
-        self.listeners.borrow_mut().push((id, f));
+    /// A fresh id for a listener or handler.
+    fn next_id(&self) -> u32 {
+        let id = self.next_id.get();
+        self.next_id.set(id.wrapping_add(1));
         id
     }
 
-    /// Removes the listener `id` (nothing when it is gone already).
-    pub(crate) fn unlisten(&self, id: u32) {
-        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
+    /// Adds a context-change listener.
+    pub(crate) fn listen(self: &Rc<Self>, f: ChangeListener) -> Registration {
+        let id = self.next_id();
+        self.listeners.borrow_mut().push((id, f));
+        Registration::new(self, id)
     }
 
-    /// How many context-change listeners there are.
+    /// Removes the listener or handler `id` (nothing when it is gone already).
+    pub(crate) fn remove(&self, id: u32) {
+        self.listeners.borrow_mut().retain(|(i, _)| *i != id);
+        self.teardown.borrow_mut().retain(|(i, _)| *i != id);
+    }
+
+    /// How many context-change listeners and teardown handlers there are.
     #[cfg(all(test, target_arch = "wasm32"))]
-    pub(crate) fn listener_count(&self) -> usize {
-        self.listeners.borrow().len()
+    pub(crate) fn counts(&self) -> (usize, usize) {
+        (self.listeners.borrow().len(), self.teardown.borrow().len())
     }
 
     /// From now on the theme's custom properties are set on the root element (and the current
@@ -141,14 +150,16 @@ impl Lifecycle {
     }
 
     /// Adds a teardown handler.
-    pub(crate) fn on_teardown(&self, f: TeardownHandler) {
-        self.teardown.borrow_mut().push(f);
+    pub(crate) fn on_teardown(self: &Rc<Self>, f: TeardownHandler) -> Registration {
+        let id = self.next_id();
+        self.teardown.borrow_mut().push((id, f));
+        Registration::new(self, id)
     }
 
     /// Runs the teardown handlers one after the other (the caller bounds the time).
     pub(crate) async fn tear_down(&self, reason: String) {
         let handlers = self.teardown.borrow().clone();
-        for h in handlers {
+        for (_, h) in handlers {
             h(reason.clone()).await;
         }
     }
