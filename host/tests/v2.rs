@@ -497,3 +497,23 @@ async fn a_pushed_token_has_the_checks_of_a_request() {
     assert_eq!(error.code, "ORIGIN_MISMATCH");
     assert_eq!(*calls.borrow(), 0);
 }
+
+#[wasm_bindgen_test]
+async fn the_token_is_pushed_in_mobile_mode_too() {
+    // The app reads the port it was given whenever there is one (the SDK does): an app that
+    // announced `push-token` must get the token there, or it would wait for it.
+    let id = item(17);
+    let calls = Rc::new(RefCell::new(0));
+    let count = counted(&calls);
+    let fx = fixture(id, move |mut o| {
+        let mut ctx = LocalContext::new("/api", id);
+        ctx.mobile = true;
+        o.context = ctx.into();
+        count(o)
+    })
+    .await;
+    send(&fx.win, &hello_pushed(id, page_origin()));
+    let got = received_at_least(&fx.win, 2).await;
+    assert_eq!(got[1].via, "port0");
+    assert_eq!(got[1].message(), token_success(id, "token-1"));
+}
