@@ -46,6 +46,11 @@ impl CachedRow {
     pub fn position(&self) -> (OffsetDateTime, Uuid) {
         (from_micros(self.at), self.id)
     }
+
+    /// Whether a list of type `ty` (any when `None`) seen in `scope` holds this row.
+    pub fn listed(&self, ty: Option<&str>, scope: RowScope) -> bool {
+        ty.is_none_or(|t| *self.ty == *t) && scope.includes(self.parties)
+    }
 }
 
 /// Most distinct list bodies (type filter × row scope) kept per snapshot.

@@ -21,7 +21,7 @@ mod lists;
 mod pages;
 
 pub use lists::{CachedRow, ItemRows, MAX_ITEM_ROWS};
-pub use pages::{CachedPage, PageBody, page};
+pub use pages::{CachedPage, PageBody};
 
 use crate::{
     error::Result,

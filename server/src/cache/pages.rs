@@ -29,25 +29,14 @@ impl CachedPage<'_> {
     }
 }
 
-/// The rows of `rows` (in `(at, id)` order, as the store lists them) strictly after `after`
-/// that `keep` lets through, at most `size` of them. The start is found by binary search, so
-/// a deep page costs what the first one does; only the rows the filter drops on the way are
-/// looked at besides the page's own.
-pub fn page<'a>(
-    rows: &'a [CachedRow],
-    after: Option<(i64, Uuid)>,
-    size: usize,
-    keep: impl Fn(&CachedRow) -> bool,
-) -> CachedPage<'a> {
-    page_at(rows, start(rows, after), size, keep)
-}
-
-/// Index of the first row strictly after `after`.
+/// Index of the first row strictly after `after` in `rows` (in `(at, id)` order, as the store
+/// lists them), found by binary search, so a deep page costs what the first one does.
 fn start(rows: &[CachedRow], after: Option<(i64, Uuid)>) -> usize {
     after.map_or(0, |a| rows.partition_point(|r| (r.at, r.id) <= a))
 }
 
-/// [`page`] from the row at index `start`.
+/// The rows from index `start` that `keep` lets through, at most `size` of them; only the rows
+/// the filter drops on the way are looked at besides the page's own.
 fn page_at(
     rows: &[CachedRow],
     start: usize,
@@ -93,7 +82,7 @@ pub(super) struct PageBodies {
 
 impl ItemRows {
     /// The page of the rows after `after` of type `ty` (any when `None`) visible in `scope`, at
-    /// most `size` rows: as [`page`] cuts it, its body assembled by `build` on first use.
+    /// most `size` rows (the SQL keyset query's page), its body assembled by `build` on first use.
     pub fn page_body(
         &self,
         ty: Option<&str>,
@@ -108,8 +97,7 @@ impl ItemRows {
         if let Some(p) = lock().map.get(&key) {
             return p.clone();
         }
-        let keep = |r: &CachedRow| ty.is_none_or(|t| *r.ty == *t) && scope.includes(r.parties);
-        let cut = page_at(rows, key.2, size, keep);
+        let cut = page_at(rows, key.2, size, |r| r.listed(ty, scope));
         let page = PageBody {
             body: build(&cut),
             next: cut.next_after(),
@@ -133,6 +121,16 @@ mod tests {
     use super::*;
     use appframe_protocol::{AccountId, Visibility, rules::RowParties};
     use bytes::Bytes;
+
+    /// The page of the rows strictly after `after`, as [`ItemRows::page_body`] cuts it.
+    fn page<'a>(
+        rows: &'a [CachedRow],
+        after: Option<(i64, Uuid)>,
+        size: usize,
+        keep: impl Fn(&CachedRow) -> bool,
+    ) -> CachedPage<'a> {
+        page_at(rows, start(rows, after), size, keep)
+    }
 
     fn row(at: i64, id: u128, ty: &str) -> CachedRow {
         row_with(at, id, ty, Bytes::new())

@@ -19,7 +19,7 @@ use crate::{
     AppState,
     access::Access,
     auth::AppToken,
-    cache::{CachedRow, MAX_ITEM_ROWS},
+    cache::MAX_ITEM_ROWS,
     error::{Error, Result},
     extract::{ApiJson, ApiPath, ApiQuery, MAX_UNPAGED, PageQuery, next_link, paginate},
     routes::{
@@ -113,7 +113,6 @@ pub async fn list(
         && let Some(all) = snapshot.rows.as_deref()
     {
         let ty = q.ty.as_deref();
-        let keep = |r: &CachedRow| ty.is_none_or(|t| *r.ty == *t) && scope.includes(r.parties);
         if unpaged {
             // A cached item has at most MAX_ITEM_ROWS ≤ MAX_UNPAGED rows, so an unpaged list
             // of it is always complete: no `Link` header, and the body depends only on the
@@ -121,7 +120,11 @@ pub async fn list(
             const _: () = assert!(MAX_ITEM_ROWS as i64 <= MAX_UNPAGED);
             if snapshot.assembled() {
                 let body = snapshot.body(ty, scope, || {
-                    json_array(all.iter().filter(|r| keep(r)).map(|r| &r.json[..]))
+                    json_array(
+                        all.iter()
+                            .filter(|r| r.listed(ty, scope))
+                            .map(|r| &r.json[..]),
+                    )
                 });
                 return Ok(json_response(body));
             }
@@ -131,8 +134,7 @@ pub async fn list(
             let ty = q.ty.clone();
             let elements = futures::stream::iter((0..all.len()).filter_map(move |i| {
                 let r = rows.rows.as_ref()?.get(i)?;
-                (ty.as_deref().is_none_or(|t| *r.ty == *t) && scope.includes(r.parties))
-                    .then(|| Ok(r.json.clone()))
+                r.listed(ty.as_deref(), scope).then(|| Ok(r.json.clone()))
             }));
             return Ok(json_array_stream(elements, None));
         }
