@@ -413,17 +413,6 @@ fn hello_pushed(id: ItemId, origin: String) -> String {
     ask_context(id, origin, Some(&["lifecycle", "push-token"]))
 }
 
-/// Options whose provider counts its calls and answers `token-<n>`.
-fn counted(calls: &Rc<RefCell<u32>>) -> impl FnOnce(BridgeOptions) -> BridgeOptions + use<> {
-    let seen = calls.clone();
-    move |o| {
-        o.token_provider(move |_| {
-            *seen.borrow_mut() += 1;
-            std::future::ready(Ok(format!("token-{}", seen.borrow())))
-        })
-    }
-}
-
 fn log_lines(fx: &Fx) -> Vec<String> {
     fx.log
         .borrow()
@@ -435,8 +424,9 @@ fn log_lines(fx: &Fx) -> Vec<String> {
 #[wasm_bindgen_test]
 async fn an_app_announcing_push_token_gets_the_token_after_the_context_without_asking() {
     let id = item(13);
-    let calls = Rc::new(RefCell::new(0));
-    let fx = fixture(id, counted(&calls)).await;
+    let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+    let provider = counting(&calls);
+    let fx = fixture(id, move |o| o.token_provider(provider)).await;
     send(&fx.win, &hello_pushed(id, page_origin()));
     let got = received_at_least(&fx.win, 2).await;
     let Message::GetContextSuccess { context, .. } = got[0].message() else {
@@ -447,7 +437,11 @@ async fn an_app_announcing_push_token_gets_the_token_after_the_context_without_a
     // On the port that came with the context, as the answer to a request would be.
     assert_eq!(got[1].via, "port0");
     assert_eq!(got[1].message(), token_success(id, "token-1"));
-    assert_eq!(*calls.borrow(), 1, "one mint for the context and the push");
+    assert_eq!(
+        calls.borrow().len(),
+        1,
+        "one mint for the context and the push"
+    );
     assert_eq!(
         log_lines(&fx),
         [
@@ -468,8 +462,9 @@ async fn an_app_announcing_push_token_gets_the_token_after_the_context_without_a
 async fn no_token_is_pushed_to_an_app_that_did_not_announce_push_token() {
     for (n, v2) in [(14, false), (15, true)] {
         let id = item(n);
-        let calls = Rc::new(RefCell::new(0));
-        let fx = fixture(id, counted(&calls)).await;
+        let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+        let provider = counting(&calls);
+        let fx = fixture(id, move |o| o.token_provider(provider)).await;
         fx.handshake(id, v2).await;
         sleep(100).await;
         // The context only: the token waits for the app's request (v1 traffic).
@@ -477,7 +472,7 @@ async fn no_token_is_pushed_to_an_app_that_did_not_announce_push_token() {
         send_on_port(&fx.win, 0, &common::get_token(id, &page_origin()));
         let got = received_at_least(&fx.win, 2).await;
         assert!(got[1].data.contains("\"token-1\""), "{}", got[1].data);
-        assert_eq!(*calls.borrow(), 1);
+        assert_eq!(calls.borrow().len(), 1);
     }
 }
 
@@ -486,8 +481,9 @@ async fn a_pushed_token_has_the_checks_of_a_request() {
     // The payload names another origin than the window the request came from: what a request
     // naming it would get, ORIGIN_MISMATCH, and no mint.
     let id = item(16);
-    let calls = Rc::new(RefCell::new(0));
-    let fx = fixture(id, counted(&calls)).await;
+    let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+    let provider = counting(&calls);
+    let fx = fixture(id, move |o| o.token_provider(provider)).await;
     send(&fx.win, &hello_pushed(id, "http://evil.example".into()));
     let got = received_at_least(&fx.win, 2).await;
     assert_eq!(got[1].via, "port0");
@@ -495,7 +491,7 @@ async fn a_pushed_token_has_the_checks_of_a_request() {
         panic!("expected a FAILURE, got {}", got[1].data)
     };
     assert_eq!(error.code, "ORIGIN_MISMATCH");
-    assert_eq!(*calls.borrow(), 0);
+    assert_eq!(calls.borrow().len(), 0);
 }
 
 #[wasm_bindgen_test]
@@ -503,13 +499,13 @@ async fn the_token_is_pushed_in_mobile_mode_too() {
     // The app reads the port it was given whenever there is one (the SDK does): an app that
     // announced `push-token` must get the token there, or it would wait for it.
     let id = item(17);
-    let calls = Rc::new(RefCell::new(0));
-    let count = counted(&calls);
+    let calls = Rc::new(RefCell::new(Vec::<String>::new()));
+    let provider = counting(&calls);
     let fx = fixture(id, move |mut o| {
         let mut ctx = LocalContext::new("/api", id);
         ctx.mobile = true;
         o.context = ctx.into();
-        count(o)
+        o.token_provider(provider)
     })
     .await;
     send(&fx.win, &hello_pushed(id, page_origin()));

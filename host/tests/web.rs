@@ -434,18 +434,6 @@ async fn the_token_is_asked_for_with_the_context_and_answers_the_first_matching_
     );
 }
 
-/// A provider counting its calls by key, answering `token-<n>`.
-fn counting(
-    calls: &Rc<RefCell<Vec<String>>>,
-) -> impl Fn(appframe_host::AppTokenRequest) -> std::future::Ready<Result<String, FailurePayload>>
-+ 'static {
-    let seen = calls.clone();
-    move |req: appframe_host::AppTokenRequest| {
-        seen.borrow_mut().push(req.key.clone());
-        std::future::ready(Ok(format!("token-{}", seen.borrow().len())))
-    }
-}
-
 #[wasm_bindgen_test]
 async fn a_host_given_the_app_key_asks_for_the_token_at_attach() {
     let id = item(42);

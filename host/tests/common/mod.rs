@@ -180,3 +180,17 @@ pub fn resize(item: ItemId, height: f64) -> String {
 pub fn remove(iframe: &HtmlIFrameElement) {
     iframe.remove();
 }
+
+/// A provider counting its calls by key, answering `token-<n>`.
+pub fn counting(
+    calls: &std::rc::Rc<std::cell::RefCell<Vec<String>>>,
+) -> impl Fn(
+    appframe_host::AppTokenRequest,
+) -> std::future::Ready<Result<String, appframe_protocol::FailurePayload>>
++ 'static {
+    let seen = calls.clone();
+    move |req: appframe_host::AppTokenRequest| {
+        seen.borrow_mut().push(req.key.clone());
+        std::future::ready(Ok(format!("token-{}", seen.borrow().len())))
+    }
+}
